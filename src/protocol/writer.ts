@@ -1,0 +1,258 @@
+/**
+ * Writer is a growable byte buffer with a cursor. Every encoder in kafka-wire writes into one Writer:
+ * no buffer per field and no concatenation per request. Size prefixes and CRCs are reserved first and
+ * patched in place once the bytes they cover are known, as franz-go fills its size prefix last.
+ */
+export class Writer {
+  /** buf is the backing store; only bytes before `pos` are meaningful. */
+  buf: Buffer
+  /** pos is the next byte to write. */
+  pos = 0
+
+  constructor(initialSize = 512) {
+    this.buf = Buffer.allocUnsafe(initialSize)
+  }
+
+  /** reset rewinds the cursor so the backing store can be reused for the next message. */
+  reset(): this {
+    this.pos = 0
+    return this
+  }
+
+  /** ensure grows the backing store so that `n` more bytes fit. */
+  ensure(n: number): void {
+    const need = this.pos + n
+    if (need <= this.buf.length) return
+    let size = this.buf.length * 2
+    while (size < need) size *= 2
+    const next = Buffer.allocUnsafe(size)
+    this.buf.copy(next, 0, 0, this.pos)
+    this.buf = next
+  }
+
+  /** finish returns a view of the bytes written so far (not a copy: the next write may overwrite it). */
+  finish(): Buffer {
+    return this.buf.subarray(0, this.pos)
+  }
+
+  /** finishCopy returns a copy of the bytes written so far, safe to keep after the writer is reused. */
+  finishCopy(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.pos))
+  }
+
+  bool(v: boolean): void {
+    this.ensure(1)
+    this.buf[this.pos++] = v ? 1 : 0
+  }
+
+  int8(v: number): void {
+    this.ensure(1)
+    this.buf.writeInt8(v, this.pos)
+    this.pos += 1
+  }
+
+  uint8(v: number): void {
+    this.ensure(1)
+    this.buf[this.pos++] = v & 0xff
+  }
+
+  int16(v: number): void {
+    this.ensure(2)
+    this.buf.writeInt16BE(v, this.pos)
+    this.pos += 2
+  }
+
+  uint16(v: number): void {
+    this.ensure(2)
+    this.buf.writeUInt16BE(v, this.pos)
+    this.pos += 2
+  }
+
+  int32(v: number): void {
+    this.ensure(4)
+    this.buf.writeInt32BE(v, this.pos)
+    this.pos += 4
+  }
+
+  uint32(v: number): void {
+    this.ensure(4)
+    this.buf.writeUInt32BE(v >>> 0, this.pos)
+    this.pos += 4
+  }
+
+  int64(v: bigint): void {
+    this.ensure(8)
+    this.buf.writeBigInt64BE(v, this.pos)
+    this.pos += 8
+  }
+
+  float64(v: number): void {
+    this.ensure(8)
+    this.buf.writeDoubleBE(v, this.pos)
+    this.pos += 8
+  }
+
+  /** uvarint writes an unsigned 32-bit varint (protobuf style, 7 bits a byte). */
+  uvarint(v: number): void {
+    this.ensure(5)
+    const buf = this.buf
+    let pos = this.pos
+    v >>>= 0
+    while (v > 0x7f) {
+      buf[pos++] = (v & 0x7f) | 0x80
+      v >>>= 7
+    }
+    buf[pos++] = v
+    this.pos = pos
+  }
+
+  /** varint writes a zigzag-encoded signed 32-bit varint. */
+  varint(v: number): void {
+    this.uvarint((v << 1) ^ (v >> 31))
+  }
+
+  /** varlong writes a zigzag-encoded signed 64-bit varint. */
+  varlong(v: bigint): void {
+    // Most values fit in 31 bits; take the number path for them to avoid bigint arithmetic.
+    if (v >= -0x40000000n && v < 0x40000000n) {
+      this.varint(Number(v))
+      return
+    }
+    this.ensure(10)
+    let z = BigInt.asUintN(64, (v << 1n) ^ (v >> 63n))
+    const buf = this.buf
+    let pos = this.pos
+    while (z > 0x7fn) {
+      buf[pos++] = Number(z & 0x7fn) | 0x80
+      z >>= 7n
+    }
+    buf[pos++] = Number(z)
+    this.pos = pos
+  }
+
+  /** string writes an int16-length-prefixed UTF-8 string; null is written as length -1. */
+  string(v: string | null): void {
+    if (v === null) {
+      this.int16(-1)
+      return
+    }
+    const len = Buffer.byteLength(v, 'utf8')
+    this.ensure(2 + len)
+    this.buf.writeInt16BE(len, this.pos)
+    this.pos += 2
+    this.pos += this.buf.write(v, this.pos, len, 'utf8')
+  }
+
+  /** compactString writes a uvarint(length + 1)-prefixed UTF-8 string; null is written as 0. */
+  compactString(v: string | null): void {
+    if (v === null) {
+      this.uvarint(0)
+      return
+    }
+    const len = Buffer.byteLength(v, 'utf8')
+    this.uvarint(len + 1)
+    this.ensure(len)
+    this.pos += this.buf.write(v, this.pos, len, 'utf8')
+  }
+
+  /** bytes writes int32-length-prefixed bytes; null is written as length -1. */
+  bytes(v: Uint8Array | null): void {
+    if (v === null) {
+      this.int32(-1)
+      return
+    }
+    this.int32(v.length)
+    this.raw(v)
+  }
+
+  /** compactBytes writes uvarint(length + 1)-prefixed bytes; null is written as 0. */
+  compactBytes(v: Uint8Array | null): void {
+    if (v === null) {
+      this.uvarint(0)
+      return
+    }
+    this.uvarint(v.length + 1)
+    this.raw(v)
+  }
+
+  /** varintBytes writes zigzag-varint-length-prefixed bytes, as records do; null is length -1. */
+  varintBytes(v: Uint8Array | null): void {
+    if (v === null) {
+      this.varint(-1)
+      return
+    }
+    this.varint(v.length)
+    this.raw(v)
+  }
+
+  /** varintString writes a zigzag-varint-length-prefixed UTF-8 string, as record header keys do. */
+  varintString(v: string | null): void {
+    if (v === null) {
+      this.varint(-1)
+      return
+    }
+    const len = Buffer.byteLength(v, 'utf8')
+    this.varint(len)
+    this.ensure(len)
+    this.pos += this.buf.write(v, this.pos, len, 'utf8')
+  }
+
+  /** uuid writes a Kafka Uuid given in its base64url form (22 characters, as Kafka prints it). */
+  uuid(v: string): void {
+    this.ensure(16)
+    const n = this.buf.write(v, this.pos, 16, 'base64url')
+    if (n !== 16) throw new TypeError(`invalid Kafka Uuid ${JSON.stringify(v)}: want 22 base64url characters`)
+    this.pos += 16
+  }
+
+  /** raw copies bytes in as they are. */
+  raw(v: Uint8Array): void {
+    this.ensure(v.length)
+    this.buf.set(v, this.pos)
+    this.pos += v.length
+  }
+
+  /** arrayLength writes an int32 element count; null is -1. */
+  arrayLength(n: number | null): void {
+    this.int32(n === null ? -1 : n)
+  }
+
+  /** compactArrayLength writes uvarint(count + 1); null is 0. */
+  compactArrayLength(n: number | null): void {
+    this.uvarint(n === null ? 0 : n + 1)
+  }
+
+  /** reserve skips `n` bytes to be patched later and returns their offset. */
+  reserve(n: number): number {
+    this.ensure(n)
+    const at = this.pos
+    this.pos += n
+    return at
+  }
+
+  /** patchInt32 writes a big-endian int32 at an offset reserved earlier. */
+  patchInt32(at: number, v: number): void {
+    this.buf.writeInt32BE(v, at)
+  }
+
+  /** patchUint32 writes a big-endian uint32 at an offset reserved earlier (CRCs). */
+  patchUint32(at: number, v: number): void {
+    this.buf.writeUInt32BE(v >>> 0, at)
+  }
+}
+
+/** uvarintSize returns how many bytes uvarint(v) takes, for sizing before writing. */
+export function uvarintSize(v: number): number {
+  v >>>= 0
+  let n = 1
+  while (v > 0x7f) {
+    v >>>= 7
+    n++
+  }
+  return n
+}
+
+/** varintSize returns how many bytes varint(v) (zigzag) takes. */
+export function varintSize(v: number): number {
+  return uvarintSize((v << 1) ^ (v >> 31))
+}
