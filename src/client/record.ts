@@ -1,0 +1,58 @@
+/** RecordHeader is one record header; order and duplicates are kept. */
+export interface RecordHeader {
+  key: string
+  value: Buffer | null
+}
+
+/** ProduceRecordHeader is a header as accepted when producing: values may be strings. */
+export interface ProduceRecordHeader {
+  key: string
+  value: Buffer | string | null
+}
+
+/**
+ * RecordContext is an opaque slot that travels with a record through the client (franz-go's
+ * Record.Context). kotel keeps an OpenTelemetry Context here; the core never looks inside.
+ */
+export type RecordContext = unknown
+
+/**
+ * Record is a record as the client hands it out: consumed records, and produced records once they
+ * settle. `key` and `value` are views into the fetched bytes (never copies) on consumed records.
+ */
+export interface Record {
+  topic: string
+  /** partition is -1 until the record is partitioned. */
+  partition: number
+  key: Buffer | null
+  value: Buffer | null
+  headers: RecordHeader[]
+  /** timestamp in milliseconds since the epoch. */
+  timestamp: number
+  /** offset is -1n until the broker assigns one. */
+  offset: bigint
+  /** leaderEpoch of the batch the record came in, -1 when unknown. */
+  leaderEpoch: number
+  /** producerId, producerEpoch of the batch (consumed records); -1n/-1 otherwise. */
+  producerId: bigint
+  producerEpoch: number
+  /** context carries per-record state for hooks (an OpenTelemetry Context for kotel). */
+  context?: RecordContext
+}
+
+/**
+ * ProduceRecord is what `client.produce` accepts. The client fills `partition`, `offset` and
+ * `timestamp` in place and hands the same object back, so producing allocates no result object.
+ */
+export interface ProduceRecord {
+  topic: string
+  /** partition, when set (>= 0), wins over the partitioner. */
+  partition?: number
+  key?: Buffer | string | null
+  value: Buffer | string | null
+  headers?: ProduceRecordHeader[]
+  /** timestamp in ms; defaults to the time `produce` was called. */
+  timestamp?: number
+  offset?: bigint
+  context?: RecordContext
+}
