@@ -185,6 +185,43 @@ export class Reader {
     return 0n
   }
 
+  /**
+   * varlongNumber reads a zigzag-encoded signed 64-bit varint as a number, for values that are
+   * milliseconds (record timestamp deltas): no bigint is made. A value whose magnitude needs more than
+   * 52 bits fails, so every value returned is exact.
+   */
+  varlongNumber(): number {
+    const buf = this.buf
+    let pos = this.pos
+    if (pos < this.end && buf[pos]! < 0x80) {
+      const b = buf[pos]!
+      this.pos = pos + 1
+      return (b >>> 1) ^ -(b & 1)
+    }
+    // z accumulates the unsigned zigzag value; products stay exact while z is below 2^53.
+    let z = 0
+    let scale = 1
+    for (let i = 0; i < 10; i++) {
+      if (pos >= this.end) {
+        this.fail('truncated varlong')
+        return 0
+      }
+      const b = buf[pos++]!
+      z += (b & 0x7f) * scale
+      if (b < 0x80) {
+        if (z > Number.MAX_SAFE_INTEGER) {
+          this.fail('varlong exceeds 2^52 in magnitude')
+          return 0
+        }
+        this.pos = pos
+        return z % 2 === 0 ? z / 2 : -(z + 1) / 2
+      }
+      scale *= 128
+    }
+    this.fail('varlong too long')
+    return 0
+  }
+
   #utf8(len: number): string {
     if (!this.#need(len)) return ''
     const s = this.buf.toString('utf8', this.pos, this.pos + len)
