@@ -1,0 +1,66 @@
+import { TEST_USERS } from './cluster.js'
+
+/**
+ * testBrokerSettings are the server.properties entries every test cluster shares, whatever runs it
+ * (JVM or container): replication sized to the cluster, small internal topics, fast groups.
+ */
+export function testBrokerSettings(brokers: number): Record<string, string> {
+  const n = String(brokers)
+  const minIsr = brokers >= 3 ? '2' : '1'
+  const props: Record<string, string> = {
+    'num.partitions': '1',
+    'default.replication.factor': n,
+    'min.insync.replicas': minIsr,
+    'offsets.topic.replication.factor': n,
+    'transaction.state.log.replication.factor': n,
+    'transaction.state.log.min.isr': minIsr,
+    'share.coordinator.state.topic.replication.factor': n,
+    'share.coordinator.state.topic.min.isr': minIsr,
+    // Internal topics default to 50 partitions; creating 50 on the first FindCoordinator is what makes
+    // a fresh broker's first group or transaction slow.
+    'offsets.topic.num.partitions': '3',
+    'transaction.state.log.num.partitions': '3',
+    'share.coordinator.state.topic.num.partitions': '3',
+    'group.initial.rebalance.delay.ms': '0',
+    // KIP-848: short heartbeats and sessions so group tests see joins and leaves in seconds. The broker
+    // requires min <= interval and interval < session timeout.
+    'group.consumer.min.heartbeat.interval.ms': '100',
+    'group.consumer.heartbeat.interval.ms': '500',
+    'group.consumer.min.session.timeout.ms': '6000',
+    'group.consumer.session.timeout.ms': '10000',
+    // Sized for a 2-core machine that runs the tests too.
+    'num.network.threads': '2',
+    'num.io.threads': '4',
+    'num.recovery.threads.per.data.dir': '1',
+    'auto.create.topics.enable': 'true',
+    'delete.topic.enable': 'true',
+  }
+  // A lone node has no one to hand leadership to; a controlled shutdown would only add a wait.
+  if (brokers === 1) props['controlled.shutdown.enable'] = 'false'
+  return props
+}
+
+/**
+ * saslSettings enable PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 on the named SASL listeners (lower case,
+ * e.g. `sasl_plaintext`). PLAIN users live in the JAAS line; SCRAM users must be created separately
+ * (StorageTool --add-scram, or ConfigCommand at run time).
+ */
+export function saslSettings(listeners: string[]): Record<string, string> {
+  // The default is GSSAPI alone, which would refuse every test mechanism.
+  const props: Record<string, string> = { 'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512' }
+  const plainUsers = [TEST_USERS.admin, TEST_USERS.plain].map((u) => `user_${u.username}="${u.password}"`).join(' ')
+  for (const l of listeners) {
+    props[`listener.name.${l}.plain.sasl.jaas.config`] = `org.apache.kafka.common.security.plain.PlainLoginModule required ${plainUsers};`
+    props[`listener.name.${l}.scram-sha-256.sasl.jaas.config`] = 'org.apache.kafka.common.security.scram.ScramLoginModule required;'
+    props[`listener.name.${l}.scram-sha-512.sasl.jaas.config`] = 'org.apache.kafka.common.security.scram.ScramLoginModule required;'
+  }
+  return props
+}
+
+/**
+ * dockerEnvName spells a broker property as the apache/kafka image reads it from the environment:
+ * `KAFKA_` + upper case, with `.` → `_`, `_` → `__` and `-` → `___` (the image's KafkaDockerWrapper).
+ */
+export function dockerEnvName(property: string): string {
+  return 'KAFKA_' + property.replace(/_/g, '__').replace(/-/g, '___').replace(/\./g, '_').toUpperCase()
+}
