@@ -46,6 +46,11 @@ export interface StartKafkaOptions {
    * needs its own broker settings gets its own broker, even when KAFKA_BOOTSTRAP names one.
    */
   brokerConfig?: Record<string, string>
+  /**
+   * jvmArgs are added to each broker JVM's options, after the defaults (so `-Xmx2g` wins over the
+   * default heap of 768m for one node, 512m each for three). JVM clusters only.
+   */
+  jvmArgs?: string[]
   /** readyTimeoutMs bounds the wait for every node to be ready; default 90 s (KAFKA_WIRE_READY_TIMEOUT_MS). */
   readyTimeoutMs?: number
   /** log receives progress lines (jar downloads, start); silent by default. */

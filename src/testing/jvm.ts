@@ -216,6 +216,7 @@ class JvmCluster implements KafkaCluster {
       '-XX:MaxInlineLevel=15', '-Djava.awt.headless=true',
       `-Dlog4j2.configurationFile=${join(this.dir, 'log4j2.properties')}`,
       `-Dkafka.logs.dir=${join(node.dir, 'logs')}`,
+      ...(this.#opts.jvmArgs ?? []),
       '-cp', this.javaClasspath,
       'kafka.Kafka', node.config,
     ]
