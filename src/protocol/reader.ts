@@ -290,6 +290,38 @@ export class Reader {
     return this.#utf8(len)
   }
 
+  /** nonNullString reads a string in a version where null is not allowed: null fails the read. */
+  nonNullString(): string {
+    const s = this.string()
+    if (s !== null) return s
+    this.fail('non-nullable string was null')
+    return ''
+  }
+
+  /** nonNullCompactString reads a compact string in a version where null is not allowed. */
+  nonNullCompactString(): string {
+    const s = this.compactString()
+    if (s !== null) return s
+    this.fail('non-nullable string was null')
+    return ''
+  }
+
+  /** nonNullBytes reads bytes (a view) in a version where null is not allowed. */
+  nonNullBytes(): Buffer {
+    const b = this.bytes()
+    if (b !== null) return b
+    this.fail('non-nullable bytes were null')
+    return EMPTY
+  }
+
+  /** nonNullCompactBytes reads compact bytes (a view) in a version where null is not allowed. */
+  nonNullCompactBytes(): Buffer {
+    const b = this.compactBytes()
+    if (b !== null) return b
+    this.fail('non-nullable bytes were null')
+    return EMPTY
+  }
+
   /** uuid reads 16 bytes and returns them in Kafka's base64url form. */
   uuid(): string {
     if (!this.#need(16)) return ZERO_UUID
@@ -372,6 +404,61 @@ export class Reader {
       this.pos = end
     }
     return unknown
+  }
+
+  /**
+   * taggedCount reads the number of fields of a tagged field section, checked against the bytes left
+   * (each field takes at least two). Generated decoders then loop over beginTaggedField / endTaggedField.
+   */
+  taggedCount(): number {
+    const n = this.uvarint()
+    if (n * 2 > this.end - this.pos) {
+      this.fail(`${n} tagged fields cannot fit in ${this.end - this.pos} bytes`)
+      return 0
+    }
+    return n
+  }
+
+  /**
+   * beginTaggedField reads a tagged field's size after its tag, checks that tags ascend and that the
+   * field fits, and narrows the reader to the field. It returns the outer end for endTaggedField.
+   */
+  beginTaggedField(tag: number, last: number): number {
+    const outer = this.end
+    const size = this.uvarint()
+    if (this.failure !== null) return outer
+    if (tag <= last) {
+      this.fail(`tagged fields out of order: ${tag} after ${last}`)
+      return outer
+    }
+    if (!this.#need(size)) return outer
+    this.end = this.pos + size
+    return outer
+  }
+
+  /** endTaggedField checks that the field was read to its end and widens the reader back to `outer`. */
+  endTaggedField(outer: number): void {
+    if (this.failure === null && this.pos !== this.end) this.fail(`tagged field has ${this.end - this.pos} bytes left over`)
+    if (this.failure !== null) {
+      this.end = outer
+      this.pos = outer
+      return
+    }
+    this.end = outer
+  }
+
+  /** unknownTag keeps the rest of the current tagged field (a view) in `list`, creating it on first use. */
+  unknownTag(list: TaggedField[] | undefined, tag: number): TaggedField[] {
+    const data = this.buf.subarray(this.pos, this.end)
+    this.pos = this.end
+    if (list === undefined) return [{ tag, data }]
+    list.push({ tag, data })
+    return list
+  }
+
+  /** unknownTaggedFields reads a tagged field section of a struct that knows no tags. */
+  unknownTaggedFields(): TaggedField[] | undefined {
+    return this.taggedFields() ?? undefined
   }
 
   /** skipTaggedFields reads and drops a tagged field section. */

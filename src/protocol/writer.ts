@@ -1,3 +1,6 @@
+import { ProtocolEncodeError } from './errors.js'
+import type { TaggedField } from './reader.js'
+
 /**
  * Writer is a growable byte buffer with a cursor. Every encoder in kafka-wire writes into one Writer:
  * no buffer per field and no concatenation per request. Size prefixes and CRCs are reserved first and
@@ -238,6 +241,71 @@ export class Writer {
   /** patchUint32 writes a big-endian uint32 at an offset reserved earlier (CRCs). */
   patchUint32(at: number, v: number): void {
     this.buf.writeUInt32BE(v >>> 0, at)
+  }
+
+  /**
+   * beginUvarintSize starts a value whose uvarint size prefix is not known yet (a tagged field's): it
+   * reserves one byte and returns its offset for endUvarintSize.
+   */
+  beginUvarintSize(): number {
+    this.ensure(1)
+    return this.pos++
+  }
+
+  /**
+   * endUvarintSize writes the size of everything written since beginUvarintSize(at) as a uvarint at
+   * `at`, moving the value along when the size needs more than the one byte reserved (128 bytes or more).
+   */
+  endUvarintSize(at: number): void {
+    const size = this.pos - at - 1
+    const n = uvarintSize(size)
+    if (n > 1) {
+      this.ensure(n - 1)
+      this.buf.copyWithin(at + n, at + 1, this.pos)
+      this.pos += n - 1
+    }
+    // The n bytes at `at` are already in place: write the prefix directly (uvarint() would ensure room
+    // after `at` and could drop the value on growing).
+    const buf = this.buf
+    let v = size
+    let p = at
+    while (v > 0x7f) {
+      buf[p++] = (v & 0x7f) | 0x80
+      v >>>= 7
+    }
+    buf[p] = v
+  }
+
+  /**
+   * rawTaggedFields writes tagged fields kept from a decode (tag, size, bytes), from index `from` while
+   * their tag is below `below`, and returns the index of the first one not written. Encoders call it
+   * before each known tag, so known and kept fields go out sorted by tag together.
+   */
+  rawTaggedFields(fields: readonly TaggedField[] | undefined, from: number, below: number): number {
+    if (fields === undefined) return 0
+    let i = from
+    for (; i < fields.length; i++) {
+      const f = fields[i]!
+      if (f.tag >= below) {
+        if (f.tag === below) throw new ProtocolEncodeError(`unknown tagged field ${f.tag} has the tag of a known field`)
+        break
+      }
+      if (i > 0 && f.tag <= fields[i - 1]!.tag) throw new ProtocolEncodeError(`unknown tagged fields are not sorted by tag: ${f.tag} after ${fields[i - 1]!.tag}`)
+      this.uvarint(f.tag)
+      this.uvarint(f.data.length)
+      this.raw(f.data)
+    }
+    return i
+  }
+
+  /** taggedFields writes a tagged field section holding only fields kept from a decode (or none). */
+  taggedFields(fields: readonly TaggedField[] | undefined): void {
+    if (fields === undefined || fields.length === 0) {
+      this.uvarint(0)
+      return
+    }
+    this.uvarint(fields.length)
+    this.rawTaggedFields(fields, 0, Infinity)
   }
 }
 
