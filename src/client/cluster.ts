@@ -1,0 +1,192 @@
+import { performance } from 'node:perf_hooks'
+import type { Socket } from 'node:net'
+import type { BrokerMetadata } from '../hooks/index.js'
+import type { ApiMessage } from '../protocol/messages/api.js'
+import { BrokerConnection, BrokerConnectionError, type ConnectionObserver, type RequestOptions } from './broker.js'
+import type { Config } from './options.js'
+import { authenticate, mechanismFrom, reauthDelay, type Mechanism } from './sasl/index.js'
+
+/**
+ * ConnectionKind separates traffic so that a long fetch never delays a produce or a heartbeat:
+ * each broker gets up to one connection of each kind.
+ */
+export type ConnectionKind = 'produce' | 'fetch' | 'group' | 'other'
+
+/** BrokerEvents is how the cluster reports connection events to the client's hooks. */
+export interface BrokerEvents {
+  connect(meta: BrokerMetadata, initDuration: number, socket: Socket | null, err: Error | null): void
+  disconnect(meta: BrokerMetadata, socket: Socket): void
+  /** observer returns the write/read/E2E/throttle observer for a broker, or undefined when no hook listens. */
+  observer(meta: BrokerMetadata): ConnectionObserver | undefined
+  log(level: 'error' | 'warn' | 'info' | 'debug', msg: string, ...keyvals: unknown[]): void
+}
+
+/** SEED_BASE is the id of the first seed broker (franz-go gives seeds ids near the int32 minimum). */
+export const SEED_BASE = -2147483648
+
+/**
+ * Broker is one node of the cluster as the client sees it: its address and its connections, one
+ * per ConnectionKind, opened lazily, authenticated with SASL when configured, and re-authenticated
+ * before the broker's session lifetime runs out (KIP-368).
+ */
+export class Broker {
+  meta: BrokerMetadata
+  #cfg: Config
+  #events: BrokerEvents
+  #mechanism: Mechanism | null
+  #conns = new Map<ConnectionKind, Promise<BrokerConnection>>()
+  #live = new Set<BrokerConnection>()
+  #closed = false
+  /** failures counts consecutive failed dials, for backoff between attempts. */
+  #failures = 0
+  #nextDialAt = 0
+
+  constructor(meta: BrokerMetadata, cfg: Config, events: BrokerEvents) {
+    this.meta = meta
+    this.#cfg = cfg
+    this.#events = events
+    this.#mechanism = cfg.sasl === null ? null : mechanismFrom(cfg.sasl)
+  }
+
+  /** isSeed is true for a seed broker (a bootstrap address, not a known node). */
+  get isSeed(): boolean {
+    return this.meta.nodeId < -10
+  }
+
+  /** connectionCount is the number of open connections. */
+  get connectionCount(): number {
+    return this.#live.size
+  }
+
+  /** connection returns the open connection of a kind, dialing it first if needed. */
+  connection(kind: ConnectionKind, signal?: AbortSignal): Promise<BrokerConnection> {
+    if (this.#closed) return Promise.reject(new BrokerConnectionError(`broker ${this.#name()} is closed`, { broker: this.meta.nodeId }))
+    let p = this.#conns.get(kind)
+    if (p === undefined) {
+      p = this.#dial(kind, signal)
+      this.#conns.set(kind, p)
+      p.catch(() => {
+        if (this.#conns.get(kind) === p) this.#conns.delete(kind)
+      })
+    }
+    return p
+  }
+
+  /** request sends one request on the connection of the given kind. */
+  async request<Req, Res>(api: ApiMessage<Req, Res>, req: Req, opts: RequestOptions & { kind?: ConnectionKind } = {}): Promise<Res> {
+    const conn = await this.connection(opts.kind ?? 'other', opts.signal)
+    return conn.request(api, req, opts)
+  }
+
+  /** versionFor returns the version a request would use on an open connection, or undefined. */
+  async supports(api: ApiMessage<any, any>): Promise<[number, number] | undefined> {
+    const conn = await this.connection('other')
+    return conn.versions.get(api.key)
+  }
+
+  async #dial(kind: ConnectionKind, signal?: AbortSignal): Promise<BrokerConnection> {
+    // After failed dials, wait before the next one so a down broker is not hammered.
+    const wait = this.#nextDialAt - Date.now()
+    if (wait > 0) await delay(wait, signal)
+    const start = performance.now()
+    let conn: BrokerConnection | null = null
+    try {
+      conn = await BrokerConnection.connect({
+        host: this.meta.host,
+        port: this.meta.port,
+        nodeId: this.meta.nodeId,
+        clientId: this.#cfg.clientId,
+        tls: this.#cfg.tls,
+        connectTimeout: this.#cfg.dialTimeout,
+        requestTimeout: this.#cfg.requestTimeoutOverhead + 30_000,
+        maxResponseBytes: this.#cfg.brokerMaxReadBytes,
+        maxVersions: this.#cfg.maxVersions,
+        observer: this.#events.observer(this.meta),
+        signal,
+      })
+      if (this.#mechanism !== null) {
+        const { sessionLifetimeMs } = await authenticate(conn, this.#mechanism, { host: this.meta.host, timeout: this.#cfg.dialTimeout })
+        if (sessionLifetimeMs > 0) this.#scheduleReauth(conn, sessionLifetimeMs)
+      }
+    } catch (err) {
+      conn?.close()
+      this.#failures++
+      this.#nextDialAt = Date.now() + this.#cfg.retryBackoff(this.#failures)
+      this.#events.connect(this.meta, performance.now() - start, null, err as Error)
+      throw err
+    }
+    this.#failures = 0
+    this.#nextDialAt = 0
+    this.#events.connect(this.meta, performance.now() - start, conn.socket, null)
+    if (this.#closed) {
+      conn.close()
+      throw new BrokerConnectionError(`broker ${this.#name()} is closed`, { broker: this.meta.nodeId })
+    }
+    this.#live.add(conn)
+    const c = conn
+    const socket = conn.socket
+    conn.onClose((err) => {
+      this.#live.delete(c)
+      const cur = this.#conns.get(kind)
+      // Only forget the connection if it is still the one registered for its kind.
+      if (cur !== undefined) cur.then((x) => { if (x === c && this.#conns.get(kind) === cur) this.#conns.delete(kind) }, () => {})
+      this.#events.disconnect(this.meta, socket)
+      if (err && !this.#closed) this.#events.log('debug', 'connection closed', 'broker', this.#name(), 'kind', kind, 'err', err.message)
+    })
+    return conn
+  }
+
+  #scheduleReauth(conn: BrokerConnection, lifetimeMs: number): void {
+    const timer = setTimeout(() => {
+      if (conn.closed || this.#closed) return
+      conn.exclusive(async () => {
+        const start = performance.now()
+        try {
+          const { sessionLifetimeMs } = await authenticate(conn, this.#mechanism!, { host: this.meta.host, timeout: this.#cfg.dialTimeout, exclusive: true })
+          this.#events.log('debug', 'reauthenticated', 'broker', this.#name(), 'ms', performance.now() - start)
+          if (sessionLifetimeMs > 0) this.#scheduleReauth(conn, sessionLifetimeMs)
+        } catch (err) {
+          this.#events.log('warn', 'reauthentication failed; closing the connection', 'broker', this.#name(), 'err', (err as Error).message)
+          conn.close()
+        }
+      })
+    }, reauthDelay(lifetimeMs))
+    timer.unref()
+    conn.onClose(() => clearTimeout(timer))
+  }
+
+  /** closeConnections closes every connection (they reopen on the next request). */
+  closeConnections(): void {
+    this.#conns.clear()
+    for (const c of this.#live) c.close()
+  }
+
+  /** close closes every connection and refuses new ones. */
+  close(): void {
+    this.#closed = true
+    this.closeConnections()
+  }
+
+  #name(): string {
+    return this.isSeed ? `seed ${this.meta.host}:${this.meta.port}` : `${this.meta.nodeId} (${this.meta.host}:${this.meta.port})`
+  }
+}
+
+/** delay waits `ms`, rejecting early if the signal aborts. */
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason)
+      return
+    }
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = () => {
+      clearTimeout(t)
+      reject(signal!.reason)
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}

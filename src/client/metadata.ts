@@ -1,0 +1,205 @@
+import type { BrokerMetadata } from '../hooks/index.js'
+
+/** PartitionInfo is what the client knows of one partition from the last metadata load. */
+export interface PartitionInfo {
+  partition: number
+  /** leader is the leader's node id, -1 when there is none. */
+  leader: number
+  leaderEpoch: number
+  replicas: number[]
+  isr: number[]
+  offline: number[]
+  /** errorCode is the partition's error in the last load (e.g. LEADER_NOT_AVAILABLE), 0 if none. */
+  errorCode: number
+}
+
+/** TopicInfo is what the client knows of one topic from the last metadata load. */
+export interface TopicInfo {
+  name: string
+  /** id is the topic's Uuid in base64url form (zero when the broker did not send one). */
+  id: string
+  isInternal: boolean
+  partitions: PartitionInfo[]
+  /** errorCode is the topic's error in the last load (e.g. UNKNOWN_TOPIC_OR_PARTITION), 0 if none. */
+  errorCode: number
+  /** loadedAt is when this entry was loaded (Date.now()). */
+  loadedAt: number
+}
+
+/** ClusterMetadata is one metadata snapshot: brokers, topics, controller and cluster id. */
+export interface ClusterMetadata {
+  brokers: Map<number, BrokerMetadata>
+  topics: Map<string, TopicInfo>
+  controllerId: number
+  clusterId: string | null
+  loadedAt: number
+}
+
+/**
+ * MetadataLoader loads metadata for some topics (all topics when `topics` is null) from the cluster.
+ * The client gives the cache one that sends a Metadata request to any live broker.
+ */
+export type MetadataLoader = (topics: string[] | null) => Promise<ClusterMetadata>
+
+/**
+ * MetadataCache keeps the latest metadata and refreshes it: on age (`maxAge`), and on demand after
+ * errors such as NOT_LEADER_OR_FOLLOWER, never more often than once per `minAge` so that a burst of
+ * errors cannot storm the cluster. Concurrent refresh requests share one load.
+ */
+export class MetadataCache {
+  brokers: Map<number, BrokerMetadata> = new Map()
+  topics: Map<string, TopicInfo> = new Map()
+  controllerId = -1
+  clusterId: string | null = null
+  /** lastLoad is when the last load finished (0 before the first). */
+  lastLoad = 0
+
+  #loader: MetadataLoader
+  #minAge: number
+  #maxAge: number
+  #interest = new Set<string>()
+  #allTopics = false
+  #inflight: Promise<void> | null = null
+  #again = false
+  #urgent = false
+  #timer: NodeJS.Timeout | null = null
+  #ageTimer: NodeJS.Timeout | null = null
+  #waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = []
+  #closed = false
+  #onUpdate: Array<(m: MetadataCache) => void> = []
+  #onError: (err: Error) => void
+
+  constructor(loader: MetadataLoader, opts: { minAge: number; maxAge: number; onError?: (err: Error) => void }) {
+    this.#loader = loader
+    this.#minAge = opts.minAge
+    this.#maxAge = opts.maxAge
+    this.#onError = opts.onError ?? (() => {})
+  }
+
+  /** interest adds topics to every future load. */
+  interest(topics: Iterable<string>): void {
+    for (const t of topics) this.#interest.add(t)
+  }
+
+  /** forget removes topics from future loads. */
+  forget(topics: Iterable<string>): void {
+    for (const t of topics) this.#interest.delete(t)
+  }
+
+  /** interestAll makes loads ask for every topic (regex consuming). */
+  interestAll(on: boolean): void {
+    this.#allTopics = on
+  }
+
+  /** topicsOfInterest lists the topics loads ask for. */
+  get topicsOfInterest(): string[] {
+    return [...this.#interest]
+  }
+
+  /** onUpdate registers a callback run after every successful load. */
+  onUpdate(fn: (m: MetadataCache) => void): void {
+    this.#onUpdate.push(fn)
+  }
+
+  /**
+   * refresh asks for a load and resolves when one that started after this call has finished.
+   * `urgent` skips the min-age wait (first load, explicit calls); triggered refreshes after errors
+   * are not urgent.
+   */
+  refresh(urgent = false): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error('client closed'))
+    return new Promise<void>((resolve, reject) => {
+      this.#waiters.push({ resolve, reject })
+      this.#schedule(urgent)
+    })
+  }
+
+  /** trigger asks for a refresh and does not wait for it (after a leader error, for example). */
+  trigger(): void {
+    if (this.#closed) return
+    this.#schedule(false)
+  }
+
+  #schedule(urgent: boolean): void {
+    if (urgent) this.#urgent = true
+    if (this.#inflight !== null) {
+      // A load in flight may have been built before this call's topics were of interest: load again.
+      this.#again = true
+      return
+    }
+    const wait = this.#urgent ? 0 : Math.max(0, this.lastLoad + this.#minAge - Date.now())
+    if (wait === 0) {
+      if (this.#timer !== null) {
+        clearTimeout(this.#timer)
+        this.#timer = null
+      }
+      this.#load()
+      return
+    }
+    if (this.#timer === null) {
+      this.#timer = setTimeout(() => {
+        this.#timer = null
+        this.#load()
+      }, wait)
+    }
+  }
+
+  #load(): void {
+    const waiters = this.#waiters
+    this.#waiters = []
+    this.#again = false
+    this.#urgent = false
+    const topics = this.#allTopics ? null : [...this.#interest]
+    this.#inflight = this.#loader(topics).then(
+      (m) => {
+        this.#apply(m, topics)
+        for (const w of waiters) w.resolve()
+      },
+      (err: Error) => {
+        this.#onError(err)
+        for (const w of waiters) w.reject(err)
+      },
+    ).finally(() => {
+      this.#inflight = null
+      if (this.#closed) return
+      if (this.#again || this.#waiters.length > 0) this.#schedule(false)
+      this.#armAgeTimer()
+    })
+  }
+
+  #apply(m: ClusterMetadata, asked: string[] | null): void {
+    this.brokers = m.brokers
+    this.controllerId = m.controllerId
+    this.clusterId = m.clusterId
+    this.lastLoad = m.loadedAt
+    if (asked === null) {
+      this.topics = m.topics
+    } else {
+      const next = new Map(this.topics)
+      for (const [name, t] of m.topics) next.set(name, t)
+      // Topics we asked for and the broker did not mention are gone.
+      for (const name of asked) if (!m.topics.has(name)) next.delete(name)
+      this.topics = next
+    }
+    for (const fn of this.#onUpdate) fn(this)
+  }
+
+  #armAgeTimer(): void {
+    if (this.#ageTimer !== null) clearTimeout(this.#ageTimer)
+    this.#ageTimer = setTimeout(() => {
+      this.#ageTimer = null
+      this.trigger()
+    }, this.#maxAge)
+    this.#ageTimer.unref()
+  }
+
+  /** close stops timers; pending refreshes fail. */
+  close(): void {
+    this.#closed = true
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    if (this.#ageTimer !== null) clearTimeout(this.#ageTimer)
+    const waiters = this.#waiters
+    this.#waiters = []
+    for (const w of waiters) w.reject(new Error('client closed'))
+  }
+}

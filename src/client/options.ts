@@ -1,0 +1,277 @@
+import type { ConnectionOptions as TlsOptions } from 'node:tls'
+import { KafkaWireError } from '../protocol/errors.js'
+import type { AnyHook, Logger } from '../hooks/index.js'
+import { partitionerFrom, type Partitioner } from './producer/partitioner.js'
+import type { ProduceRecord } from './record.js'
+import type { SaslConfig, Mechanism } from './sasl/index.js'
+
+/** InvalidOptionError is thrown at construction for an option that cannot work; it names the option. */
+export class InvalidOptionError extends KafkaWireError {
+  /** option is the name of the offending option. */
+  readonly option: string
+  constructor(option: string, message: string) {
+    super(`invalid option ${option}: ${message}`, { code: 'INVALID_OPTION', retriable: false })
+    this.option = option
+  }
+}
+
+/** Acks is how many replicas must have a record before the broker answers: 0, 1 or 'all' (-1). */
+export type Acks = 0 | 1 | -1 | 'all'
+
+/** CompressionName names a record batch codec. */
+export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+
+/** PartitionerOption is a partitioner, a name of a built-in one, or a function of (record, partitions). */
+export type PartitionerOption = 'default' | 'round-robin' | 'sticky' | 'sticky-key' | 'manual' | Partitioner | ((record: ProduceRecord, n: number) => number)
+
+/** ClientOptions configures a Client. Every option is optional except `seedBrokers`. */
+export interface ClientOptions {
+  // ---- connection ----
+  /** seedBrokers are the "host:port" addresses used to discover the cluster. Equivalent to Java's bootstrap.servers. */
+  seedBrokers: string[]
+  /** clientId is sent with every request. Default 'kafka-wire'. Equivalent to Java's client.id. */
+  clientId?: string
+  /** rack is this client's rack, for fetching from the closest replica (KIP-392). Equivalent to Java's client.rack. */
+  rack?: string
+  /** tls enables TLS to every broker; an object is passed to `tls.connect`. */
+  tls?: boolean | TlsOptions
+  /** sasl authenticates every connection: a config object or a mechanism. */
+  sasl?: SaslConfig | Mechanism
+  /** dialTimeout bounds connecting, ApiVersions and SASL, in ms. Default 10,000 (franz-go's DialTimeout). */
+  dialTimeout?: number
+  /** requestTimeoutOverhead is added to a request's own timeout (e.g. a produce or fetch wait) to bound it, in ms. Default 10,000 (franz-go's RequestTimeoutOverhead). */
+  requestTimeoutOverhead?: number
+  /** connIdleTimeout closes connections idle this long, in ms. Default 20,000 (franz-go's ConnIdleTimeout). */
+  connIdleTimeout?: number
+  /** brokerMaxReadBytes refuses larger responses before allocating them. Default 100 MiB (franz-go's BrokerMaxReadBytes). */
+  brokerMaxReadBytes?: number
+  /** maxVersions caps the version used per API key (franz-go's MaxVersions), e.g. { 0: 9 } for Produce v9. */
+  maxVersions?: { [apiKey: number]: number }
+  /** metadataMaxAge refreshes metadata at least this often, in ms. Default 300,000. Equivalent to Java's metadata.max.age.ms. */
+  metadataMaxAge?: number
+  /** metadataMinAge is the least time between two refreshes, so errors cannot storm the broker, in ms. Default 5,000 (franz-go's MetadataMinAge). */
+  metadataMinAge?: number
+  /** retryBackoff gives the wait before retry `tries` (1-based), in ms. Default: exponential from 250 ms to 2.5 s with jitter (franz-go's). */
+  retryBackoff?: number | ((tries: number) => number)
+  /** requestRetries bounds retries of a retriable request error. Default 20 (franz-go's RequestRetries). */
+  requestRetries?: number
+  /** retryTimeout bounds the total time spent retrying one request, in ms. Default 30,000 (franz-go's RetryTimeout). */
+  retryTimeout?: number
+  /** hooks are objects implementing any subset of the hook methods; nested arrays are flattened. */
+  hooks?: AnyHook | ReadonlyArray<unknown>
+  /** logger receives the client's log lines. Default: none. */
+  logger?: Logger
+
+  // ---- producer ----
+  /** defaultProduceTopic is used for records with no topic. */
+  defaultProduceTopic?: string
+  /** requiredAcks: 0, 1 or 'all'. Default 'all'. Equivalent to Java's acks. */
+  requiredAcks?: Acks
+  /** disableIdempotentWrite turns off idempotent producing (on by default, as in franz-go and Java 3.0+). */
+  disableIdempotentWrite?: boolean
+  /** linger waits this long for more records before sending a batch, in ms. Default 10. Equivalent to Java's linger.ms. */
+  linger?: number
+  /** producerBatchMaxBytes caps one partition's batch, in bytes. Default 1,000,000 (franz-go's ProducerBatchMaxBytes). Equivalent to Java's batch.size (roughly). */
+  producerBatchMaxBytes?: number
+  /** producerBatchCompression is a preference list of codecs; the first the broker supports is used. Default ['none']. Equivalent to Java's compression.type. */
+  producerBatchCompression?: CompressionName[]
+  /** maxBufferedRecords bounds records buffered and not yet acknowledged. Default 10,000 (franz-go's). */
+  maxBufferedRecords?: number
+  /** maxBufferedBytes bounds the bytes of records buffered, 0 for no bound. Default 0. Equivalent to Java's buffer.memory. */
+  maxBufferedBytes?: number
+  /** maxProduceRequestsInflightPerBroker bounds produce requests in flight to one broker. Default 5 when idempotent, else 1. Equivalent to Java's max.in.flight.requests.per.connection. */
+  maxProduceRequestsInflightPerBroker?: number
+  /** produceRequestTimeout is the broker-side timeout sent in produce requests, in ms. Default 10,000 (franz-go's). Equivalent to Java's request.timeout.ms for produce. */
+  produceRequestTimeout?: number
+  /** recordDeliveryTimeout fails a record not acknowledged this long after it was produced, in ms; 0 for none. Default 0 (franz-go's). Equivalent to Java's delivery.timeout.ms. */
+  recordDeliveryTimeout?: number
+  /** recordRetries bounds retries of a batch, Infinity for no bound. Default Infinity (franz-go's). Equivalent to Java's retries. */
+  recordRetries?: number
+  /** unknownTopicRetries fails records of a topic that still does not exist after this many metadata loads. Default 4 (franz-go's UnknownTopicRetries). */
+  unknownTopicRetries?: number
+  /** partitioner picks partitions. Default: Java's default (murmur2 for keys, uniform sticky for keyless, KIP-794). */
+  partitioner?: PartitionerOption
+  /** allowAutoTopicCreation asks the broker to create unknown topics on metadata requests (if the broker allows it). Default false. */
+  allowAutoTopicCreation?: boolean
+}
+
+/** Config is the resolved, validated and frozen form of ClientOptions. */
+export interface Config {
+  readonly seedBrokers: ReadonlyArray<{ host: string; port: number }>
+  readonly clientId: string
+  readonly rack: string | null
+  readonly tls: boolean | TlsOptions
+  readonly sasl: SaslConfig | Mechanism | null
+  readonly dialTimeout: number
+  readonly requestTimeoutOverhead: number
+  readonly connIdleTimeout: number
+  readonly brokerMaxReadBytes: number
+  readonly maxVersions: ReadonlyMap<number, number>
+  readonly metadataMaxAge: number
+  readonly metadataMinAge: number
+  readonly retryBackoff: (tries: number) => number
+  readonly requestRetries: number
+  readonly retryTimeout: number
+  readonly defaultProduceTopic: string | null
+  readonly requiredAcks: 0 | 1 | -1
+  readonly idempotent: boolean
+  readonly linger: number
+  readonly producerBatchMaxBytes: number
+  readonly compression: ReadonlyArray<CompressionName>
+  readonly maxBufferedRecords: number
+  readonly maxBufferedBytes: number
+  readonly maxProduceRequestsInflightPerBroker: number
+  readonly produceRequestTimeout: number
+  readonly recordDeliveryTimeout: number
+  readonly recordRetries: number
+  readonly unknownTopicRetries: number
+  readonly partitioner: PartitionerOption
+  readonly allowAutoTopicCreation: boolean
+}
+
+/** defaultRetryBackoff is franz-go's: exponential from 250 ms to 2.5 s, with up to 20% jitter. */
+export function defaultRetryBackoff(tries: number): number {
+  const base = Math.min(2500, 250 * 2 ** Math.max(0, tries - 1))
+  return Math.round(base * (0.8 + Math.random() * 0.4))
+}
+
+const CODECS = new Set<CompressionName>(['none', 'gzip', 'snappy', 'lz4', 'zstd'])
+const KNOWN = new Set([
+  'seedBrokers', 'clientId', 'rack', 'tls', 'sasl', 'dialTimeout', 'requestTimeoutOverhead', 'connIdleTimeout',
+  'brokerMaxReadBytes', 'maxVersions', 'metadataMaxAge', 'metadataMinAge', 'retryBackoff', 'requestRetries',
+  'retryTimeout', 'hooks', 'logger', 'defaultProduceTopic', 'requiredAcks', 'disableIdempotentWrite', 'linger',
+  'producerBatchMaxBytes', 'producerBatchCompression', 'maxBufferedRecords', 'maxBufferedBytes',
+  'maxProduceRequestsInflightPerBroker', 'produceRequestTimeout', 'recordDeliveryTimeout', 'recordRetries',
+  'unknownTopicRetries', 'partitioner', 'allowAutoTopicCreation',
+])
+
+/** extraOptionNames lets later parts of the client (consumer, groups, transactions) register their options. */
+export const extraOptionNames = new Set<string>()
+
+/** parseHostPort parses "host:port", "[v6]:port" or "host" (port 9092). */
+export function parseHostPort(s: string, option = 'seedBrokers'): { host: string; port: number } {
+  if (typeof s !== 'string' || s.length === 0) throw new InvalidOptionError(option, `${JSON.stringify(s)} is not a "host:port" string`)
+  let host = s
+  let port = 9092
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(s)
+  if (v6) {
+    host = v6[1]!
+    if (v6[2] !== undefined) port = Number(v6[2])
+  } else {
+    const i = s.lastIndexOf(':')
+    if (i >= 0) {
+      host = s.slice(0, i)
+      port = Number(s.slice(i + 1))
+    }
+  }
+  if (!host || !Number.isInteger(port) || port <= 0 || port > 65535) {
+    throw new InvalidOptionError(option, `${JSON.stringify(s)} is not a valid "host:port"`)
+  }
+  return { host, port }
+}
+
+function num(o: Record<string, unknown>, name: string, def: number, min: number, max = Number.MAX_SAFE_INTEGER, allowInf = false): number {
+  const v = o[name]
+  if (v === undefined) return def
+  if (typeof v !== 'number' || Number.isNaN(v) || (!allowInf && !Number.isFinite(v)) || v < min || v > max) {
+    throw new InvalidOptionError(name, `${String(v)} is not a number in [${min}, ${max === Number.MAX_SAFE_INTEGER ? (allowInf ? 'Infinity' : 'max') : max}]`)
+  }
+  return v
+}
+
+/** resolveConfig validates ClientOptions and returns the frozen Config; errors name the option. */
+export function resolveConfig(options: ClientOptions): Config {
+  if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'an options object is required')
+  const o = options as unknown as Record<string, unknown>
+  for (const k of Object.keys(o)) {
+    if (!KNOWN.has(k) && !extraOptionNames.has(k)) throw new InvalidOptionError(k, 'unknown option')
+  }
+  if (!Array.isArray(options.seedBrokers) || options.seedBrokers.length === 0) {
+    throw new InvalidOptionError('seedBrokers', 'at least one "host:port" is required')
+  }
+  const seedBrokers = options.seedBrokers.map((s) => parseHostPort(s))
+  const clientId = options.clientId ?? 'kafka-wire'
+  if (typeof clientId !== 'string') throw new InvalidOptionError('clientId', 'must be a string')
+  let requiredAcks: 0 | 1 | -1 = -1
+  if (options.requiredAcks !== undefined) {
+    const a = options.requiredAcks
+    if (a === 'all' || a === -1) requiredAcks = -1
+    else if (a === 0 || a === 1) requiredAcks = a
+    else throw new InvalidOptionError('requiredAcks', `${String(a)} is not 0, 1 or 'all'`)
+  }
+  const idempotent = options.disableIdempotentWrite !== true
+  if (idempotent && requiredAcks !== -1) {
+    // Java and franz-go refuse this too: idempotence needs every in-sync replica to have the batch.
+    throw new InvalidOptionError('requiredAcks', `idempotent writes need requiredAcks 'all'; set disableIdempotentWrite: true to use ${requiredAcks}`)
+  }
+  const compression = options.producerBatchCompression ?? ['none']
+  if (!Array.isArray(compression) || compression.length === 0 || compression.some((c) => !CODECS.has(c))) {
+    throw new InvalidOptionError('producerBatchCompression', `want a list of 'none', 'gzip', 'snappy', 'lz4', 'zstd'; got ${JSON.stringify(compression)}`)
+  }
+  let retryBackoff: (tries: number) => number = defaultRetryBackoff
+  if (options.retryBackoff !== undefined) {
+    const rb = options.retryBackoff
+    if (typeof rb === 'number') {
+      if (!(rb >= 0) || !Number.isFinite(rb)) throw new InvalidOptionError('retryBackoff', 'must be a non-negative number of ms or a function')
+      retryBackoff = () => rb
+    } else if (typeof rb === 'function') retryBackoff = rb
+    else throw new InvalidOptionError('retryBackoff', 'must be a number of ms or a function of the try number')
+  }
+  const maxVersions = new Map<number, number>()
+  for (const [k, v] of Object.entries(options.maxVersions ?? {})) {
+    if (!/^\d+$/.test(k) || !Number.isInteger(v) || v < 0) throw new InvalidOptionError('maxVersions', `${k}: ${String(v)} is not an API key and a version`)
+    maxVersions.set(Number(k), v)
+  }
+  if (options.defaultProduceTopic !== undefined && typeof options.defaultProduceTopic !== 'string') {
+    throw new InvalidOptionError('defaultProduceTopic', 'must be a string')
+  }
+  const p = options.partitioner ?? 'default'
+  partitionerFrom(p) // throws InvalidOptionError('partitioner', …) for anything it does not know
+  if (options.sasl !== undefined && (options.sasl === null || typeof options.sasl !== 'object')) {
+    throw new InvalidOptionError('sasl', 'must be a SASL config object or mechanism')
+  }
+  if (options.tls !== undefined && typeof options.tls !== 'boolean' && (options.tls === null || typeof options.tls !== 'object')) {
+    throw new InvalidOptionError('tls', 'must be a boolean or tls.connect options')
+  }
+  if (options.rack !== undefined && typeof options.rack !== 'string') throw new InvalidOptionError('rack', 'must be a string')
+  const maxInflightDefault = idempotent ? 5 : 1
+  const maxInflight = num(o, 'maxProduceRequestsInflightPerBroker', maxInflightDefault, 1, 1_000)
+  if (idempotent && maxInflight > 5) {
+    // Brokers keep the state of the last five batches per producer and partition; more in flight
+    // could make a retried batch look out of order.
+    throw new InvalidOptionError('maxProduceRequestsInflightPerBroker', 'at most 5 with idempotent writes')
+  }
+  const cfg: Config = {
+    seedBrokers,
+    clientId,
+    rack: options.rack ?? null,
+    tls: options.tls ?? false,
+    sasl: options.sasl ?? null,
+    dialTimeout: num(o, 'dialTimeout', 10_000, 1),
+    requestTimeoutOverhead: num(o, 'requestTimeoutOverhead', 10_000, 100),
+    connIdleTimeout: num(o, 'connIdleTimeout', 20_000, 0),
+    brokerMaxReadBytes: num(o, 'brokerMaxReadBytes', 100 << 20, 1024, 2 ** 31 - 1),
+    maxVersions,
+    metadataMaxAge: num(o, 'metadataMaxAge', 300_000, 100),
+    metadataMinAge: num(o, 'metadataMinAge', 5_000, 0),
+    retryBackoff,
+    requestRetries: num(o, 'requestRetries', 20, 0, Number.MAX_SAFE_INTEGER, true),
+    retryTimeout: num(o, 'retryTimeout', 30_000, 0),
+    defaultProduceTopic: options.defaultProduceTopic ?? null,
+    requiredAcks,
+    idempotent,
+    linger: num(o, 'linger', 10, 0, 60_000),
+    producerBatchMaxBytes: num(o, 'producerBatchMaxBytes', 1_000_000, 64, 2 ** 30),
+    compression: Object.freeze([...compression]),
+    maxBufferedRecords: num(o, 'maxBufferedRecords', 10_000, 1),
+    maxBufferedBytes: num(o, 'maxBufferedBytes', 0, 0),
+    maxProduceRequestsInflightPerBroker: maxInflight,
+    produceRequestTimeout: num(o, 'produceRequestTimeout', 10_000, 1, 2 ** 31 - 1),
+    recordDeliveryTimeout: num(o, 'recordDeliveryTimeout', 0, 0),
+    recordRetries: num(o, 'recordRetries', Infinity, 0, Number.MAX_SAFE_INTEGER, true),
+    unknownTopicRetries: num(o, 'unknownTopicRetries', 4, 0, Number.MAX_SAFE_INTEGER, true),
+    partitioner: p,
+    allowAutoTopicCreation: options.allowAutoTopicCreation === true,
+  }
+  return Object.freeze(cfg)
+}

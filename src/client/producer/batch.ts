@@ -1,0 +1,103 @@
+import type { ProduceRecord } from '../record.js'
+import type { Sink } from './sink.js'
+
+/** ProduceCallback receives a produced record once it settles: with `err` null on success. */
+export type ProduceCallback = (record: ProduceRecord, err: Error | null) => void
+
+/**
+ * Batch is one record batch of one partition: the records (and their callbacks, in a parallel array,
+ * so a record costs no wrapper object), then, once it is first sent, its encoded bytes. The bytes are
+ * kept for retries; an epoch bump re-stamps the header in place instead of encoding again.
+ */
+export class Batch {
+  records: ProduceRecord[] = []
+  callbacks: ProduceCallback[] = []
+  /** bytes is the size of the encoded records (before compression), from the size arithmetic. */
+  bytes = 0
+  /** createdAt is when the first record was added (for linger and the delivery timeout). */
+  createdAt: number
+  /** encoded is the whole RecordBatch once the batch is frozen for its first send. */
+  encoded: Buffer | null = null
+  /** baseSequence stamped at encoding; -1 when not idempotent. */
+  baseSequence = -1
+  producerId = -1n
+  producerEpoch = -1
+  /** compressedBytes and codec of the encoded batch, for ProduceBatchMetrics. */
+  compressedBytes = 0
+  codec = 0
+  /** inflight is true while a request carrying this batch awaits its answer. */
+  inflight = false
+  /** acked is set when the broker acknowledged the batch (it completes once every older batch has). */
+  acked = false
+  /** baseOffset and logAppendTime from the broker's answer. */
+  baseOffset = -1n
+  logAppendTime = -1
+  /** tries counts sends, for recordRetries. */
+  tries = 0
+  /** lastError is the last retriable error, reported if the batch finally fails. */
+  lastError: Error | null = null
+
+  constructor(now: number) {
+    this.createdAt = now
+  }
+}
+
+/**
+ * RecBuf is one partition's buffer in the producer: its batches oldest first, the sink of the
+ * partition's leader, and the idempotent sequence state. Batches are sent strictly in order; after a
+ * failure nothing newer is sent until everything in flight has answered, so a retried batch keeps
+ * its place in the partition's order.
+ */
+export class RecBuf {
+  readonly topic: string
+  readonly partition: number
+  topicId: string
+  batches: Batch[] = []
+  /** sink is the leader's sink, null while the leader is unknown. */
+  sink: Sink | null = null
+  /** leader is the leader node id the sink belongs to, -1 when unknown. */
+  leader = -1
+  leaderEpoch = -1
+  /** inflight counts this partition's batches in flight. */
+  inflight = 0
+  /** nextSequence is the sequence number of the next batch to be stamped. */
+  nextSequence = 0
+  /** failing holds sends back after a failure until every in-flight batch has answered. */
+  failing = false
+  /** backoffUntil delays the retry of a failed batch. */
+  backoffUntil = 0
+  /** bufferedBytes is the sum of `bytes` over the batches, for maxBufferedBytes. */
+  bufferedRecords = 0
+
+  constructor(topic: string, partition: number, topicId: string) {
+    this.topic = topic
+    this.partition = partition
+    this.topicId = topicId
+  }
+
+  /** sendable returns the next batch to send, or null (nothing ready, blocked, or backing off). */
+  sendable(now: number, linger: number, force: boolean): Batch | null {
+    if (this.failing || now < this.backoffUntil) return null
+    const batches = this.batches
+    for (let i = 0; i < batches.length; i++) {
+      const b = batches[i]!
+      if (b.inflight || b.acked) continue
+      // A batch is ready once it is full (a newer batch exists), has lingered, or on flush.
+      const ready = force || i < batches.length - 1 || now - b.createdAt >= linger || b.encoded !== null
+      return ready ? b : null
+    }
+    return null
+  }
+
+  /** nextDeadline is when the newest unsent batch finishes lingering, or Infinity. */
+  nextDeadline(linger: number): number {
+    if (this.failing) return this.backoffUntil > 0 ? this.backoffUntil : Infinity
+    const batches = this.batches
+    for (let i = 0; i < batches.length; i++) {
+      const b = batches[i]!
+      if (b.inflight || b.acked) continue
+      return Math.max(b.createdAt + linger, this.backoffUntil)
+    }
+    return Infinity
+  }
+}

@@ -1,0 +1,637 @@
+import { KafkaWireError, KafkaProtocolError } from '../../protocol/errors.js'
+import { InitProducerId } from '../../protocol/messages/init-producer-id.js'
+import type { Client } from '../client.js'
+import type { ProduceRecord } from '../record.js'
+import { partitionerFrom, type Partitioner, type TopicPartitioner } from './partitioner.js'
+import { Batch, RecBuf, type ProduceCallback } from './batch.js'
+import { Sink } from './sink.js'
+
+export type { ProduceCallback } from './batch.js'
+
+/** ProduceResult is a produced record after it settled: partition, offset and timestamp are set. */
+export type ProduceResult = ProduceRecord & { partition: number; offset: bigint; timestamp: number }
+
+/** MaxBufferedError means `tryProduce` found maxBufferedRecords or maxBufferedBytes reached. */
+export class MaxBufferedError extends KafkaWireError {
+  constructor(what: string) {
+    super(`the producer buffer is full (${what}); the record was not buffered`, { code: 'MAX_BUFFERED', retriable: true })
+  }
+}
+
+/** RecordTooLargeError means a record cannot fit in one batch of `producerBatchMaxBytes`. */
+export class RecordTooLargeError extends KafkaWireError {
+  constructor(size: number, max: number, topic: string) {
+    super(`record of about ${size} bytes is larger than producerBatchMaxBytes (${max})`, { code: 'RECORD_TOO_LARGE', retriable: false, topic })
+  }
+}
+
+/** InvalidRecordError means a record is malformed (no topic, a key or value of the wrong type, ...). */
+export class InvalidRecordError extends KafkaWireError {
+  constructor(message: string, topic?: string) {
+    super(message, { code: 'INVALID_RECORD', retriable: false, ...(topic !== undefined ? { topic } : {}) })
+  }
+}
+
+/** RecordTimeoutError means a record was not delivered within `recordDeliveryTimeout`. */
+export class RecordTimeoutError extends KafkaWireError {
+  constructor(ms: number, topic: string, partition: number, cause: Error | null) {
+    super(`record not delivered within recordDeliveryTimeout (${ms} ms)${cause ? `; last error: ${cause.message}` : ''}`, { code: 'RECORD_TIMEOUT', retriable: false, topic, partition, cause })
+  }
+}
+
+/** BATCH_OVERHEAD is the size of a RecordBatch v2 header. */
+const BATCH_OVERHEAD = 61
+
+interface TopicState {
+  name: string
+  partitioner: TopicPartitioner
+  recBufs: RecBuf[]
+  /** writable lists the partitions with a leader, for partitioners that may skip the others. */
+  writable: RecBuf[]
+  /** backlog reports a partition's queued batches to adaptive partitioners (KIP-794). */
+  backlog: (index: number) => number
+  /** records waiting for the topic to appear in metadata. */
+  waiting: ProduceRecord[]
+  waitingCbs: ProduceCallback[]
+  /** loads counts metadata loads that did not know the topic. */
+  misses: number
+  id: string
+}
+
+/**
+ * Producer buffers, partitions, batches and sends records for a Client (franz-go's producer): one
+ * RecBuf per partition, one Sink per broker, idempotent sequence numbers by default, and every
+ * record's callback called exactly once.
+ */
+export class Producer {
+  readonly client: Client
+  #partitioner: Partitioner
+  #topics = new Map<string, TopicState>()
+  #sinks = new Map<number, Sink>()
+  /** records and bytes buffered (not yet settled). */
+  bufferedRecords = 0
+  bufferedBytes = 0
+  /** produce calls waiting for buffer room, in order. */
+  #blocked: ProduceRecord[] = []
+  #blockedCbs: ProduceCallback[] = []
+  /** blockedHead indexes the oldest blocked call (a queue without O(n) shifts). */
+  #blockedHead = 0
+  #flushers: Array<() => void> = []
+  flushing = 0
+  #closed = false
+  // Idempotence.
+  producerId = -1n
+  producerEpoch = -1
+  #pidLoading: Promise<void> | null = null
+  #pidError: Error | null = null
+  /** bumping is true while sends are held for an epoch bump (KIP-360). */
+  bumping = false
+  #needBump = false
+  #timeoutTimer: NodeJS.Timeout | null = null
+
+  constructor(client: Client) {
+    this.client = client
+    this.#partitioner = partitionerFrom(client.config.partitioner)
+  }
+
+  get #cfg() {
+    return this.client.config
+  }
+
+  // ---------------------------------------------------------------- produce
+
+  /** produce buffers one record; `callback` is called exactly once. */
+  produce(record: ProduceRecord, callback: ProduceCallback, noWait: boolean): void {
+    const hooks = this.client.hooks
+    if (record !== null && typeof record === 'object' && (record.topic === undefined || record.topic === '') && this.#cfg.defaultProduceTopic !== null) {
+      record.topic = this.#cfg.defaultProduceTopic
+    }
+    // franz-go calls the buffered hook before validation, so interceptors can fix records up.
+    if (hooks.onProduceRecordBuffered.length !== 0) hooks.produceRecordBuffered(record)
+    const invalid = validate(record)
+    if (invalid !== null) {
+      this.#finishOne(record, callback, invalid)
+      return
+    }
+    if (this.#closed) {
+      this.#finishOne(record, callback, new KafkaWireError('the client is closed', { code: 'CLIENT_CLOSED' }))
+      return
+    }
+    if (record.timestamp === undefined) record.timestamp = Date.now()
+    const size = recordSize(record)
+    if (size + BATCH_OVERHEAD > this.#cfg.producerBatchMaxBytes) {
+      this.#finishOne(record, callback, new RecordTooLargeError(size, this.#cfg.producerBatchMaxBytes, record.topic))
+      return
+    }
+    if (this.#blocked.length > this.#blockedHead || this.#full(size)) {
+      if (noWait) {
+        this.#finishOne(record, callback, new MaxBufferedError(this.bufferedRecords >= this.#cfg.maxBufferedRecords ? `${this.bufferedRecords} records` : `${this.bufferedBytes} bytes`))
+        return
+      }
+      this.#blocked.push(record)
+      this.#blockedCbs.push(callback)
+      return
+    }
+    this.#buffer(record, callback, size)
+  }
+
+  #full(size: number): boolean {
+    const c = this.#cfg
+    if (this.bufferedRecords >= c.maxBufferedRecords) return true
+    return c.maxBufferedBytes > 0 && this.bufferedBytes + size > c.maxBufferedBytes && this.bufferedRecords > 0
+  }
+
+  #buffer(record: ProduceRecord, callback: ProduceCallback, size: number): void {
+    this.bufferedRecords++
+    this.bufferedBytes += size
+    this.#armTimeouts()
+    const t = this.#topic(record.topic)
+    if (t.recBufs.length === 0) {
+      t.waiting.push(record)
+      t.waitingCbs.push(callback)
+      this.client.metadata.interest([t.name])
+      this.client.metadata.refresh(true).catch(() => {})
+      return
+    }
+    this.#partition(t, record, callback, size)
+  }
+
+  #topic(name: string): TopicState {
+    let t = this.#topics.get(name)
+    if (t === undefined) {
+      const state: TopicState = { name, partitioner: this.#partitioner.forTopic(name), recBufs: [], writable: [], backlog: (i) => state.writable[i]?.batches.length ?? 0, waiting: [], waitingCbs: [], misses: 0, id: '' }
+      t = state
+      this.#topics.set(name, t)
+      this.#syncTopic(t)
+    }
+    return t
+  }
+
+  #partition(t: TopicState, record: ProduceRecord, callback: ProduceCallback, size: number): void {
+    let rb: RecBuf | undefined
+    let p = record.partition ?? -1
+    if (p >= 0) {
+      rb = t.recBufs[p]
+    } else {
+      try {
+        rb = this.#pick(t, record)
+        // A sticky partitioner moves on when its partition starts a new batch: tell it, ask again.
+        if (rb !== undefined && t.partitioner.onNewBatch !== undefined && this.#startsBatch(rb, size)) {
+          t.partitioner.onNewBatch()
+          rb = this.#pick(t, record)
+        }
+      } catch (err) {
+        this.#release(size)
+        this.#finishOne(record, callback, err as Error)
+        return
+      }
+      p = rb?.partition ?? p
+    }
+    if (rb === undefined) {
+      this.#release(size)
+      const n = t.recBufs.length
+      this.#finishOne(record, callback, new KafkaProtocolError(3, { topic: t.name, partition: p, errorMessage: `partition ${p} does not exist (the topic has ${n})` }))
+      return
+    }
+    record.partition = rb.partition
+    let batch = rb.batches.length > 0 ? rb.batches[rb.batches.length - 1]! : null
+    if (batch === null || this.#startsBatch(rb, size)) {
+      batch = new Batch(Date.now())
+      rb.batches.push(batch)
+    }
+    batch.records.push(record)
+    batch.callbacks.push(callback)
+    batch.bytes += size
+    rb.bufferedRecords++
+    t.partitioner.onRecordAdded?.(size, batch.bytes)
+    const hooks = this.client.hooks
+    if (hooks.onProduceRecordPartitioned.length !== 0) hooks.produceRecordPartitioned(record, rb.leader)
+    if (rb.sink !== null) rb.sink.wake(batch.bytes + BATCH_OVERHEAD >= this.#cfg.producerBatchMaxBytes)
+  }
+
+  /** pick asks the topic's partitioner; keyed partitioners see every partition, others the writable ones. */
+  #pick(t: TopicState, record: ProduceRecord): RecBuf | undefined {
+    const all = t.partitioner.requiresConsistency(record) || t.writable.length === 0
+    const list = all ? t.recBufs : t.writable
+    const i = t.partitioner.partition(record, list.length, all ? undefined : t.backlog)
+    if (!Number.isInteger(i) || i < 0 || i >= list.length) {
+      throw new InvalidRecordError(`the partitioner returned ${String(i)}, not a partition index in [0, ${list.length})`, t.name)
+    }
+    return list[i]
+  }
+
+  /** startsBatch is true when a record of `size` bytes would not go into the partition's open batch. */
+  #startsBatch(rb: RecBuf, size: number): boolean {
+    const b = rb.batches.length > 0 ? rb.batches[rb.batches.length - 1]! : null
+    return b === null || b.encoded !== null || b.inflight || b.acked || b.bytes + size + BATCH_OVERHEAD > this.#cfg.producerBatchMaxBytes
+  }
+
+  /** onMetadata re-partitions waiting records and moves partitions whose leader changed. */
+  onMetadata(): void {
+    for (const t of this.#topics.values()) this.#syncTopic(t)
+  }
+
+  #syncTopic(t: TopicState): void {
+    const info = this.client.metadata.topics.get(t.name)
+    if (info === undefined || info.errorCode !== 0 || info.partitions.length === 0) {
+      if (this.client.metadata.lastLoad === 0) return
+      if (t.waiting.length === 0 && t.recBufs.length === 0) return
+      // Topic auth failures are final; an unknown topic gets `unknownTopicRetries` loads to appear.
+      const code = info?.errorCode ?? 3
+      t.misses++
+      if (code === 29 || t.misses > this.#cfg.unknownTopicRetries) {
+        this.#failWaiting(t, new KafkaProtocolError(code, { topic: t.name, errorMessage: code === 3 ? `topic ${t.name} does not exist (checked ${t.misses} metadata loads)` : null }))
+      } else {
+        this.client.metadata.trigger()
+      }
+      return
+    }
+    t.misses = 0
+    t.id = info.id
+    // Partitions only ever grow.
+    for (let i = t.recBufs.length; i < info.partitions.length; i++) t.recBufs.push(new RecBuf(t.name, i, info.id))
+    let needRefresh = false
+    for (const rb of t.recBufs) {
+      rb.topicId = info.id
+      const p = info.partitions[rb.partition]
+      const leader = p === undefined || p.errorCode === 5 ? -1 : p.leader
+      if (p !== undefined) rb.leaderEpoch = p.leaderEpoch
+      if (leader < 0) needRefresh = true
+      if (leader !== rb.leader) this.#moveRecBuf(rb, leader)
+    }
+    t.writable = t.recBufs.filter((rb) => rb.leader >= 0 || rb.sink !== null)
+    if (needRefresh) this.client.metadata.trigger()
+    if (t.waiting.length > 0) {
+      const recs = t.waiting
+      const cbs = t.waitingCbs
+      t.waiting = []
+      t.waitingCbs = []
+      for (let i = 0; i < recs.length; i++) this.#partition(t, recs[i]!, cbs[i]!, recordSize(recs[i]!))
+    }
+  }
+
+  #moveRecBuf(rb: RecBuf, leader: number): void {
+    // A partition with batches in flight stays with its sink until they answer, so that a retried
+    // batch cannot race a newer one on another connection; the sink moves it when they are done.
+    if (rb.inflight > 0) {
+      rb.sink?.markMoved(rb)
+      return
+    }
+    rb.sink?.remove(rb)
+    rb.leader = leader
+    rb.sink = leader < 0 ? null : this.#sink(leader)
+    rb.sink?.add(rb)
+  }
+
+  /** settleMove is called by a sink once a moved partition has nothing in flight. */
+  settleMove(rb: RecBuf): void {
+    const info = this.client.metadata.topics.get(rb.topic)
+    const leader = info?.partitions[rb.partition]?.leader ?? -1
+    rb.sink?.remove(rb)
+    rb.leader = leader
+    rb.sink = leader < 0 ? null : this.#sink(leader)
+    rb.sink?.add(rb)
+    if (leader < 0) this.client.metadata.trigger()
+  }
+
+  #sink(nodeId: number): Sink {
+    let s = this.#sinks.get(nodeId)
+    if (s === undefined) {
+      s = new Sink(this, nodeId)
+      this.#sinks.set(nodeId, s)
+    }
+    return s
+  }
+
+  #failWaiting(t: TopicState, err: Error): void {
+    const recs = t.waiting
+    const cbs = t.waitingCbs
+    t.waiting = []
+    t.waitingCbs = []
+    for (let i = 0; i < recs.length; i++) {
+      this.#release(recordSize(recs[i]!))
+      this.#finishOne(recs[i]!, cbs[i]!, err)
+    }
+    this.#afterSettle()
+  }
+
+  // ---------------------------------------------------------------- settling
+
+  /** finishOne calls the unbuffered hooks and then the callback, as franz-go orders them. */
+  #finishOne(record: ProduceRecord, cb: ProduceCallback, err: Error | null): void {
+    const hooks = this.client.hooks
+    if (hooks.onProduceRecordUnbuffered.length !== 0) hooks.produceRecordUnbuffered(record, err)
+    try {
+      cb(record, err)
+    } catch (e) {
+      this.client.log('error', 'a produce callback threw', 'err', (e as Error).message)
+    }
+  }
+
+  #release(size: number): void {
+    this.bufferedRecords--
+    this.bufferedBytes -= size
+  }
+
+  /**
+   * finishBatch settles every record of a batch (success when `err` is null) and frees its room in
+   * the buffer. Called by sinks, in partition order.
+   */
+  finishBatch(rb: RecBuf, batch: Batch, err: Error | null): void {
+    const recs = batch.records
+    const cbs = batch.callbacks
+    const hooks = this.client.hooks
+    const unbuffered = hooks.onProduceRecordUnbuffered.length !== 0
+    const base = batch.baseOffset
+    const appendTime = batch.logAppendTime
+    for (let i = 0; i < recs.length; i++) {
+      const r = recs[i]!
+      if (err === null) {
+        r.offset = base >= 0n ? base + BigInt(i) : -1n
+        if (appendTime >= 0) r.timestamp = appendTime
+      }
+      if (unbuffered) hooks.produceRecordUnbuffered(r, err)
+      try {
+        cbs[i]!(r, err)
+      } catch (e) {
+        this.client.log('error', 'a produce callback threw', 'err', (e as Error).message)
+      }
+    }
+    rb.bufferedRecords -= recs.length
+    this.bufferedRecords -= recs.length
+    this.bufferedBytes -= batch.bytes
+    if (err !== null && this.#cfg.idempotent && batch.baseSequence >= 0) {
+      // A failed batch leaves a hole in the partition's sequence: the next batch would be out of
+      // order. KIP-360: bump the epoch, which resets every partition's sequence.
+      this.#needBump = true
+    }
+    this.#afterSettle()
+  }
+
+  #afterSettle(): void {
+    // Let blocked produce calls in, oldest first.
+    const blocked = this.#blocked
+    while (this.#blockedHead < blocked.length) {
+      const r = blocked[this.#blockedHead]!
+      const size = recordSize(r)
+      if (this.#full(size)) break
+      const cb = this.#blockedCbs[this.#blockedHead]!
+      blocked[this.#blockedHead] = undefined as unknown as ProduceRecord
+      this.#blockedCbs[this.#blockedHead] = undefined as unknown as ProduceCallback
+      this.#blockedHead++
+      this.#buffer(r, cb, size)
+    }
+    if (this.#blockedHead === blocked.length && this.#blockedHead > 0) {
+      this.#blocked = []
+      this.#blockedCbs = []
+      this.#blockedHead = 0
+    } else if (this.#blockedHead > 4096 && this.#blockedHead * 2 > blocked.length) {
+      this.#blocked = blocked.slice(this.#blockedHead)
+      this.#blockedCbs = this.#blockedCbs.slice(this.#blockedHead)
+      this.#blockedHead = 0
+    }
+    if (this.bufferedRecords === 0 && this.#blocked.length === this.#blockedHead) {
+      const f = this.#flushers
+      this.#flushers = []
+      for (const fn of f) fn()
+      if (this.#timeoutTimer !== null) {
+        clearInterval(this.#timeoutTimer)
+        this.#timeoutTimer = null
+      }
+    }
+    if (this.#needBump && !this.bumping) this.#startBump()
+  }
+
+  // ---------------------------------------------------------------- idempotence
+
+  /** ensureProducerId resolves once the producer id is known (idempotent producers only). */
+  ensureProducerId(): Promise<void> | null {
+    if (!this.#cfg.idempotent || this.producerId >= 0n) return null
+    if (this.#pidError !== null) return Promise.reject(this.#pidError)
+    return (this.#pidLoading ??= this.#initProducerId(-1n, -1).finally(() => {
+      this.#pidLoading = null
+    }))
+  }
+
+  async #initProducerId(id: bigint, epoch: number): Promise<void> {
+    const req = InitProducerId.newRequest()
+    req.transactionalId = null
+    req.transactionTimeoutMs = 60_000
+    req.producerId = id
+    req.producerEpoch = epoch
+    const res = await this.client.request(InitProducerId, req)
+    if (res.errorCode !== 0) {
+      const err = new KafkaProtocolError(res.errorCode)
+      // Authorization failures are final for every record; others are retried by the sinks.
+      if (res.errorCode === 31 || res.errorCode === 53) this.#pidError = err
+      throw err
+    }
+    this.producerId = res.producerId
+    this.producerEpoch = res.producerEpoch
+  }
+
+  /** needBump asks for an epoch bump before any further send (OUT_OF_ORDER_SEQUENCE_NUMBER and similar). */
+  requestBump(): void {
+    this.#needBump = true
+    if (!this.bumping) this.#startBump()
+  }
+
+  #startBump(): void {
+    if (!this.#cfg.idempotent) {
+      this.#needBump = false
+      return
+    }
+    this.bumping = true
+    this.#tryBump()
+  }
+
+  /** tryBump runs once nothing is in flight anywhere: a new epoch, then every sequence restarts. */
+  #tryBump(): void {
+    for (const s of this.#sinks.values()) {
+      if (s.inflightRequests > 0) {
+        s.onIdle(() => this.#tryBump())
+        return
+      }
+    }
+    this.#needBump = false
+    const oldId = this.producerId
+    const oldEpoch = this.producerEpoch
+    this.client
+      .retry({}, () => this.#initProducerId(oldId, oldEpoch).catch((err: Error) => {
+        // A broker that does not know the old id/epoch (or predates KIP-360) gets a new producer id.
+        if (err instanceof KafkaProtocolError && !err.retriable) return this.#initProducerId(-1n, -1)
+        throw err
+      }))
+      .then(
+        () => {
+          this.client.log('info', 'producer epoch bumped', 'producerId', String(this.producerId), 'epoch', this.producerEpoch)
+          for (const t of this.#topics.values()) {
+            for (const rb of t.recBufs) {
+              rb.nextSequence = 0
+              for (const b of rb.batches) {
+                if (b.encoded !== null && !b.acked) Sink.restamp(b, this.producerId, this.producerEpoch, rb)
+              }
+            }
+          }
+        },
+        (err: Error) => {
+          this.client.log('error', 'producer epoch bump failed; failing buffered records', 'err', err.message)
+          this.#failAll(err)
+        },
+      )
+      .finally(() => {
+        this.bumping = false
+        if (this.#needBump) this.#startBump()
+        for (const s of this.#sinks.values()) s.wake(true)
+      })
+  }
+
+  // ---------------------------------------------------------------- timeouts, flush, close
+
+  #armTimeouts(): void {
+    const ms = this.#cfg.recordDeliveryTimeout
+    if (ms <= 0 || this.#timeoutTimer !== null) return
+    this.#timeoutTimer = setInterval(() => this.#expire(ms), Math.max(100, Math.min(1000, ms / 4)))
+  }
+
+  #expire(ms: number): void {
+    const now = Date.now()
+    for (const t of this.#topics.values()) {
+      if (t.waiting.length > 0 && now - (t.waiting[0]!.timestamp ?? now) >= ms) {
+        this.#failWaiting(t, new RecordTimeoutError(ms, t.name, -1, null))
+      }
+      for (const rb of t.recBufs) {
+        // Only batches not in flight can be failed: one in flight may still be written.
+        while (rb.batches.length > 0) {
+          const b = rb.batches[0]!
+          if (b.inflight || b.acked || now - b.createdAt < ms || rb.inflight > 0) break
+          rb.batches.shift()
+          this.finishBatch(rb, b, new RecordTimeoutError(ms, rb.topic, rb.partition, b.lastError))
+        }
+      }
+    }
+  }
+
+  /** flushSoon sends what is buffered without waiting for linger. */
+  flushSoon(): void {
+    for (const s of this.#sinks.values()) s.wake(true)
+  }
+
+  /** flush makes every buffered batch ready now and resolves once every record has settled. */
+  flush(signal?: AbortSignal): Promise<void> {
+    if (this.bufferedRecords === 0 && this.#blocked.length === this.#blockedHead) return Promise.resolve()
+    this.flushing++
+    this.flushSoon()
+    return new Promise<void>((resolve, reject) => {
+      const done = () => {
+        this.flushing--
+        signal?.removeEventListener('abort', onAbort)
+        resolve()
+      }
+      const onAbort = () => {
+        const i = this.#flushers.indexOf(done)
+        if (i >= 0) this.#flushers.splice(i, 1)
+        this.flushing--
+        reject(signal!.reason)
+      }
+      this.#flushers.push(done)
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  #failAll(err: Error): void {
+    const blocked = this.#blocked
+    const blockedCbs = this.#blockedCbs
+    const head = this.#blockedHead
+    this.#blocked = []
+    this.#blockedCbs = []
+    this.#blockedHead = 0
+    for (let i = head; i < blocked.length; i++) this.#finishOne(blocked[i]!, blockedCbs[i]!, err)
+    for (const t of this.#topics.values()) {
+      this.#failWaiting(t, err)
+      for (const rb of t.recBufs) {
+        const batches = rb.batches
+        rb.batches = []
+        for (const b of batches) this.finishBatch(rb, b, b.acked ? null : err)
+      }
+    }
+  }
+
+  /** failClosed settles a record produced after close. */
+  failClosed(record: ProduceRecord, cb: ProduceCallback): void {
+    const hooks = this.client.hooks
+    if (hooks.onProduceRecordBuffered.length !== 0) hooks.produceRecordBuffered(record)
+    this.#finishOne(record, cb, new KafkaWireError('the client is closed', { code: 'CLIENT_CLOSED' }))
+  }
+
+  /**
+   * close delivers what is buffered for up to `flushTimeout` ms, then fails whatever is left with
+   * CLIENT_CLOSED, and stops every sink and timer.
+   */
+  async close(flushTimeout = 30_000): Promise<void> {
+    if (this.bufferedRecords > 0 && flushTimeout > 0) {
+      const ac = new AbortController()
+      const t = setTimeout(() => ac.abort(new Error('flush timeout')), flushTimeout)
+      try {
+        await this.flush(ac.signal)
+      } catch {
+        // Whatever is left fails below.
+      } finally {
+        clearTimeout(t)
+      }
+    }
+    this.#closed = true
+    this.#needBump = false
+    this.#failAll(new KafkaWireError('the client is closed', { code: 'CLIENT_CLOSED' }))
+    for (const s of this.#sinks.values()) s.close()
+    if (this.#timeoutTimer !== null) clearInterval(this.#timeoutTimer)
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+}
+
+/** validate checks what the broker would otherwise reject, so the record fails alone and at once. */
+function validate(r: ProduceRecord): Error | null {
+  if (r === null || typeof r !== 'object') return new InvalidRecordError('a record must be an object')
+  if (typeof r.topic !== 'string' || r.topic === '') return new InvalidRecordError('the record has no topic (and no defaultProduceTopic is set)')
+  if (!isBytes(r.key) && r.key !== undefined) return new InvalidRecordError(`record key must be a Buffer, a string or null, not ${typeName(r.key)}`, r.topic)
+  if (!isBytes(r.value)) return new InvalidRecordError(`record value must be a Buffer, a string or null, not ${typeName(r.value)}`, r.topic)
+  if (r.headers !== undefined) {
+    if (!Array.isArray(r.headers)) return new InvalidRecordError('record headers must be an array of { key, value }', r.topic)
+    for (const h of r.headers) {
+      if (h === null || typeof h !== 'object' || typeof h.key !== 'string' || !isBytes(h.value)) {
+        return new InvalidRecordError('each record header must be { key: string, value: Buffer | string | null }', r.topic)
+      }
+    }
+  }
+  if (r.partition !== undefined && r.partition !== -1 && (!Number.isInteger(r.partition) || r.partition < 0)) {
+    return new InvalidRecordError(`record partition must be a non-negative integer, not ${String(r.partition)}`, r.topic)
+  }
+  if (r.timestamp !== undefined && (typeof r.timestamp !== 'number' || !Number.isFinite(r.timestamp))) {
+    return new InvalidRecordError('record timestamp must be a number of milliseconds', r.topic)
+  }
+  return null
+}
+
+function isBytes(v: unknown): boolean {
+  return v === null || typeof v === 'string' || v instanceof Uint8Array
+}
+
+function typeName(v: unknown): string {
+  return v === undefined ? 'undefined' : v === null ? 'null' : typeof v === 'object' ? (v.constructor?.name ?? 'object') : typeof v
+}
+
+function byteLen(v: Buffer | string | null | undefined): number {
+  if (v === null || v === undefined) return 0
+  return typeof v === 'string' ? Buffer.byteLength(v) : v.length
+}
+
+/** recordSize estimates a record's encoded size (varints counted at their largest). */
+export function recordSize(r: ProduceRecord): number {
+  let n = 21 + byteLen(r.key) + byteLen(r.value)
+  const hs = r.headers
+  if (hs !== undefined) for (let i = 0; i < hs.length; i++) n += 10 + Buffer.byteLength(hs[i]!.key) + byteLen(hs[i]!.value)
+  return n
+}

@@ -1,0 +1,373 @@
+import { KafkaProtocolError, KafkaWireError } from '../../protocol/errors.js'
+import { Produce, type ProduceRequest, type ProduceResponse } from '../../protocol/messages/produce.js'
+import { Writer } from '../../protocol/writer.js'
+import { encodeRecordBatch, restampRecordBatch } from '../../protocol/records.js'
+import { codecId } from '../../protocol/compression/index.js'
+import type { Producer } from './producer.js'
+import type { Batch, RecBuf } from './batch.js'
+
+// Errors after which the batch is retried once metadata says where the partition lives now.
+// UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH,
+// UNKNOWN_LEADER_EPOCH, UNKNOWN_TOPIC_ID.
+const LEADER_ERRORS = new Set([3, 5, 6, 74, 75, 100])
+// Retriable errors that do not need new metadata: CORRUPT_MESSAGE, REQUEST_TIMED_OUT, NETWORK_EXCEPTION,
+// NOT_ENOUGH_REPLICAS(_AFTER_APPEND), CONCURRENT_TRANSACTIONS, KAFKA_STORAGE_ERROR.
+const RETRY_ERRORS = new Set([2, 7, 13, 19, 20, 51, 56])
+const OUT_OF_ORDER = 45
+const DUPLICATE_SEQUENCE = 46
+const INVALID_PRODUCER_EPOCH = 47
+const UNKNOWN_PRODUCER_ID = 59
+
+interface SentBatch {
+  rb: RecBuf
+  batch: Batch
+}
+
+/**
+ * Sink sends one broker's produce requests (franz-go's sink): each request carries the next ready
+ * batch of every partition led by the broker, up to `maxProduceRequestsInflightPerBroker` requests
+ * are in flight, and answers settle batches in partition order.
+ */
+export class Sink {
+  readonly nodeId: number
+  #producer: Producer
+  #recBufs: RecBuf[] = []
+  #moved = new Set<RecBuf>()
+  inflightRequests = 0
+  #timer: NodeJS.Timeout | null = null
+  #timerAt = Infinity
+  #immediate: NodeJS.Immediate | null = null
+  #idle: Array<() => void> = []
+  #scratch = new Writer(1 << 16)
+  #batchWriter = new Writer(1 << 16)
+  #closed = false
+  #waitingPid = false
+  #failures = 0
+  #rotate = 0
+
+  constructor(producer: Producer, nodeId: number) {
+    this.#producer = producer
+    this.nodeId = nodeId
+  }
+
+  add(rb: RecBuf): void {
+    this.#recBufs.push(rb)
+    if (rb.batches.length > 0) this.wake(false)
+  }
+
+  remove(rb: RecBuf): void {
+    const i = this.#recBufs.indexOf(rb)
+    if (i >= 0) this.#recBufs.splice(i, 1)
+    this.#moved.delete(rb)
+  }
+
+  /** markMoved notes that a partition's leader changed while batches were in flight. */
+  markMoved(rb: RecBuf): void {
+    this.#moved.add(rb)
+  }
+
+  /** onIdle runs `fn` once no produce request of this sink is in flight. */
+  onIdle(fn: () => void): void {
+    if (this.inflightRequests === 0) queueMicrotask(fn)
+    else this.#idle.push(fn)
+  }
+
+  /**
+   * wake tells the sink a partition has data: `now` sends on the next tick (a full batch, a flush),
+   * otherwise the sink arms its linger timer for the oldest unsent batch.
+   */
+  wake(now: boolean): void {
+    if (this.#closed) return
+    if (now || this.#producer.client.config.linger === 0 || this.#producer.flushing > 0) {
+      if (this.#immediate === null) this.#immediate = setImmediate(() => {
+        this.#immediate = null
+        this.#drain()
+      })
+      return
+    }
+    // A timer already armed fires no later than this batch's deadline; its drain re-arms for the rest.
+    if (this.#timer === null) this.#arm(Date.now() + this.#producer.client.config.linger)
+  }
+
+  #nextDeadline(): number {
+    const linger = this.#producer.client.config.linger
+    let at = Infinity
+    for (const rb of this.#recBufs) {
+      const d = rb.nextDeadline(linger)
+      if (d < at) at = d
+    }
+    return at
+  }
+
+  #arm(at: number): void {
+    if (at === Infinity) return
+    if (this.#timer !== null) {
+      if (this.#timerAt <= at) return
+      clearTimeout(this.#timer)
+    }
+    this.#timerAt = at
+    this.#timer = setTimeout(() => {
+      this.#timer = null
+      this.#timerAt = Infinity
+      this.#drain()
+    }, Math.max(0, at - Date.now()))
+  }
+
+  #drain(): void {
+    const p = this.#producer
+    if (this.#closed || p.bumping) return
+    const cfg = p.client.config
+    if (cfg.idempotent && p.producerId < 0n) {
+      if (this.#waitingPid) return
+      const pid = p.ensureProducerId()
+      if (pid !== null) {
+        this.#waitingPid = true
+        pid.then(
+          () => {
+            this.#waitingPid = false
+            this.#drain()
+          },
+          (err: Error) => {
+            this.#waitingPid = false
+            this.#failures++
+            p.client.log('warn', 'InitProducerId failed; retrying', 'err', err.message)
+            setTimeout(() => this.#drain(), cfg.retryBackoff(this.#failures)).unref()
+          },
+        )
+        return
+      }
+    }
+    while (this.inflightRequests < cfg.maxProduceRequestsInflightPerBroker) {
+      const now = Date.now()
+      const force = p.flushing > 0
+      const sent: SentBatch[] = []
+      let bytes = 0
+      const rbs = this.#recBufs
+      // Start at a different partition each time so a size-capped request cannot starve the last ones.
+      const start = rbs.length > 0 ? this.#rotate++ % rbs.length : 0
+      for (let k = 0; k < rbs.length; k++) {
+        const rb = rbs[(start + k) % rbs.length]!
+        if (this.#moved.has(rb)) continue
+        const b = rb.sendable(now, cfg.linger, force)
+        if (b === null) continue
+        if (bytes > 0 && bytes + b.bytes > MAX_REQUEST_BYTES) break
+        if (b.encoded === null) this.#encode(rb, b)
+        bytes += b.encoded!.length
+        sent.push({ rb, batch: b })
+      }
+      if (sent.length === 0) break
+      this.#send(sent)
+    }
+    this.#arm(this.#nextDeadline())
+  }
+
+  /** encode freezes a batch: stamps its producer id, epoch and sequence and encodes it once. */
+  #encode(rb: RecBuf, b: Batch): void {
+    const p = this.#producer
+    const cfg = p.client.config
+    const codec = codecId(cfg.compression[0]!)
+    const idempotent = cfg.idempotent
+    if (idempotent) {
+      b.baseSequence = rb.nextSequence
+      rb.nextSequence = (rb.nextSequence + b.records.length) | 0
+      if (rb.nextSequence < 0) rb.nextSequence -= -2147483648 // sequences wrap to 0 after int32 max
+      b.producerId = p.producerId
+      b.producerEpoch = p.producerEpoch
+    }
+    const w = this.#batchWriter.reset()
+    encodeRecordBatch(w, {
+      producerId: b.producerId,
+      producerEpoch: b.producerEpoch,
+      baseSequence: b.baseSequence,
+      compression: codec,
+      records: b.records,
+    })
+    b.encoded = w.finishCopy()
+    b.codec = codec
+    b.compressedBytes = b.encoded.length
+  }
+
+  /** restamp rewrites a frozen batch's producer id, epoch and base sequence in place (epoch bump). */
+  static restamp(b: Batch, producerId: bigint, epoch: number, rb: RecBuf): void {
+    const buf = b.encoded!
+    b.producerId = producerId
+    b.producerEpoch = epoch
+    b.baseSequence = rb.nextSequence
+    rb.nextSequence = (rb.nextSequence + b.records.length) | 0
+    if (rb.nextSequence < 0) rb.nextSequence -= -2147483648
+    restampRecordBatch(buf, producerId, epoch, b.baseSequence)
+  }
+
+  #send(sent: SentBatch[]): void {
+    const p = this.#producer
+    const cfg = p.client.config
+    const req: ProduceRequest = Produce.newRequest()
+    req.transactionalId = null
+    req.acks = cfg.requiredAcks
+    req.timeoutMs = cfg.produceRequestTimeout
+    const byTopic = new Map<string, ProduceRequest['topicData'][number]>()
+    for (const s of sent) {
+      s.batch.inflight = true
+      s.batch.tries++
+      s.rb.inflight++
+      let td = byTopic.get(s.rb.topic)
+      if (td === undefined) {
+        td = { name: s.rb.topic, topicId: s.rb.topicId, partitionData: [] }
+        byTopic.set(s.rb.topic, td)
+        req.topicData.push(td)
+      }
+      td.partitionData.push({ index: s.rb.partition, records: s.batch.encoded })
+    }
+    this.inflightRequests++
+    const noResponse = cfg.requiredAcks === 0
+    p.client
+      .requestOn(this.nodeId, 'produce', Produce, req, { timeout: cfg.produceRequestTimeout + cfg.requestTimeoutOverhead, noResponse })
+      .then(
+        (res) => this.#onResponse(sent, noResponse ? null : res),
+        (err: Error) => this.#onRequestError(sent, err),
+      )
+      .finally(() => {
+        this.inflightRequests--
+        if (this.inflightRequests === 0 && this.#idle.length > 0) {
+          const idle = this.#idle
+          this.#idle = []
+          for (const fn of idle) fn()
+        }
+        this.#afterAnswer()
+      })
+  }
+
+  #onResponse(sent: SentBatch[], res: ProduceResponse | null): void {
+    this.#failures = 0
+    const p = this.#producer
+    const hooks = p.client.hooks
+    if (res === null) {
+      // acks=0: the broker answers nothing; the records count as written with unknown offsets.
+      for (const s of sent) this.#ack(s, -1n, -1)
+      return
+    }
+    const byKey = new Map<string, ProduceResponse['responses'][number]['partitionResponses'][number]>()
+    for (const t of res.responses) {
+      for (const pr of t.partitionResponses) byKey.set(`${t.name || t.topicId}\u0000${pr.index}`, pr)
+    }
+    let refresh = false
+    for (const s of sent) {
+      const pr = byKey.get(`${s.rb.topic}\u0000${s.rb.partition}`) ?? byKey.get(`${s.rb.topicId}\u0000${s.rb.partition}`)
+      if (pr === undefined) {
+        this.#retry(s, new KafkaWireError(`broker ${this.nodeId} did not answer for ${s.rb.topic}[${s.rb.partition}]`, { code: 'MISSING_PARTITION', retriable: true, broker: this.nodeId }))
+        continue
+      }
+      const code = pr.errorCode
+      if (code === 0 || code === DUPLICATE_SEQUENCE) {
+        this.#ack(s, code === 0 ? pr.baseOffset : -1n, Number(pr.logAppendTimeMs))
+        if (hooks.onProduceBatchWritten.length !== 0) {
+          const meta = p.client.broker(this.nodeId)?.meta
+          if (meta !== undefined) {
+            const m = { numRecords: s.batch.records.length, uncompressedBytes: s.batch.bytes, compressedBytes: s.batch.codec === 0 ? s.batch.bytes : s.batch.compressedBytes, compressionType: s.batch.codec }
+            // franz-go runs this hook apart from the produce path, per produce response.
+            setImmediate(() => hooks.produceBatchWritten(meta, s.rb.topic, s.rb.partition, m))
+          }
+        }
+        continue
+      }
+      const err = new KafkaProtocolError(code, { broker: this.nodeId, topic: s.rb.topic, partition: s.rb.partition, errorMessage: pr.errorMessage })
+      if (LEADER_ERRORS.has(code)) {
+        refresh = true
+        this.#retry(s, err)
+      } else if (RETRY_ERRORS.has(code)) {
+        this.#retry(s, err)
+      } else if (code === OUT_OF_ORDER || code === UNKNOWN_PRODUCER_ID || code === INVALID_PRODUCER_EPOCH) {
+        // KIP-360: if this is the oldest unacknowledged batch of the partition, the broker lost
+        // (or never had) our sequence state: bump the epoch and resend. A newer batch failing this
+        // way only means an older one failed first; it is retried after it.
+        const head = s.rb.batches.find((b) => !b.acked)
+        if (head === s.batch) p.requestBump()
+        this.#retry(s, err)
+      } else {
+        this.#fail(s, err)
+      }
+    }
+    if (refresh) p.client.metadata.trigger()
+  }
+
+  #onRequestError(sent: SentBatch[], err: Error): void {
+    this.#failures++
+    const retriable = (err as { retriable?: boolean }).retriable === true
+    for (const s of sent) {
+      if (retriable) this.#retry(s, err)
+      else this.#fail(s, err)
+    }
+    if (retriable) this.#producer.client.metadata.trigger()
+  }
+
+  #ack(s: SentBatch, baseOffset: bigint, appendTime: number): void {
+    s.batch.inflight = false
+    s.batch.acked = true
+    s.batch.baseOffset = baseOffset
+    s.batch.logAppendTime = appendTime
+    s.rb.inflight--
+    // Complete acknowledged batches in partition order.
+    const batches = s.rb.batches
+    while (batches.length > 0 && batches[0]!.acked) {
+      const b = batches.shift()!
+      this.#producer.finishBatch(s.rb, b, null)
+    }
+  }
+
+  #retry(s: SentBatch, err: Error): void {
+    const cfg = this.#producer.client.config
+    s.batch.inflight = false
+    s.batch.lastError = err
+    s.rb.inflight--
+    if (s.batch.tries > cfg.recordRetries) {
+      this.#fail(s, err, true)
+      return
+    }
+    const timeout = cfg.recordDeliveryTimeout
+    if (timeout > 0 && Date.now() - s.batch.createdAt >= timeout && s.rb.inflight === 0) {
+      this.#fail(s, err, true)
+      return
+    }
+    s.rb.failing = true
+    s.rb.backoffUntil = Date.now() + cfg.retryBackoff(s.batch.tries)
+    this.#producer.client.log('debug', 'retrying produce batch', 'broker', this.nodeId, 'topic', s.rb.topic, 'partition', s.rb.partition, 'err', err.message)
+  }
+
+  #fail(s: SentBatch, err: Error, wasRetried = false): void {
+    s.batch.inflight = false
+    if (!wasRetried) s.rb.inflight--
+    const batches = s.rb.batches
+    const i = batches.indexOf(s.batch)
+    if (i >= 0) batches.splice(i, 1)
+    this.#producer.finishBatch(s.rb, s.batch, err)
+    // Batches acknowledged behind the failed one can now complete.
+    while (batches.length > 0 && batches[0]!.acked) this.#producer.finishBatch(s.rb, batches.shift()!, null)
+  }
+
+  #afterAnswer(): void {
+    for (const rb of [...this.#recBufs]) {
+      if (rb.inflight === 0 && rb.failing) {
+        // Everything in flight has answered: the partition may resend from its oldest batch.
+        rb.failing = false
+      }
+      if (rb.inflight === 0 && this.#moved.has(rb)) {
+        this.#moved.delete(rb)
+        this.#producer.settleMove(rb)
+      }
+    }
+    this.wake(false)
+    // Backoffs end later: make sure a timer is armed for them.
+    this.#drain()
+  }
+
+  close(): void {
+    this.#closed = true
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    if (this.#immediate !== null) clearImmediate(this.#immediate)
+    this.#timer = null
+    this.#immediate = null
+  }
+}
+
+/** MAX_REQUEST_BYTES keeps one produce request well under the broker's socket.request.max.bytes (100 MiB). */
+const MAX_REQUEST_BYTES = 64 << 20
