@@ -76,6 +76,8 @@ export async function startJvmCluster(opts: StartKafkaOptions = {}): Promise<Kaf
     return cluster
   } catch (err) {
     await cluster.stop()
+    // A child killed by the abort reports only its exit; the abort is the reason worth showing.
+    if (signal?.aborted) throw signal.reason
     throw err
   }
 }
@@ -268,7 +270,9 @@ class JvmCluster implements KafkaCluster {
     const withTail = async (err: unknown) => {
       const msg = err instanceof Error ? err.message : String(err)
       if (signal?.aborted) return signal.reason instanceof Error ? signal.reason : new Error(msg)
-      return new Error(`${msg}\n--- last lines of ${node.log} ---\n${await tail(node.log, 40)}`)
+      const errors = await errorLines(node.log, logStart, 5)
+      const first = errors ? `\n--- first errors in ${node.log} ---\n${errors}` : ''
+      return new Error(`${msg}${first}\n--- last lines of ${node.log} ---\n${await tail(node.log, 30)}`)
     }
     try {
       await waitForLine(node.log, logStart, STARTED_LINE, { deadline, signal, failed })
@@ -401,6 +405,26 @@ async function waitForLine(file: string, from: number, re: RegExp, opts: { deadl
     }
   } finally {
     await fh.close()
+  }
+}
+
+/** errorLines returns the first `max` ERROR/FATAL lines logged after byte `from`: the cause, before the shutdown noise that follows it. */
+async function errorLines(file: string, from: number, max: number): Promise<string> {
+  try {
+    const fh = await open(file, 'r')
+    try {
+      const { size } = await fh.stat()
+      const len = Math.min(size - from, 4 * 1024 * 1024)
+      if (len <= 0) return ''
+      const buf = Buffer.alloc(len)
+      await fh.read(buf, 0, len, from)
+      const found = buf.toString('utf8').split('\n').filter((l) => /^\[[^\]]+\] (ERROR|FATAL) /.test(l))
+      return found.slice(0, max).map((l) => (l.length > 2000 ? `${l.slice(0, 2000)}…` : l)).join('\n')
+    } finally {
+      await fh.close()
+    }
+  } catch {
+    return ''
   }
 }
 
