@@ -45,16 +45,6 @@ class Code {
     return this
   }
 
-  /** block emits `head {`, the body, and `}`, unless the body is empty. */
-  block(head: string, body: (c: Code) => void): this {
-    const inner = new Code()
-    body(inner)
-    if (inner.lines.length === 0) return this
-    this.open(`${head} {`)
-    for (const l of inner.lines) this.line(l)
-    return this.close()
-  }
-
   append(other: Code): this {
     for (const l of other.lines) this.line(l)
     return this
@@ -141,7 +131,9 @@ function dispatchStatements(c: Code, segs: Segment<Code>[]): void {
     c.append(segs[0]!.value)
     return
   }
-  if (segs.every((s) => s.value.lines.length === 1)) {
+  // One statement a version: no braces (unless a statement is itself an if or a loop, where an else
+  // would bind to the wrong if).
+  if (segs.every((s) => s.value.lines.length === 1 && !/^(if|for) /.test(s.value.lines[0]!))) {
     for (let k = segs.length - 1; k >= 0; k--) {
       const s = segs[k]!
       const head = k === segs.length - 1 ? `if (version >= ${s.lo}) ` : k === 0 ? 'else ' : `else if (version >= ${s.lo}) `
@@ -398,7 +390,7 @@ class MessageEmitter {
     if (t.kind === 'primitive') {
       const fixed = FIXED_SIZE[t.name]
       if (fixed !== undefined) {
-        c.line(`w.${writerFor(t.name)}(${x})`)
+        c.line(`w.${t.name}(${x})`)
         return
       }
       this.nullCheck(c, s, f, m, x)
@@ -439,7 +431,7 @@ class MessageEmitter {
     const length = (compact: boolean): string => (compact ? 'w.compactArrayLength(a.length)' : 'w.arrayLength(a.length)')
     if (e.kind === 'struct' || FIXED_SIZE[e.name] !== undefined) {
       dispatchStatements(c, lengthSegs.map((sg) => ({ ...sg, value: new Code().line(length(sg.value)) })))
-      const each = e.kind === 'struct' ? `encode${e.struct.tsName}(w, version, a[i]!)` : `w.${writerFor(e.name)}(a[i]!)`
+      const each = e.kind === 'struct' ? `encode${e.struct.tsName}(w, version, a[i]!)` : `w.${e.name}(a[i]!)`
       c.line(`for (let i = 0; i < a.length; i++) ${each}`)
     } else {
       // Strings and bytes are encoded differently in flexible versions: one loop per encoding.
@@ -512,7 +504,7 @@ class MessageEmitter {
     const nullable = intersect(f.nullable, tp) !== null
     const write = new Code().line(`w.uvarint(${f.tag})`)
     if (t.kind === 'primitive' && FIXED_SIZE[t.name] !== undefined) {
-      write.line(`w.uvarint(${FIXED_SIZE[t.name]})`).line(`w.${writerFor(t.name)}(${x})`)
+      write.line(`w.uvarint(${FIXED_SIZE[t.name]})`).line(`w.${t.name}(${x})`)
     } else {
       write.line('const at = w.beginUvarintSize()')
       if (t.kind === 'primitive') {
@@ -524,7 +516,7 @@ class MessageEmitter {
         write.line(`w.compactArrayLength(${x}.length)`)
         const e = t.element
         if (e.kind === 'struct') write.line(`for (let i = 0; i < ${x}.length; i++) encode${e.struct.tsName}(w, version, ${x}[i]!)`)
-        else if (FIXED_SIZE[e.name] !== undefined) write.line(`for (let i = 0; i < ${x}.length; i++) w.${writerFor(e.name)}(${x}[i]!)`)
+        else if (FIXED_SIZE[e.name] !== undefined) write.line(`for (let i = 0; i < ${x}.length; i++) w.${e.name}(${x}[i]!)`)
         else write.line(`for (let i = 0; i < ${x}.length; i++) w.compact${e.name === 'string' ? 'String' : 'Bytes'}(${x}[i]!)`)
       }
       write.line('w.endUvarintSize(at)')
@@ -590,7 +582,7 @@ class MessageEmitter {
     const t = f.type
     if (t.kind === 'primitive') {
       const fixed = FIXED_SIZE[t.name]
-      if (fixed !== undefined) return `r.${readerFor(t.name)}()`
+      if (fixed !== undefined) return `r.${t.name}()`
       const fn = t.name === 'string' ? 'String' : 'Bytes'
       const segs = segments(m, [f.flexible, f.nullable], (v) => {
         const compact = inRange(f.flexible, v)
@@ -629,7 +621,7 @@ class MessageEmitter {
       elemType = e.struct.tsName
     } else {
       elemType = TS_PRIMITIVE[e.name]
-      if (FIXED_SIZE[e.name] !== undefined) elem = `r.${readerFor(e.name)}()`
+      if (FIXED_SIZE[e.name] !== undefined) elem = `r.${e.name}()`
       else {
         const fn = e.name === 'string' ? 'String' : 'Bytes'
         elem = dispatchExpr(lengthSegs.map((sg) => ({ ...sg, value: sg.value ? `r.nonNullCompact${fn}()` : `r.nonNull${fn}()` })))
@@ -699,7 +691,7 @@ class MessageEmitter {
     const nullable = intersect(f.nullable, tp) !== null
     if (t.kind === 'primitive') {
       const fixed = FIXED_SIZE[t.name]
-      if (fixed !== undefined) c.line(`${name} = r.${readerFor(t.name)}()`)
+      if (fixed !== undefined) c.line(`${name} = r.${t.name}()`)
       else {
         const fn = t.name === 'string' ? 'String' : 'Bytes'
         c.line(`${name} = r.${nullable ? 'compact' : 'nonNullCompact'}${fn}()`)
@@ -815,14 +807,6 @@ function paren(expr: string): string {
 
 function cap(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1)
-}
-
-function writerFor(p: Primitive): string {
-  return p === 'bool' ? 'bool' : p
-}
-
-function readerFor(p: Primitive): string {
-  return p === 'bool' ? 'bool' : p
 }
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
