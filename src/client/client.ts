@@ -9,7 +9,10 @@ import { MetadataCache, type ClusterMetadata, type TopicInfo } from './metadata.
 import { resolveConfig, type ClientOptions, type Config } from './options.js'
 import { Producer, type ProduceCallback, type ProduceResult } from './producer/producer.js'
 import { route, splitByLeader, COORDINATOR_ERRORS } from './routing.js'
-import type { ProduceRecord } from './record.js'
+import type { ProduceRecord, Record } from './record.js'
+import { Consumer } from './consumer/consumer.js'
+import { Fetches } from './consumer/fetches.js'
+import type { OffsetSpec } from './options.js'
 
 /** ClientClosedError is what every operation on a closed client fails with. */
 export class ClientClosedError extends KafkaWireError {
@@ -53,6 +56,7 @@ export class Client {
   #closed = false
   #closing: Promise<void> | null = null
   #producer: Producer | null = null
+  #consumer: Consumer | null = null
   #logger: Logger | undefined
 
   constructor(options: ClientOptions) {
@@ -67,7 +71,13 @@ export class Client {
       onError: (err) => this.log('warn', 'metadata load failed', 'err', err.message),
     })
     this.metadata.onUpdate((m) => this.#onMetadata(m))
+    const c = this.config
+    if (c.consumeTopics.length > 0 || c.consumePartitions.size > 0 || c.consumerGroup !== null) {
+      this.#consumer = new Consumer(this)
+    }
     this.hooks.newClient(this)
+    // Consuming starts once the hooks had their say (franz-go starts its goroutines after OnNewClient).
+    if (this.#consumer !== null) queueMicrotask(() => this.#consumer?.start())
   }
 
   /** closed is true once `close()` was called. */
@@ -132,6 +142,7 @@ export class Client {
       }
     }
     this.#producer?.onMetadata()
+    this.#consumer?.onMetadata()
   }
 
   /** anyBroker picks a broker to send a request that any broker can answer. */
@@ -386,6 +397,85 @@ export class Client {
     return this.#producer?.bufferedRecords ?? 0
   }
 
+  // ---------------------------------------------------------------- consuming
+
+  /** consumer is the client's consumer, created on first use (or at construction when consume options are set). */
+  get consumer(): Consumer {
+    this.#checkOpen()
+    if (this.#consumer === null) {
+      this.#consumer = new Consumer(this)
+      this.#consumer.start()
+    }
+    return this.#consumer
+  }
+
+  /**
+   * pollFetches waits for fetched records and returns all that are buffered. When `signal` aborts,
+   * it returns what it has with the abort reason in `errors()` (it does not reject), as franz-go
+   * returns on a cancelled context.
+   */
+  pollFetches(opts: { signal?: AbortSignal } = {}): Promise<Fetches> {
+    if (this.#closed) return Promise.resolve(closedFetches())
+    return this.consumer.poll(0, opts.signal)
+  }
+
+  /** pollRecords is pollFetches returning at most `max` records (the rest stay buffered). */
+  pollRecords(max: number, opts: { signal?: AbortSignal } = {}): Promise<Fetches> {
+    if (this.#closed) return Promise.resolve(closedFetches())
+    return this.consumer.poll(max, opts.signal)
+  }
+
+  /** records iterates over consumed records until the signal aborts or the client closes. */
+  async *records(opts: { signal?: AbortSignal } = {}): AsyncGenerator<Record> {
+    for await (const f of this.fetches(opts)) yield* f
+  }
+
+  /** fetches iterates over polls until the signal aborts or the client closes. */
+  async *fetches(opts: { signal?: AbortSignal } = {}): AsyncGenerator<Fetches> {
+    while (!this.#closed && !opts.signal?.aborted) {
+      const f = await this.pollFetches(opts)
+      if (f.numRecords() > 0 || f.errors().some((e) => e.partition >= 0)) yield f
+    }
+  }
+
+  /** pauseFetchTopics stops fetching topics until resumed; buffered records stay pollable. */
+  pauseFetchTopics(...topics: string[]): void {
+    this.consumer.pause(topics)
+  }
+
+  /** resumeFetchTopics resumes topics paused with pauseFetchTopics. */
+  resumeFetchTopics(...topics: string[]): void {
+    this.consumer.resume(topics)
+  }
+
+  /** pauseFetchPartitions stops fetching some partitions: { topic: [partitions] }. */
+  pauseFetchPartitions(partitions: { [topic: string]: number[] }): void {
+    this.consumer.pause(new Map(Object.entries(partitions)))
+  }
+
+  /** resumeFetchPartitions resumes partitions paused with pauseFetchPartitions. */
+  resumeFetchPartitions(partitions: { [topic: string]: number[] }): void {
+    this.consumer.resume(new Map(Object.entries(partitions)))
+  }
+
+  /** addConsumePartitions consumes more partitions directly: { topic: { partition: OffsetSpec } }. */
+  addConsumePartitions(partitions: { [topic: string]: { [partition: number]: OffsetSpec } }): void {
+    if (this.config.consumerGroup !== null) throw new KafkaWireError('addConsumePartitions cannot be used with a consumer group', { code: 'INVALID_OPERATION' })
+    const m = new Map<string, Map<number, OffsetSpec>>()
+    for (const [t, ps] of Object.entries(partitions)) m.set(t, new Map(Object.entries(ps).map(([p, s]) => [Number(p), s])))
+    this.consumer.assign(m)
+  }
+
+  /** removeConsumePartitions stops consuming partitions: { topic: [partitions] }. */
+  removeConsumePartitions(partitions: { [topic: string]: number[] }): void {
+    this.consumer.unassign(new Map(Object.entries(partitions)))
+  }
+
+  /** addConsumeTopics consumes more topics (directly, or in the group's next rebalance). */
+  addConsumeTopics(...topics: string[]): void {
+    this.consumer.addTopics(topics)
+  }
+
   // ---------------------------------------------------------------- lifecycle
 
   #checkOpen(): void {
@@ -402,6 +492,7 @@ export class Client {
     this.#closed = true
     this.#closing = (async () => {
       try {
+        await this.#consumer?.close()
         await this.#producer?.close()
       } finally {
         this.metadata.close()
@@ -415,6 +506,12 @@ export class Client {
 }
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
+
+function closedFetches(): Fetches {
+  const f = new Fetches()
+  f.addError(new ClientClosedError())
+  return f
+}
 
 function failAfterClose(client: Client, record: ProduceRecord, cb: ProduceCallback): void {
   const err = new ClientClosedError()

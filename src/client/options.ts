@@ -24,6 +24,23 @@ export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
 /** PartitionerOption is a partitioner, a name of a built-in one, or a function of (record, partitions). */
 export type PartitionerOption = 'default' | 'round-robin' | 'sticky' | 'sticky-key' | 'manual' | Partitioner | ((record: ProduceRecord, n: number) => number)
 
+/**
+ * OffsetSpec says where to start consuming a partition: 'earliest', 'latest', an exact offset, the
+ * first offset at or after a timestamp (ms), or a position relative to the start or the end.
+ */
+export type OffsetSpec =
+  | 'earliest'
+  | 'latest'
+  | { offset: bigint }
+  | { timestamp: number }
+  | { relative: number; from: 'earliest' | 'latest' }
+
+/** IsolationLevel says whether consumers see records of open and aborted transactions. */
+export type IsolationLevel = 'read_uncommitted' | 'read_committed'
+
+/** PartitionsCallback receives partitions per topic in group rebalances (awaited before the rebalance goes on). */
+export type PartitionsCallback = (partitions: Map<string, number[]>) => void | Promise<void>
+
 /** ClientOptions configures a Client. Every option is optional except `seedBrokers`. */
 export interface ClientOptions {
   // ---- connection ----
@@ -91,6 +108,60 @@ export interface ClientOptions {
   unknownTopicRetries?: number
   /** partitioner picks partitions. Default: Java's default (murmur2 for keys, uniform sticky for keyless, KIP-794). */
   partitioner?: PartitionerOption
+  // ---- consumer ----
+  /** consumeTopics are the topics to consume (regular expressions with consumeRegex). */
+  consumeTopics?: string[]
+  /** consumeRegex treats consumeTopics as regular expressions matched against every topic. */
+  consumeRegex?: boolean
+  /** consumePartitions consumes exact partitions from exact starts: { topic: { partition: OffsetSpec } } (no group). */
+  consumePartitions?: { [topic: string]: { [partition: number]: OffsetSpec } }
+  /** consumeResetOffset is where to start without a committed offset, and after OFFSET_OUT_OF_RANGE. Default 'earliest' (franz-go's). Equivalent to Java's auto.offset.reset. */
+  consumeResetOffset?: OffsetSpec
+  /** fetchMaxBytes bounds one fetch response, in bytes. Default 50 MiB (franz-go's). Equivalent to Java's fetch.max.bytes. */
+  fetchMaxBytes?: number
+  /** fetchMaxPartitionBytes bounds one partition in a fetch response. Default 1 MiB (franz-go's). Equivalent to Java's max.partition.fetch.bytes. */
+  fetchMaxPartitionBytes?: number
+  /** fetchMaxWait is how long a broker may hold a fetch waiting for fetchMinBytes, in ms. Default 5,000 (franz-go's). Equivalent to Java's fetch.max.wait.ms. */
+  fetchMaxWait?: number
+  /** fetchMinBytes is the least data a broker waits for before answering a fetch. Default 1. Equivalent to Java's fetch.min.bytes. */
+  fetchMinBytes?: number
+  /** maxConcurrentFetches bounds fetches in flight across brokers, 0 for no bound. Default 0 (franz-go's). */
+  maxConcurrentFetches?: number
+  /** isolationLevel: 'read_uncommitted' (default) or 'read_committed'. Equivalent to Java's isolation.level. */
+  isolationLevel?: IsolationLevel
+  /** disableFetchSessions turns off incremental fetch sessions (KIP-227). */
+  disableFetchSessions?: boolean
+  /** consumerGroup consumes consumeTopics as a member of this group. Equivalent to Java's group.id. */
+  consumerGroup?: string
+  /** groupProtocol: 'classic' (JoinGroup/SyncGroup, the default) or 'consumer' (KIP-848). Equivalent to Java's group.protocol. */
+  groupProtocol?: 'classic' | 'consumer'
+  /** balancers are the classic protocol's assignors, in preference order. Default ['cooperative-sticky'] (franz-go's). */
+  balancers?: Array<'range' | 'roundrobin' | 'sticky' | 'cooperative-sticky' | object>
+  /** groupRemoteAssignor names the KIP-848 server-side assignor ('uniform' or 'range'); the broker's default when unset. */
+  groupRemoteAssignor?: string
+  /** instanceId makes this member static (KIP-345). Equivalent to Java's group.instance.id. */
+  instanceId?: string
+  /** sessionTimeout, in ms. Default 45,000. Equivalent to Java's session.timeout.ms. */
+  sessionTimeout?: number
+  /** rebalanceTimeout, in ms. Default 60,000. Equivalent to Java's max.poll.interval.ms for the rebalance. */
+  rebalanceTimeout?: number
+  /** heartbeatInterval, in ms. Default 3,000. Equivalent to Java's heartbeat.interval.ms. */
+  heartbeatInterval?: number
+  /** onPartitionsAssigned runs (and is awaited) when partitions are assigned. */
+  onPartitionsAssigned?: PartitionsCallback
+  /** onPartitionsRevoked runs (and is awaited) before partitions are taken away in a rebalance. */
+  onPartitionsRevoked?: PartitionsCallback
+  /** onPartitionsLost runs when partitions were lost (session expired, fenced); defaults to onPartitionsRevoked. */
+  onPartitionsLost?: PartitionsCallback
+  /** blockRebalanceOnPoll holds rebalances between a poll and `allowRebalance()` (franz-go's BlockRebalanceOnPoll). */
+  blockRebalanceOnPoll?: boolean
+  /** autoCommitInterval, in ms. Default 5,000. Equivalent to Java's auto.commit.interval.ms. */
+  autoCommitInterval?: number
+  /** disableAutoCommit turns off autocommitting. Equivalent to Java's enable.auto.commit=false. */
+  disableAutoCommit?: boolean
+  /** autoCommitMarks autocommits only records marked with markCommitRecords. */
+  autoCommitMarks?: boolean
+
   /** allowAutoTopicCreation asks the broker to create unknown topics on metadata requests (if the broker allows it). Default false. */
   allowAutoTopicCreation?: boolean
 }
@@ -127,6 +198,32 @@ export interface Config {
   readonly unknownTopicRetries: number
   readonly partitioner: PartitionerOption
   readonly allowAutoTopicCreation: boolean
+  readonly consumeTopics: ReadonlyArray<string>
+  readonly consumeRegex: boolean
+  readonly consumePartitions: ReadonlyMap<string, ReadonlyMap<number, OffsetSpec>>
+  readonly consumeResetOffset: OffsetSpec
+  readonly fetchMaxBytes: number
+  readonly fetchMaxPartitionBytes: number
+  readonly fetchMaxWait: number
+  readonly fetchMinBytes: number
+  readonly maxConcurrentFetches: number
+  readonly isolationLevel: 0 | 1
+  readonly disableFetchSessions: boolean
+  readonly consumerGroup: string | null
+  readonly groupProtocol: 'classic' | 'consumer'
+  readonly balancers: ReadonlyArray<unknown>
+  readonly groupRemoteAssignor: string | null
+  readonly instanceId: string | null
+  readonly sessionTimeout: number
+  readonly rebalanceTimeout: number
+  readonly heartbeatInterval: number
+  readonly onPartitionsAssigned: PartitionsCallback | null
+  readonly onPartitionsRevoked: PartitionsCallback | null
+  readonly onPartitionsLost: PartitionsCallback | null
+  readonly blockRebalanceOnPoll: boolean
+  readonly autoCommitInterval: number
+  readonly disableAutoCommit: boolean
+  readonly autoCommitMarks: boolean
 }
 
 /** defaultRetryBackoff is franz-go's: exponential from 250 ms to 2.5 s, with up to 20% jitter. */
@@ -143,7 +240,34 @@ const KNOWN = new Set([
   'producerBatchMaxBytes', 'producerBatchCompression', 'maxBufferedRecords', 'maxBufferedBytes',
   'maxProduceRequestsInflightPerBroker', 'produceRequestTimeout', 'recordDeliveryTimeout', 'recordRetries',
   'unknownTopicRetries', 'partitioner', 'allowAutoTopicCreation',
+  'consumeTopics', 'consumeRegex', 'consumePartitions', 'consumeResetOffset', 'fetchMaxBytes', 'fetchMaxPartitionBytes',
+  'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'isolationLevel', 'disableFetchSessions', 'consumerGroup',
+  'groupProtocol', 'balancers', 'groupRemoteAssignor', 'instanceId', 'sessionTimeout', 'rebalanceTimeout',
+  'heartbeatInterval', 'onPartitionsAssigned', 'onPartitionsRevoked', 'onPartitionsLost', 'blockRebalanceOnPoll',
+  'autoCommitInterval', 'disableAutoCommit', 'autoCommitMarks',
 ])
+
+/** validateOffsetSpec checks an OffsetSpec and names the option when it is wrong. */
+export function validateOffsetSpec(v: unknown, option: string): OffsetSpec {
+  if (v === 'earliest' || v === 'latest') return v
+  if (v !== null && typeof v === 'object') {
+    const o = v as { [k: string]: unknown }
+    if (typeof o.offset === 'bigint' && o.offset >= 0n) return { offset: o.offset }
+    if (typeof o.offset === 'number' && Number.isInteger(o.offset) && o.offset >= 0) return { offset: BigInt(o.offset) }
+    if (typeof o.timestamp === 'number' && Number.isFinite(o.timestamp)) return { timestamp: o.timestamp }
+    if (typeof o.relative === 'number' && Number.isInteger(o.relative) && (o.from === 'earliest' || o.from === 'latest')) {
+      return { relative: o.relative, from: o.from }
+    }
+  }
+  throw new InvalidOptionError(option, `${String(v)} is not 'earliest', 'latest', { offset }, { timestamp } or { relative, from }`)
+}
+
+function fn<T>(o: { [k: string]: unknown }, name: string): T | null {
+  const v = o[name]
+  if (v === undefined) return null
+  if (typeof v !== 'function') throw new InvalidOptionError(name, 'must be a function')
+  return v as T
+}
 
 /** extraOptionNames lets later parts of the client (consumer, groups, transactions) register their options. */
 export const extraOptionNames = new Set<string>()
@@ -272,6 +396,75 @@ export function resolveConfig(options: ClientOptions): Config {
     unknownTopicRetries: num(o, 'unknownTopicRetries', 4, 0, Number.MAX_SAFE_INTEGER, true),
     partitioner: p,
     allowAutoTopicCreation: options.allowAutoTopicCreation === true,
+    ...consumerConfig(options, o),
   }
   return Object.freeze(cfg)
+}
+
+function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
+  const topics = options.consumeTopics ?? []
+  if (!Array.isArray(topics) || topics.some((t) => typeof t !== 'string' || t === '')) {
+    throw new InvalidOptionError('consumeTopics', 'must be a list of topic names')
+  }
+  if (options.consumeRegex) {
+    for (const t of topics) {
+      try {
+        new RegExp(t)
+      } catch (err) {
+        throw new InvalidOptionError('consumeTopics', `${JSON.stringify(t)} is not a regular expression: ${(err as Error).message}`)
+      }
+    }
+  }
+  const partitions = new Map<string, Map<number, OffsetSpec>>()
+  for (const [topic, ps] of Object.entries(options.consumePartitions ?? {})) {
+    const m = new Map<number, OffsetSpec>()
+    for (const [p, spec] of Object.entries(ps ?? {})) {
+      if (!/^\d+$/.test(p)) throw new InvalidOptionError('consumePartitions', `${topic}: ${p} is not a partition number`)
+      m.set(Number(p), validateOffsetSpec(spec, `consumePartitions.${topic}.${p}`))
+    }
+    partitions.set(topic, m)
+  }
+  const group = options.consumerGroup ?? null
+  if (group !== null && (typeof group !== 'string' || group === '')) throw new InvalidOptionError('consumerGroup', 'must be a non-empty string')
+  if (group !== null && partitions.size > 0) throw new InvalidOptionError('consumePartitions', 'cannot be used with consumerGroup (a group assigns partitions)')
+  const protocol = options.groupProtocol ?? 'classic'
+  if (protocol !== 'classic' && protocol !== 'consumer') throw new InvalidOptionError('groupProtocol', `${String(protocol)} is not 'classic' or 'consumer'`)
+  const iso = options.isolationLevel ?? 'read_uncommitted'
+  if (iso !== 'read_uncommitted' && iso !== 'read_committed') throw new InvalidOptionError('isolationLevel', `${String(iso)} is not 'read_uncommitted' or 'read_committed'`)
+  const balancers = options.balancers ?? ['cooperative-sticky']
+  if (!Array.isArray(balancers) || balancers.length === 0) throw new InvalidOptionError('balancers', 'must be a non-empty list')
+  const sessionTimeout = num(o, 'sessionTimeout', 45_000, 1_000)
+  const heartbeatInterval = num(o, 'heartbeatInterval', 3_000, 10)
+  if (heartbeatInterval >= sessionTimeout) throw new InvalidOptionError('heartbeatInterval', 'must be below sessionTimeout')
+  if (options.instanceId !== undefined && (typeof options.instanceId !== 'string' || options.instanceId === '')) {
+    throw new InvalidOptionError('instanceId', 'must be a non-empty string')
+  }
+  return {
+    consumeTopics: Object.freeze([...topics]),
+    consumeRegex: options.consumeRegex === true,
+    consumePartitions: partitions,
+    consumeResetOffset: options.consumeResetOffset === undefined ? ('earliest' as const) : validateOffsetSpec(options.consumeResetOffset, 'consumeResetOffset'),
+    fetchMaxBytes: num(o, 'fetchMaxBytes', 50 << 20, 1, 2 ** 31 - 1),
+    fetchMaxPartitionBytes: num(o, 'fetchMaxPartitionBytes', 1 << 20, 1, 2 ** 31 - 1),
+    fetchMaxWait: num(o, 'fetchMaxWait', 5_000, 0, 2 ** 31 - 1),
+    fetchMinBytes: num(o, 'fetchMinBytes', 1, 0, 2 ** 31 - 1),
+    maxConcurrentFetches: num(o, 'maxConcurrentFetches', 0, 0, 10_000),
+    isolationLevel: iso === 'read_committed' ? (1 as const) : (0 as const),
+    disableFetchSessions: options.disableFetchSessions === true,
+    consumerGroup: group,
+    groupProtocol: protocol,
+    balancers: Object.freeze([...balancers]),
+    groupRemoteAssignor: options.groupRemoteAssignor ?? null,
+    instanceId: options.instanceId ?? null,
+    sessionTimeout,
+    rebalanceTimeout: num(o, 'rebalanceTimeout', 60_000, 1_000),
+    heartbeatInterval,
+    onPartitionsAssigned: fn<PartitionsCallback>(o, 'onPartitionsAssigned'),
+    onPartitionsRevoked: fn<PartitionsCallback>(o, 'onPartitionsRevoked'),
+    onPartitionsLost: fn<PartitionsCallback>(o, 'onPartitionsLost'),
+    blockRebalanceOnPoll: options.blockRebalanceOnPoll === true,
+    autoCommitInterval: num(o, 'autoCommitInterval', 5_000, 10),
+    disableAutoCommit: options.disableAutoCommit === true,
+    autoCommitMarks: options.autoCommitMarks === true,
+  }
 }

@@ -1,0 +1,547 @@
+import { KafkaProtocolError, KafkaWireError } from '../../protocol/errors.js'
+import { ListOffsets, type ListOffsetsRequest } from '../../protocol/messages/list-offsets.js'
+import { AbortError } from '../broker.js'
+import type { Client } from '../client.js'
+import type { OffsetSpec } from '../options.js'
+import type { Record } from '../record.js'
+import { Cursor } from './cursor.js'
+import { Fetches, type FetchPartition } from './fetches.js'
+import { Source } from './source.js'
+
+/** EpochOffset is an offset with the leader epoch of the record before it (for commits, KIP-320). */
+export interface EpochOffset {
+  offset: bigint
+  leaderEpoch: number
+}
+
+/** ConsumerGroupHooks is how a group member plugs into the consumer. */
+export interface ConsumerGroupHooks {
+  /** afterPoll runs when a poll hands records to the application. */
+  afterPoll?(): void
+  close(): Promise<void>
+}
+
+/**
+ * Consumer is the consuming half of a Client (franz-go's consumer): cursors per partition, one
+ * Source per broker, start offsets resolved with ListOffsets, and polls that hand out what the
+ * sources buffered. Groups drive it through `assign` and `unassign`.
+ */
+export class Consumer {
+  readonly client: Client
+  #cursors = new Map<string, Map<number, Cursor>>()
+  #sources = new Map<number, Source>()
+  #ready: Source[] = []
+  #pollWaiters: Array<() => void> = []
+  #fetchSlots = 0
+  #slotWaiters: Source[] = []
+  #resolveScheduled = false
+  #resolveTimer: NodeJS.Timeout | null = null
+  #resolveFailures = 0
+  /** direct consuming: topics (or regexes) to consume every partition of, from consumeResetOffset. */
+  #directTopics = new Set<string>()
+  #regexes: RegExp[] = []
+  #pausedTopics = new Set<string>()
+  /** polled holds, per partition, the offset after the last record handed to the application. */
+  polled = new Map<string, Map<number, EpochOffset>>()
+  group: ConsumerGroupHooks | null = null
+  #closed = false
+  #unsubscribe: (() => void) | null = null
+
+  constructor(client: Client) {
+    this.client = client
+    const cfg = client.config
+    if (cfg.consumerGroup === null) {
+      if (cfg.consumeRegex) {
+        this.#regexes = cfg.consumeTopics.map((t) => new RegExp(t))
+        client.metadata.interestAll(true)
+      } else {
+        for (const t of cfg.consumeTopics) this.#directTopics.add(t)
+        client.metadata.interest(cfg.consumeTopics)
+      }
+      if (cfg.consumePartitions.size > 0) {
+        const m = new Map<string, Map<number, OffsetSpec>>()
+        for (const [t, ps] of cfg.consumePartitions) m.set(t, new Map(ps))
+        this.assign(m)
+      }
+    }
+  }
+
+  /** start loads metadata so direct consuming can begin. */
+  start(): void {
+    if (this.#directTopics.size > 0 || this.#regexes.length > 0 || this.#cursors.size > 0) {
+      this.client.metadata.refresh(true).catch((err: Error) => this.client.log('warn', 'metadata load failed', 'err', err.message))
+    }
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  // ---------------------------------------------------------------- assignment
+
+  /** assign starts consuming partitions from the given positions (a position replaces an existing one). */
+  assign(partitions: Map<string, Map<number, OffsetSpec>>): void {
+    if (this.#closed) return
+    const topics: string[] = []
+    for (const [topic, ps] of partitions) {
+      topics.push(topic)
+      let m = this.#cursors.get(topic)
+      if (m === undefined) this.#cursors.set(topic, (m = new Map()))
+      for (const [p, spec] of ps) {
+        let cur = m.get(p)
+        if (cur === undefined) {
+          cur = new Cursor(topic, p)
+          m.set(p, cur)
+        }
+        cur.removed = false
+        cur.paused = this.#pausedTopics.has(topic) || cur.paused
+        cur.reset(spec)
+        this.placeCursor(cur)
+      }
+    }
+    this.client.metadata.interest(topics)
+    if (topics.some((t) => !this.client.metadata.topics.has(t))) this.client.metadata.refresh(true).catch(() => {})
+    this.resolveSoon()
+  }
+
+  /**
+   * unassign stops consuming partitions (all when `partitions` is undefined). Records of theirs
+   * that were buffered and not polled are dropped, with onFetchRecordUnbuffered(polled = false).
+   */
+  unassign(partitions?: Map<string, number[]>): void {
+    const drop: Cursor[] = []
+    if (partitions === undefined) {
+      for (const m of this.#cursors.values()) for (const c of m.values()) drop.push(c)
+      this.#cursors.clear()
+      this.polled.clear()
+    } else {
+      for (const [topic, ps] of partitions) {
+        const m = this.#cursors.get(topic)
+        if (m === undefined) continue
+        for (const p of ps) {
+          const c = m.get(p)
+          if (c === undefined) continue
+          drop.push(c)
+          m.delete(p)
+          this.polled.get(topic)?.delete(p)
+        }
+        if (m.size === 0) this.#cursors.delete(topic)
+      }
+    }
+    for (const c of drop) {
+      c.removed = true
+      c.generation++
+      c.source?.remove(c)
+    }
+    if (drop.length > 0) this.#discardRemoved()
+  }
+
+  /** assigned lists the partitions being consumed, per topic. */
+  assigned(): Map<string, number[]> {
+    const out = new Map<string, number[]>()
+    for (const [t, m] of this.#cursors) out.set(t, [...m.keys()].sort((a, b) => a - b))
+    return out
+  }
+
+  /** cursor returns a partition's cursor, if it is consumed. */
+  cursor(topic: string, partition: number): Cursor | undefined {
+    return this.#cursors.get(topic)?.get(partition)
+  }
+
+  /** onMetadata places cursors on their (new) leaders and picks up new partitions of direct topics. */
+  onMetadata(): void {
+    if (this.#closed) return
+    const md = this.client.metadata
+    const add = new Map<string, Map<number, OffsetSpec>>()
+    const reset = this.client.config.consumeResetOffset
+    const wanted = (name: string) => this.#directTopics.has(name) || (this.#regexes.length > 0 && this.#regexes.some((r) => r.test(name)))
+    if (this.#directTopics.size > 0 || this.#regexes.length > 0) {
+      for (const [name, info] of md.topics) {
+        if (info.isInternal || info.errorCode !== 0 || !wanted(name)) continue
+        const have = this.#cursors.get(name)
+        for (const p of info.partitions) {
+          if (have?.has(p.partition)) continue
+          let m = add.get(name)
+          if (m === undefined) add.set(name, (m = new Map()))
+          m.set(p.partition, reset)
+        }
+      }
+    }
+    for (const m of this.#cursors.values()) for (const c of m.values()) this.placeCursor(c)
+    if (add.size > 0) this.assign(add)
+    this.resolveSoon()
+  }
+
+  /** placeCursor moves a cursor to the source of its leader (or preferred replica). */
+  placeCursor(c: Cursor): void {
+    if (c.removed) return
+    const info = this.client.metadata.topics.get(c.topic)
+    const p = info?.partitions[c.partition]
+    if (info !== undefined) c.topicId = info.id
+    let node = -1
+    if (p !== undefined) {
+      c.leaderEpoch = p.leaderEpoch
+      node = p.leader
+    }
+    if (c.preferredReplica >= 0 && Date.now() < c.preferredUntil && this.client.broker(c.preferredReplica) !== undefined) {
+      node = c.preferredReplica
+    } else c.preferredReplica = -1
+    if (node < 0 || this.client.broker(node) === undefined) {
+      c.source?.remove(c)
+      if (this.client.metadata.lastLoad > 0) this.client.metadata.trigger()
+      return
+    }
+    if (c.source?.nodeId === node) {
+      c.source.wake()
+      return
+    }
+    c.source?.remove(c)
+    this.#source(node).add(c)
+  }
+
+  #source(nodeId: number): Source {
+    let s = this.#sources.get(nodeId)
+    if (s === undefined) {
+      s = new Source(this, nodeId)
+      this.#sources.set(nodeId, s)
+    }
+    return s
+  }
+
+  // ---------------------------------------------------------------- start offsets
+
+  /** resolveSoon resolves pending start positions with ListOffsets shortly (coalescing requests). */
+  resolveSoon(): void {
+    if (this.#resolveScheduled || this.#closed) return
+    this.#resolveScheduled = true
+    setImmediate(() => {
+      this.#resolveScheduled = false
+      this.#resolve().catch((err: Error) => this.client.log('warn', 'resolving offsets failed', 'err', err.message))
+    })
+  }
+
+  async #resolve(): Promise<void> {
+    const todo: Cursor[] = []
+    for (const m of this.#cursors.values()) {
+      for (const c of m.values()) if (c.pending !== null && !c.resolving && !c.removed) todo.push(c)
+    }
+    if (todo.length === 0) return
+    const md = this.client.metadata
+    if (todo.some((c) => md.topics.get(c.topic)?.partitions[c.partition] === undefined)) {
+      await md.refresh(true).catch(() => {})
+    }
+    const known = todo.filter((c) => md.topics.get(c.topic)?.partitions[c.partition] !== undefined)
+    if (known.length < todo.length) this.#retryResolve()
+    if (known.length === 0) return
+    for (const c of known) c.resolving = true
+    const req: ListOffsetsRequest = ListOffsets.newRequest()
+    req.replicaId = -1
+    req.isolationLevel = this.client.config.isolationLevel
+    const byTopic = new Map<string, ListOffsetsRequest['topics'][number]>()
+    const generations = new Map<Cursor, number>()
+    for (const c of known) {
+      generations.set(c, c.generation)
+      const spec = c.pending!
+      const ts = specTimestamp(spec)
+      let t = byTopic.get(c.topic)
+      if (t === undefined) {
+        t = { name: c.topic, partitions: [] }
+        byTopic.set(c.topic, t)
+        req.topics.push(t)
+      }
+      t.partitions.push({ partitionIndex: c.partition, currentLeaderEpoch: c.leaderEpoch, timestamp: ts })
+    }
+    let failed = false
+    try {
+      const res = await this.client.request(ListOffsets, req)
+      const byKey = new Map<string, { errorCode: number; offset: bigint; leaderEpoch: number }>()
+      for (const t of res.topics) for (const p of t.partitions) byKey.set(`${t.name}\u0000${p.partitionIndex}`, p)
+      // Relative positions need both ends; earliest/latest lookups for them are folded in below.
+      for (const c of known) {
+        c.resolving = false
+        if (c.removed || generations.get(c) !== c.generation || c.pending === null) continue
+        const r = byKey.get(`${c.topic}\u0000${c.partition}`)
+        if (r === undefined || r.errorCode !== 0) {
+          failed = true
+          if (r !== undefined && r.errorCode !== 0) {
+            const err = new KafkaProtocolError(r.errorCode, { topic: c.topic, partition: c.partition })
+            if (!err.retriable) this.client.log('error', 'cannot resolve start offset', 'topic', c.topic, 'partition', c.partition, 'err', err.message)
+          }
+          continue
+        }
+        const spec = c.pending
+        let offset = r.offset
+        if (typeof spec === 'object' && 'timestamp' in spec && offset < 0n) {
+          // No record at or after the timestamp: start at the end (franz-go's AfterMilli does too).
+          c.pending = 'latest'
+          failed = true
+          continue
+        }
+        if (typeof spec === 'object' && 'relative' in spec) {
+          // Relative positions add to their base: { relative: -10, from: 'latest' } is the last ten.
+          offset += BigInt(spec.relative)
+          if (offset < 0n) offset = 0n
+        }
+        c.setOffset(offset, -1)
+        c.source?.wake()
+      }
+    } catch (err) {
+      failed = true
+      for (const c of known) c.resolving = false
+      this.client.log('debug', 'ListOffsets failed', 'err', (err as Error).message)
+    }
+    if (failed) this.#retryResolve()
+    else this.#resolveFailures = 0
+  }
+
+  #retryResolve(): void {
+    if (this.#resolveTimer !== null || this.#closed) return
+    this.#resolveFailures++
+    this.client.metadata.trigger()
+    this.#resolveTimer = setTimeout(() => {
+      this.#resolveTimer = null
+      this.resolveSoon()
+    }, this.client.config.retryBackoff(this.#resolveFailures))
+  }
+
+  // ---------------------------------------------------------------- fetch concurrency
+
+  /** acquireFetchSlot bounds concurrent fetches (maxConcurrentFetches); false means wait to be woken. */
+  acquireFetchSlot(s: Source): boolean {
+    const max = this.client.config.maxConcurrentFetches
+    if (max === 0) return true
+    if (this.#fetchSlots < max) {
+      this.#fetchSlots++
+      return true
+    }
+    if (!this.#slotWaiters.includes(s)) this.#slotWaiters.push(s)
+    return false
+  }
+
+  releaseFetchSlot(): void {
+    if (this.client.config.maxConcurrentFetches === 0) return
+    this.#fetchSlots--
+    const next = this.#slotWaiters.shift()
+    next?.wake()
+  }
+
+  /** onBuffered is called by a source that has records to poll. */
+  onBuffered(s: Source): void {
+    this.#ready.push(s)
+    const ws = this.#pollWaiters
+    this.#pollWaiters = []
+    for (const w of ws) w()
+  }
+
+  // ---------------------------------------------------------------- polling
+
+  /**
+   * poll returns buffered records (up to `max`, all when max <= 0), waiting for some when there are
+   * none. An aborted signal makes it return what it has, with the abort reason in `errors()`.
+   */
+  async poll(max: number, signal?: AbortSignal): Promise<Fetches> {
+    const hooks = this.client.hooks
+    if (hooks.onPollStart.length !== 0) hooks.pollStart(signal)
+    if (this.#closed) {
+      const f = new Fetches()
+      f.addError(new KafkaWireError('the client is closed', { code: 'CLIENT_CLOSED' }))
+      return f
+    }
+    if (this.#ready.length === 0) {
+      if (signal?.aborted) {
+        const f = new Fetches()
+        f.addError(new AbortError(signal.reason))
+        return f
+      }
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          signal?.removeEventListener('abort', done)
+          const i = this.#pollWaiters.indexOf(done)
+          if (i >= 0) this.#pollWaiters.splice(i, 1)
+          resolve()
+        }
+        this.#pollWaiters.push(done)
+        signal?.addEventListener('abort', done, { once: true })
+      })
+      if (this.#ready.length === 0) {
+        const f = new Fetches()
+        f.addError(this.#closed ? new KafkaWireError('the client is closed', { code: 'CLIENT_CLOSED' }) : new AbortError(signal?.reason))
+        return f
+      }
+    }
+    return this.#take(max)
+  }
+
+  #take(max: number): Fetches {
+    const out: FetchPartition[] = []
+    let left = max > 0 ? max : Infinity
+    while (this.#ready.length > 0 && left > 0) {
+      const s = this.#ready[0]!
+      const b = s.buffered
+      if (b === null) {
+        this.#ready.shift()
+        continue
+      }
+      while (b.partitionIndex < b.partitions.length && left > 0) {
+        const p = b.partitions[b.partitionIndex]!
+        const cur = b.cursors[b.partitionIndex]!
+        if (cur.cursor.removed || cur.generation !== cur.cursor.generation) {
+          // Revoked or repositioned after the fetch: these records are not handed out.
+          this.#dropped(p.records.slice(b.recordIndex))
+          b.partitionIndex++
+          b.recordIndex = 0
+          continue
+        }
+        const n = p.records.length - b.recordIndex
+        if (n <= left) {
+          out.push(b.recordIndex === 0 ? p : { ...p, records: p.records.slice(b.recordIndex) })
+          left -= n
+          b.partitionIndex++
+          b.recordIndex = 0
+        } else {
+          out.push({ ...p, records: p.records.slice(b.recordIndex, b.recordIndex + left) })
+          b.recordIndex += left
+          left = 0
+        }
+      }
+      if (b.partitionIndex >= b.partitions.length) {
+        this.#ready.shift()
+        s.drained()
+      }
+    }
+    // Track what the application now has, for commits; then the unbuffered hooks before returning.
+    const hooks = this.client.hooks
+    for (const p of out) {
+      if (p.records.length === 0) continue
+      const last = p.records[p.records.length - 1]!
+      let m = this.polled.get(p.topic)
+      if (m === undefined) this.polled.set(p.topic, (m = new Map()))
+      m.set(p.partition, { offset: last.offset + 1n, leaderEpoch: last.leaderEpoch })
+      if (hooks.onFetchRecordUnbuffered.length !== 0) hooks.fetchRecordsUnbuffered(p.records, true)
+    }
+    this.group?.afterPoll?.()
+    return new Fetches(out)
+  }
+
+  #dropped(records: Record[]): void {
+    const hooks = this.client.hooks
+    if (records.length === 0 || hooks.onFetchRecordUnbuffered.length === 0) return
+    // franz-go reports discarded records asynchronously, off the path that discarded them.
+    setImmediate(() => hooks.fetchRecordsUnbuffered(records, false))
+  }
+
+  #discardRemoved(): void {
+    for (const s of this.#ready) {
+      const b = s.buffered
+      if (b === null) continue
+      if (b.cursors.slice(b.partitionIndex).every((c) => c.cursor.removed || c.generation !== c.cursor.generation)) {
+        for (let i = b.partitionIndex; i < b.partitions.length; i++) this.#dropped(b.partitions[i]!.records.slice(i === b.partitionIndex ? b.recordIndex : 0))
+        b.partitionIndex = b.partitions.length
+      }
+    }
+    const keep: Source[] = []
+    for (const s of this.#ready) {
+      if (s.buffered !== null && s.buffered.partitionIndex >= s.buffered.partitions.length) s.drained()
+      else keep.push(s)
+    }
+    this.#ready = keep
+  }
+
+  /** bufferedRecords counts fetched records not yet polled. */
+  get bufferedRecords(): number {
+    let n = 0
+    for (const s of this.#ready) {
+      const b = s.buffered
+      if (b === null) continue
+      for (let i = b.partitionIndex; i < b.partitions.length; i++) n += b.partitions[i]!.records.length - (i === b.partitionIndex ? b.recordIndex : 0)
+    }
+    return n
+  }
+
+  /** bufferedBytes is the wire size of the fetch responses whose records wait to be polled. */
+  get bufferedBytes(): number {
+    let n = 0
+    for (const s of this.#ready) n += s.buffered?.bytes ?? 0
+    return n
+  }
+
+  // ---------------------------------------------------------------- pause, seek
+
+  /** pause stops fetching topics, or some partitions of topics; buffered records stay pollable. */
+  pause(topics: string[] | Map<string, number[]>): void {
+    for (const c of this.#select(topics)) c.paused = true
+    if (Array.isArray(topics)) for (const t of topics) this.#pausedTopics.add(t)
+  }
+
+  /** resume starts fetching paused topics or partitions again. */
+  resume(topics: string[] | Map<string, number[]>): void {
+    if (Array.isArray(topics)) for (const t of topics) this.#pausedTopics.delete(t)
+    for (const c of this.#select(topics)) {
+      c.paused = false
+      c.source?.wake()
+    }
+  }
+
+  /** paused lists paused partitions per topic. */
+  paused(): Map<string, number[]> {
+    const out = new Map<string, number[]>()
+    for (const [t, m] of this.#cursors) {
+      const ps = [...m.values()].filter((c) => c.paused).map((c) => c.partition)
+      if (ps.length > 0) out.set(t, ps)
+    }
+    return out
+  }
+
+  #select(topics: string[] | Map<string, number[]>): Cursor[] {
+    const out: Cursor[] = []
+    if (Array.isArray(topics)) {
+      for (const t of topics) for (const c of this.#cursors.get(t)?.values() ?? []) out.push(c)
+    } else {
+      for (const [t, ps] of topics) for (const p of ps) {
+        const c = this.#cursors.get(t)?.get(p)
+        if (c !== undefined) out.push(c)
+      }
+    }
+    return out
+  }
+
+  /** addTopics starts consuming more topics directly (not with a group). */
+  addTopics(topics: string[]): void {
+    for (const t of topics) this.#directTopics.add(t)
+    this.client.metadata.interest(topics)
+    this.client.metadata.refresh(true).then(() => this.onMetadata(), () => {})
+  }
+
+  /** removeTopics stops consuming topics. */
+  removeTopics(topics: string[]): void {
+    for (const t of topics) this.#directTopics.delete(t)
+    const m = new Map<string, number[]>()
+    for (const t of topics) {
+      const ps = this.#cursors.get(t)
+      if (ps !== undefined) m.set(t, [...ps.keys()])
+    }
+    this.unassign(m)
+  }
+
+  /** close stops every source, drops buffered records, and wakes waiting polls. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    if (this.group !== null) await this.group.close()
+    this.#closed = true
+    if (this.#resolveTimer !== null) clearTimeout(this.#resolveTimer)
+    this.unassign()
+    for (const s of this.#sources.values()) s.close()
+    this.#unsubscribe?.()
+    const ws = this.#pollWaiters
+    this.#pollWaiters = []
+    for (const w of ws) w()
+  }
+}
+
+function specTimestamp(spec: OffsetSpec): bigint {
+  if (spec === 'earliest') return -2n
+  if (spec === 'latest') return -1n
+  if ('timestamp' in spec) return BigInt(Math.trunc(spec.timestamp))
+  if ('relative' in spec) return spec.from === 'earliest' ? -2n : -1n
+  return -1n
+}

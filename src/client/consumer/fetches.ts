@@ -1,0 +1,85 @@
+import type { Record } from '../record.js'
+
+/** FetchPartition is what one poll returned for one partition: records, or an error. */
+export interface FetchPartition {
+  topic: string
+  partition: number
+  /** error is set when fetching the partition failed in a way the application should know. */
+  error: Error | null
+  highWatermark: bigint
+  lastStableOffset: bigint
+  logStartOffset: bigint
+  records: Record[]
+}
+
+/** FetchError is one error of a poll, with the partition it concerns (-1 for none). */
+export interface FetchError {
+  topic: string
+  partition: number
+  error: Error
+}
+
+/**
+ * Fetches is what a poll returns (franz-go's Fetches): the records of every partition that had
+ * some, in fetch order, and the errors met on the way. Records of one partition are in offset order.
+ */
+export class Fetches {
+  readonly partitions: FetchPartition[]
+  #errors: FetchError[]
+
+  constructor(partitions: FetchPartition[] = [], errors: FetchError[] = []) {
+    this.partitions = partitions
+    this.#errors = errors
+  }
+
+  /** eachRecord calls `fn` for every record, partition by partition. */
+  eachRecord(fn: (r: Record) => void): void {
+    const ps = this.partitions
+    for (let i = 0; i < ps.length; i++) {
+      const rs = ps[i]!.records
+      for (let j = 0; j < rs.length; j++) fn(rs[j]!)
+    }
+  }
+
+  /** eachPartition calls `fn` for every partition in the fetch. */
+  eachPartition(fn: (p: FetchPartition) => void): void {
+    for (const p of this.partitions) fn(p)
+  }
+
+  /** records returns every record in one array. */
+  records(): Record[] {
+    const ps = this.partitions
+    if (ps.length === 1) return ps[0]!.records
+    const out: Record[] = []
+    for (const p of ps) for (const r of p.records) out.push(r)
+    return out
+  }
+
+  /** numRecords counts the records. */
+  numRecords(): number {
+    let n = 0
+    for (const p of this.partitions) n += p.records.length
+    return n
+  }
+
+  /** isEmpty is true when there are no records and no errors. */
+  isEmpty(): boolean {
+    return this.numRecords() === 0 && this.#errors.length === 0
+  }
+
+  /** errors returns the errors of this poll: partition errors and, for an aborted poll, the abort reason. */
+  errors(): FetchError[] {
+    const out = [...this.#errors]
+    for (const p of this.partitions) if (p.error !== null) out.push({ topic: p.topic, partition: p.partition, error: p.error })
+    return out
+  }
+
+  /** addError appends an error that concerns no partition (an aborted poll, a closed client). */
+  addError(error: Error, topic = '', partition = -1): void {
+    this.#errors.push({ topic, partition, error })
+  }
+
+  *[Symbol.iterator](): IterableIterator<Record> {
+    for (const p of this.partitions) yield* p.records
+  }
+}

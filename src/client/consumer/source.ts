@@ -1,0 +1,376 @@
+import { KafkaProtocolError, KafkaWireError } from '../../protocol/errors.js'
+import { Fetch, type FetchRequest, type FetchResponse, type FetchResponsePartitionData } from '../../protocol/messages/fetch.js'
+import { decodeRecordBatches, type RecordBatch } from '../../protocol/records.js'
+import type { Record } from '../record.js'
+import type { Consumer } from './consumer.js'
+import type { Cursor } from './cursor.js'
+import type { FetchPartition } from './fetches.js'
+
+/** BufferedFetch is one fetch response's worth of records waiting to be polled. */
+export interface BufferedFetch {
+  source: Source
+  partitions: FetchPartition[]
+  /** cursors whose data is in this fetch (with the generation it was fetched at). */
+  cursors: Array<{ cursor: Cursor; generation: number }>
+  /** taken counts records already handed out by partial polls (pollRecords). */
+  partitionIndex: number
+  recordIndex: number
+  bytes: number
+}
+
+interface SessionEntry {
+  offset: bigint
+  maxBytes: number
+  leaderEpoch: number
+  lastFetchedEpoch: number
+}
+
+// Errors that mean the partition moved or metadata is stale.
+const MOVED = new Set([3 /* UNKNOWN_TOPIC_OR_PARTITION */, 5, 6 /* NOT_LEADER_OR_FOLLOWER */, 56 /* KAFKA_STORAGE_ERROR */, 74 /* FENCED_LEADER_EPOCH */, 75 /* UNKNOWN_LEADER_EPOCH */, 100 /* UNKNOWN_TOPIC_ID */, 106 /* INCONSISTENT_TOPIC_ID */, 78 /* OFFSET_NOT_AVAILABLE */, 9 /* REPLICA_NOT_AVAILABLE */])
+const OFFSET_OUT_OF_RANGE = 1
+const FETCH_SESSION_ID_NOT_FOUND = 70
+const INVALID_FETCH_SESSION_EPOCH = 71
+const FETCH_SESSION_TOPIC_ID_ERROR = 110
+
+/**
+ * Source is one broker's fetch loop (franz-go's source): one fetch in flight at a time on the
+ * broker's fetch connection, an incremental fetch session (KIP-227), and at most one response's
+ * records buffered: the next fetch starts only once the application has polled them.
+ */
+export class Source {
+  readonly nodeId: number
+  readonly cursors = new Set<Cursor>()
+  #consumer: Consumer
+  #inflight = false
+  #scheduled = false
+  #timer: NodeJS.Timeout | null = null
+  /** buffered is this source's fetched data waiting for a poll, or null. */
+  buffered: BufferedFetch | null = null
+  #sessionId = 0
+  #sessionEpoch = 0
+  #session = new Map<Cursor, SessionEntry>()
+  #closed = false
+  #failures = 0
+  #abort = new AbortController()
+
+  constructor(consumer: Consumer, nodeId: number) {
+    this.#consumer = consumer
+    this.nodeId = nodeId
+  }
+
+  add(c: Cursor): void {
+    this.cursors.add(c)
+    c.source = this
+    this.wake()
+  }
+
+  remove(c: Cursor): void {
+    this.cursors.delete(c)
+    if (c.source === this) c.source = null
+  }
+
+  /** wake starts a fetch soon if one may start: nothing in flight, nothing buffered, a cursor fetchable. */
+  wake(): void {
+    if (this.#closed || this.#inflight || this.#scheduled || this.buffered !== null) return
+    this.#scheduled = true
+    setImmediate(() => {
+      this.#scheduled = false
+      this.#fetch()
+    })
+  }
+
+  #fetch(): void {
+    if (this.#closed || this.#inflight || this.buffered !== null) return
+    const c = this.#consumer
+    if (!c.acquireFetchSlot(this)) return
+    const now = Date.now()
+    const usable: Cursor[] = []
+    let nextBackoff = Infinity
+    for (const cur of this.cursors) {
+      if (cur.fetchable(now)) usable.push(cur)
+      else if (!cur.paused && !cur.removed && cur.backoffUntil > now && cur.backoffUntil < nextBackoff) nextBackoff = cur.backoffUntil
+    }
+    if (usable.length === 0) {
+      c.releaseFetchSlot()
+      if (nextBackoff !== Infinity) this.#wakeAt(nextBackoff)
+      return
+    }
+    const cfg = c.client.config
+    const req = this.#buildRequest(usable)
+    this.#inflight = true
+    const generations = usable.map((u) => u.generation)
+    c.client
+      .requestOn(this.nodeId, 'fetch', Fetch, req, { timeout: cfg.fetchMaxWait + cfg.requestTimeoutOverhead, signal: this.#abort.signal })
+      .then(
+        (res) => {
+          this.#failures = 0
+          this.#onResponse(res, usable, generations)
+        },
+        (err: Error) => this.#onError(err),
+      )
+      .finally(() => {
+        this.#inflight = false
+        c.releaseFetchSlot()
+        this.wake()
+      })
+  }
+
+  #wakeAt(at: number): void {
+    if (this.#timer !== null) return
+    this.#timer = setTimeout(() => {
+      this.#timer = null
+      this.wake()
+    }, Math.max(1, at - Date.now()))
+  }
+
+  #buildRequest(usable: Cursor[]): FetchRequest {
+    const c = this.#consumer
+    const cfg = c.client.config
+    const req = Fetch.newRequest()
+    req.maxWaitMs = cfg.fetchMaxWait
+    req.minBytes = cfg.fetchMinBytes
+    req.maxBytes = cfg.fetchMaxBytes
+    req.isolationLevel = cfg.isolationLevel
+    req.rackId = cfg.rack ?? ''
+    const sessions = !cfg.disableFetchSessions
+    // KIP-227: sessionId 0 / epoch 0 asks for a new session (a full fetch); -1 asks for none.
+    req.sessionId = sessions ? this.#sessionId : 0
+    req.sessionEpoch = sessions ? this.#sessionEpoch : -1
+    const full = !sessions || this.#sessionEpoch === 0
+    const byTopic = new Map<string, FetchRequest['topics'][number]>()
+    const inRequest = new Set<Cursor>()
+    for (const cur of usable) {
+      const entry = this.#session.get(cur)
+      const changed = full || entry === undefined || entry.offset !== cur.offset || entry.leaderEpoch !== cur.leaderEpoch || entry.maxBytes !== cfg.fetchMaxPartitionBytes
+      if (!changed) continue
+      inRequest.add(cur)
+      let t = byTopic.get(cur.topic)
+      if (t === undefined) {
+        t = { topic: cur.topic, topicId: cur.topicId, partitions: [] }
+        byTopic.set(cur.topic, t)
+        req.topics.push(t)
+      }
+      t.partitions.push({
+        partition: cur.partition,
+        currentLeaderEpoch: cur.leaderEpoch,
+        fetchOffset: cur.offset,
+        lastFetchedEpoch: cur.lastFetchedEpoch,
+        logStartOffset: -1n,
+        partitionMaxBytes: cfg.fetchMaxPartitionBytes,
+        replicaDirectoryId: 'AAAAAAAAAAAAAAAAAAAAAA',
+        highWatermark: 9223372036854775807n,
+      })
+    }
+    if (sessions) {
+      const usableSet = new Set(usable)
+      if (full) this.#session.clear()
+      else {
+        // Partitions in the session that are not fetchable now (paused, removed, moved) are forgotten.
+        const forgotten = new Map<string, FetchRequest['forgottenTopicsData'][number]>()
+        for (const cur of [...this.#session.keys()]) {
+          if (usableSet.has(cur)) continue
+          this.#session.delete(cur)
+          let f = forgotten.get(cur.topic)
+          if (f === undefined) {
+            f = { topic: cur.topic, topicId: cur.topicId, partitions: [] }
+            forgotten.set(cur.topic, f)
+            req.forgottenTopicsData.push(f)
+          }
+          f.partitions.push(cur.partition)
+        }
+      }
+      for (const cur of inRequest) {
+        this.#session.set(cur, { offset: cur.offset, maxBytes: cfg.fetchMaxPartitionBytes, leaderEpoch: cur.leaderEpoch, lastFetchedEpoch: cur.lastFetchedEpoch })
+      }
+    }
+    return req
+  }
+
+  #resetSession(): void {
+    this.#sessionId = 0
+    this.#sessionEpoch = 0
+    this.#session.clear()
+  }
+
+  #onError(err: Error): void {
+    if (this.#closed) return
+    const c = this.#consumer
+    this.#failures++
+    this.#resetSession()
+    c.client.log('debug', 'fetch failed', 'broker', this.nodeId, 'err', err.message)
+    const until = Date.now() + c.client.config.retryBackoff(this.#failures)
+    for (const cur of this.cursors) cur.backoffUntil = until
+    if ((err as { retriable?: boolean }).retriable !== false) c.client.metadata.trigger()
+    this.#wakeAt(until)
+  }
+
+  #onResponse(res: FetchResponse, usable: Cursor[], generations: number[]): void {
+    if (this.#closed) return
+    const c = this.#consumer
+    const cfg = c.client.config
+    if (res.errorCode !== 0) {
+      // The whole fetch failed: session errors start a new session; others back off.
+      this.#resetSession()
+      if (res.errorCode !== FETCH_SESSION_ID_NOT_FOUND && res.errorCode !== INVALID_FETCH_SESSION_EPOCH && res.errorCode !== FETCH_SESSION_TOPIC_ID_ERROR) {
+        this.#onError(new KafkaProtocolError(res.errorCode, { broker: this.nodeId }))
+      }
+      return
+    }
+    if (!cfg.disableFetchSessions) {
+      if (res.sessionId !== 0) {
+        if (this.#sessionId !== res.sessionId) this.#sessionEpoch = 0
+        this.#sessionId = res.sessionId
+        this.#sessionEpoch = this.#sessionEpoch === 0x7fffffff ? 1 : this.#sessionEpoch + 1
+      } else {
+        // The broker would not open a session (too many); keep full fetches.
+        this.#resetSession()
+      }
+    }
+    const gen = new Map<Cursor, number>()
+    for (let i = 0; i < usable.length; i++) gen.set(usable[i]!, generations[i]!)
+    const byKey = new Map<string, Cursor>()
+    for (const cur of usable) {
+      byKey.set(`${cur.topic}\u0000${cur.partition}`, cur)
+      byKey.set(`${cur.topicId}\u0000${cur.partition}`, cur)
+    }
+    const out: FetchPartition[] = []
+    const fetched: Array<{ cursor: Cursor; generation: number }> = []
+    let bytes = 0
+    let refresh = false
+    const hooks = c.client.hooks
+    for (const t of res.responses) {
+      for (const pd of t.partitions) {
+        const cur = byKey.get(`${t.topic || t.topicId}\u0000${pd.partitionIndex}`)
+        if (cur === undefined || cur.removed || gen.get(cur) !== cur.generation) continue
+        const r = this.#partition(cur, pd)
+        if (r.refresh) refresh = true
+        if (r.part !== null) {
+          out.push(r.part)
+          bytes += r.bytes
+          fetched.push({ cursor: cur, generation: cur.generation })
+        }
+      }
+    }
+    if (refresh) c.client.metadata.trigger()
+    if (out.length === 0) return
+    if (hooks.onFetchRecordBuffered.length !== 0) {
+      for (const p of out) hooks.fetchRecordsBuffered(p.records)
+    }
+    this.buffered = { source: this, partitions: out, cursors: fetched, partitionIndex: 0, recordIndex: 0, bytes }
+    c.onBuffered(this)
+  }
+
+  /** partition applies one partition's answer: records decoded, errors handled, the cursor moved. */
+  #partition(cur: Cursor, pd: FetchResponsePartitionData): { part: FetchPartition | null; refresh: boolean; bytes: number } {
+    const c = this.#consumer
+    const cfg = c.client.config
+    cur.highWatermark = pd.highWatermark
+    cur.lastStableOffset = pd.lastStableOffset
+    if (pd.logStartOffset >= 0n) cur.logStartOffset = pd.logStartOffset
+    const code = pd.errorCode
+    if (code !== 0) {
+      const err = new KafkaProtocolError(code, { broker: this.nodeId, topic: cur.topic, partition: cur.partition })
+      if (code === OFFSET_OUT_OF_RANGE) {
+        // The offset is gone (retention) or beyond the end: start over per consumeResetOffset.
+        const spec = cfg.consumeResetOffset
+        c.client.log('info', 'offset out of range; resetting', 'topic', cur.topic, 'partition', cur.partition, 'offset', String(cur.offset))
+        cur.reset(typeof spec === 'object' && 'offset' in spec ? 'earliest' : spec)
+        c.resolveSoon()
+        return { part: null, refresh: false, bytes: 0 }
+      }
+      if (MOVED.has(code)) {
+        cur.backoffUntil = Date.now() + cfg.retryBackoff(1)
+        cur.preferredReplica = -1
+        return { part: null, refresh: true, bytes: 0 }
+      }
+      // Authorization and other errors go to the application, which decides (franz-go does too).
+      cur.backoffUntil = Date.now() + cfg.retryBackoff(2)
+      return { part: { topic: cur.topic, partition: cur.partition, error: err, highWatermark: pd.highWatermark, lastStableOffset: pd.lastStableOffset, logStartOffset: pd.logStartOffset, records: [] }, refresh: false, bytes: 0 }
+    }
+    if (pd.divergingEpoch.epoch >= 0 && pd.divergingEpoch.endOffset >= 0n && pd.divergingEpoch.endOffset < cur.offset) {
+      // KIP-320: the log was truncated below our position; go back to where the logs agree.
+      c.client.log('warn', 'log truncation detected', 'topic', cur.topic, 'partition', cur.partition, 'from', String(cur.offset), 'to', String(pd.divergingEpoch.endOffset))
+      cur.setOffset(pd.divergingEpoch.endOffset, pd.divergingEpoch.epoch)
+      return { part: null, refresh: false, bytes: 0 }
+    }
+    if (pd.preferredReadReplica >= 0 && pd.preferredReadReplica !== this.nodeId) {
+      // KIP-392: the leader wants us to fetch from a replica closer to our rack.
+      cur.preferredReplica = pd.preferredReadReplica
+      cur.preferredUntil = Date.now() + cfg.metadataMaxAge
+      c.placeCursor(cur)
+      return { part: null, refresh: false, bytes: 0 }
+    }
+    const raw = pd.records
+    if (raw === null || raw.length === 0) return { part: null, refresh: false, bytes: 0 }
+    let batches: RecordBatch[]
+    try {
+      batches = decodeRecordBatches(raw, { verifyCrc: true, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20) })
+    } catch (err) {
+      // A corrupt batch is reported once and the fetch is retried; repeated corruption keeps reporting.
+      cur.backoffUntil = Date.now() + cfg.retryBackoff(3)
+      const e = err instanceof KafkaWireError ? err : new KafkaWireError(String(err), { code: 'PROTOCOL_DECODE' })
+      return { part: { topic: cur.topic, partition: cur.partition, error: e, highWatermark: pd.highWatermark, lastStableOffset: pd.lastStableOffset, logStartOffset: pd.logStartOffset, records: [] }, refresh: false, bytes: 0 }
+    }
+    const records: Record[] = []
+    const readCommitted = cfg.isolationLevel === 1
+    const aborted = readCommitted ? pd.abortedTransactions ?? [] : []
+    aborted.sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0))
+    let abortedIdx = 0
+    const abortedProducers = new Set<bigint>()
+    const hooks = c.client.hooks
+    const batchHooks = hooks.onFetchBatchRead.length !== 0
+    const meta = batchHooks ? c.client.broker(this.nodeId)?.meta : undefined
+    const start = cur.offset
+    let next = cur.offset
+    for (const b of batches) {
+      const last = b.baseOffset + BigInt(b.lastOffsetDelta)
+      if (batchHooks && meta !== undefined) {
+        const n = b.isControl ? 1 : b.records.length
+        hooks.fetchBatchRead(meta, cur.topic, cur.partition, { numRecords: n, uncompressedBytes: b.batchLength + 12, compressedBytes: b.batchLength + 12, compressionType: b.compression })
+      }
+      if (last < next) continue
+      next = last + 1n
+      if (b.partitionLeaderEpoch >= 0) cur.lastFetchedEpoch = b.partitionLeaderEpoch
+      if (readCommitted) {
+        while (abortedIdx < aborted.length && aborted[abortedIdx]!.firstOffset <= last) abortedProducers.add(aborted[abortedIdx++]!.producerId)
+        if (b.isControl) {
+          if (b.control?.type === 'abort') abortedProducers.delete(b.producerId)
+          continue
+        }
+        if (b.isTransactional && abortedProducers.has(b.producerId)) continue
+      } else if (b.isControl) continue
+      const rs = b.records
+      for (let i = 0; i < rs.length; i++) {
+        const br = rs[i]!
+        if (br.offset < start) continue
+        records.push({
+          topic: cur.topic,
+          partition: cur.partition,
+          key: br.key,
+          value: br.value,
+          headers: br.headers,
+          timestamp: br.timestamp,
+          offset: br.offset,
+          leaderEpoch: b.partitionLeaderEpoch,
+          producerId: b.producerId,
+          producerEpoch: b.producerEpoch,
+        })
+      }
+    }
+    cur.offset = next
+    if (records.length === 0) return { part: null, refresh: false, bytes: 0 }
+    return { part: { topic: cur.topic, partition: cur.partition, error: null, highWatermark: pd.highWatermark, lastStableOffset: pd.lastStableOffset, logStartOffset: pd.logStartOffset, records }, refresh: false, bytes: raw.length }
+  }
+
+  /** drained is called when the buffered fetch was fully polled or discarded. */
+  drained(): void {
+    this.buffered = null
+    this.wake()
+  }
+
+  close(): void {
+    this.#closed = true
+    this.#abort.abort(new Error('consumer closed'))
+    if (this.#timer !== null) clearTimeout(this.#timer)
+  }
+}
