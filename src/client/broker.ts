@@ -130,6 +130,7 @@ interface Pending {
 }
 
 const DEFAULT_MAX_RESPONSE = 100 << 20
+const UNSUPPORTED_VERSION = 35
 const SOFTWARE_NAME = 'kafka-wire'
 const SOFTWARE_VERSION = '0.1.0'
 
@@ -478,11 +479,15 @@ export class BrokerConnection {
     }
     let result: unknown
     let error: Error | null = null
+    // KIP-511: a broker that does not know the ApiVersions version we sent answers UNSUPPORTED_VERSION
+    // in the v0 body format, whatever version was asked, so that body is read as v0 (as Java's
+    // ApiVersionsResponse.parse and franz-go do). ApiVersions responses always have a v0 header.
+    const version = p.key === ApiVersions.key && frame.length >= 6 && frame.readInt16BE(4) === UNSUPPORTED_VERSION ? 0 : p.version
     try {
       const r = new Reader(frame, 4)
       if (p.headerVersion >= 1) r.skipTaggedFields()
-      result = p.decode!(r, p.version)
-      r.complete(`response key ${p.key} v${p.version}`)
+      result = p.decode!(r, version)
+      r.complete(`response key ${p.key} v${version}`)
     } catch (err) {
       error = err as Error
     }
@@ -578,7 +583,7 @@ export class BrokerConnection {
       req.clientSoftwareName = this.#opts.softwareName ?? SOFTWARE_NAME
       req.clientSoftwareVersion = this.#opts.softwareVersion ?? SOFTWARE_VERSION
       const res = await this.request(ApiVersions, req, { version, timeout, signal: this.#opts.signal })
-      if (res.errorCode === 35 /* UNSUPPORTED_VERSION */) {
+      if (res.errorCode === UNSUPPORTED_VERSION) {
         const own = res.apiKeys.find((k) => k.apiKey === ApiVersions.key)
         const next = own ? Math.min(own.maxVersion, ApiVersions.maxVersion) : 0
         if (next >= version) break
