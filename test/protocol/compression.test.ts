@@ -215,6 +215,7 @@ describe("the Java client's bytes (fixtures made with kafka-clients 4.3.1)", () 
     test(`${name}`, () => {
       assert.deepEqual(decompress(id, fixture(`java-${name}.bin`)), payload)
       assert.deepEqual(decompress(id, offsetCopy(fixture(`java-${name}.bin`))), payload)
+      assert.deepEqual(decompress(id, new Uint8Array(fixture(`java-${name}.bin`))), payload) // not a Buffer
     })
   }
 

@@ -22,7 +22,11 @@ const snappy = (): SnappyPackage => (pkg ??= loadCodecPackage<SnappyPackage>('sn
 
 const MAGIC = [0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00] as const
 const HEADER_LENGTH = 16
-/** BLOCK is snappy-java's default block size, the input each xerial chunk holds. */
+/**
+ * BLOCK is snappy-java's default block size, the input each xerial chunk holds. Against one block for
+ * the whole batch it costs about a quarter of compression speed and 6% of ratio on the benchmark batch,
+ * but decodes faster (each 32 KiB block stays in cache), and it is what makes our bytes Java's.
+ */
 const BLOCK = 32 * 1024
 const UNCOMPRESSED_OPTIONS = { asBuffer: true } as const
 
