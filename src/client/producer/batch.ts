@@ -36,6 +36,8 @@ export class Batch {
   tries = 0
   /** lastError is the last retriable error, reported if the batch finally fails. */
   lastError: Error | null = null
+  /** done is set once the batch's records were settled, so that nothing can settle them twice. */
+  done = false
 
   constructor(now: number) {
     this.createdAt = now
@@ -64,6 +66,13 @@ export class RecBuf {
   nextSequence = 0
   /** failing holds sends back after a failure until every in-flight batch has answered. */
   failing = false
+  /**
+   * recovering sends one batch at a time after a failure, until the broker acknowledges one (Java's
+   * "reduces our in flight request count to 1"). A broker that holds no state for the producer yet
+   * accepts any first sequence: were the batches behind a refused batch in flight with it, they could
+   * be written before it is resent.
+   */
+  recovering = false
   /** backoffUntil delays the retry of a failed batch. */
   backoffUntil = 0
   /** bufferedBytes is the sum of `bytes` over the batches, for maxBufferedBytes. */
@@ -78,6 +87,7 @@ export class RecBuf {
   /** sendable returns the next batch to send, or null (nothing ready, blocked, or backing off). */
   sendable(now: number, linger: number, force: boolean): Batch | null {
     if (this.failing || now < this.backoffUntil) return null
+    if (this.recovering && this.inflight > 0) return null
     const batches = this.batches
     for (let i = 0; i < batches.length; i++) {
       const b = batches[i]!
@@ -100,4 +110,17 @@ export class RecBuf {
     }
     return Infinity
   }
+}
+
+function byteLen(v: Buffer | string | null | undefined): number {
+  if (v === null || v === undefined) return 0
+  return typeof v === 'string' ? Buffer.byteLength(v) : v.length
+}
+
+/** recordSize estimates a record's encoded size (varints counted at their largest). */
+export function recordSize(r: ProduceRecord): number {
+  let n = 21 + byteLen(r.key) + byteLen(r.value)
+  const hs = r.headers
+  if (hs !== undefined) for (let i = 0; i < hs.length; i++) n += 10 + Buffer.byteLength(hs[i]!.key) + byteLen(hs[i]!.value)
+  return n
 }

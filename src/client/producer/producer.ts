@@ -3,10 +3,11 @@ import { InitProducerId } from '../../protocol/messages/init-producer-id.js'
 import type { Client } from '../client.js'
 import type { ProduceRecord } from '../record.js'
 import { partitionerFrom, type Partitioner, type TopicPartitioner } from './partitioner.js'
-import { Batch, RecBuf, type ProduceCallback } from './batch.js'
+import { Batch, RecBuf, recordSize, type ProduceCallback } from './batch.js'
 import { Sink } from './sink.js'
 
 export type { ProduceCallback } from './batch.js'
+export { recordSize } from './batch.js'
 
 /** ProduceResult is a produced record after it settled: partition, offset and timestamp are set. */
 export type ProduceResult = ProduceRecord & { partition: number; offset: bigint; timestamp: number }
@@ -338,6 +339,8 @@ export class Producer {
    * the buffer. Called by sinks, in partition order.
    */
   finishBatch(rb: RecBuf, batch: Batch, err: Error | null): void {
+    if (batch.done) return
+    batch.done = true
     const recs = batch.records
     const cbs = batch.callbacks
     const hooks = this.client.hooks
@@ -437,7 +440,7 @@ export class Producer {
   }
 
   #startBump(): void {
-    if (!this.#cfg.idempotent) {
+    if (!this.#cfg.idempotent || this.#closed) {
       this.#needBump = false
       return
     }
@@ -565,10 +568,12 @@ export class Producer {
   }
 
   /**
-   * close delivers what is buffered for up to `flushTimeout` ms, then fails whatever is left with
-   * CLIENT_CLOSED, and stops every sink and timer.
+   * close fails every record still buffered with CLIENT_CLOSED (franz-go's Close; `Client.close`
+   * documents it so: call `flush()` first to deliver them) and stops every sink and timer. With
+   * `flushTimeout` > 0 it first tries to deliver them for that long, which only works while the
+   * client is still open: a closed client cannot load a producer id.
    */
-  async close(flushTimeout = 30_000): Promise<void> {
+  async close(flushTimeout = 0): Promise<void> {
     if (this.bufferedRecords > 0 && flushTimeout > 0) {
       const ac = new AbortController()
       const t = setTimeout(() => ac.abort(new Error('flush timeout')), flushTimeout)
@@ -609,8 +614,10 @@ function validate(r: ProduceRecord): Error | null {
   if (r.partition !== undefined && r.partition !== -1 && (!Number.isInteger(r.partition) || r.partition < 0)) {
     return new InvalidRecordError(`record partition must be a non-negative integer, not ${String(r.partition)}`, r.topic)
   }
-  if (r.timestamp !== undefined && (typeof r.timestamp !== 'number' || !Number.isFinite(r.timestamp))) {
-    return new InvalidRecordError('record timestamp must be a number of milliseconds', r.topic)
+  // A batch stores timestamps as int64 milliseconds: a fraction would only fail later, when the
+  // batch is encoded, taking the other records of the batch with it.
+  if (r.timestamp !== undefined && (typeof r.timestamp !== 'number' || !Number.isSafeInteger(r.timestamp))) {
+    return new InvalidRecordError('record timestamp must be an integer number of milliseconds', r.topic)
   }
   return null
 }
@@ -621,17 +628,4 @@ function isBytes(v: unknown): boolean {
 
 function typeName(v: unknown): string {
   return v === undefined ? 'undefined' : v === null ? 'null' : typeof v === 'object' ? (v.constructor?.name ?? 'object') : typeof v
-}
-
-function byteLen(v: Buffer | string | null | undefined): number {
-  if (v === null || v === undefined) return 0
-  return typeof v === 'string' ? Buffer.byteLength(v) : v.length
-}
-
-/** recordSize estimates a record's encoded size (varints counted at their largest). */
-export function recordSize(r: ProduceRecord): number {
-  let n = 21 + byteLen(r.key) + byteLen(r.value)
-  const hs = r.headers
-  if (hs !== undefined) for (let i = 0; i < hs.length; i++) n += 10 + Buffer.byteLength(hs[i]!.key) + byteLen(hs[i]!.value)
-  return n
 }

@@ -4,7 +4,7 @@ import { Writer } from '../../protocol/writer.js'
 import { encodeRecordBatch, restampRecordBatch } from '../../protocol/records.js'
 import { codecId } from '../../protocol/compression/index.js'
 import type { Producer } from './producer.js'
-import type { Batch, RecBuf } from './batch.js'
+import { Batch, recordSize, type RecBuf } from './batch.js'
 
 // Errors after which the batch is retried once metadata says where the partition lives now.
 // UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH,
@@ -13,6 +13,9 @@ const LEADER_ERRORS = new Set([3, 5, 6, 74, 75, 100])
 // Retriable errors that do not need new metadata: CORRUPT_MESSAGE, REQUEST_TIMED_OUT, NETWORK_EXCEPTION,
 // NOT_ENOUGH_REPLICAS(_AFTER_APPEND), CONCURRENT_TRANSACTIONS, KAFKA_STORAGE_ERROR.
 const RETRY_ERRORS = new Set([2, 7, 13, 19, 20, 51, 56])
+// The batch is larger than the broker or topic accepts (MESSAGE_TOO_LARGE), or than a log segment
+// (RECORD_LIST_TOO_LARGE): the broker wrote none of it.
+const TOO_LARGE = new Set([10, 18])
 const OUT_OF_ORDER = 45
 const DUPLICATE_SEQUENCE = 46
 const INVALID_PRODUCER_EPOCH = 47
@@ -151,7 +154,7 @@ export class Sink {
         const b = rb.sendable(now, cfg.linger, force)
         if (b === null) continue
         if (bytes > 0 && bytes + b.bytes > MAX_REQUEST_BYTES) break
-        if (b.encoded === null) this.#encode(rb, b)
+        if (b.encoded === null && !this.#encode(rb, b)) continue
         bytes += b.encoded!.length
         sent.push({ rb, batch: b })
       }
@@ -161,18 +164,36 @@ export class Sink {
     this.#arm(this.#nextDeadline())
   }
 
-  /** encode freezes a batch: stamps its producer id, epoch and sequence and encodes it once. */
-  #encode(rb: RecBuf, b: Batch): void {
+  /**
+   * encode freezes a batch: stamps its producer id, epoch and sequence and encodes it once. A batch
+   * that cannot be encoded (a codec failing) fails alone and returns false; its sequence numbers
+   * were never sent, so they are given back and the partition needs no epoch bump.
+   */
+  #encode(rb: RecBuf, b: Batch): boolean {
     const p = this.#producer
-    const cfg = p.client.config
-    const codec = codecId(cfg.compression[0]!)
-    const idempotent = cfg.idempotent
-    if (idempotent) {
-      b.baseSequence = rb.nextSequence
-      rb.nextSequence = (rb.nextSequence + b.records.length) | 0
-      if (rb.nextSequence < 0) rb.nextSequence -= -2147483648 // sequences wrap to 0 after int32 max
-      b.producerId = p.producerId
-      b.producerEpoch = p.producerEpoch
+    const idempotent = p.client.config.idempotent
+    const seq = idempotent ? rb.nextSequence : -1
+    try {
+      this.#encodeAs(b, seq, p.producerId, p.producerEpoch)
+    } catch (err) {
+      b.encoded = null
+      b.baseSequence = -1
+      const i = rb.batches.indexOf(b)
+      if (i >= 0) rb.batches.splice(i, 1)
+      p.finishBatch(rb, b, err instanceof KafkaWireError ? err : new KafkaWireError(`encoding a batch of ${rb.topic}[${rb.partition}] failed: ${(err as Error).message}`, { code: 'PROTOCOL_ENCODE', cause: err, topic: rb.topic, partition: rb.partition }))
+      return false
+    }
+    if (idempotent) rb.nextSequence = nextSequence(seq, b.records.length)
+    return true
+  }
+
+  /** encodeAs encodes a batch with the given base sequence (-1 when not idempotent). */
+  #encodeAs(b: Batch, baseSequence: number, producerId: bigint, producerEpoch: number): void {
+    const codec = codecId(this.#producer.client.config.compression[0]!)
+    if (baseSequence >= 0) {
+      b.baseSequence = baseSequence
+      b.producerId = producerId
+      b.producerEpoch = producerEpoch
     }
     const w = this.#batchWriter.reset()
     encodeRecordBatch(w, {
@@ -193,8 +214,7 @@ export class Sink {
     b.producerId = producerId
     b.producerEpoch = epoch
     b.baseSequence = rb.nextSequence
-    rb.nextSequence = (rb.nextSequence + b.records.length) | 0
-    if (rb.nextSequence < 0) rb.nextSequence -= -2147483648
+    rb.nextSequence = nextSequence(rb.nextSequence, b.records.length)
     restampRecordBatch(buf, producerId, epoch, b.baseSequence)
   }
 
@@ -223,8 +243,9 @@ export class Sink {
     p.client
       .requestOn(this.nodeId, 'produce', Produce, req, { timeout: cfg.produceRequestTimeout + cfg.requestTimeoutOverhead, noResponse })
       .then(
-        (res) => this.#onResponse(sent, noResponse ? null : res),
-        (err: Error) => this.#onRequestError(sent, err),
+        // After close() every batch was failed already: late answers must not settle them again.
+        (res) => this.#closed || this.#onResponse(sent, noResponse ? null : res),
+        (err: Error) => this.#closed || this.#onRequestError(sent, err),
       )
       .finally(() => {
         this.inflightRequests--
@@ -276,6 +297,9 @@ export class Sink {
         this.#retry(s, err)
       } else if (RETRY_ERRORS.has(code)) {
         this.#retry(s, err)
+      } else if (TOO_LARGE.has(code) && s.batch.records.length > 1) {
+        // Java splits such a batch and sends the halves; only a record too large on its own fails.
+        this.#split(s, err)
       } else if (code === OUT_OF_ORDER || code === UNKNOWN_PRODUCER_ID || code === INVALID_PRODUCER_EPOCH) {
         // KIP-360: if this is the oldest unacknowledged batch of the partition, the broker lost
         // (or never had) our sequence state: bump the epoch and resend. A newer batch failing this
@@ -306,6 +330,7 @@ export class Sink {
     s.batch.baseOffset = baseOffset
     s.batch.logAppendTime = appendTime
     s.rb.inflight--
+    s.rb.recovering = false
     // Complete acknowledged batches in partition order.
     const batches = s.rb.batches
     while (batches.length > 0 && batches[0]!.acked) {
@@ -329,8 +354,48 @@ export class Sink {
       return
     }
     s.rb.failing = true
+    s.rb.recovering = true
     s.rb.backoffUntil = Date.now() + cfg.retryBackoff(s.batch.tries)
     this.#producer.client.log('debug', 'retrying produce batch', 'broker', this.nodeId, 'topic', s.rb.topic, 'partition', s.rb.partition, 'err', err.message)
+  }
+
+  /**
+   * split replaces a batch the broker refused as too large by its two halves, sent in its place. The
+   * halves keep the batch's sequence numbers (the first half starts at the batch's base sequence,
+   * the second where the first ends), so the batches behind them stay in sequence and no epoch bump
+   * is needed; those already in flight get OUT_OF_ORDER_SEQUENCE_NUMBER and are resent after them.
+   */
+  #split(s: SentBatch, err: Error): void {
+    const { rb, batch } = s
+    let halves: [Batch, Batch]
+    try {
+      const mid = Math.ceil(batch.records.length / 2)
+      halves = [this.#part(batch, 0, mid), this.#part(batch, mid, batch.records.length)]
+    } catch {
+      this.#fail(s, err)
+      return
+    }
+    batch.inflight = false
+    rb.inflight--
+    const i = rb.batches.indexOf(batch)
+    rb.batches.splice(i, 1, ...halves)
+    // Like a retry: nothing newer is sent until everything in flight for the partition answered.
+    rb.failing = true
+    rb.recovering = true
+  }
+
+  /** part makes a batch of records [from, to) of `b`, encoded with their sequence numbers in `b`. */
+  #part(b: Batch, from: number, to: number): Batch {
+    const nb = new Batch(b.createdAt)
+    nb.records = b.records.slice(from, to)
+    nb.callbacks = b.callbacks.slice(from, to)
+    for (const r of nb.records) nb.bytes += recordSize(r)
+    nb.tries = b.tries
+    nb.lastError = b.lastError
+    nb.producerId = b.producerId
+    nb.producerEpoch = b.producerEpoch
+    this.#encodeAs(nb, b.baseSequence < 0 ? -1 : nextSequence(b.baseSequence, from), b.producerId, b.producerEpoch)
+    return nb
   }
 
   #fail(s: SentBatch, err: Error, wasRetried = false): void {
@@ -367,6 +432,12 @@ export class Sink {
     this.#timer = null
     this.#immediate = null
   }
+}
+
+/** nextSequence adds `n` to a sequence number; sequences wrap to 0 after int32 max, as Java's do. */
+function nextSequence(seq: number, n: number): number {
+  const next = (seq + n) | 0
+  return next < 0 ? next + 2147483648 : next
 }
 
 /** MAX_REQUEST_BYTES keeps one produce request well under the broker's socket.request.max.bytes (100 MiB). */
