@@ -248,9 +248,10 @@ export class BrokerConnection {
 
   /**
    * request sends one request and resolves with its decoded response. Requests are pipelined: many
-   * may be in flight, and Kafka answers them in order on one connection.
+   * may be in flight, and Kafka answers them in order on one connection. `req` may be a function of
+   * the negotiated version, for requests whose fields differ between versions.
    */
-  request<Req, Res>(api: ApiMessage<Req, Res>, req: Req, opts: RequestOptions = {}): Promise<Res> {
+  request<Req, Res>(api: ApiMessage<Req, Res>, req: Req | ((version: number) => Req), opts: RequestOptions = {}): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
       let version: number
       try {
@@ -263,7 +264,7 @@ export class BrokerConnection {
     })
   }
 
-  #send<Req, Res>(api: ApiMessage<Req, Res>, version: number, req: Req, opts: RequestOptions, resolve: (v: Res) => void, reject: (e: Error) => void): void {
+  #send<Req, Res>(api: ApiMessage<Req, Res>, version: number, req: Req | ((version: number) => Req), opts: RequestOptions, resolve: (v: Res) => void, reject: (e: Error) => void): void {
     if (this.#closed) {
       reject(this.#closeError ?? new BrokerConnectionError(`connection to ${this.#addr()} is closed`, { broker: this.nodeId }))
       return
@@ -295,7 +296,8 @@ export class BrokerConnection {
     if (headerVersion >= 1) w.string(this.#clientId)
     if (headerVersion >= 2) w.uvarint(0) // no tagged fields in the request header
     try {
-      api.encodeRequest(w, version, req)
+      // A builder gets the negotiated version, for requests whose fields differ between versions.
+      api.encodeRequest(w, version, typeof req === 'function' ? (req as (v: number) => Req)(version) : req)
     } catch (err) {
       reject(err as Error)
       return

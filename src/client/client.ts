@@ -54,6 +54,8 @@ export class Client {
   #events: BrokerEvents
   #coordinators = new Map<string, Promise<number>>()
   #closed = false
+  /** shutdown is set once close() has stopped the consumer and producer: internal requests stop too. */
+  #shutdown = false
   #closing: Promise<void> | null = null
   #producer: Producer | null = null
   #consumer: Consumer | null = null
@@ -212,7 +214,7 @@ export class Client {
    * moves are retried with backoff within `requestRetries` and `retryTimeout`.
    */
   async request<Req, Res>(api: ApiMessage<Req, Res>, body: Req, opts: ClientRequestOptions = {}): Promise<Res> {
-    this.#checkOpen()
+    this.#checkRunning()
     if (opts.broker !== undefined) {
       const b = this.broker(opts.broker) ?? (await this.#brokerAfterRefresh(opts.broker))
       return this.#retrying(opts, (signal) => b.request(api, body, { ...this.#reqOpts(opts), signal }))
@@ -235,7 +237,7 @@ export class Client {
   }
 
   /** requestOn sends a request on a broker's connection of the given kind, without retries. */
-  requestOn<Req, Res>(nodeId: number, kind: ConnectionKind, api: ApiMessage<Req, Res>, body: Req, opts: RequestOptions = {}): Promise<Res> {
+  requestOn<Req, Res>(nodeId: number, kind: ConnectionKind, api: ApiMessage<Req, Res>, body: Req | ((version: number) => Req), opts: RequestOptions = {}): Promise<Res> {
     const b = this.broker(nodeId)
     if (b === undefined) return Promise.reject(new BrokerConnectionError(`unknown broker ${nodeId}`, { broker: nodeId }))
     return b.request(api, body, { ...opts, kind })
@@ -263,7 +265,7 @@ export class Client {
     const start = Date.now()
     for (let tries = 1; ; tries++) {
       if (opts.signal?.aborted) throw new AbortError(opts.signal.reason)
-      this.#checkOpen()
+      this.#checkRunning()
       try {
         return await attempt(opts.signal)
       } catch (err) {
@@ -292,11 +294,14 @@ export class Client {
     let p = this.#coordinators.get(cacheKey)
     if (p === undefined) {
       p = this.#retrying({ signal }, async (sig) => {
+        const conn = await this.anyBroker().connection('other', sig)
+        const version = conn.versionFor(FindCoordinator)
         const req = FindCoordinator.newRequest()
-        req.key = key
+        // v4+ (KIP-699) batches keys; older versions carry one key.
+        if (version >= 4) req.coordinatorKeys = [key]
+        else req.key = key
         req.keyType = type
-        req.coordinatorKeys = [key]
-        const res = await this.anyBroker().request(FindCoordinator, req, sig ? { signal: sig } : {})
+        const res = await conn.request(FindCoordinator, req, { version, ...(sig ? { signal: sig } : {}) })
         const c = res.coordinators.length > 0 ? res.coordinators[0]! : { nodeId: res.nodeId, host: res.host, port: res.port, errorCode: res.errorCode, errorMessage: res.errorMessage }
         if (c.errorCode !== 0) throw new KafkaProtocolError(c.errorCode, { errorMessage: c.errorMessage })
         if (!this.#brokers.has(c.nodeId)) {
@@ -476,10 +481,71 @@ export class Client {
     this.consumer.addTopics(topics)
   }
 
+  // ---------------------------------------------------------------- group offsets
+
+  #group(what: string) {
+    const g = this.consumer.group
+    if (g === null) throw new KafkaWireError(`${what} needs a consumerGroup`, { code: 'INVALID_OPERATION' })
+    return g
+  }
+
+  /** commitRecords commits the offsets after the given records (the highest per partition). */
+  commitRecords(...records: Record[]): Promise<void> {
+    const g = this.#group('commitRecords')
+    const offsets = new Map<string, Map<number, { offset: bigint; leaderEpoch: number }>>()
+    for (const r of records) {
+      let m = offsets.get(r.topic)
+      if (m === undefined) offsets.set(r.topic, (m = new Map()))
+      const cur = m.get(r.partition)
+      if (cur === undefined || cur.offset <= r.offset) m.set(r.partition, { offset: r.offset + 1n, leaderEpoch: r.leaderEpoch })
+    }
+    return g.commit(offsets)
+  }
+
+  /** commitUncommittedOffsets commits every polled (or, with autoCommitMarks, marked) offset not yet committed. */
+  commitUncommittedOffsets(): Promise<void> {
+    return this.#group('commitUncommittedOffsets').commitUncommitted()
+  }
+
+  /** commitOffsets commits exact offsets: { topic: { partition: { offset, leaderEpoch?, metadata? } } }. */
+  commitOffsets(offsets: { [topic: string]: { [partition: number]: { offset: bigint; leaderEpoch?: number; metadata?: string | null } } }): Promise<void> {
+    const g = this.#group('commitOffsets')
+    const m = new Map<string, Map<number, { offset: bigint; leaderEpoch: number; metadata?: string | null }>>()
+    for (const [t, ps] of Object.entries(offsets)) {
+      m.set(t, new Map(Object.entries(ps).map(([p, o]) => [Number(p), { offset: o.offset, leaderEpoch: o.leaderEpoch ?? -1, metadata: o.metadata ?? null }])))
+    }
+    return g.commit(m)
+  }
+
+  /** markCommitRecords marks records as processed; with autoCommitMarks only marked records are committed. */
+  markCommitRecords(...records: Record[]): void {
+    this.#group('markCommitRecords').mark(records)
+  }
+
+  /** fetchCommittedOffsets returns the group's committed offsets for partitions: { topic: [partitions] }. */
+  fetchCommittedOffsets(partitions: { [topic: string]: number[] }) {
+    return this.#group('fetchCommittedOffsets').fetchCommitted(new Map(Object.entries(partitions)))
+  }
+
+  /** allowRebalance lets a rebalance held by blockRebalanceOnPoll go on. */
+  allowRebalance(): void {
+    this.consumer.group?.allowRebalance()
+  }
+
+  /** groupMetadata returns the member id and generation (or KIP-848 member epoch). */
+  groupMetadata(): { memberId: string; generation: number } {
+    const g = this.#group('groupMetadata')
+    return { memberId: g.memberId, generation: g.generation }
+  }
+
   // ---------------------------------------------------------------- lifecycle
 
   #checkOpen(): void {
     if (this.#closed) throw new ClientClosedError()
+  }
+
+  #checkRunning(): void {
+    if (this.#shutdown) throw new ClientClosedError()
   }
 
   /**
@@ -495,6 +561,7 @@ export class Client {
         await this.#consumer?.close()
         await this.#producer?.close()
       } finally {
+        this.#shutdown = true
         this.metadata.close()
         for (const b of this.#brokers.values()) b.close()
         for (const b of this.#seeds) b.close()

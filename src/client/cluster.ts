@@ -73,7 +73,7 @@ export class Broker {
   }
 
   /** request sends one request on the connection of the given kind. */
-  async request<Req, Res>(api: ApiMessage<Req, Res>, req: Req, opts: RequestOptions & { kind?: ConnectionKind } = {}): Promise<Res> {
+  async request<Req, Res>(api: ApiMessage<Req, Res>, req: Req | ((version: number) => Req), opts: RequestOptions & { kind?: ConnectionKind } = {}): Promise<Res> {
     const conn = await this.connection(opts.kind ?? 'other', opts.signal)
     return conn.request(api, req, opts)
   }

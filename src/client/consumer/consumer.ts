@@ -7,6 +7,9 @@ import type { Record } from '../record.js'
 import { Cursor } from './cursor.js'
 import { Fetches, type FetchPartition } from './fetches.js'
 import { Source } from './source.js'
+import type { GroupBase } from './group-base.js'
+import { ClassicGroup } from './group-classic.js'
+import { ConsumerProtocolGroup } from './group-848.js'
 
 /** EpochOffset is an offset with the leader epoch of the record before it (for commits, KIP-320). */
 export interface EpochOffset {
@@ -18,6 +21,8 @@ export interface EpochOffset {
 export interface ConsumerGroupHooks {
   /** afterPoll runs when a poll hands records to the application. */
   afterPoll?(): void
+  onMetadata?(): void
+  start(): void
   close(): Promise<void>
 }
 
@@ -43,14 +48,16 @@ export class Consumer {
   #pausedTopics = new Set<string>()
   /** polled holds, per partition, the offset after the last record handed to the application. */
   polled = new Map<string, Map<number, EpochOffset>>()
-  group: ConsumerGroupHooks | null = null
+  group: (ConsumerGroupHooks & GroupBase) | null = null
   #closed = false
   #unsubscribe: (() => void) | null = null
 
   constructor(client: Client) {
     this.client = client
     const cfg = client.config
-    if (cfg.consumerGroup === null) {
+    if (cfg.consumerGroup !== null) {
+      this.group = cfg.groupProtocol === 'consumer' ? new ConsumerProtocolGroup(client, this) : new ClassicGroup(client, this)
+    } else {
       if (cfg.consumeRegex) {
         this.#regexes = cfg.consumeTopics.map((t) => new RegExp(t))
         client.metadata.interestAll(true)
@@ -68,6 +75,10 @@ export class Consumer {
 
   /** start loads metadata so direct consuming can begin. */
   start(): void {
+    if (this.group !== null) {
+      this.group.start()
+      return
+    }
     if (this.#directTopics.size > 0 || this.#regexes.length > 0 || this.#cursors.size > 0) {
       this.client.metadata.refresh(true).catch((err: Error) => this.client.log('warn', 'metadata load failed', 'err', err.message))
     }
@@ -169,6 +180,7 @@ export class Consumer {
     }
     for (const m of this.#cursors.values()) for (const c of m.values()) this.placeCursor(c)
     if (add.size > 0) this.assign(add)
+    this.group?.onMetadata?.()
     this.resolveSoon()
   }
 

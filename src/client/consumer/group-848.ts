@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto'
+import { KafkaProtocolError } from '../../protocol/errors.js'
+import { ConsumerGroupHeartbeat, type ConsumerGroupHeartbeatRequest } from '../../protocol/messages/consumer-group-heartbeat.js'
+import type { Client } from '../client.js'
+import type { Consumer } from './consumer.js'
+import { GroupBase, diff } from './group-base.js'
+
+const UNKNOWN_MEMBER_ID = 25
+const FENCED_MEMBER_EPOCH = 110
+const FATAL = new Set([81 /* GROUP_MAX_SIZE_REACHED */, 30 /* GROUP_AUTHORIZATION_FAILED */, 111 /* UNRELEASED_INSTANCE_ID */, 112 /* UNSUPPORTED_ASSIGNOR */, 82 /* FENCED_INSTANCE_ID */, 35 /* UNSUPPORTED_VERSION */, 42 /* INVALID_REQUEST */, 29 /* TOPIC_AUTHORIZATION_FAILED */])
+
+/**
+ * ConsumerProtocolGroup is a member of a consumer group with the KIP-848 protocol: one
+ * ConsumerGroupHeartbeat loop carries the subscription and the owned partitions, and the
+ * coordinator computes the assignment (server-side assignors 'uniform' or 'range'). The member
+ * reconciles: it revokes what it lost (callback, commit), acknowledges in the next heartbeat, and
+ * takes what it gained once the coordinator hands it over.
+ */
+export class ConsumerProtocolGroup extends GroupBase {
+  #running = false
+  #timer: NodeJS.Timeout | null = null
+  #interval: number
+  /** full is true when the next heartbeat must carry every field (first join, after an error). */
+  #full = true
+  #sentTopics: string | null = null
+  #reconciling = false
+  #failures = 0
+  #inflight: Promise<void> | null = null
+  #leaving = false
+
+  constructor(client: Client, consumer: Consumer) {
+    super(client, consumer)
+    // Since Kafka 4.0 (KIP-1082) the client makes its own member id, kept for its lifetime.
+    this.memberId = randomUUID()
+    this.generation = 0
+    this.#interval = client.config.heartbeatInterval
+  }
+
+  start(): void {
+    if (this.#running) return
+    this.#running = true
+    if (!this.client.config.consumeRegex) this.client.metadata.interest(this.client.config.consumeTopics)
+    this.startAutocommit()
+    this.#schedule(0)
+  }
+
+  onMetadata(): void {
+    // New topics matching a regex are picked up by the coordinator itself (subscribedTopicRegex).
+  }
+
+  #schedule(ms: number): void {
+    if (this.closed || this.#leaving) return
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#timer = setTimeout(() => {
+      this.#timer = null
+      this.#inflight = this.#beat().finally(() => {
+        this.#inflight = null
+      })
+    }, ms)
+  }
+
+  async #beat(): Promise<void> {
+    const cfg = this.client.config
+    const req: ConsumerGroupHeartbeatRequest = ConsumerGroupHeartbeat.newRequest()
+    req.groupId = this.group
+    req.memberId = this.memberId
+    req.memberEpoch = this.generation
+    req.instanceId = cfg.instanceId
+    // Fields left null mean "unchanged since the last heartbeat"; a full heartbeat sends them all.
+    const topics = cfg.consumeRegex ? null : [...cfg.consumeTopics].sort()
+    const topicsKey = topics === null ? `re:${cfg.consumeTopics.join('|')}` : topics.join('\u0000')
+    const full = this.#full || this.generation === 0
+    req.rackId = full ? cfg.rack : null
+    req.rebalanceTimeoutMs = full ? cfg.rebalanceTimeout : -1
+    req.serverAssignor = full ? cfg.groupRemoteAssignor : null
+    if (full || topicsKey !== this.#sentTopics) {
+      if (topics !== null) req.subscribedTopicNames = topics
+      else req.subscribedTopicRegex = cfg.consumeTopics.length === 1 ? cfg.consumeTopics[0]! : cfg.consumeTopics.map((t) => `(?:${t})`).join('|')
+    } else {
+      req.subscribedTopicNames = null
+      req.subscribedTopicRegex = null
+    }
+    req.topicPartitions = this.#ownedByTopicId()
+    let next = this.#interval
+    try {
+      const res = await this.client.request(ConsumerGroupHeartbeat, req, { timeout: cfg.sessionTimeout, signal: this.abort.signal })
+      if (res.errorCode !== 0) throw new KafkaProtocolError(res.errorCode, { errorMessage: res.errorMessage })
+      this.#failures = 0
+      this.#full = false
+      this.#sentTopics = topicsKey
+      if (res.memberId !== null && res.memberId !== '') this.memberId = res.memberId
+      this.generation = res.memberEpoch
+      if (res.heartbeatIntervalMs > 0) this.#interval = res.heartbeatIntervalMs
+      next = this.#interval
+      if (res.assignment !== null) {
+        const target = await this.#namesOf(res.assignment.topicPartitions)
+        if (target === null) {
+          // Unknown topic ids: metadata is behind; send the full state again soon.
+          this.#full = true
+          next = Math.min(next, 200)
+        } else if (await this.#reconcile(target)) {
+          // Acknowledge the new owned set at once, as the Java consumer does.
+          next = 0
+        }
+      }
+    } catch (err) {
+      if (this.closed) return
+      const e = err as Error
+      this.client.hooks.groupManageError(e)
+      this.#full = true
+      this.#failures++
+      if (e instanceof KafkaProtocolError) {
+        if (e.errorCode === FENCED_MEMBER_EPOCH || e.errorCode === UNKNOWN_MEMBER_ID) {
+          // Fenced or forgotten: the partitions are lost; rejoin with epoch 0 and the same member id.
+          this.client.log('warn', 'member fenced; rejoining', 'group', this.group, 'err', e.message)
+          await this.revokePartitions(this.ownedMap(), true)
+          this.generation = 0
+          next = 0
+        } else if (FATAL.has(e.errorCode)) {
+          this.client.log('error', 'fatal group error; leaving the group loop', 'group', this.group, 'err', e.message)
+          await this.revokePartitions(this.ownedMap(), true)
+          this.generation = 0
+          next = Math.max(5_000, cfg.retryBackoff(this.#failures) * 4)
+        } else {
+          this.client.log('warn', 'group heartbeat failed', 'group', this.group, 'err', e.message)
+          next = cfg.retryBackoff(this.#failures)
+        }
+      } else {
+        this.client.log('warn', 'group heartbeat failed', 'group', this.group, 'err', e.message)
+        next = cfg.retryBackoff(this.#failures)
+      }
+    }
+    if (!this.closed && !this.#leaving) this.#schedule(next)
+  }
+
+  #ownedByTopicId(): ConsumerGroupHeartbeatRequest['topicPartitions'] {
+    const md = this.client.metadata
+    const out: NonNullable<ConsumerGroupHeartbeatRequest['topicPartitions']> = []
+    for (const [t, ps] of this.ownedMap()) {
+      const id = md.topics.get(t)?.id
+      if (id !== undefined) out.push({ topicId: id, partitions: ps })
+    }
+    return out
+  }
+
+  /** namesOf maps the assignment's topic ids to names, loading metadata once if an id is unknown. */
+  async #namesOf(tps: Array<{ topicId: string; partitions: number[] }>): Promise<Map<string, number[]> | null> {
+    const md = this.client.metadata
+    const find = (id: string) => {
+      for (const t of md.topics.values()) if (t.id === id) return t.name
+      return undefined
+    }
+    if (tps.some((tp) => find(tp.topicId) === undefined)) {
+      md.interestAll(true)
+      await md.refresh(true).catch(() => {})
+      md.interestAll(this.client.config.consumeRegex)
+    }
+    const out = new Map<string, number[]>()
+    for (const tp of tps) {
+      const name = find(tp.topicId)
+      if (name === undefined) return null
+      md.interest([name])
+      out.set(name, [...tp.partitions].sort((a, b) => a - b))
+    }
+    return out
+  }
+
+  /** reconcile moves from the owned set to the target; true when the owned set changed. */
+  async #reconcile(target: Map<string, number[]>): Promise<boolean> {
+    if (this.#reconciling) return false
+    this.#reconciling = true
+    try {
+      const owned = this.ownedMap()
+      const revoked = diff(owned, target)
+      const added = diff(target, owned)
+      if (revoked.size === 0 && added.size === 0) return false
+      this.client.log('info', 'reconciling assignment', 'group', this.group, 'epoch', this.generation, 'added', added.size, 'revoked', revoked.size)
+      await this.revokePartitions(revoked, false)
+      await this.assignPartitions(added)
+      return true
+    } finally {
+      this.#reconciling = false
+    }
+  }
+
+  protected override memberIdentity(): { memberId: string | null; memberEpoch: number } {
+    return { memberId: this.memberId, memberEpoch: this.generation }
+  }
+
+  protected onGenerationError(code: number): void {
+    if (code === FENCED_MEMBER_EPOCH || code === UNKNOWN_MEMBER_ID) {
+      this.#full = true
+      this.#schedule(0)
+    }
+  }
+
+  protected async leave(): Promise<void> {
+    this.#leaving = true
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    await this.#inflight?.catch(() => {})
+    if (this.generation <= 0 && this.owned.size === 0) return
+    await this.revokePartitions(this.ownedMap(), false).catch(() => {})
+    const cfg = this.client.config
+    const req = ConsumerGroupHeartbeat.newRequest()
+    req.groupId = this.group
+    req.memberId = this.memberId
+    // -1 leaves the group; -2 is a static member's temporary leave (KIP-848), keeping its instance id.
+    req.memberEpoch = cfg.instanceId === null ? -1 : -2
+    req.instanceId = cfg.instanceId
+    req.rackId = null
+    req.rebalanceTimeoutMs = -1
+    req.subscribedTopicNames = null
+    req.subscribedTopicRegex = null
+    req.serverAssignor = null
+    req.topicPartitions = null
+    const res = await this.client.request(ConsumerGroupHeartbeat, req, { timeout: 5_000 })
+    if (res.errorCode !== 0 && res.errorCode !== UNKNOWN_MEMBER_ID && res.errorCode !== FENCED_MEMBER_EPOCH) throw new KafkaProtocolError(res.errorCode)
+  }
+}

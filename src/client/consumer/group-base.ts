@@ -1,0 +1,345 @@
+import { KafkaProtocolError, KafkaWireError } from '../../protocol/errors.js'
+import { OffsetCommit, type OffsetCommitRequest } from '../../protocol/messages/offset-commit.js'
+import { OffsetFetch, type OffsetFetchRequest } from '../../protocol/messages/offset-fetch.js'
+import { delay } from '../cluster.js'
+import type { ApiMessage } from '../../protocol/messages/api.js'
+import { COORDINATOR_ERRORS } from '../routing.js'
+import type { Client } from '../client.js'
+import type { OffsetSpec, PartitionsCallback } from '../options.js'
+import type { Record } from '../record.js'
+import type { Consumer, ConsumerGroupHooks, EpochOffset } from './consumer.js'
+
+/** TopicPartitionOffsets maps topic → partition → offset (with leader epoch and metadata). */
+export type CommitOffsets = Map<string, Map<number, EpochOffset & { metadata?: string | null }>>
+
+/** CommitError is a failed commit of one partition. */
+export class CommitError extends KafkaWireError {}
+
+// Errors after which the member must rejoin: its generation or epoch is no longer valid.
+export const REJOIN_ERRORS = new Set([22 /* ILLEGAL_GENERATION */, 25 /* UNKNOWN_MEMBER_ID */, 27 /* REBALANCE_IN_PROGRESS */, 110 /* FENCED_MEMBER_EPOCH */, 113 /* STALE_MEMBER_EPOCH */])
+
+/**
+ * GroupBase is what both group protocols share: the partitions the member owns, committing and
+ * fetching offsets, autocommit, the assigned/revoked/lost callbacks (awaited before the rebalance
+ * goes on), and blockRebalanceOnPoll.
+ */
+export abstract class GroupBase implements ConsumerGroupHooks {
+  readonly client: Client
+  readonly consumer: Consumer
+  readonly group: string
+  memberId = ''
+  /** generation is the classic generation id, or the KIP-848 member epoch. */
+  generation = -1
+  owned = new Map<string, Set<number>>()
+  /** committed holds the last offsets committed per partition, to commit only what moved. */
+  #committed = new Map<string, Map<number, bigint>>()
+  /** marks are the offsets marked with markCommitRecords (autoCommitMarks). */
+  #marks = new Map<string, Map<number, EpochOffset>>()
+  #autoTimer: NodeJS.Timeout | null = null
+  #blocked = false
+  #allowWaiters: Array<() => void> = []
+  #commitChain: Promise<unknown> = Promise.resolve()
+  closed = false
+  /** leaving is set by close so loops stop. */
+  protected abort = new AbortController()
+
+  constructor(client: Client, consumer: Consumer) {
+    this.client = client
+    this.consumer = consumer
+    this.group = client.config.consumerGroup!
+  }
+
+  abstract start(): void
+  protected abstract leave(): Promise<void>
+
+  /** ownedMap returns the owned partitions as topic → sorted partitions. */
+  ownedMap(): Map<string, number[]> {
+    const out = new Map<string, number[]>()
+    for (const [t, ps] of this.owned) if (ps.size > 0) out.set(t, [...ps].sort((a, b) => a - b))
+    return out
+  }
+
+  // ---------------------------------------------------------------- rebalance barrier
+
+  afterPoll(): void {
+    if (this.client.config.blockRebalanceOnPoll) this.#blocked = true
+  }
+
+  /** allowRebalance lets a rebalance held by blockRebalanceOnPoll go on. */
+  allowRebalance(): void {
+    this.#blocked = false
+    const ws = this.#allowWaiters
+    this.#allowWaiters = []
+    for (const w of ws) w()
+  }
+
+  protected waitAllowed(): Promise<void> {
+    if (!this.#blocked || this.closed) return Promise.resolve()
+    return new Promise((resolve) => this.#allowWaiters.push(resolve))
+  }
+
+  // ---------------------------------------------------------------- assignment changes
+
+  /** assignPartitions fetches committed offsets for new partitions, starts consuming them, then runs onPartitionsAssigned. */
+  protected async assignPartitions(added: Map<string, number[]>): Promise<void> {
+    if (added.size === 0) return
+    let committed: CommitOffsets | null = null
+    for (let attempt = 1; committed === null; attempt++) {
+      try {
+        committed = await this.fetchCommitted(added)
+      } catch (err) {
+        // Without the committed offsets the partitions cannot start; keep asking (franz-go does).
+        if (this.closed) throw err
+        this.client.log('warn', 'fetching committed offsets failed; retrying', 'group', this.group, 'err', (err as Error).message)
+        await delay(this.client.config.retryBackoff(attempt), this.abort.signal)
+      }
+    }
+    for (const [t, ps] of added) {
+      let s = this.owned.get(t)
+      if (s === undefined) this.owned.set(t, (s = new Set()))
+      for (const p of ps) s.add(p)
+    }
+    const reset: OffsetSpec = this.client.config.consumeResetOffset
+    const assign = new Map<string, Map<number, OffsetSpec>>()
+    for (const [t, ps] of added) {
+      const m = new Map<number, OffsetSpec>()
+      for (const p of ps) {
+        const c = committed.get(t)?.get(p)
+        m.set(p, c !== undefined && c.offset >= 0n ? { offset: c.offset } : reset)
+        if (c !== undefined && c.offset >= 0n) {
+          let cm = this.#committed.get(t)
+          if (cm === undefined) this.#committed.set(t, (cm = new Map()))
+          cm.set(p, c.offset)
+        }
+      }
+      assign.set(t, m)
+    }
+    this.consumer.assign(assign)
+    await this.#callback(this.client.config.onPartitionsAssigned, added)
+  }
+
+  /**
+   * revokePartitions gives partitions up: on a revoke the callback runs and their offsets are
+   * committed first; on a loss (session expired, fenced) nothing can be committed.
+   */
+  protected async revokePartitions(revoked: Map<string, number[]>, lost: boolean): Promise<void> {
+    if (revoked.size === 0) return
+    await this.waitAllowed()
+    const cfg = this.client.config
+    if (lost) {
+      await this.#callback(cfg.onPartitionsLost ?? cfg.onPartitionsRevoked, revoked)
+    } else {
+      await this.#callback(cfg.onPartitionsRevoked, revoked)
+      if (!cfg.disableAutoCommit) {
+        await this.commitUncommitted(revoked).catch((err: Error) => this.client.log('warn', 'commit on revoke failed', 'group', this.group, 'err', err.message))
+      }
+    }
+    for (const [t, ps] of revoked) {
+      const s = this.owned.get(t)
+      for (const p of ps) {
+        s?.delete(p)
+        this.#committed.get(t)?.delete(p)
+        this.#marks.get(t)?.delete(p)
+      }
+      if (s !== undefined && s.size === 0) this.owned.delete(t)
+    }
+    this.consumer.unassign(revoked)
+  }
+
+  async #callback(cb: PartitionsCallback | null, parts: Map<string, number[]>): Promise<void> {
+    if (cb === null || parts.size === 0) return
+    try {
+      await cb(parts)
+    } catch (err) {
+      this.client.log('error', 'a partitions callback threw', 'group', this.group, 'err', (err as Error).message)
+    }
+  }
+
+  // ---------------------------------------------------------------- offsets
+
+  /**
+   * groupRequest sends a request to the group's coordinator, finding it again and retrying when it
+   * moved or is loading. `build` gets the negotiated version (fields differ between versions).
+   */
+  protected groupRequest<Req, Res>(api: ApiMessage<Req, Res>, build: (version: number) => Req, timeout?: number): Promise<Res> {
+    return this.client.retry({ signal: this.abort.signal }, async (signal) => {
+      const node = await this.client.coordinator(0, this.group, signal)
+      const res = await this.client.requestOn(node, 'group', api, build, { ...(timeout !== undefined ? { timeout } : {}), ...(signal ? { signal } : {}) })
+      const r = res as { errorCode?: number; groups?: Array<{ errorCode: number }> }
+      const code = r.errorCode || r.groups?.[0]?.errorCode || 0
+      if (COORDINATOR_ERRORS.has(code)) {
+        this.client.invalidateCoordinator(0, this.group)
+        throw new KafkaProtocolError(code, { broker: node })
+      }
+      return res
+    })
+  }
+
+  /** memberIdentity is what OffsetFetch v9+ carries: KIP-848 members send their id and epoch, classic ones nothing. */
+  protected memberIdentity(): { memberId: string | null; memberEpoch: number } {
+    return { memberId: null, memberEpoch: -1 }
+  }
+
+  /** fetchCommitted asks the coordinator for the committed offsets of partitions. */
+  async fetchCommitted(parts: Map<string, number[]>): Promise<CommitOffsets> {
+    const md = this.client.metadata
+    if ([...parts.keys()].some((t) => !md.topics.has(t))) await md.refresh(true)
+    const idOf = (t: string) => md.topics.get(t)?.id ?? 'AAAAAAAAAAAAAAAAAAAAAA'
+    const nameOf = (id: string) => [...md.topics.values()].find((x) => x.id === id)?.name ?? ''
+    for (let attempt = 1; ; attempt++) {
+      const out: CommitOffsets = new Map()
+      const res = await this.groupRequest(OffsetFetch, (version): OffsetFetchRequest => {
+        const req = OffsetFetch.newRequest()
+        req.requireStable = true
+        if (version <= 7) {
+          req.groupId = this.group
+          req.topics = [...parts].map(([name, ps]) => ({ name, partitionIndexes: ps }))
+        } else {
+          const who = this.memberIdentity()
+          req.groups = [{ groupId: this.group, memberId: who.memberId, memberEpoch: who.memberEpoch, topics: [...parts].map(([name, ps]) => ({ name, topicId: idOf(name), partitionIndexes: ps })) }]
+        }
+        return req
+      })
+      const g = res.groups.length > 0 ? res.groups[0]! : null
+      const errorCode = g !== null ? g.errorCode : res.errorCode
+      let retry = errorCode === 88 /* UNSTABLE_OFFSET_COMMIT */
+      if (errorCode !== 0 && !retry) throw new KafkaProtocolError(errorCode)
+      if (!retry) {
+        const rtopics: Array<{ name: string; topicId?: string; partitions: Array<{ partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; metadata: string | null; errorCode: number }> }> = g !== null ? g.topics : res.topics
+        for (const t of rtopics) {
+          const name = t.name || nameOf(t.topicId ?? '')
+          for (const p of t.partitions) {
+            if (p.errorCode === 88) retry = true
+            else if (p.errorCode !== 0) throw new KafkaProtocolError(p.errorCode, { topic: name, partition: p.partitionIndex })
+            let m = out.get(name)
+            if (m === undefined) out.set(name, (m = new Map()))
+            m.set(p.partitionIndex, { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.metadata })
+          }
+        }
+      }
+      if (!retry) return out
+      // KIP-447: a transaction is committing offsets for these partitions; wait for it.
+      await delay(this.client.config.retryBackoff(attempt), this.abort.signal)
+    }
+  }
+
+  /** uncommitted returns the polled (or marked) offsets that moved since the last commit. */
+  uncommitted(only?: Map<string, number[]>): CommitOffsets {
+    const src = this.client.config.autoCommitMarks ? this.#marks : this.consumer.polled
+    const out: CommitOffsets = new Map()
+    for (const [t, ps] of src) {
+      if (!this.owned.has(t)) continue
+      const want = only?.get(t)
+      if (only !== undefined && want === undefined) continue
+      for (const [p, eo] of ps) {
+        if (want !== undefined && !want.includes(p)) continue
+        if (!this.owned.get(t)!.has(p)) continue
+        if (this.#committed.get(t)?.get(p) === eo.offset) continue
+        let m = out.get(t)
+        if (m === undefined) out.set(t, (m = new Map()))
+        m.set(p, eo)
+      }
+    }
+    return out
+  }
+
+  /** mark records for autoCommitMarks. */
+  mark(records: Record[]): void {
+    for (const r of records) {
+      let m = this.#marks.get(r.topic)
+      if (m === undefined) this.#marks.set(r.topic, (m = new Map()))
+      const cur = m.get(r.partition)
+      if (cur === undefined || cur.offset <= r.offset) m.set(r.partition, { offset: r.offset + 1n, leaderEpoch: r.leaderEpoch })
+    }
+  }
+
+  /** commitUncommitted commits what was polled (or marked) and not yet committed. */
+  commitUncommitted(only?: Map<string, number[]>): Promise<void> {
+    return this.commit(this.uncommitted(only))
+  }
+
+  /**
+   * commit commits offsets for the group. Commits are serialized so an older commit can never land
+   * after a newer one. Per-partition errors reject with the first error after every partition was tried.
+   */
+  commit(offsets: CommitOffsets): Promise<void> {
+    if (offsets.size === 0) return this.#commitChain.then(() => undefined)
+    const run = this.#commitChain.then(() => this.#commitNow(offsets))
+    this.#commitChain = run.catch(() => {})
+    return run
+  }
+
+  async #commitNow(offsets: CommitOffsets): Promise<void> {
+    const md = this.client.metadata
+    const res = await this.groupRequest(OffsetCommit, (): OffsetCommitRequest => {
+      const req = OffsetCommit.newRequest()
+      req.groupId = this.group
+      req.generationIdOrMemberEpoch = this.generation
+      req.memberId = this.memberId
+      req.groupInstanceId = this.client.config.instanceId
+      for (const [t, ps] of offsets) {
+        req.topics.push({
+          name: t,
+          topicId: md.topics.get(t)?.id ?? 'AAAAAAAAAAAAAAAAAAAAAA',
+          partitions: [...ps].map(([p, eo]) => ({ partitionIndex: p, committedOffset: eo.offset, committedLeaderEpoch: eo.leaderEpoch, committedMetadata: eo.metadata ?? null })),
+        })
+      }
+      return req
+    })
+    let first: Error | null = null
+    for (const t of res.topics) {
+      const name = t.name || [...md.topics.values()].find((x) => x.id === t.topicId)?.name || ''
+      for (const p of t.partitions) {
+        if (p.errorCode !== 0) {
+          const err = new KafkaProtocolError(p.errorCode, { topic: name, partition: p.partitionIndex })
+          first ??= err
+          if (REJOIN_ERRORS.has(p.errorCode)) this.onGenerationError(p.errorCode)
+          continue
+        }
+        const eo = offsets.get(name)?.get(p.partitionIndex)
+        if (eo === undefined) continue
+        let m = this.#committed.get(name)
+        if (m === undefined) this.#committed.set(name, (m = new Map()))
+        m.set(p.partitionIndex, eo.offset)
+      }
+    }
+    if (first !== null) throw first
+  }
+
+  /** onGenerationError is told when a commit says the member's generation is stale. */
+  protected abstract onGenerationError(code: number): void
+
+  protected startAutocommit(): void {
+    const cfg = this.client.config
+    if (cfg.disableAutoCommit || this.#autoTimer !== null) return
+    this.#autoTimer = setInterval(() => {
+      if (this.closed || this.generation < 0) return
+      this.commitUncommitted().catch((err: Error) => this.client.log('warn', 'autocommit failed', 'group', this.group, 'err', err.message))
+    }, cfg.autoCommitInterval)
+  }
+
+  /** close commits what was polled (unless autocommit is off), leaves the group and stops timers. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    const cfg = this.client.config
+    if (!cfg.disableAutoCommit && this.generation >= 0) {
+      await this.commitUncommitted().catch((err: Error) => this.client.log('warn', 'commit on close failed', 'group', this.group, 'err', err.message))
+    }
+    this.closed = true
+    this.allowRebalance()
+    if (this.#autoTimer !== null) clearInterval(this.#autoTimer)
+    await this.leave().catch((err: Error) => this.client.log('warn', 'leaving the group failed', 'group', this.group, 'err', err.message))
+    this.abort.abort(new Error('group closed'))
+  }
+}
+
+/** diff returns the partitions of `a` that are not in `b`. */
+export function diff(a: Map<string, number[]>, b: Map<string, number[]>): Map<string, number[]> {
+  const out = new Map<string, number[]>()
+  for (const [t, ps] of a) {
+    const other = new Set(b.get(t) ?? [])
+    const d = ps.filter((p) => !other.has(p))
+    if (d.length > 0) out.set(t, d)
+  }
+  return out
+}

@@ -1,0 +1,285 @@
+import { KafkaProtocolError } from '../../protocol/errors.js'
+import { JoinGroup } from '../../protocol/messages/join-group.js'
+import { SyncGroup } from '../../protocol/messages/sync-group.js'
+import { Heartbeat } from '../../protocol/messages/heartbeat.js'
+import { LeaveGroup } from '../../protocol/messages/leave-group.js'
+import { delay } from '../cluster.js'
+import type { Client } from '../client.js'
+import type { Consumer } from './consumer.js'
+import { GroupBase, REJOIN_ERRORS, diff } from './group-base.js'
+import { balancerByName, type GroupBalancer, type GroupMember } from './balancers/index.js'
+import { decodeAssignment, encodeAssignment, memberFromJoin } from './balancers/protocol.js'
+
+const MEMBER_ID_REQUIRED = 79
+const REBALANCE_IN_PROGRESS = 27
+const UNKNOWN_MEMBER_ID = 25
+const ILLEGAL_GENERATION = 22
+const FENCED_INSTANCE_ID = 82
+const FATAL = new Set([FENCED_INSTANCE_ID, 81 /* GROUP_MAX_SIZE_REACHED */, 30 /* GROUP_AUTHORIZATION_FAILED */, 23 /* INCONSISTENT_GROUP_PROTOCOL */, 24 /* INVALID_GROUP_ID */, 26 /* INVALID_SESSION_TIMEOUT */])
+
+/**
+ * ClassicGroup is a member of a consumer group with the classic protocol (JoinGroup, SyncGroup,
+ * Heartbeat, LeaveGroup), franz-go's groupConsumer. The leader balances with the first balancer
+ * every member supports; cooperative-sticky (KIP-429) revokes only what moves, in two rounds.
+ * Heartbeats run on their own timer and connection, so slow processing never costs membership.
+ */
+export class ClassicGroup extends GroupBase {
+  #balancers: GroupBalancer[]
+  #protocol: GroupBalancer | null = null
+  #rejoin = false
+  #running = false
+  #wake: (() => void) | null = null
+  #heartbeatTimer: NodeJS.Timeout | null = null
+  #failures = 0
+  /** lastJoinTopics are the partition counts the leader balanced with, to rebalance when they change. */
+  #leaderCounts: Map<string, number> | null = null
+
+  constructor(client: Client, consumer: Consumer) {
+    super(client, consumer)
+    this.#balancers = client.config.balancers.map((b) => {
+      if (typeof b === 'string') {
+        const bal = balancerByName(b)
+        if (bal === undefined) throw new KafkaProtocolError(-1, { errorMessage: `unknown balancer ${b}` })
+        return bal
+      }
+      return b as GroupBalancer
+    })
+  }
+
+  get #cooperative(): boolean {
+    return this.#balancers.every((b) => b.cooperative)
+  }
+
+  start(): void {
+    if (this.#running) return
+    this.#running = true
+    this.client.metadata.interest(this.#topics())
+    this.startAutocommit()
+    this.#loop().catch((err: Error) => this.client.log('error', 'group loop stopped', 'group', this.group, 'err', err.message))
+  }
+
+  #topics(): string[] {
+    const cfg = this.client.config
+    if (!cfg.consumeRegex) return [...cfg.consumeTopics]
+    const res = cfg.consumeTopics.map((t) => new RegExp(t))
+    return [...this.client.metadata.topics.values()].filter((t) => !t.isInternal && res.some((r) => r.test(t.name))).map((t) => t.name).sort()
+  }
+
+  /** requestRejoin makes the member join again (metadata changed, a heartbeat said so). */
+  requestRejoin(): void {
+    this.#rejoin = true
+    this.#wake?.()
+  }
+
+  /** onMetadata rejoins when the leader's view of subscribed partitions changed (new partitions, new topics). */
+  onMetadata(): void {
+    const counts = this.#leaderCounts
+    if (counts === null) return
+    const now = this.#counts(this.#topics())
+    if (now.size !== counts.size) return this.requestRejoin()
+    for (const [t, n] of now) if (counts.get(t) !== n) return this.requestRejoin()
+  }
+
+  #counts(topics: string[]): Map<string, number> {
+    const out = new Map<string, number>()
+    for (const t of topics) {
+      const info = this.client.metadata.topics.get(t)
+      if (info !== undefined && info.errorCode === 0) out.set(t, info.partitions.length)
+    }
+    return out
+  }
+
+  async #loop(): Promise<void> {
+    const cfg = this.client.config
+    while (!this.closed) {
+      try {
+        if (this.client.config.consumeRegex || this.client.metadata.lastLoad === 0) await this.client.metadata.refresh(true)
+        await this.#joinAndSync()
+        this.#failures = 0
+        this.#startHeartbeats()
+        // Wait until something asks for a rejoin (heartbeat error, metadata change, close).
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve
+          if (this.#rejoin || this.closed) resolve()
+        })
+        this.#wake = null
+        this.#stopHeartbeats()
+      } catch (err) {
+        this.#stopHeartbeats()
+        if (this.closed) return
+        const e = err as Error & { errorCode?: number }
+        this.client.hooks.groupManageError(e)
+        this.client.log('warn', 'group management error', 'group', this.group, 'err', e.message)
+        if (e instanceof KafkaProtocolError && FATAL.has(e.errorCode)) {
+          // Fatal for this member: give up the partitions and stop (franz-go surfaces these too).
+          await this.revokePartitions(this.ownedMap(), true)
+          this.generation = -1
+          if (e.errorCode === FENCED_INSTANCE_ID) return
+        }
+        if (e instanceof KafkaProtocolError && (e.errorCode === UNKNOWN_MEMBER_ID || e.errorCode === ILLEGAL_GENERATION)) {
+          await this.#lose()
+        }
+        this.#failures++
+        await delay(cfg.retryBackoff(this.#failures), this.abort.signal).catch(() => {})
+      }
+    }
+  }
+
+  /** lose gives up every owned partition without committing (the generation is gone). */
+  async #lose(): Promise<void> {
+    await this.revokePartitions(this.ownedMap(), true)
+    this.generation = -1
+    this.memberId = ''
+  }
+
+  async #joinAndSync(): Promise<void> {
+    const cfg = this.client.config
+    this.#rejoin = false
+    const topics = this.#topics()
+    // Eager protocols give everything back before joining (onPartitionsRevoked, commit).
+    if (!this.#cooperative && this.owned.size > 0) await this.revokePartitions(this.ownedMap(), false)
+    const owned = this.ownedMap()
+    let join
+    for (;;) {
+      const req = JoinGroup.newRequest()
+      req.groupId = this.group
+      req.sessionTimeoutMs = cfg.sessionTimeout
+      req.rebalanceTimeoutMs = cfg.rebalanceTimeout
+      req.memberId = this.memberId
+      req.groupInstanceId = cfg.instanceId
+      req.protocolType = 'consumer'
+      req.protocols = this.#balancers.map((b) => ({ name: b.name, metadata: b.subscriptionMetadata(topics, owned, this.generation, cfg.rack) }))
+      req.reason = null
+      join = await this.client.request(JoinGroup, req, { timeout: cfg.rebalanceTimeout + cfg.requestTimeoutOverhead, signal: this.abort.signal })
+      if (join.errorCode === MEMBER_ID_REQUIRED) {
+        // KIP-394: the broker hands out the member id and wants it back in a second JoinGroup.
+        this.memberId = join.memberId
+        continue
+      }
+      if (join.errorCode === UNKNOWN_MEMBER_ID) {
+        this.memberId = ''
+        throw new KafkaProtocolError(join.errorCode)
+      }
+      if (join.errorCode !== 0) throw new KafkaProtocolError(join.errorCode)
+      break
+    }
+    this.memberId = join.memberId
+    const generation = join.generationId
+    const protocol = this.#balancers.find((b) => b.name === join.protocolName) ?? null
+    if (protocol === null) throw new KafkaProtocolError(23, { errorMessage: `the group chose protocol ${join.protocolName}, which this member did not offer` })
+    this.#protocol = protocol
+    let assignments: Array<{ memberId: string; assignment: Buffer }> = []
+    if (join.leader === join.memberId && !join.skipAssignment) {
+      const members: GroupMember[] = join.members.map((m) => memberFromJoin(m.memberId, m.groupInstanceId, m.metadata))
+      const all = new Set<string>()
+      for (const m of members) for (const t of m.topics) all.add(t)
+      this.client.metadata.interest(all)
+      await this.client.metadata.refresh(true)
+      const counts = this.#counts([...all])
+      this.#leaderCounts = this.#counts(topics)
+      const plan = protocol.balance(members, counts)
+      assignments = members.map((m) => {
+        const mine = plan.get(m.memberId) ?? new Map<string, number[]>()
+        return { memberId: m.memberId, assignment: encodeAssignment({ assignedPartitions: [...mine].map(([topic, partitions]) => ({ topic, partitions })), userData: null }) }
+      })
+    } else {
+      this.#leaderCounts = null
+    }
+    const sreq = SyncGroup.newRequest()
+    sreq.groupId = this.group
+    sreq.generationId = generation
+    sreq.memberId = this.memberId
+    sreq.groupInstanceId = cfg.instanceId
+    sreq.protocolType = 'consumer'
+    sreq.protocolName = protocol.name
+    sreq.assignments = assignments
+    const sync = await this.client.request(SyncGroup, sreq, { timeout: cfg.rebalanceTimeout + cfg.requestTimeoutOverhead, signal: this.abort.signal })
+    if (sync.errorCode !== 0) throw new KafkaProtocolError(sync.errorCode)
+    this.generation = generation
+    const assigned = new Map<string, number[]>()
+    if (sync.assignment.length > 0) {
+      for (const tp of decodeAssignment(sync.assignment).assignedPartitions) assigned.set(tp.topic, [...tp.partitions].sort((a, b) => a - b))
+    }
+    const now = this.ownedMap()
+    const revoked = diff(now, assigned)
+    const added = diff(assigned, now)
+    this.client.log('info', 'joined group', 'group', this.group, 'generation', generation, 'member', this.memberId, 'protocol', protocol.name, 'added', mapString(added), 'revoked', mapString(revoked))
+    if (revoked.size > 0) {
+      await this.revokePartitions(revoked, false)
+      // KIP-429: what we gave up goes to its new owner in a follow-up rebalance.
+      if (protocol.cooperative) this.#rejoin = true
+    }
+    await this.assignPartitions(added)
+  }
+
+  #startHeartbeats(): void {
+    const cfg = this.client.config
+    const beat = () => {
+      this.#heartbeatTimer = null
+      if (this.closed || this.#rejoin) return
+      const req = Heartbeat.newRequest()
+      req.groupId = this.group
+      req.generationId = this.generation
+      req.memberId = this.memberId
+      req.groupInstanceId = cfg.instanceId
+      this.client
+        .request(Heartbeat, req, { timeout: cfg.sessionTimeout, signal: this.abort.signal })
+        .then(
+          (res) => {
+            if (res.errorCode === 0) return
+            if (res.errorCode === REBALANCE_IN_PROGRESS) return this.requestRejoin()
+            if (REJOIN_ERRORS.has(res.errorCode) || FATAL.has(res.errorCode)) {
+              this.onGenerationError(res.errorCode)
+              return
+            }
+            this.client.log('warn', 'heartbeat failed', 'group', this.group, 'err', new KafkaProtocolError(res.errorCode).message)
+          },
+          (err: Error) => {
+            if (!this.closed) this.client.log('warn', 'heartbeat failed', 'group', this.group, 'err', err.message)
+          },
+        )
+        .finally(() => {
+          if (!this.closed && !this.#rejoin && this.#wake !== null) this.#heartbeatTimer = setTimeout(beat, cfg.heartbeatInterval)
+        })
+    }
+    this.#heartbeatTimer = setTimeout(beat, cfg.heartbeatInterval)
+  }
+
+  #stopHeartbeats(): void {
+    if (this.#heartbeatTimer !== null) clearTimeout(this.#heartbeatTimer)
+    this.#heartbeatTimer = null
+  }
+
+  protected onGenerationError(code: number): void {
+    if (code === REBALANCE_IN_PROGRESS) {
+      this.requestRejoin()
+      return
+    }
+    // The coordinator forgot us (session expired) or fenced the generation: the partitions are lost.
+    this.#rejoin = true
+    this.#lose()
+      .catch(() => {})
+      .finally(() => this.#wake?.())
+  }
+
+  protected async leave(): Promise<void> {
+    this.#stopHeartbeats()
+    this.#wake?.()
+    const cfg = this.client.config
+    if (this.memberId === '') return
+    // Static members (KIP-345) keep their place across restarts: they do not leave.
+    if (cfg.instanceId === null) {
+      await this.revokePartitions(this.ownedMap(), false).catch(() => {})
+      const req = LeaveGroup.newRequest()
+      req.groupId = this.group
+      req.memberId = this.memberId
+      req.members = [{ memberId: this.memberId, groupInstanceId: null, reason: 'the client is closing' }]
+      const res = await this.client.request(LeaveGroup, req, { timeout: 5_000 })
+      if (res.errorCode !== 0 && res.errorCode !== UNKNOWN_MEMBER_ID) throw new KafkaProtocolError(res.errorCode)
+    }
+  }
+}
+
+function mapString(m: Map<string, number[]>): string {
+  return [...m].map(([t, ps]) => `${t}[${ps.join(',')}]`).join(' ')
+}
