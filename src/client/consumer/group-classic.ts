@@ -270,11 +270,14 @@ export class ClassicGroup extends GroupBase {
     // Static members (KIP-345) keep their place across restarts: they do not leave.
     if (cfg.instanceId === null) {
       await this.revokePartitions(this.ownedMap(), false).catch(() => {})
-      const req = LeaveGroup.newRequest()
-      req.groupId = this.group
-      req.memberId = this.memberId
-      req.members = [{ memberId: this.memberId, groupInstanceId: null, reason: 'the client is closing' }]
-      const res = await this.client.request(LeaveGroup, req, { timeout: 5_000 })
+      const res = await this.groupRequest(LeaveGroup, (version) => {
+        const req = LeaveGroup.newRequest()
+        req.groupId = this.group
+        // v3+ (KIP-345) leaves by a list of members; older versions carry one member id.
+        if (version >= 3) req.members = [{ memberId: this.memberId, groupInstanceId: null, reason: 'the client is closing' }]
+        else req.memberId = this.memberId
+        return req
+      }, 5_000)
       if (res.errorCode !== 0 && res.errorCode !== UNKNOWN_MEMBER_ID) throw new KafkaProtocolError(res.errorCode)
     }
   }
