@@ -11,6 +11,7 @@
  * kilobytes of hostile (or corrupt) batch can claim gigabytes. Every codec checks its output against
  * `maxOutputBytes` before it allocates, not after.
  */
+import { KafkaWireError } from '../errors.js'
 import { constants as bufferConstants } from 'node:buffer'
 import { createRequire } from 'node:module'
 import { compressGzip, decompressGzip } from './gzip.js'
@@ -56,20 +57,14 @@ export interface DecompressOptions {
 /**
  * CompressionError reports a batch that cannot be compressed or decompressed: corrupt or truncated
  * input, an unsupported variant of a format, output over `maxOutputBytes`, or a codec whose package
- * failed to load. Not retriable: the same bytes fail the same way. (It joins the shared error
- * hierarchy of src/protocol/errors.ts later; `code`, `retriable` and `cause` already match it.)
+ * failed to load. Not retriable: the same bytes fail the same way.
  */
-export class CompressionError extends Error {
-  /** code is 'COMPRESSION_ERROR' for every error of this class. */
-  readonly code = 'COMPRESSION_ERROR' as const
-  /** retriable is false: decompressing the same bytes again fails again. */
-  readonly retriable = false
+export class CompressionError extends KafkaWireError {
   /** codec is the codec that failed, when known. */
   readonly codec: CompressionCodecName | undefined
 
   constructor(message: string, options: { cause?: unknown; codec?: CompressionCodecName } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause })
-    this.name = 'CompressionError'
+    super(message, { code: 'COMPRESSION_ERROR', retriable: false, cause: options.cause })
     this.codec = options.codec
   }
 }
