@@ -70,7 +70,10 @@ export class Client {
     this.metadata = new MetadataCache((topics) => this.#loadMetadata(topics), {
       minAge: this.config.metadataMinAge,
       maxAge: this.config.metadataMaxAge,
-      onError: (err) => this.log('warn', 'metadata load failed', 'err', err.message),
+      onError: (err) => {
+        this.log('warn', 'metadata load failed', 'err', err.message)
+        this.#producer?.onMetadataError(err)
+      },
     })
     this.metadata.onUpdate((m) => this.#onMetadata(m))
     const c = this.config
@@ -356,7 +359,9 @@ export class Client {
   produce(record: ProduceRecord, callback?: ProduceCallback): Promise<ProduceResult> | void {
     if (callback !== undefined) {
       if (this.#closed) {
-        this.#producer?.failClosed(record, callback) ?? failAfterClose(this, record, callback)
+        // failClosed returns nothing, so `?.() ??` would settle the record a second time.
+        if (this.#producer !== null) this.#producer.failClosed(record, callback)
+        else failAfterClose(this, record, callback)
         return
       }
       this.producer.produce(record, callback, false)
@@ -420,13 +425,13 @@ export class Client {
    * returns on a cancelled context.
    */
   pollFetches(opts: { signal?: AbortSignal } = {}): Promise<Fetches> {
-    if (this.#closed) return Promise.resolve(closedFetches())
+    if (this.#closed) return Promise.resolve(closedFetches(this, opts.signal))
     return this.consumer.poll(0, opts.signal)
   }
 
   /** pollRecords is pollFetches returning at most `max` records (the rest stay buffered). */
   pollRecords(max: number, opts: { signal?: AbortSignal } = {}): Promise<Fetches> {
-    if (this.#closed) return Promise.resolve(closedFetches())
+    if (this.#closed) return Promise.resolve(closedFetches(this, opts.signal))
     return this.consumer.poll(max, opts.signal)
   }
 
@@ -574,7 +579,9 @@ export class Client {
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
 
-function closedFetches(): Fetches {
+function closedFetches(client: Client, signal: AbortSignal | undefined): Fetches {
+  // onPollStart is the first thing every poll does, a poll of a closed client included.
+  if (client.hooks.onPollStart.length !== 0) client.hooks.pollStart(signal)
   const f = new Fetches()
   f.addError(new ClientClosedError())
   return f

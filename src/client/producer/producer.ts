@@ -560,6 +560,21 @@ export class Producer {
     }
   }
 
+  /**
+   * failFatal fails every buffered record with an error retrying cannot fix (failed authentication,
+   * a missing authorization), so nothing waits forever; records produced later try again.
+   */
+  failFatal(err: Error): void {
+    this.client.log('error', 'producing failed for good; failing buffered records', 'err', err.message)
+    this.#failAll(err)
+  }
+
+  /** onMetadataError fails records waiting for metadata when loading it cannot succeed (authentication). */
+  onMetadataError(err: Error): void {
+    if ((err as { retriable?: boolean }).retriable === true || !(err instanceof KafkaWireError)) return
+    for (const t of this.#topics.values()) if (t.waiting.length > 0) this.#failWaiting(t, err)
+  }
+
   /** failClosed settles a record produced after close. */
   failClosed(record: ProduceRecord, cb: ProduceCallback): void {
     const hooks = this.client.hooks

@@ -1,7 +1,8 @@
 import { KafkaProtocolError, KafkaWireError } from '../../protocol/errors.js'
 import { Produce, type ProduceRequest, type ProduceResponse } from '../../protocol/messages/produce.js'
 import { Writer } from '../../protocol/writer.js'
-import { encodeRecordBatch, restampRecordBatch } from '../../protocol/records.js'
+import { encodeRecordBatch, encodedRecordSize, restampRecordBatch, RECORD_BATCH_OVERHEAD } from '../../protocol/records.js'
+import type { ProduceBatchMetrics } from '../../hooks/index.js'
 import { codecId } from '../../protocol/compression/index.js'
 import type { Producer } from './producer.js'
 import { Batch, recordSize, type RecBuf } from './batch.js'
@@ -133,6 +134,11 @@ export class Sink {
           (err: Error) => {
             this.#waitingPid = false
             this.#failures++
+            if ((err as { retriable?: boolean }).retriable !== true) {
+              // Authentication or authorization failures do not heal by retrying: fail what is buffered.
+              p.failFatal(err)
+              return
+            }
             p.client.log('warn', 'InitProducerId failed; retrying', 'err', err.message)
             setTimeout(() => this.#drain(), cfg.retryBackoff(this.#failures)).unref()
           },
@@ -262,9 +268,17 @@ export class Sink {
     this.#failures = 0
     const p = this.#producer
     const hooks = p.client.hooks
+    // Metrics of the batches this response acknowledged, for onProduceBatchWritten; measured now,
+    // before the records settle and the application may reuse them.
+    const written: Array<{ topic: string; partition: number; m: ProduceBatchMetrics }> | null = hooks.onProduceBatchWritten.length !== 0 ? [] : null
     if (res === null) {
-      // acks=0: the broker answers nothing; the records count as written with unknown offsets.
-      for (const s of sent) this.#ack(s, -1n, -1)
+      // acks=0: the broker answers nothing; the records count as written with unknown offsets
+      // (franz-go reports these batches as written too).
+      for (const s of sent) {
+        written?.push({ topic: s.rb.topic, partition: s.rb.partition, m: batchMetrics(s.batch) })
+        this.#ack(s, -1n, -1)
+      }
+      this.#batchesWritten(written)
       return
     }
     const byKey = new Map<string, ProduceResponse['responses'][number]['partitionResponses'][number]>()
@@ -280,15 +294,8 @@ export class Sink {
       }
       const code = pr.errorCode
       if (code === 0 || code === DUPLICATE_SEQUENCE) {
+        written?.push({ topic: s.rb.topic, partition: s.rb.partition, m: batchMetrics(s.batch) })
         this.#ack(s, code === 0 ? pr.baseOffset : -1n, Number(pr.logAppendTimeMs))
-        if (hooks.onProduceBatchWritten.length !== 0) {
-          const meta = p.client.broker(this.nodeId)?.meta
-          if (meta !== undefined) {
-            const m = { numRecords: s.batch.records.length, uncompressedBytes: s.batch.bytes, compressedBytes: s.batch.codec === 0 ? s.batch.bytes : s.batch.compressedBytes, compressionType: s.batch.codec }
-            // franz-go runs this hook apart from the produce path, per produce response.
-            setImmediate(() => hooks.produceBatchWritten(meta, s.rb.topic, s.rb.partition, m))
-          }
-        }
         continue
       }
       const err = new KafkaProtocolError(code, { broker: this.nodeId, topic: s.rb.topic, partition: s.rb.partition, errorMessage: pr.errorMessage })
@@ -312,6 +319,22 @@ export class Sink {
       }
     }
     if (refresh) p.client.metadata.trigger()
+    this.#batchesWritten(written)
+  }
+
+  /**
+   * batchesWritten runs onProduceBatchWritten for one response's acknowledged batches, apart from
+   * the produce path (franz-go starts one goroutine per produce response), so the hook is not
+   * ordered against the records' callbacks and cannot delay them.
+   */
+  #batchesWritten(written: Array<{ topic: string; partition: number; m: ProduceBatchMetrics }> | null): void {
+    if (written === null || written.length === 0) return
+    const meta = this.#producer.client.broker(this.nodeId)?.meta
+    if (meta === undefined) return
+    const hooks = this.#producer.client.hooks
+    setImmediate(() => {
+      for (const w of written) hooks.produceBatchWritten(meta, w.topic, w.partition, w.m)
+    })
   }
 
   #onRequestError(sent: SentBatch[], err: Error): void {
@@ -432,6 +455,24 @@ export class Sink {
     this.#timer = null
     this.#immediate = null
   }
+}
+
+/**
+ * batchMetrics measures an encoded batch as franz-go's ProduceBatchMetrics does: the records' bytes
+ * without the batch header, before (uncompressed) and after (compressed) compression. The records
+ * were encoded with the first record's timestamp as the base, so their sizes are worked out again
+ * exactly; that costs a pass over the batch, paid only when an onProduceBatchWritten hook exists.
+ */
+function batchMetrics(b: Batch): ProduceBatchMetrics {
+  const rs = b.records
+  const compressed = b.encoded!.length - RECORD_BATCH_OVERHEAD
+  let uncompressed = compressed
+  if (b.codec !== 0) {
+    uncompressed = 0
+    const base = rs.length > 0 ? rs[0]!.timestamp! : 0
+    for (let i = 0; i < rs.length; i++) uncompressed += encodedRecordSize(rs[i]!, i, rs[i]!.timestamp! - base)
+  }
+  return { numRecords: rs.length, uncompressedBytes: uncompressed, compressedBytes: compressed, compressionType: b.codec }
 }
 
 /** nextSequence adds `n` to a sequence number; sequences wrap to 0 after int32 max, as Java's do. */
