@@ -127,9 +127,26 @@ interface Pending {
   bytesWritten: number
   /** aborted requests stay queued until their response arrives, which is then dropped. */
   abandoned: boolean
+  /**
+   * failure is the error the connection died of while this request's write had not completed; the
+   * write's callback then reports the request to the observer, as no response will.
+   */
+  failure: Error | null
 }
 
 const DEFAULT_MAX_RESPONSE = 100 << 20
+
+/**
+ * THROTTLE_AFTER_RESPONSE gives, per API key, the first version whose throttle time the broker applies
+ * after answering (KIP-219); keys not listed do so from version 0. Below it, the broker delayed the
+ * response itself and the client holds nothing back. The versions are the Kafka protocol's (franz-go's
+ * kmsg `Throttle()` methods list the same).
+ */
+const THROTTLE_AFTER_RESPONSE: { readonly [key: number]: number } = {
+  0: 6, 1: 8, 2: 3, 3: 6, 8: 4, 9: 4, 10: 2, 11: 3, 12: 2, 13: 2, 14: 2, 15: 2, 16: 2, 18: 2, 19: 3, 20: 2,
+  21: 1, 22: 1, 24: 1, 25: 1, 26: 1, 28: 1, 29: 1, 30: 1, 31: 1, 32: 2, 33: 1, 34: 1, 35: 1, 37: 1, 38: 1,
+  39: 1, 40: 1, 41: 1, 42: 1,
+}
 const UNSUPPORTED_VERSION = 35
 const SOFTWARE_NAME = 'kafka-wire'
 const SOFTWARE_VERSION = '0.1.0'
@@ -203,6 +220,9 @@ export class BrokerConnection {
   }
 
   /** inflight is the number of requests written or queued and not yet answered. */
+  /** lastActivity is when a request was last written or a response last read (Date.now()). */
+  lastActivity = Date.now()
+
   get inflight(): number {
     return this.#queue.length - this.#queueHead
   }
@@ -264,7 +284,9 @@ export class BrokerConnection {
     })
   }
 
-  #send<Req, Res>(api: ApiMessage<Req, Res>, version: number, req: Req | ((version: number) => Req), opts: RequestOptions, resolve: (v: Res) => void, reject: (e: Error) => void): void {
+  // `created` is when the request was first handed to the connection; a request held back (exclusive
+  // section, KIP-219 throttle) keeps it, so writeWait includes the time it was held.
+  #send<Req, Res>(api: ApiMessage<Req, Res>, version: number, req: Req | ((version: number) => Req), opts: RequestOptions, resolve: (v: Res) => void, reject: (e: Error) => void, created = -1): void {
     if (this.#closed) {
       reject(this.#closeError ?? new BrokerConnectionError(`connection to ${this.#addr()} is closed`, { broker: this.nodeId }))
       return
@@ -273,15 +295,15 @@ export class BrokerConnection {
       reject(new AbortError(opts.signal.reason))
       return
     }
+    const observed = this.#opts.observer !== undefined
+    if (observed && created < 0) created = performance.now()
     if (this.#exclusive && !opts.exclusive) {
-      this.#held.push(() => this.#send(api, version, req, opts, resolve, reject))
+      this.#held.push(() => this.#send(api, version, req, opts, resolve, reject, created))
       return
     }
-    const observed = this.#opts.observer !== undefined
-    const created = observed ? performance.now() : 0
     // KIP-219: after a throttled response the client holds its next write until the throttle ends.
     if (this.#throttleUntil > Date.now()) {
-      this.#throttled.push(() => this.#send(api, version, req, opts, resolve, reject))
+      this.#throttled.push(() => this.#send(api, version, req, opts, resolve, reject, created))
       this.#armThrottleTimer()
       return
     }
@@ -323,6 +345,7 @@ export class BrokerConnection {
       readStart: 0,
       bytesWritten: frame.length,
       abandoned: false,
+      failure: null,
     }
     if (expectResponse) {
       this.#queue.push(p)
@@ -342,14 +365,19 @@ export class BrokerConnection {
       }
     }
     if (observed) p.writeStart = performance.now()
+    this.lastActivity = Date.now()
     this.#socket.write(frame, (err) => {
       const obs = this.#opts.observer
       if (obs !== undefined) {
         p.writeEnd = performance.now()
         const writeErr = err ?? null
         obs.onWrite?.(api.key, writeErr ? 0 : frame.length, p.writeStart - p.created, p.writeEnd - p.writeStart, writeErr)
-        if (writeErr || !expectResponse) {
-          obs.onE2E?.(api.key, { bytesWritten: writeErr ? 0 : frame.length, bytesRead: 0, writeWait: p.writeStart - p.created, timeToWrite: p.writeEnd - p.writeStart, readWait: 0, timeToRead: 0, writeErr, readErr: null })
+        // The connection died before this write completed: no response will come, so the read is
+        // reported failed here (#fail left this request to us).
+        const readErr = writeErr === null && expectResponse ? p.failure : null
+        if (readErr !== null) obs.onRead?.(api.key, 0, 0, 0, readErr)
+        if (writeErr || !expectResponse || readErr !== null) {
+          obs.onE2E?.(api.key, { bytesWritten: writeErr ? 0 : frame.length, bytesRead: 0, writeWait: p.writeStart - p.created, timeToWrite: p.writeEnd - p.writeStart, readWait: 0, timeToRead: 0, writeErr, readErr })
         }
       }
       if (!expectResponse) {
@@ -457,6 +485,7 @@ export class BrokerConnection {
   }
 
   #onFrame(frame: Buffer): void {
+    this.lastActivity = Date.now()
     const p = this.#queue[this.#queueHead]
     if (p === undefined) {
       this.#fail(new BrokerConnectionError(`broker ${this.#addr()} sent a response nobody asked for`, { broker: this.nodeId }))
@@ -507,11 +536,14 @@ export class BrokerConnection {
   #noteThrottle(p: Pending, result: unknown): void {
     const ms = (result as { throttleTimeMs?: unknown }).throttleTimeMs
     if (typeof ms !== 'number' || ms <= 0) return
-    // KIP-219 (Kafka 2.0): brokers answer first and expect the client to wait before the next
-    // request. franz-go treats every response of a version that carries the field that way.
-    const until = Date.now() + ms
-    if (until > this.#throttleUntil) this.#throttleUntil = until
-    this.#opts.observer?.onThrottle?.(ms, true)
+    // KIP-219 (Kafka 2.0): from these versions on, brokers answer first and expect the client to
+    // wait before its next request; older versions were delayed by the broker itself.
+    const afterResponse = p.version >= (THROTTLE_AFTER_RESPONSE[p.key] ?? 0)
+    if (afterResponse) {
+      const until = Date.now() + ms
+      if (until > this.#throttleUntil) this.#throttleUntil = until
+    }
+    this.#opts.observer?.onThrottle?.(ms, afterResponse)
   }
 
   #fail(err: Error): void {
@@ -524,10 +556,16 @@ export class BrokerConnection {
     this.#queue = []
     this.#queueHead = 0
     const obs = this.#opts.observer
+    const now = obs !== undefined ? performance.now() : 0
     for (const p of pending) {
       this.#settle(p)
-      if (obs !== undefined && p.writeEnd !== 0) {
-        obs.onE2E?.(p.key, { bytesWritten: p.bytesWritten, bytesRead: 0, writeWait: p.writeStart - p.created, timeToWrite: p.writeEnd - p.writeStart, readWait: 0, timeToRead: 0, writeErr: null, readErr: err })
+      if (obs !== undefined) {
+        if (p.writeEnd !== 0) {
+          // The response will never be read: the read fails, as franz-go reports it (read and E2E).
+          const readWait = now - p.writeEnd
+          obs.onRead?.(p.key, 0, readWait, 0, err)
+          obs.onE2E?.(p.key, { bytesWritten: p.bytesWritten, bytesRead: 0, writeWait: p.writeStart - p.created, timeToWrite: p.writeEnd - p.writeStart, readWait, timeToRead: 0, writeErr: null, readErr: err })
+        } else p.failure = err
       }
       if (!p.abandoned) p.reject(err)
     }

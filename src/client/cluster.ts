@@ -40,6 +40,7 @@ export class Broker {
   /** failures counts consecutive failed dials, for backoff between attempts. */
   #failures = 0
   #nextDialAt = 0
+  #idleTimer: NodeJS.Timeout | null = null
 
   constructor(meta: BrokerMetadata, cfg: Config, events: BrokerEvents) {
     this.meta = meta
@@ -119,10 +120,13 @@ export class Broker {
     this.#nextDialAt = 0
     this.#events.connect(this.meta, performance.now() - start, conn.socket, null)
     if (this.#closed) {
+      // Every connection that was reported connected is reported disconnected once.
+      this.#events.disconnect(this.meta, conn.socket)
       conn.close()
       throw new BrokerConnectionError(`broker ${this.#name()} is closed`, { broker: this.meta.nodeId })
     }
     this.#live.add(conn)
+    this.#armIdle()
     const c = conn
     const socket = conn.socket
     conn.onClose((err) => {
@@ -155,6 +159,30 @@ export class Broker {
     conn.onClose(() => clearTimeout(timer))
   }
 
+  /**
+   * armIdle closes connections with nothing in flight and no traffic for `connIdleTimeout` ms
+   * (franz-go's ConnIdleTimeout); they reopen on the next request. The timer never keeps the
+   * process alive.
+   */
+  #armIdle(): void {
+    const idle = this.#cfg.connIdleTimeout
+    if (idle <= 0 || this.#idleTimer !== null) return
+    this.#idleTimer = setInterval(() => {
+      const now = Date.now()
+      for (const c of this.#live) {
+        if (c.inflight === 0 && now - c.lastActivity >= idle) {
+          this.#events.log('debug', 'closing an idle connection', 'broker', this.#name())
+          c.close() // its onClose handler forgets it, so the next request dials again
+        }
+      }
+      if (this.#live.size === 0 && this.#idleTimer !== null) {
+        clearInterval(this.#idleTimer)
+        this.#idleTimer = null
+      }
+    }, Math.max(100, Math.floor(idle / 2)))
+    this.#idleTimer.unref()
+  }
+
   /** closeConnections closes every connection (they reopen on the next request). */
   closeConnections(): void {
     this.#conns.clear()
@@ -164,6 +192,8 @@ export class Broker {
   /** close closes every connection and refuses new ones. */
   close(): void {
     this.#closed = true
+    if (this.#idleTimer !== null) clearInterval(this.#idleTimer)
+    this.#idleTimer = null
     this.closeConnections()
   }
 
