@@ -1,6 +1,7 @@
 import { KafkaProtocolError, KafkaWireError } from '../../protocol/errors.js'
 import { Fetch, type FetchRequest, type FetchResponse, type FetchResponsePartitionData } from '../../protocol/messages/fetch.js'
-import { decodeRecordBatches, type RecordBatch } from '../../protocol/records.js'
+import { decodeRecordBatches, encodedRecordSize, RECORD_BATCH_OVERHEAD, type RecordBatch } from '../../protocol/records.js'
+import type { FetchBatchMetrics } from '../../hooks/index.js'
 import type { Record } from '../record.js'
 import type { Consumer } from './consumer.js'
 import type { Cursor } from './cursor.js'
@@ -324,10 +325,7 @@ export class Source {
     let next = cur.offset
     for (const b of batches) {
       const last = b.baseOffset + BigInt(b.lastOffsetDelta)
-      if (batchHooks && meta !== undefined) {
-        const n = b.isControl ? 1 : b.records.length
-        hooks.fetchBatchRead(meta, cur.topic, cur.partition, { numRecords: n, uncompressedBytes: b.batchLength + 12, compressedBytes: b.batchLength + 12, compressionType: b.compression })
-      }
+      if (batchHooks && meta !== undefined) hooks.fetchBatchRead(meta, cur.topic, cur.partition, fetchBatchMetrics(b))
       if (last < next) continue
       next = last + 1n
       if (b.partitionLeaderEpoch >= 0) cur.lastFetchedEpoch = b.partitionLeaderEpoch
@@ -373,4 +371,29 @@ export class Source {
     this.#abort.abort(new Error('consumer closed'))
     if (this.#timer !== null) clearTimeout(this.#timer)
   }
+}
+
+/**
+ * fetchBatchMetrics measures a fetched batch as franz-go's FetchBatchMetrics does. For a v2 batch the
+ * sizes leave out the batch header: compressedBytes is the records as fetched, uncompressedBytes the
+ * records after decompression, worked out again from the decoded records (the decoder keeps no
+ * count). Their timestamp deltas are exact for create-time batches; a log-append-time batch no longer
+ * carries them, and counts them at one byte each. A legacy message set counts its message overhead
+ * in both, as franz-go's does. numRecords includes control records.
+ */
+function fetchBatchMetrics(b: RecordBatch): FetchBatchMetrics {
+  const rs = b.records
+  const wire = b.batchLength + 12
+  if (b.magic < 2) return { numRecords: rs.length, uncompressedBytes: wire, compressedBytes: wire, compressionType: b.compression }
+  const compressed = wire - RECORD_BATCH_OVERHEAD
+  let uncompressed = compressed
+  if (b.compression !== 0) {
+    uncompressed = 0
+    const logAppend = b.timestampType === 'log-append'
+    for (let i = 0; i < rs.length; i++) {
+      const r = rs[i]!
+      uncompressed += encodedRecordSize(r, Number(r.offset - b.baseOffset), logAppend ? 0 : r.timestamp - b.baseTimestamp)
+    }
+  }
+  return { numRecords: rs.length, uncompressedBytes: uncompressed, compressedBytes: compressed, compressionType: b.compression }
 }
