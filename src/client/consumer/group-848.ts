@@ -106,7 +106,6 @@ export class ConsumerProtocolGroup extends GroupBase {
     } catch (err) {
       if (this.closed) return
       const e = err as Error
-      this.client.hooks.groupManageError(e)
       this.#full = true
       this.#failures++
       if (e instanceof KafkaProtocolError) {
@@ -129,6 +128,8 @@ export class ConsumerProtocolGroup extends GroupBase {
         this.client.log('warn', 'group heartbeat failed', 'group', this.group, 'err', e.message)
         next = cfg.retryBackoff(this.#failures)
       }
+      // As in franz-go: after any partitions the error cost were reported lost.
+      this.client.hooks.groupManageError(e)
     }
     if (!this.closed && !this.#leaving) this.#schedule(next)
   }

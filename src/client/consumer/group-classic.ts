@@ -108,17 +108,22 @@ export class ClassicGroup extends GroupBase {
         this.#stopHeartbeats()
         if (this.closed) return
         const e = err as Error & { errorCode?: number }
-        this.client.hooks.groupManageError(e)
         this.client.log('warn', 'group management error', 'group', this.group, 'err', e.message)
         if (e instanceof KafkaProtocolError && FATAL.has(e.errorCode)) {
           // Fatal for this member: give up the partitions and stop (franz-go surfaces these too).
           await this.revokePartitions(this.ownedMap(), true)
           this.generation = -1
-          if (e.errorCode === FENCED_INSTANCE_ID) return
+          if (e.errorCode === FENCED_INSTANCE_ID) {
+            this.client.hooks.groupManageError(e)
+            return
+          }
         }
         if (e instanceof KafkaProtocolError && (e.errorCode === UNKNOWN_MEMBER_ID || e.errorCode === ILLEGAL_GENERATION)) {
           await this.#lose()
         }
+        // franz-go runs OnGroupManageError for every error that breaks the loop, right after any
+        // partitions it cost were reported lost.
+        this.client.hooks.groupManageError(e)
         this.#failures++
         await delay(cfg.retryBackoff(this.#failures), this.abort.signal).catch(() => {})
       }
