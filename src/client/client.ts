@@ -359,9 +359,9 @@ export class Client {
   produce(record: ProduceRecord, callback?: ProduceCallback): Promise<ProduceResult> | void {
     if (callback !== undefined) {
       if (this.#closed) {
-        // failClosed returns nothing, so `?.() ??` would settle the record a second time.
-        if (this.#producer !== null) this.#producer.failClosed(record, callback)
-        else failAfterClose(this, record, callback)
+        // Settled once, with ClientClosedError, and its buffered/unbuffered hooks once, as the other
+        // forms of produce do.
+        failAfterClose(this, record, callback)
         return
       }
       this.producer.produce(record, callback, false)
