@@ -144,7 +144,28 @@ export class Consumer {
       c.generation++
       c.source?.remove(c)
     }
-    if (drop.length > 0) this.#discardRemoved()
+    if (drop.length > 0) this.#discardUnpollable()
+  }
+
+  /**
+   * revoking stops fetching and handing out partitions whose revocation has begun, keeping what was
+   * polled of them for the commit on revoke; `unassign` finishes the job. Without it a poll racing
+   * the revoke (the application polls again right after allowRebalance) could hand out records of a
+   * partition whose offsets were just committed and which a new owner is about to start on.
+   */
+  revoking(partitions: Map<string, number[]>): void {
+    let any = false
+    for (const [topic, ps] of partitions) {
+      for (const p of ps) {
+        const c = this.#cursors.get(topic)?.get(p)
+        if (c === undefined || c.removed) continue
+        c.removed = true
+        c.generation++
+        c.source?.remove(c)
+        any = true
+      }
+    }
+    if (any) this.#discardUnpollable()
   }
 
   /** assigned lists the partitions being consumed, per topic. */
@@ -242,8 +263,10 @@ export class Consumer {
     if (todo.some((c) => md.topics.get(c.topic)?.partitions[c.partition] === undefined)) {
       await md.refresh(true).catch(() => {})
     }
-    const known = todo.filter((c) => md.topics.get(c.topic)?.partitions[c.partition] !== undefined)
-    if (known.length < todo.length) this.#retryResolve()
+    // Two resolves can overlap across the refresh above (assign and start both schedule one): a
+    // cursor the other one took meanwhile, or resolved, is not asked for again.
+    const known = todo.filter((c) => !c.resolving && c.pending !== null && !c.removed && md.topics.get(c.topic)?.partitions[c.partition] !== undefined)
+    if (todo.some((c) => md.topics.get(c.topic)?.partitions[c.partition] === undefined)) this.#retryResolve()
     if (known.length === 0) return
     for (const c of known) c.resolving = true
     const req: ListOffsetsRequest = ListOffsets.newRequest()
@@ -251,8 +274,10 @@ export class Consumer {
     req.isolationLevel = this.client.config.isolationLevel
     const byTopic = new Map<string, ListOffsetsRequest['topics'][number]>()
     const generations = new Map<Cursor, number>()
+    const asked = new Map<Cursor, OffsetSpec>()
     for (const c of known) {
       generations.set(c, c.generation)
+      asked.set(c, c.pending!)
       const spec = c.pending!
       const ts = specTimestamp(spec)
       let t = byTopic.get(c.topic)
@@ -264,6 +289,7 @@ export class Consumer {
       t.partitions.push({ partitionIndex: c.partition, currentLeaderEpoch: c.leaderEpoch, timestamp: ts })
     }
     let failed = false
+    let again = false
     try {
       const res = await this.client.request(ListOffsets, req)
       const byKey = new Map<string, { errorCode: number; offset: bigint; leaderEpoch: number }>()
@@ -271,7 +297,11 @@ export class Consumer {
       // Relative positions need both ends; earliest/latest lookups for them are folded in below.
       for (const c of known) {
         c.resolving = false
-        if (c.removed || generations.get(c) !== c.generation || c.pending === null) continue
+        // The answer is for the spec asked; a cursor reset meanwhile is resolved by the next round.
+        if (c.removed || generations.get(c) !== c.generation || c.pending !== asked.get(c)) {
+          again ||= c.pending !== null
+          continue
+        }
         const r = byKey.get(`${c.topic}\u0000${c.partition}`)
         if (r === undefined || r.errorCode !== 0) {
           failed = true
@@ -286,7 +316,7 @@ export class Consumer {
         if (typeof spec === 'object' && 'timestamp' in spec && offset < 0n) {
           // No record at or after the timestamp: start at the end (franz-go's AfterMilli does too).
           c.pending = 'latest'
-          failed = true
+          again = true
           continue
         }
         if (typeof spec === 'object' && 'relative' in spec) {
@@ -304,6 +334,7 @@ export class Consumer {
     }
     if (failed) this.#retryResolve()
     else this.#resolveFailures = 0
+    if (again) this.resolveSoon()
   }
 
   #retryResolve(): void {
@@ -359,10 +390,15 @@ export class Consumer {
       f.addError(new KafkaWireError('the client is closed', { code: 'CLIENT_CLOSED' }))
       return f
     }
-    if (this.#ready.length === 0) {
-      if (signal?.aborted) {
+    for (;;) {
+      if (this.#ready.length > 0) {
+        const f = this.#take(max)
+        if (f.partitions.length > 0) return f
+        // Everything buffered was stale (revoked, repositioned or paused): wait for more.
+      }
+      if (this.#closed || signal?.aborted) {
         const f = new Fetches()
-        f.addError(new AbortError(signal.reason))
+        f.addError(this.#closed ? new KafkaWireError('the client is closed', { code: 'CLIENT_CLOSED' }) : new AbortError(signal?.reason))
         return f
       }
       await new Promise<void>((resolve) => {
@@ -375,13 +411,7 @@ export class Consumer {
         this.#pollWaiters.push(done)
         signal?.addEventListener('abort', done, { once: true })
       })
-      if (this.#ready.length === 0) {
-        const f = new Fetches()
-        f.addError(this.#closed ? new KafkaWireError('the client is closed', { code: 'CLIENT_CLOSED' }) : new AbortError(signal?.reason))
-        return f
-      }
     }
-    return this.#take(max)
   }
 
   #take(max: number): Fetches {
@@ -397,9 +427,9 @@ export class Consumer {
       while (b.partitionIndex < b.partitions.length && left > 0) {
         const p = b.partitions[b.partitionIndex]!
         const cur = b.cursors[b.partitionIndex]!
-        if (cur.cursor.removed || cur.generation !== cur.cursor.generation) {
-          // Revoked or repositioned after the fetch: these records are not handed out.
-          this.#dropped(p.records.slice(b.recordIndex))
+        if (unpollable(cur)) {
+          // Revoked, repositioned or paused after the fetch: these records are not handed out.
+          this.#drop(p, b.recordIndex, cur)
           b.partitionIndex++
           b.recordIndex = 0
           continue
@@ -431,7 +461,8 @@ export class Consumer {
       m.set(p.partition, { offset: last.offset + 1n, leaderEpoch: last.leaderEpoch })
       if (hooks.onFetchRecordUnbuffered.length !== 0) hooks.fetchRecordsUnbuffered(p.records, true)
     }
-    this.group?.afterPoll?.()
+    // blockRebalanceOnPoll holds rebalances from a poll that returned records until allowRebalance.
+    if (out.length > 0) this.group?.afterPoll?.()
     return new Fetches(out)
   }
 
@@ -442,13 +473,30 @@ export class Consumer {
     setImmediate(() => hooks.fetchRecordsUnbuffered(records, false))
   }
 
-  #discardRemoved(): void {
+  /**
+   * drop discards a buffered partition's records from index `from`. A paused partition's cursor goes
+   * back to the first of them, so resuming fetches them again: franz-go strips paused partitions from
+   * polls the same way (a poll never returns a partition paused before it), and Java holds them back.
+   */
+  #drop(p: FetchPartition, from: number, entry: { cursor: Cursor; generation: number }): void {
+    const rest = p.records.slice(from)
+    const c = entry.cursor
+    if (!c.removed && entry.generation === c.generation && c.paused && rest.length > 0) c.setOffset(rest[0]!.offset, -1)
+    this.#dropped(rest)
+  }
+
+  /** discardUnpollable drops buffered records of removed, repositioned and paused partitions, freeing their sources to fetch. */
+  #discardUnpollable(): void {
     for (const s of this.#ready) {
       const b = s.buffered
       if (b === null) continue
-      if (b.cursors.slice(b.partitionIndex).every((c) => c.cursor.removed || c.generation !== c.cursor.generation)) {
-        for (let i = b.partitionIndex; i < b.partitions.length; i++) this.#dropped(b.partitions[i]!.records.slice(i === b.partitionIndex ? b.recordIndex : 0))
-        b.partitionIndex = b.partitions.length
+      for (let i = b.partitions.length - 1; i >= b.partitionIndex; i--) {
+        const e = b.cursors[i]!
+        if (!unpollable(e)) continue
+        this.#drop(b.partitions[i]!, i === b.partitionIndex ? b.recordIndex : 0, e)
+        b.partitions.splice(i, 1)
+        b.cursors.splice(i, 1)
+        if (i === b.partitionIndex) b.recordIndex = 0
       }
     }
     const keep: Source[] = []
@@ -483,6 +531,7 @@ export class Consumer {
   pause(topics: string[] | Map<string, number[]>): void {
     for (const c of this.#select(topics)) c.paused = true
     if (Array.isArray(topics)) for (const t of topics) this.#pausedTopics.add(t)
+    this.#discardUnpollable()
   }
 
   /** resume starts fetching paused topics or partitions again. */
@@ -548,6 +597,11 @@ export class Consumer {
     this.#pollWaiters = []
     for (const w of ws) w()
   }
+}
+
+/** unpollable is true for buffered data whose partition was removed, repositioned or paused since it was fetched. */
+function unpollable(e: { cursor: Cursor; generation: number }): boolean {
+  return e.cursor.removed || e.generation !== e.cursor.generation || e.cursor.paused
 }
 
 function specTimestamp(spec: OffsetSpec): bigint {

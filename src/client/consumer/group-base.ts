@@ -125,6 +125,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
   protected async revokePartitions(revoked: Map<string, number[]>, lost: boolean): Promise<void> {
     if (revoked.size === 0) return
     await this.waitAllowed()
+    this.consumer.revoking(revoked)
     const cfg = this.client.config
     if (lost) {
       await this.#callback(cfg.onPartitionsLost ?? cfg.onPartitionsRevoked, revoked)

@@ -1,0 +1,456 @@
+// Direct consuming (no group) against a real broker: consumeTopics, consumePartitions and
+// consumeRegex; every kind of start offset; OFFSET_OUT_OF_RANGE resets; adding and removing
+// partitions; pause and resume; pollFetches / pollRecords with signals; the async iterators; the
+// Fetches API; the fetch options; the consumer hooks; and keys and values handed out as views.
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import type { Record } from '../../../src/client/record.js'
+import { DeleteRecords } from '../../../src/protocol/messages/delete-records.js'
+import type { KafkaCluster } from '../../../src/testing/index.js'
+import { broker, closeAll, createTopic, newClient, topicName, waitFor } from '../helpers.js'
+import { keysOf, pollUntil, produceKeys, resolved, summary } from './helpers.js'
+
+let k: KafkaCluster
+
+before(async () => {
+  k = await broker()
+}, { timeout: 300_000 })
+
+after(closeAll)
+
+/** byPartition groups records' offsets per partition. */
+function offsetsBy(records: Record[]): Map<number, bigint[]> {
+  const m = new Map<number, bigint[]>()
+  for (const r of records) {
+    let a = m.get(r.partition)
+    if (a === undefined) m.set(r.partition, (a = []))
+    a.push(r.offset)
+  }
+  return m
+}
+
+test('consumeTopics from the start: every record once, in offset order per partition, bytes intact, keys and values are views', { timeout: 60_000 }, async () => {
+  const p = newClient(k)
+  const topic = await createTopic(p, { partitions: 3 })
+  const n = 600
+  const res = await p.produceSync(
+    Array.from({ length: n }, (_, i) => ({ topic, key: `k${i}`, value: `value-${i}`, headers: [{ key: 'i', value: String(i) }, { key: 'i', value: null }], timestamp: 1_700_000_000_000 + i })),
+  )
+  assert.equal(res.filter((r) => r.error !== null).length, 0)
+  const c = newClient(k, { consumeTopics: [topic] })
+  const got = await pollUntil(c, (all) => all.length >= n)
+  assert.equal(got.length, n, 'nothing more than what was produced')
+  assert.deepEqual(new Set(keysOf(got)).size, n, 'every key once')
+  for (const [part, offs] of offsetsBy(got)) {
+    offs.forEach((o, j) => assert.equal(o, BigInt(j), `partition ${part}: offsets 0.. in order`))
+  }
+  for (const r of got) {
+    const i = Number(r.key!.toString().slice(1))
+    assert.equal(r.topic, topic)
+    assert.equal(r.value!.toString(), `value-${i}`)
+    assert.deepEqual(r.headers, [{ key: 'i', value: Buffer.from(String(i)) }, { key: 'i', value: null }])
+    assert.equal(r.timestamp, 1_700_000_000_000 + i)
+    assert.ok(r.leaderEpoch >= 0, 'leader epoch of the batch is kept (KIP-320)')
+    assert.ok(r.producerId >= 0n, 'idempotent producer id of the batch is kept')
+    // Not copied: key and value are windows on the same fetched bytes.
+    assert.equal(r.key!.buffer, r.value!.buffer, 'key and value share the fetch response buffer')
+    assert.ok(r.key!.buffer.byteLength > r.key!.length + r.value!.length, 'the shared buffer is the whole response, not a copy of the record')
+  }
+})
+
+test('start offsets: earliest, latest, exact, by timestamp, relative to either end', { timeout: 60_000 }, async () => {
+  const p = newClient(k)
+  const topic = await createTopic(p, { partitions: 1 })
+  const base = Date.now() - 3_600_000
+  await produceKeys(p, topic, 100, { partition: 0, timestamp: (i) => base + i * 1_000 })
+  const specs = {
+    earliest: 'earliest',
+    exact: { offset: 42n },
+    timestamp: { timestamp: base + 30_500 }, // first record at or after: offset 31
+    fromEnd: { relative: -10, from: 'latest' },
+    fromStart: { relative: 5, from: 'earliest' },
+    beforeStart: { relative: -5, from: 'earliest' }, // clamped to the start
+    exactNumber: { offset: 7 },
+  } as const
+  const want = { earliest: 0n, exact: 42n, timestamp: 31n, fromEnd: 90n, fromStart: 5n, beforeStart: 0n, exactNumber: 7n }
+  const clients = Object.entries(specs).map(([name, spec]) => ({ name, c: newClient(k, { consumePartitions: { [topic]: { 0: spec as never } } }) }))
+  await Promise.all(
+    clients.map(async ({ name, c }) => {
+      const first = want[name as keyof typeof want]
+      const got = await pollUntil(c, (all) => all.some((r) => r.offset === 99n), { what: name })
+      assert.equal(got[0]!.offset, first, `${name} starts at ${first}`)
+      assert.equal(got.length, Number(100n - first), `${name}: every record from there on, once`)
+    }),
+  )
+
+  // latest, and a timestamp after the last record (which starts at the end): only new records.
+  const latest = newClient(k, { consumePartitions: { [topic]: { 0: 'latest' } } })
+  const future = newClient(k, { consumePartitions: { [topic]: { 0: { timestamp: Date.now() + 3_600_000 } } } })
+  await waitFor(() => resolved(latest, topic, [0]) && resolved(future, topic, [0]), 'the end offsets to be resolved')
+  assert.equal(latest.consumer.cursor(topic, 0)!.offset, 100n)
+  await produceKeys(p, topic, 3, { partition: 0, from: 100 })
+  for (const c of [latest, future]) {
+    const got = await pollUntil(c, (all) => all.length >= 3)
+    assert.deepEqual(keysOf(got), ['k100', 'k101', 'k102'])
+  }
+})
+
+test('consumeResetOffset applies to every partition of consumeTopics: relative, exact and latest', { timeout: 60_000 }, async () => {
+  const p = newClient(k)
+  const topic = await createTopic(p, { partitions: 2 })
+  await produceKeys(p, topic, 20, { partition: 0, prefix: 'a' })
+  await produceKeys(p, topic, 20, { partition: 1, prefix: 'b' })
+  const rel = newClient(k, { consumeTopics: [topic], consumeResetOffset: { relative: -3, from: 'latest' } })
+  const got = await pollUntil(rel, (all) => all.length >= 6)
+  assert.deepEqual(keysOf(got).sort(), ['a17', 'a18', 'a19', 'b17', 'b18', 'b19'])
+  const exact = newClient(k, { consumeTopics: [topic], consumeResetOffset: { offset: 15n } })
+  const got2 = await pollUntil(exact, (all) => all.length >= 10)
+  assert.deepEqual(keysOf(got2).sort(), ['a15', 'a16', 'a17', 'a18', 'a19', 'b15', 'b16', 'b17', 'b18', 'b19'])
+  const latest = newClient(k, { consumeTopics: [topic], consumeResetOffset: 'latest' })
+  await waitFor(() => resolved(latest, topic, [0, 1]), 'latest to be resolved')
+  await produceKeys(p, topic, 1, { partition: 1, prefix: 'new' })
+  assert.deepEqual(keysOf(await pollUntil(latest, (all) => all.length >= 1)), ['new0'])
+})
+
+test('OFFSET_OUT_OF_RANGE resets per consumeResetOffset: past the end, and below a log start moved by DeleteRecords', { timeout: 60_000 }, async () => {
+  const p = newClient(k)
+  const topic = await createTopic(p, { partitions: 1 })
+  await produceKeys(p, topic, 100, { partition: 0 })
+  // Past the end, reset to latest: the next record produced is the first seen.
+  const toLatest = newClient(k, { consumePartitions: { [topic]: { 0: { offset: 5_000n } } }, consumeResetOffset: 'latest' })
+  await waitFor(() => toLatest.consumer.cursor(topic, 0)?.offset === 100n, 'the cursor to be reset to the end')
+  // Past the end, reset to earliest: everything.
+  const toEarliest = newClient(k, { consumePartitions: { [topic]: { 0: { offset: 5_000n } } }, consumeResetOffset: 'earliest' })
+  const all = await pollUntil(toEarliest, (rs) => rs.length >= 100)
+  assert.equal(all[0]!.offset, 0n)
+  assert.equal(all.length, 100)
+  await produceKeys(p, topic, 1, { partition: 0, from: 100 })
+  assert.deepEqual(keysOf(await pollUntil(toLatest, (rs) => rs.length >= 1)), ['k100'])
+
+  // Below the log start: DeleteRecords moves it to 60; a consumer asked for 10 restarts at 60.
+  const req = DeleteRecords.newRequest()
+  req.timeoutMs = 10_000
+  req.topics = [{ name: topic, partitions: [{ partitionIndex: 0, offset: 60n }] }]
+  const dr = await p.request(DeleteRecords, req)
+  assert.equal(dr.topics[0]!.partitions[0]!.errorCode, 0)
+  const below = newClient(k, { consumePartitions: { [topic]: { 0: { offset: 10n } } } })
+  const rest = await pollUntil(below, (rs) => rs.some((r) => r.offset === 100n))
+  assert.equal(rest[0]!.offset, 60n, 'restarted at the new log start')
+  assert.equal(rest.length, 41)
+})
+
+test('consumeRegex consumes every matching topic, including one created after the start, and no other', { timeout: 60_000 }, async () => {
+  const p = newClient(k)
+  const prefix = topicName('re')
+  const a = await createTopic(p, { name: `${prefix}-a`, partitions: 2 })
+  const b = await createTopic(p, { name: `${prefix}-b` })
+  const other = await createTopic(p, { name: `x${prefix}-c` })
+  await produceKeys(p, a, 10, { prefix: 'a' })
+  await produceKeys(p, b, 10, { prefix: 'b' })
+  await produceKeys(p, other, 10, { prefix: 'x' })
+  const c = newClient(k, { consumeTopics: [`^${prefix}-`], consumeRegex: true, metadataMaxAge: 500 })
+  const got = await pollUntil(c, (rs) => rs.length >= 20)
+  const late = await createTopic(p, { name: `${prefix}-late` })
+  await produceKeys(p, late, 5, { prefix: 'late' })
+  got.push(...(await pollUntil(c, (rs) => rs.length >= 5, { what: 'records of the topic created later' })))
+  assert.deepEqual(new Set(got.map((r) => r.topic)), new Set([a, b, late]))
+  assert.equal(got.length, 25)
+  assert.equal(new Set(keysOf(got)).size, 25)
+})
+
+test('addConsumePartitions and removeConsumePartitions at run time', { timeout: 60_000 }, async () => {
+  const p = newClient(k)
+  const topic = await createTopic(p, { partitions: 3 })
+  for (let part = 0; part < 3; part++) await produceKeys(p, topic, 10, { partition: part, prefix: `p${part}-` })
+  const c = newClient(k) // no consume options: the consumer starts with the first addConsumePartitions
+  c.addConsumePartitions({ [topic]: { 0: 'earliest', 1: { offset: 5n } } })
+  const first = await pollUntil(c, (rs) => rs.length >= 15)
+  assert.deepEqual(new Set(first.map((r) => r.partition)), new Set([0, 1]))
+  assert.equal(first.filter((r) => r.partition === 1)[0]!.offset, 5n)
+  c.addConsumePartitions({ [topic]: { 2: { relative: -2, from: 'latest' } } })
+  const third = await pollUntil(c, (rs) => rs.length >= 2)
+  assert.deepEqual(keysOf(third), ['p2-8', 'p2-9'])
+  c.removeConsumePartitions({ [topic]: [0] })
+  assert.deepEqual(c.consumer.assigned(), new Map([[topic, [1, 2]]]))
+  // Partition 0's record goes first: if 0 were still fetched, it would arrive no later than 2's.
+  await produceKeys(p, topic, 1, { partition: 0, prefix: 'gone-' })
+  await produceKeys(p, topic, 1, { partition: 2, prefix: 'kept-' })
+  const after = await pollUntil(c, (rs) => rs.some((r) => r.partition === 2))
+  assert.deepEqual(keysOf(after), ['kept-0'])
+  // Adding it back at an exact offset picks up where asked.
+  c.addConsumePartitions({ [topic]: { 0: { offset: 10n } } })
+  assert.deepEqual(keysOf(await pollUntil(c, (rs) => rs.length >= 1)), ['gone-0'])
+})
+
+test('pause and resume by topic and by partition: paused data is not returned, and resuming returns it once', { timeout: 60_000 }, async () => {
+  const p = newClient(k)
+  const a = await createTopic(p, { partitions: 1 })
+  const b = await createTopic(p, { partitions: 2 })
+  const c = newClient(k, { consumeTopics: [a, b], fetchMaxWait: 200 })
+  await produceKeys(p, a, 1, { prefix: 'a-' })
+  await produceKeys(p, b, 2, { prefix: 'b-' })
+  await pollUntil(c, (rs) => rs.length >= 3)
+
+  c.pauseFetchTopics(a)
+  assert.deepEqual(c.consumer.paused(), new Map([[a, [0]]]))
+  await produceKeys(p, a, 5, { prefix: 'a-', from: 1 })
+  await produceKeys(p, b, 1, { prefix: 'b1-', partition: 1 })
+  const whilePaused = await pollUntil(c, (rs) => rs.some((r) => r.topic === b))
+  assert.deepEqual(keysOf(whilePaused), ['b1-0'], 'nothing of the paused topic')
+  c.resumeFetchTopics(a)
+  assert.deepEqual(c.consumer.paused(), new Map())
+  const resumed = await pollUntil(c, (rs) => rs.length >= 5)
+  assert.deepEqual(keysOf(resumed), ['a-1', 'a-2', 'a-3', 'a-4', 'a-5'], 'the paused records, each once, in order')
+
+  c.pauseFetchPartitions({ [b]: [0] })
+  assert.deepEqual(c.consumer.paused(), new Map([[b, [0]]]))
+  await produceKeys(p, b, 3, { prefix: 'b0-', partition: 0 })
+  await produceKeys(p, b, 1, { prefix: 'b1-', partition: 1, from: 1 })
+  const partPaused = await pollUntil(c, (rs) => rs.some((r) => r.partition === 1))
+  assert.deepEqual(keysOf(partPaused), ['b1-1'])
+  c.resumeFetchPartitions({ [b]: [0] })
+  assert.deepEqual(keysOf(await pollUntil(c, (rs) => rs.length >= 3)), ['b0-0', 'b0-1', 'b0-2'])
+})
+
+test('pausing while a fetch is buffered: its records of paused partitions are not returned and come back after resume', { timeout: 60_000 }, async () => {
+  const p = newClient(k)
+  const topic = await createTopic(p, { partitions: 2 })
+  await produceKeys(p, topic, 50, { partition: 0, prefix: 'p0-' })
+  await produceKeys(p, topic, 50, { partition: 1, prefix: 'p1-' })
+  const c = newClient(k, { consumeTopics: [topic] })
+  // Wait until one fetch holds both partitions' records, unpolled; then pause partition 0.
+  await waitFor(() => c.consumer.bufferedRecords === 100, 'both partitions to be buffered')
+  c.pauseFetchPartitions({ [topic]: [0] })
+  const first = await pollUntil(c, (rs) => rs.length >= 50)
+  assert.deepEqual(new Set(first.map((r) => r.partition)), new Set([1]), 'buffered records of the paused partition are held back')
+  assert.equal(c.consumer.bufferedRecords, 0)
+  c.resumeFetchPartitions({ [topic]: [0] })
+  const second = await pollUntil(c, (rs) => rs.length >= 50)
+  assert.deepEqual(keysOf(second), Array.from({ length: 50 }, (_, i) => `p0-${i}`), 'refetched from where the application was, once each')
+})
+
+test('pollRecords(max) returns at most max records and leaves the rest buffered in order; pollFetches takes all', { timeout: 60_000 }, async () => {
+  const p = newClient(k)
+  const topic = await createTopic(p, { partitions: 2 })
+  await produceKeys(p, topic, 200)
+  const c = newClient(k, { consumeTopics: [topic] })
+  await waitFor(() => c.consumer.bufferedRecords === 200, 'every record to be buffered')
+  const seen: Record[] = []
+  for (let i = 0; i < 4; i++) {
+    const f = await c.pollRecords(7)
+    assert.equal(f.numRecords(), 7)
+    seen.push(...f.records())
+  }
+  assert.equal(c.consumer.bufferedRecords, 200 - 28)
+  const rest = await c.pollFetches()
+  assert.equal(rest.numRecords(), 200 - 28, 'pollFetches returns everything buffered')
+  seen.push(...rest.records())
+  assert.equal(new Set(keysOf(seen)).size, 200)
+  for (const [part, offs] of offsetsBy(seen)) offs.forEach((o, j) => assert.equal(o, BigInt(j), `partition ${part} in order across partial polls`))
+})
+
+test('Fetches: eachRecord, eachPartition, records(), iteration and errors() agree', { timeout: 60_000 }, async () => {
+  const p = newClient(k)
+  const topic = await createTopic(p, { partitions: 3 })
+  await produceKeys(p, topic, 90)
+  const c = newClient(k, { consumeTopics: [topic] })
+  await waitFor(() => c.consumer.bufferedRecords === 90, 'every record to be buffered')
+  const f = await c.pollFetches()
+  const viaEach: Record[] = []
+  f.eachRecord((r) => viaEach.push(r))
+  const viaPartitions: Record[] = []
+  const parts: number[] = []
+  f.eachPartition((fp) => {
+    assert.equal(fp.topic, topic)
+    assert.equal(fp.error, null)
+    assert.equal(fp.highWatermark, BigInt(fp.records.length), 'the high watermark comes with the partition')
+    parts.push(fp.partition)
+    viaPartitions.push(...fp.records)
+  })
+  assert.equal(viaEach.length, 90)
+  assert.deepEqual(viaEach, viaPartitions)
+  assert.deepEqual(f.records(), viaEach)
+  assert.deepEqual([...f], viaEach)
+  assert.deepEqual(parts.sort(), [0, 1, 2])
+  assert.equal(f.numRecords(), 90)
+  assert.equal(f.isEmpty(), false)
+  assert.deepEqual(f.errors(), [])
+})
+
+test('pollFetches with a signal: an abort resolves with the reason in errors(), an already aborted signal at once', { timeout: 60_000 }, async () => {
+  const p = newClient(k)
+  const topic = await createTopic(p)
+  const c = newClient(k, { consumeTopics: [topic] })
+  const ac = new AbortController()
+  const polled = c.pollFetches({ signal: ac.signal })
+  const reason = new Error('stop waiting')
+  setImmediate(() => ac.abort(reason))
+  const f = await polled
+  assert.equal(f.numRecords(), 0)
+  assert.equal(f.errors().length, 1)
+  assert.equal(f.errors()[0]!.partition, -1)
+  assert.match(f.errors()[0]!.error.name + f.errors()[0]!.error.message, /abort/i)
+  const f2 = await c.pollRecords(10, { signal: AbortSignal.abort() })
+  assert.equal(f2.numRecords(), 0)
+  assert.equal(f2.errors().length, 1)
+  // A record produced later is still polled normally after aborted polls.
+  await produceKeys(p, topic, 1)
+  assert.deepEqual(keysOf(await pollUntil(c, (rs) => rs.length >= 1)), ['k0'])
+  // A poll on a closed client says so.
+  await c.close()
+  const closed = await c.pollFetches()
+  assert.match(closed.errors()[0]!.error.message, /closed/)
+})
+
+test('async iterators: records() and fetches() end when their signal aborts or the client closes', { timeout: 60_000 }, async () => {
+  const p = newClient(k)
+  const topic = await createTopic(p, { partitions: 2 })
+  await produceKeys(p, topic, 50)
+  const c = newClient(k, { consumeTopics: [topic] })
+  const ac = new AbortController()
+  const keys: string[] = []
+  for await (const r of c.records({ signal: ac.signal })) {
+    keys.push(r.key!.toString())
+    if (keys.length === 50) ac.abort()
+  }
+  assert.equal(new Set(keys).size, 50)
+  await produceKeys(p, topic, 30, { from: 50 })
+  let n = 0
+  const loop = (async () => {
+    for await (const f of c.fetches()) {
+      n += f.numRecords()
+      if (n >= 30) void c.close()
+    }
+  })()
+  await loop
+  assert.equal(n, 30)
+})
+
+test('fetch options: tiny fetchMaxBytes and fetchMaxPartitionBytes still make progress past large records; no sessions; one fetch at a time', { timeout: 60_000 }, async () => {
+  const p = newClient(k)
+  const topic = await createTopic(p, { partitions: 3 })
+  // Records of 20 KB, far above the per-partition and per-fetch limits below.
+  for (let part = 0; part < 3; part++) await produceKeys(p, topic, 10, { partition: part, prefix: `p${part}-`, valueSize: 20_000 })
+  const variants = [
+    { fetchMaxPartitionBytes: 1_024 },
+    { fetchMaxBytes: 1 },
+    { disableFetchSessions: true },
+    { maxConcurrentFetches: 1, fetchMaxBytes: 30_000 },
+  ]
+  await Promise.all(
+    variants.map(async (opts) => {
+      const c = newClient(k, { consumeTopics: [topic], ...opts })
+      const got = await pollUntil(c, (rs) => rs.length >= 30, { what: JSON.stringify(opts) })
+      assert.equal(got.length, 30, JSON.stringify(opts))
+      assert.equal(new Set(keysOf(got)).size, 30)
+      for (const r of got) assert.equal(r.value!.length, 20_000)
+    }),
+  )
+})
+
+test('fetchMinBytes and fetchMaxWait: the broker holds a fetch until the wait ends when too little data is there', { timeout: 60_000 }, async () => {
+  const p = newClient(k)
+  const topic = await createTopic(p)
+  await produceKeys(p, topic, 1)
+  const fetchTimes: number[] = []
+  const hook = { onBrokerE2E: (_m: unknown, key: number, e2e: { durationE2E(): number; bytesRead: number }) => key === 1 && fetchTimes.push(e2e.durationE2E()) }
+  const c = newClient(k, { consumeTopics: [topic], fetchMinBytes: 1 << 20, fetchMaxWait: 1_500, hooks: [hook] })
+  await pollUntil(c, (rs) => rs.length >= 1)
+  assert.ok(fetchTimes.length >= 1)
+  assert.ok(fetchTimes[0]! >= 1_300, `the first fetch waited for fetchMaxWait (took ${fetchTimes[0]} ms)`)
+  // With fetchMinBytes 1 the broker answers as soon as there is a record.
+  const quick: number[] = []
+  const hook2 = { onBrokerE2E: (_m: unknown, key: number, e2e: { durationE2E(): number }) => key === 1 && quick.push(e2e.durationE2E()) }
+  const c2 = newClient(k, { consumeTopics: [topic], fetchMaxWait: 5_000, hooks: [hook2] })
+  await pollUntil(c2, (rs) => rs.length >= 1)
+  assert.ok(quick[0]! < 1_300, `with data there, the first fetch answers at once (took ${quick[0]} ms)`)
+})
+
+test('consumer hooks: fetch batch read, record buffered and unbuffered (polled or dropped), poll start, in order', { timeout: 60_000 }, async () => {
+  const p = newClient(k)
+  const topic = await createTopic(p, { partitions: 2 })
+  await produceKeys(p, topic, 40)
+  const events: string[] = []
+  let batches = 0
+  let batchRecords = 0
+  const buffered = new Set<string>()
+  const unbufferedPolled: string[] = []
+  const unbufferedDropped: string[] = []
+  const hooks = {
+    onFetchBatchRead: (meta: { nodeId: number }, t: string, _part: number, m: { numRecords: number; compressedBytes: number }) => {
+      assert.equal(t, topic)
+      assert.ok(meta.nodeId >= 0)
+      assert.ok(m.compressedBytes > 0)
+      batches++
+      batchRecords += m.numRecords
+    },
+    onFetchRecordBuffered: (r: Record) => {
+      buffered.add(r.key!.toString())
+    },
+    onFetchRecordUnbuffered: (r: Record, polled: boolean) => {
+      events.push('unbuffered')
+      ;(polled ? unbufferedPolled : unbufferedDropped).push(r.key!.toString())
+    },
+    onPollStart: (signal: AbortSignal | undefined) => {
+      events.push('pollStart')
+      assert.ok(signal === undefined || signal instanceof AbortSignal)
+    },
+  }
+  const c = newClient(k, { consumeTopics: [topic], hooks: [hooks] })
+  await waitFor(() => c.consumer.bufferedRecords === 40, 'every record to be buffered')
+  assert.ok(batches >= 1)
+  assert.equal(batchRecords, 40)
+  assert.equal(buffered.size, 40, 'every record was announced as buffered before it could be polled')
+  const f = await c.pollRecords(10)
+  assert.equal(events[0], 'pollStart', 'poll start runs before the poll unbuffers records')
+  assert.equal(unbufferedPolled.length, 10, 'polled records are unbuffered before the poll returns')
+  assert.deepEqual(unbufferedPolled, keysOf(f.records()))
+  // Removing the partitions drops their buffered records: unbuffered with polled = false.
+  c.removeConsumePartitions({ [topic]: [0, 1] })
+  await waitFor(() => unbufferedDropped.length === 30, 'the dropped records to be reported')
+  assert.equal(new Set([...unbufferedPolled, ...unbufferedDropped]).size, 40)
+})
+
+test('a consumer whose application stops polling keeps buffered data under its bound (one fetch response per broker, fetchMaxBytes)', { timeout: 120_000 }, async (t) => {
+  const p = newClient(k, { producerBatchMaxBytes: 1_000_000, linger: 5 })
+  const topic = await createTopic(p, { partitions: 4 })
+  // 40 MB in the topic; the consumer may hold at most one 2 MB response.
+  const value = Buffer.alloc(10_000, 'm')
+  const n = 4_000
+  await new Promise<void>((resolve, reject) => {
+    let left = n
+    for (let i = 0; i < n; i++) p.produce({ topic, key: `k${i}`, value }, (_r, err) => (err ? reject(err) : --left === 0 && resolve()))
+  })
+  const fetchMaxBytes = 2 << 20
+  let fetchResponses = 0
+  let fetchBytes = 0
+  const hook = {
+    onBrokerRead: (_m: unknown, key: number, bytes: number) => {
+      if (key === 1) {
+        fetchResponses++
+        fetchBytes = Math.max(fetchBytes, bytes)
+      }
+    },
+  }
+  global.gc?.()
+  const heapBefore = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers
+  const c = newClient(k, { consumeTopics: [topic], fetchMaxBytes, fetchMaxPartitionBytes: 1 << 20, hooks: [hook] })
+  await waitFor(() => c.consumer.bufferedBytes > 0, 'a fetch to be buffered')
+  const responsesWhenBuffered = fetchResponses
+  // The application is not polling. Nothing more may be fetched however long we wait; wait for
+  // several fetchMaxWait-long windows in which any further fetch would have been answered.
+  const until = Date.now() + 3_000
+  await waitFor(() => Date.now() > until || fetchResponses > responsesWhenBuffered, 'a fetch beyond the bound (must not happen)', 10_000)
+  assert.equal(fetchResponses, responsesWhenBuffered, 'no fetch while the buffered response is unpolled')
+  assert.ok(c.consumer.bufferedBytes <= fetchMaxBytes, `buffered ${c.consumer.bufferedBytes} bytes, bound ${fetchMaxBytes}`)
+  assert.ok(fetchBytes <= fetchMaxBytes + 64 * 1024, `largest fetch response ${fetchBytes} bytes`)
+  global.gc?.()
+  const grown = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers - heapBefore
+  t.diagnostic(`not polling: ${c.consumer.bufferedRecords} records / ${c.consumer.bufferedBytes} bytes buffered, ${fetchResponses} fetch responses, heap+buffers grew ${(grown / 1e6).toFixed(1)} MB (topic holds ${(n * value.length) / 1e6} MB)`)
+  // Polling again drains it all: the bound holds back, it does not lose.
+  const got = await pollUntil(c, (rs) => rs.length >= n, { timeoutMs: 60_000 })
+  assert.equal(new Set(keysOf(got)).size, n)
+  assert.ok(fetchBytes <= fetchMaxBytes + 64 * 1024, `largest fetch response ${fetchBytes} bytes while draining`)
+})
+
+void summary
