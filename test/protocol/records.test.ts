@@ -1,0 +1,652 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import fc from 'fast-check'
+import { crc32, crc32c } from '../../src/protocol/crc32c.js'
+import { compress, CompressionError } from '../../src/protocol/compression/index.js'
+import { ProtocolDecodeError, ProtocolEncodeError } from '../../src/protocol/errors.js'
+import {
+  CorruptRecordBatchError,
+  decodeRecordBatches,
+  encodedRecordSize,
+  encodeRecordBatch,
+  encodeRecordBatchBuffer,
+  RECORD_BATCH_OVERHEAD,
+  restampRecordBatch,
+  type BatchRecord,
+  type RecordBatch,
+  type RecordBatchInput,
+  type RecordCompression,
+  type RecordInput,
+} from '../../src/protocol/records.js'
+import { Writer } from '../../src/protocol/writer.js'
+import { BASE_TS, SAMPLE_BATCHES, SAMPLE_RECORDS } from '../fixtures/records/sample.js'
+
+const FIXTURES = new URL('../fixtures/records/', import.meta.url)
+const fixture = (name: string): Buffer => readFileSync(new URL(name, FIXTURES))
+
+/** JavaBatch is how MakeFixtures.java describes a batch the Java client read. */
+interface JavaBatch {
+  baseOffset: string
+  lastOffset: string
+  sizeInBytes: number
+  magic: number
+  crc: number
+  compression: number
+  timestampType: 'CreateTime' | 'LogAppendTime' | 'NoTimestampType'
+  maxTimestamp: number
+  isTransactional: boolean
+  isControl: boolean
+  producerId: string
+  producerEpoch: number
+  baseSequence: number
+  partitionLeaderEpoch: number
+  records: {
+    offset: string
+    timestamp: number
+    key: string | null
+    value: string | null
+    headers: { key: string; value: string | null }[]
+    controlType?: number
+    coordinatorEpoch?: number
+  }[]
+}
+
+const hex = (b: Buffer | null): string | null => (b === null ? null : b.toString('hex'))
+const bytesOf = (v: Uint8Array | string | null | undefined): Buffer | null =>
+  v === null || v === undefined ? null : typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v)
+
+const CODECS: RecordCompression[] = [0, 1, 2, 3, 4]
+
+/** assertMatchesJava checks that our reading of a batch is the Java client's reading of it. */
+function assertMatchesJava(got: RecordBatch, want: JavaBatch, where: string): void {
+  assert.equal(String(got.baseOffset), want.baseOffset, `${where} baseOffset`)
+  assert.equal(String(got.baseOffset + BigInt(got.lastOffsetDelta)), want.lastOffset, `${where} lastOffset`)
+  assert.equal(got.batchLength + 12, want.sizeInBytes, `${where} size`)
+  assert.equal(got.magic, want.magic, `${where} magic`)
+  assert.equal(got.crc, want.crc, `${where} crc`)
+  assert.equal(got.compression, want.compression, `${where} compression`)
+  const tt = { CreateTime: 'create', LogAppendTime: 'log-append', NoTimestampType: 'none' }[want.timestampType]
+  assert.equal(got.timestampType, tt, `${where} timestampType`)
+  assert.equal(got.maxTimestamp, want.maxTimestamp, `${where} maxTimestamp`)
+  assert.equal(got.isTransactional, want.isTransactional, `${where} isTransactional`)
+  assert.equal(got.isControl, want.isControl, `${where} isControl`)
+  assert.equal(String(got.producerId), want.producerId, `${where} producerId`)
+  assert.equal(got.producerEpoch, want.producerEpoch, `${where} producerEpoch`)
+  assert.equal(got.baseSequence, want.baseSequence, `${where} baseSequence`)
+  assert.equal(got.partitionLeaderEpoch, want.partitionLeaderEpoch, `${where} partitionLeaderEpoch`)
+  assert.equal(got.records.length, want.records.length, `${where} record count`)
+  want.records.forEach((w, i) => {
+    const r = got.records[i]!
+    assert.deepEqual(
+      { offset: String(r.offset), timestamp: r.timestamp, key: hex(r.key), value: hex(r.value), headers: r.headers.map((h) => ({ key: h.key, value: hex(h.value) })) },
+      { offset: w.offset, timestamp: w.timestamp, key: w.key, value: w.value, headers: w.headers },
+      `${where} record ${i}`,
+    )
+  })
+  if (want.isControl && want.records.length > 0) {
+    const w = want.records[0]!
+    const type = w.controlType === 0 ? 'abort' : w.controlType === 1 ? 'commit' : w.controlType
+    assert.deepEqual(got.control, { type, coordinatorEpoch: w.coordinatorEpoch ?? -1 }, `${where} control`)
+  } else {
+    assert.equal(got.control, null, `${where} control`)
+  }
+}
+
+/** assertRecordsEqual checks decoded records against the inputs they were encoded from. */
+function assertRecordsEqual(got: BatchRecord[], want: readonly RecordInput[], baseOffset: bigint, where: string): void {
+  assert.equal(got.length, want.length, `${where}: record count`)
+  want.forEach((w, i) => {
+    const r = got[i]!
+    assert.equal(r.offset, baseOffset + BigInt(w.offsetDelta ?? i), `${where}: offset of ${i}`)
+    assert.equal(r.timestamp, w.timestamp, `${where}: timestamp of ${i}`)
+    assert.deepEqual(r.key, bytesOf(w.key), `${where}: key of ${i}`)
+    assert.deepEqual(r.value, bytesOf(w.value), `${where}: value of ${i}`)
+    assert.deepEqual(
+      r.headers,
+      // A header key goes through UTF-8, which turns lone surrogates into U+FFFD.
+      (w.headers ?? []).map((h) => ({ key: Buffer.from(h.key).toString(), value: bytesOf(h.value) })),
+      `${where}: headers of ${i}`,
+    )
+  })
+}
+
+/** fixCrc recomputes the CRC-32C of the v2 batch at `start` after a test edited it. */
+function fixCrc(buf: Buffer, start = 0): void {
+  const end = start + 12 + buf.readInt32BE(start + 8)
+  buf.writeUInt32BE(crc32c(buf, start + 21, end), start + 17)
+}
+
+/** legacyMessage builds one magic 0 or 1 message (offset and size included) with a valid CRC-32. */
+function legacyMessage(magic: 0 | 1, offset: bigint, attributes: number, timestamp: number, key: Buffer | null, value: Buffer | null): Buffer {
+  const w = new Writer()
+  w.int64(offset)
+  const sizeAt = w.reserve(4)
+  const crcAt = w.reserve(4)
+  w.int8(magic)
+  w.int8(attributes)
+  if (magic === 1) w.int64(BigInt(timestamp))
+  w.bytes(key)
+  w.bytes(value)
+  w.patchInt32(sizeAt, w.pos - 12)
+  w.patchUint32(crcAt, crc32(w.buf.subarray(16, w.pos)))
+  return w.finishCopy()
+}
+
+const batch = (records: RecordInput[], more: Partial<RecordBatchInput> = {}): RecordBatchInput => ({
+  producerId: -1n,
+  producerEpoch: -1,
+  baseSequence: -1,
+  compression: 0,
+  records,
+  ...more,
+})
+
+// ---------------------------------------------------------------------------------------------------
+// Interop with the Java client
+
+const javaExpected = JSON.parse(readFileSync(new URL('expected.json', FIXTURES), 'utf8')) as Record<string, JavaBatch[]>
+
+for (const [name, want] of Object.entries(javaExpected)) {
+  test(`Java-made fixture ${name} decodes as the Java client reads it`, () => {
+    const got = decodeRecordBatches(fixture(name))
+    assert.equal(got.truncated, false)
+    assert.equal(got.length, want.length)
+    want.forEach((w, i) => assertMatchesJava(got[i]!, w, `${name} batch ${i}`))
+  })
+}
+
+test('our uncompressed encoding is byte for byte what the Java client writes', () => {
+  const ours = encodeRecordBatchBuffer({
+    baseOffset: 1000n,
+    partitionLeaderEpoch: 7,
+    producerId: 4242n,
+    producerEpoch: 3,
+    baseSequence: 17,
+    compression: 0,
+    records: SAMPLE_RECORDS,
+  })
+  assert.deepEqual(ours, fixture('v2-none.bin'))
+})
+
+const readByJava = JSON.parse(readFileSync(new URL('ours-read-by-java.json', FIXTURES), 'utf8')) as Record<string, JavaBatch[]>
+
+for (const [name, inputs] of SAMPLE_BATCHES) {
+  test(`the Java client read our ${name} batches as we meant them`, () => {
+    const bytes = fixture(`ours-${name}.bin`)
+    const java = readByJava[`ours-${name}.bin`]!
+    assert.equal(java.length, inputs.length)
+    const ours = decodeRecordBatches(bytes)
+    inputs.forEach((input, i) => {
+      const j = java[i]!
+      assert.equal(j.baseOffset, String(input.baseOffset ?? 0n))
+      assert.equal(j.compression, input.compression)
+      assert.equal(j.isTransactional, input.isTransactional ?? false)
+      assert.equal(j.isControl, input.isControl ?? false)
+      assert.equal(j.producerId, String(input.producerId))
+      assert.equal(j.producerEpoch, input.producerEpoch)
+      assert.equal(j.baseSequence, input.baseSequence)
+      assert.deepEqual(
+        j.records.map((r) => ({ offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers })),
+        input.records.map((r, k) => ({
+          offset: String((input.baseOffset ?? 0n) + BigInt(r.offsetDelta ?? k)),
+          timestamp: r.timestamp,
+          key: hex(bytesOf(r.key)),
+          value: hex(bytesOf(r.value)),
+          headers: (r.headers ?? []).map((h) => ({ key: h.key, value: hex(bytesOf(h.value)) })),
+        })),
+      )
+      // Java validated the CRC we wrote; our decoder reads the same batch the same way.
+      assertMatchesJava(ours[i]!, j, `ours-${name} batch ${i}`)
+    })
+  })
+}
+
+test('encoding the samples again gives the committed bytes (uncompressed ones exactly)', () => {
+  for (const [name, inputs] of SAMPLE_BATCHES) {
+    const w = new Writer()
+    for (const b of inputs) encodeRecordBatch(w, b)
+    const committed = fixture(`ours-${name}.bin`)
+    if (inputs.every((b) => b.compression === 0)) assert.deepEqual(w.finish(), committed, name)
+    const again = decodeRecordBatches(w.finish())
+    const before = decodeRecordBatches(committed)
+    assert.equal(again.length, before.length)
+    again.forEach((b, i) => assertRecordsEqual(b.records, inputs[i]!.records, inputs[i]!.baseOffset ?? 0n, name))
+  }
+})
+
+// ---------------------------------------------------------------------------------------------------
+// Round trips
+
+const dataArb = (maxLength: number): fc.Arbitrary<Uint8Array | string | null> =>
+  fc.oneof(
+    fc.constant(null),
+    fc.uint8Array({ maxLength }).map((a) => Buffer.from(a)),
+    fc.string({ unit: 'binary', maxLength: maxLength >> 1 }),
+    fc.constant(''),
+  )
+
+const headersArb = fc.array(
+  fc.record({
+    key: fc.oneof(fc.constantFrom('dup', 'trace', ''), fc.string({ unit: 'binary', maxLength: 12 })),
+    value: dataArb(16),
+  }),
+  { maxLength: 4 },
+)
+
+const batchArb = fc
+  .record({
+    baseOffset: fc.bigInt({ min: 0n, max: 2n ** 62n }),
+    partitionLeaderEpoch: fc.integer({ min: -1, max: 0x7fffffff }),
+    producerId: fc.bigInt({ min: -1n, max: 2n ** 63n - 1n }),
+    producerEpoch: fc.integer({ min: -1, max: 0x7fff }),
+    baseSequence: fc.integer({ min: -1, max: 0x7fffffff }),
+    isTransactional: fc.boolean(),
+    compression: fc.constantFrom(...CODECS),
+    timestampType: fc.constantFrom('create' as const, 'log-append' as const),
+    baseTimestamp: fc.integer({ min: 0, max: 2 ** 45 }),
+    records: fc.array(
+      fc.record({
+        key: dataArb(40),
+        value: dataArb(200),
+        headers: headersArb,
+        // Deltas mostly small, sometimes beyond int32 either way (the varlong path).
+        tsDelta: fc.oneof(fc.integer({ min: -1000, max: 100_000 }), fc.integer({ min: -(2 ** 40), max: 2 ** 40 })),
+        gap: fc.integer({ min: 0, max: 3 }),
+      }),
+      { maxLength: 20 },
+    ),
+  })
+  .map(({ records, baseTimestamp, ...rest }): RecordBatchInput => {
+    let offsetDelta = -1
+    return {
+      ...rest,
+      baseTimestamp,
+      records: records.map(({ tsDelta, gap, ...r }) => {
+        offsetDelta += 1 + gap
+        return { ...r, timestamp: baseTimestamp + tsDelta, offsetDelta }
+      }),
+    }
+  })
+
+test('round trip: random batches of 0..20 records, every codec, in one buffer', () => {
+  fc.assert(
+    fc.property(fc.array(batchArb, { minLength: 1, maxLength: 4 }), fc.integer({ min: 0, max: 64 }), (batches, prefix) => {
+      // The writer already holds other bytes and starts small, so batches land mid-buffer and it regrows.
+      const w = new Writer(16)
+      for (let i = 0; i < prefix; i++) w.uint8(0xee)
+      const sizes = batches.map((b) => encodeRecordBatch(w, b))
+      const bytes = w.finish().subarray(prefix)
+      assert.equal(bytes.length, sizes.reduce((a, b) => a + b, 0))
+      const got = decodeRecordBatches(bytes)
+      assert.equal(got.truncated, false)
+      assert.equal(got.length, batches.length)
+      batches.forEach((input, i) => {
+        const b = got[i]!
+        const n = input.records.length
+        assert.equal(b.baseOffset, input.baseOffset)
+        assert.equal(b.batchLength + 12, sizes[i])
+        assert.equal(b.magic, 2)
+        assert.equal(b.compression, input.compression)
+        assert.equal(b.timestampType, input.timestampType)
+        assert.equal(b.isTransactional, input.isTransactional)
+        assert.equal(b.isControl, false)
+        assert.equal(b.hasDeleteHorizon, false)
+        assert.equal(b.partitionLeaderEpoch, input.partitionLeaderEpoch)
+        assert.equal(b.producerId, input.producerId)
+        assert.equal(b.producerEpoch, input.producerEpoch)
+        assert.equal(b.baseSequence, input.baseSequence)
+        assert.equal(b.lastOffsetDelta, n > 0 ? input.records[n - 1]!.offsetDelta : -1)
+        assert.equal(b.baseTimestamp, n > 0 ? input.baseTimestamp : input.baseTimestamp)
+        const maxTs = Math.max(input.baseTimestamp!, ...input.records.map((r) => r.timestamp!))
+        assert.equal(b.maxTimestamp, maxTs)
+        if (input.timestampType === 'log-append') {
+          // Log-append batches give every record the batch's max timestamp, as brokers stamp them.
+          assert.ok(b.records.every((r) => r.timestamp === maxTs), 'every record has the log-append time')
+          assertRecordsEqual(b.records, input.records.map((r) => ({ ...r, timestamp: maxTs })), input.baseOffset!, `batch ${i}`)
+        } else {
+          assertRecordsEqual(b.records, input.records, input.baseOffset!, `batch ${i}`)
+        }
+        if (input.compression === 0) {
+          let size = RECORD_BATCH_OVERHEAD
+          input.records.forEach((r) => (size += encodedRecordSize(r, r.offsetDelta!, r.timestamp! - input.baseTimestamp!)))
+          assert.equal(size, sizes[i], 'encodedRecordSize adds up to the batch')
+        }
+      })
+    }),
+    { numRuns: 150 },
+  )
+})
+
+test('decoded records are views of the fetched (or decompressed) bytes, one shape for every magic', () => {
+  for (const codec of CODECS) {
+    const bytes = encodeRecordBatchBuffer(batch(SAMPLE_RECORDS, { compression: codec }))
+    const [b] = decodeRecordBatches(bytes)
+    const backing = b!.records[0]!.key!.buffer
+    if (codec === 0) assert.equal(backing, bytes.buffer)
+    for (const r of b!.records) {
+      for (const v of [r.key, r.value, ...r.headers.map((h) => h.value)]) if (v !== null) assert.equal(v.buffer, backing)
+    }
+  }
+  const shapes = new Set<string>()
+  for (const name of Object.keys(javaExpected)) {
+    for (const b of decodeRecordBatches(fixture(name))) {
+      shapes.add(Object.keys(b).join())
+      for (const r of b.records) shapes.add(Object.keys(r).join())
+    }
+  }
+  assert.deepEqual([...shapes].sort(), [
+    'baseOffset,batchLength,partitionLeaderEpoch,magic,crc,attributes,compression,timestampType,isTransactional,isControl,hasDeleteHorizon,lastOffsetDelta,baseTimestamp,maxTimestamp,producerId,producerEpoch,baseSequence,records,control',
+    'offset,timestamp,key,value,headers',
+  ])
+})
+
+test('control batches: commit, abort, and types clients do not act on', () => {
+  const marker = (type: number, epoch: number): RecordBatchInput =>
+    batch(
+      [{ key: Buffer.from([0, 0, 0, type]), value: Buffer.from([0, 0, 0, 0, 0, epoch]), timestamp: BASE_TS }],
+      { baseOffset: 10n, isTransactional: true, isControl: true, producerId: 5n, producerEpoch: 1 },
+    )
+  const bytes = Buffer.concat([marker(1, 7), marker(0, 8), marker(5, 9)].map(encodeRecordBatchBuffer))
+  const got = decodeRecordBatches(bytes)
+  assert.deepEqual(got.map((b) => b.control), [
+    { type: 'commit', coordinatorEpoch: 7 },
+    { type: 'abort', coordinatorEpoch: 8 },
+    { type: 5, coordinatorEpoch: -1 },
+  ])
+  assert.ok(got.every((b) => b.isControl && b.isTransactional && b.records.length === 1), 'transactional control batches of one record')
+
+  // Later versions of the key and value are read as version 0, as Java does; negative ones are corrupt.
+  const v1 = batch([{ key: Buffer.from([0, 1, 0, 1]), value: Buffer.from([0, 1, 0, 0, 1, 0, 0xff]), timestamp: 1 }], { isControl: true })
+  assert.deepEqual(decodeRecordBatches(encodeRecordBatchBuffer(v1))[0]!.control, { type: 'commit', coordinatorEpoch: 256 })
+  for (const [key, value] of [
+    [Buffer.from([0, 0, 1]), Buffer.alloc(6)],
+    [Buffer.from([0xff, 0xff, 0, 1]), Buffer.alloc(6)],
+    [null, Buffer.alloc(6)],
+    [Buffer.from([0, 0, 0, 1]), Buffer.alloc(5)],
+    [Buffer.from([0, 0, 0, 0]), null],
+    [Buffer.from([0, 0, 0, 0]), Buffer.from([0x80, 0, 0, 0, 0, 0])],
+  ] as const) {
+    const b = encodeRecordBatchBuffer(batch([{ key, value, timestamp: 1 }], { baseOffset: 33n, isControl: true }))
+    assert.throws(() => decodeRecordBatches(b), (e: unknown) => e instanceof ProtocolDecodeError && /offset 33/.test(e.message))
+  }
+  // A control batch emptied by compaction has no marker left to read.
+  assert.equal(decodeRecordBatches(encodeRecordBatchBuffer(batch([], { isControl: true })))[0]!.control, null)
+})
+
+test('the delete horizon flag (KIP-534) is reported and timestamps still count from baseTimestamp', () => {
+  const bytes = encodeRecordBatchBuffer(batch([{ key: 'k', value: 'v', timestamp: BASE_TS + 5 }], { baseTimestamp: BASE_TS }))
+  bytes.writeInt16BE(bytes.readInt16BE(21) | 0x40, 21)
+  fixCrc(bytes)
+  const [b] = decodeRecordBatches(bytes)
+  assert.equal(b!.hasDeleteHorizon, true)
+  assert.equal(b!.records[0]!.timestamp, BASE_TS + 5)
+})
+
+test('restampRecordBatch rewrites producer id, epoch and sequence with a valid CRC', () => {
+  for (const codec of CODECS) {
+    const bytes = encodeRecordBatchBuffer(batch(SAMPLE_RECORDS, { compression: codec, producerId: 1n, producerEpoch: 0, baseSequence: 0 }))
+    restampRecordBatch(bytes, 77n, 4, 1234)
+    const [b] = decodeRecordBatches(bytes)
+    assert.deepEqual([b!.producerId, b!.producerEpoch, b!.baseSequence], [77n, 4, 1234])
+    assertRecordsEqual(b!.records, SAMPLE_RECORDS, 0n, `codec ${codec}`)
+  }
+  assert.throws(() => restampRecordBatch(Buffer.alloc(10), 1n, 1, 1), ProtocolEncodeError)
+})
+
+test('strings are written as UTF-8; a missing key or headers are null and none', () => {
+  const inputs: RecordInput[] = [
+    { value: 'no key at all', timestamp: 1 },
+    { key: '\ud800 lone surrogate', value: 'x\udfff', headers: [{ key: '\udc00', value: 'é' }], timestamp: 2 },
+    { key: new Uint8Array([1, 2, 3]), value: 'ü'.repeat(1000), timestamp: 3 },
+  ]
+  for (const codec of CODECS) {
+    const [b] = decodeRecordBatches(encodeRecordBatchBuffer(batch(inputs, { compression: codec })))
+    assertRecordsEqual(b!.records, inputs, 0n, `codec ${codec}`)
+    assert.equal(b!.records[1]!.key!.subarray(0, 3).toString('hex'), 'efbfbd')
+    assert.equal(b!.records[1]!.headers[0]!.key, '\ufffd')
+  }
+})
+
+test('encoding rejects what cannot be written', () => {
+  assert.throws(() => encodeRecordBatchBuffer(batch([{ key: null, value: 'v' }])), ProtocolEncodeError)
+  assert.throws(() => encodeRecordBatchBuffer(batch([{ key: null, value: 'v', timestamp: 1.5 }])), ProtocolEncodeError)
+  assert.throws(() => encodeRecordBatchBuffer(batch([], { compression: 7 as RecordCompression })), ProtocolEncodeError)
+  assert.throws(
+    () => encodeRecordBatchBuffer(batch([{ key: null, value: 'v', timestamp: 1, headers: [{ key: null as unknown as string, value: 'x' }] }])),
+    ProtocolEncodeError,
+  )
+})
+
+// ---------------------------------------------------------------------------------------------------
+// Legacy message sets built by hand (their edge cases)
+
+test('legacy v1 wrappers: relative inner offsets, the librdkafka zero offset, log-append time', () => {
+  const inner = Buffer.concat([
+    legacyMessage(1, 0n, 0, 111, Buffer.from('a'), Buffer.from('1')),
+    legacyMessage(1, 1n, 0, 222, null, Buffer.from('2')),
+    legacyMessage(1, 2n, 0, 333, Buffer.from('c'), null),
+  ])
+  const wrapper = (offset: bigint, attributes: number, ts: number) => legacyMessage(1, offset, attributes, ts, null, compress(1, inner))
+  const [b] = decodeRecordBatches(wrapper(52n, 1, 333))
+  assert.deepEqual(b!.records.map((r) => [r.offset, r.timestamp]), [[50n, 111], [51n, 222], [52n, 333]])
+  assert.equal(b!.baseOffset, 50n)
+  assert.equal(b!.lastOffsetDelta, 2)
+  assert.deepEqual(b!.records.map((r) => [hex(r.key), hex(r.value)]), [['61', '31'], [null, '32'], ['63', null]])
+
+  const [zero] = decodeRecordBatches(wrapper(0n, 1, 333))
+  assert.deepEqual(zero!.records.map((r) => r.offset), [0n, 1n, 2n])
+
+  const [lat] = decodeRecordBatches(wrapper(52n, 1 | 0x08, 999))
+  assert.equal(lat!.timestampType, 'log-append')
+  assert.deepEqual(lat!.records.map((r) => r.timestamp), [999, 999, 999])
+
+  assert.throws(() => decodeRecordBatches(wrapper(1n, 1, 0)), /wrapper offset 1 is below the last inner offset 2/)
+})
+
+test('legacy wrappers that are corrupt fail with ProtocolDecodeError', () => {
+  const one = legacyMessage(0, 5n, 0, -1, null, Buffer.from('x'))
+  const cases: [RegExp, Buffer][] = [
+    [/inner messages must not be compressed/, legacyMessage(0, 9n, 1, -1, null, compress(1, legacyMessage(0, 9n, 1, -1, null, compress(1, one))))],
+    [/inner message magic 0 differs from the wrapper's 1/, legacyMessage(1, 9n, 1, 0, null, compress(1, one))],
+    [/holds no inner messages/, legacyMessage(0, 9n, 1, -1, null, compress(1, Buffer.alloc(0)))],
+    [/ends with 5 stray bytes/, legacyMessage(0, 9n, 1, -1, null, compress(1, Buffer.concat([one, Buffer.alloc(5)])))],
+    [/inner message size 15 does not fit/, legacyMessage(0, 9n, 1, -1, null, compress(1, one.subarray(0, one.length - 1)))],
+    [/null value/, legacyMessage(0, 9n, 1, -1, null, null)],
+    [/codec 4 is not valid in a magic 1 message/, legacyMessage(1, 9n, 4, 0, null, compress(4, one))],
+    [/cannot decompress/, legacyMessage(0, 9n, 2, -1, null, Buffer.from('not snappy at all'))],
+  ]
+  for (const [reason, bytes] of cases) {
+    assert.throws(() => decodeRecordBatches(bytes), (e: unknown) => e instanceof ProtocolDecodeError && /offset 9 /.test(e.message) && reason.test(e.message), String(reason))
+  }
+  const badCrc = Buffer.from(one)
+  badCrc[badCrc.length - 1] ^= 1
+  assert.throws(() => decodeRecordBatches(badCrc), /offset 5 .*CRC-32 mismatch/)
+  assert.equal(decodeRecordBatches(badCrc, { verifyCrc: false })[0]!.records[0]!.value!.toString(), 'y')
+  // A key length running past the message.
+  const longKey = Buffer.from(one)
+  longKey.writeInt32BE(1000, 18)
+  longKey.writeUInt32BE(crc32(longKey.subarray(16)), 12)
+  assert.throws(() => decodeRecordBatches(longKey), ProtocolDecodeError)
+})
+
+// ---------------------------------------------------------------------------------------------------
+// Truncation, corruption, hostile input
+
+test('a batch cut anywhere ends decoding cleanly with the complete batches before it', () => {
+  const bytes = fixture('mixed.bin')
+  const all = decodeRecordBatches(bytes)
+  const ends: number[] = []
+  let end = 0
+  for (const b of all) ends.push((end += b.batchLength + 12))
+  for (let cut = 0; cut <= bytes.length; cut++) {
+    const got = decodeRecordBatches(bytes.subarray(0, cut))
+    const complete = ends.filter((e) => e <= cut).length
+    assert.equal(got.length, complete, `cut at ${cut}`)
+    assert.equal(got.truncated, cut !== 0 && !ends.includes(cut), `cut at ${cut}`)
+  }
+})
+
+test('a corrupted CRC is a ProtocolDecodeError naming the batch offset', () => {
+  for (const codec of CODECS) {
+    const bytes = encodeRecordBatchBuffer(batch(SAMPLE_RECORDS, { compression: codec, baseOffset: 4321n }))
+    bytes[bytes.length - 3] ^= 0x10
+    assert.throws(
+      () => decodeRecordBatches(bytes),
+      (e: unknown) => e instanceof ProtocolDecodeError && /offset 4321 .*CRC-32C mismatch/.test(e.message),
+    )
+  }
+  // Without verification, a flipped value byte reads through.
+  const plain = encodeRecordBatchBuffer(batch([{ key: null, value: 'abc', timestamp: 1 }]))
+  plain[plain.length - 2] ^= 0x01
+  assert.equal(decodeRecordBatches(plain, { verifyCrc: false })[0]!.records[0]!.value!.toString(), 'abb')
+})
+
+test('a corrupt batch after good ones: the error carries the good ones and the bad offset', () => {
+  const good = (offset: bigint) => encodeRecordBatchBuffer(batch([{ key: 'k', value: 'v', timestamp: 1 }], { baseOffset: offset }))
+  const bad = good(12n)
+  bad[bad.length - 1] ^= 1
+  try {
+    decodeRecordBatches(Buffer.concat([good(10n), good(11n), bad, good(13n)]))
+    assert.fail('decoded a corrupt batch')
+  } catch (e) {
+    assert.ok(e instanceof CorruptRecordBatchError, 'a CorruptRecordBatchError')
+    assert.ok(e instanceof ProtocolDecodeError, 'which is a ProtocolDecodeError')
+    assert.equal(e.code, 'PROTOCOL_DECODE')
+    assert.equal(e.offset, 12n)
+    assert.deepEqual(e.decoded.map((b) => b.baseOffset), [10n, 11n])
+  }
+})
+
+/** hostile builds a v2 batch from a records section and a record count, with a valid CRC. */
+function hostile(count: number, records: Buffer, compression: RecordCompression = 0): Buffer {
+  const bytes = encodeRecordBatchBuffer(batch([], { compression: 0, baseOffset: 99n }))
+  const out = Buffer.concat([bytes, records])
+  out.writeInt32BE(out.length - 12, 8)
+  out.writeInt16BE(compression, 21)
+  out.writeInt32BE(count, 57)
+  fixCrc(out)
+  return out
+}
+
+/** assertFailsFast checks a decode fails with ProtocolDecodeError, quickly and without a large allocation. */
+function assertFailsFast(bytes: Buffer, what: string, reason?: RegExp, opts?: { maxDecompressedBytes?: number }): void {
+  const before = process.memoryUsage()
+  const t0 = process.hrtime.bigint()
+  assert.throws(() => decodeRecordBatches(bytes, opts), (e: unknown) => e instanceof ProtocolDecodeError && (reason === undefined || reason.test(e.message)), what)
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6
+  const after = process.memoryUsage()
+  // Generous for a loaded CI machine; a loop over a hostile count or an allocation from it takes far longer.
+  assert.ok(ms < 1000, `${what}: took ${ms} ms`)
+  assert.ok(after.arrayBuffers - before.arrayBuffers < 16 * 1024 * 1024, `${what}: allocated ${after.arrayBuffers - before.arrayBuffers} bytes`)
+  assert.ok(after.heapUsed - before.heapUsed < 32 * 1024 * 1024, `${what}: heap grew by ${after.heapUsed - before.heapUsed} bytes`)
+}
+
+test('hostile counts and lengths fail fast, before allocating', () => {
+  const oneRecord = encodeRecordBatchBuffer(batch([{ key: 'k', value: 'v', timestamp: 0 }])).subarray(61)
+  assertFailsFast(hostile(2 ** 31 - 1, Buffer.alloc(9)), '2^31-1 records in a 70-byte batch', /2147483647 records cannot fit in 9 bytes/)
+  assertFailsFast(hostile(-5, Buffer.alloc(0)), 'negative record count', /negative record count/)
+  assertFailsFast(hostile(2 ** 31 - 1, compress(4, Buffer.alloc(9)), 4), '2^31-1 compressed records', /would exceed maxDecompressedBytes/)
+  assertFailsFast(hostile(1000, compress(1, oneRecord), 1), '1000 records claimed, one decompressed', /1000 records cannot fit in 9 decompressed bytes/)
+  assertFailsFast(hostile(2, oneRecord), 'count larger than the records present')
+  assertFailsFast(hostile(1, Buffer.concat([oneRecord, Buffer.alloc(3)])), 'bytes left over after the records', /3 bytes left after 1 records/)
+
+  // Record-level lengths: record length, key length, value length, header count, header key length.
+  const zig = (n: number): number[] => {
+    const out: number[] = []
+    let u = ((n << 1) ^ (n >> 31)) >>> 0
+    while (u > 0x7f) {
+      out.push((u & 0x7f) | 0x80)
+      u >>>= 7
+    }
+    out.push(u)
+    return out
+  }
+  const rec = (...fields: number[][]): Buffer => {
+    const body = fields.flat()
+    return Buffer.from([...zig(body.length), ...body])
+  }
+  const cases: [string, Buffer][] = [
+    ['record length beyond the batch', Buffer.from([...zig(2 ** 30), 0, 0, 0, 1, 1, 0])],
+    ['record length too small', Buffer.from([...zig(2), 0, 0, 0, 0, 0, 0])],
+    ['negative record length', Buffer.from([...zig(-7), 0, 0, 0, 1, 1, 0, 0])],
+    ['key length beyond the record', rec([0], [0], [0], zig(2 ** 30), [1], [0])],
+    ['key length -2', rec([0], [0], [0], zig(-2), [1], [0])],
+    ['value length beyond the record', rec([0], [0], [0], [1], zig(1000), [0])],
+    ['2^30 headers', rec([0], [0], [0], [1], [1], zig(2 ** 30))],
+    ['negative header count', rec([0], [0], [0], [1], [1], zig(-3))],
+    ['null header key', rec([0], [0], [0], [1], [1], [2], [1], [1])],
+    ['header key beyond the record', rec([0], [0], [0], [1], [1], [2], zig(5000), [1])],
+    ['record shorter than declared', Buffer.from([...zig(9), 0, 0, 0, 1, 1, 0, 0, 0, 0])],
+    ['varint that never ends', Buffer.from([0x0c, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])],
+    ['timestamp delta beyond 2^52', rec([0], [0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f], [0], [1], [1], [0])],
+  ]
+  for (const [what, records] of cases) assertFailsFast(hostile(1, records), what)
+
+  // Batch-level sizes: below any message, below a v2 header, unknown magic, unknown codec.
+  const good = encodeRecordBatchBuffer(batch([{ key: 'k', value: 'v', timestamp: 0 }]))
+  const edit = (f: (b: Buffer) => void, crc = true): Buffer => {
+    const b = Buffer.from(good)
+    f(b)
+    if (crc) fixCrc(b)
+    return b
+  }
+  assertFailsFast(edit((b) => b.writeInt32BE(13, 8), false), 'size 13')
+  assertFailsFast(edit((b) => b.writeInt32BE(-1, 8), false), 'negative size')
+  assertFailsFast(Buffer.concat([edit((b) => b.writeInt32BE(40, 8), false).subarray(0, 52)]), 'v2 batch shorter than its header')
+  assertFailsFast(edit((b) => (b[16] = 3), false), 'magic 3', /unknown magic 3/)
+  assertFailsFast(edit((b) => (b[16] = 0xff), false), 'magic -1')
+  assertFailsFast(edit((b) => b.writeInt16BE(5, 21)), 'codec 5', /unknown compression codec 5/)
+})
+
+test('a size larger than the bytes present is a truncated batch, not an error', () => {
+  const good = encodeRecordBatchBuffer(batch([{ key: 'k', value: 'v', timestamp: 0 }]))
+  const huge = Buffer.from(good)
+  huge.writeInt32BE(0x7fffffff, 8)
+  const got = decodeRecordBatches(Buffer.concat([good, huge]))
+  assert.equal(got.length, 1)
+  assert.equal(got.truncated, true)
+})
+
+test('decompression is bounded by maxDecompressedBytes, over the whole call', () => {
+  const value = Buffer.alloc(600 * 1024, 0x61)
+  const one = (codec: RecordCompression) => encodeRecordBatchBuffer(batch([{ key: null, value, timestamp: 0 }], { compression: codec }))
+  for (const codec of [1, 2, 3, 4] as const) {
+    const bytes = one(codec)
+    assert.ok(bytes.length < 64 * 1024, 'the sample compresses well')
+    assert.equal(decodeRecordBatches(bytes, { maxDecompressedBytes: 1024 * 1024 }).length, 1)
+    assert.throws(
+      () => decodeRecordBatches(bytes, { maxDecompressedBytes: 512 * 1024 }),
+      (e: unknown) => e instanceof ProtocolDecodeError && e.cause instanceof CompressionError,
+      `codec ${codec}`,
+    )
+    // Two batches of 600 KiB each go over a 1 MiB budget together.
+    assert.throws(() => decodeRecordBatches(Buffer.concat([bytes, bytes]), { maxDecompressedBytes: 1024 * 1024 }), ProtocolDecodeError)
+  }
+  // A 64 MiB zstd bomb in a few kilobytes fails without allocating its output.
+  const bomb = hostile(1, compress(4, Buffer.alloc(64 * 1024 * 1024)), 4)
+  assert.ok(bomb.length < 64 * 1024, 'the bomb is small')
+  assertFailsFast(bomb, 'zstd bomb', /cannot decompress/, { maxDecompressedBytes: 8 * 1024 * 1024 })
+  assert.throws(() => decodeRecordBatches(bomb, { maxDecompressedBytes: -1 }), RangeError)
+})
+
+test('mutated batches either decode or throw ProtocolDecodeError, never anything else', () => {
+  const sources = [...Object.keys(javaExpected).map(fixture), ...SAMPLE_BATCHES.map(([n]) => fixture(`ours-${n}.bin`))]
+  fc.assert(
+    fc.property(
+      fc.nat({ max: sources.length - 1 }),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }),
+      fc.boolean(),
+      (which, flips, verifyCrc) => {
+        const bytes = Buffer.from(sources[which]!)
+        for (const [at, x] of flips) bytes[at % bytes.length] ^= x
+        try {
+          decodeRecordBatches(bytes, { verifyCrc, maxDecompressedBytes: 4 * 1024 * 1024 })
+        } catch (e) {
+          if (!(e instanceof ProtocolDecodeError)) throw e
+        }
+      },
+    ),
+    { numRuns: 2000 },
+  )
+})
