@@ -34,10 +34,10 @@ const COOPERATIVE_STICKY: GroupBalancer = Object.freeze({
   },
   balance(members: GroupMember[], partitions: ReadonlyMap<string, number>, racks?: PartitionRacks): Plan {
     const result = stickyAssign(members, partitions, racks, cooperativeMemberData)
-    const transferring = result.transferring ?? partitionsTransferringOwnership(members, result)
     // Take each moving partition out of its new owner's assignment: its old owner revokes it first.
-    const drop = members.map(() => new Set<number>())
-    for (const [pid, member] of transferring) drop[member]!.add(pid)
+    const drop = new Uint8Array(result.assignedTo.length)
+    if (result.transferring !== null) for (const pid of result.transferring.keys()) drop[pid] = 1
+    else markTransferring(members, result, drop)
     return result.toPlan(drop)
   },
 })
@@ -47,31 +47,31 @@ const COOPERATIVE_STICKY: GroupBalancer = Object.freeze({
  * its subscription (version 2+), else from the generation in its user data (-1 when that cannot be read).
  */
 function cooperativeMemberData(m: GroupMember): MemberData {
-  const partitions: Array<{ topic: string; partition: number }> = []
-  for (const tp of m.ownedPartitions) for (const partition of tp.partitions) partitions.push({ topic: tp.topic, partition })
   const generation = m.generation >= 0 ? m.generation : decodeCooperativeUserData(m.userData)
-  return { partitions, generation }
+  return { partitions: m.ownedPartitions, generation }
 }
 
 /**
- * partitionsTransferringOwnership works out, after the general builder, which partitions go to a member
- * that did not report owning them while another member reported owning them: those must be revoked first.
+ * markTransferring works out, after the general builder, which partitions go to a member that did not
+ * report owning them while another member reported owning them (and is not keeping them): those must
+ * be revoked first. Java's computePartitionsTransferringOwnership, over flags instead of sets.
  */
-function partitionsTransferringOwnership(members: readonly GroupMember[], result: StickyResult): Map<number, number> {
-  const added = new Map<number, number>()
-  const revoked = new Set<number>()
+function markTransferring(members: readonly GroupMember[], result: StickyResult, drop: Uint8Array): void {
+  const assignedTo = result.assignedTo
+  const revoked = new Uint8Array(assignedTo.length)
+  // claimedBy[pid] is 1 + the index of the last member seen claiming it.
+  const claimedBy = new Int32Array(assignedTo.length)
+  const added: number[] = []
   for (let i = 0; i < members.length; i++) {
-    const owned = new Set<number>()
     for (const tp of members[i]!.ownedPartitions) {
       for (const p of tp.partitions) {
         const pid = result.partitionId(tp.topic, p)
-        if (pid >= 0) owned.add(pid)
+        if (pid < 0) continue
+        claimedBy[pid] = i + 1
+        if (assignedTo[pid] !== i) revoked[pid] = 1
       }
     }
-    const assigned = new Set(result.assigned[i])
-    for (const pid of assigned) if (!owned.has(pid)) added.set(pid, i)
-    for (const pid of owned) if (!assigned.has(pid)) revoked.add(pid)
+    for (const pid of result.assigned[i]!) if (claimedBy[pid] !== i + 1) added.push(pid)
   }
-  for (const pid of added.keys()) if (!revoked.has(pid)) added.delete(pid)
-  return added
+  for (const pid of added) if (revoked[pid] === 1) drop[pid] = 1
 }

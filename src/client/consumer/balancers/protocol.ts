@@ -143,7 +143,8 @@ export function encodeStickyUserData(owned: TopicPartitions, generation: number)
 
 /** StickyUserData is what an eager sticky member reported: its partitions and, from V1 on, their generation. */
 export interface StickyUserData {
-  partitions: Array<{ topic: string; partition: number }>
+  /** partitions are grouped by topic in the order they were written. */
+  partitions: TopicPartitions
   /** generation is null for V0 user data, which had none. */
   generation: number | null
 }
@@ -164,7 +165,7 @@ export function decodeStickyUserData(buf: Buffer): StickyUserData | null {
 
 function readStickyPartitions(buf: Buffer): { partitions: StickyUserData['partitions']; reader: Reader } | null {
   const r = new Reader(buf)
-  const partitions: StickyUserData['partitions'] = []
+  const partitions: TopicPartitions = []
   // Java's Schema reader refuses negative lengths and counts larger than the bytes that remain.
   const topics = r.int32()
   if (!r.ok || topics < 0 || topics > r.remaining()) return null
@@ -173,11 +174,10 @@ function readStickyPartitions(buf: Buffer): { partitions: StickyUserData['partit
     if (!r.ok || topic === null) return null
     const n = r.int32()
     if (!r.ok || n < 0 || n > r.remaining()) return null
-    for (let j = 0; j < n; j++) {
-      const p = r.int32()
-      if (!r.ok) return null
-      partitions.push({ topic, partition: p })
-    }
+    const ps: number[] = new Array(n)
+    for (let j = 0; j < n; j++) ps[j] = r.int32()
+    if (!r.ok) return null
+    partitions.push({ topic, partitions: ps })
   }
   return { partitions, reader: r }
 }

@@ -34,13 +34,14 @@
  */
 import type { GroupBalancer, GroupMember, PartitionRacks, Plan } from './index.js'
 import { JavaHashOrder, javaHashMapOrder, javaStringHash, javaTopicPartitionHash } from './java-order.js'
-import { PlanBuilder, eagerSubscription, rackOf } from './plan.js'
+import { eagerSubscription, rackOf } from './plan.js'
 import { compareStrings, decodeStickyUserData, encodeStickyUserData } from './protocol.js'
 import { useRackAwareAssignment } from './range.js'
 
 /** MemberData is what a member claims to own and the generation of the claim (Java's MemberData). */
 export interface MemberData {
-  partitions: ReadonlyArray<{ topic: string; partition: number }>
+  /** partitions are grouped by topic, in the order the member listed them. */
+  partitions: ReadonlyArray<{ topic: string; partitions: readonly number[] }>
   /** generation is null when the member reported none. */
   generation: number | null
 }
@@ -52,6 +53,8 @@ export interface StickyResult {
   readonly base: Int32Array
   /** assigned[i] are the partition ids given to members[i]. */
   readonly assigned: number[][]
+  /** assignedTo[pid] is the index of the member given the partition. */
+  readonly assignedTo: Int32Array
   /**
    * transferring maps a partition id to the member index it goes to when the partition was claimed by
    * another member in this rebalance (the constrained builder tracks this as it assigns); null when the
@@ -60,8 +63,8 @@ export interface StickyResult {
   readonly transferring: Map<number, number> | null
   /** partitionId is the id of a topic's partition, or -1 when it is not being assigned. */
   partitionId(topic: string, partition: number): number
-  /** toPlan turns the result into a Plan, leaving out the partition ids in `drop` (by member index). */
-  toPlan(drop?: ReadonlyArray<ReadonlySet<number>>): Plan
+  /** toPlan turns the result into a Plan, leaving out partitions whose id is flagged in `drop`. */
+  toPlan(drop?: Uint8Array): Plan
 }
 
 /** stickyBalancer returns the 'sticky' balancer (eager), equivalent to Java's StickyAssignor. */
@@ -128,7 +131,11 @@ export function stickyAssign(
 
   // Back to JoinGroup order.
   const assigned: number[][] = new Array(joinOrder.length)
-  for (let h = 0; h < order.length; h++) assigned[order[h]!] = assignedByHashOrder[h]!
+  const assignedTo = new Int32Array(ctx.total).fill(-1)
+  for (let h = 0; h < order.length; h++) {
+    assigned[order[h]!] = assignedByHashOrder[h]!
+    for (const pid of assignedByHashOrder[h]!) assignedTo[pid] = order[h]!
+  }
   let byJoinOrder: Map<number, number> | null = null
   if (transferring !== null) {
     byJoinOrder = new Map()
@@ -138,20 +145,32 @@ export function stickyAssign(
     topics: ctx.topics,
     base: ctx.base,
     assigned,
+    assignedTo,
     transferring: byJoinOrder,
     partitionId: (topic, partition) => ctx.partitionId(topic, partition),
-    toPlan(drop) {
-      const plan = new PlanBuilder(joinOrder)
-      for (let i = 0; i < joinOrder.length; i++) {
-        const skip = drop?.[i]
-        for (const pid of assigned[i]!) {
-          if (skip !== undefined && skip.has(pid)) continue
-          plan.add(joinOrder[i]!.memberId, ctx.topics[ctx.partTopic[pid]!]!, ctx.partNum[pid]!)
-        }
-      }
-      return plan.finish()
-    },
+    toPlan: (drop) => toPlan(ctx, joinOrder, assigned, drop),
   }
+}
+
+/** toPlan groups each member's partition ids by topic; ids ascend with topic name, then partition. */
+function toPlan(ctx: Context, members: readonly GroupMember[], assigned: readonly number[][], drop: Uint8Array | undefined): Plan {
+  const plan: Plan = new Map()
+  for (let i = 0; i < members.length; i++) {
+    const topics = new Map<string, number[]>()
+    plan.set(members[i]!.memberId, topics)
+    const pids = Int32Array.from(assigned[i]!).sort()
+    let t = -1
+    let parts: number[] = []
+    for (const pid of pids) {
+      if (drop !== undefined && drop[pid] === 1) continue
+      if (ctx.partTopic[pid] !== t) {
+        t = ctx.partTopic[pid]!
+        topics.set(ctx.topics[t]!, (parts = []))
+      }
+      parts.push(ctx.partNum[pid]!)
+    }
+  }
+  return plan
 }
 
 /** Context numbers the topics and partitions being assigned and holds the members' rack information. */
@@ -311,7 +330,7 @@ function collectOwned(ctx: Context, claims: readonly MemberData[]): { equal: boo
   let maxGeneration = DEFAULT_GENERATION
   const owned: Array<Set<number>> = []
   const multiplyClaimed = new Set<number>()
-  const previousOwner = new Map<number, number>()
+  const previousOwner = new Int32Array(ctx.total).fill(-1)
   for (let c = 0; c < members.length; c++) {
     const topics = new Set(members[c]!.topics)
     if (reference === null) reference = topics
@@ -321,24 +340,31 @@ function collectOwned(ctx: Context, claims: readonly MemberData[]): { equal: boo
     maxGeneration = Math.max(maxGeneration, generation)
     const mine = new Set<number>()
     owned.push(mine)
-    for (const { topic, partition } of claims[c]!.partitions) {
-      const pid = ctx.partitionId(topic, partition)
-      if (pid < 0 || mine.has(pid)) continue
-      const other = previousOwner.get(pid)
-      if (other === undefined) {
-        mine.add(pid)
-        previousOwner.set(pid, c)
-        continue
-      }
-      const otherGeneration = Math.max(members[other]!.generation, DEFAULT_GENERATION)
-      if (generation === otherGeneration) {
-        multiplyClaimed.add(pid)
-        owned[other]!.delete(pid)
-        previousOwner.set(pid, c)
-      } else if (generation > otherGeneration) {
-        mine.add(pid)
-        owned[other]!.delete(pid)
-        previousOwner.set(pid, c)
+    for (const tp of claims[c]!.partitions) {
+      const t = ctx.topicIndex.get(tp.topic)
+      if (t === undefined) continue
+      const base = ctx.base[t]!
+      const n = ctx.base[t + 1]! - base
+      for (const p of tp.partitions) {
+        if (p < 0 || p >= n) continue
+        const pid = base + p
+        if (mine.has(pid)) continue
+        const other = previousOwner[pid]!
+        if (other < 0) {
+          mine.add(pid)
+          previousOwner[pid] = c
+          continue
+        }
+        const otherGeneration = Math.max(members[other]!.generation, DEFAULT_GENERATION)
+        if (generation === otherGeneration) {
+          multiplyClaimed.add(pid)
+          owned[other]!.delete(pid)
+          previousOwner[pid] = c
+        } else if (generation > otherGeneration) {
+          mine.add(pid)
+          owned[other]!.delete(pid)
+          previousOwner[pid] = c
+        }
       }
     }
   }
@@ -648,6 +674,8 @@ class GeneralBuilder {
   #revocationRequired = false
   /** fixed[c] is 1 for a member that can neither gain nor lose a partition, left out of reassignment. */
   readonly #fixed: Uint8Array
+  /** balanced caches #isBalanced until the next change to the assignment. */
+  #balanced: boolean | null = null
   /** Scratch for isBalanced: the most loaded owner per topic, valid when #maxOwnerStamp[t] === #stamp. */
   readonly #maxOwner: Int32Array
   readonly #maxOwnerStamp: Int32Array
@@ -696,6 +724,7 @@ class GeneralBuilder {
   }
 
   #give(pid: number, c: number): void {
+    this.#balanced = null
     this.#owner[pid] = c
     this.#count[c]++
     this.#assigned[c]!.add(pid)
@@ -704,6 +733,7 @@ class GeneralBuilder {
   }
 
   #take(pid: number, c: number): void {
+    this.#balanced = null
     this.#owner[pid] = -1
     this.#count[c]--
     this.#assigned[c]!.delete(pid)
@@ -725,11 +755,13 @@ class GeneralBuilder {
       if (claim.generation !== null && claim.generation < this.#maxGeneration) generation = claim.generation
       else if (claim.generation === null && this.#maxGeneration > DEFAULT_GENERATION) generation = DEFAULT_GENERATION
       else continue
-      for (const { topic, partition } of claim.partitions) {
-        const pid = ctx.partitionId(topic, partition)
-        if (pid < 0) continue
-        const prev = this.#prevAssignment.get(pid)
-        if (prev === undefined || generation > prev.generation) this.#prevAssignment.set(pid, { consumer: c, generation })
+      for (const tp of claim.partitions) {
+        for (const p of tp.partitions) {
+          const pid = ctx.partitionId(tp.topic, p)
+          if (pid < 0) continue
+          const prev = this.#prevAssignment.get(pid)
+          if (prev === undefined || generation > prev.generation) this.#prevAssignment.set(pid, { consumer: c, generation })
+        }
       }
     }
   }
@@ -799,6 +831,7 @@ class GeneralBuilder {
         fixed.push(c)
       }
     }
+    this.#balanced = null
     const before = this.#owner.slice()
     const scoreBefore = this.#balanceScore(participants)
 
@@ -879,6 +912,11 @@ class GeneralBuilder {
    * could take a partition of its topics from a member with two or more partitions more than it has.
    */
   #isBalanced(): boolean {
+    // Most partitions tried do not move: the answer stands until something does.
+    return (this.#balanced ??= this.#computeBalanced())
+  }
+
+  #computeBalanced(): boolean {
     const sorted = this.#sorted.list
     if (sorted.length === 0) return true
     const max = this.#count[sorted[sorted.length - 1]!]!
