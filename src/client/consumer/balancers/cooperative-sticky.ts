@@ -37,7 +37,7 @@ const COOPERATIVE_STICKY: GroupBalancer = Object.freeze({
     // Take each moving partition out of its new owner's assignment: its old owner revokes it first.
     const drop = new Uint8Array(result.assignedTo.length)
     if (result.transferring !== null) for (const pid of result.transferring.keys()) drop[pid] = 1
-    else markTransferring(members, result, drop)
+    else markTransferring(result, drop)
     return result.toPlan(drop)
   },
 })
@@ -52,26 +52,23 @@ function cooperativeMemberData(m: GroupMember): MemberData {
 }
 
 /**
- * markTransferring works out, after the general builder, which partitions go to a member that did not
- * report owning them while another member reported owning them (and is not keeping them): those must
- * be revoked first. Java's computePartitionsTransferringOwnership, over flags instead of sets.
+ * markTransferring works out, after the general builder, which partitions go to a member other than the
+ * one whose claim on them stood, or were claimed by two members of one generation: those are revoked
+ * first. The constrained builder applies this rule as it assigns.
+ *
+ * Java's computePartitionsTransferringOwnership compares against the members' raw owned partitions
+ * instead, claims from stale generations included. When the general builder hands a partition back to a
+ * member whose stale claim made it the "previous owner" (KIP-341), Java then gives it over at once while
+ * its current owner still holds it, and likewise to one of two same-generation claimants. kafka-wire
+ * holds the partition back until the follow-up rebalance in those cases, as KIP-429 intends; everywhere
+ * else the two rules agree.
  */
-function markTransferring(members: readonly GroupMember[], result: StickyResult, drop: Uint8Array): void {
-  const assignedTo = result.assignedTo
-  const revoked = new Uint8Array(assignedTo.length)
-  // claimedBy[pid] is 1 + the index of the last member seen claiming it.
-  const claimedBy = new Int32Array(assignedTo.length)
-  const added: number[] = []
-  for (let i = 0; i < members.length; i++) {
-    for (const tp of members[i]!.ownedPartitions) {
-      for (const p of tp.partitions) {
-        const pid = result.partitionId(tp.topic, p)
-        if (pid < 0) continue
-        claimedBy[pid] = i + 1
-        if (assignedTo[pid] !== i) revoked[pid] = 1
-      }
-    }
-    for (const pid of result.assigned[i]!) if (claimedBy[pid] !== i + 1) added.push(pid)
+function markTransferring(result: StickyResult, drop: Uint8Array): void {
+  const { assignedTo, claimedBy, multiplyClaimed } = result
+  for (let pid = 0; pid < assignedTo.length; pid++) {
+    const to = assignedTo[pid]!
+    if (to < 0) continue
+    const from = claimedBy[pid]!
+    if ((from >= 0 && from !== to) || multiplyClaimed.has(pid)) drop[pid] = 1
   }
-  for (const pid of added) if (revoked[pid] === 1) drop[pid] = 1
 }

@@ -58,9 +58,13 @@ export interface StickyResult {
   /**
    * transferring maps a partition id to the member index it goes to when the partition was claimed by
    * another member in this rebalance (the constrained builder tracks this as it assigns); null when the
-   * general builder ran and the cooperative balancer must work it out from the owned partitions.
+   * general builder ran and the cooperative balancer must work it out from the claims below.
    */
   readonly transferring: Map<number, number> | null
+  /** claimedBy[pid] is the index of the member whose claim on the partition stood, or -1. */
+  readonly claimedBy: Int32Array
+  /** multiplyClaimed are partitions that two members of one generation claimed; neither claim stood. */
+  readonly multiplyClaimed: ReadonlySet<number>
   /** partitionId is the id of a topic's partition, or -1 when it is not being assigned. */
   partitionId(topic: string, partition: number): number
   /** toPlan turns the result into a Plan, leaving out partitions whose id is flagged in `drop`. */
@@ -141,12 +145,16 @@ export function stickyAssign(
     byJoinOrder = new Map()
     for (const [pid, h] of transferring) byJoinOrder.set(pid, order[h]!)
   }
+  const claimedBy = new Int32Array(ctx.total).fill(-1)
+  for (let h = 0; h < owned.length; h++) for (const pid of owned[h]!) claimedBy[pid] = order[h]!
   return {
     topics: ctx.topics,
     base: ctx.base,
     assigned,
     assignedTo,
     transferring: byJoinOrder,
+    claimedBy,
+    multiplyClaimed,
     partitionId: (topic, partition) => ctx.partitionId(topic, partition),
     toPlan: (drop) => toPlan(ctx, joinOrder, assigned, drop),
   }
