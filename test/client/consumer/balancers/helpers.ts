@@ -1,5 +1,6 @@
 /** Shared checks for the balancer tests: plan validity, balance, and a group that rebalances round after round. */
 import assert from 'node:assert/strict'
+import fc from 'fast-check'
 import type { GroupBalancer, GroupMember, Plan } from '../../../../src/client/consumer/balancers/index.js'
 import { memberFromJoin } from '../../../../src/client/consumer/balancers/protocol.js'
 
@@ -86,4 +87,95 @@ export function toObject(plan: Plan): Record<string, Record<string, number[]>> {
     for (const t of [...topics.keys()].sort()) out[member]![t] = topics.get(t)!
   }
   return out
+}
+
+/** newMember is a GroupMember with nothing owned and no generation. */
+export function newMember(memberId: string, topics: string[], extra: Partial<GroupMember> = {}): GroupMember {
+  return { memberId, instanceId: null, topics, userData: null, ownedPartitions: [], generation: -1, rackId: null, ...extra }
+}
+
+/** groupArb is a group of 1-8 members over up to 4 topics, some static, some in racks. */
+export const groupArb = fc
+  .record({
+    counts: fc.array(fc.integer({ min: 0, max: 20 }), { minLength: 1, maxLength: 4 }),
+    members: fc.uniqueArray(
+      fc.record({
+        id: fc.string({ minLength: 1, maxLength: 6 }),
+        instance: fc.option(fc.string({ minLength: 1, maxLength: 4 }), { nil: null }),
+        pick: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+        rack: fc.option(fc.constantFrom('a', 'b', 'c'), { nil: null }),
+      }),
+      { minLength: 1, maxLength: 8, selector: (m) => m.id },
+    ),
+    replicaRacks: fc.array(fc.subarray(['a', 'b', 'c']), { minLength: 20, maxLength: 20 }),
+  })
+  .map(({ counts, members, replicaRacks }) => {
+    const partitions = new Map(counts.map((n, t) => [`t${t}`, n]))
+    const instances = new Set<string>()
+    const group = members.map((m) => {
+      // Instance ids are unique in a group; the coordinator enforces it.
+      const instanceId = m.instance !== null && !instances.has(m.instance) ? m.instance : null
+      if (instanceId !== null) instances.add(instanceId)
+      return newMember(m.id, [...partitions.keys()].filter((_, t) => m.pick[t]), { instanceId, rackId: m.rack })
+    })
+    const racks = new Map([...partitions].map(([t, n]) => [t, replicaRacks.slice(0, n)]))
+    return { partitions, group, racks }
+  })
+
+/**
+ * stickyGroupArb is a group whose members own a random part of the partitions (disjoint, one
+ * generation), with every member subscribed to every topic when `uniform`.
+ */
+export function stickyGroupArb(uniform: boolean) {
+  return fc
+    .record({
+      counts: fc.array(fc.integer({ min: 1, max: 24 }), { minLength: 1, maxLength: 4 }),
+      members: fc.integer({ min: 1, max: 9 }),
+      owners: fc.array(fc.integer({ min: -1, max: 8 }), { minLength: 96, maxLength: 96 }),
+      picks: fc.array(fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }), { minLength: 9, maxLength: 9 }),
+      generation: fc.integer({ min: 1, max: 100 }),
+    })
+    .map(({ counts, members, owners, picks, generation }) => {
+      const partitions = new Map(counts.map((n, t) => [`t${t}`, n]))
+      const topics = [...partitions.keys()]
+      const states: MemberState[] = Array.from({ length: members }, (_, i) => {
+        const subscribed = uniform ? topics : topics.filter((_, t) => picks[i]![t])
+        return { id: `member-${i}`, instanceId: null, topics: subscribed.length > 0 ? subscribed : [topics[0]!], rack: null, owned: new Map(), generation: -1 }
+      })
+      let k = 0
+      for (const [topic, n] of partitions) {
+        for (let p = 0; p < n; p++) {
+          const owner = owners[k++ % owners.length]!
+          if (owner < 0 || owner >= members || !states[owner]!.topics.includes(topic)) continue
+          const s = states[owner]!
+          if (!s.owned.has(topic)) s.owned.set(topic, [])
+          s.owned.get(topic)!.push(p)
+          s.generation = generation
+        }
+      }
+      for (const s of states) if (s.owned.size > 0) s.generation = generation
+      return { partitions, states }
+    })
+}
+
+/**
+ * mostKeepable is the most previously owned partitions any balanced assignment can leave in place when
+ * every member subscribes to everything: each member keeps up to the smaller quota, and the members
+ * that own more than that keep one more, for as many members as may hold the larger quota.
+ */
+export function mostKeepable(states: MemberState[], total: number): number {
+  const min = Math.floor(total / states.length)
+  const extra = total % states.length
+  const owned = states.map((s) => ownedKeys(s).size)
+  return owned.reduce((n, o) => n + Math.min(o, min), 0) + Math.min(extra, owned.filter((o) => o > min).length)
+}
+
+/** kept counts the partitions members own that the plan leaves with them. */
+export function kept(plan: Plan, states: MemberState[]): number {
+  let n = 0
+  for (const s of states) {
+    const mine = planKeys(plan, s.id)
+    for (const key of ownedKeys(s)) if (mine.has(key)) n++
+  }
+  return n
 }
