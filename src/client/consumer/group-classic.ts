@@ -31,6 +31,8 @@ export class ClassicGroup extends GroupBase {
   #wake: (() => void) | null = null
   #heartbeatTimer: NodeJS.Timeout | null = null
   #failures = 0
+  /** fatal is a heartbeat's fatal error (FENCED_INSTANCE_ID, …), for the loop to handle as its own. */
+  #fatal: KafkaProtocolError | null = null
   /** lastJoinTopics are the partition counts the leader balanced with, to rebalance when they change. */
   #leaderCounts: Map<string, number> | null = null
 
@@ -104,6 +106,11 @@ export class ClassicGroup extends GroupBase {
         })
         this.#wake = null
         this.#stopHeartbeats()
+        if (this.#fatal !== null) {
+          const fatal = this.#fatal
+          this.#fatal = null
+          throw fatal
+        }
       } catch (err) {
         this.#stopHeartbeats()
         if (this.closed) return
@@ -233,8 +240,22 @@ export class ClassicGroup extends GroupBase {
           (res) => {
             if (res.errorCode === 0) return
             if (res.errorCode === REBALANCE_IN_PROGRESS) return this.requestRejoin()
-            if (REJOIN_ERRORS.has(res.errorCode) || FATAL.has(res.errorCode)) {
-              this.onGenerationError(res.errorCode)
+            if (FATAL.has(res.errorCode)) {
+              // The loop handles it as a failed join would: the hook, the partitions lost, and for
+              // FENCED_INSTANCE_ID a stop (rejoining would fence the member that replaced us, and so on).
+              this.#fatal = new KafkaProtocolError(res.errorCode)
+              this.#wake?.()
+              return
+            }
+            if (REJOIN_ERRORS.has(res.errorCode)) {
+              // The session is gone: the partitions are lost, then the hook hears why (franz-go's order).
+              this.#rejoin = true
+              this.#lose()
+                .catch(() => {})
+                .finally(() => {
+                  this.client.hooks.groupManageError(new KafkaProtocolError(res.errorCode))
+                  this.#wake?.()
+                })
               return
             }
             this.client.log('warn', 'heartbeat failed', 'group', this.group, 'err', new KafkaProtocolError(res.errorCode).message)

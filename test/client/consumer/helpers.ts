@@ -2,7 +2,10 @@
 // and waiting for a client's consumer to reach a state. Topic creation, the shared broker and client
 // bookkeeping come from ../helpers.ts.
 import type { Client } from '../../../src/client/client.js'
+import type { ClientOptions, PartitionsCallback } from '../../../src/client/options.js'
 import type { Record } from '../../../src/client/record.js'
+import { ConsumerGroupDescribe } from '../../../src/protocol/messages/consumer-group-describe.js'
+import { DescribeGroups } from '../../../src/protocol/messages/describe-groups.js'
 
 /**
  * produceKeys produces `n` records `${prefix}${i}` (key and value alike) and resolves when every one
@@ -88,4 +91,79 @@ export function resolved(c: Client, topic: string, partitions: number[]): boolea
     const cur = c.consumer.cursor(topic, p)
     return cur !== undefined && cur.pending === null && cur.offset >= 0n
   })
+}
+
+/** GroupEvent is one call of a member's partition callbacks. */
+export interface GroupEvent {
+  kind: 'assigned' | 'revoked' | 'lost'
+  partitions: number[]
+  at: number
+}
+
+/**
+ * Member is a group member of one topic that records its partition callbacks: `owned` is what the
+ * callbacks say it holds, `events` every call in order. Callbacks given in `opts` still run, after
+ * the bookkeeping (and are awaited, so a test can hold a rebalance).
+ */
+export class Member {
+  readonly client: Client
+  readonly owned = new Set<number>()
+  readonly events: GroupEvent[] = []
+  readonly name: string
+
+  constructor(name: string, make: (opts: Partial<ClientOptions>) => Client, opts: Partial<ClientOptions>) {
+    this.name = name
+    const wrap = (kind: GroupEvent['kind'], user?: PartitionsCallback | undefined): PartitionsCallback => async (parts) => {
+      const ps = [...parts.values()].flat().sort((a, b) => a - b)
+      this.events.push({ kind, partitions: ps, at: Date.now() })
+      for (const p of ps) kind === 'assigned' ? this.owned.add(p) : this.owned.delete(p)
+      await user?.(parts)
+    }
+    this.client = make({
+      ...opts,
+      onPartitionsAssigned: wrap('assigned', opts.onPartitionsAssigned),
+      onPartitionsRevoked: wrap('revoked', opts.onPartitionsRevoked),
+      onPartitionsLost: wrap('lost', opts.onPartitionsLost),
+    })
+  }
+
+  /** ownedList is the owned partitions in order. */
+  ownedList(): number[] {
+    return [...this.owned].sort((a, b) => a - b)
+  }
+
+  /** of returns the partitions of every event of a kind, in order. */
+  of(kind: GroupEvent['kind']): number[][] {
+    return this.events.filter((e) => e.kind === kind).map((e) => e.partitions)
+  }
+}
+
+/** describeGroup returns a group's state and its members' ids (DescribeGroups, or ConsumerGroupDescribe for KIP-848 groups). */
+export async function describeGroup(
+  c: Client,
+  group: string,
+  protocol: 'classic' | 'consumer',
+): Promise<{ state: string; members: Array<{ memberId: string; instanceId: string | null; memberEpoch?: number; assigned?: number; target?: number }> }> {
+  if (protocol === 'classic') {
+    const req = DescribeGroups.newRequest()
+    req.groups = [group]
+    const res = await c.request(DescribeGroups, req)
+    const g = res.groups[0]!
+    return { state: g.groupState, members: g.members.map((m) => ({ memberId: m.memberId, instanceId: m.groupInstanceId })) }
+  }
+  const req = ConsumerGroupDescribe.newRequest()
+  req.groupIds = [group]
+  const res = await c.request(ConsumerGroupDescribe, req)
+  const g = res.groups[0]!
+  const count = (a: { topicPartitions: Array<{ partitions: number[] }> }) => a.topicPartitions.reduce((n, tp) => n + tp.partitions.length, 0)
+  return {
+    state: g.groupState,
+    members: g.members.map((m) => ({ memberId: m.memberId, instanceId: m.instanceId, memberEpoch: m.memberEpoch, assigned: count(m.assignment), target: count(m.targetAssignment) })),
+  }
+}
+
+/** partitionsCovered is true when members own `n` partitions between them, each exactly once. */
+export function partitionsCovered(members: Member[], n: number): boolean {
+  const all = members.flatMap((m) => m.ownedList())
+  return all.length === n && new Set(all).size === n
 }

@@ -1,0 +1,224 @@
+// Consumer groups against a real broker, for the classic protocol (cooperative-sticky and eager
+// range) and KIP-848 (server-side uniform and range): members joining and leaving, the callbacks and
+// their order, cooperative rebalances that never revoke what stays, leaving on close, static
+// membership, slow application code, blockRebalanceOnPoll, and the group-management error hook.
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import type { ClientOptions } from '../../../src/client/options.js'
+import type { KafkaCluster } from '../../../src/testing/index.js'
+import { broker, closeAll, createTopic, newClient, topicName, waitFor } from '../helpers.js'
+import { Member, describeGroup, partitionsCovered, pollUntil, produceKeys } from './helpers.js'
+
+let k: KafkaCluster
+
+before(async () => {
+  k = await broker()
+}, { timeout: 300_000 })
+
+after(closeAll)
+
+interface Variant {
+  name: string
+  protocol: 'classic' | 'consumer'
+  cooperative: boolean
+  opts: Partial<ClientOptions>
+}
+
+const VARIANTS: Variant[] = [
+  { name: 'classic cooperative-sticky', protocol: 'classic', cooperative: true, opts: { heartbeatInterval: 500 } },
+  { name: 'classic range (eager)', protocol: 'classic', cooperative: false, opts: { heartbeatInterval: 500, balancers: ['range'] } },
+  { name: 'KIP-848 uniform', protocol: 'consumer', cooperative: true, opts: { groupProtocol: 'consumer', groupRemoteAssignor: 'uniform' } },
+  { name: 'KIP-848 range', protocol: 'consumer', cooperative: true, opts: { groupProtocol: 'consumer', groupRemoteAssignor: 'range' } },
+]
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+for (const v of VARIANTS) {
+  test(`${v.name}: members join and leave; every partition owned once; callbacks awaited in order; ${v.cooperative ? 'nothing kept is revoked' : 'eager revokes all'}; close leaves at once`, { timeout: 120_000 }, async () => {
+    const admin = newClient(k)
+    const topic = await createTopic(admin, { partitions: 6 })
+    const group = topicName('g')
+    // Revoking is slow application code: the partitions' next owner must wait for it.
+    const revokeDone = new Map<string, Map<number, number>>()
+    const make = (name: string) => {
+      const done = new Map<number, number>()
+      revokeDone.set(name, done)
+      return new Member(name, (o) => newClient(k, o), {
+        ...v.opts,
+        consumeTopics: [topic],
+        consumerGroup: group,
+        onPartitionsRevoked: async (parts) => {
+          await sleep(300)
+          for (const p of parts.get(topic) ?? []) done.set(p, Date.now())
+        },
+      })
+    }
+    const a = make('a')
+    await waitFor(() => a.owned.size === 6, 'the first member to own every partition')
+    const b = make('b')
+    await waitFor(() => partitionsCovered([a, b], 6) && b.owned.size > 0 && a.owned.size > 0, 'two members to share the partitions')
+    const c = make('c')
+    await waitFor(() => partitionsCovered([a, b, c], 6) && [a, b, c].every((m) => m.owned.size === 2), 'three members to own two partitions each')
+
+    for (const m of [a, b, c]) {
+      assert.deepEqual(m.of('lost'), [], `${m.name} lost nothing`)
+      // A revoked partition reached its next owner only after the revoke callback finished.
+      for (const other of [a, b, c]) {
+        if (other === m) continue
+        for (const e of other.events.filter((x) => x.kind === 'assigned')) {
+          for (const p of e.partitions) {
+            const revokedAt = revokeDone.get(m.name)!.get(p)
+            if (revokedAt !== undefined && m.events.some((x) => x.kind === 'revoked' && x.partitions.includes(p) && x.at <= e.at)) {
+              assert.ok(e.at >= revokedAt, `${other.name} got ${p} at ${e.at}, after ${m.name} finished revoking it at ${revokedAt}`)
+            }
+          }
+        }
+      }
+    }
+    if (v.cooperative) {
+      // Incremental: a partition is revoked only to move; what a member keeps is never revoked.
+      for (const m of [a, b, c]) {
+        const revoked = m.of('revoked').flat()
+        for (const p of m.owned) assert.ok(!revoked.includes(p), `${m.name} kept ${p} and never had it revoked`)
+      }
+      assert.equal(a.of('revoked').flat().length, 4, 'the first member gave up exactly the 4 partitions that moved')
+    } else {
+      // Eager: every rebalance revokes everything first.
+      assert.deepEqual(a.of('revoked')[0], [0, 1, 2, 3, 4, 5])
+    }
+
+    const gm = a.client.groupMetadata()
+    assert.ok(gm.memberId !== '' && gm.generation > 0)
+    // Closing leaves the group: the others take over long before the 45 s session timeout would.
+    const closedAt = Date.now()
+    await c.client.close()
+    assert.deepEqual(c.owned, new Set(), 'close revokes what the member held')
+    await waitFor(() => partitionsCovered([a, b], 6), 'the two remaining members to take over', 20_000)
+    assert.ok(Date.now() - closedAt < 20_000)
+    await waitFor(async () => (await describeGroup(admin, group, v.protocol)).members.length === 2, 'the group to have two members')
+  })
+}
+
+for (const v of [VARIANTS[0]!, VARIANTS[2]!]) {
+  test(`${v.name}: a static member (instanceId) that restarts gets its partitions back and the other member sees no rebalance`, { timeout: 120_000 }, async () => {
+    const admin = newClient(k)
+    const topic = await createTopic(admin, { partitions: 4 })
+    const group = topicName('g')
+    const opts = { ...v.opts, consumeTopics: [topic], consumerGroup: group, sessionTimeout: 30_000 }
+    const a = new Member('a', (o) => newClient(k, o), { ...opts, instanceId: 'a-static' })
+    const b = new Member('b', (o) => newClient(k, o), { ...opts, instanceId: 'b-static' })
+    await waitFor(() => partitionsCovered([a, b], 4) && a.owned.size === 2, 'two static members to share the partitions')
+    const held = a.ownedList()
+    const bEvents = b.events.length
+    const generation = b.client.groupMetadata().generation
+    await a.client.close()
+    // The static member did not leave: the group still counts it (its session runs on).
+    const d = await describeGroup(admin, group, v.protocol)
+    assert.deepEqual(d.members.map((m) => m.instanceId).sort(), ['a-static', 'b-static'])
+    const a2 = new Member('a2', (o) => newClient(k, o), { ...opts, instanceId: 'a-static' })
+    await waitFor(() => a2.owned.size === 2, 'the restarted member to get its partitions')
+    assert.deepEqual(a2.ownedList(), held, 'the same partitions as before the restart')
+    assert.equal(b.events.length, bEvents, 'the other member had no callback: no rebalance')
+    assert.equal(b.client.groupMetadata().generation, generation, "the other member's generation or epoch did not change")
+  })
+}
+
+test('a member whose code holds a record for longer than the session timeout keeps its membership (classic and KIP-848)', { timeout: 120_000 }, async (t) => {
+  const admin = newClient(k)
+  // Classic: sessionTimeout 6 s (the broker minimum); KIP-848: the broker's group.consumer.session.timeout.ms (10 s in tests).
+  const cases = [
+    { protocol: 'classic' as const, opts: { sessionTimeout: 6_000, heartbeatInterval: 1_000 }, hold: 9_000 },
+    { protocol: 'consumer' as const, opts: { groupProtocol: 'consumer' as const }, hold: 13_000 },
+  ]
+  await Promise.all(
+    cases.map(async ({ protocol, opts, hold }) => {
+      const topic = await createTopic(admin, { partitions: 2 })
+      const group = topicName('g')
+      await produceKeys(admin, topic, 4)
+      const m = new Member(protocol, (o) => newClient(k, o), { ...opts, consumeTopics: [topic], consumerGroup: group, disableAutoCommit: true, blockRebalanceOnPoll: true })
+      const [first] = await pollUntil(m.client, (rs) => rs.length >= 1)
+      const before = m.client.groupMetadata()
+      // Synchronous work blocks the event loop itself; the heartbeat must survive that too, so
+      // hold the record partly with a busy loop and partly asleep.
+      const busyUntil = Date.now() + 2_000
+      while (Date.now() < busyUntil) {
+        // busy
+      }
+      await sleep(hold - 2_000)
+      await m.client.commitRecords(first!)
+      m.client.allowRebalance()
+      const after = m.client.groupMetadata()
+      assert.deepEqual(after, before, `${protocol}: same member id and generation after holding a record ${hold} ms`)
+      assert.deepEqual(m.of('lost'), [], `${protocol}: nothing lost`)
+      assert.deepEqual(m.of('revoked'), [], `${protocol}: nothing revoked`)
+      const d = await describeGroup(admin, group, protocol)
+      assert.deepEqual(d.members.map((x) => x.memberId), [before.memberId])
+      const committed = await m.client.fetchCommittedOffsets({ [topic]: [first!.partition] })
+      assert.equal(committed.get(topic)!.get(first!.partition)!.offset, first!.offset + 1n)
+      t.diagnostic(`${protocol}: held a record ${hold} ms, membership kept`)
+    }),
+  )
+})
+
+for (const v of [VARIANTS[0]!, VARIANTS[2]!]) {
+  test(`${v.name}: blockRebalanceOnPoll holds a revocation until allowRebalance()`, { timeout: 120_000 }, async () => {
+    const admin = newClient(k)
+    const topic = await createTopic(admin, { partitions: 4 })
+    const group = topicName('g')
+    await produceKeys(admin, topic, 40)
+    const opts = { ...v.opts, consumeTopics: [topic], consumerGroup: group, blockRebalanceOnPoll: true }
+    const a = new Member('a', (o) => newClient(k, o), opts)
+    await waitFor(() => a.owned.size === 4, 'the first member to own every partition')
+    await pollUntil(a.client, (rs) => rs.length >= 1)
+    // Polled and not allowed: a second member joins, but nothing is taken from the first.
+    const b = new Member('b', (o) => newClient(k, o), opts)
+    await waitFor(async () => (await describeGroup(admin, group, v.protocol)).members.length === 2, 'the second member to join')
+    // The rebalance reached the first member: a classic member joined the next generation; a
+    // KIP-848 member was given a smaller target assignment. Then it gets several heartbeats' time.
+    const gen = a.client.groupMetadata().generation
+    const memberId = a.client.groupMetadata().memberId
+    if (v.protocol === 'classic') await waitFor(() => a.client.groupMetadata().generation !== gen, 'the first member to join the next generation')
+    else await waitFor(async () => (await describeGroup(admin, group, 'consumer')).members.find((m) => m.memberId === memberId)?.target === 2, 'the first member to get a smaller target')
+    await sleep(1_500)
+    assert.deepEqual(a.of('revoked'), [], 'nothing revoked while the poll is not allowed')
+    assert.equal(a.owned.size, 4)
+    assert.equal(b.owned.size, 0)
+    a.client.allowRebalance()
+    await waitFor(() => partitionsCovered([a, b], 4) && b.owned.size === 2, 'the rebalance to finish once allowed')
+    assert.equal(a.of('revoked').flat().length, 2)
+  })
+}
+
+test('onGroupManageError reports a join the broker refuses (session timeout below group.min.session.timeout.ms; unknown KIP-848 assignor)', { timeout: 60_000 }, async () => {
+  const admin = newClient(k)
+  const topic = await createTopic(admin)
+  const errors: Array<{ protocol: string; err: Error }> = []
+  const hook = (protocol: string) => ({ onGroupManageError: (err: Error) => errors.push({ protocol, err }) })
+  newClient(k, { consumeTopics: [topic], consumerGroup: topicName('g'), sessionTimeout: 1_000, heartbeatInterval: 100, hooks: [hook('classic')] })
+  newClient(k, { consumeTopics: [topic], consumerGroup: topicName('g'), groupProtocol: 'consumer', groupRemoteAssignor: 'no-such-assignor', hooks: [hook('consumer')] })
+  await waitFor(() => errors.some((e) => e.protocol === 'classic') && errors.some((e) => e.protocol === 'consumer'), 'both errors')
+  assert.match(errors.find((e) => e.protocol === 'classic')!.err.message, /INVALID_SESSION_TIMEOUT/)
+  assert.match(errors.find((e) => e.protocol === 'consumer')!.err.message, /UNSUPPORTED_ASSIGNOR/)
+})
+
+test('classic: a second member with the same instanceId fences the first, whose partitions are lost; the first does not fight back', { timeout: 60_000 }, async () => {
+  const admin = newClient(k)
+  const topic = await createTopic(admin, { partitions: 2 })
+  const group = topicName('g')
+  const errors: Error[] = []
+  const opts = { consumeTopics: [topic], consumerGroup: group, instanceId: 'same', heartbeatInterval: 300, hooks: [{ onGroupManageError: (e: Error) => errors.push(e) }] }
+  const a = new Member('a', (o) => newClient(k, o), opts)
+  await waitFor(() => a.owned.size === 2, 'the first member to own the partitions')
+  const b = new Member('b', (o) => newClient(k, o), opts)
+  await waitFor(() => b.owned.size === 2, 'the second member to take the instance over')
+  await waitFor(() => a.of('lost').length > 0, 'the first member to learn it was fenced')
+  assert.deepEqual(a.of('lost'), [[0, 1]])
+  assert.ok(errors.some((e) => /FENCED_INSTANCE_ID/.test(e.message)), errors.map((e) => e.message).join('; '))
+  // The fenced member stops: the new one keeps its partitions over several heartbeats.
+  const bEvents = b.events.length
+  await sleep(2_000)
+  assert.equal(b.events.length, bEvents, 'no further rebalance: the fenced member did not rejoin')
+  assert.equal(b.owned.size, 2)
+  assert.equal(a.owned.size, 0)
+})
+
