@@ -17,20 +17,21 @@
  *   - isBalanced, which Java answers by scanning every partition every member could take (O(M·P) per call,
  *     and it is called once per partition tried), is answered from each topic's owners: a member could
  *     take a partition of topic t from someone with two more partitions exactly when the most loaded owner
- *     of a partition of t has more than count + 1, so the scan is over (member, topic) pairs, and stops
- *     at the first member within one of the maximum;
- *   - membership tests on lists are sets and counts.
- * With M members, T topics and P partitions, the constrained builder is O(P log P + M log M); the general
- * builder's initial assignment is O(P·M), and each reassignment pass O(P·(M + T_m)) where T_m is the topic
- * count of the members below the maximum, instead of Java's O(P²·M).
+ *     of a partition of t has more than count + 1. The scan is over (member, topic) pairs, stops at the
+ *     first member within one of the maximum, and runs again only after a partition has moved;
+ *   - membership tests on lists are sets, counts and flag arrays.
+ * With M members, T topics and P partitions, the constrained builder is O(P log P + M log M). The general
+ * builder's initial assignment is O(P·M); a reassignment pass costs O(M) per partition tried plus, per
+ * partition moved, one isBalanced scan of O(M·T + P) at worst, where Java's costs O(M·P) per partition
+ * tried.
  *
- * Deliberate differences from Java, all for inputs a well-behaved group never produces: a member listing
- * the same partition twice counts once; claims on partitions beyond a topic's partition count are dropped
- * (Java would hand out a partition that does not exist); a member with no topics never makes the
- * subscriptions "equal" (Java skips such a member when it comes first in its HashMap, then assigns it
- * partitions it did not ask for); a partition is never moved back to a previous owner that no longer
- * subscribes to its topic, nor compared against a previous owner that has left the rebalance (Java would
- * assign an unsubscribed topic, or throw).
+ * Deliberate differences from Java, all for rare or malformed input: a member listing the same partition
+ * twice counts once; claims on partitions beyond a topic's partition count are dropped (Java would hand
+ * out a partition that does not exist); a member with no topics never makes the subscriptions "equal"
+ * (Java skips such a member when it comes first in its HashMap, then gives it partitions it did not ask
+ * for); a partition is never moved back to a previous owner that no longer subscribes to its topic, nor
+ * compared against a previous owner that sits the rebalance out (Java would assign an unsubscribed topic,
+ * or throw). cooperative-sticky.ts describes one more, about handing partitions over.
  */
 import type { GroupBalancer, GroupMember, PartitionRacks, Plan } from './index.js'
 import { JavaHashOrder, javaHashMapOrder, javaStringHash, javaTopicPartitionHash } from './java-order.js'
