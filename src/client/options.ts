@@ -1,6 +1,7 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls'
 import { KafkaWireError } from '../protocol/errors.js'
-import type { AnyHook, Logger } from '../hooks/index.js'
+import type { HookInput, Logger } from '../hooks/index.js'
+import type { Client } from './client.js'
 import { partitionerFrom, type Partitioner } from './producer/partitioner.js'
 import type { ProduceRecord } from './record.js'
 import type { SaslConfig, Mechanism } from './sasl/index.js'
@@ -75,7 +76,7 @@ export interface ClientOptions {
   /** retryTimeout bounds the total time spent retrying one request, in ms. Default 30,000 (franz-go's RetryTimeout). */
   retryTimeout?: number
   /** hooks are objects implementing any subset of the hook methods; nested arrays are flattened. */
-  hooks?: AnyHook | ReadonlyArray<unknown>
+  hooks?: HookInput<Client>
   /** logger receives the client's log lines. Default: none. */
   logger?: Logger
 

@@ -33,7 +33,12 @@ export interface BrokerConnectHook {
   onBrokerConnect(meta: BrokerMetadata, initDuration: number, socket: Socket | null, err: Error | null): void
 }
 
-/** BrokerDisconnectHook runs once per connection that had connected, just before its socket is closed. */
+/**
+ * BrokerDisconnectHook runs once per connection that was reported to BrokerConnectHook without an
+ * error, when that connection closes for any reason (the client closing, an idle timeout, a broker
+ * hanging up). franz-go calls it just before closing the socket; here the socket has just been
+ * destroyed, so it can be told apart but no longer used.
+ */
 export interface BrokerDisconnectHook {
   onBrokerDisconnect(meta: BrokerMetadata, socket: Socket): void
 }

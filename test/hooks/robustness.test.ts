@@ -107,7 +107,7 @@ test('hooks may call back into the client: produce from onNewClient, a fetch hoo
     consumePartitions: { [source]: { 0: 'earliest', 1: 'earliest' } },
     hooks: {
       // Before the client has started anything.
-      onNewClient: (client) => void pending.push((client as Client).produce({ topic: source, partition: 0, key: 'hello', value: 'from onNewClient' })),
+      onNewClient: (client) => void pending.push(client.produce({ topic: source, partition: 0, key: 'hello', value: 'from onNewClient' })),
       // On the fetch path, before the record can be polled: copy it.
       onFetchRecordBuffered: (r) => void pending.push(c.produce({ topic: copies, key: r.key, value: r.value })),
       // On the produce path, while a batch's records are being settled: acknowledge each copy.
