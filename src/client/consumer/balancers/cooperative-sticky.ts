@@ -4,7 +4,8 @@
  * another is only taken from its old owner in this rebalance; the new owner gets it in the follow-up
  * rebalance, which the old owner asks for once it has revoked it. No partition is ever owned by two
  * members at once, and members keep consuming everything that does not move. Java's
- * CooperativeStickyAssignor, decision for decision.
+ * CooperativeStickyAssignor, decision for decision, except where Java would break that rule (see
+ * markTransferring).
  */
 import type { GroupBalancer, GroupMember, PartitionRacks, Plan } from './index.js'
 import { decodeCooperativeUserData, encodeCooperativeUserData, encodeSubscription } from './protocol.js'

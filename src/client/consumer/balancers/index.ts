@@ -2,7 +2,9 @@
  * Group balancers: the assignment strategies a classic-protocol group leader runs over the members of a
  * JoinGroup response (franz-go's GroupBalancer, Java's ConsumerPartitionAssignor). Each gives the
  * assignment the Java assignor of the same name in kafka-clients 4.4 gives for the same members and
- * metadata, so a group may mix kafka-wire and Java members whichever of them leads.
+ * metadata, so a group may mix kafka-wire and Java members whichever of them leads. The few deliberate
+ * differences, for rare inputs where Java assigns an unsubscribed topic or lets two members own a
+ * partition at once, are listed in sticky.ts and cooperative-sticky.ts.
  */
 import { cooperativeStickyBalancer } from './cooperative-sticky.js'
 import { rangeBalancer } from './range.js'
