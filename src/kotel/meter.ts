@@ -240,8 +240,8 @@ export class Meter implements MeterHooks {
     }
     if (err !== null) attrs[sc.ERROR_TYPE] = sc.errorType(err)
     m.sentMessages.add(1, attrs)
-    attrs[sc.MESSAGING_OPERATION_TYPE] = 'send'
-    m.operationDuration.record((end - start) / 1000, attrs)
+    // A fresh object: the SDK may keep the attributes it was given.
+    m.operationDuration.record((end - start) / 1000, { ...attrs, [sc.MESSAGING_OPERATION_TYPE]: 'send' })
   }
 
   /** [RECORD_POLL] records a poll that handed out `records`, and counts them as consumed. */
@@ -326,45 +326,40 @@ export class Meter implements MeterHooks {
     const cur = this.#instruments
     if (cur !== undefined && cur.provider === provider) return cur
     const meter = provider.getMeter(SCOPE_NAME, VERSION, { schemaUrl: this.#flavour === 'old' ? sc.SCHEMA_URL_OLD : sc.SCHEMA_URL_NEW })
-    this.#instruments = makeInstruments(provider, meter, this.#merged)
+    this.#instruments = makeInstruments(provider, meter, { merged: this.#merged, broker: this.#brokerCounters, semconv: this.#semconvMetrics })
     return this.#instruments
   }
 }
 
-// Instruments are only registered with the SDK when first used (see Meter#get): an SDK exports an
-// instrument once it exists, so making all of them up front would report empty semconv metrics under
-// 'old' and kotel counters with brokerCounters off. Each one is therefore made on its first use.
-function makeInstruments(provider: MeterProvider, meter: OtelMeter, merged: boolean): Instruments {
-  const int = ValueType.INT
-  const counter = (name: string, unit: string, description: string) => lazy(() => meter.createCounter(name, { unit, description, valueType: int }))
+// Only the instruments of the enabled metric sets are made: an instrument that exists is an exported
+// metric name for some SDKs and backends, even before it has a point.
+function makeInstruments(provider: MeterProvider, meter: OtelMeter, opts: { merged: boolean; broker: boolean; semconv: boolean }): Instruments {
+  const counter = (name: string, unit: string, description: string) => meter.createCounter(name, { unit, description, valueType: ValueType.INT })
   const histogram = (name: string, description: string) =>
-    lazy(() => meter.createHistogram(name, { unit: 's', description, valueType: ValueType.DOUBLE, advice: { explicitBucketBoundaries: [...sc.DURATION_BUCKETS] } }))
-  const c = {
-    connects: counter('messaging.kafka.connects.count', '1', 'Total number of connections opened, by broker'),
-    connectErrors: merged ? undefined : counter('messaging.kafka.connect_errors.count', '1', 'Total number of connection errors, by broker'),
-    disconnects: counter('messaging.kafka.disconnects.count', '1', 'Total number of connections closed, by broker'),
-    writeErrors: counter('messaging.kafka.write_errors.count', '1', 'Total number of write errors, by broker'),
-    writeBytes: counter('messaging.kafka.write_bytes', 'By', 'Total number of bytes written, by broker'),
-    readErrors: counter('messaging.kafka.read_errors.count', '1', 'Total number of read errors, by broker'),
-    readBytes: counter('messaging.kafka.read_bytes.count', 'By', 'Total number of bytes read, by broker'),
-    produceBytes: counter('messaging.kafka.produce_bytes.count', 'By', 'Total number of uncompressed bytes produced, by broker and topic'),
-    produceRecords: counter('messaging.kafka.produce_records.count', '1', 'Total number of produced records, by broker and topic'),
-    fetchBytes: counter('messaging.kafka.fetch_bytes.count', 'By', 'Total number of uncompressed bytes fetched, by broker and topic'),
-    fetchRecords: counter('messaging.kafka.fetch_records.count', '1', 'Total number of fetched records, by broker and topic'),
-    operationDuration: histogram('messaging.client.operation.duration', 'Duration of a send or poll of the Kafka client'),
-    sentMessages: counter('messaging.client.sent.messages', '{message}', 'Number of records the producer attempted to send to a broker'),
-    consumedMessages: counter('messaging.client.consumed.messages', '{message}', 'Number of records handed to the application by polls'),
-    processDuration: histogram('messaging.process.duration', 'Duration of processing a consumed record'),
-  }
-  return { provider, ...c } as Instruments
-}
-
-/** lazy returns a Counter or Histogram stand-in that creates the real instrument on its first use. */
-function lazy<T extends Counter | Histogram>(make: () => T): T {
-  let inst: T | undefined
-  const get = () => (inst ??= make())
-  return {
-    add: (value: number, attrs?: Attributes) => (get() as Counter).add(value, attrs),
-    record: (value: number, attrs?: Attributes) => (get() as Histogram).record(value, attrs),
-  } as unknown as T
+    meter.createHistogram(name, { unit: 's', description, valueType: ValueType.DOUBLE, advice: { explicitBucketBoundaries: [...sc.DURATION_BUCKETS] } })
+  const broker = opts.broker
+    ? {
+        connects: counter('messaging.kafka.connects.count', '1', 'Total number of connections opened, by broker'),
+        connectErrors: opts.merged ? undefined : counter('messaging.kafka.connect_errors.count', '1', 'Total number of connection errors, by broker'),
+        disconnects: counter('messaging.kafka.disconnects.count', '1', 'Total number of connections closed, by broker'),
+        writeErrors: counter('messaging.kafka.write_errors.count', '1', 'Total number of write errors, by broker'),
+        writeBytes: counter('messaging.kafka.write_bytes', 'By', 'Total number of bytes written, by broker'),
+        readErrors: counter('messaging.kafka.read_errors.count', '1', 'Total number of read errors, by broker'),
+        readBytes: counter('messaging.kafka.read_bytes.count', 'By', 'Total number of bytes read, by broker'),
+        produceBytes: counter('messaging.kafka.produce_bytes.count', 'By', 'Total number of uncompressed bytes produced, by broker and topic'),
+        produceRecords: counter('messaging.kafka.produce_records.count', '1', 'Total number of produced records, by broker and topic'),
+        fetchBytes: counter('messaging.kafka.fetch_bytes.count', 'By', 'Total number of uncompressed bytes fetched, by broker and topic'),
+        fetchRecords: counter('messaging.kafka.fetch_records.count', '1', 'Total number of fetched records, by broker and topic'),
+      }
+    : {}
+  const semconv = opts.semconv
+    ? {
+        operationDuration: histogram('messaging.client.operation.duration', 'Duration of a send or poll of the Kafka client'),
+        sentMessages: counter('messaging.client.sent.messages', '{message}', 'Number of records the producer attempted to send to a broker'),
+        consumedMessages: counter('messaging.client.consumed.messages', '{message}', 'Number of records handed to the application by polls'),
+        processDuration: histogram('messaging.process.duration', 'Duration of processing a consumed record'),
+      }
+    : {}
+  // Only the enabled sets are read: every use is behind its option's check.
+  return { provider, ...broker, ...semconv } as Instruments
 }

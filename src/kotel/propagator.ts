@@ -15,8 +15,9 @@ const TRACEPARENT = 'traceparent'
 const TRACESTATE = 'tracestate'
 
 // version-traceid-parentid-flags, lowercase hex only (W3C Trace Context, section 3.2). Later versions
-// may append fields after a dash, version 00 may not.
-const TRACEPARENT_RE = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/
+// may append fields after a dash, version 00 may not. One space either side is tolerated, as
+// @opentelemetry/core's propagator does, so both read the same headers the same way.
+const TRACEPARENT_RE = /^\s?([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?\s?$/
 
 /**
  * W3CTraceContextPropagator writes and reads the W3C `traceparent` and `tracestate` headers. kotel
@@ -54,7 +55,7 @@ function first(v: string | string[] | undefined): string | undefined {
 /** parseTraceparent reads a `traceparent` value; undefined when it is missing or invalid. */
 export function parseTraceparent(value: string | undefined): SpanContext | undefined {
   if (typeof value !== 'string') return undefined
-  const m = TRACEPARENT_RE.exec(value.trim())
+  const m = TRACEPARENT_RE.exec(value)
   if (m === null) return undefined
   const [, version, traceId, spanId, flags, rest] = m
   if (version === 'ff') return undefined

@@ -220,7 +220,7 @@ test('re-producing a consumed record leaves one traceparent, the new send span, 
     },
   )
   const forward = byName(spans, `send ${mirror}`)
-  const [stored] = (await readAll(c, mirror))[0]!
+  const [stored] = (await readAll(admin, mirror))[0]!
   assert.deepEqual(
     stored!.headers.map((h) => [h.key, h.value?.toString()]),
     [
