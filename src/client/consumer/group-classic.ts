@@ -7,7 +7,7 @@ import { delay } from '../cluster.js'
 import type { Client } from '../client.js'
 import type { Consumer } from './consumer.js'
 import { GroupBase, REJOIN_ERRORS, diff } from './group-base.js'
-import { balancerByName, type GroupBalancer, type GroupMember } from './balancers/index.js'
+import { balancerByName, type GroupBalancer, type GroupMember, type PartitionRacks } from './balancers/index.js'
 import { decodeAssignment, encodeAssignment, memberFromJoin } from './balancers/protocol.js'
 
 const MEMBER_ID_REQUIRED = 79
@@ -80,6 +80,19 @@ export class ClassicGroup extends GroupBase {
     const now = this.#counts(this.#topics())
     if (now.size !== counts.size) return this.requestRejoin()
     for (const [t, n] of now) if (counts.get(t) !== n) return this.requestRejoin()
+  }
+
+  /** racks gives the replica racks per partition, for rack-aware balancing (KIP-881); undefined when no broker has a rack. */
+  #racks(counts: Map<string, number>): PartitionRacks | undefined {
+    const md = this.client.metadata
+    if (![...md.brokers.values()].some((b) => b.rack !== null)) return undefined
+    const out = new Map<string, string[][]>()
+    for (const t of counts.keys()) {
+      const info = md.topics.get(t)
+      if (info === undefined) continue
+      out.set(t, info.partitions.map((p) => p.replicas.map((id) => md.brokers.get(id)?.rack).filter((r): r is string => typeof r === 'string')))
+    }
+    return out
   }
 
   #counts(topics: string[]): Map<string, number> {
@@ -189,7 +202,7 @@ export class ClassicGroup extends GroupBase {
       await this.client.metadata.refresh(true)
       const counts = this.#counts([...all])
       this.#leaderCounts = this.#counts(topics)
-      const plan = protocol.balance(members, counts)
+      const plan = protocol.balance(members, counts, this.#racks(counts))
       assignments = members.map((m) => {
         const mine = plan.get(m.memberId) ?? new Map<string, number[]>()
         return { memberId: m.memberId, assignment: encodeAssignment({ assignedPartitions: [...mine].map(([topic, partitions]) => ({ topic, partitions })), userData: null }) }
