@@ -1,0 +1,176 @@
+// kotel's two trace shapes, side by side.
+//
+//   npx tsx examples/kotel-trace-trees.ts            (starts a Kafka broker, or uses KAFKA_BOOTSTRAP)
+//
+// For each mode (the default parent/child mode and `linkSpans: true`), a producer client produces a few
+// records inside an application span, a consumer client polls them and processes each one with
+// `tracer.process`, and the spans the OpenTelemetry SDK recorded are printed as trees: one tree per
+// trace, each span with its kind and duration, links shown after the span that holds them (a receive
+// span lasts while its record waits in the consumer's buffer; a process span, the application's
+// work). No propagator is configured: kotel falls back to W3C trace context in the record headers by
+// itself.
+import { randomBytes } from 'node:crypto'
+import { pathToFileURL } from 'node:url'
+import { context, SpanKind } from '@opentelemetry/api'
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
+import { Client } from '../src/index.js'
+import { Kotel, Tracer } from '../src/kotel/index.js'
+import { CreateTopics } from '../src/protocol/messages/create-topics.js'
+import { startKafka } from '../src/testing/index.js'
+
+/** TraceTreesOptions configure kotelTraceTrees. */
+export interface TraceTreesOptions {
+  /** seedBrokers of a running cluster; default: a broker from `startKafka()` (KAFKA_BOOTSTRAP, Docker or the jars). */
+  seedBrokers?: string[]
+  /** records is how many records each mode produces and consumes; default 2. */
+  records?: number
+}
+
+/** TraceTrees is the printed result: each mode's trees, and both side by side. */
+export interface TraceTrees {
+  default: string
+  link: string
+  sideBySide: string
+}
+
+/** kotelTraceTrees runs the produce → consume → process flow in both modes and renders the span trees. */
+export async function kotelTraceTrees(opts: TraceTreesOptions = {}): Promise<TraceTrees> {
+  const cluster = opts.seedBrokers ? undefined : await startKafka()
+  const seedBrokers = opts.seedBrokers ?? cluster!.bootstrapServers
+  const manager = new AsyncLocalStorageContextManager().enable()
+  context.setGlobalContextManager(manager)
+  try {
+    const out = {
+      default: await runMode(seedBrokers, false, opts.records ?? 2),
+      link: await runMode(seedBrokers, true, opts.records ?? 2),
+    }
+    return { ...out, sideBySide: sideBySide(`default mode (linkSpans: false)\n\n${out.default}`, `link mode (linkSpans: true)\n\n${out.link}`) }
+  } finally {
+    context.disable()
+    await cluster?.stop()
+  }
+}
+
+async function runMode(seedBrokers: string[], linkSpans: boolean, n: number): Promise<string> {
+  const exporter = new InMemorySpanExporter()
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
+  const topic = `orders-${randomBytes(4).toString('hex')}`
+  const producer = new Client({ seedBrokers, clientId: 'checkout', hooks: new Kotel({ tracer: new Tracer({ tracerProvider: provider, linkSpans }) }).hooks() })
+  const tracer = new Tracer({ tracerProvider: provider, linkSpans })
+  let consumer: Client | undefined
+  try {
+    await createTopic(producer, topic)
+    consumer = new Client({ seedBrokers, clientId: 'billing', consumeTopics: [topic], hooks: new Kotel({ tracer }).hooks() })
+    // The application's own span: the sends are its children.
+    await provider.getTracer('example').startActiveSpan('checkout', async (span) => {
+      try {
+        await producer.produceSync(Array.from({ length: n }, (_, i) => ({ topic, key: `order-${i + 1}`, value: JSON.stringify({ order: i + 1 }) })))
+      } finally {
+        span.end()
+      }
+    })
+    let seen = 0
+    const deadline = AbortSignal.timeout(30_000)
+    while (seen < n) {
+      const fetches = await consumer.pollFetches({ signal: deadline })
+      if (deadline.aborted) throw new Error(`only ${seen} of ${n} records came back within 30 s`)
+      for (const record of fetches.records()) {
+        await tracer.process(record, async () => {
+          // The application's work, here a few milliseconds.
+          await new Promise((r) => setTimeout(r, 5))
+        })
+        seen++
+      }
+    }
+    await provider.forceFlush()
+    return renderTrees(exporter.getFinishedSpans(), { [topic]: 'orders' })
+  } finally {
+    await consumer?.close()
+    await producer.close()
+    await provider.shutdown()
+  }
+}
+
+async function createTopic(client: Client, name: string): Promise<void> {
+  const req = CreateTopics.newRequest()
+  req.timeoutMs = 30_000
+  req.topics = [{ name, numPartitions: 1, replicationFactor: -1, assignments: [], configs: [] }]
+  const res = await client.request(CreateTopics, req)
+  const t = res.topics[0]!
+  if (t.errorCode !== 0) throw new Error(`could not create ${name}: error ${t.errorCode} ${t.errorMessage ?? ''}`)
+}
+
+const KIND: { [k: number]: string } = { [SpanKind.INTERNAL]: 'INTERNAL', [SpanKind.SERVER]: 'SERVER', [SpanKind.CLIENT]: 'CLIENT', [SpanKind.PRODUCER]: 'PRODUCER', [SpanKind.CONSUMER]: 'CONSUMER' }
+
+/**
+ * renderTrees prints spans as one tree per trace, traces in the order they began. A span is named by
+ * its name (with `rename` applied, to hide random topic names) and, for a record's span, `@offset`;
+ * links follow as `⇢ <span>`, naming a span outside the exported ones by its id.
+ */
+export function renderTrees(spans: ReadonlyArray<ReadableSpan>, rename: { [from: string]: string } = {}): string {
+  const sorted = [...spans].sort((a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1])
+  const label = new Map<string, string>()
+  for (const s of sorted) {
+    let name = s.name
+    for (const [from, to] of Object.entries(rename)) name = name.split(from).join(to)
+    const offset = s.attributes['messaging.kafka.offset'] ?? s.attributes['messaging.kafka.message.offset']
+    label.set(s.spanContext().spanId, offset === undefined ? name : `${name} @${String(offset)}`)
+  }
+  const byId = new Map(sorted.map((s) => [s.spanContext().spanId, s]))
+  const children = new Map<string, ReadableSpan[]>()
+  const roots: ReadableSpan[] = []
+  for (const s of sorted) {
+    const parent = s.parentSpanContext?.spanId
+    if (parent !== undefined && byId.has(parent)) {
+      const list = children.get(parent) ?? []
+      list.push(s)
+      children.set(parent, list)
+    } else roots.push(s)
+  }
+  const traceNo = new Map<string, number>()
+  for (const s of sorted) if (!traceNo.has(s.spanContext().traceId)) traceNo.set(s.spanContext().traceId, traceNo.size + 1)
+  const lines: string[] = []
+  const describe = (s: ReadableSpan) => {
+    const links = s.links.map((l) => label.get(l.context.spanId) ?? `span ${l.context.spanId}`)
+    const parent = s.parentSpanContext?.spanId
+    const remote = parent !== undefined && !byId.has(parent) ? ` (child of remote span ${parent})` : ''
+    const ms = (s.duration[0] * 1e3 + s.duration[1] / 1e6).toFixed(1)
+    return `${label.get(s.spanContext().spanId)} [${KIND[s.kind]}] ${ms} ms${remote}${links.length > 0 ? `  ⇢ ${links.join(', ')}` : ''}`
+  }
+  const walk = (s: ReadableSpan, prefix: string, last: boolean) => {
+    lines.push(`${prefix}${last ? '└─ ' : '├─ '}${describe(s)}`)
+    const kids = children.get(s.spanContext().spanId) ?? []
+    kids.forEach((k, i) => walk(k, prefix + (last ? '   ' : '│  '), i === kids.length - 1))
+  }
+  let current = ''
+  for (const r of roots) {
+    const trace = r.spanContext().traceId
+    if (trace !== current) {
+      if (lines.length > 0) lines.push('')
+      lines.push(`trace ${traceNo.get(trace)} (${trace.slice(0, 8)}…)`)
+      current = trace
+    }
+    walk(r, '', true)
+  }
+  return lines.join('\n')
+}
+
+/** sideBySide puts two blocks of text in two columns. */
+export function sideBySide(left: string, right: string, gap = 4): string {
+  const l = left.split('\n')
+  const r = right.split('\n')
+  const width = Math.max(...l.map((x) => [...x].length)) + gap
+  const rows = Math.max(l.length, r.length)
+  const out: string[] = []
+  for (let i = 0; i < rows; i++) {
+    const a = l[i] ?? ''
+    out.push(`${a}${' '.repeat(width - [...a].length)}${r[i] ?? ''}`.trimEnd())
+  }
+  return out.join('\n')
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const trees = await kotelTraceTrees()
+  console.log(trees.sideBySide)
+}
