@@ -1,5 +1,24 @@
 // kafka-wire/kotel: OpenTelemetry tracing and metrics for kafka-wire clients, after franz-go's kotel.
-// It needs the optional peer dependency @opentelemetry/api; the core package never imports this module.
+// It needs the optional peer dependency @opentelemetry/api (1.9 or later); the core package never
+// imports this module.
+//
+//   const kotel = new Kotel({ tracer: new Tracer(), meter: new Meter() })
+//   const client = new Client({ seedBrokers, hooks: kotel.hooks() })
+//   for (const record of (await client.pollFetches()).records()) {
+//     await kotel.tracer!.process(record, () => handle(record))
+//   }
+//
+// Where it parts from the OpenTelemetry messaging conventions (v1.44), on purpose:
+// - receive spans are per record and start when a fetched record enters the client's buffer, as
+//   franz-go's kotel does; the conventions say receive spans MUST NOT be made for prefetched records.
+//   `receiveSpans: false` turns them off, and `pollSpans: true` adds the conventions' poll span;
+// - the send span replaces a `traceparent` (or whatever the propagator writes) already in the headers,
+//   where the conventions say a creation context set by the user SHOULD NOT be modified: a record that
+//   is consumed and produced again never carries two;
+// - the default flavour is 'new' even without OTEL_SEMCONV_STABILITY_OPT_IN: kotel for Node has no
+//   older output to stay compatible with;
+// - byte counters use the UCUM unit `By` where franz-go's kotel writes `by`.
+// A poll that returns no records leaves no poll span and no poll duration: no hook marks its end.
 
 export { Kotel } from './kotel.js'
 export type { KotelOptions } from './kotel.js'

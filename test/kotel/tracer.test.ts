@@ -187,6 +187,25 @@ test('the send span is record.context after the buffered hook, started with the 
   assert.equal(span!.attributes['messaging.destination.partition.id'], '3')
 })
 
+test("the send span's parent is record.context when set, else the context active on the caller's stack", async () => {
+  const t = tracer()
+  const app = otel.tracerProvider.getTracer('app')
+  const active = app.startSpan('active')
+  const given = app.startSpan('given')
+  context.with(trace.setSpan(context.active(), active), () => {
+    produce(t, { topic: 't', value: 'from the active context' })
+    produce(t, { topic: 't', value: 'from record.context', context: trace.setSpan(ROOT_CONTEXT, given) }, { offset: 1n })
+  })
+  produce(t, { topic: 't', value: 'no context at all' }, { offset: 2n })
+  active.end()
+  given.end()
+  const tree = normalize(await otel.spans())
+  assert.deepEqual(
+    Object.fromEntries(Object.entries(tree).map(([l, s]) => [l, s.parent])),
+    { active: null, given: null, 'send t @0': 'active', 'send t @1': 'given', 'send t @2': null },
+  )
+})
+
 test('keys and tombstones: null keys, tombstones, invalid UTF-8, empty keys and the keyFormatter', async () => {
   const cases: Array<[string, ProduceRecord, TracerOptions, { key?: string; tombstone?: true }]> = [
     ['string key', { topic: 't', key: 'k', value: 'v' }, {}, { key: 'k' }],
