@@ -185,7 +185,14 @@ export class ConsumerProtocolGroup extends GroupBase {
   }
 
   protected override memberIdentity(): { memberId: string | null; memberEpoch: number } {
+    // Only a member with an epoch names itself (as Java's consumer does); before the first
+    // heartbeat answered, or after a leave, the coordinator would answer STALE_MEMBER_EPOCH.
+    if (this.generation <= 0) return { memberId: null, memberEpoch: -1 }
     return { memberId: this.memberId, memberEpoch: this.generation }
+  }
+
+  protected override commitIdentity(): { memberId: string; generation: number } {
+    return this.generation <= 0 ? { memberId: '', generation: -1 } : { memberId: this.memberId, generation: this.generation }
   }
 
   protected onGenerationError(code: number): void {

@@ -181,10 +181,27 @@ export abstract class GroupBase implements ConsumerGroupHooks {
     return { memberId: null, memberEpoch: -1 }
   }
 
+  /**
+   * knowTopics loads metadata for topics the cache lacks (their ids go into OffsetFetch v10+ and
+   * OffsetCommit v10+): the application may ask about a topic before the group subscribed to it.
+   */
+  async #knowTopics(topics: string[]): Promise<void> {
+    const md = this.client.metadata
+    const missing = topics.filter((t) => !md.topics.has(t))
+    if (missing.length === 0) return
+    md.interest(missing)
+    await md.refresh(true)
+  }
+
+  /** commitIdentity is the member id and generation (or epoch) an OffsetCommit carries. */
+  protected commitIdentity(): { memberId: string; generation: number } {
+    return { memberId: this.memberId, generation: this.generation }
+  }
+
   /** fetchCommitted asks the coordinator for the committed offsets of partitions. */
   async fetchCommitted(parts: Map<string, number[]>): Promise<CommitOffsets> {
     const md = this.client.metadata
-    if ([...parts.keys()].some((t) => !md.topics.has(t))) await md.refresh(true)
+    await this.#knowTopics([...parts.keys()])
     const idOf = (t: string) => md.topics.get(t)?.id ?? 'AAAAAAAAAAAAAAAAAAAAAA'
     const nameOf = (id: string) => [...md.topics.values()].find((x) => x.id === id)?.name ?? ''
     for (let attempt = 1; ; attempt++) {
@@ -272,11 +289,14 @@ export abstract class GroupBase implements ConsumerGroupHooks {
 
   async #commitNow(offsets: CommitOffsets): Promise<void> {
     const md = this.client.metadata
+    // OffsetCommit v10+ names topics by id.
+    await this.#knowTopics([...offsets.keys()])
     const res = await this.groupRequest(OffsetCommit, (): OffsetCommitRequest => {
       const req = OffsetCommit.newRequest()
       req.groupId = this.group
-      req.generationIdOrMemberEpoch = this.generation
-      req.memberId = this.memberId
+      const who = this.commitIdentity()
+      req.generationIdOrMemberEpoch = who.generation
+      req.memberId = who.memberId
       req.groupInstanceId = this.client.config.instanceId
       for (const [t, ps] of offsets) {
         req.topics.push({
