@@ -123,7 +123,8 @@ export async function splitByLeader<Req, Res>(client: Client, api: ApiMessage<Re
       ;(tt[s.partitions] as unknown[]).push(p)
     }
   }
-  const kind = api.key === 0 ? 'produce' : api.key === 1 ? 'fetch' : 'other'
+  // The consumer's long-polling fetch connection is its own; a Fetch sent here must not queue behind it.
+  const kind = api.key === 0 ? 'produce' : 'other'
   const parts = await Promise.all(
     [...byLeader].map(([leader, ts]) =>
       client.retry(opts, (signal) =>

@@ -187,6 +187,8 @@ export class Consumer {
     const add = new Map<string, Map<number, OffsetSpec>>()
     const reset = this.client.config.consumeResetOffset
     const wanted = (name: string) => this.#directTopics.has(name) || (this.#regexes.length > 0 && this.#regexes.some((r) => r.test(name)))
+    // A consumed topic that does not exist yet is looked for again (at most once per metadataMinAge).
+    for (const t of this.#directTopics) if (!md.topics.has(t)) md.trigger()
     if (this.#directTopics.size > 0 || this.#regexes.length > 0) {
       for (const [name, info] of md.topics) {
         if (info.isInternal || info.errorCode !== 0 || !wanted(name)) continue
@@ -401,8 +403,12 @@ export class Consumer {
         f.addError(this.#closed ? new KafkaWireError('the client is closed', { code: 'CLIENT_CLOSED' }) : new AbortError(signal?.reason))
         return f
       }
+      // A waiting poll keeps the process alive, as a blocked PollFetches would, even when no fetch
+      // is in flight (a topic that does not exist yet, everything paused).
+      const keepAlive = setInterval(() => {}, 1 << 30)
       await new Promise<void>((resolve) => {
         const done = () => {
+          clearInterval(keepAlive)
           signal?.removeEventListener('abort', done)
           const i = this.#pollWaiters.indexOf(done)
           if (i >= 0) this.#pollWaiters.splice(i, 1)
