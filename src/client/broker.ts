@@ -298,12 +298,12 @@ export class BrokerConnection {
     const observed = this.#opts.observer !== undefined
     if (observed && created < 0) created = performance.now()
     if (this.#exclusive && !opts.exclusive) {
-      this.#held.push(() => this.#send(api, version, req, opts, resolve, reject, created))
+      this.#hold(this.#held, () => this.#send(api, version, req, opts, resolve, reject, created), opts.signal, reject)
       return
     }
     // KIP-219: after a throttled response the client holds its next write until the throttle ends.
     if (this.#throttleUntil > Date.now()) {
-      this.#throttled.push(() => this.#send(api, version, req, opts, resolve, reject, created))
+      this.#hold(this.#throttled, () => this.#send(api, version, req, opts, resolve, reject, created), opts.signal, reject)
       this.#armThrottleTimer()
       return
     }
@@ -384,6 +384,31 @@ export class BrokerConnection {
         if (err) reject(new BrokerConnectionError(`write to ${this.#addr()} failed: ${err.message}`, { cause: err, broker: this.nodeId }))
         else resolve(undefined as Res)
       }
+    })
+  }
+
+  /**
+   * #hold queues a request until a throttle or an exclusive section ends. Its AbortSignal works while
+   * it waits: an abort rejects it at once, and its place in the queue becomes a no-op. (Without this,
+   * a request aborted during a long throttle would only be rejected when the throttle ended.)
+   */
+  #hold(queue: Array<() => void>, send: () => void, signal: AbortSignal | undefined, reject: (e: Error) => void): void {
+    if (signal === undefined) {
+      queue.push(send)
+      return
+    }
+    let waiting = true
+    const onAbort = () => {
+      if (!waiting) return
+      waiting = false
+      reject(new AbortError(signal.reason))
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    queue.push(() => {
+      signal.removeEventListener('abort', onAbort)
+      if (!waiting) return
+      waiting = false
+      send()
     })
   }
 

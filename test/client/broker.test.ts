@@ -610,6 +610,39 @@ test('an AbortSignal rejects a pending request at once; its late response is dro
   conn.close()
 })
 
+test('an AbortSignal rejects a request held back by a KIP-219 throttle at once, without waiting for the throttle to end', { timeout: 10_000 }, async () => {
+  const THROTTLE = 30_000
+  const peer = await FakeBroker.start((req, p) => p.respond(req, metadataFor(req, { throttleTimeMs: THROTTLE })))
+  const conn = await peer.connect()
+  await conn.request(Metadata, metadataRequest('throttled'))
+  const ac = new AbortController()
+  const held = conn.request(Metadata, metadataRequest('held'), { signal: ac.signal })
+  const start = performance.now()
+  ac.abort(new Error('stop waiting'))
+  await assert.rejects(held, (err: unknown) => err instanceof AbortError && (err.cause as Error).message === 'stop waiting')
+  assert.ok(performance.now() - start < THROTTLE / 3, 'rejected long before the throttle ended')
+  assert.equal(peer.requests().length, 1, 'the aborted request was never written')
+  conn.close()
+})
+
+test('an AbortSignal rejects a request held back by exclusive() at once; the others go out when it ends', { timeout: 5000 }, async () => {
+  const peer = await FakeBroker.start((req, p) => p.respond(req, metadataFor(req)))
+  const conn = await peer.connect()
+  let release!: () => void
+  const section = conn.exclusive(() => new Promise<void>((resolve) => (release = resolve)))
+  const ac = new AbortController()
+  const aborted = conn.request(Metadata, metadataRequest('aborted'), { signal: ac.signal })
+  const kept = conn.request(Metadata, metadataRequest('kept'), { signal: new AbortController().signal })
+  ac.abort()
+  await assert.rejects(aborted, AbortError)
+  assert.equal(peer.requests().length, 0, 'nothing is written during the exclusive section')
+  release()
+  await section
+  assert.deepEqual((await kept).topics.map((t) => t.name), ['kept'])
+  assert.deepEqual(peer.requests().map((r) => (r.body as MetadataRequest).topics![0]!.name), ['kept'])
+  conn.close()
+})
+
 test('noResponse requests (Produce acks=0) resolve once written and are not waited on', async () => {
   const peer = await FakeBroker.start()
   const conn = await peer.connect()
