@@ -126,6 +126,23 @@ export interface DecodeRecordBatchesOptions {
    * allocated. Default DEFAULT_MAX_DECOMPRESSED_BYTES (256 MiB) of the compression module.
    */
   maxDecompressedBytes?: number
+  /**
+   * recordFields, when given, are set on every decoded record together with the batch's
+   * `leaderEpoch`, `producerId` and `producerEpoch`, so each record is made once in the shape the
+   * client hands out instead of being decoded and then copied into a second object per record.
+   */
+  recordFields?: { topic: string; partition: number }
+}
+
+/**
+ * ClientRecordFields are what a record decoded with `recordFields` carries besides BatchRecord's.
+ */
+export interface ClientRecordFields {
+  topic: string
+  partition: number
+  leaderEpoch: number
+  producerId: bigint
+  producerEpoch: number
 }
 
 /**
@@ -453,6 +470,8 @@ interface DecodeState {
   verifyCrc: boolean
   /** budget is how many more bytes compressed batches may decompress to. */
   budget: number
+  /** fields makes records in the client's shape (DecodeRecordBatchesOptions.recordFields), or null. */
+  fields: { topic: string; partition: number } | null
 }
 
 /**
@@ -468,7 +487,7 @@ export function decodeRecordBatches(buf: Buffer, opts?: DecodeRecordBatchesOptio
   if (!Number.isSafeInteger(maxDecompressed) || maxDecompressed < 0) {
     throw new RangeError(`maxDecompressedBytes must be a non-negative integer, got ${String(maxDecompressed)}`)
   }
-  const state: DecodeState = { verifyCrc: opts?.verifyCrc ?? true, budget: maxDecompressed }
+  const state: DecodeState = { verifyCrc: opts?.verifyCrc ?? true, budget: maxDecompressed, fields: opts?.recordFields ?? null }
   const out = [] as unknown as DecodedRecordBatches
   out.truncated = false
   try {
@@ -559,11 +578,15 @@ function decodeBatchV2(buf: Buffer, start: number, end: number, state: DecodeSta
     }
   }
 
+  const partitionLeaderEpoch = buf.readInt32BE(start + PARTITION_LEADER_EPOCH_OFFSET)
+  const producerId = buf.readBigInt64BE(start + PRODUCER_ID_OFFSET)
+  const producerEpoch = buf.readInt16BE(start + PRODUCER_EPOCH_OFFSET)
   const records: BatchRecord[] = []
   const r = new Reader(data, dataStart, dataEnd)
   const logAppendTime = isLogAppend ? maxTimestamp : -1
+  const fields = state.fields
   for (let i = 0; i < count; i++) {
-    records.push(readRecord(r, baseOffset, baseTimestamp, isLogAppend, logAppendTime))
+    records.push(readRecord(r, baseOffset, baseTimestamp, isLogAppend, logAppendTime, fields, partitionLeaderEpoch, producerId, producerEpoch))
     if (r.failure !== null) {
       // The reader counts bytes from the start of the (decompressed) records, not Kafka offsets.
       throw corrupt(buf, start, `record ${i}: ${r.failure.replace(/ at offset (\d+)$/, ' at byte $1 of the records')}`)
@@ -574,7 +597,7 @@ function decodeBatchV2(buf: Buffer, start: number, end: number, state: DecodeSta
   return {
     baseOffset,
     batchLength: end - start - LOG_OVERHEAD,
-    partitionLeaderEpoch: buf.readInt32BE(start + PARTITION_LEADER_EPOCH_OFFSET),
+    partitionLeaderEpoch,
     magic: 2,
     crc,
     attributes,
@@ -586,8 +609,8 @@ function decodeBatchV2(buf: Buffer, start: number, end: number, state: DecodeSta
     lastOffsetDelta: buf.readInt32BE(start + LAST_OFFSET_DELTA_OFFSET),
     baseTimestamp,
     maxTimestamp,
-    producerId: buf.readBigInt64BE(start + PRODUCER_ID_OFFSET),
-    producerEpoch: buf.readInt16BE(start + PRODUCER_EPOCH_OFFSET),
+    producerId,
+    producerEpoch,
     baseSequence: buf.readInt32BE(start + BASE_SEQUENCE_OFFSET),
     records,
     control: isControl && records.length > 0 ? controlMarker(buf, start, records[0]!) : null,
@@ -609,7 +632,17 @@ function decompressRecords(buf: Buffer, start: number, codec: CompressionCodec, 
  * readRecord reads one v2 record. The reader's end is narrowed to the record's declared length while
  * its fields are read, so a record can never read into the next one; a failure is left in the reader.
  */
-function readRecord(r: Reader, baseOffset: bigint, baseTimestamp: number, isLogAppend: boolean, logAppendTime: number): BatchRecord {
+function readRecord(
+  r: Reader,
+  baseOffset: bigint,
+  baseTimestamp: number,
+  isLogAppend: boolean,
+  logAppendTime: number,
+  fields: { topic: string; partition: number } | null,
+  leaderEpoch: number,
+  producerId: bigint,
+  producerEpoch: number,
+): BatchRecord {
   const length = r.varint()
   const outerEnd = r.end
   if (r.failure !== null) return EMPTY_RECORD
@@ -644,13 +677,15 @@ function readRecord(r: Reader, baseOffset: bigint, baseTimestamp: number, isLogA
   if (r.failure === null && r.pos !== recordEnd) r.fail(`record declares ${length} bytes but uses ${length - (recordEnd - r.pos)}`)
   r.end = outerEnd
   if (r.failure !== null) r.pos = outerEnd
-  return {
-    offset: baseOffset + BigInt(offsetDelta),
-    timestamp: isLogAppend ? logAppendTime : baseTimestamp + timestampDelta,
-    key,
-    value,
-    headers,
+  const offset = baseOffset + BigInt(offsetDelta)
+  const timestamp = isLogAppend ? logAppendTime : baseTimestamp + timestampDelta
+  if (fields !== null) {
+    // The client's Record, property for property in the order the client makes them elsewhere, so
+    // every record object shares one hidden class.
+    const rec: BatchRecord & ClientRecordFields = { topic: fields.topic, partition: fields.partition, key, value, headers, timestamp, offset, leaderEpoch, producerId, producerEpoch }
+    return rec
   }
+  return { offset, timestamp, key, value, headers }
 }
 
 const EMPTY_RECORD: BatchRecord = Object.freeze({ offset: -1n, timestamp: -1, key: null, value: null, headers: [] }) as BatchRecord
@@ -703,6 +738,14 @@ function decodeLegacy(buf: Buffer, start: number, end: number, magic: number, st
       const base = offset === 0n ? 0n : offset - lastInner
       for (let i = 0; i < records.length; i++) records[i]!.offset += base
     }
+  }
+  // Legacy sets are rare (data older than Kafka 0.11): their records get the client's shape by a copy.
+  const fields = state.fields
+  if (fields !== null) {
+    records = records.map((br) => {
+      const rec: BatchRecord & ClientRecordFields = { topic: fields.topic, partition: fields.partition, key: br.key, value: br.value, headers: br.headers, timestamp: br.timestamp, offset: br.offset, leaderEpoch: -1, producerId: -1n, producerEpoch: -1 }
+      return rec
+    })
   }
   const first = records[0]!.offset
   return {

@@ -1,6 +1,6 @@
 import { KafkaProtocolError, KafkaWireError } from '../../protocol/errors.js'
 import { Fetch, type FetchRequest, type FetchResponse, type FetchResponsePartitionData } from '../../protocol/messages/fetch.js'
-import { decodeRecordBatches, encodedRecordSize, RECORD_BATCH_OVERHEAD, type RecordBatch } from '../../protocol/records.js'
+import { decodeRecordBatches, encodedRecordSize, RECORD_BATCH_OVERHEAD, type BatchRecord, type ClientRecordFields, type RecordBatch } from '../../protocol/records.js'
 import type { FetchBatchMetrics } from '../../hooks/index.js'
 import type { Record } from '../record.js'
 import type { Consumer } from './consumer.js'
@@ -305,7 +305,8 @@ export class Source {
     if (raw === null || raw.length === 0) return { part: null, refresh: false, bytes: 0 }
     let batches: RecordBatch[]
     try {
-      batches = decodeRecordBatches(raw, { verifyCrc: true, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20) })
+      // Records are decoded straight into the shape handed to the application: one object each.
+      batches = decodeRecordBatches(raw, { verifyCrc: true, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: { topic: cur.topic, partition: cur.partition } })
     } catch (err) {
       // A corrupt batch is reported once and the fetch is retried; repeated corruption keeps reporting.
       cur.backoffUntil = Date.now() + cfg.retryBackoff(3)
@@ -340,19 +341,7 @@ export class Source {
       const rs = b.records
       for (let i = 0; i < rs.length; i++) {
         const br = rs[i]!
-        if (br.offset < start) continue
-        records.push({
-          topic: cur.topic,
-          partition: cur.partition,
-          key: br.key,
-          value: br.value,
-          headers: br.headers,
-          timestamp: br.timestamp,
-          offset: br.offset,
-          leaderEpoch: b.partitionLeaderEpoch,
-          producerId: b.producerId,
-          producerEpoch: b.producerEpoch,
-        })
+        if (br.offset >= start) records.push(br as BatchRecord & ClientRecordFields)
       }
     }
     cur.offset = next
