@@ -284,6 +284,11 @@ export class Producer {
     rb.sink?.add(rb)
   }
 
+  /** timeoutError is the error of records failed for recordDeliveryTimeout, `cause` their last error. */
+  timeoutError(rb: RecBuf, cause: Error | null): RecordTimeoutError {
+    return new RecordTimeoutError(this.#cfg.recordDeliveryTimeout, rb.topic, rb.partition, cause)
+  }
+
   /** settleMove is called by a sink once a moved partition has nothing in flight. */
   settleMove(rb: RecBuf): void {
     const info = this.client.metadata.topics.get(rb.topic)

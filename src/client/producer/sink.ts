@@ -373,7 +373,9 @@ export class Sink {
     }
     const timeout = cfg.recordDeliveryTimeout
     if (timeout > 0 && Date.now() - s.batch.createdAt >= timeout && s.rb.inflight === 0) {
-      this.#fail(s, err, true)
+      // The records fail for the delivery timeout, as they would waiting in the buffer; the broker's
+      // error is the cause.
+      this.#fail(s, this.#producer.timeoutError(s.rb, err), true)
       return
     }
     s.rb.failing = true
