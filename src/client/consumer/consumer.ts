@@ -393,7 +393,14 @@ export class Consumer {
       return f
     }
     for (;;) {
-      if (this.#ready.length > 0) {
+      // blockRebalanceOnPoll: nothing is handed out while the group's assignment changes.
+      const rebalance = this.group?.rebalanced() ?? null
+      if (rebalance !== null) {
+        if (!signal?.aborted && !this.#closed) {
+          await abortable(rebalance, signal)
+          continue
+        }
+      } else if (this.#ready.length > 0) {
         const f = this.#take(max)
         if (f.partitions.length > 0) return f
         // Everything buffered was stale (revoked, repositioned or paused): wait for more.
@@ -603,6 +610,19 @@ export class Consumer {
     this.#pollWaiters = []
     for (const w of ws) w()
   }
+}
+
+/** abortable resolves when `p` does or `signal` aborts. */
+function abortable(p: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return p
+  return new Promise((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    signal.addEventListener('abort', done, { once: true })
+    p.then(done)
+  })
 }
 
 /** unpollable is true for buffered data whose partition was removed, repositioned or paused since it was fetched. */

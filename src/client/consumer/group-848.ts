@@ -172,13 +172,20 @@ export class ConsumerProtocolGroup extends GroupBase {
     this.#reconciling = true
     try {
       const owned = this.ownedMap()
-      const revoked = diff(owned, target)
-      const added = diff(target, owned)
-      if (revoked.size === 0 && added.size === 0) return false
-      this.client.log('info', 'reconciling assignment', 'group', this.group, 'epoch', this.generation, 'added', added.size, 'revoked', revoked.size)
-      await this.revokePartitions(revoked, false)
-      await this.assignPartitions(added)
-      return true
+      if (diff(owned, target).size === 0 && diff(target, owned).size === 0) return false
+      // blockRebalanceOnPoll: wait for the application, and hold polls while the assignment changes.
+      await this.enterRebalance()
+      try {
+        const now = this.ownedMap()
+        const revoked = diff(now, target)
+        const added = diff(target, now)
+        this.client.log('info', 'reconciling assignment', 'group', this.group, 'epoch', this.generation, 'added', added.size, 'revoked', revoked.size)
+        await this.revokePartitions(revoked, false)
+        await this.assignPartitions(added)
+        return revoked.size > 0 || added.size > 0
+      } finally {
+        this.leaveRebalance()
+      }
     } finally {
       this.#reconciling = false
     }

@@ -68,6 +68,10 @@ export abstract class GroupBase implements ConsumerGroupHooks {
   /** allowRebalance lets a rebalance held by blockRebalanceOnPoll go on. */
   allowRebalance(): void {
     this.#blocked = false
+    const es = this.#enterWaiters
+    this.#enterWaiters = []
+    this.#rebalancing += es.length
+    for (const e of es) e()
     const ws = this.#allowWaiters
     this.#allowWaiters = []
     for (const w of ws) w()
@@ -76,6 +80,40 @@ export abstract class GroupBase implements ConsumerGroupHooks {
   protected waitAllowed(): Promise<void> {
     if (!this.#blocked || this.closed) return Promise.resolve()
     return new Promise((resolve) => this.#allowWaiters.push(resolve))
+  }
+
+  #rebalancing = 0
+  #enterWaiters: Array<() => void> = []
+  #rebalancedWaiters: Array<() => void> = []
+
+  /**
+   * enterRebalance waits until the application allowed rebalancing, then marks a rebalance under
+   * way; with blockRebalanceOnPoll, polls hand out nothing until leaveRebalance (franz-go's polls
+   * wait for a rebalance the same way), or the application would process a poll while the member
+   * joins a new generation, and its commit would carry the old one. allowRebalance marks a waiting
+   * rebalance under way itself, synchronously: an application that polls right after allowing would
+   * otherwise get records first, block again, and starve the rebalance batch after batch until the
+   * coordinator dropped the member.
+   */
+  protected enterRebalance(): Promise<void> {
+    if (!this.#blocked || this.closed) {
+      this.#rebalancing++
+      return Promise.resolve()
+    }
+    return new Promise((resolve) => this.#enterWaiters.push(resolve))
+  }
+
+  protected leaveRebalance(): void {
+    if (--this.#rebalancing > 0) return
+    const ws = this.#rebalancedWaiters
+    this.#rebalancedWaiters = []
+    for (const w of ws) w()
+  }
+
+  /** rebalanced is null when polls may hand out records, else a promise of when they may. */
+  rebalanced(): Promise<void> | null {
+    if (this.#rebalancing === 0 || this.closed || !this.client.config.blockRebalanceOnPoll) return null
+    return new Promise((resolve) => this.#rebalancedWaiters.push(resolve))
   }
 
   // ---------------------------------------------------------------- assignment changes
@@ -348,6 +386,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
     }
     this.closed = true
     this.allowRebalance()
+    for (const w of this.#rebalancedWaiters.splice(0)) w()
     if (this.#autoTimer !== null) clearInterval(this.#autoTimer)
     await this.leave().catch((err: Error) => this.client.log('warn', 'leaving the group failed', 'group', this.group, 'err', err.message))
     this.abort.abort(new Error('group closed'))

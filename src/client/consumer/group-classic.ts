@@ -158,6 +158,18 @@ export class ClassicGroup extends GroupBase {
   }
 
   async #joinAndSync(): Promise<void> {
+    // blockRebalanceOnPoll holds the whole rebalance, the join included, as franz-go does: between
+    // JoinGroup and SyncGroup the coordinator refuses commits of the old generation, so joining while
+    // the application still processes a poll would fail the commit it is about to make.
+    await this.enterRebalance()
+    try {
+      await this.#joinAndSyncHeld()
+    } finally {
+      this.leaveRebalance()
+    }
+  }
+
+  async #joinAndSyncHeld(): Promise<void> {
     const cfg = this.client.config
     this.#rejoin = false
     const topics = this.#topics()

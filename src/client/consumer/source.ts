@@ -167,10 +167,16 @@ export class Source {
       if (full) this.#session.clear()
       else {
         // Partitions in the session that are not fetchable now (paused, removed, moved) are forgotten.
+        // A partition whose cursor was replaced (revoked and assigned again, removed and added again)
+        // is not: the new cursor is in `topics` above, and the broker applies forgotten partitions
+        // after the fetched ones, so forgetting it too would drop it from the session for good.
+        const sent = new Set<string>()
+        for (const cur of inRequest) sent.add(`${cur.topic}\u0000${cur.partition}`)
         const forgotten = new Map<string, FetchRequest['forgottenTopicsData'][number]>()
         for (const cur of [...this.#session.keys()]) {
           if (usableSet.has(cur)) continue
           this.#session.delete(cur)
+          if (sent.has(`${cur.topic}\u0000${cur.partition}`)) continue
           let f = forgotten.get(cur.topic)
           if (f === undefined) {
             f = { topic: cur.topic, topicId: cur.topicId, partitions: [] }

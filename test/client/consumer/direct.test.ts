@@ -182,6 +182,23 @@ test('addConsumePartitions and removeConsumePartitions at run time', { timeout: 
   assert.deepEqual(keysOf(await pollUntil(c, (rs) => rs.length >= 1)), ['gone-0'])
 })
 
+test('a partition removed and added back between two fetches stays in the fetch session (KIP-227)', { timeout: 60_000 }, async () => {
+  const p = newClient(k)
+  const topic = await createTopic(p, { partitions: 2 })
+  await produceKeys(p, topic, 5, { partition: 0, prefix: 'a' })
+  const c = newClient(k, { consumeTopics: [topic], fetchMaxWait: 100 })
+  await pollUntil(c, (rs) => rs.length >= 5)
+  // The cursor is replaced: the next incremental fetch adds the new one and must not forget the partition.
+  c.removeConsumePartitions({ [topic]: [0] })
+  c.addConsumePartitions({ [topic]: { 0: { offset: 3n } } })
+  assert.deepEqual(keysOf(await pollUntil(c, (rs) => rs.length >= 2)), ['a3', 'a4'])
+  // Several incremental fetches later the partition is still fetched.
+  await produceKeys(p, topic, 1, { partition: 1, prefix: 'b' })
+  await pollUntil(c, (rs) => rs.length >= 1)
+  await produceKeys(p, topic, 1, { partition: 0, prefix: 'again' })
+  assert.deepEqual(keysOf(await pollUntil(c, (rs) => rs.length >= 1, { timeoutMs: 10_000 })), ['again0'])
+})
+
 test('pause and resume by topic and by partition: paused data is not returned, and resuming returns it once', { timeout: 60_000 }, async () => {
   const p = newClient(k)
   const a = await createTopic(p, { partitions: 1 })
