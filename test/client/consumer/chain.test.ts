@@ -12,6 +12,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { Client } from '../../../src/client/client.js'
 import type { ClientOptions } from '../../../src/client/options.js'
+import { LogLevel } from '../../../src/hooks/logger.js'
 import type { KafkaCluster } from '../../../src/testing/index.js'
 import { broker, closeAll, createTopic, listOffsets, newClient, topicName, waitFor } from '../helpers.js'
 
@@ -56,7 +57,10 @@ class ChainMember {
 
   constructor(name: string, inTopic: string, outTopic: string, opts: Partial<ClientOptions>, stats: LevelStats) {
     this.name = name
-    const logger = process.env.CHAIN_DEBUG ? { logger: { level: () => 3, log: (_l: number, msg: string, ...kv: unknown[]) => console.log(Date.now() % 100000, name, msg, ...kv.map(String)) } } : {}
+    // CHAIN_DEBUG=1 prints each member's group log lines (joins, assignments, errors).
+    const logger: Partial<ClientOptions> = process.env.CHAIN_DEBUG
+      ? { logger: { level: () => LogLevel.Info, log: (_l: LogLevel, msg: string, ...kv: unknown[]) => console.log(Date.now() % 100_000, name, msg, ...kv.map(String)) } }
+      : {}
     this.client = newClient(k, { ...opts, ...logger, consumeTopics: [inTopic], blockRebalanceOnPoll: true, disableAutoCommit: true, maxBufferedRecords: 50_000 })
     this.#done = this.#run(outTopic, stats)
   }
