@@ -29,13 +29,19 @@ export class CliError extends Error {
 /** Options is a subcommand's parseArgs option table. */
 export type Options = NonNullable<ParseArgsConfig['options']>
 
+/** Parsed is what parse returns: flag values by name (each command casts its own) and positionals. */
+export interface Parsed {
+  values: { [name: string]: string | boolean | Array<string | boolean> | undefined }
+  positionals: string[]
+}
+
 /**
  * parse parses a subcommand's arguments strictly. parseArgs' own messages are turned into UsageErrors
  * that name the command, e.g. "kafka-wire produce: unknown option --tpoic".
  */
-export function parse<O extends Options>(command: string, argv: string[], options: O, allowPositionals = false) {
+export function parse(command: string, argv: string[], options: Options, allowPositionals = false): Parsed {
   try {
-    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true })
+    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true }) as Parsed
   } catch (err) {
     const e = err as Error & { code?: string }
     if (e.code?.startsWith('ERR_PARSE_ARGS')) {

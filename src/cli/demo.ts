@@ -2,10 +2,10 @@
  * `kafka-wire demo`: starts a broker unless one is given, produces and consumes with kotel tracing,
  * prints the trace trees of both modes and a throughput line.
  *
- * The tracing part is the example examples/kotel-trace-trees.ts (written with kotel); the demo calls
- * it when it is there (see KOTEL DEMO CALL SITE below). Without it — an installed package has no
- * examples folder, and a checkout may predate it — the demo still produces and consumes and prints
- * the throughput line, and says why there are no trees.
+ * The tracing part is examples/kotel-trace-trees.ts (kotelTraceTrees, written with kotel); the demo
+ * calls it (see KOTEL DEMO CALL SITE below). Where it cannot be loaded — an installed package has no
+ * examples folder, and the example is TypeScript — the demo still produces and consumes, prints the
+ * throughput line, and says why there are no trees.
  */
 import { existsSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -24,8 +24,15 @@ and consumes with kotel tracing, prints the trace trees of both modes and a thro
   -n, --records N              records for the throughput line (default 100000)
   -h, --help                   this help`
 
-/** TraceTreesDemo is the shape the demo expects of examples/kotel-trace-trees.ts's exported function. */
-export type TraceTreesDemo = (opts: { seedBrokers: string[]; print: (line: string) => void }) => Promise<unknown>
+/** TraceTrees is what examples/kotel-trace-trees.ts's kotelTraceTrees returns: each mode's trees, and both side by side. */
+interface TraceTrees {
+  default: string
+  link: string
+  sideBySide: string
+}
+
+/** KotelTraceTrees is the signature of that example's exported function. */
+type KotelTraceTrees = (opts: { seedBrokers?: string[]; records?: number }) => Promise<TraceTrees>
 
 export async function demoCommand(argv: string[]): Promise<number> {
   const cmd = 'kafka-wire demo'
@@ -44,14 +51,18 @@ export async function demoCommand(argv: string[]): Promise<number> {
   }
   try {
     // ---- KOTEL DEMO CALL SITE ----------------------------------------------------------------
-    // The trace trees come from examples/kotel-trace-trees.ts: its exported `traceTreesDemo` (or
-    // default export) is called with the brokers and a print function, and prints the span trees
-    // of a produce and a consume in both of kotel's modes.
-    const traceTrees = await loadTraceTreesDemo()
-    if (traceTrees !== null) {
-      await traceTrees({ seedBrokers: brokers, print: (line) => console.log(line) })
+    // The trace trees come from examples/kotel-trace-trees.ts (kotelTraceTrees): a producer and a
+    // consumer with kotel hooks, in the default parent/child mode and in link mode.
+    const loaded = await loadKotelTraceTrees()
+    if (typeof loaded === 'function') {
+      const trees = await loaded({ seedBrokers: brokers, records: 2 })
+      const width = Math.max(...trees.sideBySide.split('\n').map((l) => l.length))
+      console.log('\ntrace trees: produce → consume → process, in kotel\'s two modes\n')
+      if (width <= (process.stdout.columns ?? 160)) console.log(trees.sideBySide)
+      else console.log(`default mode (linkSpans: false)\n\n${trees.default}\n\nlink mode (linkSpans: true)\n\n${trees.link}`)
+      console.log('')
     } else {
-      console.log('trace trees: skipped — examples/kotel-trace-trees.ts is not in this checkout (it is not shipped in the package); run `npm run demo` in the repository for them')
+      console.log(`trace trees: skipped — ${loaded}`)
     }
     // -------------------------------------------------------------------------------------------
     console.log(await throughput(brokers, records))
@@ -61,17 +72,19 @@ export async function demoCommand(argv: string[]): Promise<number> {
   return 0
 }
 
-async function loadTraceTreesDemo(): Promise<TraceTreesDemo | null> {
-  for (const rel of ['../../examples/kotel-trace-trees.ts', '../../examples/kotel-trace-trees.js']) {
-    const url = new URL(rel, import.meta.url)
-    if (!existsSync(fileURLToPath(url))) continue
-    // A .ts file loads only under tsx (npm run demo); plain node skips it for the .js build.
-    if (rel.endsWith('.ts') && !process.execArgv.some((a) => a.includes('tsx')) && !process.env.TSX) continue
-    const mod = (await import(pathToFileURL(fileURLToPath(url)).href)) as { traceTreesDemo?: TraceTreesDemo; default?: TraceTreesDemo }
-    const fn = mod.traceTreesDemo ?? mod.default
-    if (typeof fn === 'function') return fn
+/** loadKotelTraceTrees returns the example's function, or why it cannot be had here. */
+async function loadKotelTraceTrees(): Promise<KotelTraceTrees | string> {
+  const url = new URL('../../examples/kotel-trace-trees.ts', import.meta.url)
+  if (!existsSync(fileURLToPath(url))) return 'examples/kotel-trace-trees.ts is not here (the installed package has no examples); run `npm run demo` in a checkout of the repository'
+  // A .ts file loads only under tsx (`npm run demo` runs the CLI with it).
+  if (!process.execArgv.some((a) => a.includes('tsx'))) return 'examples/kotel-trace-trees.ts needs tsx: run `npm run demo`'
+  try {
+    const mod = (await import(pathToFileURL(fileURLToPath(url)).href)) as { kotelTraceTrees?: KotelTraceTrees }
+    if (typeof mod.kotelTraceTrees !== 'function') return 'examples/kotel-trace-trees.ts exports no kotelTraceTrees function'
+    return mod.kotelTraceTrees
+  } catch (err) {
+    return `examples/kotel-trace-trees.ts could not be loaded (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); the OpenTelemetry packages it uses come with \`npm install\` in the repository`
   }
-  return null
 }
 
 /** throughput produces `n` small records to a fresh topic, reads them back and reports both rates. */
