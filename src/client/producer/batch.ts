@@ -73,6 +73,15 @@ export class RecBuf {
    * be written before it is resent.
    */
   recovering = false
+  /**
+   * refused lists the sequence ranges [start, count] of batches the broker refused (and so never
+   * wrote) while newer batches of the partition may be stamped after them. Once nothing is in
+   * flight the newer batches move down over the gap (Java's adjustSequencesDueToFailedBatch):
+   * no epoch bump, which could make the broker take a batch it already wrote as new.
+   */
+  refused: Array<[start: number, count: number]> = []
+  /** refusedSkipped is set when the broker acknowledged a batch stamped after a refused one. */
+  refusedSkipped = false
   /** backoffUntil delays the retry of a failed batch. */
   backoffUntil = 0
   /** bufferedBytes is the sum of `bytes` over the batches, for maxBufferedBytes. */

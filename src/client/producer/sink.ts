@@ -311,11 +311,13 @@ export class Sink {
         // KIP-360: if this is the oldest unacknowledged batch of the partition, the broker lost
         // (or never had) our sequence state: bump the epoch and resend. A newer batch failing this
         // way only means an older one failed first; it is retried after it.
+        // A batch behind one the broker refused gets this too: the gap is closed, not bumped over.
         const head = s.rb.batches.find((b) => !b.acked)
-        if (head === s.batch) p.requestBump()
+        if (head === s.batch && s.rb.refused.length === 0) p.requestBump()
         this.#retry(s, err)
       } else {
-        this.#fail(s, err)
+        // The broker refused the batch: it wrote none of it (an unknown server error says nothing).
+        this.#fail(s, err, false, code !== -1)
       }
     }
     if (refresh) p.client.metadata.trigger()
@@ -354,6 +356,9 @@ export class Sink {
     s.batch.logAppendTime = appendTime
     s.rb.inflight--
     s.rb.recovering = false
+    // A broker with no state for the producer takes any first sequence: after that, the gap a
+    // refused batch left is behind the broker's state and must stay.
+    if (s.rb.refused.length > 0 && s.batch.baseSequence >= 0 && sequenceAfter(s.batch.baseSequence, s.rb.refused[0]![0])) s.rb.refusedSkipped = true
     // Complete acknowledged batches in partition order.
     const batches = s.rb.batches
     while (batches.length > 0 && batches[0]!.acked) {
@@ -423,9 +428,21 @@ export class Sink {
     return nb
   }
 
-  #fail(s: SentBatch, err: Error, wasRetried = false): void {
+  /**
+   * fail settles a batch with an error. `refused` says the broker answered that it did not write
+   * the batch: its sequence numbers are then given back (see RecBuf.refused) instead of leaving a
+   * gap that only an epoch bump could get past.
+   */
+  #fail(s: SentBatch, err: Error, wasRetried = false, refused = false): void {
     s.batch.inflight = false
     if (!wasRetried) s.rb.inflight--
+    if (refused && s.batch.baseSequence >= 0) {
+      s.rb.refused.push([s.batch.baseSequence, s.batch.records.length])
+      s.batch.baseSequence = -1
+      // Nothing newer goes out until the gap is closed, once everything in flight has answered.
+      s.rb.failing = true
+      s.rb.recovering = true
+    }
     const batches = s.rb.batches
     const i = batches.indexOf(s.batch)
     if (i >= 0) batches.splice(i, 1)
@@ -436,6 +453,7 @@ export class Sink {
 
   #afterAnswer(): void {
     for (const rb of [...this.#recBufs]) {
+      if (rb.inflight === 0 && rb.refused.length > 0) this.#closeGaps(rb)
       if (rb.inflight === 0 && rb.failing) {
         // Everything in flight has answered: the partition may resend from its oldest batch.
         rb.failing = false
@@ -448,6 +466,29 @@ export class Sink {
     this.wake(false)
     // Backoffs end later: make sure a timer is armed for them.
     this.#drain()
+  }
+
+  /**
+   * closeGaps moves the partition's stamped, unacknowledged batches down over the sequence numbers
+   * of the batches the broker refused, so the broker sees no gap; the partition's next sequence
+   * moves down too. Called once nothing of the partition is in flight.
+   */
+  #closeGaps(rb: RecBuf): void {
+    const gaps = rb.refused
+    rb.refused = []
+    if (rb.refusedSkipped) {
+      rb.refusedSkipped = false
+      return
+    }
+    let total = 0
+    for (const [, n] of gaps) total += n
+    for (const b of rb.batches) {
+      if (b.acked || b.encoded === null || b.baseSequence < 0) continue
+      let shift = 0
+      for (const [start, n] of gaps) if (sequenceAfter(b.baseSequence, start)) shift += n
+      if (shift > 0) restampRecordBatch(b.encoded, b.producerId, b.producerEpoch, (b.baseSequence = nextSequence(b.baseSequence, -shift)))
+    }
+    rb.nextSequence = nextSequence(rb.nextSequence, -total)
   }
 
   close(): void {
@@ -477,10 +518,15 @@ function batchMetrics(b: Batch): ProduceBatchMetrics {
   return { numRecords: rs.length, uncompressedBytes: uncompressed, compressedBytes: compressed, compressionType: b.codec }
 }
 
-/** nextSequence adds `n` to a sequence number; sequences wrap to 0 after int32 max, as Java's do. */
+/** nextSequence adds `n` (which may be negative) to a sequence number; sequences wrap to 0 after int32 max, as Java's do. */
 function nextSequence(seq: number, n: number): number {
-  const next = (seq + n) | 0
-  return next < 0 ? next + 2147483648 : next
+  return (((seq + n) % 2147483648) + 2147483648) % 2147483648
+}
+
+/** sequenceAfter is true when sequence `a` comes after `b` (less than half the sequence space ahead). */
+function sequenceAfter(a: number, b: number): boolean {
+  const d = nextSequence(a, -b)
+  return d > 0 && d < 1073741824
 }
 
 /** MAX_REQUEST_BYTES keeps one produce request well under the broker's socket.request.max.bytes (100 MiB). */
