@@ -278,6 +278,68 @@ test('without idempotence a lost acknowledgement is written twice: the fault pro
   }
 })
 
+test('a batch refused on one partition next to a lost acknowledgement on another: the gap is closed without an epoch bump, nothing is written twice', { timeout: 60_000 }, async () => {
+  const proxy = await FaultProxy.start(k.bootstrapServers[0]!)
+  try {
+    const c = newClient(k, { seedBrokers: [proxy.address], linger: 50 })
+    const topic = await createTopic(c, { partitions: 2, configs: { 'max.message.bytes': '20000' } })
+    await c.produce({ topic, partition: 0, value: 'first' })
+    // Partition 0's batch is written but answered with a retriable error; partition 1's batch, in
+    // the same request, is refused by the broker as too large. Were the producer to bump its epoch
+    // for the refused batch, partition 0's retry would restart at sequence 0 of the new epoch and
+    // the broker would write it a second time.
+    proxy.faults.push({ kind: 'lose-ack', code: 20, partitions: [0] })
+    const results = await Promise.allSettled([
+      c.produce({ topic, partition: 0, value: 'a' }),
+      c.produce({ topic, partition: 1, value: Buffer.alloc(50_000) }),
+      c.produce({ topic, partition: 0, value: 'b' }),
+      c.produce({ topic, partition: 1, value: 'c' }),
+    ])
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled'])
+    assert.equal(((results[1] as PromiseRejectedResult).reason as KafkaWireError).code, 'MESSAGE_TOO_LARGE')
+    const after = await c.produce({ topic, partition: 1, value: 'd' })
+    assert.equal(after.offset, 1n)
+    const stored = await readAll(c, topic)
+    assert.deepEqual(stored[0]!.map((r) => str(r.value)), ['first', 'a', 'b'])
+    assert.deepEqual(stored[1]!.map((r) => str(r.value)), ['c', 'd'])
+    // One producer id and epoch throughout; partition 1's sequences have no hole where the refused batch was.
+    const ids = new Set(stored.flat().map((r) => `${r.producerId}/${r.producerEpoch}`))
+    assert.equal(ids.size, 1, `one producer id and epoch: ${[...ids].join(', ')}`)
+    assert.deepEqual(stored[1]!.map((r) => r.sequence), [0, 1])
+  } finally {
+    await closeAll()
+    await proxy.close()
+  }
+})
+
+test('OUT_OF_ORDER_SEQUENCE_NUMBER and UNKNOWN_PRODUCER_ID on the oldest batch bump the epoch (KIP-360) and the records go through once, in order', { timeout: 60_000 }, async () => {
+  const proxy = await FaultProxy.start(k.bootstrapServers[0]!)
+  try {
+    let bumps = 0
+    const logger: Logger = { level: () => LogLevel.Info, log: (_l, msg) => void (msg === 'producer epoch bumped' && bumps++) }
+    const c = newClient(k, { seedBrokers: [proxy.address], linger: 5, logger })
+    const topic = await createTopic(c, { partitions: 2 })
+    await Promise.all([0, 1].map((p) => c.produce({ topic, partition: p, value: 'first' })))
+    for (const code of [45, 59]) {
+      proxy.faults.push({ kind: 'reject', code })
+      await Promise.all(Array.from({ length: 200 }, (_, i) => c.produce({ topic, partition: i % 2, value: `${code}-${i}` })))
+    }
+    assert.equal(proxy.faulted, 2)
+    assert.ok(bumps >= 2, `${bumps} epoch bumps`)
+    const stored = await readAll(c, topic)
+    for (let p = 0; p < 2; p++) {
+      const want = ['first', ...[45, 59].flatMap((code) => Array.from({ length: 100 }, (_, j) => `${code}-${2 * j + p}`))]
+      assert.deepEqual(stored[p]!.map((r) => str(r.value)), want, `partition ${p}`)
+    }
+    // The records after each bump carry a newer epoch (or a new producer id).
+    const stamps = [...new Set(stored[0]!.map((r) => `${r.producerId}/${r.producerEpoch}`))]
+    assert.ok(stamps.length >= 2, `stamps: ${stamps.join(', ')}`)
+  } finally {
+    await closeAll()
+    await proxy.close()
+  }
+})
+
 test('recordRetries and recordDeliveryTimeout bound the retries of a batch', { timeout: 60_000 }, async () => {
   const proxy = await FaultProxy.start(k.bootstrapServers[0]!)
   try {
