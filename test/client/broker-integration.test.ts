@@ -78,8 +78,14 @@ async function produce(conn: BrokerConnection, topic: { name: string; topicId: s
     req.acks = -1
     req.timeoutMs = 30_000
     req.topicData = [{ name: topic.name, topicId: topic.topicId, partitionData: [{ index: 0, records, unknownTaggedFields: undefined }], unknownTaggedFields: undefined }]
-    const res = await conn.request(Produce, req)
-    const p = res.responses[0]!.partitionResponses[0]!
+    // A new partition's leader is in the metadata a moment before the broker acts as leader: the
+    // first produce may answer NOT_LEADER_OR_FOLLOWER (6) or LEADER_NOT_AVAILABLE (5); try again.
+    const deadline = Date.now() + 30_000
+    let p = (await conn.request(Produce, req)).responses[0]!.partitionResponses[0]!
+    while ((p.errorCode === 6 || p.errorCode === 5) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50))
+      p = (await conn.request(Produce, req)).responses[0]!.partitionResponses[0]!
+    }
     assert.equal(p.errorCode, 0, `Produce: error ${p.errorCode} ${p.errorMessage}`)
     offsets.push(p.baseOffset)
   }
