@@ -82,6 +82,11 @@ export class RecBuf {
   refused: Array<[start: number, count: number]> = []
   /** refusedSkipped is set when the broker acknowledged a batch stamped after a refused one. */
   refusedSkipped = false
+  /**
+   * unknownTopicFailures counts answers in a row that did not know the topic (or its id); past
+   * unknownTopicRetries the batches fail, as franz-go's do, so records of a deleted topic settle.
+   */
+  unknownTopicFailures = 0
   /** backoffUntil delays the retry of a failed batch. */
   backoffUntil = 0
   /** bufferedBytes is the sum of `bytes` over the batches, for maxBufferedBytes. */

@@ -17,6 +17,8 @@ const RETRY_ERRORS = new Set([2, 7, 13, 19, 20, 51, 56])
 // The batch is larger than the broker or topic accepts (MESSAGE_TOO_LARGE), or than a log segment
 // (RECORD_LIST_TOO_LARGE): the broker wrote none of it.
 const TOO_LARGE = new Set([10, 18])
+const UNKNOWN_TOPIC_OR_PARTITION = 3
+const UNKNOWN_TOPIC_ID = 100
 const OUT_OF_ORDER = 45
 const DUPLICATE_SEQUENCE = 46
 const INVALID_PRODUCER_EPOCH = 47
@@ -301,7 +303,11 @@ export class Sink {
       const err = new KafkaProtocolError(code, { broker: this.nodeId, topic: s.rb.topic, partition: s.rb.partition, errorMessage: pr.errorMessage })
       if (LEADER_ERRORS.has(code)) {
         refresh = true
-        this.#retry(s, err)
+        if ((code === UNKNOWN_TOPIC_OR_PARTITION || code === UNKNOWN_TOPIC_ID) && ++s.rb.unknownTopicFailures > p.client.config.unknownTopicRetries) {
+          // The topic is gone (deleted after records were partitioned): retrying forever would
+          // never settle them.
+          this.#fail(s, err, false, true)
+        } else this.#retry(s, err)
       } else if (RETRY_ERRORS.has(code)) {
         this.#retry(s, err)
       } else if (TOO_LARGE.has(code) && s.batch.records.length > 1) {
@@ -356,6 +362,7 @@ export class Sink {
     s.batch.logAppendTime = appendTime
     s.rb.inflight--
     s.rb.recovering = false
+    s.rb.unknownTopicFailures = 0
     // A broker with no state for the producer takes any first sequence: after that, the gap a
     // refused batch left is behind the broker's state and must stay.
     if (s.rb.refused.length > 0 && s.batch.baseSequence >= 0 && sequenceAfter(s.batch.baseSequence, s.rb.refused[0]![0])) s.rb.refusedSkipped = true

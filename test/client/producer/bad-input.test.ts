@@ -7,6 +7,7 @@ import { InvalidRecordError, RecordTooLargeError, MaxBufferedError } from '../..
 import { PartitionerError } from '../../../src/client/producer/partitioner.js'
 import type { ProduceRecord } from '../../../src/client/record.js'
 import { KafkaProtocolError, KafkaWireError } from '../../../src/protocol/errors.js'
+import { DeleteTopics } from '../../../src/protocol/messages/delete-topics.js'
 import type { KafkaCluster } from '../../../src/testing/index.js'
 import { broker, closeAll, createTopic, newClient, readAll, str, topicName } from '../helpers.js'
 import type { Client } from '../../../src/client/client.js'
@@ -205,6 +206,29 @@ test('records of a topic that does not appear fail with UNKNOWN_TOPIC_OR_PARTITI
   assert.equal(c.bufferedProduceRecords, 0)
   // The broker did not create it (allowAutoTopicCreation is off by default).
   assert.equal((await c.topic(topic, true))?.partitions.length ?? 0, 0)
+})
+
+test('records of a topic deleted while producing fail with an unknown-topic error instead of retrying forever', { timeout: 60_000 }, async () => {
+  const c = newClient(k, { unknownTopicRetries: 3 })
+  const topic = await createTopic(c, { partitions: 2 })
+  await c.produce({ topic, value: 'before' })
+  const req = DeleteTopics.newRequest()
+  req.topicNames = [topic]
+  req.topics = [{ name: topic, topicId: 'AAAAAAAAAAAAAAAAAAAAAA' }] // by name: a name and an id together are refused
+  req.timeoutMs = 30_000
+  const res = await c.request(DeleteTopics, req)
+  assert.equal(res.responses[0]!.errorCode, 0)
+  const start = Date.now()
+  const { outcomes, done } = produceAll(c, Array.from({ length: 20 }, (_, i) => ({ topic, value: `after ${i}` })))
+  await done
+  await settleAgain()
+  assert.ok(outcomes.every((o) => o.calls === 1), 'every callback ran once')
+  for (const o of outcomes) {
+    assert.ok(o.err instanceof KafkaProtocolError, String(o.err))
+    assert.ok(['UNKNOWN_TOPIC_OR_PARTITION', 'UNKNOWN_TOPIC_ID'].includes(o.err.code), o.err.code)
+  }
+  assert.ok(Date.now() - start < 30_000)
+  assert.equal(c.bufferedProduceRecords, 0)
 })
 
 test('a topic created while its records wait gets them', { timeout: 60_000 }, async () => {
