@@ -1,0 +1,232 @@
+// The fetch path against a scripted fake broker, for answers a healthy real broker will not give on
+// demand: a record batch whose CRC does not match, a partition whose leader moved
+// (NOT_LEADER_OR_FOLLOWER, then a new leader epoch in metadata), and a diverging epoch that says the
+// log was truncated below the consumer's position (KIP-320). The peer decodes each request with the
+// generated decoders and answers with the generated encoders.
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import * as net from 'node:net'
+import { after, test } from 'node:test'
+import { Client } from '../../../src/client/client.js'
+import type { Record } from '../../../src/client/record.js'
+import type { ApiMessage } from '../../../src/protocol/messages/api.js'
+import { ApiVersions } from '../../../src/protocol/messages/api-versions.js'
+import { Fetch, newFetchResponsePartitionData, type FetchRequest, type FetchResponse } from '../../../src/protocol/messages/fetch.js'
+import { RequestHeader, ResponseHeader } from '../../../src/protocol/messages/headers.js'
+import { apiByKey, apis } from '../../../src/protocol/messages/index.js'
+import { ListOffsets, type ListOffsetsRequest } from '../../../src/protocol/messages/list-offsets.js'
+import { Metadata, newMetadataResponseMetadataResponsePartition, newMetadataResponseMetadataResponseTopic, type MetadataRequest } from '../../../src/protocol/messages/metadata.js'
+import { Reader } from '../../../src/protocol/reader.js'
+import { encodeRecordBatchBuffer } from '../../../src/protocol/records.js'
+import { Writer } from '../../../src/protocol/writer.js'
+import { waitFor } from '../helpers.js'
+
+const TOPIC = 'fake-topic'
+const TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAQ'
+
+/** Seen is one request the fake broker decoded. */
+interface Seen {
+  api: ApiMessage<any, any>
+  version: number
+  body: any
+}
+
+/**
+ * FakeBroker is one node (id 1) leading one partition of one topic. Metadata and ListOffsets are
+ * answered from its fields; each Fetch goes to `onFetch`, which returns the partition's answer (or
+ * null for an empty one after a short wait, as a broker's maxWait would).
+ */
+class FakeBroker {
+  readonly server = net.createServer((s) => this.#accept(s))
+  readonly seen: Seen[] = []
+  leaderEpoch = 5
+  startOffset = 0n
+  onFetch: (req: FetchRequest, n: number) => Partial<FetchResponse['responses'][number]['partitions'][number]> | null = () => null
+  #sockets: net.Socket[] = []
+  #fetches = 0
+
+  async start(): Promise<number> {
+    this.server.listen(0, '127.0.0.1')
+    await once(this.server, 'listening')
+    return (this.server.address() as net.AddressInfo).port
+  }
+
+  close(): void {
+    for (const s of this.#sockets) s.destroy()
+    this.server.close()
+  }
+
+  /** of returns the requests of one API, in order. */
+  of<T>(api: ApiMessage<T, any>): T[] {
+    return this.seen.filter((s) => s.api.key === api.key).map((s) => s.body as T)
+  }
+
+  #accept(socket: net.Socket): void {
+    this.#sockets.push(socket)
+    socket.on('error', () => {})
+    let buf = Buffer.alloc(0)
+    socket.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk])
+      while (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
+        const frame = buf.subarray(4, 4 + buf.readInt32BE(0))
+        buf = buf.subarray(4 + frame.length)
+        this.#onRequest(socket, frame)
+      }
+    })
+  }
+
+  #onRequest(socket: net.Socket, frame: Buffer): void {
+    const api = apiByKey(frame.readInt16BE(0))!
+    const version = frame.readInt16BE(2)
+    const r = new Reader(frame)
+    const header = RequestHeader.decode(r, api.requestHeaderVersion(version))
+    const body = api.decodeRequest(r, version)
+    this.seen.push({ api, version, body })
+    const respond = (res: unknown) => {
+      const w = new Writer(256)
+      const at = w.reserve(4)
+      ResponseHeader.encode(w, api.responseHeaderVersion(version), { correlationId: header.correlationId, unknownTaggedFields: undefined })
+      api.encodeResponse(w, version, res)
+      w.patchInt32(at, w.pos - 4)
+      if (!socket.destroyed) socket.write(w.finishCopy())
+    }
+    const port = (this.server.address() as net.AddressInfo).port
+    switch (api.key) {
+      case ApiVersions.key:
+        return respond({ ...ApiVersions.newResponse(), apiKeys: apis.map((a) => ({ apiKey: a.key, minVersion: a.minVersion, maxVersion: a.maxVersion })) })
+      case Metadata.key: {
+        const req = body as MetadataRequest
+        const partition = { ...newMetadataResponseMetadataResponsePartition(), partitionIndex: 0, leaderId: 1, leaderEpoch: this.leaderEpoch, replicaNodes: [1], isrNodes: [1] }
+        const topics = (req.topics ?? [{ name: TOPIC }]).map((t) => ({ ...newMetadataResponseMetadataResponseTopic(), name: t.name, topicId: TOPIC_ID, partitions: t.name === TOPIC ? [partition] : [], errorCode: t.name === TOPIC ? 0 : 3 }))
+        return respond({ ...Metadata.newResponse(), brokers: [{ nodeId: 1, host: '127.0.0.1', port, rack: null }], controllerId: 1, clusterId: 'fake', topics })
+      }
+      case ListOffsets.key: {
+        const req = body as ListOffsetsRequest
+        return respond({
+          ...ListOffsets.newResponse(),
+          topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: 0, timestamp: -1n, offset: this.startOffset, leaderEpoch: this.leaderEpoch, oldStyleOffsets: [] })) })),
+        })
+      }
+      case Fetch.key: {
+        const req = body as FetchRequest
+        const n = this.#fetches++
+        const answer = req.topics.length > 0 ? this.onFetch(req, n) : null
+        const send = () =>
+          respond({
+            ...Fetch.newResponse(),
+            responses:
+              answer === null
+                ? []
+                : [{ topic: TOPIC, topicId: TOPIC_ID, partitions: [{ ...newFetchResponsePartitionData(), partitionIndex: 0, highWatermark: 100n, lastStableOffset: 100n, logStartOffset: 0n, ...answer }] }],
+          })
+        if (answer === null) setTimeout(send, Math.min(req.maxWaitMs, 50))
+        else send()
+        return
+      }
+      default:
+        throw new Error(`fake broker: unexpected ${api.name}`)
+    }
+  }
+}
+
+const opened: Array<{ close(): unknown }> = []
+after(async () => {
+  for (const o of opened) await o.close()
+})
+
+async function setup(opts: { startOffset?: bigint } = {}): Promise<{ b: FakeBroker; c: Client }> {
+  const b = new FakeBroker()
+  if (opts.startOffset !== undefined) b.startOffset = opts.startOffset
+  const port = await b.start()
+  const c = new Client({ seedBrokers: [`127.0.0.1:${port}`], consumeTopics: [TOPIC], metadataMinAge: 50, retryBackoff: 50, fetchMaxWait: 50 })
+  opened.push(c, b)
+  return { b, c }
+}
+
+/** batch encodes records `from`..`from+n-1` with keys "r<offset>", written in leader epoch `epoch`. */
+function batch(from: bigint, n: number, epoch: number): Buffer {
+  return encodeRecordBatchBuffer({
+    baseOffset: from,
+    partitionLeaderEpoch: epoch,
+    producerId: -1n,
+    producerEpoch: -1,
+    baseSequence: -1,
+    compression: 0,
+    records: Array.from({ length: n }, (_, i) => ({ key: `r${from + BigInt(i)}`, value: 'v', timestamp: 1_700_000_000_000 })),
+  })
+}
+
+async function poll(c: Client): Promise<{ records: Record[]; errors: Error[] }> {
+  const f = await c.pollFetches({ signal: AbortSignal.timeout(5_000) })
+  return { records: f.records(), errors: f.errors().map((e) => e.error) }
+}
+
+test('a batch whose CRC does not match is reported in errors(), never handed out, and fetched again', { timeout: 30_000 }, async () => {
+  const { b, c } = await setup()
+  b.onFetch = (req, n) => {
+    const offset = req.topics[0]!.partitions[0]!.fetchOffset
+    const good = batch(offset, 3, 5)
+    if (n > 0) return { records: good }
+    const bad = Buffer.from(good)
+    bad[bad.length - 2]! ^= 0xff // a value byte: the CRC-32C over attributes..records no longer matches
+    return { records: bad }
+  }
+  const first = await poll(c)
+  assert.equal(first.records.length, 0, 'nothing from the corrupt batch')
+  assert.equal(first.errors.length, 1)
+  assert.match(first.errors[0]!.message, /crc/i)
+  const second = await poll(c)
+  assert.deepEqual(second.records.map((r) => r.key!.toString()), ['r0', 'r1', 'r2'])
+  assert.deepEqual(b.of(Fetch).slice(0, 2).map((f) => f.topics[0]!.partitions[0]!.fetchOffset), [0n, 0n], 'the corrupt batch was fetched again from the same offset')
+})
+
+test('NOT_LEADER_OR_FOLLOWER makes the consumer reload metadata and fetch again with the new leader epoch (KIP-320)', { timeout: 30_000 }, async () => {
+  const { b, c } = await setup()
+  let moved = -1
+  b.onFetch = (req, n) => {
+    const p = req.topics[0]!.partitions[0]!
+    if (n === 0) {
+      // The leader "moves": metadata now says epoch 6.
+      b.leaderEpoch = 6
+      moved = b.seen.length
+      return { errorCode: 6 }
+    }
+    return { records: batch(p.fetchOffset, 2, 6) }
+  }
+  const got = await (async () => {
+    for (;;) {
+      const r = await poll(c)
+      if (r.records.length > 0) return r.records
+    }
+  })()
+  assert.deepEqual(got.map((r) => r.key!.toString()), ['r0', 'r1'])
+  const after = b.seen.slice(moved)
+  const md = after.findIndex((s) => s.api.key === Metadata.key)
+  const fetch = after.findIndex((s) => s.api.key === Fetch.key)
+  assert.ok(md >= 0 && md < fetch, 'metadata reloaded before the next fetch')
+  const fetches = b.of(Fetch)
+  assert.equal(fetches[0]!.topics[0]!.partitions[0]!.currentLeaderEpoch, 5)
+  assert.equal(fetches.at(-1)!.topics[0]!.partitions[0]!.currentLeaderEpoch, 6, 'the retry carries the new leader epoch')
+  assert.equal(got[0]!.leaderEpoch, 6)
+})
+
+test('a diverging epoch below the position moves the consumer back to where the logs agree (KIP-320 truncation)', { timeout: 30_000 }, async () => {
+  const { b, c } = await setup({ startOffset: 10n })
+  b.onFetch = (req, n) => {
+    const p = req.topics[0]!.partitions[0]!
+    if (n === 0) return { records: batch(p.fetchOffset, 5, 5) } // 10..14 in epoch 5
+    if (n === 1) return { divergingEpoch: { epoch: 5, endOffset: 12n } } // epoch 5 really ended at 12
+    return { records: batch(p.fetchOffset, 3, 6) }
+  }
+  const first = await poll(c)
+  assert.deepEqual(first.records.map((r) => r.key!.toString()), ['r10', 'r11', 'r12', 'r13', 'r14'])
+  let again: Record[] = []
+  await waitFor(async () => {
+    again = (await poll(c)).records
+    return again.length > 0
+  }, 'records after the truncation')
+  assert.deepEqual(again.map((r) => r.key!.toString()), ['r12', 'r13', 'r14'], 'refetched from the divergence point, in the new epoch')
+  const fetches = b.of(Fetch).map((f) => f.topics[0]!.partitions[0]!)
+  assert.deepEqual(fetches.slice(0, 3).map((p) => p.fetchOffset), [10n, 15n, 12n])
+  assert.equal(fetches[1]!.lastFetchedEpoch, 5, 'the fetch after the first batch says which epoch it last saw')
+})
