@@ -38,6 +38,8 @@ export class Batch {
   lastError: Error | null = null
   /** done is set once the batch's records were settled, so that nothing can settle them twice. */
   done = false
+  /** unlingered batches are sent without waiting for linger (produceSync). */
+  unlingered = false
 
   constructor(now: number) {
     this.createdAt = now
@@ -107,10 +109,16 @@ export class RecBuf {
       const b = batches[i]!
       if (b.inflight || b.acked) continue
       // A batch is ready once it is full (a newer batch exists), has lingered, or on flush.
-      const ready = force || i < batches.length - 1 || now - b.createdAt >= linger || b.encoded !== null
+      const ready = force || b.unlingered || i < batches.length - 1 || now - b.createdAt >= linger || b.encoded !== null
       return ready ? b : null
     }
     return null
+  }
+
+  /** unlinger marks the open batch to be sent without waiting for linger. */
+  unlinger(): void {
+    const b = this.batches[this.batches.length - 1]
+    if (b !== undefined && !b.inflight && !b.acked) b.unlingered = true
   }
 
   /** nextDeadline is when the newest unsent batch finishes lingering, or Infinity. */
@@ -120,7 +128,7 @@ export class RecBuf {
     for (let i = 0; i < batches.length; i++) {
       const b = batches[i]!
       if (b.inflight || b.acked) continue
-      return Math.max(b.createdAt + linger, this.backoffUntil)
+      return Math.max(b.unlingered ? 0 : b.createdAt + linger, this.backoffUntil)
     }
     return Infinity
   }

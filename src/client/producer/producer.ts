@@ -56,6 +56,8 @@ interface TopicState {
   waitingCbs: ProduceCallback[]
   /** loads counts metadata loads that did not know the topic. */
   misses: number
+  /** unlinger marks the batches the waiting records land in to be sent at once (flushSoon). */
+  unlinger: boolean
   id: string
 }
 
@@ -160,7 +162,7 @@ export class Producer {
   #topic(name: string): TopicState {
     let t = this.#topics.get(name)
     if (t === undefined) {
-      const state: TopicState = { name, partitioner: this.#partitioner.forTopic(name), recBufs: [], writable: [], backlog: (i) => state.writable[i]?.batches.length ?? 0, waiting: [], waitingCbs: [], misses: 0, id: '' }
+      const state: TopicState = { name, partitioner: this.#partitioner.forTopic(name), recBufs: [], writable: [], backlog: (i) => state.writable[i]?.batches.length ?? 0, waiting: [], waitingCbs: [], misses: 0, id: '', unlinger: false }
       t = state
       this.#topics.set(name, t)
       this.#syncTopic(t)
@@ -268,6 +270,11 @@ export class Producer {
       t.waiting = []
       t.waitingCbs = []
       for (let i = 0; i < recs.length; i++) this.#partition(t, recs[i]!, cbs[i]!, recordSize(recs[i]!))
+      if (t.unlinger) {
+        t.unlinger = false
+        for (const rb of t.recBufs) rb.unlinger()
+        for (const rb of t.recBufs) rb.sink?.wake(true)
+      }
     }
   }
 
@@ -520,8 +527,17 @@ export class Producer {
     }
   }
 
-  /** flushSoon sends what is buffered without waiting for linger. */
+  /**
+   * flushSoon sends what is buffered now without waiting for linger (produceSync): every open batch
+   * is marked to go at once, and so are the batches that records still waiting for their topic's
+   * metadata will land in. Waking the sinks alone was not enough: a batch is only ready once it
+   * lingered, so the records waited the whole linger.
+   */
   flushSoon(): void {
+    for (const t of this.#topics.values()) {
+      if (t.waiting.length > 0) t.unlinger = true
+      for (const rb of t.recBufs) rb.unlinger()
+    }
     for (const s of this.#sinks.values()) s.wake(true)
   }
 

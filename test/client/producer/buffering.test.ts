@@ -1,0 +1,89 @@
+// Buffering against a real broker: linger holds records until flush() sends them, produceSync
+// settles a list, defaultProduceTopic fills records without a topic, and maxBufferedBytes makes
+// produce wait (and tryProduce fail) until acknowledged records free room.
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { MaxBufferedError } from '../../../src/client/producer/producer.js'
+import type { KafkaCluster } from '../../../src/testing/index.js'
+import { broker, closeAll, createTopic, newClient, readAll, str } from '../helpers.js'
+
+let k: KafkaCluster
+
+before(async () => {
+  k = await broker()
+}, { timeout: 300_000 })
+
+after(closeAll)
+
+test('linger holds records back; flush() sends them at once and resolves when every one has settled', { timeout: 60_000 }, async () => {
+  const c = newClient(k, { linger: 30_000 })
+  const topic = await createTopic(c, { partitions: 2 })
+  let settled = 0
+  for (let i = 0; i < 100; i++) c.produce({ topic, value: `v${i}` }, (_r, err) => {
+    assert.equal(err, null)
+    settled++
+  })
+  await new Promise((r) => setTimeout(r, 500))
+  assert.equal(settled, 0, 'nothing is sent while the records linger')
+  assert.equal(c.bufferedProduceRecords, 100)
+  const start = Date.now()
+  await c.flush()
+  assert.equal(settled, 100, 'flush resolves after every record settled')
+  assert.ok(Date.now() - start < 10_000)
+  assert.equal(c.bufferedProduceRecords, 0)
+  // A flush with nothing buffered resolves at once.
+  await c.flush()
+  const stored = await readAll(c, topic)
+  assert.equal(stored.flat().length, 100)
+})
+
+test('produceSync settles every record of a list, good and bad, without waiting for linger', { timeout: 60_000 }, async () => {
+  const c = newClient(k, { linger: 30_000 })
+  const topic = await createTopic(c)
+  const start = Date.now()
+  const results = await c.produceSync([
+    { topic, value: 'one' },
+    { topic, value: 42 as unknown as string },
+    { topic, value: 'three' },
+  ])
+  assert.ok(Date.now() - start < 10_000, 'not held for linger')
+  assert.equal(results.length, 3)
+  assert.equal(results[0]!.error, null)
+  assert.equal((results[1]!.error as { code?: string }).code, 'INVALID_RECORD')
+  assert.equal(results[2]!.error, null)
+  assert.deepEqual((await c.produceSync([])), [])
+  // A client that does not know the topic yet: the records wait for metadata, then go at once.
+  const fresh = newClient(k, { linger: 30_000 })
+  const t2 = Date.now()
+  const again = await fresh.produceSync([{ topic, value: 'four' }, { topic, value: 'five' }])
+  assert.ok(Date.now() - t2 < 10_000, 'not held for linger after the metadata load')
+  assert.deepEqual(again.map((r) => r.error), [null, null])
+  const [stored] = await readAll(c, topic)
+  assert.deepEqual(stored!.map((r) => str(r.value)), ['one', 'three', 'four', 'five'])
+})
+
+test('defaultProduceTopic is used for records without a topic', { timeout: 60_000 }, async () => {
+  const admin = newClient(k)
+  const topic = await createTopic(admin)
+  const c = newClient(k, { defaultProduceTopic: topic })
+  const r = await c.produce({ value: 'no topic given' } as { topic: string; value: string })
+  assert.equal(r.topic, topic)
+  const [stored] = await readAll(c, topic)
+  assert.deepEqual(stored!.map((x) => str(x.value)), ['no topic given'])
+})
+
+test('maxBufferedBytes: produce waits for room, tryProduce fails at once, order is kept', { timeout: 60_000 }, async () => {
+  const c = newClient(k, { maxBufferedBytes: 50_000, linger: 50 })
+  const topic = await createTopic(c)
+  const value = Buffer.alloc(10_000, 1)
+  const done = Promise.all(Array.from({ length: 20 }, (_, i) => c.produce({ topic, value, headers: [{ key: 'i', value: String(i) }] })))
+  // About five records fit; the rest wait in produce rather than failing.
+  assert.ok(c.bufferedProduceRecords <= 5, `${c.bufferedProduceRecords} buffered`)
+  let tried: Error | null = null
+  c.tryProduce({ topic, value }, (_r, err) => (tried = err))
+  assert.ok((tried as Error | null) instanceof MaxBufferedError, String(tried))
+  const results = await done
+  assert.deepEqual(results.map((r) => r.offset), Array.from({ length: 20 }, (_, i) => BigInt(i)))
+  const [stored] = await readAll(c, topic)
+  assert.deepEqual(stored!.map((r) => str(r.headers[0]!.value)), Array.from({ length: 20 }, (_, i) => String(i)))
+})
