@@ -26,6 +26,11 @@ export class ConsumerProtocolGroup extends GroupBase {
   #reconciling = false
   #failures = 0
   #inflight: Promise<void> | null = null
+  /** soon asks for a heartbeat right after the one in flight. */
+  #soon = false
+  /** target is an assignment waiting to be reconciled; reconcileRun the reconciliation under way. */
+  #target: Map<string, number[]> | null = null
+  #reconcileRun: Promise<void> | null = null
   #leaving = false
 
   constructor(client: Client, consumer: Consumer) {
@@ -48,18 +53,54 @@ export class ConsumerProtocolGroup extends GroupBase {
     // New topics matching a regex are picked up by the coordinator itself (subscribedTopicRegex).
   }
 
+  /**
+   * schedule sends the next heartbeat in `ms`. Heartbeats never overlap (concurrent
+   * ConsumerGroupHeartbeats of one member confuse the coordinator, KAFKA-19222): asked while one is in
+   * flight, the next goes as soon as it is answered.
+   */
   #schedule(ms: number): void {
     if (this.closed || this.#leaving) return
+    if (this.#inflight !== null) {
+      if (ms === 0) this.#soon = true
+      return
+    }
     if (this.#timer !== null) clearTimeout(this.#timer)
     this.#timer = setTimeout(() => {
       this.#timer = null
-      this.#inflight = this.#beat().finally(() => {
+      this.#inflight = this.#beat().catch(() => this.#interval).then((next) => {
         this.#inflight = null
+        const soon = this.#soon
+        this.#soon = false
+        if (next !== null) this.#schedule(soon ? 0 : next)
       })
     }, ms)
   }
 
-  async #beat(): Promise<void> {
+  /**
+   * reconcileSoon moves to a new target assignment off the heartbeat loop: revoking may wait for the
+   * application (callbacks, blockRebalanceOnPoll), and heartbeats must go on meanwhile or the
+   * coordinator would expire the session of a member that is only slow. A target that arrives while
+   * one is being reconciled replaces it and is taken next.
+   */
+  #reconcileSoon(target: Map<string, number[]>): void {
+    this.#target = target
+    if (this.#reconcileRun !== null) return
+    this.#reconcileRun = (async () => {
+      while (this.#target !== null && !this.closed && !this.#leaving) {
+        const t = this.#target
+        this.#target = null
+        // Acknowledge the new owned set at once, as the Java consumer does.
+        if (await this.#reconcile(t)) this.#schedule(0)
+      }
+    })()
+      .catch((err: Error) => this.client.log('warn', 'reconciling the assignment failed', 'group', this.group, 'err', err.message))
+      .finally(() => {
+        this.#reconcileRun = null
+      })
+  }
+
+  /** beat sends one heartbeat and returns when to send the next (null: not at all). */
+  async #beat(): Promise<number | null> {
     const cfg = this.client.config
     const req: ConsumerGroupHeartbeatRequest = ConsumerGroupHeartbeat.newRequest()
     req.groupId = this.group
@@ -98,13 +139,12 @@ export class ConsumerProtocolGroup extends GroupBase {
           // Unknown topic ids: metadata is behind; send the full state again soon.
           this.#full = true
           next = Math.min(next, 200)
-        } else if (await this.#reconcile(target)) {
-          // Acknowledge the new owned set at once, as the Java consumer does.
-          next = 0
+        } else {
+          this.#reconcileSoon(target)
         }
       }
     } catch (err) {
-      if (this.closed) return
+      if (this.closed) return null
       const e = err as Error
       this.#full = true
       this.#failures++
@@ -131,7 +171,7 @@ export class ConsumerProtocolGroup extends GroupBase {
       // As in franz-go: after any partitions the error cost were reported lost.
       this.client.hooks.groupManageError(e)
     }
-    if (!this.closed && !this.#leaving) this.#schedule(next)
+    return this.closed || this.#leaving ? null : next
   }
 
   #ownedByTopicId(): ConsumerGroupHeartbeatRequest['topicPartitions'] {
@@ -213,6 +253,7 @@ export class ConsumerProtocolGroup extends GroupBase {
     this.#leaving = true
     if (this.#timer !== null) clearTimeout(this.#timer)
     await this.#inflight?.catch(() => {})
+    await this.#reconcileRun
     if (this.generation <= 0 && this.owned.size === 0) return
     await this.revokePartitions(this.ownedMap(), false).catch(() => {})
     const cfg = this.client.config

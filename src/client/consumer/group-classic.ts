@@ -30,6 +30,8 @@ export class ClassicGroup extends GroupBase {
   #running = false
   #wake: (() => void) | null = null
   #heartbeatTimer: NodeJS.Timeout | null = null
+  /** beatChain counts heartbeat starts and stops; a running chain goes on while it is current. */
+  #beatChain = 0
   #failures = 0
   /** fatal is a heartbeat's fatal error (FENCED_INSTANCE_ID, …), for the loop to handle as its own. */
   #fatal: KafkaProtocolError | null = null
@@ -118,7 +120,8 @@ export class ClassicGroup extends GroupBase {
           if (this.#rejoin || this.closed) resolve()
         })
         this.#wake = null
-        this.#stopHeartbeats()
+        // Heartbeats go on until the rejoin really starts (it may wait for allowRebalance), so a member
+        // whose application is slow to allow keeps its session meanwhile, as Java's heartbeat thread does.
         if (this.#fatal !== null) {
           const fatal = this.#fatal
           this.#fatal = null
@@ -162,6 +165,7 @@ export class ClassicGroup extends GroupBase {
     // JoinGroup and SyncGroup the coordinator refuses commits of the old generation, so joining while
     // the application still processes a poll would fail the commit it is about to make.
     await this.enterRebalance()
+    this.#stopHeartbeats()
     try {
       await this.#joinAndSyncHeld()
     } finally {
@@ -251,9 +255,12 @@ export class ClassicGroup extends GroupBase {
 
   #startHeartbeats(): void {
     const cfg = this.client.config
+    this.#stopHeartbeats()
+    // Each start begins a chain of its own; a chain whose start was superseded stops by itself.
+    const chain = this.#beatChain
     const beat = () => {
       this.#heartbeatTimer = null
-      if (this.closed || this.#rejoin) return
+      if (this.closed || chain !== this.#beatChain) return
       const req = Heartbeat.newRequest()
       req.groupId = this.group
       req.generationId = this.generation
@@ -268,12 +275,14 @@ export class ClassicGroup extends GroupBase {
             if (FATAL.has(res.errorCode)) {
               // The loop handles it as a failed join would: the hook, the partitions lost, and for
               // FENCED_INSTANCE_ID a stop (rejoining would fence the member that replaced us, and so on).
+              this.#stopHeartbeats()
               this.#fatal = new KafkaProtocolError(res.errorCode)
               this.#wake?.()
               return
             }
             if (REJOIN_ERRORS.has(res.errorCode)) {
               // The session is gone: the partitions are lost, then the hook hears why (franz-go's order).
+              this.#stopHeartbeats()
               this.#rejoin = true
               this.#lose()
                 .catch(() => {})
@@ -290,13 +299,14 @@ export class ClassicGroup extends GroupBase {
           },
         )
         .finally(() => {
-          if (!this.closed && !this.#rejoin && this.#wake !== null) this.#heartbeatTimer = setTimeout(beat, cfg.heartbeatInterval)
+          if (!this.closed && chain === this.#beatChain) this.#heartbeatTimer = setTimeout(beat, cfg.heartbeatInterval)
         })
     }
     this.#heartbeatTimer = setTimeout(beat, cfg.heartbeatInterval)
   }
 
   #stopHeartbeats(): void {
+    this.#beatChain++
     if (this.#heartbeatTimer !== null) clearTimeout(this.#heartbeatTimer)
     this.#heartbeatTimer = null
   }
@@ -307,6 +317,7 @@ export class ClassicGroup extends GroupBase {
       return
     }
     // The coordinator forgot us (session expired) or fenced the generation: the partitions are lost.
+    this.#stopHeartbeats()
     this.#rejoin = true
     this.#lose()
       .catch(() => {})

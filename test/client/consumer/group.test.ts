@@ -160,6 +160,39 @@ test('a member whose code holds a record for longer than the session timeout kee
   )
 })
 
+test('a member holding a record past the session timeout while a rebalance waits for it (blockRebalanceOnPoll) keeps its membership (classic and KIP-848)', { timeout: 120_000 }, async (t) => {
+  const admin = newClient(k)
+  const cases = [
+    { protocol: 'classic' as const, opts: { sessionTimeout: 6_000, heartbeatInterval: 1_000 }, hold: 9_000 },
+    { protocol: 'consumer' as const, opts: { groupProtocol: 'consumer' as const }, hold: 13_000 },
+  ]
+  await Promise.all(
+    cases.map(async ({ protocol, opts, hold }) => {
+      const topic = await createTopic(admin, { partitions: 4 })
+      const group = topicName('g')
+      await produceKeys(admin, topic, 40)
+      const mopts = { ...opts, consumeTopics: [topic], consumerGroup: group, blockRebalanceOnPoll: true }
+      const a = new Member('a', (o) => newClient(k, o), mopts)
+      await waitFor(() => a.owned.size === 4, 'the first member to own every partition')
+      await pollUntil(a.client, (rs) => rs.length >= 1)
+      const { memberId } = a.client.groupMetadata()
+      // A second member joins while the first holds its poll: the rebalance needs the first member,
+      // which only heartbeats until it is allowed to go on.
+      const b = new Member('b', (o) => newClient(k, o), mopts)
+      await waitFor(async () => (await describeGroup(admin, group, protocol)).members.length === 2, 'the second member to join')
+      await sleep(hold)
+      assert.deepEqual(a.of('lost'), [], `${protocol}: nothing lost while holding ${hold} ms`)
+      assert.equal(a.client.groupMetadata().memberId, memberId)
+      a.client.allowRebalance()
+      await waitFor(() => partitionsCovered([a, b], 4) && b.owned.size === 2, `${protocol}: the rebalance to finish once allowed`)
+      assert.deepEqual(a.of('lost'), [])
+      assert.equal(a.client.groupMetadata().memberId, memberId, `${protocol}: the same member`)
+      assert.deepEqual((await describeGroup(admin, group, protocol)).members.map((m) => m.memberId).sort(), [memberId, b.client.groupMetadata().memberId].sort())
+      t.diagnostic(`${protocol}: held a poll ${hold} ms with a rebalance waiting; membership kept`)
+    }),
+  )
+})
+
 for (const v of [VARIANTS[0]!, VARIANTS[2]!]) {
   test(`${v.name}: blockRebalanceOnPoll holds a revocation until allowRebalance()`, { timeout: 120_000 }, async () => {
     const admin = newClient(k)
