@@ -198,7 +198,13 @@ export class Client {
     this.#checkOpen()
     this.metadata.interest([name])
     if (refresh || !this.metadata.topics.has(name)) await this.metadata.refresh(true)
-    return this.metadata.topics.get(name)
+    const t = this.metadata.topics.get(name)
+    if (t === undefined || t.errorCode === 3 /* UNKNOWN_TOPIC_OR_PARTITION */) {
+      // Asked once; a topic that does not exist is not looked for again on every refresh.
+      if (!this.#producer?.wants(name) && !this.#consumer?.wants(name)) this.metadata.forget([name])
+      return undefined
+    }
+    return t
   }
 
   /** leaderOf returns the node id leading a partition per the cached metadata, or -1. */

@@ -57,6 +57,9 @@ export class Consumer {
     const cfg = client.config
     if (cfg.consumerGroup !== null) {
       this.group = cfg.groupProtocol === 'consumer' ? new ConsumerProtocolGroup(client, this) : new ClassicGroup(client, this)
+      // A classic member matches regular expressions itself, against every topic (franz-go loads
+      // all topics for regex consuming too); KIP-848 members leave it to the coordinator.
+      if (cfg.consumeRegex && cfg.groupProtocol === 'classic') client.metadata.interestAll(true)
     } else {
       if (cfg.consumeRegex) {
         this.#regexes = cfg.consumeTopics.map((t) => new RegExp(t))
@@ -166,6 +169,11 @@ export class Consumer {
       }
     }
     if (any) this.#discardUnpollable()
+  }
+
+  /** wants is true when the topic is consumed (its metadata stays of interest). */
+  wants(topic: string): boolean {
+    return this.#directTopics.has(topic) || this.#cursors.has(topic) || this.client.config.consumeTopics.includes(topic) || this.#regexes.some((r) => r.test(topic))
   }
 
   /** assigned lists the partitions being consumed, per topic. */
@@ -581,6 +589,16 @@ export class Consumer {
 
   /** addTopics starts consuming more topics directly (not with a group). */
   addTopics(topics: string[]): void {
+    if (this.group !== null) {
+      // A group member subscribes: the coordinator (or leader) assigns the topics' partitions.
+      this.group.addTopics(topics)
+      return
+    }
+    if (this.client.config.consumeRegex) {
+      this.#regexes.push(...topics.map((t) => new RegExp(t)))
+      this.client.metadata.refresh(true).then(() => this.onMetadata(), () => {})
+      return
+    }
     for (const t of topics) this.#directTopics.add(t)
     this.client.metadata.interest(topics)
     this.client.metadata.refresh(true).then(() => this.onMetadata(), () => {})

@@ -229,6 +229,11 @@ export class Producer {
     return b === null || b.encoded !== null || b.inflight || b.acked || b.bytes + size + BATCH_OVERHEAD > this.#cfg.producerBatchMaxBytes
   }
 
+  /** wants is true when records for the topic were produced (its metadata stays of interest). */
+  wants(topic: string): boolean {
+    return this.#topics.has(topic)
+  }
+
   /** onMetadata re-partitions waiting records and moves partitions whose leader changed. */
   onMetadata(): void {
     for (const t of this.#topics.values()) this.#syncTopic(t)
