@@ -374,7 +374,22 @@ function recordTimestamp(r: RecordInput, i: number): number {
 /** byteLengthOf is the encoded length of a key, value or header value: -1 for null. */
 function byteLengthOf(v: Uint8Array | string | null | undefined): number {
   if (v === null || v === undefined) return -1
-  return typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : v.length
+  return typeof v === 'string' ? utf8Length(v) : v.length
+}
+
+/**
+ * SHORT_STRING is the length up to which strings are measured and written in JavaScript: for the
+ * short keys, values and header fields of typical records, a loop over char codes is several times
+ * cheaper than a call into Buffer.byteLength or buf.write, which costs the same at any length.
+ */
+const SHORT_STRING = 64
+
+/** utf8Length is Buffer.byteLength(s, 'utf8'), without the native call for short ASCII strings. */
+function utf8Length(s: string): number {
+  const n = s.length
+  if (n > SHORT_STRING) return Buffer.byteLength(s, 'utf8')
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s, 'utf8')
+  return n
 }
 
 /**
@@ -395,7 +410,7 @@ function recordBodySize(r: RecordInput, offsetDelta: number, timestampDelta: num
     for (let i = 0; i < n; i++) {
       const h = headers![i]!
       if (typeof h.key !== 'string') throw new ProtocolEncodeError(`header ${i} has no string key`)
-      const kl = Buffer.byteLength(h.key, 'utf8')
+      const kl = utf8Length(h.key)
       const vl = byteLengthOf(h.value)
       headerLengths[2 * i] = kl
       headerLengths[2 * i + 1] = vl
@@ -431,7 +446,13 @@ function writeData(w: Writer, v: Uint8Array | string | null | undefined, len: nu
   w.varint(len)
   if (len <= 0) return
   if (typeof v === 'string') {
-    w.pos += w.buf.write(v, w.pos, len, 'utf8')
+    if (len === v.length && len <= SHORT_STRING) {
+      // ASCII (one byte per char, as its UTF-8 length says): copy the char codes.
+      const buf = w.buf
+      const at = w.pos
+      for (let i = 0; i < len; i++) buf[at + i] = v.charCodeAt(i)
+      w.pos = at + len
+    } else w.pos += w.buf.write(v, w.pos, len, 'utf8')
   } else {
     w.buf.set(v!, w.pos)
     w.pos += len
