@@ -335,7 +335,7 @@ export class Consumer {
           if (offset < 0n) offset = 0n
         }
         c.setOffset(offset, -1)
-        c.source?.wake()
+        c.source?.wake(true)
       }
     } catch (err) {
       failed = true

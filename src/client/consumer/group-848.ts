@@ -44,8 +44,13 @@ export class ConsumerProtocolGroup extends GroupBase {
   start(): void {
     if (this.#running) return
     this.#running = true
-    if (!this.client.config.consumeRegex) this.client.metadata.interest(this.client.config.consumeTopics)
+    if (!this.client.config.consumeRegex) this.client.metadata.interest(this.subscription)
     this.startAutocommit()
+    this.#schedule(0)
+  }
+
+  protected onSubscriptionChanged(): void {
+    // The next heartbeat carries the new subscription (its key differs from what was last sent).
     this.#schedule(0)
   }
 
@@ -108,15 +113,18 @@ export class ConsumerProtocolGroup extends GroupBase {
     req.memberEpoch = this.generation
     req.instanceId = cfg.instanceId
     // Fields left null mean "unchanged since the last heartbeat"; a full heartbeat sends them all.
-    const topics = cfg.consumeRegex ? null : [...cfg.consumeTopics].sort()
-    const topicsKey = topics === null ? `re:${cfg.consumeTopics.join('|')}` : topics.join('\u0000')
+    const sub = this.subscription
+    const topics = cfg.consumeRegex ? null : [...sub].sort()
+    const topicsKey = topics === null ? `re:${sub.join('|')}` : topics.join('\u0000')
     const full = this.#full || this.generation === 0
     req.rackId = full ? cfg.rack : null
     req.rebalanceTimeoutMs = full ? cfg.rebalanceTimeout : -1
     req.serverAssignor = full ? cfg.groupRemoteAssignor : null
     if (full || topicsKey !== this.#sentTopics) {
       if (topics !== null) req.subscribedTopicNames = topics
-      else req.subscribedTopicRegex = cfg.consumeTopics.length === 1 ? cfg.consumeTopics[0]! : cfg.consumeTopics.map((t) => `(?:${t})`).join('|')
+      // The coordinator matches whole topic names (RE2/J, Java's Pattern.matches); consumeRegex patterns
+      // are searched for, as RegExp.test and franz-go do, so each is wrapped to match anywhere.
+      else req.subscribedTopicRegex = sub.map((t) => `.*(?:${t}).*`).join('|')
     } else {
       req.subscribedTopicNames = null
       req.subscribedTopicRegex = null

@@ -40,6 +40,8 @@ export abstract class GroupBase implements ConsumerGroupHooks {
   #allowWaiters: Array<() => void> = []
   #commitChain: Promise<unknown> = Promise.resolve()
   closed = false
+  /** subscription is consumeTopics plus what addConsumeTopics added (regular expressions with consumeRegex). */
+  readonly subscription: string[]
   /** leaving is set by close so loops stop. */
   protected abort = new AbortController()
 
@@ -47,7 +49,20 @@ export abstract class GroupBase implements ConsumerGroupHooks {
     this.client = client
     this.consumer = consumer
     this.group = client.config.consumerGroup!
+    this.subscription = [...client.config.consumeTopics]
   }
+
+  /** addTopics subscribes to more topics (or regular expressions); the group picks them up in its next rebalance. */
+  addTopics(topics: string[]): void {
+    const fresh = topics.filter((t) => !this.subscription.includes(t))
+    if (fresh.length === 0) return
+    this.subscription.push(...fresh)
+    if (!this.client.config.consumeRegex) this.client.metadata.interest(fresh)
+    this.onSubscriptionChanged()
+  }
+
+  /** onSubscriptionChanged tells the coordinator about a changed subscription. */
+  protected abstract onSubscriptionChanged(): void
 
   abstract start(): void
   protected abstract leave(): Promise<void>

@@ -64,9 +64,15 @@ export class ClassicGroup extends GroupBase {
 
   #topics(): string[] {
     const cfg = this.client.config
-    if (!cfg.consumeRegex) return [...cfg.consumeTopics]
-    const res = cfg.consumeTopics.map((t) => new RegExp(t))
+    if (!cfg.consumeRegex) return [...this.subscription]
+    const res = this.subscription.map((t) => new RegExp(t))
     return [...this.client.metadata.topics.values()].filter((t) => !t.isInternal && res.some((r) => r.test(t.name))).map((t) => t.name).sort()
+  }
+
+  protected onSubscriptionChanged(): void {
+    // A new subscription goes out in a new JoinGroup; the leader balances the new topics in.
+    if (this.client.config.consumeRegex) this.client.metadata.refresh(true).then(() => this.requestRejoin(), () => this.requestRejoin())
+    else this.requestRejoin()
   }
 
   /** requestRejoin makes the member join again (metadata changed, a heartbeat said so). */

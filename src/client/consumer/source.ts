@@ -53,6 +53,9 @@ export class Source {
   #closed = false
   #failures = 0
   #abort = new AbortController()
+  /** inflightCursors are the cursors of the fetch in flight; killed is set once interrupt cut it short. */
+  #inflightCursors: Set<Cursor> | null = null
+  #killed = false
 
   constructor(consumer: Consumer, nodeId: number) {
     this.#consumer = consumer
@@ -62,7 +65,7 @@ export class Source {
   add(c: Cursor): void {
     this.cursors.add(c)
     c.source = this
-    this.wake()
+    this.wake(true)
   }
 
   remove(c: Cursor): void {
@@ -70,8 +73,13 @@ export class Source {
     if (c.source === this) c.source = null
   }
 
-  /** wake starts a fetch soon if one may start: nothing in flight, nothing buffered, a cursor fetchable. */
-  wake(): void {
+  /**
+   * wake starts a fetch soon if one may start: nothing in flight, nothing buffered, a cursor
+   * fetchable. `urgent` is for a partition that just became fetchable (assigned, moved here, its
+   * start offset resolved): if the fetch in flight does not include it, that fetch is cut short.
+   */
+  wake(urgent = false): void {
+    if (urgent && this.#inflight) this.#interrupt()
     if (this.#closed || this.#inflight || this.#scheduled || this.buffered !== null) return
     this.#scheduled = true
     setImmediate(() => {
@@ -99,6 +107,7 @@ export class Source {
     const cfg = c.client.config
     const req = this.#buildRequest(usable)
     this.#inflight = true
+    this.#inflightCursors = new Set(usable)
     const generations = usable.map((u) => u.generation)
     c.client
       .requestOn(this.nodeId, 'fetch', Fetch, req, { timeout: cfg.fetchMaxWait + cfg.requestTimeoutOverhead, signal: this.#abort.signal })
@@ -111,9 +120,33 @@ export class Source {
       )
       .finally(() => {
         this.#inflight = false
+        this.#inflightCursors = null
+        this.#killed = false
         c.releaseFetchSlot()
         this.wake()
       })
+  }
+
+  /**
+   * interrupt ends the fetch in flight when a fetchable partition is missing from it, by closing the
+   * fetch connection (a broker cannot be told to stop waiting), so a newly assigned partition does
+   * not wait out fetchMaxWait behind a long poll of idle ones. franz-go kills in-flight fetches on
+   * assignment changes the same way. The fetch session starts over; no data is lost, since a
+   * cursor moves only when a response is processed.
+   */
+  #interrupt(): void {
+    if (this.#killed || this.#inflightCursors === null || this.buffered !== null) return
+    const now = Date.now()
+    let missing = false
+    for (const cur of this.cursors) {
+      if (cur.fetchable(now) && !this.#inflightCursors.has(cur)) {
+        missing = true
+        break
+      }
+    }
+    if (!missing) return
+    this.#killed = true
+    this.#consumer.client.broker(this.nodeId)?.connection('fetch').then((conn) => conn.close(), () => {})
   }
 
   #wakeAt(at: number): void {
@@ -201,6 +234,11 @@ export class Source {
 
   #onError(err: Error): void {
     if (this.#closed) return
+    if (this.#killed) {
+      // We closed the connection ourselves (interrupt): fetch again at once, in a new session.
+      this.#resetSession()
+      return
+    }
     const c = this.#consumer
     this.#failures++
     this.#resetSession()

@@ -48,24 +48,46 @@ interface LevelStats {
   batches: number
 }
 
-/** ChainMember consumes one level's input, produces to its output, commits, then polls again. */
+/** Gate holds a level's members between batches (after allowRebalance) while a membership change completes. */
+interface Gate {
+  wait: Promise<void> | null
+}
+
+/**
+ * ChainMember consumes one level's input, produces to its output, commits, then polls again. It
+ * keeps what its callbacks said it owns and every partition it had revoked, and counts the records
+ * its committed batches processed.
+ */
 class ChainMember {
   readonly client: Client
   readonly name: string
+  readonly owned = new Set<number>()
+  readonly revoked: number[] = []
+  processed = 0
   #stop = new AbortController()
   #done: Promise<void>
 
-  constructor(name: string, inTopic: string, outTopic: string, opts: Partial<ClientOptions>, stats: LevelStats) {
+  constructor(name: string, inTopic: string, outTopic: string, opts: Partial<ClientOptions>, stats: LevelStats, gate: Gate) {
     this.name = name
+    const track = (kind: 'assigned' | 'revoked') => (parts: Map<string, number[]>) => {
+      for (const p of parts.get(inTopic) ?? []) {
+        if (kind === 'assigned') this.owned.add(p)
+        else {
+          this.owned.delete(p)
+          this.revoked.push(p)
+        }
+      }
+    }
+    opts = { ...opts, onPartitionsAssigned: track('assigned'), onPartitionsRevoked: track('revoked'), onPartitionsLost: track('revoked') }
     // CHAIN_DEBUG=1 prints each member's group log lines (joins, assignments, errors).
     const logger: Partial<ClientOptions> = process.env.CHAIN_DEBUG
       ? { logger: { level: () => LogLevel.Info, log: (_l: LogLevel, msg: string, ...kv: unknown[]) => console.log(Date.now() % 100_000, name, msg, ...kv.map(String)) } }
       : {}
     this.client = newClient(k, { ...opts, ...logger, consumeTopics: [inTopic], blockRebalanceOnPoll: true, disableAutoCommit: true, maxBufferedRecords: 50_000 })
-    this.#done = this.#run(outTopic, stats)
+    this.#done = this.#run(outTopic, stats, gate)
   }
 
-  async #run(outTopic: string, stats: LevelStats): Promise<void> {
+  async #run(outTopic: string, stats: LevelStats, gate: Gate): Promise<void> {
     const c = this.client
     const signal = this.#stop.signal
     while (!signal.aborted) {
@@ -80,6 +102,7 @@ class ChainMember {
           try {
             await c.commitRecords(...records)
             stats.batches++
+            this.processed += records.length
             for (const r of records) {
               const key = `${r.partition}:${r.offset}`
               const n = (stats.committed.get(key) ?? 0) + 1
@@ -92,6 +115,7 @@ class ChainMember {
         }
       }
       c.allowRebalance()
+      if (gate.wait !== null) await Promise.race([gate.wait, new Promise((r) => signal.addEventListener('abort', r, { once: true }))])
     }
   }
 
@@ -123,11 +147,12 @@ for (const v of VARIANTS) {
     const stats: LevelStats[] = Array.from({ length: LEVELS }, () => ({ committed: new Map(), twice: [], commitFailures: [], produceFailures: 0, batches: 0 }))
     const groups = Array.from({ length: LEVELS }, () => topicName('chain'))
     const members: ChainMember[][] = Array.from({ length: LEVELS }, () => [])
+    const gates: Gate[] = Array.from({ length: LEVELS }, () => ({ wait: null }))
     let seq = 0
     const start = (l: number, instance?: string) => {
       const name = instance ?? `L${l + 1}-m${seq++}`
       const opts = { ...v.opts, consumerGroup: groups[l]!, ...(v.static ? { instanceId: name } : {}) }
-      const m = new ChainMember(name, topics[l]!, topics[l + 1]!, opts, stats[l]!)
+      const m = new ChainMember(name, topics[l]!, topics[l + 1]!, opts, stats[l]!, gates[l]!)
       members[l]!.push(m)
       return m
     }
@@ -138,18 +163,53 @@ for (const v of VARIANTS) {
     const events: string[] = []
     const timeline: string[] = []
     const tick = setInterval(() => timeline.push(progress().map((n) => Math.round(n / 1000)).join('/')), 1_000)
+    // A membership change completes while records flow: the level's members hold between batches
+    // (having committed and allowed the rebalance) until the new assignment is in place, so the
+    // change cannot slip past the end of a fast run.
+    const settle = async (l: number, done: () => boolean, what: string) => {
+      const wait = waitFor(done, what, 60_000)
+      gates[l]!.wait = wait.catch(() => {})
+      try {
+        await wait
+      } finally {
+        gates[l]!.wait = null
+      }
+    }
+    const covered = (ms: ChainMember[]) => new Set(ms.flatMap((m) => [...m.owned])).size === PARTITIONS && ms.reduce((n, m) => n + m.owned.size, 0) === PARTITIONS
+    const joiners: ChainMember[] = []
+    const leavers: ChainMember[] = []
+    const revokedBefore = new Map<ChainMember, number>()
+    const keptAcrossJoin = new Map<ChainMember, Set<number>>()
+    const revokedAtJoin = new Map<ChainMember, number[]>()
     try {
       // A third member joins every level once a third of the input went through the first level.
       await waitFor(() => stats[0]!.committed.size >= N * 0.3, 'a third of the input through level 1', 120_000)
-      for (let l = 0; l < LEVELS; l++) start(l, v.static ? `L${l + 1}-s2` : undefined)
+      for (const m of members.flat()) {
+        revokedBefore.set(m, m.revoked.length)
+        keptAcrossJoin.set(m, new Set(m.owned))
+      }
+      await Promise.all(
+        members.map(async (ms, l) => {
+          const originals = [...ms]
+          const j = start(l, v.static ? `L${l + 1}-s2` : undefined)
+          joiners.push(j)
+          await settle(l, () => j.owned.size > 0 && covered([...originals, j]), `the member joining level ${l + 1} to get partitions`)
+        }),
+      )
+      for (const [m, before] of keptAcrossJoin) {
+        for (const p of [...before]) if (!m.owned.has(p)) before.delete(p)
+        revokedAtJoin.set(m, m.revoked.slice(revokedBefore.get(m)))
+      }
       events.push(`joined at ${progress().join('/')}`)
       // Later, one of the first members leaves every level (a static member restarts with its id).
       await waitFor(() => stats[0]!.committed.size >= N * 0.6, 'three fifths of the input through level 1', 120_000)
       await Promise.all(
         members.map(async (ms, l) => {
           const leaving = ms.shift()!
+          leavers.push(leaving)
           await leaving.stop()
-          if (v.static) start(l, leaving.name)
+          const back = v.static ? start(l, leaving.name) : null
+          await settle(l, () => covered(ms) && (back === null || back.owned.size > 0), `level ${l + 1} to settle after a member ${v.static ? 'restarted' : 'left'}`)
         }),
       )
       events.push(`${v.static ? 'restarted' : 'left'} at ${progress().join('/')}`)
@@ -163,6 +223,17 @@ for (const v of VARIANTS) {
     t.diagnostic(`${v.name}: ${N} records through 3 levels in ${(ms / 1000).toFixed(1)} s: ${Math.round(N / (ms / 1000))} records/s end to end, ${Math.round((LEVELS * N) / (ms / 1000))} records/s consumed (all levels)`)
     t.diagnostic(`batches per level: ${stats.map((s) => s.batches).join('/')}; commit failures: ${stats.map((s) => s.commitFailures.length).join('/')}`)
 
+    for (const j of joiners) assert.ok(j.processed > 0, `${j.name} joined mid-run and processed records (${j.processed})`)
+    for (const m of leavers) assert.ok(m.processed > 0, `${m.name} processed records before it ${v.static ? 'restarted' : 'left'} (${m.processed})`)
+    if (v.name !== 'classic range') {
+      // Cooperative (KIP-429) and KIP-848: the join revoked only partitions that moved away.
+      for (const [m, kept] of keptAcrossJoin) {
+        const revoked = revokedAtJoin.get(m)!
+        assert.ok(revoked.length > 0 || kept.size === m.owned.size, `${m.name} gave partitions to the joiner`)
+        for (const p of kept) assert.ok(!revoked.includes(p), `${m.name} kept partition ${p} across the join and never had it revoked`)
+      }
+    }
+    t.diagnostic(`records per member: ${members.flat().concat(leavers).map((m) => `${m.name} ${m.processed}`).join(', ')}`)
     for (let l = 0; l < LEVELS; l++) {
       const s = stats[l]!
       assert.deepEqual(s.twice.slice(0, 10), [], `level ${l + 1}: no (partition, offset) processed twice by committed work`)

@@ -208,6 +208,25 @@ test('a partition removed and added back between two fetches stays in the fetch 
   assert.deepEqual(keysOf(await pollUntil(c, (rs) => rs.length >= 1, { timeoutMs: 10_000 })), ['again0'])
 })
 
+test('a partition added while a fetch long-polls idle ones does not wait out fetchMaxWait: the fetch is cut short', { timeout: 60_000 }, async (t) => {
+  const p = newClient(k)
+  const idle = await createTopic(p)
+  const busy = await createTopic(p)
+  await produceKeys(p, busy, 3)
+  let fetchesSent = 0
+  const c = newClient(k, { consumeTopics: [idle], fetchMaxWait: 30_000, hooks: [{ onBrokerWrite: (_m: unknown, key: number) => key === 1 && fetchesSent++ }] })
+  // Once a fetch of the idle partition is written, it waits in the broker for up to 30 s.
+  await waitFor(() => fetchesSent > 0, 'the idle partition to be fetched')
+  const start = Date.now()
+  c.addConsumePartitions({ [busy]: { 0: 'earliest' } })
+  const got = await pollUntil(c, (rs) => rs.length >= 3, { timeoutMs: 20_000 })
+  t.diagnostic(`records of the added partition after ${Date.now() - start} ms (fetchMaxWait 30,000 ms)`)
+  assert.deepEqual(keysOf(got), ['k0', 'k1', 'k2'])
+  // And the idle partition is still fetched afterwards.
+  await produceKeys(p, idle, 1, { prefix: 'idle-' })
+  assert.deepEqual(keysOf(await pollUntil(c, (rs) => rs.length >= 1, { timeoutMs: 20_000 })), ['idle-0'])
+})
+
 test('pause and resume by topic and by partition: paused data is not returned, and resuming returns it once', { timeout: 60_000 }, async () => {
   const p = newClient(k)
   const a = await createTopic(p, { partitions: 1 })

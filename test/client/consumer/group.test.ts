@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test'
 import type { ClientOptions } from '../../../src/client/options.js'
 import type { KafkaCluster } from '../../../src/testing/index.js'
 import { broker, closeAll, createTopic, newClient, topicName, waitFor } from '../helpers.js'
-import { Member, describeGroup, partitionsCovered, pollUntil, produceKeys } from './helpers.js'
+import { Member, describeGroup, keysOf, partitionsCovered, pollUntil, produceKeys } from './helpers.js'
 
 let k: KafkaCluster
 
@@ -221,6 +221,38 @@ for (const v of [VARIANTS[0]!, VARIANTS[2]!]) {
     a.client.allowRebalance()
     await waitFor(() => partitionsCovered([a, b], 4) && b.owned.size === 2, 'the rebalance to finish once allowed')
     assert.equal(a.of('revoked').flat().length, 2)
+  })
+}
+
+for (const v of [VARIANTS[0]!, VARIANTS[2]!]) {
+  test(`${v.name}: addConsumeTopics adds topics to the subscription; consumeRegex subscribes to matching topics, one created later too`, { timeout: 120_000 }, async (t) => {
+    const admin = newClient(k)
+    const first = await createTopic(admin, { partitions: 2 })
+    const second = await createTopic(admin, { partitions: 2 })
+    await produceKeys(admin, first, 4, { prefix: 'first-' })
+    await produceKeys(admin, second, 4, { prefix: 'second-' })
+    const c = newClient(k, { ...v.opts, consumeTopics: [first], consumerGroup: topicName('g') })
+    const got = await pollUntil(c, (rs) => rs.length >= 4)
+    let t0 = Date.now()
+    c.addConsumeTopics(second)
+    got.push(...(await pollUntil(c, (rs) => rs.length >= 4, { what: 'the added topic' })))
+    assert.deepEqual(keysOf(got).sort(), ['first-0', 'first-1', 'first-2', 'first-3', 'second-0', 'second-1', 'second-2', 'second-3'])
+    assert.deepEqual(c.consumer.assigned(), new Map([[first, [0, 1]], [second, [0, 1]]]), 'assigned by the group, not consumed directly')
+    const addedIn = Date.now() - t0
+
+    const prefix = topicName('re')
+    const a = await createTopic(admin, { name: `${prefix}-a`, partitions: 2 })
+    await createTopic(admin, { name: `x${prefix}-other` })
+    await produceKeys(admin, a, 4, { prefix: 'a-' })
+    const r = newClient(k, { ...v.opts, consumeTopics: [`^${prefix}-`], consumeRegex: true, consumerGroup: topicName('g'), metadataMaxAge: 1_000 })
+    const rgot = await pollUntil(r, (rs) => rs.length >= 4, { what: 'the matching topic' })
+    const late = await createTopic(admin, { name: `${prefix}-late` })
+    await produceKeys(admin, late, 3, { prefix: 'late-' })
+    t0 = Date.now()
+    rgot.push(...(await pollUntil(r, (rs) => rs.length >= 3, { what: 'the matching topic created later' })))
+    t.diagnostic(`${v.name}: an added topic's records came ${addedIn} ms after addConsumeTopics; a topic created later ${Date.now() - t0} ms after its records were produced`)
+    assert.deepEqual(keysOf(rgot).sort(), ['a-0', 'a-1', 'a-2', 'a-3', 'late-0', 'late-1', 'late-2'])
+    assert.deepEqual([...r.consumer.assigned().keys()].sort(), [a, late].sort())
   })
 }
 
