@@ -173,7 +173,14 @@ export class Consumer {
 
   /** wants is true when the topic is consumed (its metadata stays of interest). */
   wants(topic: string): boolean {
-    return this.#directTopics.has(topic) || this.#cursors.has(topic) || this.client.config.consumeTopics.includes(topic) || this.#regexes.some((r) => r.test(topic))
+    return (
+      this.#directTopics.has(topic) ||
+      this.#cursors.has(topic) ||
+      this.client.config.consumeTopics.includes(topic) ||
+      this.#regexes.some((r) => r.test(topic)) ||
+      // A group member's subscription grows with addConsumeTopics.
+      (this.group?.subscription.includes(topic) ?? false)
+    )
   }
 
   /** assigned lists the partitions being consumed, per topic. */
