@@ -4,6 +4,7 @@
 // membership, slow application code, blockRebalanceOnPoll, and the group-management error hook.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
+import { Client } from '../../../src/client/client.js'
 import type { ClientOptions } from '../../../src/client/options.js'
 import type { KafkaCluster } from '../../../src/testing/index.js'
 import { broker, closeAll, createTopic, newClient, topicName, waitFor } from '../helpers.js'
@@ -255,6 +256,21 @@ for (const v of [VARIANTS[0]!, VARIANTS[2]!]) {
     assert.deepEqual([...r.consumer.assigned().keys()].sort(), [a, late].sort())
   })
 }
+
+test('group defaults are franz-go\'s: session 45 s, rebalance 60 s, heartbeat 3 s, cooperative-sticky, autocommit every 5 s, classic protocol', () => {
+  const c = new Client({ seedBrokers: ['127.0.0.1:1'] })
+  const cfg = c.config
+  assert.equal(cfg.sessionTimeout, 45_000)
+  assert.equal(cfg.rebalanceTimeout, 60_000)
+  assert.equal(cfg.heartbeatInterval, 3_000)
+  assert.deepEqual(cfg.balancers, ['cooperative-sticky'])
+  assert.equal(cfg.autoCommitInterval, 5_000)
+  assert.equal(cfg.disableAutoCommit, false)
+  assert.equal(cfg.groupProtocol, 'classic')
+  assert.equal(cfg.consumeResetOffset, 'earliest')
+  assert.equal(cfg.isolationLevel, 0)
+  void c.close()
+})
 
 test('onGroupManageError reports a join the broker refuses (session timeout below group.min.session.timeout.ms; unknown KIP-848 assignor)', { timeout: 60_000 }, async () => {
   const admin = newClient(k)
