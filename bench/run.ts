@@ -6,6 +6,7 @@
  *   node --import tsx run.ts [--scale 1] [--reps 3] [--clients kafka-wire,kafkajs,platformatic,java]
  *     [--workloads all] [--bootstrap host:port] [--latency-rate N] [--latency-seconds 20]
  *     [--node /path/to/node] [--out results] [--write-results]
+ *   node --import tsx run.ts --render results/results.json [--write-results]   (re-render saved runs)
  *
  * The broker is KAFKA_BOOTSTRAP (or --bootstrap) when set, else one started here from kafka-wire/testing
  * with a 2 GiB heap. Workloads (records at --scale 1):
@@ -39,7 +40,7 @@ import { Admin } from './lib/admin.js'
 import { consumerPerformance, producerPerformance } from './lib/java.js'
 import type { WorkerResult, WorkloadName, WorkloadSpec } from './lib/measure.js'
 import { writePayloadFile } from './lib/payload.js'
-import { CLIENT_TITLES, WORKLOADS, markdownRatios, markdownTables, median, ratios, summarizeRuns, svgChart, type RunRecord } from './lib/report.js'
+import { WORKLOADS, median, render, type RunEnv, type RunRecord } from './lib/report.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -55,12 +56,21 @@ const { values: args } = parseArgs({
     node: { type: 'string' },
     out: { type: 'string', default: join(here, 'results') },
     'write-results': { type: 'boolean', default: false },
+    render: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
 
 if (args.help) {
   console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]!.replace(/^\/\*\*\n/, '').replace(/^ \* ?/gm, ''))
+  process.exit(0)
+}
+
+if (args.render) {
+  // Re-render the Markdown, SVG (and with --write-results, RESULTS.md) from a results.json.
+  const saved = JSON.parse(readFileSync(args.render, 'utf8')) as { env: RunEnv; runs: RunRecord[] }
+  render(saved.runs, saved.env, args.out, args['write-results'] ? here : null)
+  console.log(`rendered ${join(args.out, 'results.md')}${args['write-results'] ? ' and RESULTS.md' : ''}`)
   process.exit(0)
 }
 
@@ -240,13 +250,11 @@ log(`done in ${((Date.now() - started) / 60000).toFixed(1)} min; ${join(args.out
 // ---------------------------------------------------------------- output
 
 function writeOutputs(writeResultsMd: boolean): void {
-  const summaries = summarizeRuns(runs)
-  const rs = ratios(summaries)
-  const shown = clients
   const loads = runs.map((r) => r.loadAvg1)
-  const env = {
+  const env: RunEnv = {
     date: new Date().toISOString(),
     cpu: `${cpus()[0]?.model ?? '?'} × ${cpus().length}`,
+    cores: cpus().length,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     kernel: safe(() => execFileSync('uname', ['-sr']).toString().trim()),
     node: nodeVersion(nodeBin),
@@ -261,37 +269,10 @@ function writeOutputs(writeResultsMd: boolean): void {
     latencySeconds,
     realisticWriter,
     loadAvg1: loads.length ? { min: Math.min(...loads), median: median(loads), max: Math.max(...loads) } : null,
-    clientVersions: Object.fromEntries(summaries.length ? clients.map((c) => [c, runs.find((r) => r.client === c && r.result)?.result?.clientVersion ?? '?']) : []),
+    clients,
+    clientVersions: Object.fromEntries(clients.map((c) => [c, runs.find((r) => r.client === c && r.result)?.result?.clientVersion ?? '?'])),
   }
-  mkdirSync(args.out, { recursive: true })
-  writeFileSync(join(args.out, 'results.json'), JSON.stringify({ env, summaries, ratios: rs, runs }, null, 2) + '\n')
-  const table = markdownTables(summaries, shown)
-  const ratioTable = markdownRatios(rs, shown)
-  const md = `# kafka-wire benchmark results\n\n${envLines(env).join('\n')}\n\n## Figures (medians)\n\n${table}\n\n## kafka-wire ÷ each peer\n\nThroughput ratios: above 1 means kafka-wire moved more records per second; CPU ratios below 1 mean it spent less CPU per record. Latency: kafka-wire's p99 ÷ the peer's (below 1 is shorter).\n\n${ratioTable}\n`
-  writeFileSync(join(args.out, 'results.md'), md)
-  writeFileSync(join(args.out, 'results.svg'), svgChart(summaries, shown, `kafka-wire vs peers — Kafka ${env.kafka}, Node ${env.node}, scale ${scale}, ${reps} reps`))
-  if (writeResultsMd) {
-    const resultsMd = join(here, 'RESULTS.md')
-    const previous = existsSync(resultsMd) ? readFileSync(resultsMd, 'utf8') : ''
-    // Hand-written analysis below the marker survives a new run.
-    const marker = '<!-- analysis -->'
-    const analysis = previous.includes(marker) ? previous.slice(previous.indexOf(marker)) : `${marker}\n`
-    writeFileSync(join(here, 'results.svg'), svgChart(summaries, shown, `kafka-wire vs peers — Kafka ${env.kafka}, Node ${env.node}, scale ${scale}, ${reps} reps`))
-    writeFileSync(resultsMd, `${md.replace('# kafka-wire benchmark results', '# kafka-wire benchmark results\n\nMade by `cd bench && npm i && node --import tsx run.ts --write-results` (see run.ts for the workloads). Chart: [results.svg](results.svg); every run: [results/results.json](results/results.json).')}\n${analysis}`)
-  }
-}
-
-function envLines(env: Record<string, unknown>): string[] {
-  const l = env.loadAvg1 as { min: number; median: number; max: number } | null
-  const versions = env.clientVersions as Record<string, string>
-  return [
-    `- Date: ${env.date}; machine: ${env.cpu}, ${env.memoryGiB} GiB, ${env.kernel}`,
-    `- Load average (1 min) when each run started: ${l ? `median ${l.median.toFixed(1)}, min ${l.min.toFixed(1)}, max ${l.max.toFixed(1)} on ${cpus().length} cores` : '–'}${l && l.median > cpus().length ? ' — **the machine was shared and overloaded: absolute figures are low and noisy; compare ratios**' : ''}`,
-    `- Node ${env.node} for every Node client${env.systemNode ? ` (kafka-wire (Node 20): ${env.systemNode})` : ''}; Java ${String(env.java).trim() || '?'}; Kafka ${env.kafka} broker (${env.broker})`,
-    `- Clients: ${Object.entries(versions).map(([c, v]) => `${CLIENT_TITLES[c] ?? c} ${v}`).join(', ')}`,
-    `- Scale ${env.scale} (${JSON.stringify(env.counts)}), ${env.reps} repetitions, client order rotated and reversed between repetitions; latency: ${env.latencyRate} records/s for ${env.latencySeconds} s`,
-    env.realisticWriter ? `- consume-realistic reads a topic written once by ${env.realisticWriter}` : '',
-  ].filter(Boolean)
+  render(runs, env, args.out, writeResultsMd ? here : null)
 }
 
 function safe(fn: () => string): string {

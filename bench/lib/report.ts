@@ -1,4 +1,6 @@
 /** Medians over repetitions, kafka-wire's ratios to each peer, and the Markdown and SVG renderings. */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { WorkerResult, WorkloadName } from './measure.js'
 
 /** RunRecord is one worker run as the orchestrator saw it. */
@@ -153,6 +155,46 @@ export function markdownTables(summaries: Summary[], clients: string[]): string 
   return lines.join('\n')
 }
 
+/**
+ * pairedRatios divides kafka-wire's figure by each peer's within each repetition (the clients of one
+ * repetition ran minutes apart, under much the same load) and takes the median over repetitions:
+ * steadier than the ratio of medians when the machine's load drifts during a run.
+ */
+export function pairedRatios(runs: RunRecord[], base = 'kafka-wire'): Array<{ workload: WorkloadName; peer: string; ratio: number; perRep: number[] }> {
+  const out: Array<{ workload: WorkloadName; peer: string; ratio: number; perRep: number[] }> = []
+  const reps = [...new Set(runs.map((r) => r.rep))].sort((a, b) => a - b)
+  const peers = [...new Set(runs.map((r) => r.client))].filter((c) => c !== base)
+  for (const w of WORKLOADS) {
+    for (const peer of peers) {
+      if (w === 'latency' && peer === 'java') continue
+      const perRep: number[] = []
+      for (const rep of reps) {
+        const kw = runs.find((r) => r.rep === rep && r.workload === w && r.client === base)?.result
+        const p = runs.find((r) => r.rep === rep && r.workload === w && r.client === peer)?.result
+        if (!kw || !p) continue
+        const v = w === 'latency' ? (kw.latency && p.latency ? kw.latency.p99 / p.latency.p99 : NaN) : kw.recordsPerSec / p.recordsPerSec
+        if (Number.isFinite(v)) perRep.push(r2(v))
+      }
+      if (perRep.length > 0) out.push({ workload: w, peer, ratio: r2(median(perRep)), perRep })
+    }
+  }
+  return out
+}
+
+export function markdownPaired(ps: ReturnType<typeof pairedRatios>, clients: string[]): string {
+  const peers = clients.filter((c) => c !== 'kafka-wire')
+  const lines = [`| workload | ${peers.map((p) => `÷ ${CLIENT_TITLES[p] ?? p}`).join(' | ')} |`, `|---|${peers.map(() => '--:').join('|')}|`]
+  for (const w of WORKLOADS) {
+    const row = peers.map((p) => {
+      const r = ps.find((x) => x.workload === w && x.peer === p)
+      return r ? `${w === 'latency' ? 'p99 ' : ''}×${fmt(r.ratio, 2)} (${r.perRep.map((v) => fmt(v, 2)).join(', ')})` : '–'
+    })
+    if (row.every((x) => x === '–')) continue
+    lines.push(`| ${WORKLOAD_TITLES[w]} | ${row.join(' | ')} |`)
+  }
+  return lines.join('\n')
+}
+
 export function markdownRatios(rs: Ratio[], clients: string[]): string {
   const peers = clients.filter((c) => c !== 'kafka-wire')
   const lines: string[] = []
@@ -179,11 +221,11 @@ const COLORS: Record<string, string> = { 'kafka-wire': '#2563eb', 'kafka-wire-no
  */
 export function svgChart(summaries: Summary[], clients: string[], title: string): string {
   const rowH = 18
-  const groupGap = 16
-  const left = 330
-  const width = 980
-  const barMax = width - left - 170
-  let y = 56
+  const groupGap = 14
+  const left = 200
+  const width = 1000
+  const barMax = width - left - 330
+  let y = 58
   const parts: string[] = []
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;')
   for (const w of WORKLOADS) {
@@ -192,16 +234,20 @@ export function svgChart(summaries: Summary[], clients: string[], title: string)
     const lat = w === 'latency'
     const val = (s: Summary) => (lat ? (s.p99 ?? NaN) : s.recordsPerSec)
     const kw = rows.find((s) => s.client === 'kafka-wire')
-    const max = Math.max(...rows.map(val).filter((v) => Number.isFinite(v)))
-    parts.push(`<text x="10" y="${y + 12}" font-weight="bold">${esc(WORKLOAD_TITLES[w])}${lat ? ' — p99 ms, shorter is better' : ''}</text>`)
+    const finite = rows.map(val).filter((v) => Number.isFinite(v) && v > 0)
+    const max = Math.max(...finite)
+    // Latencies span orders of magnitude: their bars are on a log scale from 1 ms.
+    const scale = (v: number) => (lat ? Math.log10(Math.max(1, v)) / Math.log10(Math.max(10, max)) : v / max)
+    parts.push(`<text x="10" y="${y + 12}" font-weight="bold">${esc(WORKLOAD_TITLES[w])}${lat ? ' — p99 ms (log scale), shorter is better' : ' — records/s'}</text>`)
+    y += rowH + 2
     for (const s of rows) {
       const v = val(s)
-      const len = Number.isFinite(v) && max > 0 ? Math.max(1, (v / max) * barMax) : 0
+      const len = Number.isFinite(v) && max > 0 ? Math.max(1, scale(v) * barMax) : 0
       const rel = kw && Number.isFinite(v) && val(kw) > 0 ? v / val(kw) : NaN
       parts.push(`<text x="${left - 8}" y="${y + 13}" text-anchor="end">${esc(CLIENT_TITLES[s.client] ?? s.client)}</text>`)
       parts.push(`<rect x="${left}" y="${y + 2}" width="${len.toFixed(1)}" height="${rowH - 4}" fill="${COLORS[s.client] ?? '#888'}"/>`)
-      const label = lat ? `${fmt(v, 1)} ms` : `${fmt(v)} rec/s`
-      parts.push(`<text x="${(left + len + 6).toFixed(1)}" y="${y + 13}">${label}${s.client !== 'kafka-wire' && Number.isFinite(rel) ? ` (${fmt(rel, 2)}× kafka-wire)` : ''}</text>`)
+      const label = lat ? `${fmt(v, 1)} ms${s.client === 'java' ? ' (send → ack, not end to end)' : ''}` : `${fmt(v)}`
+      parts.push(`<text x="${(left + len + 6).toFixed(1)}" y="${y + 13}">${esc(label)}${s.client !== 'kafka-wire' && Number.isFinite(rel) ? ` (${fmt(rel, 2)}× kafka-wire)` : ''}</text>`)
       y += rowH
     }
     y += groupGap
@@ -210,8 +256,72 @@ export function svgChart(summaries: Summary[], clients: string[], title: string)
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">
 <rect width="100%" height="100%" fill="white"/>
 <text x="10" y="24" font-size="15" font-weight="bold">${esc(title)}</text>
-<text x="10" y="42" fill="#555">median of the repetitions; longer bars are faster (latency: longer is slower)</text>
+<text x="10" y="42" fill="#555">medians of the repetitions; longer bars moved more records per second (latency: longer is slower)</text>
 ${parts.join('\n')}
 </svg>
 `
+}
+
+/** RunEnv describes a run: machine, versions, settings and load. */
+export interface RunEnv {
+  date: string
+  cpu: string
+  cores: number
+  memoryGiB: number
+  kernel: string
+  node: string
+  systemNode?: string
+  java: string
+  kafka: string
+  broker: string
+  scale: number
+  reps: number
+  counts: { [k: string]: number }
+  latencyRate: number
+  latencySeconds: number
+  realisticWriter: string
+  loadAvg1: { min: number; median: number; max: number } | null
+  clients: string[]
+  clientVersions: { [client: string]: string }
+}
+
+function envLines(env: RunEnv, runs: RunRecord[]): string[] {
+  const l = env.loadAvg1
+  const done = new Set(runs.map((r) => r.rep)).size
+  return [
+    `- Date: ${env.date}; machine: ${env.cpu}, ${env.memoryGiB} GiB, ${env.kernel}`,
+    `- Load average (1 min) when each run started: ${l ? `median ${l.median.toFixed(1)}, min ${l.min.toFixed(1)}, max ${l.max.toFixed(1)} on ${env.cores} cores` : '–'}${l && l.median > env.cores ? ' — **the machine was shared with other test runs and overloaded: absolute figures are low and noisy; compare the ratios**' : ''}`,
+    `- Node ${env.node} for every Node client${env.systemNode ? ` (kafka-wire (Node 20): ${env.systemNode})` : ''}; Java ${env.java || '?'}; Kafka ${env.kafka} broker (${env.broker})`,
+    `- Clients: ${Object.entries(env.clientVersions).map(([c, v]) => `${CLIENT_TITLES[c] ?? c} ${v}`).join(', ')}`,
+    `- Scale ${env.scale} (${Object.entries(env.counts).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}), ${done} of ${env.reps} repetitions, client order rotated and reversed between repetitions; latency: ${env.latencyRate.toLocaleString('en-US')} records/s for ${env.latencySeconds} s`,
+    env.realisticWriter ? `- consume-realistic reads a topic written once by ${env.realisticWriter}` : '',
+  ].filter(Boolean)
+}
+
+/**
+ * render writes results.json, results.md and results.svg into `out`, and, when `resultsDir` is given,
+ * RESULTS.md and results.svg there, keeping any hand-written analysis below the marker.
+ */
+export function render(runs: RunRecord[], env: RunEnv, out: string, resultsDir: string | null): void {
+  // results.json files written before `clients` and `cores` were recorded.
+  env.clients ??= Object.keys(env.clientVersions)
+  env.cores ??= Number(/× (\d+)/.exec(env.cpu)?.[1] ?? 0)
+  const summaries = summarizeRuns(runs)
+  const rs = ratios(summaries)
+  const clients = env.clients
+  mkdirSync(out, { recursive: true })
+  writeFileSync(join(out, 'results.json'), JSON.stringify({ env, summaries, ratios: rs, runs }, null, 2) + '\n')
+  const md = `# kafka-wire benchmark results\n\n${envLines(env, runs).join('\n')}\n\n## Figures (medians)\n\n${markdownTables(summaries, clients)}\n\n## kafka-wire ÷ each peer\n\nThroughput ratios: above 1 means kafka-wire moved more records per second; CPU ratios below 1 mean it spent less CPU per record. Latency: kafka-wire's p99 ÷ the peer's (below 1 is shorter).\n\n${markdownRatios(rs, clients)}\n\nThe same ratios taken within each repetition (the clients of one repetition ran minutes apart, under much the same load), median and then each repetition's:\n\n${markdownPaired(pairedRatios(runs), clients)}\n`
+  const title = `kafka-wire vs peers — Kafka ${env.kafka}, Node ${env.node}, scale ${env.scale}, ${new Set(runs.map((r) => r.rep)).size} reps`
+  writeFileSync(join(out, 'results.md'), md)
+  writeFileSync(join(out, 'results.svg'), svgChart(summaries, clients, title))
+  if (resultsDir !== null) {
+    const resultsMd = join(resultsDir, 'RESULTS.md')
+    const previous = existsSync(resultsMd) ? readFileSync(resultsMd, 'utf8') : ''
+    const marker = '<!-- analysis -->'
+    const analysis = previous.includes(marker) ? previous.slice(previous.indexOf(marker)) : `${marker}\n`
+    writeFileSync(join(resultsDir, 'results.svg'), svgChart(summaries, clients, title))
+    const intro = 'Made by `cd bench && npm i && node --import tsx run.ts --write-results` (run.ts describes the workloads). Chart: [results.svg](results.svg); every run: [results/results.json](results/results.json).'
+    writeFileSync(resultsMd, `${md.replace('# kafka-wire benchmark results\n', `# kafka-wire benchmark results\n\n${intro}\n`)}\n${analysis}`)
+  }
 }

@@ -158,7 +158,9 @@ async function latency(s: WorkloadSpec): Promise<void> {
       assigned = true
     },
   })
-  const producer = new Client({ seedBrokers: s.bootstrap, clientId: 'bench', producerBatchCompression: ['lz4'] })
+  // KW_BENCH_LINGER overrides the default linger (10 ms) to show what it costs in latency.
+  const linger = process.env.KW_BENCH_LINGER === undefined ? {} : { linger: Number(process.env.KW_BENCH_LINGER) }
+  const producer = new Client({ seedBrokers: s.bootstrap, clientId: 'bench', producerBatchCompression: ['lz4'], ...linger })
   await producer.produce({ topic: s.topic, value: 'warm-up', key: Buffer.alloc(0) })
   let stop = false
   let collector: LatencyCollector | null = null
