@@ -8,6 +8,7 @@ import { once } from 'node:events'
 import * as net from 'node:net'
 import { after, test } from 'node:test'
 import { Client } from '../../../src/client/client.js'
+import type { ClientOptions } from '../../../src/client/options.js'
 import type { Record } from '../../../src/client/record.js'
 import type { ApiMessage } from '../../../src/protocol/messages/api.js'
 import { ApiVersions } from '../../../src/protocol/messages/api-versions.js'
@@ -41,6 +42,8 @@ class FakeBroker {
   readonly seen: Seen[] = []
   leaderEpoch = 5
   startOffset = 0n
+  /** sessionId is what fetch responses carry: 0 refuses sessions, anything else opens or keeps one (KIP-227). */
+  sessionId = 0
   onFetch: (req: FetchRequest, n: number) => Partial<FetchResponse['responses'][number]['partitions'][number]> | null = () => null
   #sockets: net.Socket[] = []
   #fetches = 0
@@ -114,6 +117,7 @@ class FakeBroker {
         const send = () =>
           respond({
             ...Fetch.newResponse(),
+            sessionId: this.sessionId,
             responses:
               answer === null
                 ? []
@@ -134,11 +138,12 @@ after(async () => {
   for (const o of opened) await o.close()
 })
 
-async function setup(opts: { startOffset?: bigint } = {}): Promise<{ b: FakeBroker; c: Client }> {
+async function setup(opts: { startOffset?: bigint; sessionId?: number; client?: Partial<ClientOptions> } = {}): Promise<{ b: FakeBroker; c: Client }> {
   const b = new FakeBroker()
   if (opts.startOffset !== undefined) b.startOffset = opts.startOffset
+  if (opts.sessionId !== undefined) b.sessionId = opts.sessionId
   const port = await b.start()
-  const c = new Client({ seedBrokers: [`127.0.0.1:${port}`], consumeTopics: [TOPIC], metadataMinAge: 50, retryBackoff: 50, fetchMaxWait: 50 })
+  const c = new Client({ seedBrokers: [`127.0.0.1:${port}`], consumeTopics: [TOPIC], metadataMinAge: 50, retryBackoff: 50, fetchMaxWait: 50, ...opts.client })
   opened.push(c, b)
   return { b, c }
 }
@@ -229,4 +234,25 @@ test('a diverging epoch below the position moves the consumer back to where the 
   const fetches = b.of(Fetch).map((f) => f.topics[0]!.partitions[0]!)
   assert.deepEqual(fetches.slice(0, 3).map((p) => p.fetchOffset), [10n, 15n, 12n])
   assert.equal(fetches[1]!.lastFetchedEpoch, 5, 'the fetch after the first batch says which epoch it last saw')
+})
+
+test('fetch sessions (KIP-227): after a full fetch, incremental ones carry the session and only what changed; disableFetchSessions never opens one', { timeout: 30_000 }, async () => {
+  const { b, c } = await setup({ sessionId: 77 })
+  b.onFetch = (req, n) => (n === 0 ? { records: batch(req.topics[0]!.partitions[0]!.fetchOffset, 2, 5) } : null)
+  await poll(c)
+  await waitFor(() => b.of(Fetch).length >= 3, 'a few more fetches')
+  const fs = b.of(Fetch)
+  assert.deepEqual([fs[0]!.sessionId, fs[0]!.sessionEpoch], [0, 0], 'the first fetch asks for a new session')
+  assert.equal(fs[0]!.topics[0]!.partitions.length, 1)
+  assert.deepEqual([fs[1]!.sessionId, fs[1]!.sessionEpoch], [77, 1], 'the next carries the session and its epoch')
+  assert.equal(fs[1]!.topics[0]?.partitions[0]?.fetchOffset, 2n, 'the partition moved, so it is sent with its new offset')
+  assert.deepEqual([fs[2]!.sessionId, fs[2]!.sessionEpoch], [77, 2])
+  assert.equal(fs[2]!.topics.length, 0, 'nothing changed: an incremental fetch lists no partition')
+
+  const off = await setup({ sessionId: 77, client: { disableFetchSessions: true } })
+  await waitFor(() => off.b.of(Fetch).length >= 3, 'a few fetches')
+  for (const f of off.b.of(Fetch)) {
+    assert.deepEqual([f.sessionId, f.sessionEpoch], [0, -1], 'no session is asked for')
+    assert.equal(f.topics[0]!.partitions.length, 1, 'every fetch is full')
+  }
 })
