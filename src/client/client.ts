@@ -1,3 +1,4 @@
+import { ZERO_UUID } from '../protocol/reader.js'
 import { KafkaWireError, KafkaProtocolError } from '../protocol/errors.js'
 import type { ApiMessage } from '../protocol/messages/api.js'
 import { Metadata } from '../protocol/messages/metadata.js'
@@ -583,7 +584,6 @@ export class Client {
   }
 }
 
-const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
 
 function closedFetches(client: Client, signal: AbortSignal | undefined): Fetches {
   // onPollStart is the first thing every poll does, a poll of a closed client included.

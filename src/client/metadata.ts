@@ -53,6 +53,7 @@ export class MetadataCache {
   clusterId: string | null = null
   /** lastLoad is when the last load finished (0 before the first). */
   lastLoad = 0
+  #names = new Map<string, string>()
 
   #loader: MetadataLoader
   #minAge: number
@@ -94,6 +95,11 @@ export class MetadataCache {
   /** topicsOfInterest lists the topics loads ask for. */
   get topicsOfInterest(): string[] {
     return [...this.#interest]
+  }
+
+  /** topicName returns the name of the topic with a Uuid (base64url), or undefined when unknown. */
+  topicName(id: string): string | undefined {
+    return this.#names.get(id)
   }
 
   /** onUpdate registers a callback run after every successful load. */
@@ -181,6 +187,7 @@ export class MetadataCache {
       for (const name of asked) if (!m.topics.has(name)) next.delete(name)
       this.topics = next
     }
+    this.#names = new Map([...this.topics.values()].map((t) => [t.id, t.name]))
     for (const fn of this.#onUpdate) fn(this)
   }
 

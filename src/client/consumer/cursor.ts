@@ -1,3 +1,4 @@
+import { ZERO_UUID } from '../../protocol/reader.js'
 import type { OffsetSpec } from '../options.js'
 import type { Source } from './source.js'
 
@@ -9,7 +10,7 @@ import type { Source } from './source.js'
 export class Cursor {
   readonly topic: string
   readonly partition: number
-  topicId = 'AAAAAAAAAAAAAAAAAAAAAA'
+  topicId = ZERO_UUID
   /** offset is the next offset to fetch; -1n while `pending` is being resolved. */
   offset = -1n
   /** pending is a start position still to be turned into an offset (ListOffsets), or null. */

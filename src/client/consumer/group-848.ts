@@ -195,10 +195,7 @@ export class ConsumerProtocolGroup extends GroupBase {
   /** namesOf maps the assignment's topic ids to names, loading metadata once if an id is unknown. */
   async #namesOf(tps: Array<{ topicId: string; partitions: number[] }>): Promise<Map<string, number[]> | null> {
     const md = this.client.metadata
-    const find = (id: string) => {
-      for (const t of md.topics.values()) if (t.id === id) return t.name
-      return undefined
-    }
+    const find = (id: string) => md.topicName(id)
     if (tps.some((tp) => find(tp.topicId) === undefined)) {
       md.interestAll(true)
       await md.refresh(true).catch(() => {})

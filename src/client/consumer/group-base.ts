@@ -1,4 +1,5 @@
 import { KafkaProtocolError, KafkaWireError } from '../../protocol/errors.js'
+import { ZERO_UUID } from '../../protocol/reader.js'
 import { OffsetCommit, type OffsetCommitRequest } from '../../protocol/messages/offset-commit.js'
 import { OffsetFetch, type OffsetFetchRequest } from '../../protocol/messages/offset-fetch.js'
 import { delay } from '../cluster.js'
@@ -255,8 +256,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
   async fetchCommitted(parts: Map<string, number[]>): Promise<CommitOffsets> {
     const md = this.client.metadata
     await this.#knowTopics([...parts.keys()])
-    const idOf = (t: string) => md.topics.get(t)?.id ?? 'AAAAAAAAAAAAAAAAAAAAAA'
-    const nameOf = (id: string) => [...md.topics.values()].find((x) => x.id === id)?.name ?? ''
+    const idOf = (t: string) => md.topics.get(t)?.id ?? ZERO_UUID
     for (let attempt = 1; ; attempt++) {
       const out: CommitOffsets = new Map()
       const res = await this.groupRequest(OffsetFetch, (version): OffsetFetchRequest => {
@@ -278,7 +278,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
       if (!retry) {
         const rtopics: Array<{ name: string; topicId?: string; partitions: Array<{ partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; metadata: string | null; errorCode: number }> }> = g !== null ? g.topics : res.topics
         for (const t of rtopics) {
-          const name = t.name || nameOf(t.topicId ?? '')
+          const name = t.name || md.topicName(t.topicId ?? '') || ''
           for (const p of t.partitions) {
             if (p.errorCode === 88) retry = true
             else if (p.errorCode !== 0) throw new KafkaProtocolError(p.errorCode, { topic: name, partition: p.partitionIndex })
@@ -354,7 +354,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
       for (const [t, ps] of offsets) {
         req.topics.push({
           name: t,
-          topicId: md.topics.get(t)?.id ?? 'AAAAAAAAAAAAAAAAAAAAAA',
+          topicId: md.topics.get(t)?.id ?? ZERO_UUID,
           partitions: [...ps].map(([p, eo]) => ({ partitionIndex: p, committedOffset: eo.offset, committedLeaderEpoch: eo.leaderEpoch, committedMetadata: eo.metadata ?? null })),
         })
       }
@@ -362,7 +362,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
     })
     let first: Error | null = null
     for (const t of res.topics) {
-      const name = t.name || [...md.topics.values()].find((x) => x.id === t.topicId)?.name || ''
+      const name = t.name || md.topicName(t.topicId) || ''
       for (const p of t.partitions) {
         if (p.errorCode !== 0) {
           const err = new KafkaProtocolError(p.errorCode, { topic: name, partition: p.partitionIndex })

@@ -1,3 +1,4 @@
+import { ZERO_UUID } from '../../protocol/reader.js'
 import { KafkaProtocolError, KafkaWireError } from '../../protocol/errors.js'
 import { Fetch, type FetchRequest, type FetchResponse, type FetchResponsePartitionData } from '../../protocol/messages/fetch.js'
 import { decodeRecordBatches, encodedRecordSize, RECORD_BATCH_OVERHEAD, type BatchRecord, type ClientRecordFields, type RecordBatch } from '../../protocol/records.js'
@@ -191,7 +192,7 @@ export class Source {
         lastFetchedEpoch: cur.lastFetchedEpoch,
         logStartOffset: -1n,
         partitionMaxBytes: cfg.fetchMaxPartitionBytes,
-        replicaDirectoryId: 'AAAAAAAAAAAAAAAAAAAAAA',
+        replicaDirectoryId: ZERO_UUID,
         highWatermark: 9223372036854775807n,
       })
     }
