@@ -1,702 +1,222 @@
-import * as net from 'node:net'
-import * as tls from 'node:tls'
 import { performance } from 'node:perf_hooks'
-import { Writer } from '../protocol/writer.js'
-import { Reader } from '../protocol/reader.js'
-import { KafkaWireError, KafkaProtocolError } from '../protocol/errors.js'
+import type { Socket } from 'node:net'
+import type { BrokerMetadata } from '../hooks/index.js'
 import type { ApiMessage } from '../protocol/messages/api.js'
-import { ApiVersions } from '../protocol/messages/api-versions.js'
-
-/** BrokerConnectionError means a connection to a broker failed or died; the request may be retried. */
-export class BrokerConnectionError extends KafkaWireError {
-  constructor(message: string, opts: { cause?: unknown; broker?: number } = {}) {
-    super(message, { code: 'BROKER_CONNECTION', retriable: true, ...opts })
-  }
-}
-
-/** RequestTimeoutError means a broker did not answer a request in time; the connection is closed. */
-export class RequestTimeoutError extends KafkaWireError {
-  constructor(message: string, opts: { broker?: number } = {}) {
-    super(message, { code: 'REQUEST_TIMEOUT', retriable: true, ...opts })
-  }
-}
-
-/** UnsupportedVersionError means the broker and kafka-wire share no version of a request. */
-export class UnsupportedVersionError extends KafkaWireError {
-  constructor(message: string, opts: { broker?: number } = {}) {
-    super(message, { code: 'UNSUPPORTED_VERSION', retriable: false, ...opts })
-  }
-}
-
-/** ResponseTooLargeError means a broker announced a response larger than `maxResponseBytes`. */
-export class ResponseTooLargeError extends KafkaWireError {
-  constructor(message: string, opts: { broker?: number } = {}) {
-    super(message, { code: 'RESPONSE_TOO_LARGE', retriable: false, ...opts })
-  }
-}
-
-/** AbortError is how a request ends when its AbortSignal fires. */
-export class AbortError extends KafkaWireError {
-  constructor(reason: unknown) {
-    super('the operation was aborted', { code: 'ABORTED', retriable: false, cause: reason })
-  }
-}
-
-/** BrokerE2E describes one request written and its response read (franz-go's BrokerE2E). Durations in ms. */
-export interface BrokerE2E {
-  bytesWritten: number
-  bytesRead: number
-  /** writeWait runs from the request's creation to just before its write (throttle waits included). */
-  writeWait: number
-  timeToWrite: number
-  /** readWait runs from the end of the write to the first byte of the response. */
-  readWait: number
-  timeToRead: number
-  writeErr: Error | null
-  readErr: Error | null
-}
+import { BrokerConnection, BrokerConnectionError, type ConnectionObserver, type RequestOptions } from './connection.js'
+import type { Config } from './options.js'
+import { authenticate, mechanismFrom, reauthDelay, type Mechanism } from './sasl/index.js'
 
 /**
- * ConnectionObserver receives what happened on a connection, for hooks and metrics. Every method is
- * optional; a connection without an observer measures nothing.
+ * ConnectionKind separates traffic so that a long fetch never delays a produce or a heartbeat:
+ * each broker gets up to one connection of each kind.
  */
-export interface ConnectionObserver {
-  onWrite?(key: number, bytesWritten: number, writeWait: number, timeToWrite: number, err: Error | null): void
-  onRead?(key: number, bytesRead: number, readWait: number, timeToRead: number, err: Error | null): void
-  onE2E?(key: number, e2e: BrokerE2E): void
-  onThrottle?(throttleMs: number, afterResponse: boolean): void
+export type ConnectionKind = 'produce' | 'fetch' | 'group' | 'other'
+
+/** BrokerEvents is how the cluster reports connection events to the client's hooks. */
+export interface BrokerEvents {
+  connect(meta: BrokerMetadata, initDuration: number, socket: Socket | null, err: Error | null): void
+  disconnect(meta: BrokerMetadata, socket: Socket): void
+  /** observer returns the write/read/E2E/throttle observer for a broker, or undefined when no hook listens. */
+  observer(meta: BrokerMetadata): ConnectionObserver | undefined
+  log(level: 'error' | 'warn' | 'info' | 'debug', msg: string, ...keyvals: unknown[]): void
 }
 
-/** BrokerConnectionOptions configures one connection to one broker. */
-export interface BrokerConnectionOptions {
-  host: string
-  port: number
-  /** nodeId is the broker's id, carried on errors (negative for seed brokers). */
-  nodeId?: number
-  /** clientId is sent in every request header. Default 'kafka-wire'. */
-  clientId?: string | null
-  /** tls enables TLS; an object is passed to `tls.connect`. */
-  tls?: boolean | tls.ConnectionOptions
-  /** connectTimeout bounds dialing and the ApiVersions exchange, in ms. Default 10,000. */
-  connectTimeout?: number
-  /** requestTimeout bounds each request, in ms, unless the request gives its own. Default 30,000. */
-  requestTimeout?: number
-  /** maxResponseBytes refuses larger responses before allocating them. Default 100 MiB (franz-go's BrokerMaxReadBytes). */
-  maxResponseBytes?: number
-  /** maxVersions caps the version used per API key (franz-go's MaxVersions). */
-  maxVersions?: ReadonlyMap<number, number>
-  /** softwareName and softwareVersion are announced in ApiVersions v3+ (KIP-511). */
-  softwareName?: string
-  softwareVersion?: string
-  /** observer receives write/read/E2E/throttle events. */
-  observer?: ConnectionObserver
-  /** signal aborts connecting. */
-  signal?: AbortSignal
-  /** skipApiVersions connects without negotiating versions (for tests of raw exchanges). */
-  skipApiVersions?: boolean
-}
-
-/** RequestOptions are per-request settings. */
-export interface RequestOptions {
-  /** version forces a version instead of the highest both sides support. */
-  version?: number
-  /** timeout in ms for this request (long polls add their own wait to it). */
-  timeout?: number
-  signal?: AbortSignal
-  /** noResponse marks a request the broker will not answer (Produce with acks 0). */
-  noResponse?: boolean
-  /** exclusive marks a request sent from inside `exclusive()` (re-authentication), which must not wait for it. */
-  exclusive?: boolean
-}
-
-interface Pending {
-  correlationId: number
-  key: number
-  version: number
-  headerVersion: number
-  decode: ((r: Reader, version: number) => unknown) | null
-  resolve: (v: any) => void
-  reject: (e: Error) => void
-  timer: NodeJS.Timeout | null
-  signal: AbortSignal | undefined
-  onAbort: (() => void) | null
-  created: number
-  writeStart: number
-  writeEnd: number
-  readStart: number
-  bytesWritten: number
-  /** aborted requests stay queued until their response arrives, which is then dropped. */
-  abandoned: boolean
-  /**
-   * failure is the error the connection died of while this request's write had not completed; the
-   * write's callback then reports the request to the observer, as no response will.
-   */
-  failure: Error | null
-}
-
-const DEFAULT_MAX_RESPONSE = 100 << 20
+/** SEED_BASE is the id of the first seed broker (franz-go gives seeds ids near the int32 minimum). */
+export const SEED_BASE = -2147483648
 
 /**
- * THROTTLE_AFTER_RESPONSE gives, per API key, the first version whose throttle time the broker applies
- * after answering (KIP-219); keys not listed do so from version 0. Below it, the broker delayed the
- * response itself and the client holds nothing back. The versions are the Kafka protocol's (franz-go's
- * kmsg `Throttle()` methods list the same).
+ * Broker is one node of the cluster as the client sees it: its address and its connections, one
+ * per ConnectionKind, opened lazily, authenticated with SASL when configured, and re-authenticated
+ * before the broker's session lifetime runs out (KIP-368).
  */
-const THROTTLE_AFTER_RESPONSE: { readonly [key: number]: number } = {
-  0: 6, 1: 8, 2: 3, 3: 6, 8: 4, 9: 4, 10: 2, 11: 3, 12: 2, 13: 2, 14: 2, 15: 2, 16: 2, 18: 2, 19: 3, 20: 2,
-  21: 1, 22: 1, 24: 1, 25: 1, 26: 1, 28: 1, 29: 1, 30: 1, 31: 1, 32: 2, 33: 1, 34: 1, 35: 1, 37: 1, 38: 1,
-  39: 1, 40: 1, 41: 1, 42: 1,
-}
-const UNSUPPORTED_VERSION = 35
-const SOFTWARE_NAME = 'kafka-wire'
-const SOFTWARE_VERSION = '0.1.0'
-
-/**
- * BrokerConnection is one TCP or TLS connection to one broker: size-prefixed framing, correlation ids,
- * pipelined requests answered in order, and for each request the highest version that both kafka-wire
- * and the broker support (learned from ApiVersions when the connection opens).
- */
-export class BrokerConnection {
-  readonly host: string
-  readonly port: number
-  readonly nodeId: number
-  /** versions maps an API key to the [min, max] versions the broker supports. */
-  versions: Map<number, [number, number]> = new Map()
-  /** apiVersionsVersion is the ApiVersions version the broker accepted. */
-  apiVersionsVersion = -1
-
-  #socket: net.Socket
-  #opts: BrokerConnectionOptions
-  #clientId: string | null
-  #writer = new Writer(4096)
-  #correlationId = 0
-  #queue: Pending[] = []
-  #queueHead = 0
+export class Broker {
+  meta: BrokerMetadata
+  #cfg: Config
+  #events: BrokerEvents
+  #mechanism: Mechanism | null
+  #conns = new Map<ConnectionKind, Promise<BrokerConnection>>()
+  #live = new Set<BrokerConnection>()
   #closed = false
-  #closeError: Error | null = null
-  #onClose: Array<(err: Error | null) => void> = []
-  // Framing state: chunks of the frame being assembled.
-  #sizeBuf = Buffer.allocUnsafe(4)
-  #sizeHave = 0
-  #frame: Buffer | null = null
-  #frameHave = 0
-  #throttleUntil = 0
-  #throttleTimer: NodeJS.Timeout | null = null
-  #throttled: Array<() => void> = []
-  #exclusive = false
-  #held: Array<() => void> = []
-  #drained: (() => void) | null = null
+  /** failures counts consecutive failed dials, for backoff between attempts. */
+  #failures = 0
+  #nextDialAt = 0
+  #idleTimer: NodeJS.Timeout | null = null
 
-  private constructor(socket: net.Socket, opts: BrokerConnectionOptions) {
-    this.#socket = socket
-    this.#opts = opts
-    this.host = opts.host
-    this.port = opts.port
-    this.nodeId = opts.nodeId ?? -1
-    this.#clientId = opts.clientId === undefined ? 'kafka-wire' : opts.clientId
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk))
-    socket.on('error', (err) => this.#fail(new BrokerConnectionError(`connection to ${this.#addr()} failed: ${err.message}`, { cause: err, broker: this.nodeId })))
-    socket.on('close', () => this.#fail(new BrokerConnectionError(`connection to ${this.#addr()} closed`, { broker: this.nodeId })))
+  constructor(meta: BrokerMetadata, cfg: Config, events: BrokerEvents) {
+    this.meta = meta
+    this.#cfg = cfg
+    this.#events = events
+    this.#mechanism = cfg.sasl === null ? null : mechanismFrom(cfg.sasl)
   }
 
-  /** connect dials a broker and negotiates API versions; it rejects with a typed error on failure. */
-  static async connect(opts: BrokerConnectionOptions): Promise<BrokerConnection> {
-    const timeout = opts.connectTimeout ?? 10_000
-    const socket = await dial(opts, timeout)
-    const conn = new BrokerConnection(socket, opts)
-    if (opts.skipApiVersions) return conn
+  /** isSeed is true for a seed broker (a bootstrap address, not a known node). */
+  get isSeed(): boolean {
+    return this.meta.nodeId < -10
+  }
+
+  /** connectionCount is the number of open connections. */
+  get connectionCount(): number {
+    return this.#live.size
+  }
+
+  /** connection returns the open connection of a kind, dialing it first if needed. */
+  connection(kind: ConnectionKind, signal?: AbortSignal): Promise<BrokerConnection> {
+    if (this.#closed) return Promise.reject(new BrokerConnectionError(`broker ${this.#name()} is closed`, { broker: this.meta.nodeId }))
+    let p = this.#conns.get(kind)
+    if (p === undefined) {
+      p = this.#dial(kind, signal)
+      this.#conns.set(kind, p)
+      p.catch(() => {
+        if (this.#conns.get(kind) === p) this.#conns.delete(kind)
+      })
+    }
+    return p
+  }
+
+  /** request sends one request on the connection of the given kind. */
+  async request<Req, Res>(api: ApiMessage<Req, Res>, req: Req | ((version: number) => Req), opts: RequestOptions & { kind?: ConnectionKind } = {}): Promise<Res> {
+    const conn = await this.connection(opts.kind ?? 'other', opts.signal)
+    return conn.request(api, req, opts)
+  }
+
+  /** versionFor returns the version a request would use on an open connection, or undefined. */
+  async supports(api: ApiMessage<any, any>): Promise<[number, number] | undefined> {
+    const conn = await this.connection('other')
+    return conn.versions.get(api.key)
+  }
+
+  async #dial(kind: ConnectionKind, signal?: AbortSignal): Promise<BrokerConnection> {
+    // After failed dials, wait before the next one so a down broker is not hammered.
+    const wait = this.#nextDialAt - Date.now()
+    if (wait > 0) await delay(wait, signal)
+    const start = performance.now()
+    let conn: BrokerConnection | null = null
     try {
-      await conn.#negotiate(timeout)
+      conn = await BrokerConnection.connect({
+        host: this.meta.host,
+        port: this.meta.port,
+        nodeId: this.meta.nodeId,
+        clientId: this.#cfg.clientId,
+        tls: this.#cfg.tls,
+        connectTimeout: this.#cfg.dialTimeout,
+        requestTimeout: this.#cfg.requestTimeoutOverhead + 30_000,
+        maxResponseBytes: this.#cfg.brokerMaxReadBytes,
+        maxVersions: this.#cfg.maxVersions,
+        observer: this.#events.observer(this.meta),
+        signal,
+      })
+      if (this.#mechanism !== null) {
+        const { sessionLifetimeMs } = await authenticate(conn, this.#mechanism, { host: this.meta.host, timeout: this.#cfg.dialTimeout })
+        if (sessionLifetimeMs > 0) this.#scheduleReauth(conn, sessionLifetimeMs)
+      }
     } catch (err) {
-      conn.close()
+      conn?.close()
+      this.#failures++
+      this.#nextDialAt = Date.now() + this.#cfg.retryBackoff(this.#failures)
+      this.#events.connect(this.meta, performance.now() - start, null, err as Error)
       throw err
     }
+    this.#failures = 0
+    this.#nextDialAt = 0
+    this.#events.connect(this.meta, performance.now() - start, conn.socket, null)
+    if (this.#closed) {
+      // Every connection that was reported connected is reported disconnected once.
+      this.#events.disconnect(this.meta, conn.socket)
+      conn.close()
+      throw new BrokerConnectionError(`broker ${this.#name()} is closed`, { broker: this.meta.nodeId })
+    }
+    this.#live.add(conn)
+    this.#armIdle()
+    const c = conn
+    const socket = conn.socket
+    conn.onClose((err) => {
+      this.#live.delete(c)
+      const cur = this.#conns.get(kind)
+      // Only forget the connection if it is still the one registered for its kind.
+      if (cur !== undefined) cur.then((x) => { if (x === c && this.#conns.get(kind) === cur) this.#conns.delete(kind) }, () => {})
+      this.#events.disconnect(this.meta, socket)
+      if (err && !this.#closed) this.#events.log('debug', 'connection closed', 'broker', this.#name(), 'kind', kind, 'err', err.message)
+    })
     return conn
   }
 
-  /** closed is true once the connection is closed or has failed. */
-  get closed(): boolean {
-    return this.#closed
-  }
-
-  /** inflight is the number of requests written or queued and not yet answered. */
-  /** lastActivity is when a request was last written or a response last read (Date.now()). */
-  lastActivity = Date.now()
-
-  get inflight(): number {
-    return this.#queue.length - this.#queueHead
-  }
-
-  /** socket is the underlying socket (for hooks that want it). */
-  get socket(): net.Socket {
-    return this.#socket
-  }
-
-  /** onClose registers a callback that runs once when the connection closes or fails. */
-  onClose(fn: (err: Error | null) => void): void {
-    if (this.#closed) queueMicrotask(() => fn(this.#closeError))
-    else this.#onClose.push(fn)
+  #scheduleReauth(conn: BrokerConnection, lifetimeMs: number): void {
+    const timer = setTimeout(() => {
+      if (conn.closed || this.#closed) return
+      conn.exclusive(async () => {
+        const start = performance.now()
+        try {
+          const { sessionLifetimeMs } = await authenticate(conn, this.#mechanism!, { host: this.meta.host, timeout: this.#cfg.dialTimeout, exclusive: true })
+          this.#events.log('debug', 'reauthenticated', 'broker', this.#name(), 'ms', performance.now() - start)
+          if (sessionLifetimeMs > 0) this.#scheduleReauth(conn, sessionLifetimeMs)
+        } catch (err) {
+          this.#events.log('warn', 'reauthentication failed; closing the connection', 'broker', this.#name(), 'err', (err as Error).message)
+          conn.close()
+        }
+      })
+    }, reauthDelay(lifetimeMs))
+    timer.unref()
+    conn.onClose(() => clearTimeout(timer))
   }
 
   /**
-   * versionFor returns the highest version of `api` both sides support, or throws
-   * UnsupportedVersionError. `want` forces a version, which must be in range.
+   * armIdle closes connections with nothing in flight and no traffic for `connIdleTimeout` ms
+   * (franz-go's ConnIdleTimeout); they reopen on the next request. The timer never keeps the
+   * process alive.
    */
-  versionFor(api: ApiMessage<any, any>, want?: number): number {
-    const broker = this.versions.get(api.key)
-    let max = api.maxVersion
-    let min = api.minVersion
-    const cap = this.#opts.maxVersions?.get(api.key)
-    if (cap !== undefined) max = Math.min(max, cap)
-    if (broker !== undefined) {
-      min = Math.max(min, broker[0])
-      max = Math.min(max, broker[1])
-    } else if (this.versions.size > 0) {
-      throw new UnsupportedVersionError(`broker ${this.#addr()} does not support ${api.name} (key ${api.key})`, { broker: this.nodeId })
-    }
-    if (want !== undefined) {
-      if (want < min || want > max) {
-        throw new UnsupportedVersionError(`${api.name} v${want} is outside the versions both sides support (${min}..${max}) on ${this.#addr()}`, { broker: this.nodeId })
-      }
-      return want
-    }
-    if (max < min) {
-      throw new UnsupportedVersionError(`no version of ${api.name} is supported by both kafka-wire (${api.minVersion}..${api.maxVersion}) and broker ${this.#addr()} (${broker?.[0]}..${broker?.[1]})`, { broker: this.nodeId })
-    }
-    return max
-  }
-
-  /**
-   * request sends one request and resolves with its decoded response. Requests are pipelined: many
-   * may be in flight, and Kafka answers them in order on one connection. `req` may be a function of
-   * the negotiated version, for requests whose fields differ between versions.
-   */
-  request<Req, Res>(api: ApiMessage<Req, Res>, req: Req | ((version: number) => Req), opts: RequestOptions = {}): Promise<Res> {
-    return new Promise<Res>((resolve, reject) => {
-      let version: number
-      try {
-        version = this.versionFor(api, opts.version)
-      } catch (err) {
-        reject(err as Error)
-        return
-      }
-      this.#send(api, version, req, opts, resolve, reject)
-    })
-  }
-
-  // `created` is when the request was first handed to the connection; a request held back (exclusive
-  // section, KIP-219 throttle) keeps it, so writeWait includes the time it was held.
-  #send<Req, Res>(api: ApiMessage<Req, Res>, version: number, req: Req | ((version: number) => Req), opts: RequestOptions, resolve: (v: Res) => void, reject: (e: Error) => void, created = -1): void {
-    if (this.#closed) {
-      reject(this.#closeError ?? new BrokerConnectionError(`connection to ${this.#addr()} is closed`, { broker: this.nodeId }))
-      return
-    }
-    if (opts.signal?.aborted) {
-      reject(new AbortError(opts.signal.reason))
-      return
-    }
-    const observed = this.#opts.observer !== undefined
-    if (observed && created < 0) created = performance.now()
-    if (this.#exclusive && !opts.exclusive) {
-      this.#hold(this.#held, () => this.#send(api, version, req, opts, resolve, reject, created), opts.signal, reject)
-      return
-    }
-    // KIP-219: after a throttled response the client holds its next write until the throttle ends.
-    if (this.#throttleUntil > Date.now()) {
-      this.#hold(this.#throttled, () => this.#send(api, version, req, opts, resolve, reject, created), opts.signal, reject)
-      this.#armThrottleTimer()
-      return
-    }
-    const correlationId = this.#correlationId
-    this.#correlationId = (this.#correlationId + 1) | 0
-    const w = this.#writer.reset()
-    const sizeAt = w.reserve(4)
-    const headerVersion = api.requestHeaderVersion(version)
-    w.int16(api.key)
-    w.int16(version)
-    w.int32(correlationId)
-    if (headerVersion >= 1) w.string(this.#clientId)
-    if (headerVersion >= 2) w.uvarint(0) // no tagged fields in the request header
-    try {
-      // A builder gets the negotiated version, for requests whose fields differ between versions.
-      api.encodeRequest(w, version, typeof req === 'function' ? (req as (v: number) => Req)(version) : req)
-    } catch (err) {
-      reject(err as Error)
-      return
-    }
-    w.patchInt32(sizeAt, w.pos - 4)
-    // The writer is reused for the next request, so the socket gets a copy of the frame.
-    const frame = w.finishCopy()
-    const expectResponse = !opts.noResponse
-    const p: Pending = {
-      correlationId,
-      key: api.key,
-      version,
-      headerVersion: api.responseHeaderVersion(version),
-      decode: expectResponse ? (api.decodeResponse as (r: Reader, v: number) => unknown) : null,
-      resolve,
-      reject,
-      timer: null,
-      signal: opts.signal,
-      onAbort: null,
-      created,
-      writeStart: 0,
-      writeEnd: 0,
-      readStart: 0,
-      bytesWritten: frame.length,
-      abandoned: false,
-      failure: null,
-    }
-    if (expectResponse) {
-      this.#queue.push(p)
-      const timeout = opts.timeout ?? this.#opts.requestTimeout ?? 30_000
-      if (timeout > 0 && Number.isFinite(timeout)) {
-        p.timer = setTimeout(() => this.#timeout(p, timeout), timeout)
-      }
-      if (opts.signal) {
-        p.onAbort = () => {
-          // The response will still arrive in order; we drop it then and reject now.
-          if (p.abandoned) return
-          p.abandoned = true
-          this.#settle(p)
-          reject(new AbortError(opts.signal!.reason))
-        }
-        opts.signal.addEventListener('abort', p.onAbort, { once: true })
-      }
-    }
-    if (observed) p.writeStart = performance.now()
-    this.lastActivity = Date.now()
-    this.#socket.write(frame, (err) => {
-      const obs = this.#opts.observer
-      if (obs !== undefined) {
-        p.writeEnd = performance.now()
-        const writeErr = err ?? null
-        obs.onWrite?.(api.key, writeErr ? 0 : frame.length, p.writeStart - p.created, p.writeEnd - p.writeStart, writeErr)
-        // The connection died before this write completed: no response will come, so the read is
-        // reported failed here (#fail left this request to us).
-        const readErr = writeErr === null && expectResponse ? p.failure : null
-        if (readErr !== null) obs.onRead?.(api.key, 0, 0, 0, readErr)
-        if (writeErr || !expectResponse || readErr !== null) {
-          obs.onE2E?.(api.key, { bytesWritten: writeErr ? 0 : frame.length, bytesRead: 0, writeWait: p.writeStart - p.created, timeToWrite: p.writeEnd - p.writeStart, readWait: 0, timeToRead: 0, writeErr, readErr })
+  #armIdle(): void {
+    const idle = this.#cfg.connIdleTimeout
+    if (idle <= 0 || this.#idleTimer !== null) return
+    this.#idleTimer = setInterval(() => {
+      const now = Date.now()
+      for (const c of this.#live) {
+        if (c.inflight === 0 && now - c.lastActivity >= idle) {
+          this.#events.log('debug', 'closing an idle connection', 'broker', this.#name())
+          c.close() // its onClose handler forgets it, so the next request dials again
         }
       }
-      if (!expectResponse) {
-        if (err) reject(new BrokerConnectionError(`write to ${this.#addr()} failed: ${err.message}`, { cause: err, broker: this.nodeId }))
-        else resolve(undefined as Res)
+      if (this.#live.size === 0 && this.#idleTimer !== null) {
+        clearInterval(this.#idleTimer)
+        this.#idleTimer = null
       }
-    })
+    }, Math.max(100, Math.floor(idle / 2)))
+    this.#idleTimer.unref()
   }
 
-  /**
-   * #hold queues a request until a throttle or an exclusive section ends. Its AbortSignal works while
-   * it waits: an abort rejects it at once, and its place in the queue becomes a no-op. (Without this,
-   * a request aborted during a long throttle would only be rejected when the throttle ended.)
-   */
-  #hold(queue: Array<() => void>, send: () => void, signal: AbortSignal | undefined, reject: (e: Error) => void): void {
-    if (signal === undefined) {
-      queue.push(send)
-      return
-    }
-    let waiting = true
-    const onAbort = () => {
-      if (!waiting) return
-      waiting = false
-      reject(new AbortError(signal.reason))
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
-    queue.push(() => {
-      signal.removeEventListener('abort', onAbort)
-      if (!waiting) return
-      waiting = false
-      send()
-    })
+  /** closeConnections closes every connection (they reopen on the next request). */
+  closeConnections(): void {
+    this.#conns.clear()
+    for (const c of this.#live) c.close()
   }
 
-  #settle(p: Pending): void {
-    if (p.timer !== null) {
-      clearTimeout(p.timer)
-      p.timer = null
-    }
-    if (p.onAbort !== null && p.signal !== undefined) {
-      p.signal.removeEventListener('abort', p.onAbort)
-      p.onAbort = null
-    }
-  }
-
-  #timeout(p: Pending, ms: number): void {
-    p.timer = null
-    if (p.abandoned) return
-    // Responses arrive in order: a request that timed out leaves the stream unusable for the ones
-    // behind it, so the connection is closed (franz-go does the same) and they fail as retriable.
-    this.#fail(new RequestTimeoutError(`request key ${p.key} v${p.version} to ${this.#addr()} timed out after ${ms} ms`, { broker: this.nodeId }))
-  }
-
-  #armThrottleTimer(): void {
-    if (this.#throttleTimer !== null) return
-    const wait = Math.max(0, this.#throttleUntil - Date.now())
-    this.#throttleTimer = setTimeout(() => {
-      this.#throttleTimer = null
-      const waiting = this.#throttled
-      this.#throttled = []
-      for (const fn of waiting) fn()
-    }, wait)
-  }
-
-  #onData(chunk: Buffer): void {
-    let off = 0
-    const len = chunk.length
-    while (off < len) {
-      if (this.#frame === null) {
-        // Fast path: a whole frame in this chunk is handled as a view, without copying.
-        if (this.#sizeHave === 0 && len - off >= 4) {
-          const size = chunk.readInt32BE(off)
-          if (!this.#checkSize(size)) return
-          if (len - off - 4 >= size) {
-            this.#onFrame(chunk.subarray(off + 4, off + 4 + size))
-            off += 4 + size
-            continue
-          }
-          this.#frame = Buffer.allocUnsafe(size)
-          this.#frameHave = 0
-          off += 4
-          this.#markReadStart()
-          continue
-        }
-        while (this.#sizeHave < 4 && off < len) this.#sizeBuf[this.#sizeHave++] = chunk[off++]!
-        if (this.#sizeHave < 4) return
-        this.#sizeHave = 0
-        const size = this.#sizeBuf.readInt32BE(0)
-        if (!this.#checkSize(size)) return
-        this.#frame = Buffer.allocUnsafe(size)
-        this.#frameHave = 0
-        this.#markReadStart()
-        if (size === 0) {
-          const f = this.#frame
-          this.#frame = null
-          this.#onFrame(f)
-        }
-        continue
-      }
-      const need = this.#frame.length - this.#frameHave
-      const take = Math.min(need, len - off)
-      chunk.copy(this.#frame, this.#frameHave, off, off + take)
-      this.#frameHave += take
-      off += take
-      if (this.#frameHave === this.#frame.length) {
-        const f = this.#frame
-        this.#frame = null
-        this.#onFrame(f)
-      }
-    }
-  }
-
-  #markReadStart(): void {
-    if (this.#opts.observer === undefined) return
-    const p = this.#queue[this.#queueHead]
-    if (p !== undefined && p.readStart === 0) p.readStart = performance.now()
-  }
-
-  #checkSize(size: number): boolean {
-    const max = this.#opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE
-    if (size < 4) {
-      this.#fail(new BrokerConnectionError(`broker ${this.#addr()} sent an invalid response size ${size}`, { broker: this.nodeId }))
-      return false
-    }
-    if (size > max) {
-      this.#fail(new ResponseTooLargeError(`broker ${this.#addr()} announced a ${size}-byte response, over the ${max}-byte limit (maxResponseBytes); the connection is closed`, { broker: this.nodeId }))
-      return false
-    }
-    return true
-  }
-
-  #onFrame(frame: Buffer): void {
-    this.lastActivity = Date.now()
-    const p = this.#queue[this.#queueHead]
-    if (p === undefined) {
-      this.#fail(new BrokerConnectionError(`broker ${this.#addr()} sent a response nobody asked for`, { broker: this.nodeId }))
-      return
-    }
-    const correlationId = frame.readInt32BE(0)
-    if (correlationId !== p.correlationId) {
-      this.#fail(new BrokerConnectionError(`broker ${this.#addr()} answered correlation id ${correlationId}, expected ${p.correlationId}`, { broker: this.nodeId }))
-      return
-    }
-    this.#queue[this.#queueHead++] = undefined as unknown as Pending
-    if (this.#queueHead > 64 && this.#queueHead * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#queueHead)
-      this.#queueHead = 0
-    }
-    this.#settle(p)
-    const obs = this.#opts.observer
-    let readEnd = 0
-    if (obs !== undefined) {
-      readEnd = performance.now()
-      if (p.readStart === 0) p.readStart = readEnd
-    }
-    let result: unknown
-    let error: Error | null = null
-    // KIP-511: a broker that does not know the ApiVersions version we sent answers UNSUPPORTED_VERSION
-    // in the v0 body format, whatever version was asked, so that body is read as v0 (as Java's
-    // ApiVersionsResponse.parse and franz-go do). ApiVersions responses always have a v0 header.
-    const version = p.key === ApiVersions.key && frame.length >= 6 && frame.readInt16BE(4) === UNSUPPORTED_VERSION ? 0 : p.version
-    try {
-      const r = new Reader(frame, 4)
-      if (p.headerVersion >= 1) r.skipTaggedFields()
-      result = p.decode!(r, version)
-      r.complete(`response key ${p.key} v${version}`)
-    } catch (err) {
-      error = err as Error
-    }
-    if (obs !== undefined) {
-      obs.onRead?.(p.key, frame.length + 4, p.readStart - p.writeEnd, readEnd - p.readStart, error)
-      obs.onE2E?.(p.key, { bytesWritten: p.bytesWritten, bytesRead: frame.length + 4, writeWait: p.writeStart - p.created, timeToWrite: p.writeEnd - p.writeStart, readWait: p.readStart - p.writeEnd, timeToRead: readEnd - p.readStart, writeErr: null, readErr: error })
-    }
-    if (error === null) this.#noteThrottle(p, result)
-    if (this.#drained !== null && this.inflight === 0) this.#drained()
-    if (p.abandoned) return
-    if (error !== null) p.reject(error)
-    else p.resolve(result)
-  }
-
-  #noteThrottle(p: Pending, result: unknown): void {
-    const ms = (result as { throttleTimeMs?: unknown }).throttleTimeMs
-    if (typeof ms !== 'number' || ms <= 0) return
-    // KIP-219 (Kafka 2.0): from these versions on, brokers answer first and expect the client to
-    // wait before its next request; older versions were delayed by the broker itself.
-    const afterResponse = p.version >= (THROTTLE_AFTER_RESPONSE[p.key] ?? 0)
-    if (afterResponse) {
-      const until = Date.now() + ms
-      if (until > this.#throttleUntil) this.#throttleUntil = until
-    }
-    this.#opts.observer?.onThrottle?.(ms, afterResponse)
-  }
-
-  #fail(err: Error): void {
-    if (this.#closed) return
-    this.#closed = true
-    this.#closeError = err
-    this.#socket.destroy()
-    if (this.#throttleTimer !== null) clearTimeout(this.#throttleTimer)
-    const pending = this.#queue.slice(this.#queueHead)
-    this.#queue = []
-    this.#queueHead = 0
-    const obs = this.#opts.observer
-    const now = obs !== undefined ? performance.now() : 0
-    for (const p of pending) {
-      this.#settle(p)
-      if (obs !== undefined) {
-        if (p.writeEnd !== 0) {
-          // The response will never be read: the read fails, as franz-go reports it (read and E2E).
-          const readWait = now - p.writeEnd
-          obs.onRead?.(p.key, 0, readWait, 0, err)
-          obs.onE2E?.(p.key, { bytesWritten: p.bytesWritten, bytesRead: 0, writeWait: p.writeStart - p.created, timeToWrite: p.writeEnd - p.writeStart, readWait, timeToRead: 0, writeErr: null, readErr: err })
-        } else p.failure = err
-      }
-      if (!p.abandoned) p.reject(err)
-    }
-    // Requests held back by a throttle or an exclusive section fail the same way when they try to send.
-    const waiting = this.#throttled.concat(this.#held)
-    this.#throttled = []
-    this.#held = []
-    this.#exclusive = false
-    for (const fn of waiting) fn()
-    const cbs = this.#onClose
-    this.#onClose = []
-    for (const fn of cbs) fn(err)
-  }
-
-  /**
-   * exclusive runs `fn` alone on the connection: new requests are held, requests in flight are
-   * answered first, then `fn` runs (its requests pass `exclusive: true`), then held requests go out.
-   * KIP-368 re-authentication needs this: no other request may be in flight while it runs.
-   */
-  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#exclusive) throw new Error('exclusive() does not nest')
-    this.#exclusive = true
-    try {
-      if (this.inflight > 0 && !this.#closed) {
-        await new Promise<void>((resolve) => {
-          this.#drained = resolve
-          this.onClose(() => resolve())
-        })
-        this.#drained = null
-      }
-      return await fn()
-    } finally {
-      this.#exclusive = false
-      const held = this.#held
-      this.#held = []
-      for (const send of held) send()
-    }
-  }
-
-  /** close closes the connection; requests in flight fail with a retriable BrokerConnectionError. */
+  /** close closes every connection and refuses new ones. */
   close(): void {
-    this.#fail(new BrokerConnectionError(`connection to ${this.#addr()} was closed by the client`, { broker: this.nodeId }))
+    this.#closed = true
+    if (this.#idleTimer !== null) clearInterval(this.#idleTimer)
+    this.#idleTimer = null
+    this.closeConnections()
   }
 
-  #addr(): string {
-    return `${this.host}:${this.port}${this.nodeId >= 0 ? ` (node ${this.nodeId})` : ''}`
-  }
-
-  async #negotiate(timeout: number): Promise<void> {
-    // Start at our newest ApiVersions. A broker that does not know it answers UNSUPPORTED_VERSION in a
-    // v0 response listing what it supports (KIP-511), and we retry with the newest it knows.
-    let version = ApiVersions.maxVersion
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const req = ApiVersions.newRequest()
-      req.clientSoftwareName = this.#opts.softwareName ?? SOFTWARE_NAME
-      req.clientSoftwareVersion = this.#opts.softwareVersion ?? SOFTWARE_VERSION
-      const res = await this.request(ApiVersions, req, { version, timeout, signal: this.#opts.signal })
-      if (res.errorCode === UNSUPPORTED_VERSION) {
-        const own = res.apiKeys.find((k) => k.apiKey === ApiVersions.key)
-        const next = own ? Math.min(own.maxVersion, ApiVersions.maxVersion) : 0
-        if (next >= version) break
-        version = next
-        continue
-      }
-      if (res.errorCode !== 0) throw new KafkaProtocolError(res.errorCode, { broker: this.nodeId })
-      this.versions = new Map(res.apiKeys.map((k) => [k.apiKey, [k.minVersion, k.maxVersion] as [number, number]]))
-      this.apiVersionsVersion = version
-      return
-    }
-    throw new UnsupportedVersionError(`broker ${this.#addr()} accepts no ApiVersions version kafka-wire knows`, { broker: this.nodeId })
+  #name(): string {
+    return this.isSeed ? `seed ${this.meta.host}:${this.meta.port}` : `${this.meta.nodeId} (${this.meta.host}:${this.meta.port})`
   }
 }
 
-function dial(opts: BrokerConnectionOptions, timeout: number): Promise<net.Socket> {
-  return new Promise<net.Socket>((resolve, reject) => {
-    const signal = opts.signal
+/** delay waits `ms`, rejecting early if the signal aborts. */
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     if (signal?.aborted) {
-      reject(new AbortError(signal.reason))
+      reject(signal.reason)
       return
     }
-    const useTls = opts.tls !== undefined && opts.tls !== false
-    let socket: net.Socket
-    const tlsOpts = typeof opts.tls === 'object' ? opts.tls : {}
-    if (useTls) {
-      socket = tls.connect({ host: opts.host, port: opts.port, servername: net.isIP(opts.host) ? undefined : opts.host, ...tlsOpts })
-    } else {
-      socket = net.connect({ host: opts.host, port: opts.port })
-    }
-    socket.setNoDelay(true)
-    let done = false
-    const finish = (err: Error | null) => {
-      if (done) return
-      done = true
-      clearTimeout(timer)
+    const t = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort)
-      socket.off('error', onError)
-      if (err) {
-        socket.destroy()
-        reject(err)
-      } else resolve(socket)
+      resolve()
+    }, ms)
+    const onAbort = () => {
+      clearTimeout(t)
+      reject(signal!.reason)
     }
-    const onError = (err: Error) => finish(new BrokerConnectionError(`cannot connect to ${opts.host}:${opts.port}: ${err.message}`, { cause: err, broker: opts.nodeId }))
-    const onAbort = () => finish(new AbortError(signal!.reason))
-    const timer = setTimeout(() => finish(new BrokerConnectionError(`connecting to ${opts.host}:${opts.port} timed out after ${timeout} ms`, { broker: opts.nodeId })), timeout)
     signal?.addEventListener('abort', onAbort, { once: true })
-    socket.once('error', onError)
-    socket.once(useTls ? 'secureConnect' : 'connect', () => finish(null))
   })
 }

@@ -1,6 +1,6 @@
 import { KafkaProtocolError, KafkaWireError } from '../../protocol/errors.js'
 import { ListOffsets, type ListOffsetsRequest } from '../../protocol/messages/list-offsets.js'
-import { AbortError } from '../broker.js'
+import { AbortError } from '../connection.js'
 import type { Client } from '../client.js'
 import type { OffsetSpec } from '../options.js'
 import type { Record } from '../record.js'

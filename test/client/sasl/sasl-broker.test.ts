@@ -2,7 +2,7 @@
 // listener of the broker startKafka() returns (under `npm test`, the one the run shares).
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { BrokerConnection } from '../../../src/client/broker.js'
+import { BrokerConnection } from '../../../src/client/connection.js'
 import {
   SaslAuthenticationError,
   UnsupportedSaslMechanismError,

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, test } from 'node:test'
-import { BrokerConnection, ResponseTooLargeError, type BrokerConnectionOptions } from '../../src/client/broker.js'
+import { BrokerConnection, ResponseTooLargeError, type BrokerConnectionOptions } from '../../src/client/connection.js'
 import { ApiVersions } from '../../src/protocol/messages/api-versions.js'
 import { CreateTopics } from '../../src/protocol/messages/create-topics.js'
 import { Fetch, type FetchResponse } from '../../src/protocol/messages/fetch.js'

@@ -14,7 +14,7 @@ import {
   ResponseTooLargeError,
   UnsupportedVersionError,
   type BrokerConnectionOptions,
-} from '../../src/client/broker.js'
+} from '../../src/client/connection.js'
 import { ProtocolDecodeError } from '../../src/protocol/errors.js'
 import type { ApiMessage } from '../../src/protocol/messages/api.js'
 import { ApiVersions, type ApiVersionsRequest, type ApiVersionsResponse } from '../../src/protocol/messages/api-versions.js'
