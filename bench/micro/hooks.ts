@@ -44,7 +44,7 @@
 import { parseArgs } from 'node:util'
 import { Client } from '../../src/client/client.js'
 import { HookRegistry, hookNames, type Hook, type HookName } from '../../src/hooks/index.js'
-import type { ProduceRecord } from '../../src/client/record.js'
+import type { ProduceRecord } from '../../src/protocol/record.js'
 import { CreateTopics } from '../../src/protocol/messages/create-topics.js'
 import { startKafka, type KafkaCluster } from '../../src/testing/index.js'
 

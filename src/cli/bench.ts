@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks'
 import type { Client } from '../client/client.js'
 import type { Acks, CompressionName } from '../client/options.js'
-import type { ProduceRecord } from '../client/record.js'
+import type { ProduceRecord } from '../protocol/record.js'
 import type { KafkaCluster } from '../testing/index.js'
 import { startLocalKafka } from './broker.js'
 import { BROKERS_OPTION, CliError, Progress, UsageError, brokersFrom, int, newClient, num, onInterrupt, parse, reach, createTopic, deleteTopic } from './common.js'

@@ -9,7 +9,7 @@
  *
  * Lengths are -1 for a null key or value, as kcat prints them.
  */
-import type { Record as KafkaRecord } from '../client/record.js'
+import type { Record as KafkaRecord } from '../protocol/record.js'
 import { UsageError } from './common.js'
 
 /** DEFAULT_FORMAT prints each value on its own line, as kcat does. */

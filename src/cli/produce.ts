@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs'
 import { access } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
 import type { CompressionName } from '../client/options.js'
-import type { ProduceRecord, ProduceRecordHeader } from '../client/record.js'
+import type { ProduceRecord, ProduceRecordHeader } from '../protocol/record.js'
 import { BROKERS_OPTION, CliError, DEFAULT_BROKERS, UsageError, brokersFrom, int, newClient, num, parse, reach } from './common.js'
 
 export const PRODUCE_HELP = `usage: kafka-wire produce -t TOPIC [options] [FILE...]

@@ -10,7 +10,7 @@ import { MetadataCache, type ClusterMetadata, type TopicInfo } from './metadata.
 import { resolveConfig, type ClientOptions, type Config } from './options.js'
 import { Producer, type ProduceCallback, type ProduceResult } from './producer/producer.js'
 import { route, splitByLeader, COORDINATOR_ERRORS } from './routing.js'
-import type { ProduceRecord, Record } from './record.js'
+import type { ProduceRecord, Record } from '../protocol/record.js'
 import { Consumer } from './consumer/consumer.js'
 import { Fetches } from './consumer/fetches.js'
 import type { OffsetSpec } from './options.js'

@@ -3,7 +3,7 @@ import { KafkaWireError } from '../protocol/errors.js'
 import type { HookInput, Logger } from '../hooks/index.js'
 import type { Client } from './client.js'
 import { partitionerFrom, type Partitioner } from './producer/partitioner.js'
-import type { ProduceRecord } from './record.js'
+import type { ProduceRecord } from '../protocol/record.js'
 import type { SaslConfig, Mechanism } from './sasl/index.js'
 
 /** InvalidOptionError is thrown at construction for an option that cannot work; it names the option. */

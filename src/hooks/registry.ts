@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net'
 import { KafkaWireError } from '../protocol/errors.js'
-import type { ProduceRecord, Record } from '../client/record.js'
+import type { ProduceRecord, Record } from '../protocol/record.js'
 import { LogLevel, nopLogger, type Logger } from './logger.js'
 import type { BrokerE2E, BrokerMetadata, FetchBatchMetrics, ProduceBatchMetrics } from './meta.js'
 import {

@@ -7,7 +7,7 @@
 // imports hooks, not the other way round.
 
 import type { Socket } from 'node:net'
-import type { ProduceRecord, Record } from '../client/record.js'
+import type { ProduceRecord, Record } from '../protocol/record.js'
 import type { BrokerE2E, BrokerMetadata, FetchBatchMetrics, ProduceBatchMetrics } from './meta.js'
 
 /**

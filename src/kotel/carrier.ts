@@ -1,5 +1,5 @@
 import type { TextMapGetter, TextMapSetter } from '@opentelemetry/api'
-import type { ProduceRecord, ProduceRecordHeader, Record, RecordHeader } from '../client/record.js'
+import type { ProduceRecord, ProduceRecordHeader, Record, RecordHeader } from '../protocol/record.js'
 
 type AnyRecord = Record | ProduceRecord
 type AnyHeader = RecordHeader | ProduceRecordHeader

@@ -1,7 +1,7 @@
 import { metrics, ValueType, type Attributes, type Counter, type Histogram, type Meter as OtelMeter, type MeterProvider } from '@opentelemetry/api'
 import type { Socket } from 'node:net'
 import type { Client } from '../client/client.js'
-import type { ProduceRecord, Record } from '../client/record.js'
+import type { ProduceRecord, Record } from '../protocol/record.js'
 import { nodeName, type AllHooks, type BrokerMetadata, type FetchBatchMetrics, type ProduceBatchMetrics } from '../hooks/index.js'
 import { ClientInfo } from './client-info.js'
 import * as sc from './semconv.js'

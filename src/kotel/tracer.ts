@@ -18,7 +18,7 @@ import {
   type TracerProvider,
 } from '@opentelemetry/api'
 import type { Client } from '../client/client.js'
-import type { ProduceRecord, Record } from '../client/record.js'
+import type { ProduceRecord, Record } from '../protocol/record.js'
 import type { AllHooks, BrokerMetadata, FetchBatchMetrics } from '../hooks/index.js'
 import { RecordCarrier } from './carrier.js'
 import { ClientInfo } from './client-info.js'

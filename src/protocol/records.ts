@@ -24,16 +24,12 @@ import { compress, decompress, DEFAULT_MAX_DECOMPRESSED_BYTES, type CompressionC
 import { ProtocolDecodeError, ProtocolEncodeError } from './errors.js'
 import { Reader } from './reader.js'
 import { varintSize, Writer } from './writer.js'
+import type { RecordHeader } from './record.js'
+
+export type { RecordHeader } from './record.js'
 
 /** RecordCompression is a batch's codec id: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd. */
 export type RecordCompression = 0 | CompressionCodec
-
-/** RecordHeader is one record header as decoded; order and duplicate keys are kept. */
-export interface RecordHeader {
-  key: string
-  /** value is a view of the fetched bytes, or null. */
-  value: Buffer | null
-}
 
 /**
  * BatchRecord is one decoded record. Every record has this one shape, whatever the batch's magic.

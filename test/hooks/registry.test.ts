@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { KafkaWireError } from '../../src/protocol/errors.js'
-import type { ProduceRecord, Record } from '../../src/client/record.js'
+import type { ProduceRecord, Record } from '../../src/protocol/record.js'
 import {
   BrokerE2E,
   HookRegistry,

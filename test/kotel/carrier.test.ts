@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createTraceState, propagation, ROOT_CONTEXT, trace, TraceFlags, type TextMapPropagator } from '@opentelemetry/api'
 import { W3CTraceContextPropagator as CoreW3C } from '@opentelemetry/core'
-import type { ProduceRecord, Record } from '../../src/client/record.js'
+import type { ProduceRecord, Record } from '../../src/protocol/record.js'
 import { RecordCarrier, W3CTraceContextPropagator } from '../../src/kotel/index.js'
 import { builtinPropagator, PropagatorChoice } from '../../src/kotel/propagator.js'
 

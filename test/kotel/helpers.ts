@@ -7,7 +7,7 @@ import { AggregationTemporality, MetricReader, type MetricData, type ResourceMet
 import { MeterProvider } from '@opentelemetry/sdk-metrics'
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanProcessor, type SpanLimits, type Sampler } from '@opentelemetry/sdk-trace-base'
 import type { Client } from '../../src/client/client.js'
-import type { Record } from '../../src/client/record.js'
+import type { Record } from '../../src/protocol/record.js'
 
 /** installContextManager makes context.with()/context.active() work (once per test process). */
 export function installContextManager(): void {

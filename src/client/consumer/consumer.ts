@@ -3,7 +3,7 @@ import { ListOffsets, type ListOffsetsRequest } from '../../protocol/messages/li
 import { AbortError } from '../connection.js'
 import type { Client } from '../client.js'
 import type { OffsetSpec } from '../options.js'
-import type { Record } from '../record.js'
+import type { Record } from '../../protocol/record.js'
 import { Cursor } from './cursor.js'
 import { Fetches, type FetchPartition } from './fetches.js'
 import { Source } from './source.js'

@@ -1,4 +1,4 @@
-import type { Record } from '../record.js'
+import type { Record } from '../../protocol/record.js'
 
 /** FetchPartition is what one poll returned for one partition: records, or an error. */
 export interface FetchPartition {

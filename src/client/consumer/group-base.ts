@@ -7,7 +7,7 @@ import type { ApiMessage } from '../../protocol/messages/api.js'
 import { COORDINATOR_ERRORS } from '../routing.js'
 import type { Client } from '../client.js'
 import type { OffsetSpec, PartitionsCallback } from '../options.js'
-import type { Record } from '../record.js'
+import type { Record } from '../../protocol/record.js'
 import type { Consumer, ConsumerGroupHooks, EpochOffset } from './consumer.js'
 
 /** TopicPartitionOffsets maps topic → partition → offset (with leader epoch and metadata). */

@@ -1,4 +1,4 @@
-import type { ProduceRecord } from '../record.js'
+import type { ProduceRecord } from '../../protocol/record.js'
 import type { Sink } from './sink.js'
 
 /** ProduceCallback receives a produced record once it settles: with `err` null on success. */

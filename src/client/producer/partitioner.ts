@@ -7,7 +7,7 @@
 import { KafkaWireError } from '../../protocol/errors.js'
 import { murmur2, toPositive } from '../../protocol/murmur2.js'
 import { InvalidOptionError } from '../options.js'
-import type { ProduceRecord } from '../record.js'
+import type { ProduceRecord } from '../../protocol/record.js'
 
 /**
  * Partitioner makes a TopicPartitioner for each topic the producer writes to. `forTopic` is called

@@ -1,7 +1,7 @@
 import { KafkaWireError, KafkaProtocolError } from '../../protocol/errors.js'
 import { InitProducerId } from '../../protocol/messages/init-producer-id.js'
 import type { Client } from '../client.js'
-import type { ProduceRecord } from '../record.js'
+import type { ProduceRecord } from '../../protocol/record.js'
 import { partitionerFrom, type Partitioner, type TopicPartitioner } from './partitioner.js'
 import { Batch, RecBuf, recordSize, type ProduceCallback } from './batch.js'
 import { Sink } from './sink.js'

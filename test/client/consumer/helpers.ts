@@ -3,7 +3,7 @@
 // bookkeeping come from ../helpers.ts.
 import type { Client } from '../../../src/client/client.js'
 import type { ClientOptions, PartitionsCallback } from '../../../src/client/options.js'
-import type { Record } from '../../../src/client/record.js'
+import type { Record } from '../../../src/protocol/record.js'
 import { ConsumerGroupDescribe } from '../../../src/protocol/messages/consumer-group-describe.js'
 import { DescribeGroups } from '../../../src/protocol/messages/describe-groups.js'
 

@@ -2,7 +2,7 @@
 // offsets are contiguous from 0, and what the broker stored matches what each callback reported.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import type { ProduceRecord } from '../../../src/client/record.js'
+import type { ProduceRecord } from '../../../src/protocol/record.js'
 import type { KafkaCluster } from '../../../src/testing/index.js'
 import { broker, closeAll, createTopic, newClient, readAll } from '../helpers.js'
 

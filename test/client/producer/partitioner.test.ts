@@ -10,7 +10,7 @@ import {
   type Partitioner, type TopicPartitioner,
 } from '../../../src/client/producer/partitioner.js'
 import { InvalidOptionError } from '../../../src/client/options.js'
-import type { ProduceRecord } from '../../../src/client/record.js'
+import type { ProduceRecord } from '../../../src/protocol/record.js'
 
 // ---- helpers ------------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 // every codec.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import type { ProduceRecord } from '../../../src/client/record.js'
+import type { ProduceRecord } from '../../../src/protocol/record.js'
 import type { KafkaCluster } from '../../../src/testing/index.js'
 import { broker, closeAll, createTopic, newClient, readAll, str, type FetchedRecord } from '../helpers.js'
 

@@ -1,6 +1,14 @@
-/** RecordHeader is one record header; order and duplicates are kept. */
+/**
+ * The record shapes of kafka-wire: what the client hands out (Record), what producing accepts
+ * (ProduceRecord), and their headers. They live in the protocol layer, beside the codec that decodes
+ * fetched records straight into the Record shape, so that the client, the hooks and kotel can all
+ * import them downward. Types only: this module has no runtime code.
+ */
+
+/** RecordHeader is one record header; order and duplicate keys are kept. */
 export interface RecordHeader {
   key: string
+  /** value is a view of the fetched bytes on consumed records, or null. */
   value: Buffer | null
 }
 
