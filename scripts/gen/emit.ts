@@ -783,6 +783,7 @@ class MessageEmitter {
       if (f.tag !== null) parts.push(`tag: ${f.tag}`, `tagged: ${schemaRange(f.tagged)}`)
       if (!rangeEquals(f.flexible, this.m.flexible)) parts.push(`flexible: ${schemaRange(f.flexible)}`)
       if (f.ignorable) parts.push('ignorable: true')
+      if (f.entityType !== '') parts.push(`entityType: ${quote(f.entityType)}`)
       if (f.defaultSpec !== '') {
         const struct = t.kind !== 'primitive'
         parts.push(`default: ${struct ? 'null' : literal(defaultValue(f))}`)

@@ -77,6 +77,8 @@ export interface FieldModel {
   ignorable: boolean
   /** defaultSpec is the spec's "default" as a string ('' when none). */
   defaultSpec: string
+  /** entityType is what the field names (a group id, a transactional id, a topic name, …), '' when nothing. */
+  entityType: string
   /** flexible is the field's effective flexible versions (the message's, or the field's override). */
   flexible: Range
 }
@@ -115,6 +117,7 @@ interface RawField {
   taggedVersions?: string
   tag?: number
   ignorable?: boolean
+  entityType?: string
   default?: string | number | boolean
   flexibleVersions?: string
   fields?: RawField[]
@@ -211,6 +214,7 @@ export function buildMessage(raw: RawSpec): MessageModel {
         tag,
         ignorable: f.ignorable === true,
         defaultSpec,
+        entityType: f.entityType ?? '',
         flexible: fieldFlexible,
       }
     })

@@ -2,9 +2,10 @@ import { performance } from 'node:perf_hooks'
 import type { Socket } from 'node:net'
 import type { BrokerMetadata } from '../hooks/index.js'
 import type { ApiMessage } from '../protocol/messages/api.js'
-import { BrokerConnection, BrokerConnectionError, type ConnectionObserver, type RequestOptions } from './connection.js'
+import { BrokerConnection, type ConnectionObserver, type RequestOptions } from './connection.js'
 import type { Config } from './options.js'
 import { authenticate, mechanismFrom, reauthDelay, type Mechanism } from './sasl/index.js'
+import { BrokerConnectionError } from './errors.js'
 
 /**
  * ConnectionKind separates traffic so that a long fetch never delays a produce or a heartbeat:

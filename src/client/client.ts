@@ -4,7 +4,7 @@ import type { ApiMessage } from '../protocol/messages/api.js'
 import { Metadata } from '../protocol/messages/metadata.js'
 import { FindCoordinator } from '../protocol/messages/find-coordinator.js'
 import { HookRegistry, BrokerE2E, type BrokerMetadata, type Logger } from '../hooks/index.js'
-import { BrokerConnectionError, AbortError, type ConnectionObserver, type RequestOptions } from './connection.js'
+import { type ConnectionObserver, type RequestOptions } from './connection.js'
 import { Broker, SEED_BASE, delay, type BrokerEvents, type ConnectionKind } from './broker.js'
 import { MetadataCache, type ClusterMetadata, type TopicInfo } from './metadata.js'
 import { resolveConfig, type ClientOptions, type Config } from './options.js'
@@ -14,13 +14,8 @@ import type { ProduceRecord, Record } from '../protocol/record.js'
 import { Consumer } from './consumer/consumer.js'
 import { Fetches } from './consumer/fetches.js'
 import type { OffsetSpec } from './options.js'
-
-/** ClientClosedError is what every operation on a closed client fails with. */
-export class ClientClosedError extends KafkaWireError {
-  constructor() {
-    super('the client is closed', { code: 'CLIENT_CLOSED', retriable: false })
-  }
-}
+import { ClientClosedError, AbortError, BrokerConnectionError } from './errors.js'
+import { InvalidOperationError } from './errors.js'
 
 /** ClientRequestOptions are per-call options of `client.request`. */
 export interface ClientRequestOptions {
@@ -477,7 +472,7 @@ export class Client {
 
   /** addConsumePartitions consumes more partitions directly: { topic: { partition: OffsetSpec } }. */
   addConsumePartitions(partitions: { [topic: string]: { [partition: number]: OffsetSpec } }): void {
-    if (this.config.consumerGroup !== null) throw new KafkaWireError('addConsumePartitions cannot be used with a consumer group', { code: 'INVALID_OPERATION' })
+    if (this.config.consumerGroup !== null) throw new InvalidOperationError('addConsumePartitions cannot be used with a consumer group')
     const m = new Map<string, Map<number, OffsetSpec>>()
     for (const [t, ps] of Object.entries(partitions)) m.set(t, new Map(Object.entries(ps).map(([p, s]) => [Number(p), s])))
     this.consumer.assign(m)
@@ -497,7 +492,7 @@ export class Client {
 
   #group(what: string) {
     const g = this.consumer.group
-    if (g === null) throw new KafkaWireError(`${what} needs a consumerGroup`, { code: 'INVALID_OPERATION' })
+    if (g === null) throw new InvalidOperationError(`${what} needs a consumerGroup`)
     return g
   }
 

@@ -6,41 +6,7 @@ import { Reader } from '../protocol/reader.js'
 import { KafkaWireError, KafkaProtocolError } from '../protocol/errors.js'
 import type { ApiMessage } from '../protocol/messages/api.js'
 import { ApiVersions } from '../protocol/messages/api-versions.js'
-
-/** BrokerConnectionError means a connection to a broker failed or died; the request may be retried. */
-export class BrokerConnectionError extends KafkaWireError {
-  constructor(message: string, opts: { cause?: unknown; broker?: number } = {}) {
-    super(message, { code: 'BROKER_CONNECTION', retriable: true, ...opts })
-  }
-}
-
-/** RequestTimeoutError means a broker did not answer a request in time; the connection is closed. */
-export class RequestTimeoutError extends KafkaWireError {
-  constructor(message: string, opts: { broker?: number } = {}) {
-    super(message, { code: 'REQUEST_TIMEOUT', retriable: true, ...opts })
-  }
-}
-
-/** UnsupportedVersionError means the broker and kafka-wire share no version of a request. */
-export class UnsupportedVersionError extends KafkaWireError {
-  constructor(message: string, opts: { broker?: number } = {}) {
-    super(message, { code: 'UNSUPPORTED_VERSION', retriable: false, ...opts })
-  }
-}
-
-/** ResponseTooLargeError means a broker announced a response larger than `maxResponseBytes`. */
-export class ResponseTooLargeError extends KafkaWireError {
-  constructor(message: string, opts: { broker?: number } = {}) {
-    super(message, { code: 'RESPONSE_TOO_LARGE', retriable: false, ...opts })
-  }
-}
-
-/** AbortError is how a request ends when its AbortSignal fires. */
-export class AbortError extends KafkaWireError {
-  constructor(reason: unknown) {
-    super('the operation was aborted', { code: 'ABORTED', retriable: false, cause: reason })
-  }
-}
+import { AbortError, BrokerConnectionError, RequestTimeoutError, UnsupportedVersionError, ResponseTooLargeError } from './errors.js'
 
 /** BrokerE2E describes one request written and its response read (franz-go's BrokerE2E). Durations in ms. */
 export interface BrokerE2E {

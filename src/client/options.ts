@@ -5,16 +5,7 @@ import type { Client } from './client.js'
 import { partitionerFrom, type Partitioner } from './producer/partitioner.js'
 import type { ProduceRecord } from '../protocol/record.js'
 import type { SaslConfig, Mechanism } from './sasl/index.js'
-
-/** InvalidOptionError is thrown at construction for an option that cannot work; it names the option. */
-export class InvalidOptionError extends KafkaWireError {
-  /** option is the name of the offending option. */
-  readonly option: string
-  constructor(option: string, message: string) {
-    super(`invalid option ${option}: ${message}`, { code: 'INVALID_OPTION', retriable: false })
-    this.option = option
-  }
-}
+import { InvalidOptionError } from './errors.js'
 
 /** Acks is how many replicas must have a record before the broker answers: 0, 1 or 'all' (-1). */
 export type Acks = 0 | 1 | -1 | 'all'

@@ -1,6 +1,7 @@
 import { KafkaWireError } from '../protocol/errors.js'
 import type { ApiMessage } from '../protocol/messages/api.js'
 import type { Client, ClientRequestOptions, CoordinatorType } from './client.js'
+import { UnknownLeaderError } from './errors.js'
 
 /** Route says where a request goes. */
 export type Route =
@@ -85,13 +86,6 @@ export function route(key: number, body: unknown): Route {
   }
   if (CONTROLLER.has(key)) return { kind: 'controller' }
   return { kind: 'any' }
-}
-
-/** UnknownLeaderError means a partition in a request has no known leader. */
-export class UnknownLeaderError extends KafkaWireError {
-  constructor(topic: string, partition: number) {
-    super(`no leader known for ${topic}[${partition}]`, { code: 'LEADER_NOT_AVAILABLE', retriable: true, topic, partition })
-  }
 }
 
 /**

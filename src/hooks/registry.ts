@@ -32,6 +32,12 @@ import {
 export interface HookRegistryOptions {
   /** logger receives the errors hooks throw. Default: `nopLogger`. */
   logger?: Logger
+  /**
+   * invalid makes the error for a hooks value that is not a hook, given the path of the offending
+   * value (`hooks[1][0]`) and what is wrong with it. The client passes one that makes its
+   * InvalidOptionError. Default: a KafkaWireError with code INVALID_OPTION.
+   */
+  invalid?: (path: string, message: string) => Error
 }
 
 const EMPTY: readonly never[] = Object.freeze([])
@@ -86,7 +92,7 @@ export class HookRegistry<C = unknown> {
   constructor(hooks?: HookInput<C> | null, opts: HookRegistryOptions = {}) {
     this.logger = opts.logger ?? nopLogger
     const flat: Hook<C>[] = []
-    if (hooks !== undefined && hooks !== null) flatten(hooks, 'hooks', flat, new Set())
+    if (hooks !== undefined && hooks !== null) flatten(hooks, 'hooks', flat, new Set(), opts.invalid ?? invalid)
     this.hooks = Object.freeze(flat)
 
     this.onNewClient = bucket(flat, 'onNewClient')
@@ -362,27 +368,27 @@ function reportHookError(reg: HookRegistry<any>, hook: HookName, obj: object, er
   }
 }
 
-function flatten<C>(v: HookInput<C>, path: string, out: Hook<C>[], seen: Set<unknown>): void {
+function flatten<C>(v: HookInput<C>, path: string, out: Hook<C>[], seen: Set<unknown>, invalid: (path: string, message: string) => Error): void {
   if (Array.isArray(v)) {
     // An array that contains itself would recurse forever.
-    if (seen.has(v)) throw invalid(`${path} contains itself`)
+    if (seen.has(v)) throw invalid(path, 'contains itself')
     seen.add(v)
-    for (let i = 0; i < v.length; i++) flatten(v[i] as HookInput<C>, `${path}[${i}]`, out, seen)
+    for (let i = 0; i < v.length; i++) flatten(v[i] as HookInput<C>, `${path}[${i}]`, out, seen, invalid)
     seen.delete(v)
     return
   }
   if ((typeof v !== 'object' && typeof v !== 'function') || v === null) {
-    throw invalid(`${path} is ${v === null ? 'null' : typeof v}, not a hook: a hook is an object with at least one of ${hookNames.join(', ')}`)
+    throw invalid(path, `is ${v === null ? 'null' : typeof v}, not a hook: a hook is an object with at least one of ${hookNames.join(', ')}`)
   }
   let implemented = 0
   for (const name of hookNames) {
     const m = (v as { [k: string]: unknown })[name]
     if (m === undefined) continue
-    if (typeof m !== 'function') throw invalid(`${path}.${name} is ${m === null ? 'null' : typeof m}, not a function`)
+    if (typeof m !== 'function') throw invalid(`${path}.${name}`, `is ${m === null ? 'null' : typeof m}, not a function`)
     implemented++
   }
   if (implemented === 0) {
-    throw invalid(`${path} implements no hook: a hook is an object with at least one of ${hookNames.join(', ')}`)
+    throw invalid(path, `implements no hook: a hook is an object with at least one of ${hookNames.join(', ')}`)
   }
   out.push(v as Hook<C>)
 }
@@ -392,6 +398,6 @@ function bucket<C, K extends HookName>(hooks: ReadonlyArray<Hook<C>>, name: K): 
   return out.length === 0 ? EMPTY : Object.freeze(out)
 }
 
-function invalid(message: string): KafkaWireError {
-  return new KafkaWireError(`invalid option: ${message}`, { code: 'INVALID_OPTION', retriable: false })
+function invalid(path: string, message: string): KafkaWireError {
+  return new KafkaWireError(`invalid option ${path}: ${message}`, { code: 'INVALID_OPTION', retriable: false })
 }

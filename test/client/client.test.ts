@@ -7,14 +7,14 @@ import type { Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { after, before, test } from 'node:test'
 import { Client } from '../../src/client/client.js'
-import { InvalidOptionError, type ClientOptions } from '../../src/client/options.js'
-import { RecordTimeoutError } from '../../src/client/producer/producer.js'
+import { type ClientOptions } from '../../src/client/options.js'
 import { KafkaProtocolError, KafkaWireError } from '../../src/protocol/errors.js'
 import { Metadata } from '../../src/protocol/messages/metadata.js'
 import type { KafkaCluster } from '../../src/testing/index.js'
 import { LogLevel, type Logger } from '../../src/hooks/index.js'
 import { FaultProxy } from '../fixtures/producer/fault-proxy.js'
 import { broker, closeAll, createTopic, newClient, readAll, str } from './helpers.js'
+import { InvalidOptionError, RecordTimeoutError } from '../../src/client/errors.js'
 
 let k: KafkaCluster
 

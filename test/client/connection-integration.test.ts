@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, test } from 'node:test'
-import { BrokerConnection, ResponseTooLargeError, type BrokerConnectionOptions } from '../../src/client/connection.js'
+import { BrokerConnection, type BrokerConnectionOptions } from '../../src/client/connection.js'
 import { ApiVersions } from '../../src/protocol/messages/api-versions.js'
 import { CreateTopics } from '../../src/protocol/messages/create-topics.js'
 import { Fetch, type FetchResponse } from '../../src/protocol/messages/fetch.js'
@@ -14,6 +14,7 @@ import { Produce } from '../../src/protocol/messages/produce.js'
 import { ZERO_UUID } from '../../src/protocol/reader.js'
 import { decodeRecordBatches, encodeRecordBatchBuffer, type RecordInput } from '../../src/protocol/records.js'
 import { parseHostPort, startKafka, type KafkaCluster } from '../../src/testing/index.js'
+import { ResponseTooLargeError } from '../../src/client/errors.js'
 
 let kafka: KafkaCluster
 const open = new Set<BrokerConnection>()

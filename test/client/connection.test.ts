@@ -6,15 +6,7 @@ import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import * as net from 'node:net'
 import { after, test } from 'node:test'
-import {
-  AbortError,
-  BrokerConnection,
-  BrokerConnectionError,
-  RequestTimeoutError,
-  ResponseTooLargeError,
-  UnsupportedVersionError,
-  type BrokerConnectionOptions,
-} from '../../src/client/connection.js'
+import { BrokerConnection, type BrokerConnectionOptions } from '../../src/client/connection.js'
 import { ProtocolDecodeError } from '../../src/protocol/errors.js'
 import type { ApiMessage } from '../../src/protocol/messages/api.js'
 import { ApiVersions, type ApiVersionsRequest, type ApiVersionsResponse } from '../../src/protocol/messages/api-versions.js'
@@ -24,6 +16,7 @@ import { Metadata, newMetadataResponseMetadataResponseTopic, type MetadataReques
 import { Produce } from '../../src/protocol/messages/produce.js'
 import { Reader } from '../../src/protocol/reader.js'
 import { Writer } from '../../src/protocol/writer.js'
+import { AbortError, BrokerConnectionError, RequestTimeoutError, UnsupportedVersionError, ResponseTooLargeError } from '../../src/client/errors.js'
 
 /** Received is one request as the fake peer decoded it. */
 interface Received {

@@ -6,9 +6,10 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { Client } from '../../src/client/client.js'
 import type { ClientOptions } from '../../src/client/options.js'
-import { SaslAuthenticationError, type SaslConfig } from '../../src/client/sasl/index.js'
+import { type SaslConfig } from '../../src/client/sasl/index.js'
 import { startKafka, type KafkaCluster } from '../../src/testing/index.js'
 import { broker, closeAll, createTopic, newClient, readAll, str } from './helpers.js'
+import { SaslAuthenticationError } from '../../src/client/errors.js'
 
 let k: KafkaCluster
 

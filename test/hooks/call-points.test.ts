@@ -73,10 +73,10 @@ test('registration: nested arrays flattened in order, every hook of an object ca
       () => new Client({ seedBrokers: NOWHERE, hooks: hooks as Hook }),
       (err: KafkaWireError) => err.code === 'INVALID_OPTION' && where.test(err.message) && /onBrokerConnect/.test(err.message),
     )
-  refuse({}, /hooks implements no hook/)
-  refuse([a, [{ onNewClinet() {} }]], /hooks\[1\]\[0\] implements no hook/)
-  refuse([a, null], /hooks\[1\] is null/)
-  assert.throws(() => new Client({ seedBrokers: NOWHERE, hooks: { onNewClient: 'yes' } as unknown as Hook }), /hooks\.onNewClient is string, not a function/)
+  refuse({}, /hooks: implements no hook/)
+  refuse([a, [{ onNewClinet() {} }]], /hooks\[1\]\[0\]: implements no hook/)
+  refuse([a, null], /hooks\[1\]: is null/)
+  assert.throws(() => new Client({ seedBrokers: NOWHERE, hooks: { onNewClient: 'yes' } as unknown as Hook }), /hooks\.onNewClient: is string, not a function/)
 })
 
 test('onProduceRecordBuffered runs on the caller\'s stack before validation and may change the record; onProduceRecordUnbuffered mirrors the outcome', { timeout: 60_000 }, async () => {

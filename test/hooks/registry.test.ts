@@ -66,22 +66,22 @@ test('an object implementing no hook is rejected with its position and the known
       return true
     },
   )
-  assert.throws(() => new HookRegistry([ok, null as unknown as Hook]), /hooks\[1\] is null/)
-  assert.throws(() => new HookRegistry([42 as unknown as Hook]), /hooks\[0\] is number/)
-  assert.throws(() => new HookRegistry({} as Hook), /hooks implements no hook/)
+  assert.throws(() => new HookRegistry([ok, null as unknown as Hook]), /hooks\[1\]: is null/)
+  assert.throws(() => new HookRegistry([42 as unknown as Hook]), /hooks\[0\]: is number/)
+  assert.throws(() => new HookRegistry({} as Hook), /hooks: implements no hook/)
 })
 
 test('a hook name bound to something other than a function is rejected', () => {
   assert.throws(
     () => new HookRegistry([{ onNewClient() {}, onPollStart: true } as unknown as Hook]),
-    /hooks\[0\]\.onPollStart is boolean, not a function/,
+    /hooks\[0\]\.onPollStart: is boolean, not a function/,
   )
 })
 
 test('an array that contains itself is rejected rather than recursed forever', () => {
   const a: unknown[] = [{ onNewClient() {} }]
   a.push(a)
-  assert.throws(() => new HookRegistry(a as Hook[]), /hooks\[1\] contains itself/)
+  assert.throws(() => new HookRegistry(a as Hook[]), /hooks\[1\]: contains itself/)
 })
 
 test('the same array twice is not a cycle', () => {

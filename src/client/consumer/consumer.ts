@@ -1,6 +1,5 @@
 import { KafkaProtocolError, KafkaWireError } from '../../protocol/errors.js'
 import { ListOffsets, type ListOffsetsRequest } from '../../protocol/messages/list-offsets.js'
-import { AbortError } from '../connection.js'
 import type { Client } from '../client.js'
 import type { OffsetSpec } from '../options.js'
 import type { Record } from '../../protocol/record.js'
@@ -10,6 +9,8 @@ import { Source } from './source.js'
 import type { GroupBase } from './group-base.js'
 import { ClassicGroup } from './group-classic.js'
 import { ConsumerProtocolGroup } from './group-848.js'
+import { AbortError } from '../errors.js'
+import { ClientClosedError } from '../errors.js'
 
 /** EpochOffset is an offset with the leader epoch of the record before it (for commits, KIP-320). */
 export interface EpochOffset {
@@ -404,7 +405,7 @@ export class Consumer {
     if (hooks.onPollStart.length !== 0) hooks.pollStart(signal)
     if (this.#closed) {
       const f = new Fetches()
-      f.addError(new KafkaWireError('the client is closed', { code: 'CLIENT_CLOSED' }))
+      f.addError(new ClientClosedError())
       return f
     }
     for (;;) {
@@ -422,7 +423,7 @@ export class Consumer {
       }
       if (this.#closed || signal?.aborted) {
         const f = new Fetches()
-        f.addError(this.#closed ? new KafkaWireError('the client is closed', { code: 'CLIENT_CLOSED' }) : new AbortError(signal?.reason))
+        f.addError(this.#closed ? new ClientClosedError() : new AbortError(signal?.reason))
         return f
       }
       // A waiting poll keeps the process alive, as a blocked PollFetches would, even when no fetch

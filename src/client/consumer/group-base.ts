@@ -13,9 +13,6 @@ import type { Consumer, ConsumerGroupHooks, EpochOffset } from './consumer.js'
 /** TopicPartitionOffsets maps topic → partition → offset (with leader epoch and metadata). */
 export type CommitOffsets = Map<string, Map<number, EpochOffset & { metadata?: string | null }>>
 
-/** CommitError is a failed commit of one partition. */
-export class CommitError extends KafkaWireError {}
-
 // Errors after which the member must rejoin: its generation or epoch is no longer valid.
 export const REJOIN_ERRORS = new Set([22 /* ILLEGAL_GENERATION */, 25 /* UNKNOWN_MEMBER_ID */, 27 /* REBALANCE_IN_PROGRESS */, 110 /* FENCED_MEMBER_EPOCH */, 113 /* STALE_MEMBER_EPOCH */])
 

@@ -9,6 +9,7 @@ import type { Consumer } from './consumer.js'
 import { GroupBase, REJOIN_ERRORS, diff } from './group-base.js'
 import { balancerByName, type GroupBalancer, type GroupMember, type PartitionRacks } from './balancers/index.js'
 import { decodeAssignment, encodeAssignment, memberFromJoin } from './balancers/protocol.js'
+import { InvalidOptionError } from '../errors.js'
 
 const MEMBER_ID_REQUIRED = 79
 const REBALANCE_IN_PROGRESS = 27
@@ -43,7 +44,7 @@ export class ClassicGroup extends GroupBase {
     this.#balancers = client.config.balancers.map((b) => {
       if (typeof b === 'string') {
         const bal = balancerByName(b)
-        if (bal === undefined) throw new KafkaProtocolError(-1, { errorMessage: `unknown balancer ${b}` })
+        if (bal === undefined) throw new InvalidOptionError('balancers', `unknown balancer ${JSON.stringify(b)}`)
         return bal
       }
       return b as GroupBalancer

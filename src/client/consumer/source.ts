@@ -1,5 +1,5 @@
 import { ZERO_UUID } from '../../protocol/reader.js'
-import { KafkaProtocolError, KafkaWireError } from '../../protocol/errors.js'
+import { KafkaProtocolError, KafkaWireError, ProtocolDecodeError } from '../../protocol/errors.js'
 import { Fetch, type FetchRequest, type FetchResponse, type FetchResponsePartitionData } from '../../protocol/messages/fetch.js'
 import { decodeRecordBatches, encodedRecordSize, RECORD_BATCH_OVERHEAD, type BatchRecord, type ClientRecordFields, type RecordBatch } from '../../protocol/records.js'
 import type { FetchBatchMetrics } from '../../hooks/index.js'
@@ -355,7 +355,7 @@ export class Source {
     } catch (err) {
       // A corrupt batch is reported once and the fetch is retried; repeated corruption keeps reporting.
       cur.backoffUntil = Date.now() + cfg.retryBackoff(3)
-      const e = err instanceof KafkaWireError ? err : new KafkaWireError(String(err), { code: 'PROTOCOL_DECODE' })
+      const e = err instanceof KafkaWireError ? err : new ProtocolDecodeError(String(err), err)
       return { part: { topic: cur.topic, partition: cur.partition, error: e, highWatermark: pd.highWatermark, lastStableOffset: pd.lastStableOffset, logStartOffset: pd.logStartOffset, records: [] }, refresh: false, bytes: 0 }
     }
     const records: Record[] = []

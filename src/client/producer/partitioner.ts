@@ -6,8 +6,8 @@
 
 import { KafkaWireError } from '../../protocol/errors.js'
 import { murmur2, toPositive } from '../../protocol/murmur2.js'
-import { InvalidOptionError } from '../options.js'
 import type { ProduceRecord } from '../../protocol/record.js'
+import { InvalidOptionError, PartitionerError } from '../errors.js'
 
 /**
  * Partitioner makes a TopicPartitioner for each topic the producer writes to. `forTopic` is called
@@ -59,13 +59,6 @@ export interface TopicPartitioner {
   onNewBatch?(): void
   /** onRecordAdded says the record just partitioned was buffered: `bytes` of it, in a batch now `batchBytes` big. */
   onRecordAdded?(bytes: number, batchBytes?: number): void
-}
-
-/** PartitionerError is thrown by `partition` for a record the partitioner cannot place; the producer fails that record with it. */
-export class PartitionerError extends KafkaWireError {
-  constructor(message: string, topic: string) {
-    super(message, { code: 'PARTITIONER', retriable: false, topic })
-  }
 }
 
 // ---- key hashing ----------------------------------------------------------------------------------

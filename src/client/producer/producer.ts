@@ -8,37 +8,11 @@ import { Sink } from './sink.js'
 
 export type { ProduceCallback } from './batch.js'
 export { recordSize } from './batch.js'
+import { MaxBufferedError, RecordTooLargeError, InvalidRecordError, RecordTimeoutError } from '../errors.js'
+import { ClientClosedError } from '../errors.js'
 
 /** ProduceResult is a produced record after it settled: partition, offset and timestamp are set. */
 export type ProduceResult = ProduceRecord & { partition: number; offset: bigint; timestamp: number }
-
-/** MaxBufferedError means `tryProduce` found maxBufferedRecords or maxBufferedBytes reached. */
-export class MaxBufferedError extends KafkaWireError {
-  constructor(what: string) {
-    super(`the producer buffer is full (${what}); the record was not buffered`, { code: 'MAX_BUFFERED', retriable: true })
-  }
-}
-
-/** RecordTooLargeError means a record cannot fit in one batch of `producerBatchMaxBytes`. */
-export class RecordTooLargeError extends KafkaWireError {
-  constructor(size: number, max: number, topic: string) {
-    super(`record of about ${size} bytes is larger than producerBatchMaxBytes (${max})`, { code: 'RECORD_TOO_LARGE', retriable: false, topic })
-  }
-}
-
-/** InvalidRecordError means a record is malformed (no topic, a key or value of the wrong type, ...). */
-export class InvalidRecordError extends KafkaWireError {
-  constructor(message: string, topic?: string) {
-    super(message, { code: 'INVALID_RECORD', retriable: false, ...(topic !== undefined ? { topic } : {}) })
-  }
-}
-
-/** RecordTimeoutError means a record was not delivered within `recordDeliveryTimeout`. */
-export class RecordTimeoutError extends KafkaWireError {
-  constructor(ms: number, topic: string, partition: number, cause: Error | null) {
-    super(`record not delivered within recordDeliveryTimeout (${ms} ms)${cause ? `; last error: ${cause.message}` : ''}`, { code: 'RECORD_TIMEOUT', retriable: false, topic, partition, cause })
-  }
-}
 
 /** BATCH_OVERHEAD is the size of a RecordBatch v2 header. */
 const BATCH_OVERHEAD = 61
@@ -117,7 +91,7 @@ export class Producer {
       return
     }
     if (this.#closed) {
-      this.#finishOne(record, callback, new KafkaWireError('the client is closed', { code: 'CLIENT_CLOSED' }))
+      this.#finishOne(record, callback, new ClientClosedError())
       return
     }
     if (record.timestamp === undefined) record.timestamp = Date.now()
@@ -605,7 +579,7 @@ export class Producer {
   failClosed(record: ProduceRecord, cb: ProduceCallback): void {
     const hooks = this.client.hooks
     if (hooks.onProduceRecordBuffered.length !== 0) hooks.produceRecordBuffered(record)
-    this.#finishOne(record, cb, new KafkaWireError('the client is closed', { code: 'CLIENT_CLOSED' }))
+    this.#finishOne(record, cb, new ClientClosedError())
   }
 
   /**
@@ -628,7 +602,7 @@ export class Producer {
     }
     this.#closed = true
     this.#needBump = false
-    this.#failAll(new KafkaWireError('the client is closed', { code: 'CLIENT_CLOSED' }))
+    this.#failAll(new ClientClosedError())
     for (const s of this.#sinks.values()) s.close()
     if (this.#timeoutTimer !== null) clearInterval(this.#timeoutTimer)
   }

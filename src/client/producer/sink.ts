@@ -1,4 +1,4 @@
-import { KafkaProtocolError, KafkaWireError } from '../../protocol/errors.js'
+import { KafkaProtocolError, KafkaWireError, ProtocolEncodeError } from '../../protocol/errors.js'
 import { Produce, type ProduceRequest, type ProduceResponse } from '../../protocol/messages/produce.js'
 import { Writer } from '../../protocol/writer.js'
 import { encodeRecordBatch, encodedRecordSize, restampRecordBatch, RECORD_BATCH_OVERHEAD } from '../../protocol/records.js'
@@ -6,6 +6,7 @@ import type { ProduceBatchMetrics } from '../../hooks/index.js'
 import { codecId } from '../../protocol/compression/index.js'
 import type { Producer } from './producer.js'
 import { Batch, recordSize, type RecBuf } from './batch.js'
+import { IncompleteResponseError } from '../errors.js'
 
 // Errors after which the batch is retried once metadata says where the partition lives now.
 // UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH,
@@ -188,7 +189,7 @@ export class Sink {
       b.baseSequence = -1
       const i = rb.batches.indexOf(b)
       if (i >= 0) rb.batches.splice(i, 1)
-      p.finishBatch(rb, b, err instanceof KafkaWireError ? err : new KafkaWireError(`encoding a batch of ${rb.topic}[${rb.partition}] failed: ${(err as Error).message}`, { code: 'PROTOCOL_ENCODE', cause: err, topic: rb.topic, partition: rb.partition }))
+      p.finishBatch(rb, b, err instanceof KafkaWireError ? err : new ProtocolEncodeError(`encoding a batch of ${rb.topic}[${rb.partition}] failed: ${(err as Error).message}`, err))
       return false
     }
     if (idempotent) rb.nextSequence = nextSequence(seq, b.records.length)
@@ -291,7 +292,7 @@ export class Sink {
     for (const s of sent) {
       const pr = byKey.get(`${s.rb.topic}\u0000${s.rb.partition}`) ?? byKey.get(`${s.rb.topicId}\u0000${s.rb.partition}`)
       if (pr === undefined) {
-        this.#retry(s, new KafkaWireError(`broker ${this.nodeId} did not answer for ${s.rb.topic}[${s.rb.partition}]`, { code: 'MISSING_PARTITION', retriable: true, broker: this.nodeId }))
+        this.#retry(s, new IncompleteResponseError(`broker ${this.nodeId} did not answer for ${s.rb.topic}[${s.rb.partition}]`, { broker: this.nodeId, topic: s.rb.topic, partition: s.rb.partition }))
         continue
       }
       const code = pr.errorCode

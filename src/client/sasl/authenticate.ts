@@ -9,6 +9,8 @@ import { ErrorCode } from '../../protocol/error-codes.js'
 import type { ApiMessage } from '../../protocol/messages/api.js'
 import { SaslAuthenticate } from '../../protocol/messages/sasl-authenticate.js'
 import { SaslHandshake } from '../../protocol/messages/sasl-handshake.js'
+import { SaslAuthenticationError, UnsupportedSaslMechanismError } from '../errors.js'
+import { InvalidOptionError } from '../errors.js'
 
 /** SaslContext tells a mechanism which broker a session is for. */
 export interface SaslContext {
@@ -80,48 +82,9 @@ export function saslName(s: string): string {
  */
 export type CredentialSource<A> = A | ((ctx: SaslContext) => A | Promise<A>)
 
-/**
- * SaslAuthenticationError means SASL authentication failed: the broker refused the credentials, the
- * exchange broke the mechanism's rules, or the server failed to prove it knows the credentials (SCRAM).
- * Trying again with the same credentials fails the same way, so it is not retriable. `errorMessage` is
- * the broker's own explanation when it sent one.
- */
-export class SaslAuthenticationError extends KafkaWireError {
-  /** errorMessage is the broker's message, null when the failure was detected on this side. */
-  readonly errorMessage: string | null
-
-  constructor(message: string, opts: { errorMessage?: string | null; cause?: unknown; broker?: number } = {}) {
-    super(message, { code: 'SASL_AUTHENTICATION_FAILED', retriable: false, cause: opts.cause, broker: opts.broker })
-    this.errorMessage = opts.errorMessage ?? null
-  }
-}
-
-/**
- * UnsupportedSaslMechanismError means the broker does not enable the requested mechanism; `enabled`
- * lists the mechanisms it does enable.
- */
-export class UnsupportedSaslMechanismError extends KafkaWireError {
-  /** mechanism is the mechanism that was asked for. */
-  readonly mechanism: string
-  /** enabled lists the mechanisms the broker offers. */
-  readonly enabled: ReadonlyArray<string>
-
-  constructor(mechanism: string, enabled: ReadonlyArray<string>, opts: { broker?: number; host?: string } = {}) {
-    const where = opts.host ? `broker ${opts.host}` : 'the broker'
-    const offered = enabled.length > 0 ? `it enables ${enabled.join(', ')}` : 'it enables none'
-    super(`${where} does not enable SASL mechanism ${mechanism}; ${offered}`, {
-      code: 'UNSUPPORTED_SASL_MECHANISM',
-      retriable: false,
-      broker: opts.broker,
-    })
-    this.mechanism = mechanism
-    this.enabled = Object.freeze([...enabled])
-  }
-}
-
-/** invalidSaslOption is the error for SASL credentials or settings that cannot work. */
-export function invalidSaslOption(message: string): KafkaWireError {
-  return new KafkaWireError(`invalid SASL option: ${message}`, { code: 'INVALID_OPTION', retriable: false })
+/** invalidSaslOption is the error for SASL credentials or settings that cannot work: an InvalidOptionError naming `sasl`. */
+export function invalidSaslOption(message: string): InvalidOptionError {
+  return new InvalidOptionError('sasl', message)
 }
 
 /** resolveCredentials returns the credentials a CredentialSource holds or produces. */

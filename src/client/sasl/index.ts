@@ -6,24 +6,7 @@ import { oauthBearer, type OAuthBearerToken } from './oauthbearer.js'
 import { plain, type PlainAuth } from './plain.js'
 import { scramSha256, scramSha512, type ScramAuth } from './scram.js'
 
-export {
-  SaslAuthenticationError,
-  UnsupportedSaslMechanismError,
-  authenticate,
-  reauthDelay,
-  saslName,
-  type AuthenticateOptions,
-  type AuthenticateResult,
-  type CredentialSource,
-  type Mechanism,
-  type ReauthDelayOptions,
-  type SaslConnection,
-  type SaslContext,
-  type SaslRequestOptions,
-  type SaslSession,
-  type SaslStart,
-  type SaslStep,
-} from './authenticate.js'
+export { authenticate, reauthDelay, saslName, type AuthenticateOptions, type AuthenticateResult, type CredentialSource, type Mechanism, type ReauthDelayOptions, type SaslConnection, type SaslContext, type SaslRequestOptions, type SaslSession, type SaslStart, type SaslStep } from './authenticate.js'
 export { oauthBearer, type OAuthBearerToken } from './oauthbearer.js'
 export { plain, type PlainAuth } from './plain.js'
 export { scramSha256, scramSha512, type ScramAuth, type ScramHash } from './scram.js'

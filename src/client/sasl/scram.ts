@@ -12,18 +12,8 @@
 
 import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto'
 import { promisify } from 'node:util'
-import {
-  SaslAuthenticationError,
-  invalidSaslOption,
-  resolveCredentials,
-  saslName,
-  type CredentialSource,
-  type Mechanism,
-  type SaslContext,
-  type SaslSession,
-  type SaslStart,
-  type SaslStep,
-} from './authenticate.js'
+import { invalidSaslOption, resolveCredentials, saslName, type CredentialSource, type Mechanism, type SaslContext, type SaslSession, type SaslStart, type SaslStep } from './authenticate.js'
+import { SaslAuthenticationError } from '../errors.js'
 
 const pbkdf2Async = promisify(pbkdf2)
 

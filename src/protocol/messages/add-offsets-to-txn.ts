@@ -33,10 +33,10 @@ const AddOffsetsToTxnRequestSchema: MessageSchema = {
   versions: [0, 4],
   flexible: [3, 32767],
   fields: [
-    { name: 'transactionalId', type: 'string', versions: [0, 32767] },
-    { name: 'producerId', type: 'int64', versions: [0, 32767] },
+    { name: 'transactionalId', type: 'string', versions: [0, 32767], entityType: 'transactionalId' },
+    { name: 'producerId', type: 'int64', versions: [0, 32767], entityType: 'producerId' },
     { name: 'producerEpoch', type: 'int16', versions: [0, 32767] },
-    { name: 'groupId', type: 'string', versions: [0, 32767] },
+    { name: 'groupId', type: 'string', versions: [0, 32767], entityType: 'groupId' },
   ],
 }
 

@@ -93,7 +93,7 @@ export interface AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult {
 const AddPartitionsToTxnRequestAddPartitionsToTxnTopicSchema: StructSchema = {
   name: 'AddPartitionsToTxnRequestAddPartitionsToTxnTopic',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]int32', versions: [0, 32767] },
   ],
 }
@@ -101,8 +101,8 @@ const AddPartitionsToTxnRequestAddPartitionsToTxnTopicSchema: StructSchema = {
 const AddPartitionsToTxnRequestAddPartitionsToTxnTransactionSchema: StructSchema = {
   name: 'AddPartitionsToTxnRequestAddPartitionsToTxnTransaction',
   fields: [
-    { name: 'transactionalId', type: 'string', versions: [4, 32767] },
-    { name: 'producerId', type: 'int64', versions: [4, 32767] },
+    { name: 'transactionalId', type: 'string', versions: [4, 32767], entityType: 'transactionalId' },
+    { name: 'producerId', type: 'int64', versions: [4, 32767], entityType: 'producerId' },
     { name: 'producerEpoch', type: 'int16', versions: [4, 32767] },
     { name: 'verifyOnly', type: 'bool', versions: [4, 32767], default: false },
     { name: 'topics', type: '[]struct', versions: [4, 32767], struct: AddPartitionsToTxnRequestAddPartitionsToTxnTopicSchema },
@@ -115,8 +115,8 @@ const AddPartitionsToTxnRequestSchema: MessageSchema = {
   flexible: [3, 32767],
   fields: [
     { name: 'transactions', type: '[]struct', versions: [4, 32767], struct: AddPartitionsToTxnRequestAddPartitionsToTxnTransactionSchema },
-    { name: 'v3AndBelowTransactionalId', type: 'string', versions: [0, 3] },
-    { name: 'v3AndBelowProducerId', type: 'int64', versions: [0, 3] },
+    { name: 'v3AndBelowTransactionalId', type: 'string', versions: [0, 3], entityType: 'transactionalId' },
+    { name: 'v3AndBelowProducerId', type: 'int64', versions: [0, 3], entityType: 'producerId' },
     { name: 'v3AndBelowProducerEpoch', type: 'int16', versions: [0, 3] },
     { name: 'v3AndBelowTopics', type: '[]struct', versions: [0, 3], struct: AddPartitionsToTxnRequestAddPartitionsToTxnTopicSchema },
   ],
@@ -133,7 +133,7 @@ const AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultSchema: StructS
 const AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultSchema: StructSchema = {
   name: 'AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'resultsByPartition', type: '[]struct', versions: [0, 32767], struct: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultSchema },
   ],
 }
@@ -141,7 +141,7 @@ const AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultSchema: StructSchem
 const AddPartitionsToTxnResponseAddPartitionsToTxnResultSchema: StructSchema = {
   name: 'AddPartitionsToTxnResponseAddPartitionsToTxnResult',
   fields: [
-    { name: 'transactionalId', type: 'string', versions: [4, 32767] },
+    { name: 'transactionalId', type: 'string', versions: [4, 32767], entityType: 'transactionalId' },
     { name: 'topicResults', type: '[]struct', versions: [4, 32767], struct: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultSchema },
   ],
 }

@@ -78,14 +78,14 @@ const AlterPartitionReassignmentsRequestReassignablePartitionSchema: StructSchem
   name: 'AlterPartitionReassignmentsRequestReassignablePartition',
   fields: [
     { name: 'partitionIndex', type: 'int32', versions: [0, 32767] },
-    { name: 'replicas', type: '[]int32', versions: [0, 32767], nullable: [0, 32767], default: null },
+    { name: 'replicas', type: '[]int32', versions: [0, 32767], nullable: [0, 32767], entityType: 'brokerId', default: null },
   ],
 }
 
 const AlterPartitionReassignmentsRequestReassignableTopicSchema: StructSchema = {
   name: 'AlterPartitionReassignmentsRequestReassignableTopic',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: AlterPartitionReassignmentsRequestReassignablePartitionSchema },
   ],
 }
@@ -113,7 +113,7 @@ const AlterPartitionReassignmentsResponseReassignablePartitionResponseSchema: St
 const AlterPartitionReassignmentsResponseReassignableTopicResponseSchema: StructSchema = {
   name: 'AlterPartitionReassignmentsResponseReassignableTopicResponse',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: AlterPartitionReassignmentsResponseReassignablePartitionResponseSchema },
   ],
 }

@@ -99,7 +99,7 @@ export interface AlterPartitionResponsePartitionData {
 const AlterPartitionRequestBrokerStateSchema: StructSchema = {
   name: 'AlterPartitionRequestBrokerState',
   fields: [
-    { name: 'brokerId', type: 'int32', versions: [3, 32767] },
+    { name: 'brokerId', type: 'int32', versions: [3, 32767], entityType: 'brokerId' },
     { name: 'brokerEpoch', type: 'int64', versions: [3, 32767], default: -1n },
   ],
 }
@@ -109,7 +109,7 @@ const AlterPartitionRequestPartitionDataSchema: StructSchema = {
   fields: [
     { name: 'partitionIndex', type: 'int32', versions: [0, 32767] },
     { name: 'leaderEpoch', type: 'int32', versions: [0, 32767] },
-    { name: 'newIsr', type: '[]int32', versions: [0, 2] },
+    { name: 'newIsr', type: '[]int32', versions: [0, 2], entityType: 'brokerId' },
     { name: 'newIsrWithEpochs', type: '[]struct', versions: [3, 32767], struct: AlterPartitionRequestBrokerStateSchema },
     { name: 'leaderRecoveryState', type: 'int8', versions: [1, 32767], default: 0 },
     { name: 'partitionEpoch', type: 'int32', versions: [0, 32767] },
@@ -129,7 +129,7 @@ const AlterPartitionRequestSchema: MessageSchema = {
   versions: [2, 3],
   flexible: [0, 32767],
   fields: [
-    { name: 'brokerId', type: 'int32', versions: [0, 32767] },
+    { name: 'brokerId', type: 'int32', versions: [0, 32767], entityType: 'brokerId' },
     { name: 'brokerEpoch', type: 'int64', versions: [0, 32767], default: -1n },
     { name: 'topics', type: '[]struct', versions: [0, 32767], struct: AlterPartitionRequestTopicDataSchema },
   ],
@@ -140,9 +140,9 @@ const AlterPartitionResponsePartitionDataSchema: StructSchema = {
   fields: [
     { name: 'partitionIndex', type: 'int32', versions: [0, 32767] },
     { name: 'errorCode', type: 'int16', versions: [0, 32767] },
-    { name: 'leaderId', type: 'int32', versions: [0, 32767] },
+    { name: 'leaderId', type: 'int32', versions: [0, 32767], entityType: 'brokerId' },
     { name: 'leaderEpoch', type: 'int32', versions: [0, 32767] },
-    { name: 'isr', type: '[]int32', versions: [0, 32767] },
+    { name: 'isr', type: '[]int32', versions: [0, 32767], entityType: 'brokerId' },
     { name: 'leaderRecoveryState', type: 'int8', versions: [1, 32767], ignorable: true, default: 0 },
     { name: 'partitionEpoch', type: 'int32', versions: [0, 32767] },
   ],

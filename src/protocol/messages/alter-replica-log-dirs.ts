@@ -65,7 +65,7 @@ export interface AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult {
 const AlterReplicaLogDirsRequestAlterReplicaLogDirTopicSchema: StructSchema = {
   name: 'AlterReplicaLogDirsRequestAlterReplicaLogDirTopic',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]int32', versions: [0, 32767] },
   ],
 }
@@ -98,7 +98,7 @@ const AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultSchema: Struct
 const AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultSchema: StructSchema = {
   name: 'AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult',
   fields: [
-    { name: 'topicName', type: 'string', versions: [0, 32767] },
+    { name: 'topicName', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultSchema },
   ],
 }

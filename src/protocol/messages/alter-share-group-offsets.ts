@@ -83,7 +83,7 @@ const AlterShareGroupOffsetsRequestAlterShareGroupOffsetsRequestPartitionSchema:
 const AlterShareGroupOffsetsRequestAlterShareGroupOffsetsRequestTopicSchema: StructSchema = {
   name: 'AlterShareGroupOffsetsRequestAlterShareGroupOffsetsRequestTopic',
   fields: [
-    { name: 'topicName', type: 'string', versions: [0, 32767] },
+    { name: 'topicName', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: AlterShareGroupOffsetsRequestAlterShareGroupOffsetsRequestPartitionSchema },
   ],
 }
@@ -93,7 +93,7 @@ const AlterShareGroupOffsetsRequestSchema: MessageSchema = {
   versions: [0, 0],
   flexible: [0, 32767],
   fields: [
-    { name: 'groupId', type: 'string', versions: [0, 32767] },
+    { name: 'groupId', type: 'string', versions: [0, 32767], entityType: 'groupId' },
     { name: 'topics', type: '[]struct', versions: [0, 32767], struct: AlterShareGroupOffsetsRequestAlterShareGroupOffsetsRequestTopicSchema },
   ],
 }
@@ -110,7 +110,7 @@ const AlterShareGroupOffsetsResponseAlterShareGroupOffsetsResponsePartitionSchem
 const AlterShareGroupOffsetsResponseAlterShareGroupOffsetsResponseTopicSchema: StructSchema = {
   name: 'AlterShareGroupOffsetsResponseAlterShareGroupOffsetsResponseTopic',
   fields: [
-    { name: 'topicName', type: 'string', versions: [0, 32767] },
+    { name: 'topicName', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'topicId', type: 'uuid', versions: [0, 32767] },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: AlterShareGroupOffsetsResponseAlterShareGroupOffsetsResponsePartitionSchema },
   ],

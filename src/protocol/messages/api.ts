@@ -9,6 +9,9 @@ import type { Writer } from '../writer.js'
 
 export type { TaggedField }
 
+/** EntityType is what a field of a message names, in the specs' words. */
+export type EntityType = 'groupId' | 'transactionalId' | 'topicName' | 'brokerId' | 'producerId'
+
 /** VersionRange is an inclusive range of versions; 32767 stands for "and every later version". */
 export type VersionRange = readonly [lo: number, hi: number]
 
@@ -31,6 +34,11 @@ export interface FieldSchema {
   readonly flexible?: VersionRange | null
   /** ignorable fields are silently dropped when encoding a version that lacks them. */
   readonly ignorable?: true
+  /**
+   * entityType says what the field names, where the spec says so: 'groupId', 'transactionalId',
+   * 'topicName', 'brokerId' or 'producerId'. The client routes coordinator requests by it.
+   */
+  readonly entityType?: EntityType
   /** default is the spec's default when it is not the type's zero value (null for a struct or array). */
   readonly default?: number | bigint | boolean | string | null
   /** struct describes the struct of a `struct` or `[]struct` field. */

@@ -114,7 +114,7 @@ const AssignReplicasToDirsRequestSchema: MessageSchema = {
   versions: [0, 0],
   flexible: [0, 32767],
   fields: [
-    { name: 'brokerId', type: 'int32', versions: [0, 32767] },
+    { name: 'brokerId', type: 'int32', versions: [0, 32767], entityType: 'brokerId' },
     { name: 'brokerEpoch', type: 'int64', versions: [0, 32767], default: -1n },
     { name: 'directories', type: '[]struct', versions: [0, 32767], struct: AssignReplicasToDirsRequestDirectoryDataSchema },
   ],

@@ -107,7 +107,7 @@ const BeginQuorumEpochRequestPartitionDataSchema: StructSchema = {
   fields: [
     { name: 'partitionIndex', type: 'int32', versions: [0, 32767] },
     { name: 'voterDirectoryId', type: 'uuid', versions: [1, 32767], ignorable: true },
-    { name: 'leaderId', type: 'int32', versions: [0, 32767] },
+    { name: 'leaderId', type: 'int32', versions: [0, 32767], entityType: 'brokerId' },
     { name: 'leaderEpoch', type: 'int32', versions: [0, 32767] },
   ],
 }
@@ -115,7 +115,7 @@ const BeginQuorumEpochRequestPartitionDataSchema: StructSchema = {
 const BeginQuorumEpochRequestTopicDataSchema: StructSchema = {
   name: 'BeginQuorumEpochRequestTopicData',
   fields: [
-    { name: 'topicName', type: 'string', versions: [0, 32767] },
+    { name: 'topicName', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: BeginQuorumEpochRequestPartitionDataSchema },
   ],
 }
@@ -135,7 +135,7 @@ const BeginQuorumEpochRequestSchema: MessageSchema = {
   flexible: [1, 32767],
   fields: [
     { name: 'clusterId', type: 'string', versions: [0, 32767], nullable: [0, 32767], default: null },
-    { name: 'voterId', type: 'int32', versions: [1, 32767], ignorable: true, default: -1 },
+    { name: 'voterId', type: 'int32', versions: [1, 32767], ignorable: true, entityType: 'brokerId', default: -1 },
     { name: 'topics', type: '[]struct', versions: [0, 32767], struct: BeginQuorumEpochRequestTopicDataSchema },
     { name: 'leaderEndpoints', type: '[]struct', versions: [1, 32767], ignorable: true, struct: BeginQuorumEpochRequestLeaderEndpointSchema },
   ],
@@ -146,7 +146,7 @@ const BeginQuorumEpochResponsePartitionDataSchema: StructSchema = {
   fields: [
     { name: 'partitionIndex', type: 'int32', versions: [0, 32767] },
     { name: 'errorCode', type: 'int16', versions: [0, 32767] },
-    { name: 'leaderId', type: 'int32', versions: [0, 32767] },
+    { name: 'leaderId', type: 'int32', versions: [0, 32767], entityType: 'brokerId' },
     { name: 'leaderEpoch', type: 'int32', versions: [0, 32767] },
   ],
 }
@@ -154,7 +154,7 @@ const BeginQuorumEpochResponsePartitionDataSchema: StructSchema = {
 const BeginQuorumEpochResponseTopicDataSchema: StructSchema = {
   name: 'BeginQuorumEpochResponseTopicData',
   fields: [
-    { name: 'topicName', type: 'string', versions: [0, 32767] },
+    { name: 'topicName', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: BeginQuorumEpochResponsePartitionDataSchema },
   ],
 }
@@ -162,7 +162,7 @@ const BeginQuorumEpochResponseTopicDataSchema: StructSchema = {
 const BeginQuorumEpochResponseNodeEndpointSchema: StructSchema = {
   name: 'BeginQuorumEpochResponseNodeEndpoint',
   fields: [
-    { name: 'nodeId', type: 'int32', versions: [1, 32767] },
+    { name: 'nodeId', type: 'int32', versions: [1, 32767], entityType: 'brokerId' },
     { name: 'host', type: 'string', versions: [1, 32767] },
     { name: 'port', type: 'uint16', versions: [1, 32767] },
   ],

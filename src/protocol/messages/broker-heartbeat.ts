@@ -45,7 +45,7 @@ const BrokerHeartbeatRequestSchema: MessageSchema = {
   versions: [0, 2],
   flexible: [0, 32767],
   fields: [
-    { name: 'brokerId', type: 'int32', versions: [0, 32767] },
+    { name: 'brokerId', type: 'int32', versions: [0, 32767], entityType: 'brokerId' },
     { name: 'brokerEpoch', type: 'int64', versions: [0, 32767], default: -1n },
     { name: 'currentMetadataOffset', type: 'int64', versions: [0, 32767] },
     { name: 'wantFence', type: 'bool', versions: [0, 32767] },

@@ -90,7 +90,7 @@ const BrokerRegistrationRequestSchema: MessageSchema = {
   versions: [0, 4],
   flexible: [0, 32767],
   fields: [
-    { name: 'brokerId', type: 'int32', versions: [0, 32767] },
+    { name: 'brokerId', type: 'int32', versions: [0, 32767], entityType: 'brokerId' },
     { name: 'clusterId', type: 'string', versions: [0, 32767] },
     { name: 'incarnationId', type: 'uuid', versions: [0, 32767] },
     { name: 'listeners', type: '[]struct', versions: [0, 32767], struct: BrokerRegistrationRequestListenerSchema },

@@ -101,7 +101,7 @@ const ConsumerGroupDescribeRequestSchema: MessageSchema = {
   versions: [0, 1],
   flexible: [0, 32767],
   fields: [
-    { name: 'groupIds', type: '[]string', versions: [0, 32767] },
+    { name: 'groupIds', type: '[]string', versions: [0, 32767], entityType: 'groupId' },
     { name: 'includeAuthorizedOperations', type: 'bool', versions: [0, 32767] },
   ],
 }
@@ -110,7 +110,7 @@ const ConsumerGroupDescribeResponseTopicPartitionsSchema: StructSchema = {
   name: 'ConsumerGroupDescribeResponseTopicPartitions',
   fields: [
     { name: 'topicId', type: 'uuid', versions: [0, 32767] },
-    { name: 'topicName', type: 'string', versions: [0, 32767] },
+    { name: 'topicName', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]int32', versions: [0, 32767] },
   ],
 }
@@ -131,7 +131,7 @@ const ConsumerGroupDescribeResponseMemberSchema: StructSchema = {
     { name: 'memberEpoch', type: 'int32', versions: [0, 32767] },
     { name: 'clientId', type: 'string', versions: [0, 32767] },
     { name: 'clientHost', type: 'string', versions: [0, 32767] },
-    { name: 'subscribedTopicNames', type: '[]string', versions: [0, 32767] },
+    { name: 'subscribedTopicNames', type: '[]string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'subscribedTopicRegex', type: 'string', versions: [0, 32767], nullable: [0, 32767], default: null },
     { name: 'assignment', type: 'struct', versions: [0, 32767], struct: ConsumerGroupDescribeResponseAssignmentSchema },
     { name: 'targetAssignment', type: 'struct', versions: [0, 32767], struct: ConsumerGroupDescribeResponseAssignmentSchema },
@@ -144,7 +144,7 @@ const ConsumerGroupDescribeResponseDescribedGroupSchema: StructSchema = {
   fields: [
     { name: 'errorCode', type: 'int16', versions: [0, 32767] },
     { name: 'errorMessage', type: 'string', versions: [0, 32767], nullable: [0, 32767], default: null },
-    { name: 'groupId', type: 'string', versions: [0, 32767] },
+    { name: 'groupId', type: 'string', versions: [0, 32767], entityType: 'groupId' },
     { name: 'groupState', type: 'string', versions: [0, 32767] },
     { name: 'groupEpoch', type: 'int32', versions: [0, 32767] },
     { name: 'assignmentEpoch', type: 'int32', versions: [0, 32767] },

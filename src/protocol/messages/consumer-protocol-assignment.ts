@@ -23,7 +23,7 @@ export interface ConsumerProtocolAssignmentTopicPartition {
 const ConsumerProtocolAssignmentTopicPartitionSchema: StructSchema = {
   name: 'ConsumerProtocolAssignmentTopicPartition',
   fields: [
-    { name: 'topic', type: 'string', versions: [0, 32767] },
+    { name: 'topic', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]int32', versions: [0, 32767] },
   ],
 }

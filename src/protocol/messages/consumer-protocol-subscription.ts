@@ -29,7 +29,7 @@ export interface ConsumerProtocolSubscriptionTopicPartition {
 const ConsumerProtocolSubscriptionTopicPartitionSchema: StructSchema = {
   name: 'ConsumerProtocolSubscriptionTopicPartition',
   fields: [
-    { name: 'topic', type: 'string', versions: [1, 32767] },
+    { name: 'topic', type: 'string', versions: [1, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]int32', versions: [1, 32767] },
   ],
 }

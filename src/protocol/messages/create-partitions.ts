@@ -61,14 +61,14 @@ export interface CreatePartitionsResponseCreatePartitionsTopicResult {
 const CreatePartitionsRequestCreatePartitionsAssignmentSchema: StructSchema = {
   name: 'CreatePartitionsRequestCreatePartitionsAssignment',
   fields: [
-    { name: 'brokerIds', type: '[]int32', versions: [0, 32767] },
+    { name: 'brokerIds', type: '[]int32', versions: [0, 32767], entityType: 'brokerId' },
   ],
 }
 
 const CreatePartitionsRequestCreatePartitionsTopicSchema: StructSchema = {
   name: 'CreatePartitionsRequestCreatePartitionsTopic',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'count', type: 'int32', versions: [0, 32767] },
     { name: 'assignments', type: '[]struct', versions: [0, 32767], nullable: [0, 32767], struct: CreatePartitionsRequestCreatePartitionsAssignmentSchema },
   ],
@@ -88,7 +88,7 @@ const CreatePartitionsRequestSchema: MessageSchema = {
 const CreatePartitionsResponseCreatePartitionsTopicResultSchema: StructSchema = {
   name: 'CreatePartitionsResponseCreatePartitionsTopicResult',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'errorCode', type: 'int16', versions: [0, 32767] },
     { name: 'errorMessage', type: 'string', versions: [0, 32767], nullable: [0, 32767], default: null },
   ],

@@ -104,7 +104,7 @@ const CreateTopicsRequestCreatableReplicaAssignmentSchema: StructSchema = {
   name: 'CreateTopicsRequestCreatableReplicaAssignment',
   fields: [
     { name: 'partitionIndex', type: 'int32', versions: [0, 32767] },
-    { name: 'brokerIds', type: '[]int32', versions: [0, 32767] },
+    { name: 'brokerIds', type: '[]int32', versions: [0, 32767], entityType: 'brokerId' },
   ],
 }
 
@@ -119,7 +119,7 @@ const CreateTopicsRequestCreatableTopicConfigSchema: StructSchema = {
 const CreateTopicsRequestCreatableTopicSchema: StructSchema = {
   name: 'CreateTopicsRequestCreatableTopic',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'numPartitions', type: 'int32', versions: [0, 32767] },
     { name: 'replicationFactor', type: 'int16', versions: [0, 32767] },
     { name: 'assignments', type: '[]struct', versions: [0, 32767], struct: CreateTopicsRequestCreatableReplicaAssignmentSchema },
@@ -152,7 +152,7 @@ const CreateTopicsResponseCreatableTopicConfigsSchema: StructSchema = {
 const CreateTopicsResponseCreatableTopicResultSchema: StructSchema = {
   name: 'CreateTopicsResponseCreatableTopicResult',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'topicId', type: 'uuid', versions: [7, 32767], ignorable: true },
     { name: 'errorCode', type: 'int16', versions: [0, 32767] },
     { name: 'errorMessage', type: 'string', versions: [1, 32767], nullable: [0, 32767], ignorable: true },

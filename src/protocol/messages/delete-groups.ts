@@ -39,14 +39,14 @@ const DeleteGroupsRequestSchema: MessageSchema = {
   versions: [0, 3],
   flexible: [2, 32767],
   fields: [
-    { name: 'groupsNames', type: '[]string', versions: [0, 32767] },
+    { name: 'groupsNames', type: '[]string', versions: [0, 32767], entityType: 'groupId' },
   ],
 }
 
 const DeleteGroupsResponseDeletableGroupResultSchema: StructSchema = {
   name: 'DeleteGroupsResponseDeletableGroupResult',
   fields: [
-    { name: 'groupId', type: 'string', versions: [0, 32767] },
+    { name: 'groupId', type: 'string', versions: [0, 32767], entityType: 'groupId' },
     { name: 'errorCode', type: 'int16', versions: [0, 32767] },
     { name: 'errorMessage', type: 'string', versions: [3, 32767], nullable: [3, 32767], ignorable: true, default: null },
   ],

@@ -77,7 +77,7 @@ const DeleteRecordsRequestDeleteRecordsPartitionSchema: StructSchema = {
 const DeleteRecordsRequestDeleteRecordsTopicSchema: StructSchema = {
   name: 'DeleteRecordsRequestDeleteRecordsTopic',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: DeleteRecordsRequestDeleteRecordsPartitionSchema },
   ],
 }
@@ -104,7 +104,7 @@ const DeleteRecordsResponseDeleteRecordsPartitionResultSchema: StructSchema = {
 const DeleteRecordsResponseDeleteRecordsTopicResultSchema: StructSchema = {
   name: 'DeleteRecordsResponseDeleteRecordsTopicResult',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: DeleteRecordsResponseDeleteRecordsPartitionResultSchema },
   ],
 }

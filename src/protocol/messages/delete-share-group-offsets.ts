@@ -53,7 +53,7 @@ export interface DeleteShareGroupOffsetsResponseDeleteShareGroupOffsetsResponseT
 const DeleteShareGroupOffsetsRequestDeleteShareGroupOffsetsRequestTopicSchema: StructSchema = {
   name: 'DeleteShareGroupOffsetsRequestDeleteShareGroupOffsetsRequestTopic',
   fields: [
-    { name: 'topicName', type: 'string', versions: [0, 32767] },
+    { name: 'topicName', type: 'string', versions: [0, 32767], entityType: 'topicName' },
   ],
 }
 
@@ -62,7 +62,7 @@ const DeleteShareGroupOffsetsRequestSchema: MessageSchema = {
   versions: [0, 0],
   flexible: [0, 32767],
   fields: [
-    { name: 'groupId', type: 'string', versions: [0, 32767] },
+    { name: 'groupId', type: 'string', versions: [0, 32767], entityType: 'groupId' },
     { name: 'topics', type: '[]struct', versions: [0, 32767], struct: DeleteShareGroupOffsetsRequestDeleteShareGroupOffsetsRequestTopicSchema },
   ],
 }
@@ -70,7 +70,7 @@ const DeleteShareGroupOffsetsRequestSchema: MessageSchema = {
 const DeleteShareGroupOffsetsResponseDeleteShareGroupOffsetsResponseTopicSchema: StructSchema = {
   name: 'DeleteShareGroupOffsetsResponseDeleteShareGroupOffsetsResponseTopic',
   fields: [
-    { name: 'topicName', type: 'string', versions: [0, 32767] },
+    { name: 'topicName', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'topicId', type: 'uuid', versions: [0, 32767] },
     { name: 'errorCode', type: 'int16', versions: [0, 32767] },
     { name: 'errorMessage', type: 'string', versions: [0, 32767], nullable: [0, 32767], default: null },

@@ -53,7 +53,7 @@ export interface DeleteTopicsResponseDeletableTopicResult {
 const DeleteTopicsRequestDeleteTopicStateSchema: StructSchema = {
   name: 'DeleteTopicsRequestDeleteTopicState',
   fields: [
-    { name: 'name', type: 'string', versions: [6, 32767], nullable: [6, 32767], default: null },
+    { name: 'name', type: 'string', versions: [6, 32767], nullable: [6, 32767], entityType: 'topicName', default: null },
     { name: 'topicId', type: 'uuid', versions: [6, 32767] },
   ],
 }
@@ -64,7 +64,7 @@ const DeleteTopicsRequestSchema: MessageSchema = {
   flexible: [4, 32767],
   fields: [
     { name: 'topics', type: '[]struct', versions: [6, 32767], struct: DeleteTopicsRequestDeleteTopicStateSchema },
-    { name: 'topicNames', type: '[]string', versions: [0, 5], ignorable: true },
+    { name: 'topicNames', type: '[]string', versions: [0, 5], ignorable: true, entityType: 'topicName' },
     { name: 'timeoutMs', type: 'int32', versions: [0, 32767] },
   ],
 }
@@ -72,7 +72,7 @@ const DeleteTopicsRequestSchema: MessageSchema = {
 const DeleteTopicsResponseDeletableTopicResultSchema: StructSchema = {
   name: 'DeleteTopicsResponseDeletableTopicResult',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767], nullable: [6, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], nullable: [6, 32767], entityType: 'topicName' },
     { name: 'topicId', type: 'uuid', versions: [6, 32767], ignorable: true },
     { name: 'errorCode', type: 'int16', versions: [0, 32767] },
     { name: 'errorMessage', type: 'string', versions: [5, 32767], nullable: [5, 32767], ignorable: true, default: null },

@@ -68,7 +68,7 @@ const DescribeClusterRequestSchema: MessageSchema = {
 const DescribeClusterResponseDescribeClusterBrokerSchema: StructSchema = {
   name: 'DescribeClusterResponseDescribeClusterBroker',
   fields: [
-    { name: 'brokerId', type: 'int32', versions: [0, 32767] },
+    { name: 'brokerId', type: 'int32', versions: [0, 32767], entityType: 'brokerId' },
     { name: 'host', type: 'string', versions: [0, 32767] },
     { name: 'port', type: 'int32', versions: [0, 32767] },
     { name: 'rack', type: 'string', versions: [0, 32767], nullable: [0, 32767], default: null },
@@ -86,7 +86,7 @@ const DescribeClusterResponseSchema: MessageSchema = {
     { name: 'errorMessage', type: 'string', versions: [0, 32767], nullable: [0, 32767], default: null },
     { name: 'endpointType', type: 'int8', versions: [1, 32767], default: 1 },
     { name: 'clusterId', type: 'string', versions: [0, 32767] },
-    { name: 'controllerId', type: 'int32', versions: [0, 32767], default: -1 },
+    { name: 'controllerId', type: 'int32', versions: [0, 32767], entityType: 'brokerId', default: -1 },
     { name: 'brokers', type: '[]struct', versions: [0, 32767], struct: DescribeClusterResponseDescribeClusterBrokerSchema },
     { name: 'clusterAuthorizedOperations', type: 'int32', versions: [0, 32767], default: -2147483648 },
   ],

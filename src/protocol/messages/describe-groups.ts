@@ -69,7 +69,7 @@ const DescribeGroupsRequestSchema: MessageSchema = {
   versions: [0, 6],
   flexible: [5, 32767],
   fields: [
-    { name: 'groups', type: '[]string', versions: [0, 32767] },
+    { name: 'groups', type: '[]string', versions: [0, 32767], entityType: 'groupId' },
     { name: 'includeAuthorizedOperations', type: 'bool', versions: [3, 32767] },
   ],
 }
@@ -91,7 +91,7 @@ const DescribeGroupsResponseDescribedGroupSchema: StructSchema = {
   fields: [
     { name: 'errorCode', type: 'int16', versions: [0, 32767] },
     { name: 'errorMessage', type: 'string', versions: [6, 32767], nullable: [6, 32767], default: null },
-    { name: 'groupId', type: 'string', versions: [0, 32767] },
+    { name: 'groupId', type: 'string', versions: [0, 32767], entityType: 'groupId' },
     { name: 'groupState', type: 'string', versions: [0, 32767] },
     { name: 'protocolType', type: 'string', versions: [0, 32767] },
     { name: 'protocolData', type: 'string', versions: [0, 32767] },

@@ -79,7 +79,7 @@ export interface DescribeLogDirsResponseDescribeLogDirsPartition {
 const DescribeLogDirsRequestDescribableLogDirTopicSchema: StructSchema = {
   name: 'DescribeLogDirsRequestDescribableLogDirTopic',
   fields: [
-    { name: 'topic', type: 'string', versions: [0, 32767] },
+    { name: 'topic', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]int32', versions: [0, 32767] },
   ],
 }
@@ -106,7 +106,7 @@ const DescribeLogDirsResponseDescribeLogDirsPartitionSchema: StructSchema = {
 const DescribeLogDirsResponseDescribeLogDirsTopicSchema: StructSchema = {
   name: 'DescribeLogDirsResponseDescribeLogDirsTopic',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: DescribeLogDirsResponseDescribeLogDirsPartitionSchema },
   ],
 }

@@ -77,7 +77,7 @@ export interface DescribeProducersResponseProducerState {
 const DescribeProducersRequestTopicRequestSchema: StructSchema = {
   name: 'DescribeProducersRequestTopicRequest',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitionIndexes', type: '[]int32', versions: [0, 32767] },
   ],
 }
@@ -94,7 +94,7 @@ const DescribeProducersRequestSchema: MessageSchema = {
 const DescribeProducersResponseProducerStateSchema: StructSchema = {
   name: 'DescribeProducersResponseProducerState',
   fields: [
-    { name: 'producerId', type: 'int64', versions: [0, 32767] },
+    { name: 'producerId', type: 'int64', versions: [0, 32767], entityType: 'producerId' },
     { name: 'producerEpoch', type: 'int32', versions: [0, 32767] },
     { name: 'lastSequence', type: 'int32', versions: [0, 32767], default: -1 },
     { name: 'lastTimestamp', type: 'int64', versions: [0, 32767], default: -1n },
@@ -116,7 +116,7 @@ const DescribeProducersResponsePartitionResponseSchema: StructSchema = {
 const DescribeProducersResponseTopicResponseSchema: StructSchema = {
   name: 'DescribeProducersResponseTopicResponse',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: DescribeProducersResponsePartitionResponseSchema },
   ],
 }

@@ -124,7 +124,7 @@ const DescribeQuorumRequestPartitionDataSchema: StructSchema = {
 const DescribeQuorumRequestTopicDataSchema: StructSchema = {
   name: 'DescribeQuorumRequestTopicData',
   fields: [
-    { name: 'topicName', type: 'string', versions: [0, 32767] },
+    { name: 'topicName', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: DescribeQuorumRequestPartitionDataSchema },
   ],
 }
@@ -141,7 +141,7 @@ const DescribeQuorumRequestSchema: MessageSchema = {
 const DescribeQuorumResponseReplicaStateSchema: StructSchema = {
   name: 'DescribeQuorumResponseReplicaState',
   fields: [
-    { name: 'replicaId', type: 'int32', versions: [0, 32767] },
+    { name: 'replicaId', type: 'int32', versions: [0, 32767], entityType: 'brokerId' },
     { name: 'replicaDirectoryId', type: 'uuid', versions: [2, 32767] },
     { name: 'logEndOffset', type: 'int64', versions: [0, 32767] },
     { name: 'lastFetchTimestamp', type: 'int64', versions: [1, 32767], ignorable: true, default: -1n },
@@ -155,7 +155,7 @@ const DescribeQuorumResponsePartitionDataSchema: StructSchema = {
     { name: 'partitionIndex', type: 'int32', versions: [0, 32767] },
     { name: 'errorCode', type: 'int16', versions: [0, 32767] },
     { name: 'errorMessage', type: 'string', versions: [2, 32767], nullable: [2, 32767], ignorable: true },
-    { name: 'leaderId', type: 'int32', versions: [0, 32767] },
+    { name: 'leaderId', type: 'int32', versions: [0, 32767], entityType: 'brokerId' },
     { name: 'leaderEpoch', type: 'int32', versions: [0, 32767] },
     { name: 'highWatermark', type: 'int64', versions: [0, 32767] },
     { name: 'currentVoters', type: '[]struct', versions: [0, 32767], struct: DescribeQuorumResponseReplicaStateSchema },
@@ -166,7 +166,7 @@ const DescribeQuorumResponsePartitionDataSchema: StructSchema = {
 const DescribeQuorumResponseTopicDataSchema: StructSchema = {
   name: 'DescribeQuorumResponseTopicData',
   fields: [
-    { name: 'topicName', type: 'string', versions: [0, 32767] },
+    { name: 'topicName', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: DescribeQuorumResponsePartitionDataSchema },
   ],
 }
@@ -183,7 +183,7 @@ const DescribeQuorumResponseListenerSchema: StructSchema = {
 const DescribeQuorumResponseNodeSchema: StructSchema = {
   name: 'DescribeQuorumResponseNode',
   fields: [
-    { name: 'nodeId', type: 'int32', versions: [2, 32767] },
+    { name: 'nodeId', type: 'int32', versions: [2, 32767], entityType: 'brokerId' },
     { name: 'listeners', type: '[]struct', versions: [2, 32767], struct: DescribeQuorumResponseListenerSchema },
   ],
 }

@@ -89,7 +89,7 @@ export interface DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsRespo
 const DescribeShareGroupOffsetsRequestDescribeShareGroupOffsetsRequestTopicSchema: StructSchema = {
   name: 'DescribeShareGroupOffsetsRequestDescribeShareGroupOffsetsRequestTopic',
   fields: [
-    { name: 'topicName', type: 'string', versions: [0, 32767] },
+    { name: 'topicName', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]int32', versions: [0, 32767] },
   ],
 }
@@ -97,7 +97,7 @@ const DescribeShareGroupOffsetsRequestDescribeShareGroupOffsetsRequestTopicSchem
 const DescribeShareGroupOffsetsRequestDescribeShareGroupOffsetsRequestGroupSchema: StructSchema = {
   name: 'DescribeShareGroupOffsetsRequestDescribeShareGroupOffsetsRequestGroup',
   fields: [
-    { name: 'groupId', type: 'string', versions: [0, 32767] },
+    { name: 'groupId', type: 'string', versions: [0, 32767], entityType: 'groupId' },
     { name: 'topics', type: '[]struct', versions: [0, 32767], nullable: [0, 32767], struct: DescribeShareGroupOffsetsRequestDescribeShareGroupOffsetsRequestTopicSchema },
   ],
 }
@@ -126,7 +126,7 @@ const DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponsePartitio
 const DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponseTopicSchema: StructSchema = {
   name: 'DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponseTopic',
   fields: [
-    { name: 'topicName', type: 'string', versions: [0, 32767] },
+    { name: 'topicName', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'topicId', type: 'uuid', versions: [0, 32767] },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponsePartitionSchema },
   ],
@@ -135,7 +135,7 @@ const DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponseTopicSch
 const DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponseGroupSchema: StructSchema = {
   name: 'DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponseGroup',
   fields: [
-    { name: 'groupId', type: 'string', versions: [0, 32767] },
+    { name: 'groupId', type: 'string', versions: [0, 32767], entityType: 'groupId' },
     { name: 'topics', type: '[]struct', versions: [0, 32767], struct: DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponseTopicSchema },
     { name: 'errorCode', type: 'int16', versions: [0, 32767] },
     { name: 'errorMessage', type: 'string', versions: [0, 32767], nullable: [0, 32767], default: null },

@@ -101,14 +101,14 @@ export interface DescribeTopicPartitionsResponseCursor {
 const DescribeTopicPartitionsRequestTopicRequestSchema: StructSchema = {
   name: 'DescribeTopicPartitionsRequestTopicRequest',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
   ],
 }
 
 const DescribeTopicPartitionsRequestCursorSchema: StructSchema = {
   name: 'DescribeTopicPartitionsRequestCursor',
   fields: [
-    { name: 'topicName', type: 'string', versions: [0, 32767] },
+    { name: 'topicName', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitionIndex', type: 'int32', versions: [0, 32767] },
   ],
 }
@@ -129,13 +129,13 @@ const DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartitionSch
   fields: [
     { name: 'errorCode', type: 'int16', versions: [0, 32767] },
     { name: 'partitionIndex', type: 'int32', versions: [0, 32767] },
-    { name: 'leaderId', type: 'int32', versions: [0, 32767] },
+    { name: 'leaderId', type: 'int32', versions: [0, 32767], entityType: 'brokerId' },
     { name: 'leaderEpoch', type: 'int32', versions: [0, 32767], ignorable: true, default: -1 },
-    { name: 'replicaNodes', type: '[]int32', versions: [0, 32767] },
-    { name: 'isrNodes', type: '[]int32', versions: [0, 32767] },
-    { name: 'eligibleLeaderReplicas', type: '[]int32', versions: [0, 32767], nullable: [0, 32767], default: null },
-    { name: 'lastKnownElr', type: '[]int32', versions: [0, 32767], nullable: [0, 32767], default: null },
-    { name: 'offlineReplicas', type: '[]int32', versions: [0, 32767], ignorable: true },
+    { name: 'replicaNodes', type: '[]int32', versions: [0, 32767], entityType: 'brokerId' },
+    { name: 'isrNodes', type: '[]int32', versions: [0, 32767], entityType: 'brokerId' },
+    { name: 'eligibleLeaderReplicas', type: '[]int32', versions: [0, 32767], nullable: [0, 32767], entityType: 'brokerId', default: null },
+    { name: 'lastKnownElr', type: '[]int32', versions: [0, 32767], nullable: [0, 32767], entityType: 'brokerId', default: null },
+    { name: 'offlineReplicas', type: '[]int32', versions: [0, 32767], ignorable: true, entityType: 'brokerId' },
   ],
 }
 
@@ -143,7 +143,7 @@ const DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopicSchema:
   name: 'DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic',
   fields: [
     { name: 'errorCode', type: 'int16', versions: [0, 32767] },
-    { name: 'name', type: 'string', versions: [0, 32767], nullable: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], nullable: [0, 32767], entityType: 'topicName' },
     { name: 'topicId', type: 'uuid', versions: [0, 32767], ignorable: true },
     { name: 'isInternal', type: 'bool', versions: [0, 32767], ignorable: true, default: false },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartitionSchema },
@@ -154,7 +154,7 @@ const DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopicSchema:
 const DescribeTopicPartitionsResponseCursorSchema: StructSchema = {
   name: 'DescribeTopicPartitionsResponseCursor',
   fields: [
-    { name: 'topicName', type: 'string', versions: [0, 32767] },
+    { name: 'topicName', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitionIndex', type: 'int32', versions: [0, 32767] },
   ],
 }

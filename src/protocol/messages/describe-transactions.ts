@@ -59,14 +59,14 @@ const DescribeTransactionsRequestSchema: MessageSchema = {
   versions: [0, 0],
   flexible: [0, 32767],
   fields: [
-    { name: 'transactionalIds', type: '[]string', versions: [0, 32767] },
+    { name: 'transactionalIds', type: '[]string', versions: [0, 32767], entityType: 'transactionalId' },
   ],
 }
 
 const DescribeTransactionsResponseTopicDataSchema: StructSchema = {
   name: 'DescribeTransactionsResponseTopicData',
   fields: [
-    { name: 'topic', type: 'string', versions: [0, 32767] },
+    { name: 'topic', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]int32', versions: [0, 32767] },
   ],
 }
@@ -75,11 +75,11 @@ const DescribeTransactionsResponseTransactionStateSchema: StructSchema = {
   name: 'DescribeTransactionsResponseTransactionState',
   fields: [
     { name: 'errorCode', type: 'int16', versions: [0, 32767] },
-    { name: 'transactionalId', type: 'string', versions: [0, 32767] },
+    { name: 'transactionalId', type: 'string', versions: [0, 32767], entityType: 'transactionalId' },
     { name: 'transactionState', type: 'string', versions: [0, 32767] },
     { name: 'transactionTimeoutMs', type: 'int32', versions: [0, 32767] },
     { name: 'transactionStartTimeMs', type: 'int64', versions: [0, 32767] },
-    { name: 'producerId', type: 'int64', versions: [0, 32767] },
+    { name: 'producerId', type: 'int64', versions: [0, 32767], entityType: 'producerId' },
     { name: 'producerEpoch', type: 'int16', versions: [0, 32767] },
     { name: 'topics', type: '[]struct', versions: [0, 32767], struct: DescribeTransactionsResponseTopicDataSchema },
   ],

@@ -63,7 +63,7 @@ export interface ElectLeadersResponsePartitionResult {
 const ElectLeadersRequestTopicPartitionsSchema: StructSchema = {
   name: 'ElectLeadersRequestTopicPartitions',
   fields: [
-    { name: 'topic', type: 'string', versions: [0, 32767] },
+    { name: 'topic', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]int32', versions: [0, 32767] },
   ],
 }
@@ -91,7 +91,7 @@ const ElectLeadersResponsePartitionResultSchema: StructSchema = {
 const ElectLeadersResponseReplicaElectionResultSchema: StructSchema = {
   name: 'ElectLeadersResponseReplicaElectionResult',
   fields: [
-    { name: 'topic', type: 'string', versions: [0, 32767] },
+    { name: 'topic', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitionResult', type: '[]struct', versions: [0, 32767], struct: ElectLeadersResponsePartitionResultSchema },
   ],
 }

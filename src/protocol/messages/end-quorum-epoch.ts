@@ -115,7 +115,7 @@ export interface EndQuorumEpochResponseNodeEndpoint {
 const EndQuorumEpochRequestReplicaInfoSchema: StructSchema = {
   name: 'EndQuorumEpochRequestReplicaInfo',
   fields: [
-    { name: 'candidateId', type: 'int32', versions: [1, 32767] },
+    { name: 'candidateId', type: 'int32', versions: [1, 32767], entityType: 'brokerId' },
     { name: 'candidateDirectoryId', type: 'uuid', versions: [1, 32767] },
   ],
 }
@@ -124,7 +124,7 @@ const EndQuorumEpochRequestPartitionDataSchema: StructSchema = {
   name: 'EndQuorumEpochRequestPartitionData',
   fields: [
     { name: 'partitionIndex', type: 'int32', versions: [0, 32767] },
-    { name: 'leaderId', type: 'int32', versions: [0, 32767] },
+    { name: 'leaderId', type: 'int32', versions: [0, 32767], entityType: 'brokerId' },
     { name: 'leaderEpoch', type: 'int32', versions: [0, 32767] },
     { name: 'preferredSuccessors', type: '[]int32', versions: [0, 0], ignorable: true },
     { name: 'preferredCandidates', type: '[]struct', versions: [1, 32767], ignorable: true, struct: EndQuorumEpochRequestReplicaInfoSchema },
@@ -134,7 +134,7 @@ const EndQuorumEpochRequestPartitionDataSchema: StructSchema = {
 const EndQuorumEpochRequestTopicDataSchema: StructSchema = {
   name: 'EndQuorumEpochRequestTopicData',
   fields: [
-    { name: 'topicName', type: 'string', versions: [0, 32767] },
+    { name: 'topicName', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: EndQuorumEpochRequestPartitionDataSchema },
   ],
 }
@@ -164,7 +164,7 @@ const EndQuorumEpochResponsePartitionDataSchema: StructSchema = {
   fields: [
     { name: 'partitionIndex', type: 'int32', versions: [0, 32767] },
     { name: 'errorCode', type: 'int16', versions: [0, 32767] },
-    { name: 'leaderId', type: 'int32', versions: [0, 32767] },
+    { name: 'leaderId', type: 'int32', versions: [0, 32767], entityType: 'brokerId' },
     { name: 'leaderEpoch', type: 'int32', versions: [0, 32767] },
   ],
 }
@@ -172,7 +172,7 @@ const EndQuorumEpochResponsePartitionDataSchema: StructSchema = {
 const EndQuorumEpochResponseTopicDataSchema: StructSchema = {
   name: 'EndQuorumEpochResponseTopicData',
   fields: [
-    { name: 'topicName', type: 'string', versions: [0, 32767] },
+    { name: 'topicName', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: EndQuorumEpochResponsePartitionDataSchema },
   ],
 }
@@ -180,7 +180,7 @@ const EndQuorumEpochResponseTopicDataSchema: StructSchema = {
 const EndQuorumEpochResponseNodeEndpointSchema: StructSchema = {
   name: 'EndQuorumEpochResponseNodeEndpoint',
   fields: [
-    { name: 'nodeId', type: 'int32', versions: [1, 32767] },
+    { name: 'nodeId', type: 'int32', versions: [1, 32767], entityType: 'brokerId' },
     { name: 'host', type: 'string', versions: [1, 32767] },
     { name: 'port', type: 'uint16', versions: [1, 32767] },
   ],

@@ -37,8 +37,8 @@ const EndTxnRequestSchema: MessageSchema = {
   versions: [0, 5],
   flexible: [3, 32767],
   fields: [
-    { name: 'transactionalId', type: 'string', versions: [0, 32767] },
-    { name: 'producerId', type: 'int64', versions: [0, 32767] },
+    { name: 'transactionalId', type: 'string', versions: [0, 32767], entityType: 'transactionalId' },
+    { name: 'producerId', type: 'int64', versions: [0, 32767], entityType: 'producerId' },
     { name: 'producerEpoch', type: 'int16', versions: [0, 32767] },
     { name: 'committed', type: 'bool', versions: [0, 32767] },
   ],
@@ -51,7 +51,7 @@ const EndTxnResponseSchema: MessageSchema = {
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: [0, 32767] },
     { name: 'errorCode', type: 'int16', versions: [0, 32767] },
-    { name: 'producerId', type: 'int64', versions: [5, 32767], ignorable: true, default: -1n },
+    { name: 'producerId', type: 'int64', versions: [5, 32767], ignorable: true, entityType: 'producerId', default: -1n },
     { name: 'producerEpoch', type: 'int16', versions: [5, 32767], ignorable: true, default: -1 },
   ],
 }

@@ -152,7 +152,7 @@ const FetchSnapshotRequestPartitionSnapshotSchema: StructSchema = {
 const FetchSnapshotRequestTopicSnapshotSchema: StructSchema = {
   name: 'FetchSnapshotRequestTopicSnapshot',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: FetchSnapshotRequestPartitionSnapshotSchema },
   ],
 }
@@ -163,7 +163,7 @@ const FetchSnapshotRequestSchema: MessageSchema = {
   flexible: [0, 32767],
   fields: [
     { name: 'clusterId', type: 'string', versions: [0, 32767], nullable: [0, 32767], tag: 0, tagged: [0, 32767], default: null },
-    { name: 'replicaId', type: 'int32', versions: [0, 32767], default: -1 },
+    { name: 'replicaId', type: 'int32', versions: [0, 32767], entityType: 'brokerId', default: -1 },
     { name: 'maxBytes', type: 'int32', versions: [0, 32767], default: 2147483647 },
     { name: 'topics', type: '[]struct', versions: [0, 32767], struct: FetchSnapshotRequestTopicSnapshotSchema },
   ],
@@ -180,7 +180,7 @@ const FetchSnapshotResponseSnapshotIdSchema: StructSchema = {
 const FetchSnapshotResponseLeaderIdAndEpochSchema: StructSchema = {
   name: 'FetchSnapshotResponseLeaderIdAndEpoch',
   fields: [
-    { name: 'leaderId', type: 'int32', versions: [0, 32767] },
+    { name: 'leaderId', type: 'int32', versions: [0, 32767], entityType: 'brokerId' },
     { name: 'leaderEpoch', type: 'int32', versions: [0, 32767] },
   ],
 }
@@ -201,7 +201,7 @@ const FetchSnapshotResponsePartitionSnapshotSchema: StructSchema = {
 const FetchSnapshotResponseTopicSnapshotSchema: StructSchema = {
   name: 'FetchSnapshotResponseTopicSnapshot',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: FetchSnapshotResponsePartitionSnapshotSchema },
   ],
 }
@@ -209,7 +209,7 @@ const FetchSnapshotResponseTopicSnapshotSchema: StructSchema = {
 const FetchSnapshotResponseNodeEndpointSchema: StructSchema = {
   name: 'FetchSnapshotResponseNodeEndpoint',
   fields: [
-    { name: 'nodeId', type: 'int32', versions: [1, 32767] },
+    { name: 'nodeId', type: 'int32', versions: [1, 32767], entityType: 'brokerId' },
     { name: 'host', type: 'string', versions: [1, 32767] },
     { name: 'port', type: 'uint16', versions: [1, 32767] },
   ],

@@ -203,7 +203,7 @@ export interface FetchResponseNodeEndpoint {
 const FetchRequestReplicaStateSchema: StructSchema = {
   name: 'FetchRequestReplicaState',
   fields: [
-    { name: 'replicaId', type: 'int32', versions: [15, 32767], default: -1 },
+    { name: 'replicaId', type: 'int32', versions: [15, 32767], entityType: 'brokerId', default: -1 },
     { name: 'replicaEpoch', type: 'int64', versions: [15, 32767], default: -1n },
   ],
 }
@@ -225,7 +225,7 @@ const FetchRequestFetchPartitionSchema: StructSchema = {
 const FetchRequestFetchTopicSchema: StructSchema = {
   name: 'FetchRequestFetchTopic',
   fields: [
-    { name: 'topic', type: 'string', versions: [0, 12], ignorable: true },
+    { name: 'topic', type: 'string', versions: [0, 12], ignorable: true, entityType: 'topicName' },
     { name: 'topicId', type: 'uuid', versions: [13, 32767], ignorable: true },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: FetchRequestFetchPartitionSchema },
   ],
@@ -234,7 +234,7 @@ const FetchRequestFetchTopicSchema: StructSchema = {
 const FetchRequestForgottenTopicSchema: StructSchema = {
   name: 'FetchRequestForgottenTopic',
   fields: [
-    { name: 'topic', type: 'string', versions: [7, 12], ignorable: true },
+    { name: 'topic', type: 'string', versions: [7, 12], ignorable: true, entityType: 'topicName' },
     { name: 'topicId', type: 'uuid', versions: [13, 32767], ignorable: true },
     { name: 'partitions', type: '[]int32', versions: [7, 32767] },
   ],
@@ -246,7 +246,7 @@ const FetchRequestSchema: MessageSchema = {
   flexible: [12, 32767],
   fields: [
     { name: 'clusterId', type: 'string', versions: [12, 32767], nullable: [12, 32767], tag: 0, tagged: [12, 32767], ignorable: true, default: null },
-    { name: 'replicaId', type: 'int32', versions: [0, 14], default: -1 },
+    { name: 'replicaId', type: 'int32', versions: [0, 14], entityType: 'brokerId', default: -1 },
     { name: 'replicaState', type: 'struct', versions: [15, 32767], tag: 1, tagged: [15, 32767], struct: FetchRequestReplicaStateSchema },
     { name: 'maxWaitMs', type: 'int32', versions: [0, 32767] },
     { name: 'minBytes', type: 'int32', versions: [0, 32767] },
@@ -271,7 +271,7 @@ const FetchResponseEpochEndOffsetSchema: StructSchema = {
 const FetchResponseLeaderIdAndEpochSchema: StructSchema = {
   name: 'FetchResponseLeaderIdAndEpoch',
   fields: [
-    { name: 'leaderId', type: 'int32', versions: [12, 32767], default: -1 },
+    { name: 'leaderId', type: 'int32', versions: [12, 32767], entityType: 'brokerId', default: -1 },
     { name: 'leaderEpoch', type: 'int32', versions: [12, 32767], default: -1 },
   ],
 }
@@ -287,7 +287,7 @@ const FetchResponseSnapshotIdSchema: StructSchema = {
 const FetchResponseAbortedTransactionSchema: StructSchema = {
   name: 'FetchResponseAbortedTransaction',
   fields: [
-    { name: 'producerId', type: 'int64', versions: [4, 32767] },
+    { name: 'producerId', type: 'int64', versions: [4, 32767], entityType: 'producerId' },
     { name: 'firstOffset', type: 'int64', versions: [4, 32767] },
   ],
 }
@@ -304,7 +304,7 @@ const FetchResponsePartitionDataSchema: StructSchema = {
     { name: 'currentLeader', type: 'struct', versions: [12, 32767], tag: 1, tagged: [12, 32767], struct: FetchResponseLeaderIdAndEpochSchema },
     { name: 'snapshotId', type: 'struct', versions: [12, 32767], tag: 2, tagged: [12, 32767], struct: FetchResponseSnapshotIdSchema },
     { name: 'abortedTransactions', type: '[]struct', versions: [4, 32767], nullable: [4, 32767], ignorable: true, struct: FetchResponseAbortedTransactionSchema },
-    { name: 'preferredReadReplica', type: 'int32', versions: [11, 32767], default: -1 },
+    { name: 'preferredReadReplica', type: 'int32', versions: [11, 32767], entityType: 'brokerId', default: -1 },
     { name: 'records', type: 'records', versions: [0, 32767], nullable: [0, 32767] },
   ],
 }
@@ -312,7 +312,7 @@ const FetchResponsePartitionDataSchema: StructSchema = {
 const FetchResponseFetchableTopicResponseSchema: StructSchema = {
   name: 'FetchResponseFetchableTopicResponse',
   fields: [
-    { name: 'topic', type: 'string', versions: [0, 12], ignorable: true },
+    { name: 'topic', type: 'string', versions: [0, 12], ignorable: true, entityType: 'topicName' },
     { name: 'topicId', type: 'uuid', versions: [13, 32767], ignorable: true },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: FetchResponsePartitionDataSchema },
   ],
@@ -321,7 +321,7 @@ const FetchResponseFetchableTopicResponseSchema: StructSchema = {
 const FetchResponseNodeEndpointSchema: StructSchema = {
   name: 'FetchResponseNodeEndpoint',
   fields: [
-    { name: 'nodeId', type: 'int32', versions: [16, 32767] },
+    { name: 'nodeId', type: 'int32', versions: [16, 32767], entityType: 'brokerId' },
     { name: 'host', type: 'string', versions: [16, 32767] },
     { name: 'port', type: 'int32', versions: [16, 32767] },
     { name: 'rack', type: 'string', versions: [16, 32767], nullable: [16, 32767], default: null },

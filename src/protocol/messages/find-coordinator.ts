@@ -69,7 +69,7 @@ const FindCoordinatorResponseCoordinatorSchema: StructSchema = {
   name: 'FindCoordinatorResponseCoordinator',
   fields: [
     { name: 'key', type: 'string', versions: [4, 32767] },
-    { name: 'nodeId', type: 'int32', versions: [4, 32767] },
+    { name: 'nodeId', type: 'int32', versions: [4, 32767], entityType: 'brokerId' },
     { name: 'host', type: 'string', versions: [4, 32767] },
     { name: 'port', type: 'int32', versions: [4, 32767] },
     { name: 'errorCode', type: 'int16', versions: [4, 32767] },
@@ -85,7 +85,7 @@ const FindCoordinatorResponseSchema: MessageSchema = {
     { name: 'throttleTimeMs', type: 'int32', versions: [1, 32767], ignorable: true },
     { name: 'errorCode', type: 'int16', versions: [0, 3] },
     { name: 'errorMessage', type: 'string', versions: [1, 3], nullable: [1, 3], ignorable: true },
-    { name: 'nodeId', type: 'int32', versions: [0, 3] },
+    { name: 'nodeId', type: 'int32', versions: [0, 3], entityType: 'brokerId' },
     { name: 'host', type: 'string', versions: [0, 3] },
     { name: 'port', type: 'int32', versions: [0, 3] },
     { name: 'coordinators', type: '[]struct', versions: [4, 32767], struct: FindCoordinatorResponseCoordinatorSchema },

@@ -33,7 +33,7 @@ const HeartbeatRequestSchema: MessageSchema = {
   versions: [0, 4],
   flexible: [4, 32767],
   fields: [
-    { name: 'groupId', type: 'string', versions: [0, 32767] },
+    { name: 'groupId', type: 'string', versions: [0, 32767], entityType: 'groupId' },
     { name: 'generationId', type: 'int32', versions: [0, 32767] },
     { name: 'memberId', type: 'string', versions: [0, 32767] },
     { name: 'groupInstanceId', type: 'string', versions: [3, 32767], nullable: [3, 32767], default: null },

@@ -45,9 +45,9 @@ const InitProducerIdRequestSchema: MessageSchema = {
   versions: [0, 6],
   flexible: [2, 32767],
   fields: [
-    { name: 'transactionalId', type: 'string', versions: [0, 32767], nullable: [0, 32767] },
+    { name: 'transactionalId', type: 'string', versions: [0, 32767], nullable: [0, 32767], entityType: 'transactionalId' },
     { name: 'transactionTimeoutMs', type: 'int32', versions: [0, 32767] },
-    { name: 'producerId', type: 'int64', versions: [3, 32767], default: -1n },
+    { name: 'producerId', type: 'int64', versions: [3, 32767], entityType: 'producerId', default: -1n },
     { name: 'producerEpoch', type: 'int16', versions: [3, 32767], default: -1 },
     { name: 'enable2Pc', type: 'bool', versions: [6, 32767], default: false },
     { name: 'keepPreparedTxn', type: 'bool', versions: [6, 32767], default: false },
@@ -61,9 +61,9 @@ const InitProducerIdResponseSchema: MessageSchema = {
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: [0, 32767], ignorable: true },
     { name: 'errorCode', type: 'int16', versions: [0, 32767] },
-    { name: 'producerId', type: 'int64', versions: [0, 32767], default: -1n },
+    { name: 'producerId', type: 'int64', versions: [0, 32767], entityType: 'producerId', default: -1n },
     { name: 'producerEpoch', type: 'int16', versions: [0, 32767] },
-    { name: 'ongoingTxnProducerId', type: 'int64', versions: [6, 32767], default: -1n },
+    { name: 'ongoingTxnProducerId', type: 'int64', versions: [6, 32767], entityType: 'producerId', default: -1n },
     { name: 'ongoingTxnProducerEpoch', type: 'int16', versions: [6, 32767], default: -1 },
   ],
 }

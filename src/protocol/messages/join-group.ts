@@ -85,7 +85,7 @@ const JoinGroupRequestSchema: MessageSchema = {
   versions: [0, 9],
   flexible: [6, 32767],
   fields: [
-    { name: 'groupId', type: 'string', versions: [0, 32767] },
+    { name: 'groupId', type: 'string', versions: [0, 32767], entityType: 'groupId' },
     { name: 'sessionTimeoutMs', type: 'int32', versions: [0, 32767] },
     { name: 'rebalanceTimeoutMs', type: 'int32', versions: [1, 32767], ignorable: true, default: -1 },
     { name: 'memberId', type: 'string', versions: [0, 32767] },

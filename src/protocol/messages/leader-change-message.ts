@@ -42,7 +42,7 @@ const LeaderChangeMessageSchema: MessageSchema = {
   flexible: [0, 32767],
   fields: [
     { name: 'version', type: 'int16', versions: [0, 32767] },
-    { name: 'leaderId', type: 'int32', versions: [0, 32767] },
+    { name: 'leaderId', type: 'int32', versions: [0, 32767], entityType: 'brokerId' },
     { name: 'voters', type: '[]struct', versions: [0, 32767], struct: LeaderChangeMessageVoterSchema },
     { name: 'grantingVoters', type: '[]struct', versions: [0, 32767], struct: LeaderChangeMessageVoterSchema },
   ],

@@ -66,7 +66,7 @@ const LeaveGroupRequestSchema: MessageSchema = {
   versions: [0, 5],
   flexible: [4, 32767],
   fields: [
-    { name: 'groupId', type: 'string', versions: [0, 32767] },
+    { name: 'groupId', type: 'string', versions: [0, 32767], entityType: 'groupId' },
     { name: 'memberId', type: 'string', versions: [0, 2] },
     { name: 'members', type: '[]struct', versions: [3, 32767], struct: LeaveGroupRequestMemberIdentitySchema },
   ],

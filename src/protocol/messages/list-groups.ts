@@ -53,7 +53,7 @@ const ListGroupsRequestSchema: MessageSchema = {
 const ListGroupsResponseListedGroupSchema: StructSchema = {
   name: 'ListGroupsResponseListedGroup',
   fields: [
-    { name: 'groupId', type: 'string', versions: [0, 32767] },
+    { name: 'groupId', type: 'string', versions: [0, 32767], entityType: 'groupId' },
     { name: 'protocolType', type: 'string', versions: [0, 32767] },
     { name: 'groupState', type: 'string', versions: [4, 32767], ignorable: true },
     { name: 'groupType', type: 'string', versions: [5, 32767], ignorable: true },

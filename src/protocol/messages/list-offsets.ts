@@ -88,7 +88,7 @@ const ListOffsetsRequestListOffsetsPartitionSchema: StructSchema = {
 const ListOffsetsRequestListOffsetsTopicSchema: StructSchema = {
   name: 'ListOffsetsRequestListOffsetsTopic',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: ListOffsetsRequestListOffsetsPartitionSchema },
   ],
 }
@@ -98,7 +98,7 @@ const ListOffsetsRequestSchema: MessageSchema = {
   versions: [1, 11],
   flexible: [6, 32767],
   fields: [
-    { name: 'replicaId', type: 'int32', versions: [0, 32767] },
+    { name: 'replicaId', type: 'int32', versions: [0, 32767], entityType: 'brokerId' },
     { name: 'isolationLevel', type: 'int8', versions: [2, 32767] },
     { name: 'topics', type: '[]struct', versions: [0, 32767], struct: ListOffsetsRequestListOffsetsTopicSchema },
     { name: 'timeoutMs', type: 'int32', versions: [10, 32767], ignorable: true },
@@ -119,7 +119,7 @@ const ListOffsetsResponseListOffsetsPartitionResponseSchema: StructSchema = {
 const ListOffsetsResponseListOffsetsTopicResponseSchema: StructSchema = {
   name: 'ListOffsetsResponseListOffsetsTopicResponse',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: ListOffsetsResponseListOffsetsPartitionResponseSchema },
   ],
 }

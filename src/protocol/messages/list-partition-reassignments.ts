@@ -65,7 +65,7 @@ export interface ListPartitionReassignmentsResponseOngoingPartitionReassignment 
 const ListPartitionReassignmentsRequestListPartitionReassignmentsTopicsSchema: StructSchema = {
   name: 'ListPartitionReassignmentsRequestListPartitionReassignmentsTopics',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitionIndexes', type: '[]int32', versions: [0, 32767] },
   ],
 }
@@ -84,16 +84,16 @@ const ListPartitionReassignmentsResponseOngoingPartitionReassignmentSchema: Stru
   name: 'ListPartitionReassignmentsResponseOngoingPartitionReassignment',
   fields: [
     { name: 'partitionIndex', type: 'int32', versions: [0, 32767] },
-    { name: 'replicas', type: '[]int32', versions: [0, 32767] },
-    { name: 'addingReplicas', type: '[]int32', versions: [0, 32767] },
-    { name: 'removingReplicas', type: '[]int32', versions: [0, 32767] },
+    { name: 'replicas', type: '[]int32', versions: [0, 32767], entityType: 'brokerId' },
+    { name: 'addingReplicas', type: '[]int32', versions: [0, 32767], entityType: 'brokerId' },
+    { name: 'removingReplicas', type: '[]int32', versions: [0, 32767], entityType: 'brokerId' },
   ],
 }
 
 const ListPartitionReassignmentsResponseOngoingTopicReassignmentSchema: StructSchema = {
   name: 'ListPartitionReassignmentsResponseOngoingTopicReassignment',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: ListPartitionReassignmentsResponseOngoingPartitionReassignmentSchema },
   ],
 }

@@ -50,7 +50,7 @@ const ListTransactionsRequestSchema: MessageSchema = {
   flexible: [0, 32767],
   fields: [
     { name: 'stateFilters', type: '[]string', versions: [0, 32767] },
-    { name: 'producerIdFilters', type: '[]int64', versions: [0, 32767] },
+    { name: 'producerIdFilters', type: '[]int64', versions: [0, 32767], entityType: 'producerId' },
     { name: 'durationFilter', type: 'int64', versions: [1, 32767], default: -1n },
     { name: 'transactionalIdPattern', type: 'string', versions: [2, 32767], nullable: [2, 32767], default: null },
   ],
@@ -59,8 +59,8 @@ const ListTransactionsRequestSchema: MessageSchema = {
 const ListTransactionsResponseTransactionStateSchema: StructSchema = {
   name: 'ListTransactionsResponseTransactionState',
   fields: [
-    { name: 'transactionalId', type: 'string', versions: [0, 32767] },
-    { name: 'producerId', type: 'int64', versions: [0, 32767] },
+    { name: 'transactionalId', type: 'string', versions: [0, 32767], entityType: 'transactionalId' },
+    { name: 'producerId', type: 'int64', versions: [0, 32767], entityType: 'producerId' },
     { name: 'transactionState', type: 'string', versions: [0, 32767] },
   ],
 }

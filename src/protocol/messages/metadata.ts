@@ -104,7 +104,7 @@ const MetadataRequestMetadataRequestTopicSchema: StructSchema = {
   name: 'MetadataRequestMetadataRequestTopic',
   fields: [
     { name: 'topicId', type: 'uuid', versions: [10, 32767], ignorable: true },
-    { name: 'name', type: 'string', versions: [0, 32767], nullable: [10, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], nullable: [10, 32767], entityType: 'topicName' },
   ],
 }
 
@@ -123,7 +123,7 @@ const MetadataRequestSchema: MessageSchema = {
 const MetadataResponseMetadataResponseBrokerSchema: StructSchema = {
   name: 'MetadataResponseMetadataResponseBroker',
   fields: [
-    { name: 'nodeId', type: 'int32', versions: [0, 32767] },
+    { name: 'nodeId', type: 'int32', versions: [0, 32767], entityType: 'brokerId' },
     { name: 'host', type: 'string', versions: [0, 32767] },
     { name: 'port', type: 'int32', versions: [0, 32767] },
     { name: 'rack', type: 'string', versions: [1, 32767], nullable: [1, 32767], ignorable: true, default: null },
@@ -135,11 +135,11 @@ const MetadataResponseMetadataResponsePartitionSchema: StructSchema = {
   fields: [
     { name: 'errorCode', type: 'int16', versions: [0, 32767] },
     { name: 'partitionIndex', type: 'int32', versions: [0, 32767] },
-    { name: 'leaderId', type: 'int32', versions: [0, 32767] },
+    { name: 'leaderId', type: 'int32', versions: [0, 32767], entityType: 'brokerId' },
     { name: 'leaderEpoch', type: 'int32', versions: [7, 32767], ignorable: true, default: -1 },
-    { name: 'replicaNodes', type: '[]int32', versions: [0, 32767] },
-    { name: 'isrNodes', type: '[]int32', versions: [0, 32767] },
-    { name: 'offlineReplicas', type: '[]int32', versions: [5, 32767], ignorable: true },
+    { name: 'replicaNodes', type: '[]int32', versions: [0, 32767], entityType: 'brokerId' },
+    { name: 'isrNodes', type: '[]int32', versions: [0, 32767], entityType: 'brokerId' },
+    { name: 'offlineReplicas', type: '[]int32', versions: [5, 32767], ignorable: true, entityType: 'brokerId' },
   ],
 }
 
@@ -147,7 +147,7 @@ const MetadataResponseMetadataResponseTopicSchema: StructSchema = {
   name: 'MetadataResponseMetadataResponseTopic',
   fields: [
     { name: 'errorCode', type: 'int16', versions: [0, 32767] },
-    { name: 'name', type: 'string', versions: [0, 32767], nullable: [12, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], nullable: [12, 32767], entityType: 'topicName' },
     { name: 'topicId', type: 'uuid', versions: [10, 32767], ignorable: true },
     { name: 'isInternal', type: 'bool', versions: [1, 32767], ignorable: true, default: false },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: MetadataResponseMetadataResponsePartitionSchema },
@@ -163,7 +163,7 @@ const MetadataResponseSchema: MessageSchema = {
     { name: 'throttleTimeMs', type: 'int32', versions: [3, 32767], ignorable: true },
     { name: 'brokers', type: '[]struct', versions: [0, 32767], struct: MetadataResponseMetadataResponseBrokerSchema },
     { name: 'clusterId', type: 'string', versions: [2, 32767], nullable: [2, 32767], ignorable: true, default: null },
-    { name: 'controllerId', type: 'int32', versions: [1, 32767], ignorable: true, default: -1 },
+    { name: 'controllerId', type: 'int32', versions: [1, 32767], ignorable: true, entityType: 'brokerId', default: -1 },
     { name: 'topics', type: '[]struct', versions: [0, 32767], struct: MetadataResponseMetadataResponseTopicSchema },
     { name: 'clusterAuthorizedOperations', type: 'int32', versions: [8, 10], default: -2147483648 },
     { name: 'errorCode', type: 'int16', versions: [13, 32767], ignorable: true },

@@ -93,7 +93,7 @@ const OffsetCommitRequestOffsetCommitRequestPartitionSchema: StructSchema = {
 const OffsetCommitRequestOffsetCommitRequestTopicSchema: StructSchema = {
   name: 'OffsetCommitRequestOffsetCommitRequestTopic',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 9], ignorable: true },
+    { name: 'name', type: 'string', versions: [0, 9], ignorable: true, entityType: 'topicName' },
     { name: 'topicId', type: 'uuid', versions: [10, 32767], ignorable: true },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: OffsetCommitRequestOffsetCommitRequestPartitionSchema },
   ],
@@ -104,7 +104,7 @@ const OffsetCommitRequestSchema: MessageSchema = {
   versions: [2, 10],
   flexible: [8, 32767],
   fields: [
-    { name: 'groupId', type: 'string', versions: [0, 32767] },
+    { name: 'groupId', type: 'string', versions: [0, 32767], entityType: 'groupId' },
     { name: 'generationIdOrMemberEpoch', type: 'int32', versions: [1, 32767], ignorable: true, default: -1 },
     { name: 'memberId', type: 'string', versions: [1, 32767], ignorable: true },
     { name: 'groupInstanceId', type: 'string', versions: [7, 32767], nullable: [7, 32767], default: null },
@@ -124,7 +124,7 @@ const OffsetCommitResponseOffsetCommitResponsePartitionSchema: StructSchema = {
 const OffsetCommitResponseOffsetCommitResponseTopicSchema: StructSchema = {
   name: 'OffsetCommitResponseOffsetCommitResponseTopic',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 9], ignorable: true },
+    { name: 'name', type: 'string', versions: [0, 9], ignorable: true, entityType: 'topicName' },
     { name: 'topicId', type: 'uuid', versions: [10, 32767], ignorable: true },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: OffsetCommitResponseOffsetCommitResponsePartitionSchema },
   ],

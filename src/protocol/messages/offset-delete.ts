@@ -62,7 +62,7 @@ const OffsetDeleteRequestOffsetDeleteRequestPartitionSchema: StructSchema = {
 const OffsetDeleteRequestOffsetDeleteRequestTopicSchema: StructSchema = {
   name: 'OffsetDeleteRequestOffsetDeleteRequestTopic',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: OffsetDeleteRequestOffsetDeleteRequestPartitionSchema },
   ],
 }
@@ -72,7 +72,7 @@ const OffsetDeleteRequestSchema: MessageSchema = {
   versions: [0, 0],
   flexible: null,
   fields: [
-    { name: 'groupId', type: 'string', versions: [0, 32767] },
+    { name: 'groupId', type: 'string', versions: [0, 32767], entityType: 'groupId' },
     { name: 'topics', type: '[]struct', versions: [0, 32767], struct: OffsetDeleteRequestOffsetDeleteRequestTopicSchema },
   ],
 }
@@ -88,7 +88,7 @@ const OffsetDeleteResponseOffsetDeleteResponsePartitionSchema: StructSchema = {
 const OffsetDeleteResponseOffsetDeleteResponseTopicSchema: StructSchema = {
   name: 'OffsetDeleteResponseOffsetDeleteResponseTopic',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: OffsetDeleteResponseOffsetDeleteResponsePartitionSchema },
   ],
 }

@@ -137,7 +137,7 @@ export interface OffsetFetchResponseOffsetFetchResponsePartitions {
 const OffsetFetchRequestOffsetFetchRequestTopicSchema: StructSchema = {
   name: 'OffsetFetchRequestOffsetFetchRequestTopic',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 7] },
+    { name: 'name', type: 'string', versions: [0, 7], entityType: 'topicName' },
     { name: 'partitionIndexes', type: '[]int32', versions: [0, 7] },
   ],
 }
@@ -145,7 +145,7 @@ const OffsetFetchRequestOffsetFetchRequestTopicSchema: StructSchema = {
 const OffsetFetchRequestOffsetFetchRequestTopicsSchema: StructSchema = {
   name: 'OffsetFetchRequestOffsetFetchRequestTopics',
   fields: [
-    { name: 'name', type: 'string', versions: [8, 9], ignorable: true },
+    { name: 'name', type: 'string', versions: [8, 9], ignorable: true, entityType: 'topicName' },
     { name: 'topicId', type: 'uuid', versions: [10, 32767], ignorable: true },
     { name: 'partitionIndexes', type: '[]int32', versions: [8, 32767] },
   ],
@@ -154,7 +154,7 @@ const OffsetFetchRequestOffsetFetchRequestTopicsSchema: StructSchema = {
 const OffsetFetchRequestOffsetFetchRequestGroupSchema: StructSchema = {
   name: 'OffsetFetchRequestOffsetFetchRequestGroup',
   fields: [
-    { name: 'groupId', type: 'string', versions: [8, 32767] },
+    { name: 'groupId', type: 'string', versions: [8, 32767], entityType: 'groupId' },
     { name: 'memberId', type: 'string', versions: [9, 32767], nullable: [9, 32767], ignorable: true, default: null },
     { name: 'memberEpoch', type: 'int32', versions: [9, 32767], ignorable: true, default: -1 },
     { name: 'topics', type: '[]struct', versions: [8, 32767], nullable: [8, 32767], struct: OffsetFetchRequestOffsetFetchRequestTopicsSchema },
@@ -166,7 +166,7 @@ const OffsetFetchRequestSchema: MessageSchema = {
   versions: [1, 10],
   flexible: [6, 32767],
   fields: [
-    { name: 'groupId', type: 'string', versions: [0, 7] },
+    { name: 'groupId', type: 'string', versions: [0, 7], entityType: 'groupId' },
     { name: 'topics', type: '[]struct', versions: [0, 7], nullable: [2, 7], struct: OffsetFetchRequestOffsetFetchRequestTopicSchema },
     { name: 'groups', type: '[]struct', versions: [8, 32767], struct: OffsetFetchRequestOffsetFetchRequestGroupSchema },
     { name: 'requireStable', type: 'bool', versions: [7, 32767], default: false },
@@ -187,7 +187,7 @@ const OffsetFetchResponseOffsetFetchResponsePartitionSchema: StructSchema = {
 const OffsetFetchResponseOffsetFetchResponseTopicSchema: StructSchema = {
   name: 'OffsetFetchResponseOffsetFetchResponseTopic',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 7] },
+    { name: 'name', type: 'string', versions: [0, 7], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 7], struct: OffsetFetchResponseOffsetFetchResponsePartitionSchema },
   ],
 }
@@ -206,7 +206,7 @@ const OffsetFetchResponseOffsetFetchResponsePartitionsSchema: StructSchema = {
 const OffsetFetchResponseOffsetFetchResponseTopicsSchema: StructSchema = {
   name: 'OffsetFetchResponseOffsetFetchResponseTopics',
   fields: [
-    { name: 'name', type: 'string', versions: [8, 9], ignorable: true },
+    { name: 'name', type: 'string', versions: [8, 9], ignorable: true, entityType: 'topicName' },
     { name: 'topicId', type: 'uuid', versions: [10, 32767], ignorable: true },
     { name: 'partitions', type: '[]struct', versions: [8, 32767], struct: OffsetFetchResponseOffsetFetchResponsePartitionsSchema },
   ],
@@ -215,7 +215,7 @@ const OffsetFetchResponseOffsetFetchResponseTopicsSchema: StructSchema = {
 const OffsetFetchResponseOffsetFetchResponseGroupSchema: StructSchema = {
   name: 'OffsetFetchResponseOffsetFetchResponseGroup',
   fields: [
-    { name: 'groupId', type: 'string', versions: [8, 32767] },
+    { name: 'groupId', type: 'string', versions: [8, 32767], entityType: 'groupId' },
     { name: 'topics', type: '[]struct', versions: [8, 32767], struct: OffsetFetchResponseOffsetFetchResponseTopicsSchema },
     { name: 'errorCode', type: 'int16', versions: [8, 32767], default: 0 },
   ],

@@ -82,7 +82,7 @@ const OffsetForLeaderEpochRequestOffsetForLeaderPartitionSchema: StructSchema = 
 const OffsetForLeaderEpochRequestOffsetForLeaderTopicSchema: StructSchema = {
   name: 'OffsetForLeaderEpochRequestOffsetForLeaderTopic',
   fields: [
-    { name: 'topic', type: 'string', versions: [0, 32767] },
+    { name: 'topic', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: OffsetForLeaderEpochRequestOffsetForLeaderPartitionSchema },
   ],
 }
@@ -92,7 +92,7 @@ const OffsetForLeaderEpochRequestSchema: MessageSchema = {
   versions: [2, 4],
   flexible: [4, 32767],
   fields: [
-    { name: 'replicaId', type: 'int32', versions: [3, 32767], ignorable: true, default: -2 },
+    { name: 'replicaId', type: 'int32', versions: [3, 32767], ignorable: true, entityType: 'brokerId', default: -2 },
     { name: 'topics', type: '[]struct', versions: [0, 32767], struct: OffsetForLeaderEpochRequestOffsetForLeaderTopicSchema },
   ],
 }
@@ -110,7 +110,7 @@ const OffsetForLeaderEpochResponseEpochEndOffsetSchema: StructSchema = {
 const OffsetForLeaderEpochResponseOffsetForLeaderTopicResultSchema: StructSchema = {
   name: 'OffsetForLeaderEpochResponseOffsetForLeaderTopicResult',
   fields: [
-    { name: 'topic', type: 'string', versions: [0, 32767] },
+    { name: 'topic', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: OffsetForLeaderEpochResponseEpochEndOffsetSchema },
   ],
 }

@@ -131,7 +131,7 @@ const ProduceRequestPartitionProduceDataSchema: StructSchema = {
 const ProduceRequestTopicProduceDataSchema: StructSchema = {
   name: 'ProduceRequestTopicProduceData',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 12], ignorable: true },
+    { name: 'name', type: 'string', versions: [0, 12], ignorable: true, entityType: 'topicName' },
     { name: 'topicId', type: 'uuid', versions: [13, 32767], ignorable: true },
     { name: 'partitionData', type: '[]struct', versions: [0, 32767], struct: ProduceRequestPartitionProduceDataSchema },
   ],
@@ -142,7 +142,7 @@ const ProduceRequestSchema: MessageSchema = {
   versions: [3, 13],
   flexible: [9, 32767],
   fields: [
-    { name: 'transactionalId', type: 'string', versions: [3, 32767], nullable: [3, 32767], default: null },
+    { name: 'transactionalId', type: 'string', versions: [3, 32767], nullable: [3, 32767], entityType: 'transactionalId', default: null },
     { name: 'acks', type: 'int16', versions: [0, 32767] },
     { name: 'timeoutMs', type: 'int32', versions: [0, 32767] },
     { name: 'topicData', type: '[]struct', versions: [0, 32767], struct: ProduceRequestTopicProduceDataSchema },
@@ -160,7 +160,7 @@ const ProduceResponseBatchIndexAndErrorMessageSchema: StructSchema = {
 const ProduceResponseLeaderIdAndEpochSchema: StructSchema = {
   name: 'ProduceResponseLeaderIdAndEpoch',
   fields: [
-    { name: 'leaderId', type: 'int32', versions: [10, 32767], default: -1 },
+    { name: 'leaderId', type: 'int32', versions: [10, 32767], entityType: 'brokerId', default: -1 },
     { name: 'leaderEpoch', type: 'int32', versions: [10, 32767], default: -1 },
   ],
 }
@@ -182,7 +182,7 @@ const ProduceResponsePartitionProduceResponseSchema: StructSchema = {
 const ProduceResponseTopicProduceResponseSchema: StructSchema = {
   name: 'ProduceResponseTopicProduceResponse',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 12], ignorable: true },
+    { name: 'name', type: 'string', versions: [0, 12], ignorable: true, entityType: 'topicName' },
     { name: 'topicId', type: 'uuid', versions: [13, 32767], ignorable: true },
     { name: 'partitionResponses', type: '[]struct', versions: [0, 32767], struct: ProduceResponsePartitionProduceResponseSchema },
   ],
@@ -191,7 +191,7 @@ const ProduceResponseTopicProduceResponseSchema: StructSchema = {
 const ProduceResponseNodeEndpointSchema: StructSchema = {
   name: 'ProduceResponseNodeEndpoint',
   fields: [
-    { name: 'nodeId', type: 'int32', versions: [10, 32767] },
+    { name: 'nodeId', type: 'int32', versions: [10, 32767], entityType: 'brokerId' },
     { name: 'host', type: 'string', versions: [10, 32767] },
     { name: 'port', type: 'int32', versions: [10, 32767] },
     { name: 'rack', type: 'string', versions: [10, 32767], nullable: [10, 32767], default: null },

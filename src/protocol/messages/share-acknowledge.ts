@@ -148,7 +148,7 @@ const ShareAcknowledgeRequestSchema: MessageSchema = {
   versions: [1, 2],
   flexible: [0, 32767],
   fields: [
-    { name: 'groupId', type: 'string', versions: [0, 32767], nullable: [0, 32767], default: null },
+    { name: 'groupId', type: 'string', versions: [0, 32767], nullable: [0, 32767], entityType: 'groupId', default: null },
     { name: 'memberId', type: 'string', versions: [0, 32767], nullable: [0, 32767] },
     { name: 'shareSessionEpoch', type: 'int32', versions: [0, 32767] },
     { name: 'isRenewAck', type: 'bool', versions: [2, 32767], default: false },
@@ -185,7 +185,7 @@ const ShareAcknowledgeResponseShareAcknowledgeTopicResponseSchema: StructSchema 
 const ShareAcknowledgeResponseNodeEndpointSchema: StructSchema = {
   name: 'ShareAcknowledgeResponseNodeEndpoint',
   fields: [
-    { name: 'nodeId', type: 'int32', versions: [0, 32767] },
+    { name: 'nodeId', type: 'int32', versions: [0, 32767], entityType: 'brokerId' },
     { name: 'host', type: 'string', versions: [0, 32767] },
     { name: 'port', type: 'int32', versions: [0, 32767] },
     { name: 'rack', type: 'string', versions: [0, 32767], nullable: [0, 32767], default: null },

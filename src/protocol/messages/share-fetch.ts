@@ -203,7 +203,7 @@ const ShareFetchRequestSchema: MessageSchema = {
   versions: [1, 2],
   flexible: [0, 32767],
   fields: [
-    { name: 'groupId', type: 'string', versions: [0, 32767], nullable: [0, 32767], default: null },
+    { name: 'groupId', type: 'string', versions: [0, 32767], nullable: [0, 32767], entityType: 'groupId', default: null },
     { name: 'memberId', type: 'string', versions: [0, 32767], nullable: [0, 32767] },
     { name: 'shareSessionEpoch', type: 'int32', versions: [0, 32767] },
     { name: 'maxWaitMs', type: 'int32', versions: [0, 32767] },
@@ -260,7 +260,7 @@ const ShareFetchResponseShareFetchableTopicResponseSchema: StructSchema = {
 const ShareFetchResponseNodeEndpointSchema: StructSchema = {
   name: 'ShareFetchResponseNodeEndpoint',
   fields: [
-    { name: 'nodeId', type: 'int32', versions: [0, 32767] },
+    { name: 'nodeId', type: 'int32', versions: [0, 32767], entityType: 'brokerId' },
     { name: 'host', type: 'string', versions: [0, 32767] },
     { name: 'port', type: 'int32', versions: [0, 32767] },
     { name: 'rack', type: 'string', versions: [0, 32767], nullable: [0, 32767], default: null },

@@ -93,7 +93,7 @@ const ShareGroupDescribeRequestSchema: MessageSchema = {
   versions: [1, 1],
   flexible: [0, 32767],
   fields: [
-    { name: 'groupIds', type: '[]string', versions: [0, 32767] },
+    { name: 'groupIds', type: '[]string', versions: [0, 32767], entityType: 'groupId' },
     { name: 'includeAuthorizedOperations', type: 'bool', versions: [0, 32767] },
   ],
 }
@@ -102,7 +102,7 @@ const ShareGroupDescribeResponseTopicPartitionsSchema: StructSchema = {
   name: 'ShareGroupDescribeResponseTopicPartitions',
   fields: [
     { name: 'topicId', type: 'uuid', versions: [0, 32767] },
-    { name: 'topicName', type: 'string', versions: [0, 32767] },
+    { name: 'topicName', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]int32', versions: [0, 32767] },
   ],
 }
@@ -122,7 +122,7 @@ const ShareGroupDescribeResponseMemberSchema: StructSchema = {
     { name: 'memberEpoch', type: 'int32', versions: [0, 32767] },
     { name: 'clientId', type: 'string', versions: [0, 32767] },
     { name: 'clientHost', type: 'string', versions: [0, 32767] },
-    { name: 'subscribedTopicNames', type: '[]string', versions: [0, 32767] },
+    { name: 'subscribedTopicNames', type: '[]string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'assignment', type: 'struct', versions: [0, 32767], struct: ShareGroupDescribeResponseAssignmentSchema },
   ],
 }
@@ -132,7 +132,7 @@ const ShareGroupDescribeResponseDescribedGroupSchema: StructSchema = {
   fields: [
     { name: 'errorCode', type: 'int16', versions: [0, 32767] },
     { name: 'errorMessage', type: 'string', versions: [0, 32767], nullable: [0, 32767], default: null },
-    { name: 'groupId', type: 'string', versions: [0, 32767] },
+    { name: 'groupId', type: 'string', versions: [0, 32767], entityType: 'groupId' },
     { name: 'groupState', type: 'string', versions: [0, 32767] },
     { name: 'groupEpoch', type: 'int32', versions: [0, 32767] },
     { name: 'assignmentEpoch', type: 'int32', versions: [0, 32767] },

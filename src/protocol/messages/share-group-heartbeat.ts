@@ -63,11 +63,11 @@ const ShareGroupHeartbeatRequestSchema: MessageSchema = {
   versions: [1, 1],
   flexible: [0, 32767],
   fields: [
-    { name: 'groupId', type: 'string', versions: [0, 32767] },
+    { name: 'groupId', type: 'string', versions: [0, 32767], entityType: 'groupId' },
     { name: 'memberId', type: 'string', versions: [0, 32767] },
     { name: 'memberEpoch', type: 'int32', versions: [0, 32767] },
     { name: 'rackId', type: 'string', versions: [0, 32767], nullable: [0, 32767], default: null },
-    { name: 'subscribedTopicNames', type: '[]string', versions: [0, 32767], nullable: [0, 32767], default: null },
+    { name: 'subscribedTopicNames', type: '[]string', versions: [0, 32767], nullable: [0, 32767], entityType: 'topicName', default: null },
   ],
 }
 

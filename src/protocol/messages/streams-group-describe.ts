@@ -239,7 +239,7 @@ const StreamsGroupDescribeRequestSchema: MessageSchema = {
   versions: [0, 1],
   flexible: [0, 32767],
   fields: [
-    { name: 'groupIds', type: '[]string', versions: [0, 32767] },
+    { name: 'groupIds', type: '[]string', versions: [0, 32767], entityType: 'groupId' },
     { name: 'includeAuthorizedOperations', type: 'bool', versions: [0, 32767] },
     { name: 'includeTopologyDescription', type: 'bool', versions: [1, 32767], default: false },
   ],
@@ -256,7 +256,7 @@ const StreamsGroupDescribeResponseKeyValueSchema: StructSchema = {
 const StreamsGroupDescribeResponseTopicInfoSchema: StructSchema = {
   name: 'StreamsGroupDescribeResponseTopicInfo',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: 'int32', versions: [0, 32767] },
     { name: 'replicationFactor', type: 'int16', versions: [0, 32767] },
     { name: 'topicConfigs', type: '[]struct', versions: [0, 32767], struct: StreamsGroupDescribeResponseKeyValueSchema },
@@ -267,8 +267,8 @@ const StreamsGroupDescribeResponseSubtopologySchema: StructSchema = {
   name: 'StreamsGroupDescribeResponseSubtopology',
   fields: [
     { name: 'subtopologyId', type: 'string', versions: [0, 32767] },
-    { name: 'sourceTopics', type: '[]string', versions: [0, 32767] },
-    { name: 'repartitionSinkTopics', type: '[]string', versions: [0, 32767] },
+    { name: 'sourceTopics', type: '[]string', versions: [0, 32767], entityType: 'topicName' },
+    { name: 'repartitionSinkTopics', type: '[]string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'stateChangelogTopics', type: '[]struct', versions: [0, 32767], struct: StreamsGroupDescribeResponseTopicInfoSchema },
     { name: 'repartitionSourceTopics', type: '[]struct', versions: [0, 32767], struct: StreamsGroupDescribeResponseTopicInfoSchema },
   ],
@@ -342,8 +342,8 @@ const StreamsGroupDescribeResponseTopologyDescriptionNodeSchema: StructSchema = 
   fields: [
     { name: 'name', type: 'string', versions: [1, 32767] },
     { name: 'nodeType', type: 'int8', versions: [1, 32767] },
-    { name: 'sourceTopics', type: '[]string', versions: [1, 32767] },
-    { name: 'sinkTopic', type: 'string', versions: [1, 32767], nullable: [1, 32767], default: null },
+    { name: 'sourceTopics', type: '[]string', versions: [1, 32767], entityType: 'topicName' },
+    { name: 'sinkTopic', type: 'string', versions: [1, 32767], nullable: [1, 32767], entityType: 'topicName', default: null },
     { name: 'stores', type: '[]string', versions: [1, 32767] },
     { name: 'successors', type: '[]string', versions: [1, 32767] },
   ],
@@ -378,7 +378,7 @@ const StreamsGroupDescribeResponseDescribedGroupSchema: StructSchema = {
   fields: [
     { name: 'errorCode', type: 'int16', versions: [0, 32767] },
     { name: 'errorMessage', type: 'string', versions: [0, 32767], nullable: [0, 32767], default: null },
-    { name: 'groupId', type: 'string', versions: [0, 32767] },
+    { name: 'groupId', type: 'string', versions: [0, 32767], entityType: 'groupId' },
     { name: 'groupState', type: 'string', versions: [0, 32767] },
     { name: 'groupEpoch', type: 'int32', versions: [0, 32767] },
     { name: 'assignmentEpoch', type: 'int32', versions: [0, 32767] },

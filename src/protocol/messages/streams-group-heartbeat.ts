@@ -243,7 +243,7 @@ const StreamsGroupHeartbeatRequestKeyValueSchema: StructSchema = {
 const StreamsGroupHeartbeatRequestTopicInfoSchema: StructSchema = {
   name: 'StreamsGroupHeartbeatRequestTopicInfo',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: 'int32', versions: [0, 32767] },
     { name: 'replicationFactor', type: 'int16', versions: [0, 32767] },
     { name: 'topicConfigs', type: '[]struct', versions: [0, 32767], struct: StreamsGroupHeartbeatRequestKeyValueSchema },
@@ -263,10 +263,10 @@ const StreamsGroupHeartbeatRequestSubtopologySchema: StructSchema = {
   name: 'StreamsGroupHeartbeatRequestSubtopology',
   fields: [
     { name: 'subtopologyId', type: 'string', versions: [0, 32767] },
-    { name: 'sourceTopics', type: '[]string', versions: [0, 32767] },
+    { name: 'sourceTopics', type: '[]string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'sourceTopicRegex', type: '[]string', versions: [0, 32767] },
     { name: 'stateChangelogTopics', type: '[]struct', versions: [0, 32767], struct: StreamsGroupHeartbeatRequestTopicInfoSchema },
-    { name: 'repartitionSinkTopics', type: '[]string', versions: [0, 32767] },
+    { name: 'repartitionSinkTopics', type: '[]string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'repartitionSourceTopics', type: '[]struct', versions: [0, 32767], struct: StreamsGroupHeartbeatRequestTopicInfoSchema },
     { name: 'copartitionGroups', type: '[]struct', versions: [0, 32767], struct: StreamsGroupHeartbeatRequestCopartitionGroupSchema },
   ],
@@ -310,7 +310,7 @@ const StreamsGroupHeartbeatRequestSchema: MessageSchema = {
   versions: [0, 1],
   flexible: [0, 32767],
   fields: [
-    { name: 'groupId', type: 'string', versions: [0, 32767] },
+    { name: 'groupId', type: 'string', versions: [0, 32767], entityType: 'groupId' },
     { name: 'memberId', type: 'string', versions: [0, 32767] },
     { name: 'memberEpoch', type: 'int32', versions: [0, 32767] },
     { name: 'endpointInformationEpoch', type: 'int32', versions: [0, 32767] },
@@ -357,7 +357,7 @@ const StreamsGroupHeartbeatResponseEndpointSchema: StructSchema = {
 const StreamsGroupHeartbeatResponseTopicPartitionSchema: StructSchema = {
   name: 'StreamsGroupHeartbeatResponseTopicPartition',
   fields: [
-    { name: 'topic', type: 'string', versions: [0, 32767] },
+    { name: 'topic', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]int32', versions: [0, 32767] },
   ],
 }

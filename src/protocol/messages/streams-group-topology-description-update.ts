@@ -83,8 +83,8 @@ const StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeSchema:
   fields: [
     { name: 'name', type: 'string', versions: [0, 32767] },
     { name: 'nodeType', type: 'int8', versions: [0, 32767] },
-    { name: 'sourceTopics', type: '[]string', versions: [0, 32767] },
-    { name: 'sinkTopic', type: 'string', versions: [0, 32767], nullable: [0, 32767], default: null },
+    { name: 'sourceTopics', type: '[]string', versions: [0, 32767], entityType: 'topicName' },
+    { name: 'sinkTopic', type: 'string', versions: [0, 32767], nullable: [0, 32767], entityType: 'topicName', default: null },
     { name: 'stores', type: '[]string', versions: [0, 32767] },
     { name: 'successors', type: '[]string', versions: [0, 32767] },
   ],
@@ -119,7 +119,7 @@ const StreamsGroupTopologyDescriptionUpdateRequestSchema: MessageSchema = {
   versions: [0, 0],
   flexible: [0, 32767],
   fields: [
-    { name: 'groupId', type: 'string', versions: [0, 32767] },
+    { name: 'groupId', type: 'string', versions: [0, 32767], entityType: 'groupId' },
     { name: 'memberId', type: 'string', versions: [0, 32767] },
     { name: 'topologyEpoch', type: 'int32', versions: [0, 32767] },
     { name: 'topologyDescription', type: 'struct', versions: [0, 32767], struct: StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSchema },

@@ -97,7 +97,7 @@ const TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionSchema: StructSchema 
 const TxnOffsetCommitRequestTxnOffsetCommitRequestTopicSchema: StructSchema = {
   name: 'TxnOffsetCommitRequestTxnOffsetCommitRequestTopic',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 5], ignorable: true },
+    { name: 'name', type: 'string', versions: [0, 5], ignorable: true, entityType: 'topicName' },
     { name: 'topicId', type: 'uuid', versions: [6, 32767], ignorable: true },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: TxnOffsetCommitRequestTxnOffsetCommitRequestPartitionSchema },
   ],
@@ -108,9 +108,9 @@ const TxnOffsetCommitRequestSchema: MessageSchema = {
   versions: [0, 6],
   flexible: [3, 32767],
   fields: [
-    { name: 'transactionalId', type: 'string', versions: [0, 32767] },
-    { name: 'groupId', type: 'string', versions: [0, 32767] },
-    { name: 'producerId', type: 'int64', versions: [0, 32767] },
+    { name: 'transactionalId', type: 'string', versions: [0, 32767], entityType: 'transactionalId' },
+    { name: 'groupId', type: 'string', versions: [0, 32767], entityType: 'groupId' },
+    { name: 'producerId', type: 'int64', versions: [0, 32767], entityType: 'producerId' },
     { name: 'producerEpoch', type: 'int16', versions: [0, 32767] },
     { name: 'generationIdOrMemberEpoch', type: 'int32', versions: [3, 32767], default: -1 },
     { name: 'memberId', type: 'string', versions: [3, 32767] },
@@ -130,7 +130,7 @@ const TxnOffsetCommitResponseTxnOffsetCommitResponsePartitionSchema: StructSchem
 const TxnOffsetCommitResponseTxnOffsetCommitResponseTopicSchema: StructSchema = {
   name: 'TxnOffsetCommitResponseTxnOffsetCommitResponseTopic',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 5], ignorable: true },
+    { name: 'name', type: 'string', versions: [0, 5], ignorable: true, entityType: 'topicName' },
     { name: 'topicId', type: 'uuid', versions: [6, 32767], ignorable: true },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: TxnOffsetCommitResponseTxnOffsetCommitResponsePartitionSchema },
   ],

@@ -104,7 +104,7 @@ const UpdateRaftVoterRequestSchema: MessageSchema = {
 const UpdateRaftVoterResponseCurrentLeaderSchema: StructSchema = {
   name: 'UpdateRaftVoterResponseCurrentLeader',
   fields: [
-    { name: 'leaderId', type: 'int32', versions: [0, 32767], default: -1 },
+    { name: 'leaderId', type: 'int32', versions: [0, 32767], entityType: 'brokerId', default: -1 },
     { name: 'leaderEpoch', type: 'int32', versions: [0, 32767], default: -1 },
     { name: 'host', type: 'string', versions: [0, 32767] },
     { name: 'port', type: 'int32', versions: [0, 32767] },

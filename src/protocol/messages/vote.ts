@@ -103,7 +103,7 @@ const VoteRequestPartitionDataSchema: StructSchema = {
   fields: [
     { name: 'partitionIndex', type: 'int32', versions: [0, 32767] },
     { name: 'replicaEpoch', type: 'int32', versions: [0, 32767] },
-    { name: 'replicaId', type: 'int32', versions: [0, 32767] },
+    { name: 'replicaId', type: 'int32', versions: [0, 32767], entityType: 'brokerId' },
     { name: 'replicaDirectoryId', type: 'uuid', versions: [1, 32767], ignorable: true },
     { name: 'voterDirectoryId', type: 'uuid', versions: [1, 32767], ignorable: true },
     { name: 'lastOffsetEpoch', type: 'int32', versions: [0, 32767] },
@@ -115,7 +115,7 @@ const VoteRequestPartitionDataSchema: StructSchema = {
 const VoteRequestTopicDataSchema: StructSchema = {
   name: 'VoteRequestTopicData',
   fields: [
-    { name: 'topicName', type: 'string', versions: [0, 32767] },
+    { name: 'topicName', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: VoteRequestPartitionDataSchema },
   ],
 }
@@ -126,7 +126,7 @@ const VoteRequestSchema: MessageSchema = {
   flexible: [0, 32767],
   fields: [
     { name: 'clusterId', type: 'string', versions: [0, 32767], nullable: [0, 32767], default: null },
-    { name: 'voterId', type: 'int32', versions: [1, 32767], ignorable: true, default: -1 },
+    { name: 'voterId', type: 'int32', versions: [1, 32767], ignorable: true, entityType: 'brokerId', default: -1 },
     { name: 'topics', type: '[]struct', versions: [0, 32767], struct: VoteRequestTopicDataSchema },
   ],
 }
@@ -136,7 +136,7 @@ const VoteResponsePartitionDataSchema: StructSchema = {
   fields: [
     { name: 'partitionIndex', type: 'int32', versions: [0, 32767] },
     { name: 'errorCode', type: 'int16', versions: [0, 32767] },
-    { name: 'leaderId', type: 'int32', versions: [0, 32767] },
+    { name: 'leaderId', type: 'int32', versions: [0, 32767], entityType: 'brokerId' },
     { name: 'leaderEpoch', type: 'int32', versions: [0, 32767] },
     { name: 'voteGranted', type: 'bool', versions: [0, 32767] },
   ],
@@ -145,7 +145,7 @@ const VoteResponsePartitionDataSchema: StructSchema = {
 const VoteResponseTopicDataSchema: StructSchema = {
   name: 'VoteResponseTopicData',
   fields: [
-    { name: 'topicName', type: 'string', versions: [0, 32767] },
+    { name: 'topicName', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: VoteResponsePartitionDataSchema },
   ],
 }
@@ -153,7 +153,7 @@ const VoteResponseTopicDataSchema: StructSchema = {
 const VoteResponseNodeEndpointSchema: StructSchema = {
   name: 'VoteResponseNodeEndpoint',
   fields: [
-    { name: 'nodeId', type: 'int32', versions: [1, 32767] },
+    { name: 'nodeId', type: 'int32', versions: [1, 32767], entityType: 'brokerId' },
     { name: 'host', type: 'string', versions: [1, 32767] },
     { name: 'port', type: 'uint16', versions: [1, 32767] },
   ],

@@ -70,7 +70,7 @@ const VotersRecordKRaftVersionFeatureSchema: StructSchema = {
 const VotersRecordVoterSchema: StructSchema = {
   name: 'VotersRecordVoter',
   fields: [
-    { name: 'voterId', type: 'int32', versions: [0, 32767] },
+    { name: 'voterId', type: 'int32', versions: [0, 32767], entityType: 'brokerId' },
     { name: 'voterDirectoryId', type: 'uuid', versions: [0, 32767] },
     { name: 'endpoints', type: '[]struct', versions: [0, 32767], struct: VotersRecordEndpointSchema },
     { name: 'kRaftVersionFeature', type: 'struct', versions: [0, 32767], struct: VotersRecordKRaftVersionFeatureSchema },

@@ -81,7 +81,7 @@ export interface WriteTxnMarkersResponseWritableTxnMarkerPartitionResult {
 const WriteTxnMarkersRequestWritableTxnMarkerTopicSchema: StructSchema = {
   name: 'WriteTxnMarkersRequestWritableTxnMarkerTopic',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitionIndexes', type: '[]int32', versions: [0, 32767] },
   ],
 }
@@ -89,7 +89,7 @@ const WriteTxnMarkersRequestWritableTxnMarkerTopicSchema: StructSchema = {
 const WriteTxnMarkersRequestWritableTxnMarkerSchema: StructSchema = {
   name: 'WriteTxnMarkersRequestWritableTxnMarker',
   fields: [
-    { name: 'producerId', type: 'int64', versions: [0, 32767] },
+    { name: 'producerId', type: 'int64', versions: [0, 32767], entityType: 'producerId' },
     { name: 'producerEpoch', type: 'int16', versions: [0, 32767] },
     { name: 'transactionResult', type: 'bool', versions: [0, 32767] },
     { name: 'topics', type: '[]struct', versions: [0, 32767], struct: WriteTxnMarkersRequestWritableTxnMarkerTopicSchema },
@@ -118,7 +118,7 @@ const WriteTxnMarkersResponseWritableTxnMarkerPartitionResultSchema: StructSchem
 const WriteTxnMarkersResponseWritableTxnMarkerTopicResultSchema: StructSchema = {
   name: 'WriteTxnMarkersResponseWritableTxnMarkerTopicResult',
   fields: [
-    { name: 'name', type: 'string', versions: [0, 32767] },
+    { name: 'name', type: 'string', versions: [0, 32767], entityType: 'topicName' },
     { name: 'partitions', type: '[]struct', versions: [0, 32767], struct: WriteTxnMarkersResponseWritableTxnMarkerPartitionResultSchema },
   ],
 }
@@ -126,7 +126,7 @@ const WriteTxnMarkersResponseWritableTxnMarkerTopicResultSchema: StructSchema = 
 const WriteTxnMarkersResponseWritableTxnMarkerResultSchema: StructSchema = {
   name: 'WriteTxnMarkersResponseWritableTxnMarkerResult',
   fields: [
-    { name: 'producerId', type: 'int64', versions: [0, 32767] },
+    { name: 'producerId', type: 'int64', versions: [0, 32767], entityType: 'producerId' },
     { name: 'topics', type: '[]struct', versions: [0, 32767], struct: WriteTxnMarkersResponseWritableTxnMarkerTopicResultSchema },
   ],
 }

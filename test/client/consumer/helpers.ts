@@ -6,6 +6,7 @@ import type { ClientOptions, PartitionsCallback } from '../../../src/client/opti
 import type { Record } from '../../../src/protocol/record.js'
 import { ConsumerGroupDescribe } from '../../../src/protocol/messages/consumer-group-describe.js'
 import { DescribeGroups } from '../../../src/protocol/messages/describe-groups.js'
+import { AbortError } from '../../../src/client/errors.js'
 
 /**
  * produceKeys produces `n` records `${prefix}${i}` (key and value alike) and resolves when every one

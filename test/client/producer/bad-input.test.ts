@@ -2,15 +2,13 @@
 // every record's promise or callback settles exactly once, the good ones with their offsets.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { ClientClosedError } from '../../../src/client/client.js'
-import { InvalidRecordError, RecordTooLargeError, MaxBufferedError } from '../../../src/client/producer/producer.js'
-import { PartitionerError } from '../../../src/client/producer/partitioner.js'
 import type { ProduceRecord } from '../../../src/protocol/record.js'
 import { KafkaProtocolError, KafkaWireError } from '../../../src/protocol/errors.js'
 import { DeleteTopics } from '../../../src/protocol/messages/delete-topics.js'
 import type { KafkaCluster } from '../../../src/testing/index.js'
 import { broker, closeAll, createTopic, newClient, readAll, str, topicName } from '../helpers.js'
 import type { Client } from '../../../src/client/client.js'
+import { ClientClosedError, MaxBufferedError, RecordTooLargeError, InvalidRecordError, PartitionerError } from '../../../src/client/errors.js'
 
 let k: KafkaCluster
 

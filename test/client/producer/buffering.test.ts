@@ -3,9 +3,9 @@
 // produce wait (and tryProduce fail) until acknowledged records free room.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { MaxBufferedError } from '../../../src/client/producer/producer.js'
 import type { KafkaCluster } from '../../../src/testing/index.js'
 import { broker, closeAll, createTopic, newClient, readAll, str } from '../helpers.js'
+import { MaxBufferedError } from '../../../src/client/errors.js'
 
 let k: KafkaCluster
 

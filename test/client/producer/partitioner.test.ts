@@ -3,14 +3,9 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { crc32 } from 'node:zlib'
 import fc from 'fast-check'
-import {
-  customPartitioner, defaultPartitioner, javaPartitionForKey, manualPartitioner, partitionerFrom,
-  PartitionerError, roundRobinPartitioner, stickyKeyPartitioner, stickyPartitioner, uniformBytesPartitioner,
-  DEFAULT_STICKY_BYTES,
-  type Partitioner, type TopicPartitioner,
-} from '../../../src/client/producer/partitioner.js'
-import { InvalidOptionError } from '../../../src/client/options.js'
+import { customPartitioner, defaultPartitioner, javaPartitionForKey, manualPartitioner, partitionerFrom, roundRobinPartitioner, stickyKeyPartitioner, stickyPartitioner, uniformBytesPartitioner, DEFAULT_STICKY_BYTES, type Partitioner, type TopicPartitioner } from '../../../src/client/producer/partitioner.js'
 import type { ProduceRecord } from '../../../src/protocol/record.js'
+import { InvalidOptionError, PartitionerError } from '../../../src/client/errors.js'
 
 // ---- helpers ------------------------------------------------------------------------------------
 

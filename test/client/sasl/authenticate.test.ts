@@ -4,21 +4,9 @@ import { KafkaProtocolError, KafkaWireError } from '../../../src/protocol/errors
 import type { ApiMessage } from '../../../src/protocol/messages/api.js'
 import { SaslAuthenticate, type SaslAuthenticateRequest, type SaslAuthenticateResponse } from '../../../src/protocol/messages/sasl-authenticate.js'
 import { SaslHandshake, type SaslHandshakeRequest, type SaslHandshakeResponse } from '../../../src/protocol/messages/sasl-handshake.js'
-import {
-  SaslAuthenticationError,
-  UnsupportedSaslMechanismError,
-  authenticate,
-  mechanismFrom,
-  oauthBearer,
-  plain,
-  reauthDelay,
-  scramSha256,
-  scramSha512,
-  type Mechanism,
-  type SaslConnection,
-  type SaslRequestOptions,
-} from '../../../src/client/sasl/index.js'
+import { authenticate, mechanismFrom, oauthBearer, plain, reauthDelay, scramSha256, scramSha512, type Mechanism, type SaslConnection, type SaslRequestOptions } from '../../../src/client/sasl/index.js'
 import { ScramServerExchange } from './scram-server.js'
+import { SaslAuthenticationError, UnsupportedSaslMechanismError } from '../../../src/client/errors.js'
 
 interface Sent {
   api: string

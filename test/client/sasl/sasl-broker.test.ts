@@ -3,18 +3,10 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { BrokerConnection } from '../../../src/client/connection.js'
-import {
-  SaslAuthenticationError,
-  UnsupportedSaslMechanismError,
-  authenticate,
-  mechanismFrom,
-  oauthBearer,
-  reauthDelay,
-  type Mechanism,
-  type SaslConfig,
-} from '../../../src/client/sasl/index.js'
+import { authenticate, mechanismFrom, oauthBearer, reauthDelay, type Mechanism, type SaslConfig } from '../../../src/client/sasl/index.js'
 import { Metadata } from '../../../src/protocol/messages/metadata.js'
 import { parseHostPort, startKafka, type KafkaCluster } from '../../../src/testing/index.js'
+import { SaslAuthenticationError, UnsupportedSaslMechanismError } from '../../../src/client/errors.js'
 
 let kafka: KafkaCluster
 

@@ -1,9 +1,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { KafkaWireError } from '../../../src/protocol/errors.js'
-import { SaslAuthenticationError, saslName, type Mechanism } from '../../../src/client/sasl/authenticate.js'
+import { saslName, type Mechanism } from '../../../src/client/sasl/authenticate.js'
 import { scramSha256, scramSha512 } from '../../../src/client/sasl/scram.js'
 import { ScramServerExchange, type ScramServerOptions } from './scram-server.js'
+import { SaslAuthenticationError } from '../../../src/client/errors.js'
 
 const ctx = { host: 'broker.test', port: 9092 }
 

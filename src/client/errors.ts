@@ -1,0 +1,170 @@
+/**
+ * Every error class the client throws or hands out. Each has a stable `code`, `retriable`, and the
+ * broker, topic or partition it concerns when it concerns one; `instanceof` works across two loaded
+ * copies of the package (KafkaWireError's brand). Errors of the bytes (decode, encode) and the
+ * broker's error codes (KafkaProtocolError) are the protocol layer's and stay there.
+ */
+import { KafkaWireError } from '../protocol/errors.js'
+
+/** ErrorScope names what an error concerns. */
+export interface ErrorScope {
+  broker?: number
+  topic?: string
+  partition?: number
+}
+
+/** ClientClosedError is what every operation on a closed client fails with. */
+export class ClientClosedError extends KafkaWireError {
+  constructor(message = 'the client is closed', scope: ErrorScope = {}) {
+    super(message, { code: 'CLIENT_CLOSED', retriable: false, ...scope })
+  }
+}
+
+/** InvalidOptionError is thrown at construction for an option that cannot work; it names the option. */
+export class InvalidOptionError extends KafkaWireError {
+  /** option is the name (or path, such as `hooks[1]`) of the offending option. */
+  readonly option: string
+  constructor(option: string, message: string) {
+    super(`invalid option ${option}: ${message}`, { code: 'INVALID_OPTION', retriable: false })
+    this.option = option
+  }
+}
+
+/** InvalidOperationError means a method was called in a state or configuration where it cannot work. */
+export class InvalidOperationError extends KafkaWireError {
+  constructor(message: string, scope: ErrorScope = {}) {
+    super(message, { code: 'INVALID_OPERATION', retriable: false, ...scope })
+  }
+}
+
+/** AbortError is how an operation ends when its AbortSignal fires; `cause` is the signal's reason. */
+export class AbortError extends KafkaWireError {
+  constructor(reason: unknown) {
+    super('the operation was aborted', { code: 'ABORTED', retriable: false, cause: reason })
+  }
+}
+
+// ---------------------------------------------------------------- connections
+
+/** BrokerConnectionError means a connection to a broker failed or died; the request may be retried. */
+export class BrokerConnectionError extends KafkaWireError {
+  constructor(message: string, opts: { cause?: unknown; broker?: number } = {}) {
+    super(message, { code: 'BROKER_CONNECTION', retriable: true, ...opts })
+  }
+}
+
+/** RequestTimeoutError means a broker did not answer a request in time; the connection is closed. */
+export class RequestTimeoutError extends KafkaWireError {
+  constructor(message: string, opts: { broker?: number } = {}) {
+    super(message, { code: 'REQUEST_TIMEOUT', retriable: true, ...opts })
+  }
+}
+
+/** UnsupportedVersionError means the broker and kafka-wire share no version of a request. */
+export class UnsupportedVersionError extends KafkaWireError {
+  constructor(message: string, opts: { broker?: number } = {}) {
+    super(message, { code: 'UNSUPPORTED_VERSION', retriable: false, ...opts })
+  }
+}
+
+/** ResponseTooLargeError means a broker announced a response larger than `brokerMaxReadBytes`. */
+export class ResponseTooLargeError extends KafkaWireError {
+  constructor(message: string, opts: { broker?: number } = {}) {
+    super(message, { code: 'RESPONSE_TOO_LARGE', retriable: false, ...opts })
+  }
+}
+
+/**
+ * SaslAuthenticationError means SASL authentication failed: the broker refused the credentials, the
+ * exchange broke the mechanism's rules, or the server failed to prove it knows the credentials (SCRAM).
+ * Trying again with the same credentials fails the same way, so it is not retriable. `errorMessage` is
+ * the broker's own explanation when it sent one.
+ */
+export class SaslAuthenticationError extends KafkaWireError {
+  /** errorMessage is the broker's message, null when the failure was detected on this side. */
+  readonly errorMessage: string | null
+
+  constructor(message: string, opts: { errorMessage?: string | null; cause?: unknown; broker?: number } = {}) {
+    super(message, { code: 'SASL_AUTHENTICATION_FAILED', retriable: false, cause: opts.cause, broker: opts.broker })
+    this.errorMessage = opts.errorMessage ?? null
+  }
+}
+
+/**
+ * UnsupportedSaslMechanismError means the broker does not enable the requested mechanism; `enabled`
+ * lists the mechanisms it does enable.
+ */
+export class UnsupportedSaslMechanismError extends KafkaWireError {
+  /** mechanism is the mechanism that was asked for. */
+  readonly mechanism: string
+  /** enabled lists the mechanisms the broker offers. */
+  readonly enabled: ReadonlyArray<string>
+
+  constructor(mechanism: string, enabled: ReadonlyArray<string>, opts: { broker?: number; host?: string } = {}) {
+    const where = opts.host ? `broker ${opts.host}` : 'the broker'
+    const offered = enabled.length > 0 ? `it enables ${enabled.join(', ')}` : 'it enables none'
+    super(`${where} does not enable SASL mechanism ${mechanism}; ${offered}`, {
+      code: 'UNSUPPORTED_SASL_MECHANISM',
+      retriable: false,
+      broker: opts.broker,
+    })
+    this.mechanism = mechanism
+    this.enabled = Object.freeze([...enabled])
+  }
+}
+
+/**
+ * IncompleteResponseError means a broker's response left out part of what was asked (a partition of a
+ * produce request, for example); the part is retried.
+ */
+export class IncompleteResponseError extends KafkaWireError {
+  constructor(message: string, scope: ErrorScope = {}) {
+    super(message, { code: 'INCOMPLETE_RESPONSE', retriable: true, ...scope })
+  }
+}
+
+// ---------------------------------------------------------------- routing
+
+/** UnknownLeaderError means a partition in a request has no known leader. */
+export class UnknownLeaderError extends KafkaWireError {
+  constructor(topic: string, partition: number) {
+    super(`no leader known for ${topic}[${partition}]`, { code: 'LEADER_NOT_AVAILABLE', retriable: true, topic, partition })
+  }
+}
+
+// ---------------------------------------------------------------- producing
+
+/** MaxBufferedError means `tryProduce` found maxBufferedRecords or maxBufferedBytes reached. */
+export class MaxBufferedError extends KafkaWireError {
+  constructor(what: string, topic?: string) {
+    super(`the producer buffer is full (${what}); the record was not buffered`, { code: 'MAX_BUFFERED', retriable: true, ...(topic !== undefined ? { topic } : {}) })
+  }
+}
+
+/** RecordTooLargeError means a record cannot fit in one batch of `producerBatchMaxBytes`. */
+export class RecordTooLargeError extends KafkaWireError {
+  constructor(size: number, max: number, topic: string) {
+    super(`record of about ${size} bytes is larger than producerBatchMaxBytes (${max})`, { code: 'RECORD_TOO_LARGE', retriable: false, topic })
+  }
+}
+
+/** InvalidRecordError means a record is malformed (no topic, a key or value of the wrong type, ...). */
+export class InvalidRecordError extends KafkaWireError {
+  constructor(message: string, topic?: string) {
+    super(message, { code: 'INVALID_RECORD', retriable: false, ...(topic !== undefined ? { topic } : {}) })
+  }
+}
+
+/** RecordTimeoutError means a record was not delivered within `recordDeliveryTimeout`. */
+export class RecordTimeoutError extends KafkaWireError {
+  constructor(ms: number, topic: string, partition: number, cause: Error | null) {
+    super(`record not delivered within recordDeliveryTimeout (${ms} ms)${cause ? `; last error: ${cause.message}` : ''}`, { code: 'RECORD_TIMEOUT', retriable: false, topic, partition, cause })
+  }
+}
+
+/** PartitionerError is thrown by a partitioner for a record it cannot place; the producer fails that record with it. */
+export class PartitionerError extends KafkaWireError {
+  constructor(message: string, topic: string) {
+    super(message, { code: 'PARTITIONER', retriable: false, topic })
+  }
+}
