@@ -2,7 +2,7 @@
 // broker harness in 'kafka-wire/testing'.
 
 export { Client } from './client/client.js'
-export type { ClientRequestOptions, CoordinatorType } from './client/client.js'
+export type { ClientRequestOptions } from './client/types.js'
 export { defaultRetryBackoff } from './client/options.js'
 export type { ClientOptions, Config, Acks, CompressionName, PartitionerOption } from './client/options.js'
 export type { Record, RecordHeader, ProduceRecord, ProduceRecordHeader, RecordContext } from './protocol/record.js'

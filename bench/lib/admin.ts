@@ -1,7 +1,6 @@
 /** Topic housekeeping for run.ts, through kafka-wire's own requests (CreateTopics, DeleteTopics). */
 import { Client } from '../../src/index.js'
-import { KafkaProtocolError } from '../../src/protocol/errors.js'
-import { CreateTopics } from '../../src/protocol/messages/create-topics.js'
+import { Admin as KafkaAdmin } from '../../src/admin/index.js'
 import { DeleteTopics } from '../../src/protocol/messages/delete-topics.js'
 import { ListOffsets } from '../../src/protocol/messages/list-offsets.js'
 
@@ -12,21 +11,9 @@ export class Admin {
     this.client = new Client({ seedBrokers: bootstrap, clientId: 'bench-admin', metadataMinAge: 50, retryBackoff: 100 })
   }
 
-  /** createTopic creates a topic and waits until every partition has a leader. */
+  /** createTopic creates a topic and waits until every broker knows it and every partition has a leader. */
   async createTopic(name: string, partitions: number): Promise<void> {
-    const req = CreateTopics.newRequest()
-    req.timeoutMs = 30_000
-    req.topics = [{ name, numPartitions: partitions, replicationFactor: -1, assignments: [], configs: [] }]
-    const res = await this.client.request(CreateTopics, req)
-    const t = res.topics[0]!
-    if (t.errorCode !== 0) throw new KafkaProtocolError(t.errorCode, { topic: name, errorMessage: t.errorMessage })
-    const until = Date.now() + 30_000
-    for (;;) {
-      const info = await this.client.topic(name, true)
-      if (info !== undefined && info.partitions.length === partitions && info.partitions.every((p) => p.leader >= 0)) return
-      if (Date.now() > until) throw new Error(`topic ${name} has no leader for every partition after 30 s`)
-      await new Promise((r) => setTimeout(r, 100))
-    }
+    await new KafkaAdmin(this.client).createTopic({ name, partitions })
   }
 
   /** deleteTopics deletes topics (to give the disk back between runs); errors are ignored. */

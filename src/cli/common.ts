@@ -7,8 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { Client } from '../client/client.js'
 import type { ClientOptions } from '../client/options.js'
 import { KafkaProtocolError, KafkaWireError } from '../protocol/errors.js'
-import { CreateTopics } from '../protocol/messages/create-topics.js'
-import { DeleteTopics } from '../protocol/messages/delete-topics.js'
+import { Admin } from '../admin/admin.js'
 
 /** UsageError is a mistake on the command line: the command prints it with a pointer to --help and exits 2. */
 export class UsageError extends Error {
@@ -101,7 +100,8 @@ export async function reach(client: Client, brokers: string[], topic: string | u
     timer = setTimeout(() => reject(new CliError(`no answer from the broker at ${brokers.join(',')} within ${timeoutMs / 1000} s`)), timeoutMs)
   })
   try {
-    const work = topic === undefined ? client.metadata.refresh(true).then(() => 0) : client.topic(topic, true).then((t) => t?.partitions.length ?? 0)
+    const admin = new Admin(client)
+    const work = admin.metadata(topic === undefined ? [] : [topic]).then((m) => (topic === undefined ? 0 : m.topics.get(topic)?.error === null ? m.topics.get(topic)!.partitions.length : 0))
     return await Promise.race([work, timeout])
   } catch (err) {
     if (err instanceof CliError) throw new CliError(`cannot reach Kafka: ${err.message}. Is a broker running there? Give its address with -b host:port or KAFKA_BOOTSTRAP (\`kafka-wire broker\` starts one).`)
@@ -154,27 +154,12 @@ export function onInterrupt(fn: () => void): void {
   process.on('SIGTERM', handler)
 }
 
-/** createTopic creates a topic and waits (up to 30 s) until each partition has a leader. */
+/** createTopic creates a topic and waits until every broker knows it and each partition has a leader. */
 export async function createTopic(client: Client, name: string, partitions: number): Promise<void> {
-  const req = CreateTopics.newRequest()
-  req.timeoutMs = 30_000
-  req.topics = [{ name, numPartitions: partitions, replicationFactor: -1, assignments: [], configs: [] }]
-  const res = await client.request(CreateTopics, req)
-  const t = res.topics[0]!
-  if (t.errorCode !== 0) throw new KafkaProtocolError(t.errorCode, { topic: name, errorMessage: t.errorMessage })
-  for (let i = 0; i < 300; i++) {
-    const info = await client.topic(name, true)
-    if (info && info.partitions.length === partitions && info.partitions.every((p) => p.leader >= 0)) return
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new CliError(`topic ${name} got no leader for every partition within 30 s`)
+  await new Admin(client).createTopic({ name, partitions })
 }
 
 /** deleteTopic deletes a topic the command created; a failure is not the command's failure. */
 export async function deleteTopic(client: Client, name: string): Promise<void> {
-  const req = DeleteTopics.newRequest()
-  req.timeoutMs = 30_000
-  req.topicNames = [name]
-  req.topics = [{ name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA' }]
-  await client.request(DeleteTopics, req).catch(() => {})
+  await new Admin(client).deleteTopics([name]).catch(() => {})
 }

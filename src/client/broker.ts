@@ -1,17 +1,12 @@
 import { performance } from 'node:perf_hooks'
 import type { Socket } from 'node:net'
-import type { BrokerMetadata } from '../hooks/index.js'
+import { isSeedNode, type BrokerMetadata } from '../hooks/index.js'
+import type { ConnectionKind } from './types.js'
 import type { ApiMessage } from '../protocol/messages/api.js'
 import { BrokerConnection, type ConnectionObserver, type RequestOptions } from './connection.js'
 import type { Config } from './options.js'
 import { authenticate, mechanismFrom, reauthDelay, type Mechanism } from './sasl/index.js'
 import { BrokerConnectionError } from './errors.js'
-
-/**
- * ConnectionKind separates traffic so that a long fetch never delays a produce or a heartbeat:
- * each broker gets up to one connection of each kind.
- */
-export type ConnectionKind = 'produce' | 'fetch' | 'group' | 'other'
 
 /** BrokerEvents is how the cluster reports connection events to the client's hooks. */
 export interface BrokerEvents {
@@ -21,9 +16,6 @@ export interface BrokerEvents {
   observer(meta: BrokerMetadata): ConnectionObserver | undefined
   log(level: 'error' | 'warn' | 'info' | 'debug', msg: string, ...keyvals: unknown[]): void
 }
-
-/** SEED_BASE is the id of the first seed broker (franz-go gives seeds ids near the int32 minimum). */
-export const SEED_BASE = -2147483648
 
 /**
  * Broker is one node of the cluster as the client sees it: its address and its connections, one
@@ -50,11 +42,6 @@ export class Broker {
     this.#mechanism = cfg.sasl === null ? null : mechanismFrom(cfg.sasl)
   }
 
-  /** isSeed is true for a seed broker (a bootstrap address, not a known node). */
-  get isSeed(): boolean {
-    return this.meta.nodeId < -10
-  }
-
   /** connectionCount is the number of open connections. */
   get connectionCount(): number {
     return this.#live.size
@@ -78,12 +65,6 @@ export class Broker {
   async request<Req, Res>(api: ApiMessage<Req, Res>, req: Req | ((version: number) => Req), opts: RequestOptions & { kind?: ConnectionKind } = {}): Promise<Res> {
     const conn = await this.connection(opts.kind ?? 'other', opts.signal)
     return conn.request(api, req, opts)
-  }
-
-  /** versionFor returns the version a request would use on an open connection, or undefined. */
-  async supports(api: ApiMessage<any, any>): Promise<[number, number] | undefined> {
-    const conn = await this.connection('other')
-    return conn.versions.get(api.key)
   }
 
   async #dial(kind: ConnectionKind, signal?: AbortSignal): Promise<BrokerConnection> {
@@ -199,7 +180,7 @@ export class Broker {
   }
 
   #name(): string {
-    return this.isSeed ? `seed ${this.meta.host}:${this.meta.port}` : `${this.meta.nodeId} (${this.meta.host}:${this.meta.port})`
+    return isSeedNode(this.meta.nodeId) ? `seed ${this.meta.host}:${this.meta.port}` : `${this.meta.nodeId} (${this.meta.host}:${this.meta.port})`
   }
 }
 

@@ -6,21 +6,11 @@ import { Reader } from '../protocol/reader.js'
 import { KafkaWireError, KafkaProtocolError } from '../protocol/errors.js'
 import type { ApiMessage } from '../protocol/messages/api.js'
 import { ApiVersions } from '../protocol/messages/api-versions.js'
+import { ErrorCode } from '../protocol/error-codes.js'
+import { ApiKey } from '../protocol/messages/index.js'
+import { BrokerE2E } from '../hooks/meta.js'
+import { NAME, VERSION } from '../version.js'
 import { AbortError, BrokerConnectionError, RequestTimeoutError, UnsupportedVersionError, ResponseTooLargeError } from './errors.js'
-
-/** BrokerE2E describes one request written and its response read (franz-go's BrokerE2E). Durations in ms. */
-export interface BrokerE2E {
-  bytesWritten: number
-  bytesRead: number
-  /** writeWait runs from the request's creation to just before its write (throttle waits included). */
-  writeWait: number
-  timeToWrite: number
-  /** readWait runs from the end of the write to the first byte of the response. */
-  readWait: number
-  timeToRead: number
-  writeErr: Error | null
-  readErr: Error | null
-}
 
 /**
  * ConnectionObserver receives what happened on a connection, for hooks and metrics. Every method is
@@ -91,6 +81,10 @@ interface Pending {
   writeEnd: number
   readStart: number
   bytesWritten: number
+  /** frame is the encoded request until it is handed to the socket. */
+  frame: Buffer | null
+  /** expectResponse is false for requests the broker does not answer (Produce with acks 0). */
+  expectResponse: boolean
   /** aborted requests stay queued until their response arrives, which is then dropped. */
   abandoned: boolean
   /**
@@ -109,13 +103,16 @@ const DEFAULT_MAX_RESPONSE = 100 << 20
  * kmsg `Throttle()` methods list the same).
  */
 const THROTTLE_AFTER_RESPONSE: { readonly [key: number]: number } = {
-  0: 6, 1: 8, 2: 3, 3: 6, 8: 4, 9: 4, 10: 2, 11: 3, 12: 2, 13: 2, 14: 2, 15: 2, 16: 2, 18: 2, 19: 3, 20: 2,
-  21: 1, 22: 1, 24: 1, 25: 1, 26: 1, 28: 1, 29: 1, 30: 1, 31: 1, 32: 2, 33: 1, 34: 1, 35: 1, 37: 1, 38: 1,
-  39: 1, 40: 1, 41: 1, 42: 1,
+  [ApiKey.Produce]: 6, [ApiKey.Fetch]: 8, [ApiKey.ListOffsets]: 3, [ApiKey.Metadata]: 6, [ApiKey.OffsetCommit]: 4,
+  [ApiKey.OffsetFetch]: 4, [ApiKey.FindCoordinator]: 2, [ApiKey.JoinGroup]: 3, [ApiKey.Heartbeat]: 2, [ApiKey.LeaveGroup]: 2,
+  [ApiKey.SyncGroup]: 2, [ApiKey.DescribeGroups]: 2, [ApiKey.ListGroups]: 2, [ApiKey.ApiVersions]: 2, [ApiKey.CreateTopics]: 3,
+  [ApiKey.DeleteTopics]: 2, [ApiKey.DeleteRecords]: 1, [ApiKey.InitProducerId]: 1, [ApiKey.AddPartitionsToTxn]: 1,
+  [ApiKey.AddOffsetsToTxn]: 1, [ApiKey.EndTxn]: 1, [ApiKey.TxnOffsetCommit]: 1, [ApiKey.DescribeAcls]: 1, [ApiKey.CreateAcls]: 1,
+  [ApiKey.DeleteAcls]: 1, [ApiKey.DescribeConfigs]: 2, [ApiKey.AlterConfigs]: 1, [ApiKey.AlterReplicaLogDirs]: 1,
+  [ApiKey.DescribeLogDirs]: 1, [ApiKey.CreatePartitions]: 1, [ApiKey.CreateDelegationToken]: 1,
+  [ApiKey.RenewDelegationToken]: 1, [ApiKey.ExpireDelegationToken]: 1, [ApiKey.DescribeDelegationToken]: 1,
+  [ApiKey.DeleteGroups]: 1,
 }
-const UNSUPPORTED_VERSION = 35
-const SOFTWARE_NAME = 'kafka-wire'
-const SOFTWARE_VERSION = '0.1.0'
 
 /**
  * BrokerConnection is one TCP or TLS connection to one broker: size-prefixed framing, correlation ids,
@@ -152,6 +149,12 @@ export class BrokerConnection {
   #exclusive = false
   #held: Array<() => void> = []
   #drained: (() => void) | null = null
+  /** out holds requests encoded and not yet handed to the socket, oldest first from outHead. */
+  #out: Pending[] = []
+  #outHead = 0
+  #flushQueued = false
+  /** blocked is set while the socket's buffer is full, until 'drain'. */
+  #blocked = false
 
   private constructor(socket: net.Socket, opts: BrokerConnectionOptions) {
     this.#socket = socket
@@ -161,6 +164,7 @@ export class BrokerConnection {
     this.nodeId = opts.nodeId ?? -1
     this.#clientId = opts.clientId === undefined ? 'kafka-wire' : opts.clientId
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
+    socket.on('drain', () => this.#onDrain())
     socket.on('error', (err) => this.#fail(new BrokerConnectionError(`connection to ${this.#addr()} failed: ${err.message}`, { cause: err, broker: this.nodeId })))
     socket.on('close', () => this.#fail(new BrokerConnectionError(`connection to ${this.#addr()} closed`, { broker: this.nodeId })))
   }
@@ -310,6 +314,8 @@ export class BrokerConnection {
       writeEnd: 0,
       readStart: 0,
       bytesWritten: frame.length,
+      frame,
+      expectResponse,
       abandoned: false,
       failure: null,
     }
@@ -330,27 +336,81 @@ export class BrokerConnection {
         opts.signal.addEventListener('abort', p.onAbort, { once: true })
       }
     }
-    if (observed) p.writeStart = performance.now()
+    this.#out.push(p)
+    if (!this.#flushQueued && !this.#blocked) {
+      this.#flushQueued = true
+      queueMicrotask(this.#flushOut)
+    }
+  }
+
+  /**
+   * #flushOut writes the queued requests: every request sent in one turn of the event loop goes out
+   * corked, as one burst of writes, and once the socket's buffer is full (`write` returns false) the
+   * rest wait for 'drain'. So a broker that reads slowly holds requests in this queue, bounded by what
+   * the callers have in flight, instead of in an ever-growing socket buffer.
+   */
+  #flushOut = (): void => {
+    this.#flushQueued = false
+    if (this.#closed || this.#blocked) return
+    const socket = this.#socket
+    const out = this.#out
+    const observed = this.#opts.observer !== undefined
+    socket.cork()
+    while (this.#outHead < out.length) {
+      const p = out[this.#outHead]!
+      out[this.#outHead++] = undefined as unknown as Pending
+      const frame = p.frame!
+      p.frame = null
+      if (observed) p.writeStart = performance.now()
+      const room = socket.write(frame, (err) => this.#written(p, err ?? null))
+      if (!room) {
+        this.#blocked = true
+        break
+      }
+    }
+    socket.uncork()
     this.lastActivity = Date.now()
-    this.#socket.write(frame, (err) => {
-      const obs = this.#opts.observer
-      if (obs !== undefined) {
-        p.writeEnd = performance.now()
-        const writeErr = err ?? null
-        obs.onWrite?.(api.key, writeErr ? 0 : frame.length, p.writeStart - p.created, p.writeEnd - p.writeStart, writeErr)
-        // The connection died before this write completed: no response will come, so the read is
-        // reported failed here (#fail left this request to us).
-        const readErr = writeErr === null && expectResponse ? p.failure : null
-        if (readErr !== null) obs.onRead?.(api.key, 0, 0, 0, readErr)
-        if (writeErr || !expectResponse || readErr !== null) {
-          obs.onE2E?.(api.key, { bytesWritten: writeErr ? 0 : frame.length, bytesRead: 0, writeWait: p.writeStart - p.created, timeToWrite: p.writeEnd - p.writeStart, readWait: 0, timeToRead: 0, writeErr, readErr })
-        }
-      }
-      if (!expectResponse) {
-        if (err) reject(new BrokerConnectionError(`write to ${this.#addr()} failed: ${err.message}`, { cause: err, broker: this.nodeId }))
-        else resolve(undefined as Res)
-      }
-    })
+    if (this.#outHead === out.length) {
+      this.#out = []
+      this.#outHead = 0
+    }
+  }
+
+  #onDrain(): void {
+    this.#blocked = false
+    this.#flushOut()
+  }
+
+  /** #written runs when the socket has written (or failed to write) a request. */
+  #written(p: Pending, err: Error | null): void {
+    const obs = this.#opts.observer
+    if (obs !== undefined) {
+      p.writeEnd = performance.now()
+      obs.onWrite?.(p.key, err ? 0 : p.bytesWritten, p.writeStart - p.created, p.writeEnd - p.writeStart, err)
+      // The connection died before this write completed: no response will come, so the read is
+      // reported failed here (#fail left this request to us).
+      const readErr = err === null && p.expectResponse ? p.failure : null
+      if (readErr !== null) obs.onRead?.(p.key, 0, 0, 0, readErr)
+      if (err || !p.expectResponse || readErr !== null) this.#reportE2E(p, 0, 0, 0, err, readErr)
+    }
+    if (!p.expectResponse) {
+      if (err) p.reject(new BrokerConnectionError(`write to ${this.#addr()} failed: ${err.message}`, { cause: err, broker: this.nodeId }))
+      else p.resolve(undefined)
+    }
+  }
+
+  /** #reportE2E tells the observer about one request's write and read (franz-go's BrokerE2E). */
+  #reportE2E(p: Pending, bytesRead: number, readWait: number, timeToRead: number, writeErr: Error | null, readErr: Error | null): void {
+    const e2e = new BrokerE2E()
+    e2e.bytesWritten = writeErr ? 0 : p.bytesWritten
+    e2e.bytesRead = bytesRead
+    e2e.writeWait = p.writeStart - p.created
+    e2e.timeToWrite = p.writeEnd - p.writeStart
+    e2e.readWait = readWait
+    e2e.timeToRead = timeToRead
+    e2e.writeErr = writeErr
+    e2e.readErr = readErr
+    this.#opts.observer!.onE2E?.(p.key, e2e)
   }
 
   /**
@@ -504,7 +564,7 @@ export class BrokerConnection {
     // KIP-511: a broker that does not know the ApiVersions version we sent answers UNSUPPORTED_VERSION
     // in the v0 body format, whatever version was asked, so that body is read as v0 (as Java's
     // ApiVersionsResponse.parse and franz-go do). ApiVersions responses always have a v0 header.
-    const version = p.key === ApiVersions.key && frame.length >= 6 && frame.readInt16BE(4) === UNSUPPORTED_VERSION ? 0 : p.version
+    const version = p.key === ApiVersions.key && frame.length >= 6 && frame.readInt16BE(4) === ErrorCode.UNSUPPORTED_VERSION ? 0 : p.version
     try {
       const r = new Reader(frame, 4)
       if (p.headerVersion >= 1) r.skipTaggedFields()
@@ -515,7 +575,7 @@ export class BrokerConnection {
     }
     if (obs !== undefined) {
       obs.onRead?.(p.key, frame.length + 4, p.readStart - p.writeEnd, readEnd - p.readStart, error)
-      obs.onE2E?.(p.key, { bytesWritten: p.bytesWritten, bytesRead: frame.length + 4, writeWait: p.writeStart - p.created, timeToWrite: p.writeEnd - p.writeStart, readWait: p.readStart - p.writeEnd, timeToRead: readEnd - p.readStart, writeErr: null, readErr: error })
+      this.#reportE2E(p, frame.length + 4, p.readStart - p.writeEnd, readEnd - p.readStart, null, error)
     }
     if (error === null) this.#noteThrottle(p, result)
     if (this.#drained !== null && this.inflight === 0) this.#drained()
@@ -546,16 +606,29 @@ export class BrokerConnection {
     const pending = this.#queue.slice(this.#queueHead)
     this.#queue = []
     this.#queueHead = 0
+    const unwritten = this.#out.slice(this.#outHead)
+    this.#out = []
+    this.#outHead = 0
     const obs = this.#opts.observer
     const now = obs !== undefined ? performance.now() : 0
+    // Requests never handed to the socket failed to write.
+    for (const p of unwritten) {
+      p.frame = null
+      if (obs !== undefined) {
+        p.writeStart = p.writeEnd = now
+        obs.onWrite?.(p.key, 0, now - p.created, 0, err)
+        this.#reportE2E(p, 0, 0, 0, err, null)
+      }
+      if (!p.expectResponse) p.reject(err)
+    }
     for (const p of pending) {
       this.#settle(p)
-      if (obs !== undefined) {
+      if (obs !== undefined && !unwritten.includes(p)) {
         if (p.writeEnd !== 0) {
           // The response will never be read: the read fails, as franz-go reports it (read and E2E).
           const readWait = now - p.writeEnd
           obs.onRead?.(p.key, 0, readWait, 0, err)
-          obs.onE2E?.(p.key, { bytesWritten: p.bytesWritten, bytesRead: 0, writeWait: p.writeStart - p.created, timeToWrite: p.writeEnd - p.writeStart, readWait, timeToRead: 0, writeErr: null, readErr: err })
+          this.#reportE2E(p, 0, readWait, 0, null, err)
         } else p.failure = err
       }
       if (!p.abandoned) p.reject(err)
@@ -611,10 +684,10 @@ export class BrokerConnection {
     let version = ApiVersions.maxVersion
     for (let attempt = 0; attempt < 3; attempt++) {
       const req = ApiVersions.newRequest()
-      req.clientSoftwareName = this.#opts.softwareName ?? SOFTWARE_NAME
-      req.clientSoftwareVersion = this.#opts.softwareVersion ?? SOFTWARE_VERSION
+      req.clientSoftwareName = this.#opts.softwareName ?? NAME
+      req.clientSoftwareVersion = this.#opts.softwareVersion ?? VERSION
       const res = await this.request(ApiVersions, req, { version, timeout, signal: this.#opts.signal })
-      if (res.errorCode === UNSUPPORTED_VERSION) {
+      if (res.errorCode === ErrorCode.UNSUPPORTED_VERSION) {
         const own = res.apiKeys.find((k) => k.apiKey === ApiVersions.key)
         const next = own ? Math.min(own.maxVersion, ApiVersions.maxVersion) : 0
         if (next >= version) break

@@ -30,6 +30,13 @@ export class InvalidOptionError extends KafkaWireError {
   }
 }
 
+/** WaitTimeoutError means a wait for a condition (a topic usable on every broker, say) ran out of time. */
+export class WaitTimeoutError extends KafkaWireError {
+  constructor(message: string, scope: ErrorScope = {}) {
+    super(message, { code: 'WAIT_TIMEOUT', retriable: true, ...scope })
+  }
+}
+
 /** InvalidOperationError means a method was called in a state or configuration where it cannot work. */
 export class InvalidOperationError extends KafkaWireError {
   constructor(message: string, scope: ErrorScope = {}) {

@@ -1,14 +1,7 @@
-import { KafkaWireError } from '../protocol/errors.js'
-import type { ApiMessage } from '../protocol/messages/api.js'
-import type { Client, ClientRequestOptions, CoordinatorType } from './client.js'
-import { UnknownLeaderError } from './errors.js'
-
-/** Route says where a request goes. */
-export type Route =
-  | { kind: 'any' }
-  | { kind: 'controller' }
-  | { kind: 'coordinator'; coordinatorType: CoordinatorType; key: string }
-  | { kind: 'leaders'; spec: SplitSpec }
+import { ErrorCode } from '../protocol/error-codes.js'
+import type { ApiMessage, EntityType, FieldSchema } from '../protocol/messages/api.js'
+import { ApiKey, apis } from '../protocol/messages/index.js'
+import type { CoordinatorType } from './types.js'
 
 /**
  * SplitSpec describes a request whose partitions must each go to their leader: where the topics
@@ -25,125 +18,143 @@ export interface SplitSpec {
   responsePartitions: string
 }
 
-const SPLITS: { [key: number]: SplitSpec } = {
-  // Produce
-  0: { topics: 'topicData', topicName: 'name', partitions: 'partitionData', partitionIndex: 'index', responseTopics: 'responses', responseTopicName: 'name', responsePartitions: 'partitionResponses' },
-  // Fetch (by name; topic-id versions are split by the consumer, which knows the ids)
-  1: { topics: 'topics', topicName: 'topic', partitions: 'partitions', partitionIndex: 'partition', responseTopics: 'responses', responseTopicName: 'topic', responsePartitions: 'partitions' },
-  // ListOffsets
-  2: { topics: 'topics', topicName: 'name', partitions: 'partitions', partitionIndex: 'partitionIndex', responseTopics: 'topics', responseTopicName: 'name', responsePartitions: 'partitions' },
-  // DeleteRecords
-  21: { topics: 'topics', topicName: 'name', partitions: 'partitions', partitionIndex: 'partitionIndex', responseTopics: 'topics', responseTopicName: 'name', responsePartitions: 'partitions' },
-  // OffsetForLeaderEpoch
-  23: { topics: 'topics', topicName: 'topic', partitions: 'partitions', partitionIndex: 'partition', responseTopics: 'topics', responseTopicName: 'topic', responsePartitions: 'partitions' },
-}
-
-// Group-coordinated requests with one group id field.
-const GROUP_KEYED: { [key: number]: string } = {
-  8: 'groupId', // OffsetCommit
-  11: 'groupId', // JoinGroup
-  12: 'groupId', // Heartbeat
-  13: 'groupId', // LeaveGroup
-  14: 'groupId', // SyncGroup
-  28: 'groupId', // TxnOffsetCommit
-  47: 'groupId', // OffsetDelete
-  68: 'groupId', // ConsumerGroupHeartbeat
-}
-
-// Transaction-coordinated requests with one transactional id field.
-const TXN_KEYED: { [key: number]: string } = {
-  25: 'transactionalId', // AddOffsetsToTxn
-  26: 'transactionalId', // EndTxn
-}
-
-// Requests the controller must answer (brokers forward them in KRaft, but the controller is direct).
-const CONTROLLER = new Set([19, 20, 37, 43, 45, 46, 57, 51])
-
-/** COORDINATOR_ERRORS are the error codes that mean "find the coordinator again". */
-export const COORDINATOR_ERRORS = new Set([14 /* COORDINATOR_LOAD_IN_PROGRESS */, 15 /* COORDINATOR_NOT_AVAILABLE */, 16 /* NOT_COORDINATOR */])
-
-/** route decides where a request goes from its API key and body. */
-export function route(key: number, body: unknown): Route {
-  const b = body as { [k: string]: unknown }
-  const split = SPLITS[key]
-  if (split !== undefined) return { kind: 'leaders', spec: split }
-  const g = GROUP_KEYED[key]
-  if (g !== undefined && typeof b[g] === 'string') return { kind: 'coordinator', coordinatorType: 0, key: b[g] as string }
-  const t = TXN_KEYED[key]
-  if (t !== undefined && typeof b[t] === 'string') return { kind: 'coordinator', coordinatorType: 1, key: b[t] as string }
-  // InitProducerId with a transactional id goes to its transaction coordinator; without, anywhere.
-  if (key === 22 && typeof b.transactionalId === 'string') return { kind: 'coordinator', coordinatorType: 1, key: b.transactionalId }
-  // AddPartitionsToTxn v0-3 carries one transactional id.
-  if (key === 24 && typeof b.v3AndBelowTransactionalId === 'string' && b.v3AndBelowTransactionalId !== '') {
-    return { kind: 'coordinator', coordinatorType: 1, key: b.v3AndBelowTransactionalId }
-  }
-  // OffsetFetch up to v7 has one group id; v8+ a list of groups (sent to the first group's coordinator
-  // when there is one group; callers with several groups should send one request per group).
-  if (key === 9) {
-    if (typeof b.groupId === 'string' && b.groupId !== '') return { kind: 'coordinator', coordinatorType: 0, key: b.groupId }
-    const groups = b.groups as Array<{ groupId: string }> | undefined
-    if (groups && groups.length === 1) return { kind: 'coordinator', coordinatorType: 0, key: groups[0]!.groupId }
-  }
-  if (CONTROLLER.has(key)) return { kind: 'controller' }
-  return { kind: 'any' }
-}
+/**
+ * RouteRule says where every request of one API goes:
+ * - `leaders`: each partition to its leader, the answers merged (SplitSpec);
+ * - `coordinator`: to the coordinator of the group or transactional id found at the first of `keys`
+ *   that holds one in the request;
+ * - `controller`: to the active controller;
+ * - `any`: to any broker.
+ */
+export type RouteRule =
+  | { kind: 'any' }
+  | { kind: 'controller' }
+  | { kind: 'leaders'; spec: SplitSpec }
+  | { kind: 'coordinator'; coordinatorType: CoordinatorType; keys: readonly KeyPlace[] }
 
 /**
- * splitByLeader sends each partition of a request to its leader (one request per leader, in
- * parallel) and merges the answers into one response of the same shape. Partitions whose leader is
- * unknown after a metadata refresh fail the call with UnknownLeaderError.
+ * KeyPlace is where a request carries its coordinator key: the string field `field`, or, with `list`,
+ * the array `field` of strings (or of structs whose `keyField` holds one).
  */
-export async function splitByLeader<Req, Res>(client: Client, api: ApiMessage<Req, Res>, body: Req, r: { spec: SplitSpec }, opts: ClientRequestOptions): Promise<Res> {
-  const s = r.spec
-  const b = body as { [k: string]: unknown }
-  const topics = b[s.topics] as Array<{ [k: string]: unknown }>
-  const names = topics.map((t) => t[s.topicName] as string)
-  const missing = names.filter((n) => !client.metadata.topics.has(n))
-  if (missing.length > 0) {
-    client.metadata.interest(missing)
-    await client.metadata.refresh(true)
-  }
-  const byLeader = new Map<number, Array<{ [k: string]: unknown }>>()
-  for (const t of topics) {
-    const name = t[s.topicName] as string
-    for (const p of t[s.partitions] as Array<{ [k: string]: unknown }>) {
-      const idx = p[s.partitionIndex] as number
-      const leader = client.leaderOf(name, idx)
-      if (leader < 0) throw new UnknownLeaderError(name, idx)
-      let ts = byLeader.get(leader)
-      if (ts === undefined) byLeader.set(leader, (ts = []))
-      let tt = ts.find((x) => x[s.topicName] === name)
-      if (tt === undefined) ts.push((tt = { ...t, [s.partitions]: [] }))
-      ;(tt[s.partitions] as unknown[]).push(p)
-    }
-  }
-  // The consumer's long-polling fetch connection is its own; a Fetch sent here must not queue behind it.
-  const kind = api.key === 0 ? 'produce' : 'other'
-  const parts = await Promise.all(
-    [...byLeader].map(([leader, ts]) =>
-      client.retry(opts, (signal) =>
-        client.requestOn(leader, kind, api, { ...b, [s.topics]: ts } as Req, {
-          ...(opts.version !== undefined ? { version: opts.version } : {}),
-          ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
-          ...(signal ? { signal } : {}),
-        }),
-      ),
-    ),
-  )
-  if (parts.length === 1) return parts[0]!
-  if (parts.length === 0) return api.newResponse()
-  // Merge: topics of every answer in one list (a topic split across leaders appears once).
-  const merged = { ...(parts[0] as { [k: string]: unknown }) }
-  const all: Array<{ [k: string]: unknown }> = []
-  for (const part of parts) {
-    for (const t of (part as { [k: string]: unknown })[s.responseTopics] as Array<{ [k: string]: unknown }>) {
-      const same = all.find((x) => x[s.responseTopicName] === t[s.responseTopicName])
-      if (same === undefined) all.push({ ...t, [s.responsePartitions]: [...(t[s.responsePartitions] as unknown[])] })
-      else (same[s.responsePartitions] as unknown[]).push(...(t[s.responsePartitions] as unknown[]))
-    }
-    const thr = (part as { throttleTimeMs?: number }).throttleTimeMs
-    if (thr !== undefined && thr > ((merged.throttleTimeMs as number) ?? 0)) merged.throttleTimeMs = thr
-  }
-  merged[s.responseTopics] = all
-  return merged as Res
+export interface KeyPlace {
+  field: string
+  list: boolean
+  keyField: string | null
 }
+
+/** Route is where one request goes: its rule resolved against its body. */
+export type Route =
+  | { kind: 'any' }
+  | { kind: 'controller' }
+  | { kind: 'leaders'; spec: SplitSpec }
+  | { kind: 'coordinator'; coordinatorType: CoordinatorType; key: string }
+
+// ---------------------------------------------------------------- the hand-kept part
+
+// Partition requests: one request per leader. Fetch by name only: topic-id versions are split by the
+// consumer, which knows the ids.
+const SPLITS: { readonly [key: number]: SplitSpec } = {
+  [ApiKey.Produce]: { topics: 'topicData', topicName: 'name', partitions: 'partitionData', partitionIndex: 'index', responseTopics: 'responses', responseTopicName: 'name', responsePartitions: 'partitionResponses' },
+  [ApiKey.Fetch]: { topics: 'topics', topicName: 'topic', partitions: 'partitions', partitionIndex: 'partition', responseTopics: 'responses', responseTopicName: 'topic', responsePartitions: 'partitions' },
+  [ApiKey.ListOffsets]: { topics: 'topics', topicName: 'name', partitions: 'partitions', partitionIndex: 'partitionIndex', responseTopics: 'topics', responseTopicName: 'name', responsePartitions: 'partitions' },
+  [ApiKey.DeleteRecords]: { topics: 'topics', topicName: 'name', partitions: 'partitions', partitionIndex: 'partitionIndex', responseTopics: 'topics', responseTopicName: 'name', responsePartitions: 'partitions' },
+  [ApiKey.OffsetForLeaderEpoch]: { topics: 'topics', topicName: 'topic', partitions: 'partitions', partitionIndex: 'partition', responseTopics: 'topics', responseTopicName: 'topic', responsePartitions: 'partitions' },
+}
+
+// Requests that name both a group and a transactional id go to one coordinator (KIP-98):
+// AddOffsetsToTxn to the transaction's, TxnOffsetCommit to the group's.
+const COORDINATED_BY: { readonly [key: number]: EntityType } = {
+  [ApiKey.AddOffsetsToTxn]: 'transactionalId',
+  [ApiKey.TxnOffsetCommit]: 'groupId',
+}
+
+// Share-group data requests name their group but go to partition leaders; the caller picks the broker.
+const NOT_COORDINATED = new Set<number>([ApiKey.ShareFetch, ApiKey.ShareAcknowledge])
+
+// Requests the active controller answers (brokers would forward them in KRaft; the controller is direct).
+const CONTROLLER = new Set<number>([
+  ApiKey.CreateTopics,
+  ApiKey.DeleteTopics,
+  ApiKey.CreatePartitions,
+  ApiKey.ElectLeaders,
+  ApiKey.AlterPartitionReassignments,
+  ApiKey.ListPartitionReassignments,
+  ApiKey.AlterUserScramCredentials,
+  ApiKey.UpdateFeatures,
+])
+
+/** COORDINATOR_ERRORS are the error codes that mean "find the coordinator again". */
+const COORDINATOR_ERRORS = new Set<number>([ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.NOT_COORDINATOR])
+
+/** isCoordinatorError is true for an error code after which the coordinator must be looked up again. */
+export function isCoordinatorError(code: number): boolean {
+  return COORDINATOR_ERRORS.has(code)
+}
+
+// ---------------------------------------------------------------- the generated part
+
+const COORDINATOR_TYPE: { readonly [E in EntityType]?: CoordinatorType } = { groupId: 0, transactionalId: 1 }
+
+/**
+ * coordinatorRule reads from a request's schema which fields name its coordinator: top-level fields
+ * the spec marks as a group id or transactional id (a string, or a list of strings), then arrays of
+ * structs with such a field (OffsetFetch v8+ and AddPartitionsToTxn v4+ moved their key there). A
+ * request with fields of both kinds is settled by COORDINATED_BY.
+ */
+function coordinatorRule(api: ApiMessage): RouteRule | null {
+  if (NOT_COORDINATED.has(api.key)) return null
+  const want = COORDINATED_BY[api.key]
+  const keyed = (f: FieldSchema) => f.entityType !== undefined && COORDINATOR_TYPE[f.entityType] !== undefined && (want === undefined || f.entityType === want)
+  let type: CoordinatorType | undefined
+  const keys: KeyPlace[] = []
+  for (const f of api.requestSchema.fields) {
+    if (keyed(f) && (f.type === 'string' || f.type === '[]string')) {
+      type ??= COORDINATOR_TYPE[f.entityType!]
+      keys.push({ field: f.name, list: f.type === '[]string', keyField: null })
+    }
+  }
+  for (const f of api.requestSchema.fields) {
+    const inner = f.type === '[]struct' ? f.struct?.fields.find((g) => keyed(g) && g.type === 'string') : undefined
+    if (inner !== undefined) {
+      type ??= COORDINATOR_TYPE[inner.entityType!]
+      keys.push({ field: f.name, list: true, keyField: inner.name })
+    }
+  }
+  return type === undefined ? null : { kind: 'coordinator', coordinatorType: type, keys }
+}
+
+/** ROUTING is the one table of where each API's requests go, keyed by API key. */
+export const ROUTING: ReadonlyMap<number, RouteRule> = new Map(
+  apis.map((api): [number, RouteRule] => {
+    const split = SPLITS[api.key]
+    if (split !== undefined) return [api.key, { kind: 'leaders', spec: split }]
+    const c = coordinatorRule(api)
+    if (c !== null) return [api.key, c]
+    if (CONTROLLER.has(api.key)) return [api.key, { kind: 'controller' }]
+    return [api.key, { kind: 'any' }]
+  }),
+)
+
+/**
+ * route decides where one request goes from its API's rule and its body. A coordinator request goes
+ * to the coordinator of its key. One without a key (an InitProducerId of an idempotent producer, an
+ * AddPartitionsToTxn v4+ from a broker) or whose list holds several keys goes to any broker: callers
+ * send one request per group or transactional id.
+ */
+export function route(api: ApiMessage, body: unknown): Route {
+  const rule: RouteRule = ROUTING.get(api.key) ?? ANY
+  if (rule.kind !== 'coordinator') return rule
+  const b = body as { [k: string]: unknown }
+  for (const k of rule.keys) {
+    const v = b[k.field]
+    let key: unknown = v
+    if (k.list) {
+      if (!Array.isArray(v) || v.length !== 1) continue
+      key = k.keyField === null ? v[0] : (v[0] as { [f: string]: unknown } | null)?.[k.keyField]
+    }
+    if (typeof key === 'string' && key !== '') return { kind: 'coordinator', coordinatorType: rule.coordinatorType, key }
+  }
+  return ANY
+}
+
+const ANY = { kind: 'any' } as const

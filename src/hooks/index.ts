@@ -27,7 +27,7 @@ export type {
   ProduceRecordUnbufferedHook,
 } from './types.js'
 export { hookNames } from './types.js'
-export { BrokerE2E, nodeName, seedNodeId } from './meta.js'
+export { BrokerE2E, isSeedNode, nodeName, seedNodeId } from './meta.js'
 export type { BrokerE2EInit, BrokerMetadata, FetchBatchMetrics, ProduceBatchMetrics } from './meta.js'
 export { HookRegistry } from './registry.js'
 export type { HookRegistryOptions } from './registry.js'

@@ -22,13 +22,18 @@ export function seedNodeId(i: number): number {
   return MIN_INT32 + i
 }
 
+/** isSeedNode is true for the id of a seed broker (any id below -10; see `seedNodeId`). */
+export function isSeedNode(id: number): boolean {
+  return id < -10
+}
+
 /**
  * nodeName renders a node id for logs and metric labels: "seed_<i>" for seed brokers (any id below
  * -10), otherwise the id as a decimal string. Kafka never hands out negative ids, and the few small
  * negative numbers are kept readable as they are, as franz-go's NodeName does.
  */
 export function nodeName(id: number): string {
-  return id < -10 ? `seed_${id - MIN_INT32}` : String(id)
+  return isSeedNode(id) ? `seed_${id - MIN_INT32}` : String(id)
 }
 
 /** BrokerE2EInit is the plain-object form of `BrokerE2E`'s fields; every field is optional. */

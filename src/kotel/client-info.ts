@@ -47,15 +47,13 @@ export class ClientInfo {
 
   /** clusterId is the cluster id from the client's last metadata, once it has loaded some. */
   get clusterId(): string | undefined {
-    return this.#client?.metadata?.clusterId ?? undefined
+    return this.#client?.clusterId ?? undefined
   }
 
   /** leader is the broker leading a partition per the client's metadata. */
   leader(topic: string, partition: number): BrokerMetadata | undefined {
-    const c = this.#client
-    if (c === undefined || partition < 0) return undefined
-    const id = c.leaderOf(topic, partition)
-    return id < 0 ? undefined : c.broker(id)?.meta
+    if (this.#client === undefined || partition < 0) return undefined
+    return this.#client.partitionLeader(topic, partition)
   }
 
   /** noteFetch remembers which broker served a partition's latest batch (called from onFetchBatchRead). */

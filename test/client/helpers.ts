@@ -2,7 +2,7 @@
 // topics created with CreateTopics, and a reader that fetches a topic back with Fetch and
 // decodeRecordBatches (there is no consumer yet), so every test checks what the broker stored.
 import { randomUUID } from 'node:crypto'
-import { Client } from '../../src/client/client.js'
+import { Client, coreOf } from '../../src/client/client.js'
 import type { ClientOptions } from '../../src/client/options.js'
 import { KafkaProtocolError } from '../../src/protocol/errors.js'
 import { CreateTopics } from '../../src/protocol/messages/create-topics.js'
@@ -70,7 +70,7 @@ export async function createTopic(
   const t = res.topics[0]!
   if (t.errorCode !== 0) throw new KafkaProtocolError(t.errorCode, { topic: name, errorMessage: t.errorMessage })
   await waitFor(async () => {
-    const info = await c.topic(name, true)
+    const info = await coreOf(c).topic(name, true)
     return info !== undefined && info.partitions.length === (opts.partitions ?? 1) && info.partitions.every((p) => p.leader >= 0)
   }, `topic ${name} to have a leader for each partition`)
   return name
@@ -121,7 +121,7 @@ export async function listOffsets(c: Client, topic: string, partitions: number, 
     }
     if (!moved) return out
     if (attempt > 50) throw new Error(`ListOffsets of ${topic}: partitions keep answering leader errors`)
-    await c.topic(topic, true)
+    await coreOf(c).topic(topic, true)
     await new Promise((r) => setTimeout(r, 100))
   }
 }
@@ -131,7 +131,7 @@ export async function listOffsets(c: Client, topic: string, partitions: number, 
  * now, and returns them per partition in offset order. Control batches are left out.
  */
 export async function readAll(c: Client, topic: string): Promise<FetchedRecord[][]> {
-  const info = await c.topic(topic, true)
+  const info = await coreOf(c).topic(topic, true)
   if (info === undefined) throw new Error(`topic ${topic} does not exist`)
   const n = info.partitions.length
   const ends = await listOffsets(c, topic, n)
@@ -140,7 +140,7 @@ export async function readAll(c: Client, topic: string): Promise<FetchedRecord[]
   let maxPartBytes = 4 << 20
   let idle = 0
   while (next.some((o, p) => o < ends[p]!)) {
-    const t = (await c.topic(topic))!
+    const t = (await coreOf(c).topic(topic))!
     const req = Fetch.newRequest()
     req.maxWaitMs = 0
     req.minBytes = 0
@@ -201,7 +201,7 @@ export async function readAll(c: Client, topic: string): Promise<FetchedRecord[]
         }
       }
     }
-    if (moved) await c.topic(topic, true)
+    if (moved) await coreOf(c).topic(topic, true)
     if (!progressed) {
       if (++idle > 200) throw new Error(`reading ${topic} back made no progress (at ${next.join(',')}, ends ${ends.join(',')})`)
       await new Promise((r) => setTimeout(r, 50))

@@ -4,7 +4,7 @@
 // fail the records with a typed error instead of leaving them waiting.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import type { Client } from '../../src/client/client.js'
+import { Client, coreOf } from '../../src/client/client.js'
 import type { ClientOptions } from '../../src/client/options.js'
 import { type SaslConfig } from '../../src/client/sasl/index.js'
 import { startKafka, type KafkaCluster } from '../../src/testing/index.js'
@@ -48,7 +48,7 @@ test('TLS: produce and read back over the SSL listener, verified with the test C
 test('TLS: a client that does not trust the CA fails with a typed connection error', { timeout: 60_000 }, async () => {
   const servers = need(k.tlsBootstrapServers, 'SSL')
   const c = viaListener(servers, { tls: true, requestRetries: 1 })
-  await assert.rejects(c.topic('anything', true), (err: unknown) => {
+  await assert.rejects(coreOf(c).topic('anything', true), (err: unknown) => {
     assert.equal((err as { code?: string }).code, 'BROKER_CONNECTION', String(err))
     assert.match(String(err), /certificate/i)
     return true

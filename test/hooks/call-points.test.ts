@@ -25,6 +25,7 @@ import { Reader } from '../../src/protocol/reader.js'
 import { Writer } from '../../src/protocol/writer.js'
 import type { KafkaCluster } from '../../src/testing/index.js'
 import { broker, closeAll, createTopic, newClient, waitFor } from '../client/helpers.js'
+import { producerOf } from '../../src/client/client.js'
 
 let k: KafkaCluster
 
@@ -56,7 +57,7 @@ test('registration: nested arrays flattened in order, every hook of an object ca
     onClientClosed: () => seen.push('closed'),
   }
   const e = new Client({ seedBrokers: NOWHERE, hooks: many })
-  void e.producer // the producer exists (nothing connects until a record is sent)
+  producerOf(e) // the producer exists (nothing connects until a record is sent)
   await e.close()
   // A closed client still runs the producer hooks (once each) and the poll start.
   await assert.rejects(e.produce({ topic: 't', value: 'v' }), (err: KafkaWireError) => err.code === 'CLIENT_CLOSED')
@@ -239,7 +240,7 @@ test('onPollStart: first in every poll, with the caller\'s signal, before that p
       onFetchRecordUnbuffered: (r, polled) => events.push([polled ? 'polled' : 'dropped', r.offset]),
     },
   })
-  await waitFor(() => c.consumer.bufferedRecords === 20, 'the records to be buffered')
+  await waitFor(() => c.bufferedFetchRecords === 20, 'the records to be buffered')
   const poll = async (signal: AbortSignal | undefined, max: number) => {
     events.length = 0
     const f = await c.pollRecords(max, signal === undefined ? {} : { signal })

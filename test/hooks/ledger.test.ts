@@ -28,6 +28,7 @@ import { Produce } from '../../src/protocol/messages/produce.js'
 import { encodeRecordBatchBuffer } from '../../src/protocol/records.js'
 import { freePorts, type KafkaCluster } from '../../src/testing/index.js'
 import { broker, closeAll, createTopic, newClient, waitFor } from '../client/helpers.js'
+import { coreOf } from '../../src/client/client.js'
 
 let k: KafkaCluster
 
@@ -225,7 +226,7 @@ async function commitTransaction(c: Client, topic: string, partitions: number[],
   Object.assign(add, { v3AndBelowTransactionalId: transactionalId, v3AndBelowProducerId: pid.producerId, v3AndBelowProducerEpoch: pid.producerEpoch, v3AndBelowTopics: [{ name: topic, partitions }] })
   const added = await c.request(AddPartitionsToTxn, add, { version: 3 })
   assert.ok(added.resultsByTopicV3AndBelow.every((t) => t.resultsByPartition.every((p) => p.partitionErrorCode === 0)), 'AddPartitionsToTxn')
-  const info = (await c.topic(topic))!
+  const info = (await coreOf(c).topic(topic))!
   const produce = Produce.newRequest()
   produce.transactionalId = transactionalId
   produce.acks = -1
@@ -294,7 +295,7 @@ test('ledger: 20,000 lz4 records over 6 partitions, produced and consumed by a g
     assert.equal(e.unbuffered.length, 1, 'unbuffered once')
     const [b, p, u] = [e.buffered[0]!, e.partitioned[0]!, e.unbuffered[0]!]
     assert.equal(p.partition, r.partition)
-    assert.equal(p.leader, producer.leaderOf(topic, r.partition!))
+    assert.equal(p.leader, coreOf(producer).leaderOf(topic, r.partition!))
     assert.ok(r.offset! >= 0n)
     const write = firstAfter(produceWrites, p.seq)
     const read = firstAfter(produceReads, write)
@@ -311,7 +312,7 @@ test('ledger: 20,000 lz4 records over 6 partitions, produced and consumed by a g
     assert.ok(bw.m.compressedBytes > 0 && bw.m.compressedBytes < bw.m.uncompressedBytes, `lz4 batch ${bw.m.compressedBytes} < ${bw.m.uncompressedBytes} bytes`)
     // The uncompressed records are at least their values plus the 7 bytes of a record's fixed fields.
     assert.ok(bw.m.uncompressedBytes >= bw.m.numRecords * (120 + 7))
-    assert.equal(bw.meta.nodeId, producer.leaderOf(topic, bw.partition))
+    assert.equal(bw.meta.nodeId, coreOf(producer).leaderOf(topic, bw.partition))
     // A batch is reported written only after its records were partitioned and a Produce answered.
     const c = (cum.get(tp(topic, bw.partition)) ?? 0) + bw.m.numRecords
     cum.set(tp(topic, bw.partition), c)
@@ -367,7 +368,7 @@ test('ledger: 20,000 lz4 records over 6 partitions, produced and consumed by a g
   for (const b of cl.batchesRead.filter((x) => x.m.compressionType !== 0)) {
     assert.equal(b.m.compressionType, 3)
     assert.ok(b.m.compressedBytes < b.m.uncompressedBytes, `fetched lz4 batch ${b.m.compressedBytes} < ${b.m.uncompressedBytes} bytes`)
-    assert.equal(b.meta.nodeId, consumer.leaderOf(topic, b.partition))
+    assert.equal(b.meta.nodeId, coreOf(consumer).leaderOf(topic, b.partition))
   }
   // The same lz4 batches were written and read back: both sides measure them alike. What is read
   // beyond the producer's batches is the two transactional batches.
@@ -469,7 +470,7 @@ test('a client quota set with ConfigCommand: onBrokerThrottle fires after the re
   const th = l.throttles[0]!
   assert.ok(th.interval > 0, `throttled for ${th.interval} ms`)
   assert.equal(th.afterResponse, true, 'Kafka 4 throttles after responding (KIP-219)')
-  assert.equal(th.meta.nodeId, c.leaderOf(topic, 0))
+  assert.equal(th.meta.nodeId, coreOf(c).leaderOf(topic, 0))
   // The throttle came with a Produce response: it follows that response's read.
   assert.ok(l.reads.some((r) => r.key === 0 && r.seq < th.seq))
   // KIP-219: the client holds its next write on that connection until the throttle has passed, and

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { after, before, beforeEach, test } from 'node:test'
 import { metrics } from '@opentelemetry/api'
 import { AggregationTemporality, DataPointType, MeterProvider, type HistogramMetricData, type MetricData, type SumMetricData } from '@opentelemetry/sdk-metrics'
-import type { Client } from '../../src/client/client.js'
+import { Client, coreOf } from '../../src/client/client.js'
 import type { ProduceRecord } from '../../src/protocol/record.js'
 import { seedNodeId, type BrokerMetadata } from '../../src/hooks/index.js'
 import { Kotel, Meter, Tracer } from '../../src/kotel/index.js'
@@ -195,8 +195,8 @@ test("the conventions' metrics after real sends, a failed send, polls and proces
   const got = await read()
   const spans = await otel.spans()
 
-  const leader = producer.broker(producer.leaderOf(topic, 0))!.meta
-  const smallLeader = producer.broker(producer.leaderOf(small, 0))!.meta
+  const leader = coreOf(producer).broker(coreOf(producer).leaderOf(topic, 0))!.meta
+  const smallLeader = coreOf(producer).broker(coreOf(producer).leaderOf(small, 0))!.meta
   const server = { 'server.address': leader.host, 'server.port': leader.port }
   assert.deepEqual(
     [...got.keys()].filter((n) => !n.startsWith('messaging.kafka.')).sort(),

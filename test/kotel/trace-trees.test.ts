@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { after, before, beforeEach, test } from 'node:test'
 import { context, trace, type Context } from '@opentelemetry/api'
-import type { Client } from '../../src/client/client.js'
+import { Client, coreOf } from '../../src/client/client.js'
 import type { Record } from '../../src/protocol/record.js'
 import { Kotel, Meter, Tracer, type SemconvFlavour } from '../../src/kotel/index.js'
 import type { KafkaCluster } from '../../src/testing/index.js'
@@ -68,8 +68,8 @@ async function flow(mode: Mode, flavour: SemconvFlavour): Promise<Flow> {
   })
   assert.equal(trace.getSpan(active!)?.spanContext().spanId, byName(otel.exporter.getFinishedSpans(), flavour === 'old' ? `${topic} process` : `process ${topic}`).spanContext().spanId)
   const spans = await otel.spans()
-  const leader = producer.broker(producer.leaderOf(topic, 0))!.meta
-  return { topic, record: record!, spans, tree: normalize(spans, { [topic]: 'T' }), producer, consumer, server: { host: leader.host, port: leader.port }, clusterId: producer.metadata.clusterId! }
+  const leader = coreOf(producer).broker(coreOf(producer).leaderOf(topic, 0))!.meta
+  return { topic, record: record!, spans, tree: normalize(spans, { [topic]: 'T' }), producer, consumer, server: { host: leader.host, port: leader.port }, clusterId: coreOf(producer).metadata.clusterId! }
 }
 
 /** expectedTree writes out the span tree of `flow` for a mode and flavour, attribute by attribute. */
@@ -285,7 +285,7 @@ test('poll spans: one "poll T" CLIENT span per poll, a child of the caller conte
     const tracer = new Tracer({ tracerProvider: otel.tracerProvider, linkSpans, pollSpans: true, receiveSpans: false, consumerGroup: 'g' })
     const consumer = newClient(k, { clientId: 'c', consumeTopics: [topic], hooks: [tracer] })
     // Wait until both records are buffered, so one poll returns both.
-    await waitFor(() => consumer.consumer.bufferedRecords === 2, 'two buffered records')
+    await waitFor(() => consumer.bufferedFetchRecords === 2, 'two buffered records')
     const loop = otel.tracerProvider.getTracer('app').startSpan('loop')
     const records = await context.with(trace.setSpan(context.active(), loop), () => pollN(consumer, 2))
     loop.end()
@@ -305,7 +305,7 @@ test('poll spans: one "poll T" CLIENT span per poll, a child of the caller conte
         'messaging.destination.name': 'T',
         'messaging.consumer.group.name': 'g',
         'messaging.client.id': 'c',
-        'messaging.kafka.cluster.id': consumer.metadata.clusterId!,
+        'messaging.kafka.cluster.id': coreOf(consumer).metadata.clusterId!,
       },
       status: 'UNSET',
     }, `linkSpans ${linkSpans}`)

@@ -8,6 +8,7 @@ import { Client } from '../../src/index.js'
 import { CreateTopics } from '../../src/protocol/messages/create-topics.js'
 import { Fetch } from '../../src/protocol/messages/fetch.js'
 import { decodeRecordBatches } from '../../src/protocol/records.js'
+import { coreOf } from '../../src/client/client.js'
 
 const CODECS = [
   ['none', 0],
@@ -42,7 +43,7 @@ test('batches the Java console producer writes with every codec decode to the re
       { input: lines.map((l) => `${l.header}:v-${l.key}\t${l.key}\t${l.value}`).join('\n') + '\n' },
     )
     assert.equal(res.code, 0, `ConsoleProducer (${codec}) failed:\n${res.stderr}`)
-    const info = await client.topic(topic, true)
+    const info = await coreOf(client).topic(topic, true)
     assert.ok(info !== undefined && info.partitions.length === 1, `metadata for ${topic}`)
     const fetched = await client.request(Fetch, (() => {
       const f = Fetch.newRequest()

@@ -1,6 +1,7 @@
 import { KafkaProtocolError, KafkaWireError } from '../../protocol/errors.js'
 import { ListOffsets, type ListOffsetsRequest } from '../../protocol/messages/list-offsets.js'
-import type { Client } from '../client.js'
+import type { ClientCore } from '../core.js'
+import type { CoreListener } from '../types.js'
 import type { OffsetSpec } from '../options.js'
 import type { Record } from '../../protocol/record.js'
 import { Cursor } from './cursor.js'
@@ -32,8 +33,8 @@ export interface ConsumerGroupHooks {
  * Source per broker, start offsets resolved with ListOffsets, and polls that hand out what the
  * sources buffered. Groups drive it through `assign` and `unassign`.
  */
-export class Consumer {
-  readonly client: Client
+export class Consumer implements CoreListener {
+  readonly core: ClientCore
   #cursors = new Map<string, Map<number, Cursor>>()
   #sources = new Map<number, Source>()
   #ready: Source[] = []
@@ -53,21 +54,22 @@ export class Consumer {
   #closed = false
   #unsubscribe: (() => void) | null = null
 
-  constructor(client: Client) {
-    this.client = client
-    const cfg = client.config
+  constructor(core: ClientCore) {
+    this.core = core
+    core.listen(this)
+    const cfg = core.config
     if (cfg.consumerGroup !== null) {
-      this.group = cfg.groupProtocol === 'consumer' ? new ConsumerProtocolGroup(client, this) : new ClassicGroup(client, this)
+      this.group = cfg.groupProtocol === 'consumer' ? new ConsumerProtocolGroup(core, this) : new ClassicGroup(core, this)
       // A classic member matches regular expressions itself, against every topic (franz-go loads
       // all topics for regex consuming too); KIP-848 members leave it to the coordinator.
-      if (cfg.consumeRegex && cfg.groupProtocol === 'classic') client.metadata.interestAll(true)
+      if (cfg.consumeRegex && cfg.groupProtocol === 'classic') core.metadata.interestAll(true)
     } else {
       if (cfg.consumeRegex) {
         this.#regexes = cfg.consumeTopics.map((t) => new RegExp(t))
-        client.metadata.interestAll(true)
+        core.metadata.interestAll(true)
       } else {
         for (const t of cfg.consumeTopics) this.#directTopics.add(t)
-        client.metadata.interest(cfg.consumeTopics)
+        core.metadata.interest(cfg.consumeTopics)
       }
       if (cfg.consumePartitions.size > 0) {
         const m = new Map<string, Map<number, OffsetSpec>>()
@@ -84,7 +86,7 @@ export class Consumer {
       return
     }
     if (this.#directTopics.size > 0 || this.#regexes.length > 0 || this.#cursors.size > 0) {
-      this.client.metadata.refresh(true).catch((err: Error) => this.client.log('warn', 'metadata load failed', 'err', err.message))
+      this.core.metadata.refresh(true).catch((err: Error) => this.core.log('warn', 'metadata load failed', 'err', err.message))
     }
   }
 
@@ -114,8 +116,8 @@ export class Consumer {
         this.placeCursor(cur)
       }
     }
-    this.client.metadata.interest(topics)
-    if (topics.some((t) => !this.client.metadata.topics.has(t))) this.client.metadata.refresh(true).catch(() => {})
+    this.core.metadata.interest(topics)
+    if (topics.some((t) => !this.core.metadata.topics.has(t))) this.core.metadata.refresh(true).catch(() => {})
     this.resolveSoon()
   }
 
@@ -177,7 +179,7 @@ export class Consumer {
     return (
       this.#directTopics.has(topic) ||
       this.#cursors.has(topic) ||
-      this.client.config.consumeTopics.includes(topic) ||
+      this.core.config.consumeTopics.includes(topic) ||
       this.#regexes.some((r) => r.test(topic)) ||
       // A group member's subscription grows with addConsumeTopics.
       (this.group?.subscription.includes(topic) ?? false)
@@ -199,9 +201,9 @@ export class Consumer {
   /** onMetadata places cursors on their (new) leaders and picks up new partitions of direct topics. */
   onMetadata(): void {
     if (this.#closed) return
-    const md = this.client.metadata
+    const md = this.core.metadata
     const add = new Map<string, Map<number, OffsetSpec>>()
-    const reset = this.client.config.consumeResetOffset
+    const reset = this.core.config.consumeResetOffset
     const wanted = (name: string) => this.#directTopics.has(name) || (this.#regexes.length > 0 && this.#regexes.some((r) => r.test(name)))
     // A consumed topic that does not exist yet is looked for again (at most once per metadataMinAge).
     for (const t of this.#directTopics) if (!md.topics.has(t)) md.trigger()
@@ -226,7 +228,7 @@ export class Consumer {
   /** placeCursor moves a cursor to the source of its leader (or preferred replica). */
   placeCursor(c: Cursor): void {
     if (c.removed) return
-    const info = this.client.metadata.topics.get(c.topic)
+    const info = this.core.metadata.topics.get(c.topic)
     const p = info?.partitions[c.partition]
     if (info !== undefined) c.topicId = info.id
     let node = -1
@@ -234,12 +236,12 @@ export class Consumer {
       c.leaderEpoch = p.leaderEpoch
       node = p.leader
     }
-    if (c.preferredReplica >= 0 && Date.now() < c.preferredUntil && this.client.broker(c.preferredReplica) !== undefined) {
+    if (c.preferredReplica >= 0 && Date.now() < c.preferredUntil && this.core.broker(c.preferredReplica) !== undefined) {
       node = c.preferredReplica
     } else c.preferredReplica = -1
-    if (node < 0 || this.client.broker(node) === undefined) {
+    if (node < 0 || this.core.broker(node) === undefined) {
       c.source?.remove(c)
-      if (this.client.metadata.lastLoad > 0) this.client.metadata.trigger()
+      if (this.core.metadata.lastLoad > 0) this.core.metadata.trigger()
       return
     }
     if (c.source?.nodeId === node) {
@@ -267,7 +269,7 @@ export class Consumer {
     this.#resolveScheduled = true
     setImmediate(() => {
       this.#resolveScheduled = false
-      this.#resolve().catch((err: Error) => this.client.log('warn', 'resolving offsets failed', 'err', err.message))
+      this.#resolve().catch((err: Error) => this.core.log('warn', 'resolving offsets failed', 'err', err.message))
     })
   }
 
@@ -277,7 +279,7 @@ export class Consumer {
       for (const c of m.values()) if (c.pending !== null && !c.resolving && !c.removed) todo.push(c)
     }
     if (todo.length === 0) return
-    const md = this.client.metadata
+    const md = this.core.metadata
     if (todo.some((c) => md.topics.get(c.topic)?.partitions[c.partition] === undefined)) {
       await md.refresh(true).catch(() => {})
     }
@@ -289,7 +291,7 @@ export class Consumer {
     for (const c of known) c.resolving = true
     const req: ListOffsetsRequest = ListOffsets.newRequest()
     req.replicaId = -1
-    req.isolationLevel = this.client.config.isolationLevel
+    req.isolationLevel = this.core.config.isolationLevel
     const byTopic = new Map<string, ListOffsetsRequest['topics'][number]>()
     const generations = new Map<Cursor, number>()
     const asked = new Map<Cursor, OffsetSpec>()
@@ -309,7 +311,7 @@ export class Consumer {
     let failed = false
     let again = false
     try {
-      const res = await this.client.request(ListOffsets, req)
+      const res = await this.core.request(ListOffsets, req)
       const byKey = new Map<string, { errorCode: number; offset: bigint; leaderEpoch: number }>()
       for (const t of res.topics) for (const p of t.partitions) byKey.set(`${t.name}\u0000${p.partitionIndex}`, p)
       // Relative positions need both ends; earliest/latest lookups for them are folded in below.
@@ -325,7 +327,7 @@ export class Consumer {
           failed = true
           if (r !== undefined && r.errorCode !== 0) {
             const err = new KafkaProtocolError(r.errorCode, { topic: c.topic, partition: c.partition })
-            if (!err.retriable) this.client.log('error', 'cannot resolve start offset', 'topic', c.topic, 'partition', c.partition, 'err', err.message)
+            if (!err.retriable) this.core.log('error', 'cannot resolve start offset', 'topic', c.topic, 'partition', c.partition, 'err', err.message)
           }
           continue
         }
@@ -348,7 +350,7 @@ export class Consumer {
     } catch (err) {
       failed = true
       for (const c of known) c.resolving = false
-      this.client.log('debug', 'ListOffsets failed', 'err', (err as Error).message)
+      this.core.log('debug', 'ListOffsets failed', 'err', (err as Error).message)
     }
     if (failed) this.#retryResolve()
     else this.#resolveFailures = 0
@@ -358,18 +360,18 @@ export class Consumer {
   #retryResolve(): void {
     if (this.#resolveTimer !== null || this.#closed) return
     this.#resolveFailures++
-    this.client.metadata.trigger()
+    this.core.metadata.trigger()
     this.#resolveTimer = setTimeout(() => {
       this.#resolveTimer = null
       this.resolveSoon()
-    }, this.client.config.retryBackoff(this.#resolveFailures))
+    }, this.core.config.retryBackoff(this.#resolveFailures))
   }
 
   // ---------------------------------------------------------------- fetch concurrency
 
   /** acquireFetchSlot bounds concurrent fetches (maxConcurrentFetches); false means wait to be woken. */
   acquireFetchSlot(s: Source): boolean {
-    const max = this.client.config.maxConcurrentFetches
+    const max = this.core.config.maxConcurrentFetches
     if (max === 0) return true
     if (this.#fetchSlots < max) {
       this.#fetchSlots++
@@ -380,7 +382,7 @@ export class Consumer {
   }
 
   releaseFetchSlot(): void {
-    if (this.client.config.maxConcurrentFetches === 0) return
+    if (this.core.config.maxConcurrentFetches === 0) return
     this.#fetchSlots--
     const next = this.#slotWaiters.shift()
     next?.wake()
@@ -401,7 +403,7 @@ export class Consumer {
    * none. An aborted signal makes it return what it has, with the abort reason in `errors()`.
    */
   async poll(max: number, signal?: AbortSignal): Promise<Fetches> {
-    const hooks = this.client.hooks
+    const hooks = this.core.hooks
     if (hooks.onPollStart.length !== 0) hooks.pollStart(signal)
     if (this.#closed) {
       const f = new Fetches()
@@ -481,7 +483,7 @@ export class Consumer {
       }
     }
     // Track what the application now has, for commits; then the unbuffered hooks before returning.
-    const hooks = this.client.hooks
+    const hooks = this.core.hooks
     for (const p of out) {
       if (p.records.length === 0) continue
       const last = p.records[p.records.length - 1]!
@@ -496,7 +498,7 @@ export class Consumer {
   }
 
   #dropped(records: Record[]): void {
-    const hooks = this.client.hooks
+    const hooks = this.core.hooks
     if (records.length === 0 || hooks.onFetchRecordUnbuffered.length === 0) return
     // franz-go reports discarded records asynchronously, off the path that discarded them.
     setImmediate(() => hooks.fetchRecordsUnbuffered(records, false))
@@ -602,14 +604,14 @@ export class Consumer {
       this.group.addTopics(topics)
       return
     }
-    if (this.client.config.consumeRegex) {
+    if (this.core.config.consumeRegex) {
       this.#regexes.push(...topics.map((t) => new RegExp(t)))
-      this.client.metadata.refresh(true).then(() => this.onMetadata(), () => {})
+      this.core.metadata.refresh(true).then(() => this.onMetadata(), () => {})
       return
     }
     for (const t of topics) this.#directTopics.add(t)
-    this.client.metadata.interest(topics)
-    this.client.metadata.refresh(true).then(() => this.onMetadata(), () => {})
+    this.core.metadata.interest(topics)
+    this.core.metadata.refresh(true).then(() => this.onMetadata(), () => {})
   }
 
   /** removeTopics stops consuming topics. */

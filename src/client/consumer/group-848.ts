@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { KafkaProtocolError } from '../../protocol/errors.js'
 import { ConsumerGroupHeartbeat, type ConsumerGroupHeartbeatRequest } from '../../protocol/messages/consumer-group-heartbeat.js'
-import type { Client } from '../client.js'
+import type { ClientCore } from '../core.js'
 import type { Consumer } from './consumer.js'
 import { GroupBase, diff } from './group-base.js'
 
@@ -33,18 +33,18 @@ export class ConsumerProtocolGroup extends GroupBase {
   #reconcileRun: Promise<void> | null = null
   #leaving = false
 
-  constructor(client: Client, consumer: Consumer) {
-    super(client, consumer)
+  constructor(core: ClientCore, consumer: Consumer) {
+    super(core, consumer)
     // Since Kafka 4.0 (KIP-1082) the client makes its own member id, kept for its lifetime.
     this.memberId = randomUUID()
     this.generation = 0
-    this.#interval = client.config.heartbeatInterval
+    this.#interval = core.config.heartbeatInterval
   }
 
   start(): void {
     if (this.#running) return
     this.#running = true
-    if (!this.client.config.consumeRegex) this.client.metadata.interest(this.subscription)
+    if (!this.core.config.consumeRegex) this.core.metadata.interest(this.subscription)
     this.startAutocommit()
     this.#schedule(0)
   }
@@ -98,7 +98,7 @@ export class ConsumerProtocolGroup extends GroupBase {
         if (await this.#reconcile(t)) this.#schedule(0)
       }
     })()
-      .catch((err: Error) => this.client.log('warn', 'reconciling the assignment failed', 'group', this.group, 'err', err.message))
+      .catch((err: Error) => this.core.log('warn', 'reconciling the assignment failed', 'group', this.group, 'err', err.message))
       .finally(() => {
         this.#reconcileRun = null
       })
@@ -106,7 +106,7 @@ export class ConsumerProtocolGroup extends GroupBase {
 
   /** beat sends one heartbeat and returns when to send the next (null: not at all). */
   async #beat(): Promise<number | null> {
-    const cfg = this.client.config
+    const cfg = this.core.config
     const req: ConsumerGroupHeartbeatRequest = ConsumerGroupHeartbeat.newRequest()
     req.groupId = this.group
     req.memberId = this.memberId
@@ -132,7 +132,7 @@ export class ConsumerProtocolGroup extends GroupBase {
     req.topicPartitions = this.#ownedByTopicId()
     let next = this.#interval
     try {
-      const res = await this.client.request(ConsumerGroupHeartbeat, req, { timeout: cfg.sessionTimeout, signal: this.abort.signal })
+      const res = await this.core.request(ConsumerGroupHeartbeat, req, { timeout: cfg.sessionTimeout, signal: this.abort.signal })
       if (res.errorCode !== 0) throw new KafkaProtocolError(res.errorCode, { errorMessage: res.errorMessage })
       this.#failures = 0
       this.#full = false
@@ -159,31 +159,31 @@ export class ConsumerProtocolGroup extends GroupBase {
       if (e instanceof KafkaProtocolError) {
         if (e.errorCode === FENCED_MEMBER_EPOCH || e.errorCode === UNKNOWN_MEMBER_ID) {
           // Fenced or forgotten: the partitions are lost; rejoin with epoch 0 and the same member id.
-          this.client.log('warn', 'member fenced; rejoining', 'group', this.group, 'err', e.message)
+          this.core.log('warn', 'member fenced; rejoining', 'group', this.group, 'err', e.message)
           await this.revokePartitions(this.ownedMap(), true)
           this.generation = 0
           next = 0
         } else if (FATAL.has(e.errorCode)) {
-          this.client.log('error', 'fatal group error; leaving the group loop', 'group', this.group, 'err', e.message)
+          this.core.log('error', 'fatal group error; leaving the group loop', 'group', this.group, 'err', e.message)
           await this.revokePartitions(this.ownedMap(), true)
           this.generation = 0
           next = Math.max(5_000, cfg.retryBackoff(this.#failures) * 4)
         } else {
-          this.client.log('warn', 'group heartbeat failed', 'group', this.group, 'err', e.message)
+          this.core.log('warn', 'group heartbeat failed', 'group', this.group, 'err', e.message)
           next = cfg.retryBackoff(this.#failures)
         }
       } else {
-        this.client.log('warn', 'group heartbeat failed', 'group', this.group, 'err', e.message)
+        this.core.log('warn', 'group heartbeat failed', 'group', this.group, 'err', e.message)
         next = cfg.retryBackoff(this.#failures)
       }
       // As in franz-go: after any partitions the error cost were reported lost.
-      this.client.hooks.groupManageError(e)
+      this.core.hooks.groupManageError(e)
     }
     return this.closed || this.#leaving ? null : next
   }
 
   #ownedByTopicId(): ConsumerGroupHeartbeatRequest['topicPartitions'] {
-    const md = this.client.metadata
+    const md = this.core.metadata
     const out: NonNullable<ConsumerGroupHeartbeatRequest['topicPartitions']> = []
     for (const [t, ps] of this.ownedMap()) {
       const id = md.topics.get(t)?.id
@@ -194,12 +194,12 @@ export class ConsumerProtocolGroup extends GroupBase {
 
   /** namesOf maps the assignment's topic ids to names, loading metadata once if an id is unknown. */
   async #namesOf(tps: Array<{ topicId: string; partitions: number[] }>): Promise<Map<string, number[]> | null> {
-    const md = this.client.metadata
+    const md = this.core.metadata
     const find = (id: string) => md.topicName(id)
     if (tps.some((tp) => find(tp.topicId) === undefined)) {
       md.interestAll(true)
       await md.refresh(true).catch(() => {})
-      md.interestAll(this.client.config.consumeRegex)
+      md.interestAll(this.core.config.consumeRegex)
     }
     const out = new Map<string, number[]>()
     for (const tp of tps) {
@@ -224,7 +224,7 @@ export class ConsumerProtocolGroup extends GroupBase {
         const now = this.ownedMap()
         const revoked = diff(now, target)
         const added = diff(target, now)
-        this.client.log('info', 'reconciling assignment', 'group', this.group, 'epoch', this.generation, 'added', added.size, 'revoked', revoked.size)
+        this.core.log('info', 'reconciling assignment', 'group', this.group, 'epoch', this.generation, 'added', added.size, 'revoked', revoked.size)
         await this.revokePartitions(revoked, false)
         await this.assignPartitions(added)
         return revoked.size > 0 || added.size > 0
@@ -261,7 +261,7 @@ export class ConsumerProtocolGroup extends GroupBase {
     await this.#reconcileRun
     if (this.generation <= 0 && this.owned.size === 0) return
     await this.revokePartitions(this.ownedMap(), false).catch(() => {})
-    const cfg = this.client.config
+    const cfg = this.core.config
     const req = ConsumerGroupHeartbeat.newRequest()
     req.groupId = this.group
     req.memberId = this.memberId
@@ -274,7 +274,7 @@ export class ConsumerProtocolGroup extends GroupBase {
     req.subscribedTopicRegex = null
     req.serverAssignor = null
     req.topicPartitions = null
-    const res = await this.client.request(ConsumerGroupHeartbeat, req, { timeout: 5_000 })
+    const res = await this.core.request(ConsumerGroupHeartbeat, req, { timeout: 5_000 })
     if (res.errorCode !== 0 && res.errorCode !== UNKNOWN_MEMBER_ID && res.errorCode !== FENCED_MEMBER_EPOCH) throw new KafkaProtocolError(res.errorCode)
   }
 }

@@ -4,8 +4,7 @@ import { OffsetCommit, type OffsetCommitRequest } from '../../protocol/messages/
 import { OffsetFetch, type OffsetFetchRequest } from '../../protocol/messages/offset-fetch.js'
 import { delay } from '../broker.js'
 import type { ApiMessage } from '../../protocol/messages/api.js'
-import { COORDINATOR_ERRORS } from '../routing.js'
-import type { Client } from '../client.js'
+import type { ClientCore } from '../core.js'
 import type { OffsetSpec, PartitionsCallback } from '../options.js'
 import type { Record } from '../../protocol/record.js'
 import type { Consumer, ConsumerGroupHooks, EpochOffset } from './consumer.js'
@@ -22,7 +21,7 @@ export const REJOIN_ERRORS = new Set([22 /* ILLEGAL_GENERATION */, 25 /* UNKNOWN
  * goes on), and blockRebalanceOnPoll.
  */
 export abstract class GroupBase implements ConsumerGroupHooks {
-  readonly client: Client
+  readonly core: ClientCore
   readonly consumer: Consumer
   readonly group: string
   memberId = ''
@@ -43,11 +42,11 @@ export abstract class GroupBase implements ConsumerGroupHooks {
   /** leaving is set by close so loops stop. */
   protected abort = new AbortController()
 
-  constructor(client: Client, consumer: Consumer) {
-    this.client = client
+  constructor(core: ClientCore, consumer: Consumer) {
+    this.core = core
     this.consumer = consumer
-    this.group = client.config.consumerGroup!
-    this.subscription = [...client.config.consumeTopics]
+    this.group = core.config.consumerGroup!
+    this.subscription = [...core.config.consumeTopics]
   }
 
   /** addTopics subscribes to more topics (or regular expressions); the group picks them up in its next rebalance. */
@@ -55,7 +54,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
     const fresh = topics.filter((t) => !this.subscription.includes(t))
     if (fresh.length === 0) return
     this.subscription.push(...fresh)
-    if (!this.client.config.consumeRegex) this.client.metadata.interest(fresh)
+    if (!this.core.config.consumeRegex) this.core.metadata.interest(fresh)
     this.onSubscriptionChanged()
   }
 
@@ -75,7 +74,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
   // ---------------------------------------------------------------- rebalance barrier
 
   afterPoll(): void {
-    if (this.client.config.blockRebalanceOnPoll) this.#blocked = true
+    if (this.core.config.blockRebalanceOnPoll) this.#blocked = true
   }
 
   /** allowRebalance lets a rebalance held by blockRebalanceOnPoll go on. */
@@ -125,7 +124,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
 
   /** rebalanced is null when polls may hand out records, else a promise of when they may. */
   rebalanced(): Promise<void> | null {
-    if (this.#rebalancing === 0 || this.closed || !this.client.config.blockRebalanceOnPoll) return null
+    if (this.#rebalancing === 0 || this.closed || !this.core.config.blockRebalanceOnPoll) return null
     return new Promise((resolve) => this.#rebalancedWaiters.push(resolve))
   }
 
@@ -141,8 +140,8 @@ export abstract class GroupBase implements ConsumerGroupHooks {
       } catch (err) {
         // Without the committed offsets the partitions cannot start; keep asking (franz-go does).
         if (this.closed) throw err
-        this.client.log('warn', 'fetching committed offsets failed; retrying', 'group', this.group, 'err', (err as Error).message)
-        await delay(this.client.config.retryBackoff(attempt), this.abort.signal)
+        this.core.log('warn', 'fetching committed offsets failed; retrying', 'group', this.group, 'err', (err as Error).message)
+        await delay(this.core.config.retryBackoff(attempt), this.abort.signal)
       }
     }
     for (const [t, ps] of added) {
@@ -150,7 +149,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
       if (s === undefined) this.owned.set(t, (s = new Set()))
       for (const p of ps) s.add(p)
     }
-    const reset: OffsetSpec = this.client.config.consumeResetOffset
+    const reset: OffsetSpec = this.core.config.consumeResetOffset
     const assign = new Map<string, Map<number, OffsetSpec>>()
     for (const [t, ps] of added) {
       const m = new Map<number, OffsetSpec>()
@@ -166,7 +165,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
       assign.set(t, m)
     }
     this.consumer.assign(assign)
-    await this.#callback(this.client.config.onPartitionsAssigned, added)
+    await this.#callback(this.core.config.onPartitionsAssigned, added)
   }
 
   /**
@@ -177,13 +176,13 @@ export abstract class GroupBase implements ConsumerGroupHooks {
     if (revoked.size === 0) return
     await this.waitAllowed()
     this.consumer.revoking(revoked)
-    const cfg = this.client.config
+    const cfg = this.core.config
     if (lost) {
       await this.#callback(cfg.onPartitionsLost ?? cfg.onPartitionsRevoked, revoked)
     } else {
       await this.#callback(cfg.onPartitionsRevoked, revoked)
       if (!cfg.disableAutoCommit) {
-        await this.commitUncommitted(revoked).catch((err: Error) => this.client.log('warn', 'commit on revoke failed', 'group', this.group, 'err', err.message))
+        await this.commitUncommitted(revoked).catch((err: Error) => this.core.log('warn', 'commit on revoke failed', 'group', this.group, 'err', err.message))
       }
     }
     for (const [t, ps] of revoked) {
@@ -203,7 +202,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
     try {
       await cb(parts)
     } catch (err) {
-      this.client.log('error', 'a partitions callback threw', 'group', this.group, 'err', (err as Error).message)
+      this.core.log('error', 'a partitions callback threw', 'group', this.group, 'err', (err as Error).message)
     }
   }
 
@@ -214,17 +213,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
    * moved or is loading. `build` gets the negotiated version (fields differ between versions).
    */
   protected groupRequest<Req, Res>(api: ApiMessage<Req, Res>, build: (version: number) => Req, timeout?: number): Promise<Res> {
-    return this.client.retry({ signal: this.abort.signal }, async (signal) => {
-      const node = await this.client.coordinator(0, this.group, signal)
-      const res = await this.client.requestOn(node, 'group', api, build, { ...(timeout !== undefined ? { timeout } : {}), ...(signal ? { signal } : {}) })
-      const r = res as { errorCode?: number; groups?: Array<{ errorCode: number }> }
-      const code = r.errorCode || r.groups?.[0]?.errorCode || 0
-      if (COORDINATOR_ERRORS.has(code)) {
-        this.client.invalidateCoordinator(0, this.group)
-        throw new KafkaProtocolError(code, { broker: node })
-      }
-      return res
-    })
+    return this.core.coordinatorRequest(0, this.group, api, build, { signal: this.abort.signal, ...(timeout !== undefined ? { timeout } : {}) })
   }
 
   /** memberIdentity is what OffsetFetch v9+ carries: KIP-848 members send their id and epoch, classic ones nothing. */
@@ -237,7 +226,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
    * OffsetCommit v10+): the application may ask about a topic before the group subscribed to it.
    */
   async #knowTopics(topics: string[]): Promise<void> {
-    const md = this.client.metadata
+    const md = this.core.metadata
     const missing = topics.filter((t) => !md.topics.has(t))
     if (missing.length === 0) return
     md.interest(missing)
@@ -251,7 +240,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
 
   /** fetchCommitted asks the coordinator for the committed offsets of partitions. */
   async fetchCommitted(parts: Map<string, number[]>): Promise<CommitOffsets> {
-    const md = this.client.metadata
+    const md = this.core.metadata
     await this.#knowTopics([...parts.keys()])
     const idOf = (t: string) => md.topics.get(t)?.id ?? ZERO_UUID
     for (let attempt = 1; ; attempt++) {
@@ -287,13 +276,13 @@ export abstract class GroupBase implements ConsumerGroupHooks {
       }
       if (!retry) return out
       // KIP-447: a transaction is committing offsets for these partitions; wait for it.
-      await delay(this.client.config.retryBackoff(attempt), this.abort.signal)
+      await delay(this.core.config.retryBackoff(attempt), this.abort.signal)
     }
   }
 
   /** uncommitted returns the polled (or marked) offsets that moved since the last commit. */
   uncommitted(only?: Map<string, number[]>): CommitOffsets {
-    const src = this.client.config.autoCommitMarks ? this.#marks : this.consumer.polled
+    const src = this.core.config.autoCommitMarks ? this.#marks : this.consumer.polled
     const out: CommitOffsets = new Map()
     for (const [t, ps] of src) {
       if (!this.owned.has(t)) continue
@@ -338,7 +327,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
   }
 
   async #commitNow(offsets: CommitOffsets): Promise<void> {
-    const md = this.client.metadata
+    const md = this.core.metadata
     // OffsetCommit v10+ names topics by id.
     await this.#knowTopics([...offsets.keys()])
     const res = await this.groupRequest(OffsetCommit, (): OffsetCommitRequest => {
@@ -347,7 +336,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
       const who = this.commitIdentity()
       req.generationIdOrMemberEpoch = who.generation
       req.memberId = who.memberId
-      req.groupInstanceId = this.client.config.instanceId
+      req.groupInstanceId = this.core.config.instanceId
       for (const [t, ps] of offsets) {
         req.topics.push({
           name: t,
@@ -381,26 +370,26 @@ export abstract class GroupBase implements ConsumerGroupHooks {
   protected abstract onGenerationError(code: number): void
 
   protected startAutocommit(): void {
-    const cfg = this.client.config
+    const cfg = this.core.config
     if (cfg.disableAutoCommit || this.#autoTimer !== null) return
     this.#autoTimer = setInterval(() => {
       if (this.closed || this.generation < 0) return
-      this.commitUncommitted().catch((err: Error) => this.client.log('warn', 'autocommit failed', 'group', this.group, 'err', err.message))
+      this.commitUncommitted().catch((err: Error) => this.core.log('warn', 'autocommit failed', 'group', this.group, 'err', err.message))
     }, cfg.autoCommitInterval)
   }
 
   /** close commits what was polled (unless autocommit is off), leaves the group and stops timers. */
   async close(): Promise<void> {
     if (this.closed) return
-    const cfg = this.client.config
+    const cfg = this.core.config
     if (!cfg.disableAutoCommit && this.generation >= 0) {
-      await this.commitUncommitted().catch((err: Error) => this.client.log('warn', 'commit on close failed', 'group', this.group, 'err', err.message))
+      await this.commitUncommitted().catch((err: Error) => this.core.log('warn', 'commit on close failed', 'group', this.group, 'err', err.message))
     }
     this.closed = true
     this.allowRebalance()
     for (const w of this.#rebalancedWaiters.splice(0)) w()
     if (this.#autoTimer !== null) clearInterval(this.#autoTimer)
-    await this.leave().catch((err: Error) => this.client.log('warn', 'leaving the group failed', 'group', this.group, 'err', err.message))
+    await this.leave().catch((err: Error) => this.core.log('warn', 'leaving the group failed', 'group', this.group, 'err', err.message))
     this.abort.abort(new Error('group closed'))
   }
 }

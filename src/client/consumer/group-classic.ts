@@ -4,7 +4,7 @@ import { SyncGroup } from '../../protocol/messages/sync-group.js'
 import { Heartbeat } from '../../protocol/messages/heartbeat.js'
 import { LeaveGroup } from '../../protocol/messages/leave-group.js'
 import { delay } from '../broker.js'
-import type { Client } from '../client.js'
+import type { ClientCore } from '../core.js'
 import type { Consumer } from './consumer.js'
 import { GroupBase, REJOIN_ERRORS, diff } from './group-base.js'
 import { balancerByName, type GroupBalancer, type GroupMember, type PartitionRacks } from './balancers/index.js'
@@ -39,9 +39,9 @@ export class ClassicGroup extends GroupBase {
   /** lastJoinTopics are the partition counts the leader balanced with, to rebalance when they change. */
   #leaderCounts: Map<string, number> | null = null
 
-  constructor(client: Client, consumer: Consumer) {
-    super(client, consumer)
-    this.#balancers = client.config.balancers.map((b) => {
+  constructor(core: ClientCore, consumer: Consumer) {
+    super(core, consumer)
+    this.#balancers = core.config.balancers.map((b) => {
       if (typeof b === 'string') {
         const bal = balancerByName(b)
         if (bal === undefined) throw new InvalidOptionError('balancers', `unknown balancer ${JSON.stringify(b)}`)
@@ -58,21 +58,21 @@ export class ClassicGroup extends GroupBase {
   start(): void {
     if (this.#running) return
     this.#running = true
-    this.client.metadata.interest(this.#topics())
+    this.core.metadata.interest(this.#topics())
     this.startAutocommit()
-    this.#loop().catch((err: Error) => this.client.log('error', 'group loop stopped', 'group', this.group, 'err', err.message))
+    this.#loop().catch((err: Error) => this.core.log('error', 'group loop stopped', 'group', this.group, 'err', err.message))
   }
 
   #topics(): string[] {
-    const cfg = this.client.config
+    const cfg = this.core.config
     if (!cfg.consumeRegex) return [...this.subscription]
     const res = this.subscription.map((t) => new RegExp(t))
-    return [...this.client.metadata.topics.values()].filter((t) => !t.isInternal && res.some((r) => r.test(t.name))).map((t) => t.name).sort()
+    return [...this.core.metadata.topics.values()].filter((t) => !t.isInternal && res.some((r) => r.test(t.name))).map((t) => t.name).sort()
   }
 
   protected onSubscriptionChanged(): void {
     // A new subscription goes out in a new JoinGroup; the leader balances the new topics in.
-    if (this.client.config.consumeRegex) this.client.metadata.refresh(true).then(() => this.requestRejoin(), () => this.requestRejoin())
+    if (this.core.config.consumeRegex) this.core.metadata.refresh(true).then(() => this.requestRejoin(), () => this.requestRejoin())
     else this.requestRejoin()
   }
 
@@ -93,7 +93,7 @@ export class ClassicGroup extends GroupBase {
 
   /** racks gives the replica racks per partition, for rack-aware balancing (KIP-881); undefined when no broker has a rack. */
   #racks(counts: Map<string, number>): PartitionRacks | undefined {
-    const md = this.client.metadata
+    const md = this.core.metadata
     if (![...md.brokers.values()].some((b) => b.rack !== null)) return undefined
     const out = new Map<string, string[][]>()
     for (const t of counts.keys()) {
@@ -107,17 +107,17 @@ export class ClassicGroup extends GroupBase {
   #counts(topics: string[]): Map<string, number> {
     const out = new Map<string, number>()
     for (const t of topics) {
-      const info = this.client.metadata.topics.get(t)
+      const info = this.core.metadata.topics.get(t)
       if (info !== undefined && info.errorCode === 0) out.set(t, info.partitions.length)
     }
     return out
   }
 
   async #loop(): Promise<void> {
-    const cfg = this.client.config
+    const cfg = this.core.config
     while (!this.closed) {
       try {
-        if (this.client.config.consumeRegex || this.client.metadata.lastLoad === 0) await this.client.metadata.refresh(true)
+        if (this.core.config.consumeRegex || this.core.metadata.lastLoad === 0) await this.core.metadata.refresh(true)
         await this.#joinAndSync()
         this.#failures = 0
         this.#startHeartbeats()
@@ -138,13 +138,13 @@ export class ClassicGroup extends GroupBase {
         this.#stopHeartbeats()
         if (this.closed) return
         const e = err as Error & { errorCode?: number }
-        this.client.log('warn', 'group management error', 'group', this.group, 'err', e.message)
+        this.core.log('warn', 'group management error', 'group', this.group, 'err', e.message)
         if (e instanceof KafkaProtocolError && FATAL.has(e.errorCode)) {
           // Fatal for this member: give up the partitions and stop (franz-go surfaces these too).
           await this.revokePartitions(this.ownedMap(), true)
           this.generation = -1
           if (e.errorCode === FENCED_INSTANCE_ID) {
-            this.client.hooks.groupManageError(e)
+            this.core.hooks.groupManageError(e)
             return
           }
         }
@@ -153,7 +153,7 @@ export class ClassicGroup extends GroupBase {
         }
         // franz-go runs OnGroupManageError for every error that breaks the loop, right after any
         // partitions it cost were reported lost.
-        this.client.hooks.groupManageError(e)
+        this.core.hooks.groupManageError(e)
         this.#failures++
         await delay(cfg.retryBackoff(this.#failures), this.abort.signal).catch(() => {})
       }
@@ -181,7 +181,7 @@ export class ClassicGroup extends GroupBase {
   }
 
   async #joinAndSyncHeld(): Promise<void> {
-    const cfg = this.client.config
+    const cfg = this.core.config
     this.#rejoin = false
     const topics = this.#topics()
     // Eager protocols give everything back before joining (onPartitionsRevoked, commit).
@@ -198,7 +198,7 @@ export class ClassicGroup extends GroupBase {
       req.protocolType = 'consumer'
       req.protocols = this.#balancers.map((b) => ({ name: b.name, metadata: b.subscriptionMetadata(topics, owned, this.generation, cfg.rack) }))
       req.reason = null
-      join = await this.client.request(JoinGroup, req, { timeout: cfg.rebalanceTimeout + cfg.requestTimeoutOverhead, signal: this.abort.signal })
+      join = await this.core.request(JoinGroup, req, { timeout: cfg.rebalanceTimeout + cfg.requestTimeoutOverhead, signal: this.abort.signal })
       if (join.errorCode === MEMBER_ID_REQUIRED) {
         // KIP-394: the broker hands out the member id and wants it back in a second JoinGroup.
         this.memberId = join.memberId
@@ -221,8 +221,8 @@ export class ClassicGroup extends GroupBase {
       const members: GroupMember[] = join.members.map((m) => memberFromJoin(m.memberId, m.groupInstanceId, m.metadata))
       const all = new Set<string>()
       for (const m of members) for (const t of m.topics) all.add(t)
-      this.client.metadata.interest(all)
-      await this.client.metadata.refresh(true)
+      this.core.metadata.interest(all)
+      await this.core.metadata.refresh(true)
       const counts = this.#counts([...all])
       this.#leaderCounts = this.#counts(topics)
       const plan = protocol.balance(members, counts, this.#racks(counts))
@@ -241,7 +241,7 @@ export class ClassicGroup extends GroupBase {
     sreq.protocolType = 'consumer'
     sreq.protocolName = protocol.name
     sreq.assignments = assignments
-    const sync = await this.client.request(SyncGroup, sreq, { timeout: cfg.rebalanceTimeout + cfg.requestTimeoutOverhead, signal: this.abort.signal })
+    const sync = await this.core.request(SyncGroup, sreq, { timeout: cfg.rebalanceTimeout + cfg.requestTimeoutOverhead, signal: this.abort.signal })
     if (sync.errorCode !== 0) throw new KafkaProtocolError(sync.errorCode)
     this.generation = generation
     const assigned = new Map<string, number[]>()
@@ -251,7 +251,7 @@ export class ClassicGroup extends GroupBase {
     const now = this.ownedMap()
     const revoked = diff(now, assigned)
     const added = diff(assigned, now)
-    this.client.log('info', 'joined group', 'group', this.group, 'generation', generation, 'member', this.memberId, 'protocol', protocol.name, 'added', mapString(added), 'revoked', mapString(revoked))
+    this.core.log('info', 'joined group', 'group', this.group, 'generation', generation, 'member', this.memberId, 'protocol', protocol.name, 'added', mapString(added), 'revoked', mapString(revoked))
     if (revoked.size > 0) {
       await this.revokePartitions(revoked, false)
       // KIP-429: what we gave up goes to its new owner in a follow-up rebalance.
@@ -261,7 +261,7 @@ export class ClassicGroup extends GroupBase {
   }
 
   #startHeartbeats(): void {
-    const cfg = this.client.config
+    const cfg = this.core.config
     this.#stopHeartbeats()
     // Each start begins a chain of its own; a chain whose start was superseded stops by itself.
     const chain = this.#beatChain
@@ -273,7 +273,7 @@ export class ClassicGroup extends GroupBase {
       req.generationId = this.generation
       req.memberId = this.memberId
       req.groupInstanceId = cfg.instanceId
-      this.client
+      this.core
         .request(Heartbeat, req, { timeout: cfg.sessionTimeout, signal: this.abort.signal })
         .then(
           (res) => {
@@ -294,15 +294,15 @@ export class ClassicGroup extends GroupBase {
               this.#lose()
                 .catch(() => {})
                 .finally(() => {
-                  this.client.hooks.groupManageError(new KafkaProtocolError(res.errorCode))
+                  this.core.hooks.groupManageError(new KafkaProtocolError(res.errorCode))
                   this.#wake?.()
                 })
               return
             }
-            this.client.log('warn', 'heartbeat failed', 'group', this.group, 'err', new KafkaProtocolError(res.errorCode).message)
+            this.core.log('warn', 'heartbeat failed', 'group', this.group, 'err', new KafkaProtocolError(res.errorCode).message)
           },
           (err: Error) => {
-            if (!this.closed) this.client.log('warn', 'heartbeat failed', 'group', this.group, 'err', err.message)
+            if (!this.closed) this.core.log('warn', 'heartbeat failed', 'group', this.group, 'err', err.message)
           },
         )
         .finally(() => {
@@ -334,7 +334,7 @@ export class ClassicGroup extends GroupBase {
   protected async leave(): Promise<void> {
     this.#stopHeartbeats()
     this.#wake?.()
-    const cfg = this.client.config
+    const cfg = this.core.config
     if (this.memberId === '') return
     // Static members (KIP-345) keep their place across restarts: they do not leave.
     if (cfg.instanceId === null) {

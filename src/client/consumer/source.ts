@@ -105,12 +105,12 @@ export class Source {
       if (nextBackoff !== Infinity) this.#wakeAt(nextBackoff)
       return
     }
-    const cfg = c.client.config
+    const cfg = c.core.config
     const req = this.#buildRequest(usable)
     this.#inflight = true
     this.#inflightCursors = new Set(usable)
     const generations = usable.map((u) => u.generation)
-    c.client
+    c.core
       .requestOn(this.nodeId, 'fetch', Fetch, req, { timeout: cfg.fetchMaxWait + cfg.requestTimeoutOverhead, signal: this.#abort.signal })
       .then(
         (res) => {
@@ -147,7 +147,7 @@ export class Source {
     }
     if (!missing) return
     this.#killed = true
-    this.#consumer.client.broker(this.nodeId)?.connection('fetch').then((conn) => conn.close(), () => {})
+    this.#consumer.core.broker(this.nodeId)?.connection('fetch').then((conn) => conn.close(), () => {})
   }
 
   #wakeAt(at: number): void {
@@ -160,7 +160,7 @@ export class Source {
 
   #buildRequest(usable: Cursor[]): FetchRequest {
     const c = this.#consumer
-    const cfg = c.client.config
+    const cfg = c.core.config
     const req = Fetch.newRequest()
     req.maxWaitMs = cfg.fetchMaxWait
     req.minBytes = cfg.fetchMinBytes
@@ -243,17 +243,17 @@ export class Source {
     const c = this.#consumer
     this.#failures++
     this.#resetSession()
-    c.client.log('debug', 'fetch failed', 'broker', this.nodeId, 'err', err.message)
-    const until = Date.now() + c.client.config.retryBackoff(this.#failures)
+    c.core.log('debug', 'fetch failed', 'broker', this.nodeId, 'err', err.message)
+    const until = Date.now() + c.core.config.retryBackoff(this.#failures)
     for (const cur of this.cursors) cur.backoffUntil = until
-    if ((err as { retriable?: boolean }).retriable !== false) c.client.metadata.trigger()
+    if ((err as { retriable?: boolean }).retriable !== false) c.core.metadata.trigger()
     this.#wakeAt(until)
   }
 
   #onResponse(res: FetchResponse, usable: Cursor[], generations: number[]): void {
     if (this.#closed) return
     const c = this.#consumer
-    const cfg = c.client.config
+    const cfg = c.core.config
     if (res.errorCode !== 0) {
       // The whole fetch failed: session errors start a new session; others back off.
       this.#resetSession()
@@ -283,7 +283,7 @@ export class Source {
     const fetched: Array<{ cursor: Cursor; generation: number }> = []
     let bytes = 0
     let refresh = false
-    const hooks = c.client.hooks
+    const hooks = c.core.hooks
     for (const t of res.responses) {
       for (const pd of t.partitions) {
         const cur = byKey.get(`${t.topic || t.topicId}\u0000${pd.partitionIndex}`)
@@ -297,7 +297,7 @@ export class Source {
         }
       }
     }
-    if (refresh) c.client.metadata.trigger()
+    if (refresh) c.core.metadata.trigger()
     if (out.length === 0) return
     if (hooks.onFetchRecordBuffered.length !== 0) {
       for (const p of out) hooks.fetchRecordsBuffered(p.records)
@@ -309,7 +309,7 @@ export class Source {
   /** partition applies one partition's answer: records decoded, errors handled, the cursor moved. */
   #partition(cur: Cursor, pd: FetchResponsePartitionData): { part: FetchPartition | null; refresh: boolean; bytes: number } {
     const c = this.#consumer
-    const cfg = c.client.config
+    const cfg = c.core.config
     cur.highWatermark = pd.highWatermark
     cur.lastStableOffset = pd.lastStableOffset
     if (pd.logStartOffset >= 0n) cur.logStartOffset = pd.logStartOffset
@@ -319,7 +319,7 @@ export class Source {
       if (code === OFFSET_OUT_OF_RANGE) {
         // The offset is gone (retention) or beyond the end: start over per consumeResetOffset.
         const spec = cfg.consumeResetOffset
-        c.client.log('info', 'offset out of range; resetting', 'topic', cur.topic, 'partition', cur.partition, 'offset', String(cur.offset))
+        c.core.log('info', 'offset out of range; resetting', 'topic', cur.topic, 'partition', cur.partition, 'offset', String(cur.offset))
         cur.reset(typeof spec === 'object' && 'offset' in spec ? 'earliest' : spec)
         c.resolveSoon()
         return { part: null, refresh: false, bytes: 0 }
@@ -335,7 +335,7 @@ export class Source {
     }
     if (pd.divergingEpoch.epoch >= 0 && pd.divergingEpoch.endOffset >= 0n && pd.divergingEpoch.endOffset < cur.offset) {
       // KIP-320: the log was truncated below our position; go back to where the logs agree.
-      c.client.log('warn', 'log truncation detected', 'topic', cur.topic, 'partition', cur.partition, 'from', String(cur.offset), 'to', String(pd.divergingEpoch.endOffset))
+      c.core.log('warn', 'log truncation detected', 'topic', cur.topic, 'partition', cur.partition, 'from', String(cur.offset), 'to', String(pd.divergingEpoch.endOffset))
       cur.setOffset(pd.divergingEpoch.endOffset, pd.divergingEpoch.epoch)
       return { part: null, refresh: false, bytes: 0 }
     }
@@ -364,9 +364,9 @@ export class Source {
     aborted.sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0))
     let abortedIdx = 0
     const abortedProducers = new Set<bigint>()
-    const hooks = c.client.hooks
+    const hooks = c.core.hooks
     const batchHooks = hooks.onFetchBatchRead.length !== 0
-    const meta = batchHooks ? c.client.broker(this.nodeId)?.meta : undefined
+    const meta = batchHooks ? c.core.broker(this.nodeId)?.meta : undefined
     const start = cur.offset
     let next = cur.offset
     for (const b of batches) {

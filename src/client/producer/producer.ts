@@ -1,6 +1,7 @@
 import { KafkaWireError, KafkaProtocolError } from '../../protocol/errors.js'
 import { InitProducerId } from '../../protocol/messages/init-producer-id.js'
-import type { Client } from '../client.js'
+import type { ClientCore } from '../core.js'
+import type { CoreListener } from '../types.js'
 import type { ProduceRecord } from '../../protocol/record.js'
 import { partitionerFrom, type Partitioner, type TopicPartitioner } from './partitioner.js'
 import { Batch, RecBuf, recordSize, type ProduceCallback } from './batch.js'
@@ -40,8 +41,8 @@ interface TopicState {
  * RecBuf per partition, one Sink per broker, idempotent sequence numbers by default, and every
  * record's callback called exactly once.
  */
-export class Producer {
-  readonly client: Client
+export class Producer implements CoreListener {
+  readonly core: ClientCore
   #partitioner: Partitioner
   #topics = new Map<string, TopicState>()
   #sinks = new Map<number, Sink>()
@@ -66,20 +67,21 @@ export class Producer {
   #needBump = false
   #timeoutTimer: NodeJS.Timeout | null = null
 
-  constructor(client: Client) {
-    this.client = client
-    this.#partitioner = partitionerFrom(client.config.partitioner)
+  constructor(core: ClientCore) {
+    this.core = core
+    this.#partitioner = partitionerFrom(core.config.partitioner)
+    core.listen(this)
   }
 
   get #cfg() {
-    return this.client.config
+    return this.core.config
   }
 
   // ---------------------------------------------------------------- produce
 
   /** produce buffers one record; `callback` is called exactly once. */
   produce(record: ProduceRecord, callback: ProduceCallback, noWait: boolean): void {
-    const hooks = this.client.hooks
+    const hooks = this.core.hooks
     if (record !== null && typeof record === 'object' && (record.topic === undefined || record.topic === '') && this.#cfg.defaultProduceTopic !== null) {
       record.topic = this.#cfg.defaultProduceTopic
     }
@@ -126,8 +128,8 @@ export class Producer {
     if (t.recBufs.length === 0) {
       t.waiting.push(record)
       t.waitingCbs.push(callback)
-      this.client.metadata.interest([t.name])
-      this.client.metadata.refresh(true).catch(() => {})
+      this.core.metadata.interest([t.name])
+      this.core.metadata.refresh(true).catch(() => {})
       return
     }
     this.#partition(t, record, callback, size)
@@ -181,7 +183,7 @@ export class Producer {
     batch.bytes += size
     rb.bufferedRecords++
     t.partitioner.onRecordAdded?.(size, batch.bytes)
-    const hooks = this.client.hooks
+    const hooks = this.core.hooks
     if (hooks.onProduceRecordPartitioned.length !== 0) hooks.produceRecordPartitioned(record, rb.leader)
     if (rb.sink !== null) rb.sink.wake(batch.bytes + BATCH_OVERHEAD >= this.#cfg.producerBatchMaxBytes)
   }
@@ -214,9 +216,9 @@ export class Producer {
   }
 
   #syncTopic(t: TopicState): void {
-    const info = this.client.metadata.topics.get(t.name)
+    const info = this.core.metadata.topics.get(t.name)
     if (info === undefined || info.errorCode !== 0 || info.partitions.length === 0) {
-      if (this.client.metadata.lastLoad === 0) return
+      if (this.core.metadata.lastLoad === 0) return
       if (t.waiting.length === 0 && t.recBufs.length === 0) return
       // Topic auth failures are final; an unknown topic gets `unknownTopicRetries` loads to appear.
       const code = info?.errorCode ?? 3
@@ -224,7 +226,7 @@ export class Producer {
       if (code === 29 || t.misses > this.#cfg.unknownTopicRetries) {
         this.#failWaiting(t, new KafkaProtocolError(code, { topic: t.name, errorMessage: code === 3 ? `topic ${t.name} does not exist (checked ${t.misses} metadata loads)` : null }))
       } else {
-        this.client.metadata.trigger()
+        this.core.metadata.trigger()
       }
       return
     }
@@ -242,7 +244,7 @@ export class Producer {
       if (leader !== rb.leader) this.#moveRecBuf(rb, leader)
     }
     t.writable = t.recBufs.filter((rb) => rb.leader >= 0 || rb.sink !== null)
-    if (needRefresh) this.client.metadata.trigger()
+    if (needRefresh) this.core.metadata.trigger()
     if (t.waiting.length > 0) {
       const recs = t.waiting
       const cbs = t.waitingCbs
@@ -277,13 +279,13 @@ export class Producer {
 
   /** settleMove is called by a sink once a moved partition has nothing in flight. */
   settleMove(rb: RecBuf): void {
-    const info = this.client.metadata.topics.get(rb.topic)
+    const info = this.core.metadata.topics.get(rb.topic)
     const leader = info?.partitions[rb.partition]?.leader ?? -1
     rb.sink?.remove(rb)
     rb.leader = leader
     rb.sink = leader < 0 ? null : this.#sink(leader)
     rb.sink?.add(rb)
-    if (leader < 0) this.client.metadata.trigger()
+    if (leader < 0) this.core.metadata.trigger()
   }
 
   #sink(nodeId: number): Sink {
@@ -311,12 +313,12 @@ export class Producer {
 
   /** finishOne calls the unbuffered hooks and then the callback, as franz-go orders them. */
   #finishOne(record: ProduceRecord, cb: ProduceCallback, err: Error | null): void {
-    const hooks = this.client.hooks
+    const hooks = this.core.hooks
     if (hooks.onProduceRecordUnbuffered.length !== 0) hooks.produceRecordUnbuffered(record, err)
     try {
       cb(record, err)
     } catch (e) {
-      this.client.log('error', 'a produce callback threw', 'err', (e as Error).message)
+      this.core.log('error', 'a produce callback threw', 'err', (e as Error).message)
     }
   }
 
@@ -334,7 +336,7 @@ export class Producer {
     batch.done = true
     const recs = batch.records
     const cbs = batch.callbacks
-    const hooks = this.client.hooks
+    const hooks = this.core.hooks
     const unbuffered = hooks.onProduceRecordUnbuffered.length !== 0
     const base = batch.baseOffset
     const appendTime = batch.logAppendTime
@@ -348,7 +350,7 @@ export class Producer {
       try {
         cbs[i]!(r, err)
       } catch (e) {
-        this.client.log('error', 'a produce callback threw', 'err', (e as Error).message)
+        this.core.log('error', 'a produce callback threw', 'err', (e as Error).message)
       }
     }
     rb.bufferedRecords -= recs.length
@@ -413,7 +415,7 @@ export class Producer {
     req.transactionTimeoutMs = 60_000
     req.producerId = id
     req.producerEpoch = epoch
-    const res = await this.client.request(InitProducerId, req)
+    const res = await this.core.request(InitProducerId, req)
     if (res.errorCode !== 0) {
       const err = new KafkaProtocolError(res.errorCode)
       // Authorization failures are final for every record; others are retried by the sinks.
@@ -450,7 +452,7 @@ export class Producer {
     this.#needBump = false
     const oldId = this.producerId
     const oldEpoch = this.producerEpoch
-    this.client
+    this.core
       .retry({}, () => this.#initProducerId(oldId, oldEpoch).catch((err: Error) => {
         // A broker that does not know the old id/epoch (or predates KIP-360) gets a new producer id.
         if (err instanceof KafkaProtocolError && !err.retriable) return this.#initProducerId(-1n, -1)
@@ -458,7 +460,7 @@ export class Producer {
       }))
       .then(
         () => {
-          this.client.log('info', 'producer epoch bumped', 'producerId', String(this.producerId), 'epoch', this.producerEpoch)
+          this.core.log('info', 'producer epoch bumped', 'producerId', String(this.producerId), 'epoch', this.producerEpoch)
           for (const t of this.#topics.values()) {
             for (const rb of t.recBufs) {
               rb.nextSequence = 0
@@ -469,7 +471,7 @@ export class Producer {
           }
         },
         (err: Error) => {
-          this.client.log('error', 'producer epoch bump failed; failing buffered records', 'err', err.message)
+          this.core.log('error', 'producer epoch bump failed; failing buffered records', 'err', err.message)
           this.#failAll(err)
         },
       )
@@ -565,7 +567,7 @@ export class Producer {
    * a missing authorization), so nothing waits forever; records produced later try again.
    */
   failFatal(err: Error): void {
-    this.client.log('error', 'producing failed for good; failing buffered records', 'err', err.message)
+    this.core.log('error', 'producing failed for good; failing buffered records', 'err', err.message)
     this.#failAll(err)
   }
 
@@ -577,7 +579,7 @@ export class Producer {
 
   /** failClosed settles a record produced after close. */
   failClosed(record: ProduceRecord, cb: ProduceCallback): void {
-    const hooks = this.client.hooks
+    const hooks = this.core.hooks
     if (hooks.onProduceRecordBuffered.length !== 0) hooks.produceRecordBuffered(record)
     this.#finishOne(record, cb, new ClientClosedError())
   }

@@ -85,7 +85,7 @@ export class Sink {
    */
   wake(now: boolean): void {
     if (this.#closed) return
-    if (now || this.#producer.client.config.linger === 0 || this.#producer.flushing > 0) {
+    if (now || this.#producer.core.config.linger === 0 || this.#producer.flushing > 0) {
       if (this.#immediate === null) this.#immediate = setImmediate(() => {
         this.#immediate = null
         this.#drain()
@@ -93,11 +93,11 @@ export class Sink {
       return
     }
     // A timer already armed fires no later than this batch's deadline; its drain re-arms for the rest.
-    if (this.#timer === null) this.#arm(Date.now() + this.#producer.client.config.linger)
+    if (this.#timer === null) this.#arm(Date.now() + this.#producer.core.config.linger)
   }
 
   #nextDeadline(): number {
-    const linger = this.#producer.client.config.linger
+    const linger = this.#producer.core.config.linger
     let at = Infinity
     for (const rb of this.#recBufs) {
       const d = rb.nextDeadline(linger)
@@ -123,7 +123,7 @@ export class Sink {
   #drain(): void {
     const p = this.#producer
     if (this.#closed || p.bumping) return
-    const cfg = p.client.config
+    const cfg = p.core.config
     if (cfg.idempotent && p.producerId < 0n) {
       if (this.#waitingPid) return
       const pid = p.ensureProducerId()
@@ -142,7 +142,7 @@ export class Sink {
               p.failFatal(err)
               return
             }
-            p.client.log('warn', 'InitProducerId failed; retrying', 'err', err.message)
+            p.core.log('warn', 'InitProducerId failed; retrying', 'err', err.message)
             setTimeout(() => this.#drain(), cfg.retryBackoff(this.#failures)).unref()
           },
         )
@@ -180,7 +180,7 @@ export class Sink {
    */
   #encode(rb: RecBuf, b: Batch): boolean {
     const p = this.#producer
-    const idempotent = p.client.config.idempotent
+    const idempotent = p.core.config.idempotent
     const seq = idempotent ? rb.nextSequence : -1
     try {
       this.#encodeAs(b, seq, p.producerId, p.producerEpoch)
@@ -198,7 +198,7 @@ export class Sink {
 
   /** encodeAs encodes a batch with the given base sequence (-1 when not idempotent). */
   #encodeAs(b: Batch, baseSequence: number, producerId: bigint, producerEpoch: number): void {
-    const codec = codecId(this.#producer.client.config.compression[0]!)
+    const codec = codecId(this.#producer.core.config.compression[0]!)
     if (baseSequence >= 0) {
       b.baseSequence = baseSequence
       b.producerId = producerId
@@ -229,7 +229,7 @@ export class Sink {
 
   #send(sent: SentBatch[]): void {
     const p = this.#producer
-    const cfg = p.client.config
+    const cfg = p.core.config
     const req: ProduceRequest = Produce.newRequest()
     req.transactionalId = null
     req.acks = cfg.requiredAcks
@@ -249,7 +249,7 @@ export class Sink {
     }
     this.inflightRequests++
     const noResponse = cfg.requiredAcks === 0
-    p.client
+    p.core
       .requestOn(this.nodeId, 'produce', Produce, req, { timeout: cfg.produceRequestTimeout + cfg.requestTimeoutOverhead, noResponse })
       .then(
         // After close() every batch was failed already: late answers must not settle them again.
@@ -270,7 +270,7 @@ export class Sink {
   #onResponse(sent: SentBatch[], res: ProduceResponse | null): void {
     this.#failures = 0
     const p = this.#producer
-    const hooks = p.client.hooks
+    const hooks = p.core.hooks
     // Metrics of the batches this response acknowledged, for onProduceBatchWritten; measured now,
     // before the records settle and the application may reuse them.
     const written: Array<{ topic: string; partition: number; m: ProduceBatchMetrics }> | null = hooks.onProduceBatchWritten.length !== 0 ? [] : null
@@ -304,7 +304,7 @@ export class Sink {
       const err = new KafkaProtocolError(code, { broker: this.nodeId, topic: s.rb.topic, partition: s.rb.partition, errorMessage: pr.errorMessage })
       if (LEADER_ERRORS.has(code)) {
         refresh = true
-        if ((code === UNKNOWN_TOPIC_OR_PARTITION || code === UNKNOWN_TOPIC_ID) && ++s.rb.unknownTopicFailures > p.client.config.unknownTopicRetries) {
+        if ((code === UNKNOWN_TOPIC_OR_PARTITION || code === UNKNOWN_TOPIC_ID) && ++s.rb.unknownTopicFailures > p.core.config.unknownTopicRetries) {
           // The topic is gone (deleted after records were partitioned): retrying forever would
           // never settle them.
           this.#fail(s, err, false, true)
@@ -327,7 +327,7 @@ export class Sink {
         this.#fail(s, err, false, code !== -1)
       }
     }
-    if (refresh) p.client.metadata.trigger()
+    if (refresh) p.core.metadata.trigger()
     this.#batchesWritten(written)
   }
 
@@ -338,9 +338,9 @@ export class Sink {
    */
   #batchesWritten(written: Array<{ topic: string; partition: number; m: ProduceBatchMetrics }> | null): void {
     if (written === null || written.length === 0) return
-    const meta = this.#producer.client.broker(this.nodeId)?.meta
+    const meta = this.#producer.core.broker(this.nodeId)?.meta
     if (meta === undefined) return
-    const hooks = this.#producer.client.hooks
+    const hooks = this.#producer.core.hooks
     setImmediate(() => {
       for (const w of written) hooks.produceBatchWritten(meta, w.topic, w.partition, w.m)
     })
@@ -353,7 +353,7 @@ export class Sink {
       if (retriable) this.#retry(s, err)
       else this.#fail(s, err)
     }
-    if (retriable) this.#producer.client.metadata.trigger()
+    if (retriable) this.#producer.core.metadata.trigger()
   }
 
   #ack(s: SentBatch, baseOffset: bigint, appendTime: number): void {
@@ -376,7 +376,7 @@ export class Sink {
   }
 
   #retry(s: SentBatch, err: Error): void {
-    const cfg = this.#producer.client.config
+    const cfg = this.#producer.core.config
     s.batch.inflight = false
     s.batch.lastError = err
     s.rb.inflight--
@@ -394,7 +394,7 @@ export class Sink {
     s.rb.failing = true
     s.rb.recovering = true
     s.rb.backoffUntil = Date.now() + cfg.retryBackoff(s.batch.tries)
-    this.#producer.client.log('debug', 'retrying produce batch', 'broker', this.nodeId, 'topic', s.rb.topic, 'partition', s.rb.partition, 'err', err.message)
+    this.#producer.core.log('debug', 'retrying produce batch', 'broker', this.nodeId, 'topic', s.rb.topic, 'partition', s.rb.partition, 'err', err.message)
   }
 
   /**

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { runInNewContext } from 'node:vm'
 import { setFlagsFromString } from 'node:v8'
 import { after, before, test } from 'node:test'
-import { Client } from '../../../src/client/client.js'
+import { Client, consumerOf } from '../../../src/client/client.js'
 import type { Record } from '../../../src/protocol/record.js'
 import { DeleteRecords } from '../../../src/protocol/messages/delete-records.js'
 import type { KafkaCluster } from '../../../src/testing/index.js'
@@ -96,7 +96,7 @@ test('start offsets: earliest, latest, exact, by timestamp, relative to either e
   const latest = newClient(k, { consumePartitions: { [topic]: { 0: 'latest' } } })
   const future = newClient(k, { consumePartitions: { [topic]: { 0: { timestamp: Date.now() + 3_600_000 } } } })
   await waitFor(() => resolved(latest, topic, [0]) && resolved(future, topic, [0]), 'the end offsets to be resolved')
-  assert.equal(latest.consumer.cursor(topic, 0)!.offset, 100n)
+  assert.equal(consumerOf(latest).cursor(topic, 0)!.offset, 100n)
   await produceKeys(p, topic, 3, { partition: 0, from: 100 })
   for (const c of [latest, future]) {
     const got = await pollUntil(c, (all) => all.length >= 3)
@@ -127,7 +127,7 @@ test('OFFSET_OUT_OF_RANGE resets per consumeResetOffset: past the end, and below
   await produceKeys(p, topic, 100, { partition: 0 })
   // Past the end, reset to latest: the next record produced is the first seen.
   const toLatest = newClient(k, { consumePartitions: { [topic]: { 0: { offset: 5_000n } } }, consumeResetOffset: 'latest' })
-  await waitFor(() => toLatest.consumer.cursor(topic, 0)?.offset === 100n, 'the cursor to be reset to the end')
+  await waitFor(() => consumerOf(toLatest).cursor(topic, 0)?.offset === 100n, 'the cursor to be reset to the end')
   // Past the end, reset to earliest: everything.
   const toEarliest = newClient(k, { consumePartitions: { [topic]: { 0: { offset: 5_000n } } }, consumeResetOffset: 'earliest' })
   const all = await pollUntil(toEarliest, (rs) => rs.length >= 100)
@@ -180,7 +180,7 @@ test('addConsumePartitions and removeConsumePartitions at run time', { timeout: 
   const third = await pollUntil(c, (rs) => rs.length >= 2)
   assert.deepEqual(keysOf(third), ['p2-8', 'p2-9'])
   c.removeConsumePartitions({ [topic]: [0] })
-  assert.deepEqual(c.consumer.assigned(), new Map([[topic, [1, 2]]]))
+  assert.deepEqual(consumerOf(c).assigned(), new Map([[topic, [1, 2]]]))
   // Partition 0's record goes first: if 0 were still fetched, it would arrive no later than 2's.
   await produceKeys(p, topic, 1, { partition: 0, prefix: 'gone-' })
   await produceKeys(p, topic, 1, { partition: 2, prefix: 'kept-' })
@@ -237,18 +237,18 @@ test('pause and resume by topic and by partition: paused data is not returned, a
   await pollUntil(c, (rs) => rs.length >= 3)
 
   c.pauseFetchTopics(a)
-  assert.deepEqual(c.consumer.paused(), new Map([[a, [0]]]))
+  assert.deepEqual(consumerOf(c).paused(), new Map([[a, [0]]]))
   await produceKeys(p, a, 5, { prefix: 'a-', from: 1 })
   await produceKeys(p, b, 1, { prefix: 'b1-', partition: 1 })
   const whilePaused = await pollUntil(c, (rs) => rs.some((r) => r.topic === b))
   assert.deepEqual(keysOf(whilePaused), ['b1-0'], 'nothing of the paused topic')
   c.resumeFetchTopics(a)
-  assert.deepEqual(c.consumer.paused(), new Map())
+  assert.deepEqual(consumerOf(c).paused(), new Map())
   const resumed = await pollUntil(c, (rs) => rs.length >= 5)
   assert.deepEqual(keysOf(resumed), ['a-1', 'a-2', 'a-3', 'a-4', 'a-5'], 'the paused records, each once, in order')
 
   c.pauseFetchPartitions({ [b]: [0] })
-  assert.deepEqual(c.consumer.paused(), new Map([[b, [0]]]))
+  assert.deepEqual(consumerOf(c).paused(), new Map([[b, [0]]]))
   await produceKeys(p, b, 3, { prefix: 'b0-', partition: 0 })
   await produceKeys(p, b, 1, { prefix: 'b1-', partition: 1, from: 1 })
   const partPaused = await pollUntil(c, (rs) => rs.some((r) => r.partition === 1))
@@ -264,11 +264,11 @@ test('pausing while a fetch is buffered: its records of paused partitions are no
   await produceKeys(p, topic, 50, { partition: 1, prefix: 'p1-' })
   const c = newClient(k, { consumeTopics: [topic] })
   // Wait until one fetch holds both partitions' records, unpolled; then pause partition 0.
-  await waitFor(() => c.consumer.bufferedRecords === 100, 'both partitions to be buffered')
+  await waitFor(() => c.bufferedFetchRecords === 100, 'both partitions to be buffered')
   c.pauseFetchPartitions({ [topic]: [0] })
   const first = await pollUntil(c, (rs) => rs.length >= 50)
   assert.deepEqual(new Set(first.map((r) => r.partition)), new Set([1]), 'buffered records of the paused partition are held back')
-  assert.equal(c.consumer.bufferedRecords, 0)
+  assert.equal(c.bufferedFetchRecords, 0)
   c.resumeFetchPartitions({ [topic]: [0] })
   const second = await pollUntil(c, (rs) => rs.length >= 50)
   assert.deepEqual(keysOf(second), Array.from({ length: 50 }, (_, i) => `p0-${i}`), 'refetched from where the application was, once each')
@@ -279,14 +279,14 @@ test('pollRecords(max) returns at most max records and leaves the rest buffered 
   const topic = await createTopic(p, { partitions: 2 })
   await produceKeys(p, topic, 200)
   const c = newClient(k, { consumeTopics: [topic] })
-  await waitFor(() => c.consumer.bufferedRecords === 200, 'every record to be buffered')
+  await waitFor(() => c.bufferedFetchRecords === 200, 'every record to be buffered')
   const seen: Record[] = []
   for (let i = 0; i < 4; i++) {
     const f = await c.pollRecords(7)
     assert.equal(f.numRecords(), 7)
     seen.push(...f.records())
   }
-  assert.equal(c.consumer.bufferedRecords, 200 - 28)
+  assert.equal(c.bufferedFetchRecords, 200 - 28)
   const rest = await c.pollFetches()
   assert.equal(rest.numRecords(), 200 - 28, 'pollFetches returns everything buffered')
   seen.push(...rest.records())
@@ -299,7 +299,7 @@ test('Fetches: eachRecord, eachPartition, records(), iteration and errors() agre
   const topic = await createTopic(p, { partitions: 3 })
   await produceKeys(p, topic, 90)
   const c = newClient(k, { consumeTopics: [topic] })
-  await waitFor(() => c.consumer.bufferedRecords === 90, 'every record to be buffered')
+  await waitFor(() => c.bufferedFetchRecords === 90, 'every record to be buffered')
   const f = await c.pollFetches()
   const viaEach: Record[] = []
   f.eachRecord((r) => viaEach.push(r))
@@ -442,7 +442,7 @@ test('consumer hooks: fetch batch read, record buffered and unbuffered (polled o
     },
   }
   const c = newClient(k, { consumeTopics: [topic], hooks: [hooks] })
-  await waitFor(() => c.consumer.bufferedRecords === 40, 'every record to be buffered')
+  await waitFor(() => c.bufferedFetchRecords === 40, 'every record to be buffered')
   assert.ok(batches >= 1)
   assert.equal(batchRecords, 40)
   assert.equal(buffered.size, 40, 'every record was announced as buffered before it could be polled')
@@ -487,20 +487,20 @@ test('a consumer whose application stops polling keeps buffered data under its b
   }
   const before = process.memoryUsage()
   const c = newClient(k, { consumeTopics: [topic], fetchMaxBytes, fetchMaxPartitionBytes: 1 << 20, hooks: [hook] })
-  await waitFor(() => c.consumer.bufferedBytes > 0, 'a fetch to be buffered')
+  await waitFor(() => c.bufferedFetchBytes > 0, 'a fetch to be buffered')
   const responsesWhenBuffered = fetchResponses
   // The application is not polling. Nothing more may be fetched however long we wait; wait for
   // several fetchMaxWait-long windows in which any further fetch would have been answered.
   const until = Date.now() + 3_000
   await waitFor(() => Date.now() > until || fetchResponses > responsesWhenBuffered, 'a fetch beyond the bound (must not happen)', 10_000)
   assert.equal(fetchResponses, responsesWhenBuffered, 'no fetch while the buffered response is unpolled')
-  assert.ok(c.consumer.bufferedBytes <= fetchMaxBytes, `buffered ${c.consumer.bufferedBytes} bytes, bound ${fetchMaxBytes}`)
+  assert.ok(c.bufferedFetchBytes <= fetchMaxBytes, `buffered ${c.bufferedFetchBytes} bytes, bound ${fetchMaxBytes}`)
   assert.ok(fetchBytes <= fetchMaxBytes + 64 * 1024, `largest fetch response ${fetchBytes} bytes`)
   gc()
   const now = process.memoryUsage()
   const buffers = now.arrayBuffers - before.arrayBuffers
   const heap = now.heapUsed - before.heapUsed
-  t.diagnostic(`not polling: ${c.consumer.bufferedRecords} records / ${c.consumer.bufferedBytes} bytes buffered, ${fetchResponses} fetch responses; Buffer memory grew ${(buffers / 1e6).toFixed(1)} MB, heap ${(heap / 1e6).toFixed(1)} MB (the topic holds ${(n * value.length) / 1e6} MB)`)
+  t.diagnostic(`not polling: ${c.bufferedFetchRecords} records / ${c.bufferedFetchBytes} bytes buffered, ${fetchResponses} fetch responses; Buffer memory grew ${(buffers / 1e6).toFixed(1)} MB, heap ${(heap / 1e6).toFixed(1)} MB (the topic holds ${(n * value.length) / 1e6} MB)`)
   // The process itself, not just the consumer's own count: Buffer memory grew by about one response
   // (the assembled frame), plus socket chunks the collector has not returned yet — a few MB, not the
   // 40 MB the topic holds. (2× was seen to be exceeded by 1% under a loaded CI machine.)

@@ -4,7 +4,7 @@
 // membership, slow application code, blockRebalanceOnPoll, and the group-management error hook.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { Client } from '../../../src/client/client.js'
+import { Client, consumerOf } from '../../../src/client/client.js'
 import type { ClientOptions } from '../../../src/client/options.js'
 import type { KafkaCluster } from '../../../src/testing/index.js'
 import { broker, closeAll, createTopic, newClient, topicName, waitFor } from '../helpers.js'
@@ -248,7 +248,7 @@ for (const v of [VARIANTS[0]!, VARIANTS[2]!]) {
     c.addConsumeTopics(second)
     got.push(...(await pollUntil(c, (rs) => rs.length >= 4, { what: 'the added topic' })))
     assert.deepEqual(keysOf(got).sort(), ['first-0', 'first-1', 'first-2', 'first-3', 'second-0', 'second-1', 'second-2', 'second-3'])
-    assert.deepEqual(c.consumer.assigned(), new Map([[first, [0, 1]], [second, [0, 1]]]), 'assigned by the group, not consumed directly')
+    assert.deepEqual(consumerOf(c).assigned(), new Map([[first, [0, 1]], [second, [0, 1]]]), 'assigned by the group, not consumed directly')
     const addedIn = Date.now() - t0
 
     const prefix = topicName('re')
@@ -263,7 +263,7 @@ for (const v of [VARIANTS[0]!, VARIANTS[2]!]) {
     rgot.push(...(await pollUntil(r, (rs) => rs.length >= 3, { what: 'the matching topic created later' })))
     t.diagnostic(`${v.name}: an added topic's records came ${addedIn} ms after addConsumeTopics; a topic created later ${Date.now() - t0} ms after its records were produced`)
     assert.deepEqual(keysOf(rgot).sort(), ['a-0', 'a-1', 'a-2', 'a-3', 'late-0', 'late-1', 'late-2'])
-    assert.deepEqual([...r.consumer.assigned().keys()].sort(), [a, late].sort())
+    assert.deepEqual([...consumerOf(r).assigned().keys()].sort(), [a, late].sort())
   })
 }
 

@@ -1,7 +1,7 @@
 // Helpers for consumer integration tests: producing numbered keys, polling until a condition holds,
 // and waiting for a client's consumer to reach a state. Topic creation, the shared broker and client
 // bookkeeping come from ../helpers.ts.
-import type { Client } from '../../../src/client/client.js'
+import { Client, consumerOf } from '../../../src/client/client.js'
 import type { ClientOptions, PartitionsCallback } from '../../../src/client/options.js'
 import type { Record } from '../../../src/protocol/record.js'
 import { ConsumerGroupDescribe } from '../../../src/protocol/messages/consumer-group-describe.js'
@@ -89,7 +89,7 @@ export function summary(records: Record[]): string {
 /** resolved is true once every consumed partition of `topic` has a start offset (ListOffsets answered). */
 export function resolved(c: Client, topic: string, partitions: number[]): boolean {
   return partitions.every((p) => {
-    const cur = c.consumer.cursor(topic, p)
+    const cur = consumerOf(c).cursor(topic, p)
     return cur !== undefined && cur.pending === null && cur.offset >= 0n
   })
 }

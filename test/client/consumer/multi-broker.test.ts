@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { appendFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import type { Client } from '../../../src/client/client.js'
+import { Client, consumerOf, coreOf } from '../../../src/client/client.js'
 import type { Record } from '../../../src/protocol/record.js'
 import { KafkaProtocolError } from '../../../src/protocol/errors.js'
 import { CreateTopics } from '../../../src/protocol/messages/create-topics.js'
@@ -45,8 +45,8 @@ after(async () => {
 
 /** indexOf maps a node id to its index in bootstrapServers (what stopBroker takes). */
 async function indexOf(nodeId: number): Promise<number> {
-  await admin.metadata.refresh(true)
-  const b = admin.metadata.brokers.get(nodeId)!
+  await coreOf(admin).metadata.refresh(true)
+  const b = coreOf(admin).metadata.brokers.get(nodeId)!
   return k.bootstrapServers.indexOf(`${b.host}:${b.port}`)
 }
 
@@ -56,12 +56,12 @@ test('a leader stops mid-run: the consumer follows the partition to its new lead
   const p = newClient(k, { maxBufferedRecords: 50_000 })
   await produceKeys(p, topic, 20_000, { prefix: 'before-' })
   t.diagnostic(`topic made and 20,000 records produced in ${((performance.now() - began) / 1000).toFixed(1)} s`)
-  const info = (await admin.topic(topic, true))!
+  const info = (await coreOf(admin).topic(topic, true))!
   const leader = info.partitions[0]!.leader
   const epochBefore = info.partitions[0]!.leaderEpoch
   const c = newClient(k, { consumeTopics: [topic], fetchMaxPartitionBytes: 64 * 1024, fetchMaxWait: 500 })
   const got: Record[] = await pollUntil(c, (rs) => rs.length >= 5_000, { max: 1_000 })
-  assert.equal(c.consumer.cursor(topic, 0)!.source?.nodeId, leader)
+  assert.equal(consumerOf(c).cursor(topic, 0)!.source?.nodeId, leader)
 
   const index = await indexOf(leader)
   const stopped = performance.now()
@@ -79,10 +79,10 @@ test('a leader stops mid-run: the consumer follows the partition to its new lead
     const offs = got.filter((r) => r.partition === part).map((r) => r.offset)
     offs.forEach((o, i) => assert.equal(o, BigInt(i), `partition ${part}: contiguous offsets across the move`))
   }
-  const now = (await admin.topic(topic, true))!.partitions[0]!
+  const now = (await coreOf(admin).topic(topic, true))!.partitions[0]!
   assert.notEqual(now.leader, leader, 'leadership moved')
   assert.ok(now.leaderEpoch > epochBefore)
-  const cur = c.consumer.cursor(topic, 0)!
+  const cur = consumerOf(c).cursor(topic, 0)!
   assert.equal(cur.source?.nodeId, now.leader, 'the cursor fetches from the new leader')
   assert.equal(cur.leaderEpoch, now.leaderEpoch, 'and sends its epoch (KIP-320)')
   assert.ok(got.filter((r) => r.partition === 0).at(-1)!.leaderEpoch > epochBefore, 'records written after the move carry the new epoch')
@@ -100,10 +100,10 @@ test('a leader stops mid-run: the consumer follows the partition to its new lead
 test('a consumer with a rack fetches from the in-sync replica in its rack when the leader says so (KIP-392); one without fetches from the leader', { timeout: 120_000 }, async () => {
   assert.ok(rackNode >= 0, 'the previous test brought a node back in rack-b')
   await waitFor(async () => {
-    await admin.metadata.refresh(true)
-    return admin.metadata.brokers.get(rackNode)?.rack === 'rack-b'
+    await coreOf(admin).metadata.refresh(true)
+    return coreOf(admin).metadata.brokers.get(rackNode)?.rack === 'rack-b'
   }, 'the rack-b node to be registered', 60_000)
-  const others = [...admin.metadata.brokers.keys()].filter((id) => id !== rackNode)
+  const others = [...coreOf(admin).metadata.brokers.keys()].filter((id) => id !== rackNode)
   // One partition, led by another node, with the rack-b node as a follower.
   const topic = topicName('rack')
   const req = CreateTopics.newRequest()
@@ -112,7 +112,7 @@ test('a consumer with a rack fetches from the in-sync replica in its rack when t
   const res = await admin.request(CreateTopics, req)
   if (res.topics[0]!.errorCode !== 0) throw new KafkaProtocolError(res.topics[0]!.errorCode, { topic })
   await waitFor(async () => {
-    const p0 = (await admin.topic(topic, true))?.partitions[0]
+    const p0 = (await coreOf(admin).topic(topic, true))?.partitions[0]
     return p0 !== undefined && p0.leader === others[0] && p0.isr.includes(rackNode)
   }, 'the partition to be led by another node with the rack-b node in sync', 60_000)
   const p = newClient(k)
@@ -130,6 +130,6 @@ test('a consumer with a rack fetches from the in-sync replica in its rack when t
   assert.equal(new Set(keysOf(a)).size, 1_000)
   assert.equal(new Set(keysOf(b)).size, 1_000)
   assert.deepEqual([...inRack.nodes], [rackNode], 'every batch came from the rack-b replica')
-  assert.equal(near.consumer.cursor(topic, 0)!.source?.nodeId, rackNode)
+  assert.equal(consumerOf(near).cursor(topic, 0)!.source?.nodeId, rackNode)
   assert.deepEqual([...anywhere.nodes], [others[0]], 'without a rack: from the leader')
 })

@@ -104,7 +104,7 @@ for (const { name, opts } of PROTOCOLS) {
     // commits nothing by itself, and has the revoke commit for it when the second member arrives.
     const a = new Member('a', (o) => newClient(k, o), mopts)
     await waitFor(() => a.owned.size === 4, 'the first member to own every partition')
-    await waitFor(() => a.client.consumer.bufferedRecords === 80, 'every record to be buffered')
+    await waitFor(() => a.client.bufferedFetchRecords === 80, 'every record to be buffered')
     const first = await pollUntil(a.client, (rs) => rs.length >= 40, { max: 40 })
     const polledUpTo = new Map<number, bigint>()
     for (const r of first) if ((polledUpTo.get(r.partition) ?? -1n) < r.offset + 1n) polledUpTo.set(r.partition, r.offset + 1n)

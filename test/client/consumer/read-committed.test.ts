@@ -10,6 +10,7 @@ import { findJava, resolveKafkaJars, type KafkaCluster } from '../../../src/test
 import { toolsLog4jConfig } from '../../../src/testing/java.js'
 import { broker, closeAll, createTopic, newClient, waitFor } from '../helpers.js'
 import { keysOf, pollUntil } from './helpers.js'
+import { consumerOf } from '../../../src/client/client.js'
 
 let k: KafkaCluster
 
@@ -57,7 +58,7 @@ test('read_committed hides aborted and open transactions of the Java producer; r
     // transaction holds back.
     const seen = await pollUntil(committed, (rs) => rs.length >= 30, { what: 'committed records' })
     await waitFor(() => [0, 1].every((p) => {
-      const cur = committed.consumer.cursor(topic, p)!
+      const cur = consumerOf(committed).cursor(topic, p)!
       return cur.lastStableOffset >= 0n && cur.offset === cur.lastStableOffset && cur.lastStableOffset < cur.highWatermark
     }), 'read_committed to reach the last stable offset of both partitions')
     // Anything polled meanwhile is checked too.

@@ -7,7 +7,7 @@ import { KafkaProtocolError, KafkaWireError } from '../../../src/protocol/errors
 import { DeleteTopics } from '../../../src/protocol/messages/delete-topics.js'
 import type { KafkaCluster } from '../../../src/testing/index.js'
 import { broker, closeAll, createTopic, newClient, readAll, str, topicName } from '../helpers.js'
-import type { Client } from '../../../src/client/client.js'
+import { Client, coreOf } from '../../../src/client/client.js'
 import { ClientClosedError, MaxBufferedError, RecordTooLargeError, InvalidRecordError, PartitionerError } from '../../../src/client/errors.js'
 
 let k: KafkaCluster
@@ -203,7 +203,7 @@ test('records of a topic that does not appear fail with UNKNOWN_TOPIC_OR_PARTITI
   assert.ok(took >= 300 && took < 10_000, `failed after ${took} ms`)
   assert.equal(c.bufferedProduceRecords, 0)
   // The broker did not create it (allowAutoTopicCreation is off by default).
-  assert.equal((await c.topic(topic, true))?.partitions.length ?? 0, 0)
+  assert.equal((await coreOf(c).topic(topic, true))?.partitions.length ?? 0, 0)
 })
 
 test('records of a topic deleted while producing fail with an unknown-topic error instead of retrying forever', { timeout: 60_000 }, async () => {

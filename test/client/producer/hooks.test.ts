@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import type { Socket } from 'node:net'
 import { after, before, test } from 'node:test'
-import type { Client } from '../../../src/client/client.js'
+import { Client, coreOf } from '../../../src/client/client.js'
 import type { ProduceRecord } from '../../../src/protocol/record.js'
 import type { BrokerE2E, Hook, ProduceBatchMetrics } from '../../../src/hooks/index.js'
 import { KafkaProtocolError } from '../../../src/protocol/errors.js'
@@ -60,7 +60,7 @@ test('produce hooks run once per record in order, batches are reported with thei
   ]
   const c = newClient(k, { hooks, producerBatchCompression: ['lz4'], linger: 20 })
   const topic = await createTopic(c, { partitions: 3 })
-  const leader = (await c.topic(topic))!.partitions[0]!.leader
+  const leader = (await coreOf(c).topic(topic))!.partitions[0]!.leader
   const n = 1_000
   const records: ProduceRecord[] = Array.from({ length: n }, (_, i) => ({ topic, key: `k${i}`, value: `${'compress me '.repeat(20)}${i}` }))
   await new Promise<void>((resolve) => {

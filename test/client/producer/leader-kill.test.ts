@@ -9,6 +9,7 @@ import type { ProduceRecord } from '../../../src/protocol/record.js'
 import { LogLevel, type Logger } from '../../../src/hooks/index.js'
 import { startKafka, type KafkaCluster } from '../../../src/testing/index.js'
 import { closeAll, createTopic, newClient, readAll } from '../helpers.js'
+import { coreOf } from '../../../src/client/client.js'
 
 let k: KafkaCluster | undefined
 let startedIn = 0
@@ -89,7 +90,7 @@ test('a partition leader killed and restarted during 200,000 idempotent records:
   const c = newClient(cluster, { metadataMinAge: 250, retryBackoff: 100, logger })
   const partitions = 6
   const topic = await createTopic(c, { partitions, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } })
-  const leader = (await c.topic(topic))!.partitions[0]!.leader
+  const leader = (await coreOf(c).topic(topic))!.partitions[0]!.leader
   const victim = leader - 1 // node ids are 1-based, broker indexes 0-based
 
   const n = 200_000

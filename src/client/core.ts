@@ -1,0 +1,410 @@
+import { KafkaProtocolError, KafkaWireError } from '../protocol/errors.js'
+import { ErrorCode } from '../protocol/error-codes.js'
+import type { ApiMessage } from '../protocol/messages/api.js'
+import { ApiKey } from '../protocol/messages/index.js'
+import { FindCoordinator } from '../protocol/messages/find-coordinator.js'
+import { Metadata } from '../protocol/messages/metadata.js'
+import { ZERO_UUID } from '../protocol/reader.js'
+import { HookRegistry, LogLevel, isSeedNode, seedNodeId, type BrokerMetadata, type Logger } from '../hooks/index.js'
+import { Broker, delay, type BrokerEvents } from './broker.js'
+import type { ConnectionObserver, RequestOptions } from './connection.js'
+import { AbortError, BrokerConnectionError, ClientClosedError, InvalidOptionError, UnknownLeaderError } from './errors.js'
+import { MetadataCache, type ClusterMetadata, type TopicInfo } from './metadata.js'
+import { resolveConfig, type ClientOptions, type Config } from './options.js'
+import { isCoordinatorError, route, type SplitSpec } from './routing.js'
+import type { ClientRequestOptions, ConnectionKind, CoordinatorType, CoreListener } from './types.js'
+
+/** LogLevelName is a level the core logs at. */
+export type LogLevelName = 'error' | 'warn' | 'info' | 'debug'
+
+const LEVELS: { readonly [L in LogLevelName]: LogLevel } = { error: LogLevel.Error, warn: LogLevel.Warn, info: LogLevel.Info, debug: LogLevel.Debug }
+
+/**
+ * ClientCore is the client's internal hub, shared by the producer, the consumer and its groups, and
+ * the layers above the client (admin, transactions, the KafkaJS facade): the resolved options, the
+ * hooks, the logger, the brokers and their connections, the metadata cache, request routing and
+ * retries, and the coordinators. `Client` is a thin facade over it; nothing here is public API.
+ */
+export class ClientCore {
+  /** config is the resolved, frozen form of the options. */
+  readonly config: Config
+  /** hooks is the registry of the hooks given in the options. */
+  readonly hooks: HookRegistry
+  /** metadata is the cache of brokers, topics and partitions. */
+  readonly metadata: MetadataCache
+
+  #brokers = new Map<number, Broker>()
+  #seeds: Broker[]
+  #nextAny = 0
+  #events: BrokerEvents
+  #coordinators = new Map<string, Promise<number>>()
+  #listeners: CoreListener[] = []
+  #logger: Logger | undefined
+  #closing = false
+  #shutdown = false
+
+  constructor(options: ClientOptions) {
+    this.config = resolveConfig(options)
+    this.#logger = options.logger
+    this.hooks = new HookRegistry(options.hooks as never, {
+      ...(options.logger ? { logger: options.logger } : {}),
+      invalid: (path, message) => new InvalidOptionError(path, message),
+    })
+    this.#events = this.#makeEvents()
+    this.#seeds = this.config.seedBrokers.map((s, i) => new Broker({ nodeId: seedNodeId(i), host: s.host, port: s.port, rack: null }, this.config, this.#events))
+    this.metadata = new MetadataCache((topics) => this.#loadMetadata(topics), {
+      minAge: this.config.metadataMinAge,
+      maxAge: this.config.metadataMaxAge,
+      onError: (err) => {
+        this.log('warn', 'metadata load failed', 'err', err.message)
+        for (const l of this.#listeners) l.onMetadataError?.(err)
+      },
+    })
+    this.metadata.onUpdate((m) => this.#onMetadata(m))
+  }
+
+  /** listen registers a part of the client for metadata updates and topic-interest questions. */
+  listen(l: CoreListener): void {
+    this.#listeners.push(l)
+  }
+
+  /** log writes through the configured logger, if any. */
+  log(level: LogLevelName, msg: string, ...keyvals: unknown[]): void {
+    const l = this.#logger
+    if (l === undefined) return
+    const n = LEVELS[level]
+    if (l.level() >= n) l.log(n, msg, ...keyvals)
+  }
+
+  #makeEvents(): BrokerEvents {
+    const hooks = this.hooks
+    const hasIO = hooks.onBrokerWrite.length + hooks.onBrokerRead.length + hooks.onBrokerE2E.length + hooks.onBrokerThrottle.length > 0
+    return {
+      connect: (meta, dur, socket, err) => hooks.brokerConnect(meta, dur, socket, err),
+      disconnect: (meta, socket) => hooks.brokerDisconnect(meta, socket),
+      observer: (meta): ConnectionObserver | undefined =>
+        hasIO
+          ? {
+              onWrite: (key, n, writeWait, timeToWrite, err) => hooks.brokerWrite(meta, key, n, writeWait, timeToWrite, err),
+              onRead: (key, n, readWait, timeToRead, err) => hooks.brokerRead(meta, key, n, readWait, timeToRead, err),
+              onE2E: (key, e2e) => hooks.brokerE2E(meta, key, e2e),
+              onThrottle: (ms, after) => hooks.brokerThrottle(meta, ms, after),
+            }
+          : undefined,
+      log: (level, msg, ...kv) => this.log(level, msg, ...kv),
+    }
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** closing is true once the client's close() began: no new work is accepted, work under way finishes. */
+  get closing(): boolean {
+    return this.#closing
+  }
+
+  /** startClosing marks the client closing; from now on `checkOpen` throws. */
+  startClosing(): void {
+    this.#closing = true
+  }
+
+  /** checkOpen throws ClientClosedError once close() began. */
+  checkOpen(): void {
+    if (this.#closing) throw new ClientClosedError()
+  }
+
+  /** checkRunning throws ClientClosedError once the core shut down: internal requests stop too. */
+  checkRunning(): void {
+    if (this.#shutdown) throw new ClientClosedError()
+  }
+
+  /** shutdown closes every connection and timer of the core. */
+  shutdown(): void {
+    this.#closing = true
+    this.#shutdown = true
+    this.metadata.close()
+    for (const b of this.#brokers.values()) b.close()
+    for (const b of this.#seeds) b.close()
+  }
+
+  // ---------------------------------------------------------------- brokers and metadata
+
+  /** broker returns the Broker for a node id known from metadata (or a seed's id), or undefined. */
+  broker(nodeId: number): Broker | undefined {
+    if (isSeedNode(nodeId)) return this.#seeds[nodeId - seedNodeId(0)]
+    return this.#brokers.get(nodeId)
+  }
+
+  /** anyBroker picks a broker to send a request that any broker can answer: known ones first, else a seed. */
+  anyBroker(): Broker {
+    const known = [...this.#brokers.values()]
+    const pool = known.length > 0 ? known : this.#seeds
+    return pool[this.#nextAny++ % pool.length]!
+  }
+
+  /** brokerAfterRefresh returns a broker, loading metadata first when it is not known yet. */
+  async brokerAfterRefresh(nodeId: number): Promise<Broker> {
+    const known = this.broker(nodeId)
+    if (known !== undefined) return known
+    await this.metadata.refresh(true)
+    const b = this.broker(nodeId)
+    if (b === undefined) throw new BrokerConnectionError(`unknown broker ${nodeId}`, { broker: nodeId })
+    return b
+  }
+
+  /** discoveredBrokers lists the brokers of the last metadata. */
+  discoveredBrokers(): BrokerMetadata[] {
+    return [...this.metadata.brokers.values()]
+  }
+
+  #onMetadata(m: MetadataCache): void {
+    for (const [id, meta] of m.brokers) {
+      const b = this.#brokers.get(id)
+      if (b === undefined) this.#brokers.set(id, new Broker(meta, this.config, this.#events))
+      else if (b.meta.host !== meta.host || b.meta.port !== meta.port) {
+        // The node moved: its old connections point at the wrong address.
+        b.close()
+        this.#brokers.set(id, new Broker(meta, this.config, this.#events))
+      } else b.meta = meta
+    }
+    for (const [id, b] of this.#brokers) {
+      if (!m.brokers.has(id)) {
+        b.close()
+        this.#brokers.delete(id)
+      }
+    }
+    for (const l of this.#listeners) l.onMetadata?.()
+  }
+
+  async #loadMetadata(topics: string[] | null): Promise<ClusterMetadata> {
+    const req = Metadata.newRequest()
+    req.topics = topics === null ? null : topics.map((name) => ({ topicId: ZERO_UUID, name }))
+    req.allowAutoTopicCreation = this.config.allowAutoTopicCreation
+    // Try the known brokers, then the seeds, before giving up on this load.
+    const candidates = [...this.#brokers.values(), ...this.#seeds]
+    const start = this.#nextAny++ % candidates.length
+    let lastErr: Error | null = null
+    for (let i = 0; i < candidates.length; i++) {
+      const b = candidates[(start + i) % candidates.length]!
+      try {
+        const res = await b.request(Metadata, req, { timeout: this.config.requestTimeoutOverhead + 5_000 })
+        if (res.errorCode) throw new KafkaProtocolError(res.errorCode, { broker: b.meta.nodeId })
+        const brokers = new Map<number, BrokerMetadata>()
+        for (const br of res.brokers) brokers.set(br.nodeId, { nodeId: br.nodeId, host: br.host, port: br.port, rack: br.rack })
+        const now = Date.now()
+        const topicMap = new Map<string, TopicInfo>()
+        for (const t of res.topics) {
+          if (t.name === null) continue
+          const partitions = t.partitions
+            .map((p) => ({ partition: p.partitionIndex, leader: p.leaderId, leaderEpoch: p.leaderEpoch, replicas: p.replicaNodes, isr: p.isrNodes, offline: p.offlineReplicas, errorCode: p.errorCode }))
+            .sort((a, b) => a.partition - b.partition)
+          topicMap.set(t.name, { name: t.name, id: t.topicId, isInternal: t.isInternal, partitions, errorCode: t.errorCode, loadedAt: now })
+        }
+        return { brokers, topics: topicMap, controllerId: res.controllerId, clusterId: res.clusterId, loadedAt: now }
+      } catch (err) {
+        lastErr = err as Error
+      }
+    }
+    throw lastErr ?? new BrokerConnectionError('no broker to load metadata from')
+  }
+
+  /**
+   * topic returns what the client knows of a topic, loading metadata first when it knows nothing
+   * or `refresh` is set. Returns undefined when the topic does not exist.
+   */
+  async topic(name: string, refresh = false): Promise<TopicInfo | undefined> {
+    this.checkRunning()
+    this.metadata.interest([name])
+    if (refresh || !this.metadata.topics.has(name)) await this.metadata.refresh(true)
+    const t = this.metadata.topics.get(name)
+    if (t === undefined || t.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
+      // Asked once; a topic that does not exist is not looked for again on every refresh.
+      if (!this.#listeners.some((l) => l.wants?.(name) === true)) this.metadata.forget([name])
+      return undefined
+    }
+    return t
+  }
+
+  /** leaderOf returns the node id leading a partition per the cached metadata, or -1. */
+  leaderOf(topic: string, partition: number): number {
+    return this.metadata.topics.get(topic)?.partitions[partition]?.leader ?? -1
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  /**
+   * request sends any generated request to the right broker (franz-go's cl.Request), as the routing
+   * table says: partition requests are split per leader and the answers merged; group and
+   * transaction requests go to their coordinator; controller requests to the controller; the rest
+   * to any broker. Retriable failures are retried within `requestRetries` and `retryTimeout`.
+   */
+  async request<Req, Res>(api: ApiMessage<Req, Res>, body: Req, opts: ClientRequestOptions = {}): Promise<Res> {
+    this.checkRunning()
+    if (opts.broker !== undefined) {
+      const b = await this.brokerAfterRefresh(opts.broker)
+      return this.retry(opts, (signal) => b.request(api, body, attemptOptions(opts, signal)))
+    }
+    const r = route(api, body)
+    switch (r.kind) {
+      case 'leaders':
+        return this.#splitByLeader(api, body, r.spec, opts)
+      case 'coordinator':
+        return this.coordinatorRequest(r.coordinatorType, r.key, api, body, opts)
+      case 'controller':
+        return this.retry(opts, async (signal) => {
+          if (this.metadata.lastLoad === 0) await this.metadata.refresh(true)
+          const b = this.broker(this.metadata.controllerId) ?? this.anyBroker()
+          return b.request(api, body, attemptOptions(opts, signal))
+        })
+      default:
+        return this.retry(opts, (signal) => this.anyBroker().request(api, body, attemptOptions(opts, signal)))
+    }
+  }
+
+  /** requestOn sends a request on a broker's connection of the given kind, without retries. */
+  requestOn<Req, Res>(nodeId: number, kind: ConnectionKind, api: ApiMessage<Req, Res>, body: Req | ((version: number) => Req), opts: RequestOptions = {}): Promise<Res> {
+    const b = this.broker(nodeId)
+    if (b === undefined) return Promise.reject(new BrokerConnectionError(`unknown broker ${nodeId}`, { broker: nodeId }))
+    return b.request(api, body, { ...opts, kind })
+  }
+
+  /**
+   * retry runs `attempt` until it succeeds or fails with a non-retriable error, waiting
+   * `retryBackoff` between tries, for at most `requestRetries` tries and `retryTimeout` ms.
+   */
+  async retry<T>(opts: { signal?: AbortSignal }, attempt: (signal?: AbortSignal) => Promise<T>): Promise<T> {
+    const start = Date.now()
+    for (let tries = 1; ; tries++) {
+      if (opts.signal?.aborted) throw new AbortError(opts.signal.reason)
+      this.checkRunning()
+      try {
+        return await attempt(opts.signal)
+      } catch (err) {
+        const e = err as Error & { retriable?: boolean }
+        if (!(e instanceof KafkaWireError) || !e.retriable || e instanceof AbortError) throw err
+        if (tries > this.config.requestRetries || Date.now() - start > this.config.retryTimeout) throw err
+        this.log('debug', 'retrying request', 'try', tries, 'err', e.message)
+        await delay(this.config.retryBackoff(tries), opts.signal).catch((reason) => {
+          throw new AbortError(reason)
+        })
+      }
+    }
+  }
+
+  /**
+   * #splitByLeader sends each partition of a request to its leader (one request per leader, in
+   * parallel) and merges the answers into one response of the same shape. Partitions whose leader is
+   * unknown after a metadata refresh fail the call with UnknownLeaderError.
+   */
+  async #splitByLeader<Req, Res>(api: ApiMessage<Req, Res>, body: Req, s: SplitSpec, opts: ClientRequestOptions): Promise<Res> {
+    const b = body as { [k: string]: unknown }
+    const topics = b[s.topics] as Array<{ [k: string]: unknown }>
+    const missing = topics.map((t) => t[s.topicName] as string).filter((n) => !this.metadata.topics.has(n))
+    if (missing.length > 0) {
+      this.metadata.interest(missing)
+      await this.metadata.refresh(true)
+    }
+    const byLeader = new Map<number, Array<{ [k: string]: unknown }>>()
+    for (const t of topics) {
+      const name = t[s.topicName] as string
+      for (const p of t[s.partitions] as Array<{ [k: string]: unknown }>) {
+        const idx = p[s.partitionIndex] as number
+        const leader = this.leaderOf(name, idx)
+        if (leader < 0) throw new UnknownLeaderError(name, idx)
+        let ts = byLeader.get(leader)
+        if (ts === undefined) byLeader.set(leader, (ts = []))
+        let tt = ts.find((x) => x[s.topicName] === name)
+        if (tt === undefined) ts.push((tt = { ...t, [s.partitions]: [] }))
+        ;(tt[s.partitions] as unknown[]).push(p)
+      }
+    }
+    // The consumer's long-polling fetch connection is its own; a Fetch sent here must not queue behind it.
+    const kind: ConnectionKind = api.key === ApiKey.Produce ? 'produce' : 'other'
+    const parts = await Promise.all(
+      [...byLeader].map(([leader, ts]) => this.retry(opts, (signal) => this.requestOn(leader, kind, api, { ...b, [s.topics]: ts } as Req, attemptOptions(opts, signal)))),
+    )
+    if (parts.length === 1) return parts[0]!
+    if (parts.length === 0) return api.newResponse()
+    // Merge: topics of every answer in one list (a topic split across leaders appears once).
+    const merged = { ...(parts[0] as { [k: string]: unknown }) }
+    const all: Array<{ [k: string]: unknown }> = []
+    for (const part of parts) {
+      for (const t of (part as { [k: string]: unknown })[s.responseTopics] as Array<{ [k: string]: unknown }>) {
+        const same = all.find((x) => x[s.responseTopicName] === t[s.responseTopicName])
+        if (same === undefined) all.push({ ...t, [s.responsePartitions]: [...(t[s.responsePartitions] as unknown[])] })
+        else (same[s.responsePartitions] as unknown[]).push(...(t[s.responsePartitions] as unknown[]))
+      }
+      const thr = (part as { throttleTimeMs?: number }).throttleTimeMs
+      if (thr !== undefined && thr > ((merged.throttleTimeMs as number) ?? 0)) merged.throttleTimeMs = thr
+    }
+    merged[s.responseTopics] = all
+    return merged as Res
+  }
+
+  // ---------------------------------------------------------------- coordinators
+
+  /**
+   * coordinator returns the node id coordinating a group (type 0) or transactional id (type 1),
+   * asking FindCoordinator once and caching the answer until `invalidateCoordinator`.
+   */
+  coordinator(type: CoordinatorType, key: string, signal?: AbortSignal): Promise<number> {
+    const cacheKey = `${type}:${key}`
+    let p = this.#coordinators.get(cacheKey)
+    if (p === undefined) {
+      p = this.retry({ signal }, async (sig) => {
+        const conn = await this.anyBroker().connection('other', sig)
+        const version = conn.versionFor(FindCoordinator)
+        const req = FindCoordinator.newRequest()
+        // v4+ (KIP-699) batches keys; older versions carry one key.
+        if (version >= 4) req.coordinatorKeys = [key]
+        else req.key = key
+        req.keyType = type
+        const res = await conn.request(FindCoordinator, req, { version, ...(sig ? { signal: sig } : {}) })
+        const c = res.coordinators.length > 0 ? res.coordinators[0]! : { nodeId: res.nodeId, host: res.host, port: res.port, errorCode: res.errorCode, errorMessage: res.errorMessage }
+        if (c.errorCode !== 0) throw new KafkaProtocolError(c.errorCode, { errorMessage: c.errorMessage })
+        if (!this.#brokers.has(c.nodeId)) {
+          this.#brokers.set(c.nodeId, new Broker({ nodeId: c.nodeId, host: c.host, port: c.port, rack: null }, this.config, this.#events))
+        }
+        return c.nodeId
+      })
+      this.#coordinators.set(cacheKey, p)
+      p.catch(() => {
+        if (this.#coordinators.get(cacheKey) === p) this.#coordinators.delete(cacheKey)
+      })
+    }
+    return p
+  }
+
+  /** invalidateCoordinator forgets a cached coordinator (after NOT_COORDINATOR and similar errors). */
+  invalidateCoordinator(type: CoordinatorType, key: string): void {
+    this.#coordinators.delete(`${type}:${key}`)
+  }
+
+  /**
+   * coordinatorRequest sends a request to the coordinator of a group or transactional id on the
+   * broker's group connection, finding the coordinator again and retrying when the answer says it
+   * moved or is loading (a top-level error code, or the first group's for OffsetFetch v8+). `body` may
+   * be a function of the negotiated version, for requests whose fields differ between versions.
+   */
+  coordinatorRequest<Req, Res>(type: CoordinatorType, key: string, api: ApiMessage<Req, Res>, body: Req | ((version: number) => Req), opts: ClientRequestOptions = {}): Promise<Res> {
+    return this.retry(opts, async (signal) => {
+      const node = await this.coordinator(type, key, signal)
+      const res = await this.requestOn(node, 'group', api, body, attemptOptions(opts, signal))
+      const r = res as { errorCode?: number; groups?: Array<{ errorCode?: number }> }
+      const code = r.errorCode || r.groups?.[0]?.errorCode || 0
+      if (isCoordinatorError(code)) {
+        this.invalidateCoordinator(type, key)
+        throw new KafkaProtocolError(code, { broker: node })
+      }
+      return res
+    })
+  }
+}
+
+/** attemptOptions are the per-attempt request options of a routed call. */
+function attemptOptions(opts: ClientRequestOptions, signal: AbortSignal | undefined): RequestOptions {
+  const o: RequestOptions = {}
+  if (opts.version !== undefined) o.version = opts.version
+  if (opts.timeout !== undefined) o.timeout = opts.timeout
+  if (signal !== undefined) o.signal = signal
+  return o
+}

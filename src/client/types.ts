@@ -1,0 +1,44 @@
+/**
+ * Types shared by the client's parts (core, broker, routing, producer, consumer, groups), kept here
+ * so that those files need not import each other for a type. Types only: no runtime code.
+ */
+
+/**
+ * ConnectionKind separates traffic so that a long fetch never delays a produce or a heartbeat:
+ * each broker gets up to one connection of each kind.
+ */
+export type ConnectionKind = 'produce' | 'fetch' | 'group' | 'other'
+
+/** CoordinatorType is 0 for a group coordinator and 1 for a transaction coordinator (FindCoordinator's KeyType). */
+export type CoordinatorType = 0 | 1
+
+/** ClientRequestOptions are per-call options of `client.request`. */
+export interface ClientRequestOptions {
+  signal?: AbortSignal
+  /** broker sends the request to this node id instead of routing it. */
+  broker?: number
+  /** version forces a request version. */
+  version?: number
+  /** timeout bounds one attempt, in ms. */
+  timeout?: number
+}
+
+/** EpochOffset is an offset with the leader epoch of the record before it (for commits, KIP-320). */
+export interface EpochOffset {
+  offset: bigint
+  leaderEpoch: number
+}
+
+/** CommitOffsets maps topic → partition → offset (with leader epoch and commit metadata). */
+export type CommitOffsets = Map<string, Map<number, EpochOffset & { metadata?: string | null }>>
+
+/**
+ * CoreListener is how a part of the client (producer, consumer) hears from the core: after every
+ * metadata load, after a load that failed, and when the core asks whether a topic is still wanted.
+ */
+export interface CoreListener {
+  onMetadata?(): void
+  onMetadataError?(err: Error): void
+  /** wants is true while the part produces to or consumes the topic (its metadata stays of interest). */
+  wants?(topic: string): boolean
+}
