@@ -16,7 +16,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { Client } from '../src/index.js'
 import { Kotel, Tracer } from '../src/kotel/index.js'
-import { CreateTopics } from '../src/protocol/messages/create-topics.js'
+import { Admin } from '../src/admin/index.js'
 import { startKafka } from '../src/testing/index.js'
 
 /** TraceTreesOptions configure kotelTraceTrees. */
@@ -93,12 +93,7 @@ async function runMode(seedBrokers: string[], linkSpans: boolean, n: number): Pr
 }
 
 async function createTopic(client: Client, name: string): Promise<void> {
-  const req = CreateTopics.newRequest()
-  req.timeoutMs = 30_000
-  req.topics = [{ name, numPartitions: 1, replicationFactor: -1, assignments: [], configs: [] }]
-  const res = await client.request(CreateTopics, req)
-  const t = res.topics[0]!
-  if (t.errorCode !== 0) throw new Error(`could not create ${name}: error ${t.errorCode} ${t.errorMessage ?? ''}`)
+  await new Admin(client).createTopic({ name, partitions: 1 })
 }
 
 const KIND: { [k: number]: string } = { [SpanKind.INTERNAL]: 'INTERNAL', [SpanKind.SERVER]: 'SERVER', [SpanKind.CLIENT]: 'CLIENT', [SpanKind.PRODUCER]: 'PRODUCER', [SpanKind.CONSUMER]: 'CONSUMER' }

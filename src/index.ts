@@ -1,17 +1,45 @@
-// kafka-wire: the public API of the client. Protocol codecs are in 'kafka-wire/protocol', the test
-// broker harness in 'kafka-wire/testing'.
+// kafka-wire: the public API of the client. Protocol codecs are in 'kafka-wire/protocol', admin in
+// 'kafka-wire/admin', OpenTelemetry in 'kafka-wire/kotel', the test broker harness in 'kafka-wire/testing'.
 
+// ---- the client
 export { Client } from './client/client.js'
 export type { ClientRequestOptions } from './client/types.js'
 export { defaultRetryBackoff } from './client/options.js'
-export type { ClientOptions, Config, Acks, CompressionName, PartitionerOption } from './client/options.js'
-export type { Record, RecordHeader, ProduceRecord, ProduceRecordHeader, RecordContext } from './protocol/record.js'
+export type { Acks, ClientOptions, CompressionName, Config, IsolationLevel, OffsetSpec, PartitionerOption, PartitionsCallback } from './client/options.js'
+export type { ProduceRecord, ProduceRecordHeader, Record, RecordContext, RecordHeader } from './protocol/record.js'
 export type { ProduceCallback, ProduceResult } from './client/producer/producer.js'
-export * from './client/producer/partitioner.js'
+export { Fetches } from './client/consumer/fetches.js'
+export type { FetchError, FetchPartition } from './client/consumer/fetches.js'
+
+// ---- partitioners and balancers
+export {
+  DEFAULT_STICKY_BYTES,
+  customPartitioner,
+  defaultPartitioner,
+  javaPartitionForKey,
+  manualPartitioner,
+  roundRobinPartitioner,
+  stickyKeyPartitioner,
+  stickyPartitioner,
+  uniformBytesPartitioner,
+} from './client/producer/partitioner.js'
+export type { PartitionBacklog, Partitioner, PartitionerName, RandomSource, TopicPartitioner, UniformBytesOptions } from './client/producer/partitioner.js'
+export { BALANCER_NAMES, cooperativeStickyBalancer, rangeBalancer, roundRobinBalancer, stickyBalancer } from './client/consumer/balancers/index.js'
+export type { BalancerName, GroupBalancer, GroupMember, PartitionRacks, Plan } from './client/consumer/balancers/index.js'
+
+// ---- SASL
+export { oauthBearer, plain, scramSha256, scramSha512 } from './client/sasl/index.js'
+export type { CredentialSource, Mechanism, OAuthBearerConfig, OAuthBearerToken, PlainAuth, PlainConfig, SaslConfig, SaslContext, SaslSession, SaslStart, SaslStep, ScramAuth, ScramConfig, ScramHash } from './client/sasl/index.js'
+
+// ---- one connection (franz-go's broker-level requests)
 export { BrokerConnection } from './client/connection.js'
-export type { BrokerConnectionOptions, RequestOptions, ConnectionObserver } from './client/connection.js'
+export type { BrokerConnectionOptions, ConnectionObserver, RequestOptions } from './client/connection.js'
+
+// ---- hooks
 export * from './hooks/index.js'
-export { KafkaWireError, KafkaProtocolError, ProtocolDecodeError, ProtocolEncodeError, errorForCode } from './protocol/errors.js'
-export { kafkaErrorCodes, errorCodeByName, ErrorCode } from './protocol/error-codes.js'
-export type { KafkaErrorCode } from './protocol/error-codes.js'
-export { ClientClosedError, InvalidOptionError, MaxBufferedError, RecordTooLargeError, InvalidRecordError, RecordTimeoutError, BrokerConnectionError, RequestTimeoutError, UnsupportedVersionError, ResponseTooLargeError, AbortError, UnknownLeaderError } from './client/errors.js'
+
+// ---- errors
+export { KafkaProtocolError, KafkaWireError, ProtocolDecodeError, ProtocolEncodeError, errorForCode } from './protocol/errors.js'
+export { ErrorCode, errorCodeByName, kafkaErrorCodes } from './protocol/error-codes.js'
+export type { KafkaErrorCode, KafkaErrorName } from './protocol/error-codes.js'
+export * from './client/errors.js'

@@ -59,14 +59,14 @@ const expected = { Client: 'function', BrokerConnection: 'function', apis: 'many
 const normalize = (o: any) => ({ ...o, apis: typeof o.apis === 'number' && o.apis > 50 ? 'many' : o.apis })
 
 test('npm pack ships the compiled JavaScript and its .d.ts declarations for every entry point', () => {
-  for (const entry of ['index', 'protocol/index', 'testing/index']) {
+  for (const entry of ['index', 'protocol/index', 'admin/index', 'kotel/index', 'testing/index']) {
     assert.ok(packedFiles.includes(`dist/${entry}.js`), `dist/${entry}.js is packed`)
     assert.ok(packedFiles.includes(`dist/${entry}.d.ts`), `dist/${entry}.d.ts is packed`)
   }
   assert.ok(!packedFiles.some((f) => f.startsWith('src/') || f.startsWith('test/')), 'sources and tests stay out of the tarball')
   const dts = readFileSync(join(installed, 'dist/index.d.ts'), 'utf8')
   assert.match(dts, /\bClient\b/)
-  assert.match(readFileSync(join(installed, 'dist/client/broker.d.ts'), 'utf8'), /declare class BrokerConnection/)
+  assert.match(readFileSync(join(installed, 'dist/client/connection.d.ts'), 'utf8'), /declare class BrokerConnection/)
 })
 
 test('import(): kafka-wire, kafka-wire/protocol and kafka-wire/testing load as ES modules', async () => {

@@ -1,7 +1,6 @@
 /** Topic housekeeping for run.ts, through kafka-wire's own requests (CreateTopics, DeleteTopics). */
 import { Client } from '../../src/index.js'
 import { Admin as KafkaAdmin } from '../../src/admin/index.js'
-import { DeleteTopics } from '../../src/protocol/messages/delete-topics.js'
 import { ListOffsets } from '../../src/protocol/messages/list-offsets.js'
 
 /** Admin creates and deletes the benchmark's topics. */
@@ -18,13 +17,9 @@ export class Admin {
 
   /** deleteTopics deletes topics (to give the disk back between runs); errors are ignored. */
   async deleteTopics(names: string[]): Promise<void> {
-    if (names.length === 0) return
-    const req = DeleteTopics.newRequest()
-    req.timeoutMs = 30_000
-    req.topicNames = names
-    req.topics = names.map((name) => ({ name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA' }))
-    await this.client.request(DeleteTopics, req).catch(() => {})
+    if (names.length > 0) await new KafkaAdmin(this.client).deleteTopics(names).catch(() => {})
   }
+
 
   /** endOffsets sums the end offsets (high watermarks) of a topic's partitions. */
   async endOffsets(topic: string, partitions: number): Promise<bigint> {

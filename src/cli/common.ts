@@ -4,9 +4,9 @@
  * answers, and the small formatting helpers of the progress and summary lines.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { Client } from '../client/client.js'
+import { Client, coreOf } from '../client/client.js'
 import type { ClientOptions } from '../client/options.js'
-import { KafkaProtocolError, KafkaWireError } from '../protocol/errors.js'
+import { KafkaWireError } from '../protocol/errors.js'
 import { Admin } from '../admin/admin.js'
 
 /** UsageError is a mistake on the command line: the command prints it with a pointer to --help and exits 2. */
@@ -100,8 +100,10 @@ export async function reach(client: Client, brokers: string[], topic: string | u
     timer = setTimeout(() => reject(new CliError(`no answer from the broker at ${brokers.join(',')} within ${timeoutMs / 1000} s`)), timeoutMs)
   })
   try {
-    const admin = new Admin(client)
-    const work = admin.metadata(topic === undefined ? [] : [topic]).then((m) => (topic === undefined ? 0 : m.topics.get(topic)?.error === null ? m.topics.get(topic)!.partitions.length : 0))
+    // One metadata load through the core, with no retries: an unreachable broker fails at once with
+    // its connection error, which this command reports.
+    const core = coreOf(client)
+    const work = topic === undefined ? core.metadata.refresh(true).then(() => 0) : core.topic(topic, true).then((t) => t?.partitions.length ?? 0)
     return await Promise.race([work, timeout])
   } catch (err) {
     if (err instanceof CliError) throw new CliError(`cannot reach Kafka: ${err.message}. Is a broker running there? Give its address with -b host:port or KAFKA_BOOTSTRAP (\`kafka-wire broker\` starts one).`)

@@ -42,11 +42,6 @@ export class Broker {
     this.#mechanism = cfg.sasl === null ? null : mechanismFrom(cfg.sasl)
   }
 
-  /** connectionCount is the number of open connections. */
-  get connectionCount(): number {
-    return this.#live.size
-  }
-
   /** connection returns the open connection of a kind, dialing it first if needed. */
   connection(kind: ConnectionKind, signal?: AbortSignal): Promise<BrokerConnection> {
     if (this.#closed) return Promise.reject(new BrokerConnectionError(`broker ${this.#name()} is closed`, { broker: this.meta.nodeId }))

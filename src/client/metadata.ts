@@ -92,11 +92,6 @@ export class MetadataCache {
     this.#allTopics = on
   }
 
-  /** topicsOfInterest lists the topics loads ask for. */
-  get topicsOfInterest(): string[] {
-    return [...this.#interest]
-  }
-
   /** topicName returns the name of the topic with a Uuid (base64url), or undefined when unknown. */
   topicName(id: string): string | undefined {
     return this.#names.get(id)

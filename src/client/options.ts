@@ -1,10 +1,10 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls'
-import { KafkaWireError } from '../protocol/errors.js'
 import type { HookInput, Logger } from '../hooks/index.js'
 import type { Client } from './client.js'
 import { partitionerFrom, type Partitioner } from './producer/partitioner.js'
 import type { ProduceRecord } from '../protocol/record.js'
 import type { SaslConfig, Mechanism } from './sasl/index.js'
+import { balancerByName, BALANCER_NAMES, type BalancerName, type GroupBalancer } from './consumer/balancers/index.js'
 import { InvalidOptionError } from './errors.js'
 
 /** Acks is how many replicas must have a record before the broker answers: 0, 1 or 'all' (-1). */
@@ -128,7 +128,7 @@ export interface ClientOptions {
   /** groupProtocol: 'classic' (JoinGroup/SyncGroup, the default) or 'consumer' (KIP-848). Equivalent to Java's group.protocol. */
   groupProtocol?: 'classic' | 'consumer'
   /** balancers are the classic protocol's assignors, in preference order. Default ['cooperative-sticky'] (franz-go's). */
-  balancers?: Array<'range' | 'roundrobin' | 'sticky' | 'cooperative-sticky' | object>
+  balancers?: Array<BalancerName | GroupBalancer>
   /** groupRemoteAssignor names the KIP-848 server-side assignor ('uniform' or 'range'); the broker's default when unset. */
   groupRemoteAssignor?: string
   /** instanceId makes this member static (KIP-345). Equivalent to Java's group.instance.id. */
@@ -203,7 +203,7 @@ export interface Config {
   readonly disableFetchSessions: boolean
   readonly consumerGroup: string | null
   readonly groupProtocol: 'classic' | 'consumer'
-  readonly balancers: ReadonlyArray<unknown>
+  readonly balancers: ReadonlyArray<BalancerName | GroupBalancer>
   readonly groupRemoteAssignor: string | null
   readonly instanceId: string | null
   readonly sessionTimeout: number
@@ -261,9 +261,6 @@ function fn<T>(o: { [k: string]: unknown }, name: string): T | null {
   return v as T
 }
 
-/** extraOptionNames lets later parts of the client (consumer, groups, transactions) register their options. */
-export const extraOptionNames = new Set<string>()
-
 /** parseHostPort parses "host:port", "[v6]:port" or "host" (port 9092). */
 export function parseHostPort(s: string, option = 'seedBrokers'): { host: string; port: number } {
   if (typeof s !== 'string' || s.length === 0) throw new InvalidOptionError(option, `${JSON.stringify(s)} is not a "host:port" string`)
@@ -300,7 +297,7 @@ export function resolveConfig(options: ClientOptions): Config {
   if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'an options object is required')
   const o = options as unknown as Record<string, unknown>
   for (const k of Object.keys(o)) {
-    if (!KNOWN.has(k) && !extraOptionNames.has(k)) throw new InvalidOptionError(k, 'unknown option')
+    if (!KNOWN.has(k)) throw new InvalidOptionError(k, 'unknown option')
   }
   if (!Array.isArray(options.seedBrokers) || options.seedBrokers.length === 0) {
     throw new InvalidOptionError('seedBrokers', 'at least one "host:port" is required')
@@ -425,6 +422,11 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
   if (iso !== 'read_uncommitted' && iso !== 'read_committed') throw new InvalidOptionError('isolationLevel', `${String(iso)} is not 'read_uncommitted' or 'read_committed'`)
   const balancers = options.balancers ?? ['cooperative-sticky']
   if (!Array.isArray(balancers) || balancers.length === 0) throw new InvalidOptionError('balancers', 'must be a non-empty list')
+  for (const b of balancers) {
+    if (typeof b === 'string' ? balancerByName(b) === undefined : b === null || typeof b !== 'object' || typeof b.name !== 'string' || typeof b.balance !== 'function') {
+      throw new InvalidOptionError('balancers', `${typeof b === 'string' ? JSON.stringify(b) : 'an object'} is not a balancer: use ${BALANCER_NAMES.join(', ')} or an object with name and balance()`)
+    }
+  }
   const sessionTimeout = num(o, 'sessionTimeout', 45_000, 1_000)
   const heartbeatInterval = num(o, 'heartbeatInterval', 3_000, 10)
   if (heartbeatInterval >= sessionTimeout) throw new InvalidOptionError('heartbeatInterval', 'must be below sessionTimeout')

@@ -113,7 +113,7 @@ function runChild(scenario: string, topic: string): Promise<{ code: number | nul
 test('close() leaves no socket or timer: a process that produced and closed exits by itself', { timeout: 120_000 }, async () => {
   const c = newClient(k)
   const topic = await createTopic(c)
-  const scenarios = ['produce', 'buffered', 'missing-topic', 'dead-seed', 'unused', ...(k.saslTlsBootstrapServers && k.caFile ? ['sasl-tls'] : [])]
+  const scenarios = ['produce', 'buffered', 'missing-topic', 'dead-seed', 'unused', 'group-unstarted', ...(k.saslTlsBootstrapServers && k.caFile ? ['sasl-tls'] : [])]
   const runs = await Promise.all(scenarios.map((s) => runChild(s, topic)))
   runs.forEach((r, i) => {
     const s = scenarios[i]!

@@ -7,146 +7,26 @@ import { once } from 'node:events'
 import * as net from 'node:net'
 import { after, test } from 'node:test'
 import { BrokerConnection, type BrokerConnectionOptions } from '../../src/client/connection.js'
+import { FakePeer, closePeers, type Received } from '../helpers/fake-peer.js'
 import { ProtocolDecodeError } from '../../src/protocol/errors.js'
-import type { ApiMessage } from '../../src/protocol/messages/api.js'
 import { ApiVersions, type ApiVersionsRequest, type ApiVersionsResponse } from '../../src/protocol/messages/api-versions.js'
-import { RequestHeader, ResponseHeader } from '../../src/protocol/messages/headers.js'
-import { apiByKey, apis } from '../../src/protocol/messages/index.js'
+import { apiByKey } from '../../src/protocol/messages/index.js'
 import { Metadata, newMetadataResponseMetadataResponseTopic, type MetadataRequest, type MetadataResponse } from '../../src/protocol/messages/metadata.js'
 import { Produce } from '../../src/protocol/messages/produce.js'
-import { Reader } from '../../src/protocol/reader.js'
-import { Writer } from '../../src/protocol/writer.js'
 import { AbortError, BrokerConnectionError, RequestTimeoutError, UnsupportedVersionError, ResponseTooLargeError } from '../../src/client/errors.js'
 
-/** Received is one request as the fake peer decoded it. */
-interface Received {
-  api: ApiMessage<any, any>
-  version: number
-  correlationId: number
-  clientId: string | null
-  body: any
-  /** at is performance.now() when the peer decoded the request. */
-  at: number
-  socket: net.Socket
+/** connect opens a BrokerConnection to a fake peer; every connection is closed after the file. */
+function connect(peer: FakePeer, opts: Partial<BrokerConnectionOptions> = {}): Promise<BrokerConnection> {
+  return BrokerConnection.connect({ host: '127.0.0.1', port: peer.port, connectTimeout: 5000, requestTimeout: 5000, ...opts }).then((c) => {
+    conns.add(c)
+    return c
+  })
 }
 
-type Handler = (req: Received, peer: FakeBroker) => void
-
-/** ourVersions is what the fake peer advertises by default: every API at every version kafka-wire has. */
-const ourVersions = apis.map((a) => ({ apiKey: a.key, minVersion: a.minVersion, maxVersion: a.maxVersion, unknownTaggedFields: undefined }))
-
-/**
- * FakeBroker accepts connections and decodes each request frame. ApiVersions is answered from
- * `apiVersions` unless the handler is set for it; everything else goes to `handler`, which answers
- * (or not) by calling `respond`, `frame` + a raw write, or nothing at all.
- */
-class FakeBroker {
-  readonly server: net.Server
-  readonly sockets: net.Socket[] = []
-  readonly received: Received[] = []
-  apiVersions = ourVersions
-  onApiVersions: Handler | null = null
-  handler: Handler = () => {}
-  #waiters: Array<{ n: number; resolve: () => void }> = []
-
-  private constructor() {
-    this.server = net.createServer((socket) => this.#accept(socket))
-  }
-
-  static async start(handler?: Handler): Promise<FakeBroker> {
-    const b = new FakeBroker()
-    if (handler) b.handler = handler
-    b.server.listen(0, '127.0.0.1')
-    await once(b.server, 'listening')
-    peers.add(b)
-    return b
-  }
-
-  get port(): number {
-    return (this.server.address() as net.AddressInfo).port
-  }
-
-  /** connect opens a BrokerConnection to this peer. */
-  connect(opts: Partial<BrokerConnectionOptions> = {}): Promise<BrokerConnection> {
-    return BrokerConnection.connect({ host: '127.0.0.1', port: this.port, connectTimeout: 5000, requestTimeout: 5000, ...opts }).then((c) => {
-      conns.add(c)
-      return c
-    })
-  }
-
-  /** requests returns the non-ApiVersions requests received so far. */
-  requests(): Received[] {
-    return this.received.filter((r) => r.api.key !== ApiVersions.key)
-  }
-
-  /** waitFor resolves once `n` non-ApiVersions requests have been received. */
-  waitFor(n: number): Promise<void> {
-    if (this.requests().length >= n) return Promise.resolve()
-    return new Promise((resolve) => this.#waiters.push({ n, resolve }))
-  }
-
-  /** frame encodes a whole response frame (size, header, body) answering `req`. */
-  frame(req: Received, res: unknown, version = req.version): Buffer {
-    const w = new Writer(256)
-    const at = w.reserve(4)
-    ResponseHeader.encode(w, req.api.responseHeaderVersion(version), { correlationId: req.correlationId, unknownTaggedFields: undefined })
-    req.api.encodeResponse(w, version, res)
-    w.patchInt32(at, w.pos - 4)
-    return w.finishCopy()
-  }
-
-  respond(req: Received, res: unknown): void {
-    req.socket.write(this.frame(req, res))
-  }
-
-  close(): void {
-    for (const s of this.sockets) s.destroy()
-    this.server.close()
-  }
-
-  #accept(socket: net.Socket): void {
-    this.sockets.push(socket)
-    socket.setNoDelay(true)
-    socket.on('error', () => {})
-    let buf = Buffer.alloc(0)
-    socket.on('data', (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk])
-      while (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
-        const size = buf.readInt32BE(0)
-        const frame = buf.subarray(4, 4 + size)
-        buf = buf.subarray(4 + size)
-        this.#onRequest(socket, frame)
-      }
-    })
-  }
-
-  #onRequest(socket: net.Socket, frame: Buffer): void {
-    const key = frame.readInt16BE(0)
-    const version = frame.readInt16BE(2)
-    const api = apiByKey(key)
-    if (api === undefined) throw new Error(`fake broker: unknown api key ${key}`)
-    const r = new Reader(frame)
-    const header = RequestHeader.decode(r, api.requestHeaderVersion(version))
-    const body = api.decodeRequest(r, version)
-    r.complete(`${api.name} v${version} request`)
-    const req: Received = { api, version, correlationId: header.correlationId, clientId: header.clientId, body, at: performance.now(), socket }
-    this.received.push(req)
-    if (api.key === ApiVersions.key) {
-      if (this.onApiVersions) this.onApiVersions(req, this)
-      else this.respond(req, { ...ApiVersions.newResponse(), apiKeys: this.apiVersions })
-      return
-    }
-    this.handler(req, this)
-    const n = this.requests().length
-    this.#waiters = this.#waiters.filter((w) => (w.n <= n ? (w.resolve(), false) : true))
-  }
-}
-
-const peers = new Set<FakeBroker>()
 const conns = new Set<BrokerConnection>()
 after(() => {
   for (const c of conns) c.close()
-  for (const p of peers) p.close()
+  closePeers()
 })
 
 /** metadataFor answers a Metadata request by echoing its topic names, so each answer is tied to its request. */
@@ -200,12 +80,12 @@ async function spyAllocations(fn: () => Promise<void>): Promise<number> {
 // --- ApiVersions negotiation and versions ----------------------------------------------------------
 
 test('connect negotiates ApiVersions at the newest version, announcing the client id and software (KIP-511)', async () => {
-  const peer = await FakeBroker.start()
+  const peer = await FakePeer.start()
   peer.apiVersions = [
     { apiKey: ApiVersions.key, minVersion: 0, maxVersion: 4, unknownTaggedFields: undefined },
     { apiKey: Metadata.key, minVersion: 0, maxVersion: 12, unknownTaggedFields: undefined },
   ]
-  const conn = await peer.connect({ clientId: 'orders', softwareName: 'sw', softwareVersion: '9.9' })
+  const conn = await connect(peer, { clientId: 'orders', softwareName: 'sw', softwareVersion: '9.9' })
   assert.equal(peer.received.length, 1)
   const av = peer.received[0]!
   assert.equal(av.api.key, ApiVersions.key)
@@ -222,7 +102,7 @@ test('connect negotiates ApiVersions at the newest version, announcing the clien
 })
 
 test('ApiVersions: UNSUPPORTED_VERSION in a v0 body listing ApiVersions 0..2 makes the client retry at v2', async () => {
-  const peer = await FakeBroker.start()
+  const peer = await FakePeer.start()
   peer.onApiVersions = (req, p) => {
     if (req.version > 2) {
       // What a broker does for a version it does not know: a v0 header and a v0 body, whatever was
@@ -240,7 +120,7 @@ test('ApiVersions: UNSUPPORTED_VERSION in a v0 body listing ApiVersions 0..2 mak
     }
     p.respond(req, res)
   }
-  const conn = await peer.connect()
+  const conn = await connect(peer)
   assert.deepEqual(peer.received.map((r) => r.version), [ApiVersions.maxVersion, 2])
   assert.equal(conn.apiVersionsVersion, 2)
   assert.deepEqual(conn.versions.get(Metadata.key), [1, 7])
@@ -249,7 +129,7 @@ test('ApiVersions: UNSUPPORTED_VERSION in a v0 body listing ApiVersions 0..2 mak
 })
 
 test('ApiVersions: UNSUPPORTED_VERSION without its own range (brokers before 2.4) retries at v0', async () => {
-  const peer = await FakeBroker.start()
+  const peer = await FakePeer.start()
   peer.onApiVersions = (req, p) => {
     if (req.version > 0) {
       req.socket.write(p.frame(req, { ...ApiVersions.newResponse(), errorCode: 35 }, 0))
@@ -257,7 +137,7 @@ test('ApiVersions: UNSUPPORTED_VERSION without its own range (brokers before 2.4
     }
     p.respond(req, { ...ApiVersions.newResponse(), apiKeys: [{ apiKey: Metadata.key, minVersion: 0, maxVersion: 5, unknownTaggedFields: undefined }] })
   }
-  const conn = await peer.connect()
+  const conn = await connect(peer)
   assert.deepEqual(peer.received.map((r) => r.version), [ApiVersions.maxVersion, 0])
   assert.equal(conn.apiVersionsVersion, 0)
   assert.equal(conn.versionFor(Metadata), 5)
@@ -265,16 +145,16 @@ test('ApiVersions: UNSUPPORTED_VERSION without its own range (brokers before 2.4
 })
 
 test('ApiVersions: a broker that keeps refusing fails connect with UnsupportedVersionError and closes', async () => {
-  const peer = await FakeBroker.start()
+  const peer = await FakePeer.start()
   peer.onApiVersions = (req, p) => req.socket.write(p.frame(req, { ...ApiVersions.newResponse(), errorCode: 35, apiKeys: [{ apiKey: ApiVersions.key, minVersion: 0, maxVersion: 1, unknownTaggedFields: undefined }] }, 0))
-  await assert.rejects(peer.connect(), UnsupportedVersionError)
+  await assert.rejects(connect(peer), UnsupportedVersionError)
   // v5 refused with a range up to 1, v1 refused again: no lower version is offered, so it gives up.
   assert.deepEqual(peer.received.map((r) => r.version), [ApiVersions.maxVersion, 1])
   await once(peer.sockets[0]!, 'close')
 })
 
 test('versionFor picks the highest version both sides support, honours maxVersions, and refuses when none is shared', async () => {
-  const peer = await FakeBroker.start((req, p) => p.respond(req, metadataFor(req)))
+  const peer = await FakePeer.start((req, p) => p.respond(req, metadataFor(req)))
   peer.apiVersions = [
     { apiKey: ApiVersions.key, minVersion: 0, maxVersion: 4, unknownTaggedFields: undefined },
     // Broker newer than us: our max wins.
@@ -282,7 +162,7 @@ test('versionFor picks the highest version both sides support, honours maxVersio
     // Broker older than us: its max wins.
     { apiKey: Produce.key, minVersion: 3, maxVersion: 9, unknownTaggedFields: undefined },
   ]
-  const conn = await peer.connect()
+  const conn = await connect(peer)
   assert.equal(conn.versionFor(Metadata), Metadata.maxVersion)
   assert.equal(conn.versionFor(Produce), 9)
   assert.equal(conn.versionFor(Produce, 7), 7)
@@ -305,7 +185,7 @@ test('versionFor picks the highest version both sides support, honours maxVersio
 
   // A broker whose range lies wholly above ours; and a cap from maxVersions.
   peer.apiVersions = [{ apiKey: Metadata.key, minVersion: Metadata.maxVersion + 1, maxVersion: Metadata.maxVersion + 3, unknownTaggedFields: undefined }, { apiKey: Produce.key, minVersion: 3, maxVersion: 13, unknownTaggedFields: undefined }]
-  const capped = await peer.connect({ maxVersions: new Map([[Produce.key, 8]]) })
+  const capped = await connect(peer, { maxVersions: new Map([[Produce.key, 8]]) })
   assert.throws(() => capped.versionFor(Metadata), (err: unknown) => err instanceof UnsupportedVersionError && /no version of Metadata/.test(err.message))
   assert.equal(capped.versionFor(Produce), 8)
   capped.close()
@@ -316,7 +196,7 @@ test('versionFor picks the highest version both sides support, honours maxVersio
 test('a response split into 1-byte chunks is reassembled, size prefix included', async () => {
   let conn!: BrokerConnection
   const chunks: number[] = []
-  const peer = await FakeBroker.start(async (req, p) => {
+  const peer = await FakePeer.start(async (req, p) => {
     const frame = p.frame(req, metadataFor(req))
     // One byte per write, and the next only after the client has read it: every byte is its own chunk.
     for (let i = 0; i < frame.length; i++) {
@@ -326,7 +206,7 @@ test('a response split into 1-byte chunks is reassembled, size prefix included',
       chunks.push(chunk.length)
     }
   })
-  conn = await peer.connect()
+  conn = await connect(peer)
   const res = await conn.request(Metadata, metadataRequest('one-byte-at-a-time'))
   assert.equal(res.clusterId, `cluster-${peer.requests()[0]!.correlationId}`)
   assert.deepEqual(res.topics.map((t) => t.name), ['one-byte-at-a-time'])
@@ -338,8 +218,8 @@ test('a response split into 1-byte chunks is reassembled, size prefix included',
 })
 
 test('several responses in one write, and responses cut at arbitrary points across frames, all decode in order', async () => {
-  const peer = await FakeBroker.start()
-  const conn = await peer.connect()
+  const peer = await FakePeer.start()
+  const conn = await connect(peer)
   // Three answers in a single write.
   const three = ['a', 'b', 'c'].map((t) => conn.request(Metadata, metadataRequest(t)))
   await peer.waitFor(3)
@@ -367,8 +247,8 @@ test('several responses in one write, and responses cut at arbitrary points acro
 })
 
 test('50 pipelined requests are all in flight at once and are answered in order', async () => {
-  const peer = await FakeBroker.start()
-  const conn = await peer.connect()
+  const peer = await FakePeer.start()
+  const conn = await connect(peer)
   const names = Array.from({ length: 50 }, (_, i) => `pipelined-${i}`)
   const pending = names.map((t) => conn.request(Metadata, metadataRequest(t)))
   // The peer holds every answer until all 50 requests have arrived: they were written without
@@ -391,8 +271,8 @@ test('50 pipelined requests are all in flight at once and are answered in order'
 // --- Hostile and broken peers ----------------------------------------------------------------------
 
 test('a response with the wrong correlation id fails the connection and every request in flight', async () => {
-  const peer = await FakeBroker.start()
-  const conn = await peer.connect()
+  const peer = await FakePeer.start()
+  const conn = await connect(peer)
   const closed = new Promise<Error | null>((resolve) => conn.onClose(resolve))
   const a = settle(conn.request(Metadata, metadataRequest('a')))
   const b = settle(conn.request(Metadata, metadataRequest('b')))
@@ -411,8 +291,8 @@ test('a response with the wrong correlation id fails the connection and every re
 })
 
 test('an unsolicited response fails the connection', async () => {
-  const peer = await FakeBroker.start()
-  const conn = await peer.connect()
+  const peer = await FakePeer.start()
+  const conn = await connect(peer)
   const closed = new Promise<Error | null>((resolve) => conn.onClose(resolve))
   const av = peer.received[0]!
   av.socket.write(peer.frame(av, { ...ApiVersions.newResponse() }))
@@ -424,7 +304,7 @@ test('an unsolicited response fails the connection', async () => {
 for (const split of [false, true]) {
   test(`a 2 GiB size prefix is refused with ResponseTooLargeError before anything is allocated${split ? ' (prefix split across chunks)' : ''}`, async () => {
     let conn!: BrokerConnection
-    const peer = await FakeBroker.start(async (req) => {
+    const peer = await FakePeer.start(async (req) => {
       const announce = Buffer.alloc(12)
       announce.writeInt32BE(0x7fffffff, 0) // 2 GiB - 1, the largest size an int32 prefix can announce
       announce.writeInt32BE(req.correlationId, 4)
@@ -437,7 +317,7 @@ for (const split of [false, true]) {
         req.socket.write(announce)
       }
     })
-    conn = await peer.connect() // default maxResponseBytes: 100 MiB
+    conn = await connect(peer) // default maxResponseBytes: 100 MiB
     let outcome!: Awaited<ReturnType<typeof settle>>
     const largest = await spyAllocations(async () => {
       outcome = await settle(conn.request(Metadata, metadataRequest('huge')))
@@ -452,8 +332,8 @@ for (const split of [false, true]) {
 }
 
 test('maxResponseBytes is the largest frame accepted: a frame of exactly that size decodes, one byte more is refused', async () => {
-  const peer = await FakeBroker.start((req, p) => p.respond(req, metadataFor(req)))
-  const probe = await peer.connect()
+  const peer = await FakePeer.start((req, p) => p.respond(req, metadataFor(req)))
+  const probe = await connect(peer)
   await probe.request(Metadata, metadataRequest('sized'))
   const r0 = peer.requests()[0]!
   const size = peer.frame(r0, metadataFor(r0)).length - 4
@@ -461,30 +341,30 @@ test('maxResponseBytes is the largest frame accepted: a frame of exactly that si
 
   // The same answer on a fresh connection has the same size (only the correlation id's value differs).
   // ApiVersions is skipped: its answer is larger than the one under test.
-  const exact = await peer.connect({ maxResponseBytes: size, skipApiVersions: true })
+  const exact = await connect(peer, { maxResponseBytes: size, skipApiVersions: true })
   assert.deepEqual((await exact.request(Metadata, metadataRequest('sized'))).topics.map((t) => t.name), ['sized'])
   exact.close()
 
-  const under = await peer.connect({ maxResponseBytes: size - 1, skipApiVersions: true })
+  const under = await connect(peer, { maxResponseBytes: size - 1, skipApiVersions: true })
   await assert.rejects(under.request(Metadata, metadataRequest('sized')), (err: unknown) => err instanceof ResponseTooLargeError && err.message.includes(`${size}-byte response, over the ${size - 1}-byte limit`))
   assert.equal(under.closed, true)
 })
 
 for (const size of [-1, 0, 3]) {
   test(`a size prefix of ${size} (too small to hold a correlation id) fails the connection`, async () => {
-    const peer = await FakeBroker.start((req) => {
+    const peer = await FakePeer.start((req) => {
       const b = Buffer.alloc(8)
       b.writeInt32BE(size, 0)
       req.socket.write(b)
     })
-    const conn = await peer.connect()
+    const conn = await connect(peer)
     await assert.rejects(conn.request(Metadata, metadataRequest('x')), (err: unknown) => err instanceof BrokerConnectionError && err.message.includes(`invalid response size ${size}`))
   })
 }
 
 test('a response body that does not decode rejects that request only; the stream stays in step', async () => {
-  const peer = await FakeBroker.start()
-  const conn = await peer.connect()
+  const peer = await FakePeer.start()
+  const conn = await connect(peer)
   const bad = conn.request(Metadata, metadataRequest('bad'))
   const good = conn.request(Metadata, metadataRequest('good'))
   await peer.waitFor(2)
@@ -507,8 +387,8 @@ test('a response body that does not decode rejects that request only; the stream
 })
 
 test('the peer hanging up mid-response fails every request in flight with a retriable BrokerConnectionError', async () => {
-  const peer = await FakeBroker.start()
-  const conn = await peer.connect()
+  const peer = await FakePeer.start()
+  const conn = await connect(peer)
   const closed = new Promise<Error | null>((resolve) => conn.onClose(resolve))
   const pending = ['a', 'b', 'c'].map((t) => settle(conn.request(Metadata, metadataRequest(t))))
   await peer.waitFor(3)
@@ -526,8 +406,8 @@ test('the peer hanging up mid-response fails every request in flight with a retr
 })
 
 test('a request that is not answered in time fails with RequestTimeoutError and closes the connection', async () => {
-  const peer = await FakeBroker.start() // never answers
-  const conn = await peer.connect({ requestTimeout: 60_000 })
+  const peer = await FakePeer.start() // never answers
+  const conn = await connect(peer, { requestTimeout: 60_000 })
   const start = performance.now()
   const slow = settle(conn.request(Metadata, metadataRequest('silence'), { timeout: 150 }))
   const other = settle(conn.request(Metadata, metadataRequest('behind'))) // 60 s of its own
@@ -548,13 +428,13 @@ test('KIP-219: a response with throttleTimeMs holds the next write until the thr
   // answered holds when the throttled response was written: the client cannot have started its
   // throttle earlier than that, so measuring from it is conservative.
   const answered: number[] = []
-  const peer = await FakeBroker.start((req, p) => {
+  const peer = await FakePeer.start((req, p) => {
     const first = p.requests().length === 1
     if (first) answered.push(performance.now())
     p.respond(req, metadataFor(req, { throttleTimeMs: first ? THROTTLE : 0 }))
   })
   const throttles: Array<[number, boolean]> = []
-  const conn = await peer.connect({ observer: { onThrottle: (ms, after) => throttles.push([ms, after]) } })
+  const conn = await connect(peer, { observer: { onThrottle: (ms, after) => throttles.push([ms, after]) } })
   const first = await conn.request(Metadata, metadataRequest('throttled'))
   assert.equal(first.throttleTimeMs, THROTTLE)
   assert.deepEqual(throttles, [[THROTTLE, true]])
@@ -576,8 +456,8 @@ test('KIP-219: a response with throttleTimeMs holds the next write until the thr
 })
 
 test('an AbortSignal rejects a pending request at once; its late response is dropped and the next request gets its own', async () => {
-  const peer = await FakeBroker.start()
-  const conn = await peer.connect()
+  const peer = await FakePeer.start()
+  const conn = await connect(peer)
   const ac = new AbortController()
   const aborted = conn.request(Metadata, metadataRequest('aborted'), { signal: ac.signal })
   await peer.waitFor(1)
@@ -605,8 +485,8 @@ test('an AbortSignal rejects a pending request at once; its late response is dro
 
 test('an AbortSignal rejects a request held back by a KIP-219 throttle at once, without waiting for the throttle to end', { timeout: 10_000 }, async () => {
   const THROTTLE = 30_000
-  const peer = await FakeBroker.start((req, p) => p.respond(req, metadataFor(req, { throttleTimeMs: THROTTLE })))
-  const conn = await peer.connect()
+  const peer = await FakePeer.start((req, p) => p.respond(req, metadataFor(req, { throttleTimeMs: THROTTLE })))
+  const conn = await connect(peer)
   await conn.request(Metadata, metadataRequest('throttled'))
   const ac = new AbortController()
   const held = conn.request(Metadata, metadataRequest('held'), { signal: ac.signal })
@@ -619,8 +499,8 @@ test('an AbortSignal rejects a request held back by a KIP-219 throttle at once, 
 })
 
 test('an AbortSignal rejects a request held back by exclusive() at once; the others go out when it ends', { timeout: 5000 }, async () => {
-  const peer = await FakeBroker.start((req, p) => p.respond(req, metadataFor(req)))
-  const conn = await peer.connect()
+  const peer = await FakePeer.start((req, p) => p.respond(req, metadataFor(req)))
+  const conn = await connect(peer)
   let release!: () => void
   const section = conn.exclusive(() => new Promise<void>((resolve) => (release = resolve)))
   const ac = new AbortController()
@@ -637,8 +517,8 @@ test('an AbortSignal rejects a request held back by exclusive() at once; the oth
 })
 
 test('noResponse requests (Produce acks=0) resolve once written and are not waited on', async () => {
-  const peer = await FakeBroker.start()
-  const conn = await peer.connect()
+  const peer = await FakePeer.start()
+  const conn = await connect(peer)
   const req = Produce.newRequest()
   req.acks = 0
   req.timeoutMs = 1000
@@ -652,8 +532,8 @@ test('noResponse requests (Produce acks=0) resolve once written and are not wait
 })
 
 test('close() fails requests in flight and later requests with BrokerConnectionError', async () => {
-  const peer = await FakeBroker.start()
-  const conn = await peer.connect()
+  const peer = await FakePeer.start()
+  const conn = await connect(peer)
   const pending = settle(conn.request(Metadata, metadataRequest('x')))
   await peer.waitFor(1)
   conn.close()

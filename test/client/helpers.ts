@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import { Client, coreOf } from '../../src/client/client.js'
 import type { ClientOptions } from '../../src/client/options.js'
 import { KafkaProtocolError } from '../../src/protocol/errors.js'
-import { CreateTopics } from '../../src/protocol/messages/create-topics.js'
+import { Admin } from '../../src/admin/index.js'
 import { Fetch } from '../../src/protocol/messages/fetch.js'
 import { ListOffsets } from '../../src/protocol/messages/list-offsets.js'
 import { decodeRecordBatches, type RecordHeader } from '../../src/protocol/records.js'
@@ -49,30 +49,13 @@ export async function closeAll(): Promise<void> {
   await Promise.all(all.map((c) => c.close().catch(() => {})))
 }
 
-/** createTopic creates a topic (a fresh name unless given) and waits until every partition has a leader. */
+/** createTopic creates a topic (a fresh name unless given) and waits until every broker knows it and every partition has a leader. */
 export async function createTopic(
   c: Client,
   opts: { partitions?: number; replicationFactor?: number; configs?: Record<string, string>; name?: string } = {},
 ): Promise<string> {
   const name = opts.name ?? topicName()
-  const req = CreateTopics.newRequest()
-  req.timeoutMs = 30_000
-  req.topics = [
-    {
-      name,
-      numPartitions: opts.partitions ?? 1,
-      replicationFactor: opts.replicationFactor ?? -1,
-      assignments: [],
-      configs: Object.entries(opts.configs ?? {}).map(([k, v]) => ({ name: k, value: v })),
-    },
-  ]
-  const res = await c.request(CreateTopics, req)
-  const t = res.topics[0]!
-  if (t.errorCode !== 0) throw new KafkaProtocolError(t.errorCode, { topic: name, errorMessage: t.errorMessage })
-  await waitFor(async () => {
-    const info = await coreOf(c).topic(name, true)
-    return info !== undefined && info.partitions.length === (opts.partitions ?? 1) && info.partitions.every((p) => p.leader >= 0)
-  }, `topic ${name} to have a leader for each partition`)
+  await new Admin(c).createTopic({ name, partitions: opts.partitions ?? 1, replicationFactor: opts.replicationFactor ?? -1, configs: opts.configs ?? {} })
   return name
 }
 

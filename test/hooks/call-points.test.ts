@@ -3,8 +3,6 @@
 // records discarded by reassignment and close, poll starts, group management errors, and — against a
 // scripted fake peer — throttles by response version and requests lost with their connection.
 import assert from 'node:assert/strict'
-import { once } from 'node:events'
-import * as net from 'node:net'
 import { after, before, test } from 'node:test'
 import {
   BrokerConnection,
@@ -17,13 +15,9 @@ import {
   type ProduceRecord,
   type Record,
 } from '../../src/index.js'
-import { ApiVersions } from '../../src/protocol/messages/api-versions.js'
-import { RequestHeader, ResponseHeader } from '../../src/protocol/messages/headers.js'
-import { apiByKey, apis } from '../../src/protocol/messages/index.js'
 import { Metadata, type MetadataResponse } from '../../src/protocol/messages/metadata.js'
-import { Reader } from '../../src/protocol/reader.js'
-import { Writer } from '../../src/protocol/writer.js'
 import type { KafkaCluster } from '../../src/testing/index.js'
+import { FakePeer, type Received } from '../helpers/fake-peer.js'
 import { broker, closeAll, createTopic, newClient, waitFor } from '../client/helpers.js'
 import { producerOf } from '../../src/client/client.js'
 
@@ -278,67 +272,17 @@ test('onGroupManageError: a JoinGroup the broker refuses reports the error each 
 })
 
 // ---------------------------------------------------------------------------------------------------
-// A scripted fake peer: it answers ApiVersions with every version kafka-wire knows and hands every
-// other request to `handler`.
-
-interface Req {
-  key: number
-  version: number
-  correlationId: number
-  socket: net.Socket
-  at: number
-}
-
-async function fakePeer(handler: (req: Req, answer: (res: unknown) => void) => void): Promise<{ port: number; close: () => void }> {
-  const sockets: net.Socket[] = []
-  const server = net.createServer((socket) => {
-    sockets.push(socket)
-    socket.on('error', () => {})
-    let buf = Buffer.alloc(0)
-    socket.on('data', (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk])
-      while (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
-        const frame = buf.subarray(4, 4 + buf.readInt32BE(0))
-        buf = buf.subarray(4 + frame.length)
-        const key = frame.readInt16BE(0)
-        const version = frame.readInt16BE(2)
-        const api = apiByKey(key)!
-        const r = new Reader(frame)
-        const header = RequestHeader.decode(r, api.requestHeaderVersion(version))
-        const req: Req = { key, version, correlationId: header.correlationId, socket, at: performance.now() }
-        const answer = (res: unknown) => {
-          const w = new Writer(256)
-          const at = w.reserve(4)
-          ResponseHeader.encode(w, api.responseHeaderVersion(version), { correlationId: header.correlationId, unknownTaggedFields: undefined })
-          api.encodeResponse(w, version, res)
-          w.patchInt32(at, w.pos - 4)
-          socket.write(w.finishCopy())
-        }
-        if (key === ApiVersions.key) {
-          answer({ ...ApiVersions.newResponse(), apiKeys: apis.map((a) => ({ apiKey: a.key, minVersion: a.minVersion, maxVersion: a.maxVersion, unknownTaggedFields: undefined })) })
-        } else handler(req, answer)
-      }
-    })
-  })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () => {
-      for (const s of sockets) s.destroy()
-      server.close()
-    },
-  }
-}
+// A scripted fake peer (test/helpers/fake-peer.ts): it answers ApiVersions with every version
+// kafka-wire knows and hands every other request to the test.
 
 const metadataResponse = (throttleTimeMs: number): MetadataResponse => ({ ...Metadata.newResponse(), throttleTimeMs })
 
 test('fake peer: onBrokerThrottle says whether the throttle comes after the response (KIP-219, by version); only then is the next write held, and writeWait shows it', { timeout: 30_000 }, async () => {
   const THROTTLE = 300
-  const received: Req[] = []
-  const peer = await fakePeer((req, answer) => {
+  const received: Received[] = []
+  const peer = await FakePeer.start((req, p) => {
     received.push(req)
-    answer(metadataResponse(received.length % 2 === 1 ? THROTTLE : 0))
+    p.respond(req, metadataResponse(received.length % 2 === 1 ? THROTTLE : 0))
   })
   try {
     for (const [maxVersion, afterResponse] of [[5, false], [Metadata.maxVersion, true]] as const) {
@@ -376,7 +320,7 @@ test('fake peer: onBrokerThrottle says whether the throttle comes after the resp
 })
 
 test('fake peer: a request whose connection dies unanswered gets onBrokerRead and onBrokerE2E with the error', { timeout: 30_000 }, async () => {
-  const peer = await fakePeer((req) => {
+  const peer = await FakePeer.start((req) => {
     // Never answer: hang up once the request has arrived.
     setTimeout(() => req.socket.destroy(), 20)
   })

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { startKafka } from '../../src/testing/index.js'
 import { Client } from '../../src/index.js'
-import { CreateTopics } from '../../src/protocol/messages/create-topics.js'
+import { Admin } from '../../src/admin/index.js'
 import { Fetch } from '../../src/protocol/messages/fetch.js'
 import { decodeRecordBatches } from '../../src/protocol/records.js'
 import { coreOf } from '../../src/client/client.js'
@@ -18,7 +18,7 @@ const CODECS = [
   ['zstd', 4],
 ] as const
 
-const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
+import { ZERO_UUID } from '../../src/protocol/reader.js'
 
 test('batches the Java console producer writes with every codec decode to the records it was given', async (t) => {
   const k = await startKafka()
@@ -27,11 +27,7 @@ test('batches the Java console producer writes with every codec decode to the re
   const lines = Array.from({ length: 40 }, (_, i) => ({ key: `key-${i}`, value: `{"n":${i},"text":"${'é'.repeat(i % 7)}${'x'.repeat(i * 3)}"}`, header: `h${i % 3}` }))
   for (const [codec, id] of CODECS) {
     const topic = `java-${codec}-${randomUUID()}`
-    const req = CreateTopics.newRequest()
-    req.timeoutMs = 30_000
-    req.topics = [{ name: topic, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [], unknownTaggedFields: undefined }]
-    const created = await client.request(CreateTopics, req)
-    assert.equal(created.topics[0]!.errorCode, 0, `CreateTopics ${topic}`)
+    await new Admin(client).createTopic({ name: topic, partitions: 1, replicationFactor: 1 })
     // parse.headers + parse.key: "name:value<TAB>key<TAB>value" per line; a long linger puts them in few batches.
     const res = await k.runJavaTool(
       'org.apache.kafka.tools.ConsoleProducer',

@@ -1,4 +1,4 @@
-import { KafkaProtocolError, KafkaWireError } from '../../protocol/errors.js'
+import { KafkaProtocolError } from '../../protocol/errors.js'
 import { ListOffsets, type ListOffsetsRequest } from '../../protocol/messages/list-offsets.js'
 import type { ClientCore } from '../core.js'
 import type { CoreListener } from '../types.js'
@@ -52,7 +52,6 @@ export class Consumer implements CoreListener {
   polled = new Map<string, Map<number, EpochOffset>>()
   group: (ConsumerGroupHooks & GroupBase) | null = null
   #closed = false
-  #unsubscribe: (() => void) | null = null
 
   constructor(core: ClientCore) {
     this.core = core
@@ -81,6 +80,7 @@ export class Consumer implements CoreListener {
 
   /** start loads metadata so direct consuming can begin. */
   start(): void {
+    if (this.#closed) return
     if (this.group !== null) {
       this.group.start()
       return
@@ -450,37 +450,8 @@ export class Consumer implements CoreListener {
     let left = max > 0 ? max : Infinity
     while (this.#ready.length > 0 && left > 0) {
       const s = this.#ready[0]!
-      const b = s.buffered
-      if (b === null) {
-        this.#ready.shift()
-        continue
-      }
-      while (b.partitionIndex < b.partitions.length && left > 0) {
-        const p = b.partitions[b.partitionIndex]!
-        const cur = b.cursors[b.partitionIndex]!
-        if (unpollable(cur)) {
-          // Revoked, repositioned or paused after the fetch: these records are not handed out.
-          this.#drop(p, b.recordIndex, cur)
-          b.partitionIndex++
-          b.recordIndex = 0
-          continue
-        }
-        const n = p.records.length - b.recordIndex
-        if (n <= left) {
-          out.push(b.recordIndex === 0 ? p : { ...p, records: p.records.slice(b.recordIndex) })
-          left -= n
-          b.partitionIndex++
-          b.recordIndex = 0
-        } else {
-          out.push({ ...p, records: p.records.slice(b.recordIndex, b.recordIndex + left) })
-          b.recordIndex += left
-          left = 0
-        }
-      }
-      if (b.partitionIndex >= b.partitions.length) {
-        this.#ready.shift()
-        s.drained()
-      }
+      left -= s.take(left, out)
+      if (!s.hasBuffered) this.#ready.shift()
     }
     // Track what the application now has, for commits; then the unbuffered hooks before returning.
     const hooks = this.core.hooks
@@ -497,62 +468,31 @@ export class Consumer implements CoreListener {
     return new Fetches(out)
   }
 
-  #dropped(records: Record[]): void {
+  /** dropped reports buffered records discarded without being polled (onFetchRecordUnbuffered). */
+  dropped(records: Record[]): void {
     const hooks = this.core.hooks
     if (records.length === 0 || hooks.onFetchRecordUnbuffered.length === 0) return
     // franz-go reports discarded records asynchronously, off the path that discarded them.
     setImmediate(() => hooks.fetchRecordsUnbuffered(records, false))
   }
 
-  /**
-   * drop discards a buffered partition's records from index `from`. A paused partition's cursor goes
-   * back to the first of them, so resuming fetches them again: franz-go strips paused partitions from
-   * polls the same way (a poll never returns a partition paused before it), and Java holds them back.
-   */
-  #drop(p: FetchPartition, from: number, entry: { cursor: Cursor; generation: number }): void {
-    const rest = p.records.slice(from)
-    const c = entry.cursor
-    if (!c.removed && entry.generation === c.generation && c.paused && rest.length > 0) c.setOffset(rest[0]!.offset, -1)
-    this.#dropped(rest)
-  }
-
   /** discardUnpollable drops buffered records of removed, repositioned and paused partitions, freeing their sources to fetch. */
   #discardUnpollable(): void {
-    for (const s of this.#ready) {
-      const b = s.buffered
-      if (b === null) continue
-      for (let i = b.partitions.length - 1; i >= b.partitionIndex; i--) {
-        const e = b.cursors[i]!
-        if (!unpollable(e)) continue
-        this.#drop(b.partitions[i]!, i === b.partitionIndex ? b.recordIndex : 0, e)
-        b.partitions.splice(i, 1)
-        b.cursors.splice(i, 1)
-        if (i === b.partitionIndex) b.recordIndex = 0
-      }
-    }
-    const keep: Source[] = []
-    for (const s of this.#ready) {
-      if (s.buffered !== null && s.buffered.partitionIndex >= s.buffered.partitions.length) s.drained()
-      else keep.push(s)
-    }
-    this.#ready = keep
+    for (const s of this.#ready) s.discardUnpollable()
+    this.#ready = this.#ready.filter((s) => s.hasBuffered)
   }
 
   /** bufferedRecords counts fetched records not yet polled. */
   get bufferedRecords(): number {
     let n = 0
-    for (const s of this.#ready) {
-      const b = s.buffered
-      if (b === null) continue
-      for (let i = b.partitionIndex; i < b.partitions.length; i++) n += b.partitions[i]!.records.length - (i === b.partitionIndex ? b.recordIndex : 0)
-    }
+    for (const s of this.#ready) n += s.bufferedRecords
     return n
   }
 
   /** bufferedBytes is the wire size of the fetch responses whose records wait to be polled. */
   get bufferedBytes(): number {
     let n = 0
-    for (const s of this.#ready) n += s.buffered?.bytes ?? 0
+    for (const s of this.#ready) n += s.bufferedBytes
     return n
   }
 
@@ -614,17 +554,6 @@ export class Consumer implements CoreListener {
     this.core.metadata.refresh(true).then(() => this.onMetadata(), () => {})
   }
 
-  /** removeTopics stops consuming topics. */
-  removeTopics(topics: string[]): void {
-    for (const t of topics) this.#directTopics.delete(t)
-    const m = new Map<string, number[]>()
-    for (const t of topics) {
-      const ps = this.#cursors.get(t)
-      if (ps !== undefined) m.set(t, [...ps.keys()])
-    }
-    this.unassign(m)
-  }
-
   /** close stops every source, drops buffered records, and wakes waiting polls. */
   async close(): Promise<void> {
     if (this.#closed) return
@@ -633,7 +562,6 @@ export class Consumer implements CoreListener {
     if (this.#resolveTimer !== null) clearTimeout(this.#resolveTimer)
     this.unassign()
     for (const s of this.#sources.values()) s.close()
-    this.#unsubscribe?.()
     const ws = this.#pollWaiters
     this.#pollWaiters = []
     for (const w of ws) w()
@@ -653,10 +581,6 @@ function abortable(p: Promise<void>, signal: AbortSignal | undefined): Promise<v
   })
 }
 
-/** unpollable is true for buffered data whose partition was removed, repositioned or paused since it was fetched. */
-function unpollable(e: { cursor: Cursor; generation: number }): boolean {
-  return e.cursor.removed || e.generation !== e.cursor.generation || e.cursor.paused
-}
 
 function specTimestamp(spec: OffsetSpec): bigint {
   if (spec === 'earliest') return -2n

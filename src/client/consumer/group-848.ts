@@ -1,3 +1,4 @@
+import { ErrorCode } from '../../protocol/error-codes.js'
 import { randomUUID } from 'node:crypto'
 import { KafkaProtocolError } from '../../protocol/errors.js'
 import { ConsumerGroupHeartbeat, type ConsumerGroupHeartbeatRequest } from '../../protocol/messages/consumer-group-heartbeat.js'
@@ -5,9 +6,17 @@ import type { ClientCore } from '../core.js'
 import type { Consumer } from './consumer.js'
 import { GroupBase, diff } from './group-base.js'
 
-const UNKNOWN_MEMBER_ID = 25
-const FENCED_MEMBER_EPOCH = 110
-const FATAL = new Set([81 /* GROUP_MAX_SIZE_REACHED */, 30 /* GROUP_AUTHORIZATION_FAILED */, 111 /* UNRELEASED_INSTANCE_ID */, 112 /* UNSUPPORTED_ASSIGNOR */, 82 /* FENCED_INSTANCE_ID */, 35 /* UNSUPPORTED_VERSION */, 42 /* INVALID_REQUEST */, 29 /* TOPIC_AUTHORIZATION_FAILED */])
+const { UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH } = ErrorCode
+const FATAL = new Set<number>([
+  ErrorCode.GROUP_MAX_SIZE_REACHED,
+  ErrorCode.GROUP_AUTHORIZATION_FAILED,
+  ErrorCode.UNRELEASED_INSTANCE_ID,
+  ErrorCode.UNSUPPORTED_ASSIGNOR,
+  ErrorCode.FENCED_INSTANCE_ID,
+  ErrorCode.UNSUPPORTED_VERSION,
+  ErrorCode.INVALID_REQUEST,
+  ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+])
 
 /**
  * ConsumerProtocolGroup is a member of a consumer group with the KIP-848 protocol: one
@@ -42,7 +51,8 @@ export class ConsumerProtocolGroup extends GroupBase {
   }
 
   start(): void {
-    if (this.#running) return
+    // A client closed before its consumer started (close() right after the constructor) starts nothing.
+    if (this.#running || this.closed) return
     this.#running = true
     if (!this.core.config.consumeRegex) this.core.metadata.interest(this.subscription)
     this.startAutocommit()

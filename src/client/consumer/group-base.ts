@@ -1,4 +1,5 @@
-import { KafkaProtocolError, KafkaWireError } from '../../protocol/errors.js'
+import { ErrorCode } from '../../protocol/error-codes.js'
+import { KafkaProtocolError } from '../../protocol/errors.js'
 import { ZERO_UUID } from '../../protocol/reader.js'
 import { OffsetCommit, type OffsetCommitRequest } from '../../protocol/messages/offset-commit.js'
 import { OffsetFetch, type OffsetFetchRequest } from '../../protocol/messages/offset-fetch.js'
@@ -13,7 +14,7 @@ import type { Consumer, ConsumerGroupHooks, EpochOffset } from './consumer.js'
 export type CommitOffsets = Map<string, Map<number, EpochOffset & { metadata?: string | null }>>
 
 // Errors after which the member must rejoin: its generation or epoch is no longer valid.
-export const REJOIN_ERRORS = new Set([22 /* ILLEGAL_GENERATION */, 25 /* UNKNOWN_MEMBER_ID */, 27 /* REBALANCE_IN_PROGRESS */, 110 /* FENCED_MEMBER_EPOCH */, 113 /* STALE_MEMBER_EPOCH */])
+export const REJOIN_ERRORS = new Set<number>([ErrorCode.ILLEGAL_GENERATION, ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.REBALANCE_IN_PROGRESS, ErrorCode.FENCED_MEMBER_EPOCH, ErrorCode.STALE_MEMBER_EPOCH])
 
 /**
  * GroupBase is what both group protocols share: the partitions the member owns, committing and
@@ -259,14 +260,14 @@ export abstract class GroupBase implements ConsumerGroupHooks {
       })
       const g = res.groups.length > 0 ? res.groups[0]! : null
       const errorCode = g !== null ? g.errorCode : res.errorCode
-      let retry = errorCode === 88 /* UNSTABLE_OFFSET_COMMIT */
+      let retry = errorCode === ErrorCode.UNSTABLE_OFFSET_COMMIT
       if (errorCode !== 0 && !retry) throw new KafkaProtocolError(errorCode)
       if (!retry) {
         const rtopics: Array<{ name: string; topicId?: string; partitions: Array<{ partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; metadata: string | null; errorCode: number }> }> = g !== null ? g.topics : res.topics
         for (const t of rtopics) {
           const name = t.name || md.topicName(t.topicId ?? '') || ''
           for (const p of t.partitions) {
-            if (p.errorCode === 88) retry = true
+            if (p.errorCode === ErrorCode.UNSTABLE_OFFSET_COMMIT) retry = true
             else if (p.errorCode !== 0) throw new KafkaProtocolError(p.errorCode, { topic: name, partition: p.partitionIndex })
             let m = out.get(name)
             if (m === undefined) out.set(name, (m = new Map()))
@@ -371,7 +372,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
 
   protected startAutocommit(): void {
     const cfg = this.core.config
-    if (cfg.disableAutoCommit || this.#autoTimer !== null) return
+    if (cfg.disableAutoCommit || this.#autoTimer !== null || this.closed) return
     this.#autoTimer = setInterval(() => {
       if (this.closed || this.generation < 0) return
       this.commitUncommitted().catch((err: Error) => this.core.log('warn', 'autocommit failed', 'group', this.group, 'err', err.message))

@@ -1,3 +1,4 @@
+import { ErrorCode } from '../../protocol/error-codes.js'
 import { KafkaProtocolError } from '../../protocol/errors.js'
 import { JoinGroup } from '../../protocol/messages/join-group.js'
 import { SyncGroup } from '../../protocol/messages/sync-group.js'
@@ -9,14 +10,9 @@ import type { Consumer } from './consumer.js'
 import { GroupBase, REJOIN_ERRORS, diff } from './group-base.js'
 import { balancerByName, type GroupBalancer, type GroupMember, type PartitionRacks } from './balancers/index.js'
 import { decodeAssignment, encodeAssignment, memberFromJoin } from './balancers/protocol.js'
-import { InvalidOptionError } from '../errors.js'
 
-const MEMBER_ID_REQUIRED = 79
-const REBALANCE_IN_PROGRESS = 27
-const UNKNOWN_MEMBER_ID = 25
-const ILLEGAL_GENERATION = 22
-const FENCED_INSTANCE_ID = 82
-const FATAL = new Set([FENCED_INSTANCE_ID, 81 /* GROUP_MAX_SIZE_REACHED */, 30 /* GROUP_AUTHORIZATION_FAILED */, 23 /* INCONSISTENT_GROUP_PROTOCOL */, 24 /* INVALID_GROUP_ID */, 26 /* INVALID_SESSION_TIMEOUT */])
+const { MEMBER_ID_REQUIRED, REBALANCE_IN_PROGRESS, UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, FENCED_INSTANCE_ID } = ErrorCode
+const FATAL = new Set<number>([FENCED_INSTANCE_ID, ErrorCode.GROUP_MAX_SIZE_REACHED, ErrorCode.GROUP_AUTHORIZATION_FAILED, ErrorCode.INCONSISTENT_GROUP_PROTOCOL, ErrorCode.INVALID_GROUP_ID, ErrorCode.INVALID_SESSION_TIMEOUT])
 
 /**
  * ClassicGroup is a member of a consumer group with the classic protocol (JoinGroup, SyncGroup,
@@ -26,7 +22,6 @@ const FATAL = new Set([FENCED_INSTANCE_ID, 81 /* GROUP_MAX_SIZE_REACHED */, 30 /
  */
 export class ClassicGroup extends GroupBase {
   #balancers: GroupBalancer[]
-  #protocol: GroupBalancer | null = null
   #rejoin = false
   #running = false
   #wake: (() => void) | null = null
@@ -41,14 +36,8 @@ export class ClassicGroup extends GroupBase {
 
   constructor(core: ClientCore, consumer: Consumer) {
     super(core, consumer)
-    this.#balancers = core.config.balancers.map((b) => {
-      if (typeof b === 'string') {
-        const bal = balancerByName(b)
-        if (bal === undefined) throw new InvalidOptionError('balancers', `unknown balancer ${JSON.stringify(b)}`)
-        return bal
-      }
-      return b as GroupBalancer
-    })
+    // The names were checked when the options were resolved.
+    this.#balancers = core.config.balancers.map((b) => (typeof b === 'string' ? balancerByName(b)! : b))
   }
 
   get #cooperative(): boolean {
@@ -56,7 +45,8 @@ export class ClassicGroup extends GroupBase {
   }
 
   start(): void {
-    if (this.#running) return
+    // A client closed before its consumer started (close() right after the constructor) starts nothing.
+    if (this.#running || this.closed) return
     this.#running = true
     this.core.metadata.interest(this.#topics())
     this.startAutocommit()
@@ -214,8 +204,7 @@ export class ClassicGroup extends GroupBase {
     this.memberId = join.memberId
     const generation = join.generationId
     const protocol = this.#balancers.find((b) => b.name === join.protocolName) ?? null
-    if (protocol === null) throw new KafkaProtocolError(23, { errorMessage: `the group chose protocol ${join.protocolName}, which this member did not offer` })
-    this.#protocol = protocol
+    if (protocol === null) throw new KafkaProtocolError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, { errorMessage: `the group chose protocol ${join.protocolName}, which this member did not offer` })
     let assignments: Array<{ memberId: string; assignment: Buffer }> = []
     if (join.leader === join.memberId && !join.skipAssignment) {
       const members: GroupMember[] = join.members.map((m) => memberFromJoin(m.memberId, m.groupInstanceId, m.metadata))

@@ -1,7 +1,8 @@
+import { ErrorCode } from '../../protocol/error-codes.js'
 import { ZERO_UUID } from '../../protocol/reader.js'
 import { KafkaProtocolError, KafkaWireError, ProtocolDecodeError } from '../../protocol/errors.js'
 import { Fetch, type FetchRequest, type FetchResponse, type FetchResponsePartitionData } from '../../protocol/messages/fetch.js'
-import { decodeRecordBatches, encodedRecordSize, RECORD_BATCH_OVERHEAD, type BatchRecord, type ClientRecordFields, type RecordBatch } from '../../protocol/records.js'
+import { CorruptRecordBatchError, decodeRecordBatches, encodedRecordSize, RECORD_BATCH_OVERHEAD, type BatchRecord, type ClientRecordFields, type RecordBatch } from '../../protocol/records.js'
 import type { FetchBatchMetrics } from '../../hooks/index.js'
 import type { Record } from '../../protocol/record.js'
 import type { Consumer } from './consumer.js'
@@ -9,15 +10,20 @@ import type { Cursor } from './cursor.js'
 import type { FetchPartition } from './fetches.js'
 
 /** BufferedFetch is one fetch response's worth of records waiting to be polled. */
-export interface BufferedFetch {
-  source: Source
+interface BufferedFetch {
   partitions: FetchPartition[]
   /** cursors whose data is in this fetch (with the generation it was fetched at). */
-  cursors: Array<{ cursor: Cursor; generation: number }>
-  /** taken counts records already handed out by partial polls (pollRecords). */
+  cursors: FetchedCursor[]
+  /** partitionIndex and recordIndex say where the next poll starts (partial polls: pollRecords). */
   partitionIndex: number
   recordIndex: number
   bytes: number
+}
+
+/** FetchedCursor is a cursor as it was when its data was fetched. */
+interface FetchedCursor {
+  cursor: Cursor
+  generation: number
 }
 
 interface SessionEntry {
@@ -28,11 +34,19 @@ interface SessionEntry {
 }
 
 // Errors that mean the partition moved or metadata is stale.
-const MOVED = new Set([3 /* UNKNOWN_TOPIC_OR_PARTITION */, 5, 6 /* NOT_LEADER_OR_FOLLOWER */, 56 /* KAFKA_STORAGE_ERROR */, 74 /* FENCED_LEADER_EPOCH */, 75 /* UNKNOWN_LEADER_EPOCH */, 100 /* UNKNOWN_TOPIC_ID */, 106 /* INCONSISTENT_TOPIC_ID */, 78 /* OFFSET_NOT_AVAILABLE */, 9 /* REPLICA_NOT_AVAILABLE */])
-const OFFSET_OUT_OF_RANGE = 1
-const FETCH_SESSION_ID_NOT_FOUND = 70
-const INVALID_FETCH_SESSION_EPOCH = 71
-const FETCH_SESSION_TOPIC_ID_ERROR = 110
+const MOVED = new Set<number>([
+  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  ErrorCode.LEADER_NOT_AVAILABLE,
+  ErrorCode.NOT_LEADER_OR_FOLLOWER,
+  ErrorCode.KAFKA_STORAGE_ERROR,
+  ErrorCode.FENCED_LEADER_EPOCH,
+  ErrorCode.UNKNOWN_LEADER_EPOCH,
+  ErrorCode.UNKNOWN_TOPIC_ID,
+  ErrorCode.INCONSISTENT_TOPIC_ID,
+  ErrorCode.OFFSET_NOT_AVAILABLE,
+  ErrorCode.REPLICA_NOT_AVAILABLE,
+])
+const { OFFSET_OUT_OF_RANGE, FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH, FETCH_SESSION_TOPIC_ID_ERROR } = ErrorCode
 
 /**
  * Source is one broker's fetch loop (franz-go's source): one fetch in flight at a time on the
@@ -47,7 +61,7 @@ export class Source {
   #scheduled = false
   #timer: NodeJS.Timeout | null = null
   /** buffered is this source's fetched data waiting for a poll, or null. */
-  buffered: BufferedFetch | null = null
+  #buffered: BufferedFetch | null = null
   #sessionId = 0
   #sessionEpoch = 0
   #session = new Map<Cursor, SessionEntry>()
@@ -81,7 +95,7 @@ export class Source {
    */
   wake(urgent = false): void {
     if (urgent && this.#inflight) this.#interrupt()
-    if (this.#closed || this.#inflight || this.#scheduled || this.buffered !== null) return
+    if (this.#closed || this.#inflight || this.#scheduled || this.#buffered !== null) return
     this.#scheduled = true
     setImmediate(() => {
       this.#scheduled = false
@@ -90,7 +104,7 @@ export class Source {
   }
 
   #fetch(): void {
-    if (this.#closed || this.#inflight || this.buffered !== null) return
+    if (this.#closed || this.#inflight || this.#buffered !== null) return
     const c = this.#consumer
     if (!c.acquireFetchSlot(this)) return
     const now = Date.now()
@@ -136,7 +150,7 @@ export class Source {
    * cursor moves only when a response is processed.
    */
   #interrupt(): void {
-    if (this.#killed || this.#inflightCursors === null || this.buffered !== null) return
+    if (this.#killed || this.#inflightCursors === null || this.#buffered !== null) return
     const now = Date.now()
     let missing = false
     for (const cur of this.cursors) {
@@ -280,7 +294,7 @@ export class Source {
       byKey.set(`${cur.topicId}\u0000${cur.partition}`, cur)
     }
     const out: FetchPartition[] = []
-    const fetched: Array<{ cursor: Cursor; generation: number }> = []
+    const fetched: FetchedCursor[] = []
     let bytes = 0
     let refresh = false
     const hooks = c.core.hooks
@@ -302,7 +316,7 @@ export class Source {
     if (hooks.onFetchRecordBuffered.length !== 0) {
       for (const p of out) hooks.fetchRecordsBuffered(p.records)
     }
-    this.buffered = { source: this, partitions: out, cursors: fetched, partitionIndex: 0, recordIndex: 0, bytes }
+    this.#buffered = { partitions: out, cursors: fetched, partitionIndex: 0, recordIndex: 0, bytes }
     c.onBuffered(this)
   }
 
@@ -349,14 +363,17 @@ export class Source {
     const raw = pd.records
     if (raw === null || raw.length === 0) return { part: null, refresh: false, bytes: 0 }
     let batches: RecordBatch[]
+    let corrupt: KafkaWireError | null = null
     try {
       // Records are decoded straight into the shape handed to the application: one object each.
       batches = decodeRecordBatches(raw, { verifyCrc: true, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: { topic: cur.topic, partition: cur.partition } })
     } catch (err) {
-      // A corrupt batch is reported once and the fetch is retried; repeated corruption keeps reporting.
+      // A corrupt batch: the complete batches before it are handed out, the error is reported with
+      // them, and the next fetch (after a backoff) starts at the corrupt batch, which reports it again
+      // while it stays corrupt (as the Java consumer does).
       cur.backoffUntil = Date.now() + cfg.retryBackoff(3)
-      const e = err instanceof KafkaWireError ? err : new ProtocolDecodeError(String(err), err)
-      return { part: { topic: cur.topic, partition: cur.partition, error: e, highWatermark: pd.highWatermark, lastStableOffset: pd.lastStableOffset, logStartOffset: pd.logStartOffset, records: [] }, refresh: false, bytes: 0 }
+      corrupt = err instanceof KafkaWireError ? err : new ProtocolDecodeError(String(err), err)
+      batches = err instanceof CorruptRecordBatchError ? err.decoded : []
     }
     const records: Record[] = []
     const readCommitted = cfg.isolationLevel === 1
@@ -390,13 +407,98 @@ export class Source {
       }
     }
     cur.offset = next
-    if (records.length === 0) return { part: null, refresh: false, bytes: 0 }
-    return { part: { topic: cur.topic, partition: cur.partition, error: null, highWatermark: pd.highWatermark, lastStableOffset: pd.lastStableOffset, logStartOffset: pd.logStartOffset, records }, refresh: false, bytes: raw.length }
+    if (records.length === 0 && corrupt === null) return { part: null, refresh: false, bytes: 0 }
+    return { part: { topic: cur.topic, partition: cur.partition, error: corrupt, highWatermark: pd.highWatermark, lastStableOffset: pd.lastStableOffset, logStartOffset: pd.logStartOffset, records }, refresh: false, bytes: raw.length }
   }
 
-  /** drained is called when the buffered fetch was fully polled or discarded. */
-  drained(): void {
-    this.buffered = null
+  // ---------------------------------------------------------------- the buffered fetch
+
+  /** hasBuffered is true while fetched records wait to be polled. */
+  get hasBuffered(): boolean {
+    return this.#buffered !== null
+  }
+
+  /** bufferedRecords counts the fetched records not yet polled. */
+  get bufferedRecords(): number {
+    const b = this.#buffered
+    if (b === null) return 0
+    let n = 0
+    for (let i = b.partitionIndex; i < b.partitions.length; i++) n += b.partitions[i]!.records.length - (i === b.partitionIndex ? b.recordIndex : 0)
+    return n
+  }
+
+  /** bufferedBytes is the wire size of the buffered fetch response. */
+  get bufferedBytes(): number {
+    return this.#buffered?.bytes ?? 0
+  }
+
+  /**
+   * take moves up to `max` buffered records into `out`, partition by partition, and returns how many
+   * it moved. Partitions revoked, repositioned or paused since the fetch are dropped on the way. Once
+   * everything buffered is taken or dropped, the next fetch may start.
+   */
+  take(max: number, out: FetchPartition[]): number {
+    const b = this.#buffered
+    if (b === null) return 0
+    let left = max
+    let taken = 0
+    while (b.partitionIndex < b.partitions.length && left > 0) {
+      const p = b.partitions[b.partitionIndex]!
+      const cur = b.cursors[b.partitionIndex]!
+      if (unpollable(cur)) {
+        this.#drop(p, b.recordIndex, cur)
+        b.partitionIndex++
+        b.recordIndex = 0
+        continue
+      }
+      const n = p.records.length - b.recordIndex
+      if (n <= left) {
+        out.push(b.recordIndex === 0 ? p : { ...p, records: p.records.slice(b.recordIndex) })
+        left -= n
+        taken += n
+        b.partitionIndex++
+        b.recordIndex = 0
+      } else {
+        out.push({ ...p, records: p.records.slice(b.recordIndex, b.recordIndex + left) })
+        b.recordIndex += left
+        taken += left
+        left = 0
+      }
+    }
+    if (b.partitionIndex >= b.partitions.length) this.#drained()
+    return taken
+  }
+
+  /** discardUnpollable drops buffered partitions revoked, repositioned or paused since the fetch. */
+  discardUnpollable(): void {
+    const b = this.#buffered
+    if (b === null) return
+    for (let i = b.partitions.length - 1; i >= b.partitionIndex; i--) {
+      const e = b.cursors[i]!
+      if (!unpollable(e)) continue
+      this.#drop(b.partitions[i]!, i === b.partitionIndex ? b.recordIndex : 0, e)
+      b.partitions.splice(i, 1)
+      b.cursors.splice(i, 1)
+      if (i === b.partitionIndex) b.recordIndex = 0
+    }
+    if (b.partitionIndex >= b.partitions.length) this.#drained()
+  }
+
+  /**
+   * drop discards a buffered partition's records from index `from`. A paused partition's cursor goes
+   * back to the first of them, so resuming fetches them again: franz-go strips paused partitions from
+   * polls the same way (a poll never returns a partition paused before it), and Java holds them back.
+   */
+  #drop(p: FetchPartition, from: number, entry: FetchedCursor): void {
+    const rest = p.records.slice(from)
+    const c = entry.cursor
+    if (!c.removed && entry.generation === c.generation && c.paused && rest.length > 0) c.setOffset(rest[0]!.offset, -1)
+    this.#consumer.dropped(rest)
+  }
+
+  /** drained runs when the buffered fetch was fully polled or discarded: the next fetch may start. */
+  #drained(): void {
+    this.#buffered = null
     this.wake()
   }
 
@@ -430,4 +532,9 @@ function fetchBatchMetrics(b: RecordBatch): FetchBatchMetrics {
     }
   }
   return { numRecords: rs.length, uncompressedBytes: uncompressed, compressedBytes: compressed, compressionType: b.compression }
+}
+
+/** unpollable is true for buffered data whose partition was removed, repositioned or paused since it was fetched. */
+function unpollable(e: FetchedCursor): boolean {
+  return e.cursor.removed || e.generation !== e.cursor.generation || e.cursor.paused
 }

@@ -4,7 +4,6 @@
 // needs no locking. The default is Java's since Kafka 3.3 (KIP-794): keys hash with murmur2 exactly as
 // the Java client does, keyless records stick to one partition for a run of bytes.
 
-import { KafkaWireError } from '../../protocol/errors.js'
 import { murmur2, toPositive } from '../../protocol/murmur2.js'
 import type { ProduceRecord } from '../../protocol/record.js'
 import { InvalidOptionError, PartitionerError } from '../errors.js'

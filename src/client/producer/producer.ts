@@ -1,8 +1,10 @@
+import { ErrorCode } from '../../protocol/error-codes.js'
 import { KafkaWireError, KafkaProtocolError } from '../../protocol/errors.js'
 import { InitProducerId } from '../../protocol/messages/init-producer-id.js'
 import type { ClientCore } from '../core.js'
 import type { CoreListener } from '../types.js'
 import type { ProduceRecord } from '../../protocol/record.js'
+import { RECORD_BATCH_OVERHEAD } from '../../protocol/records.js'
 import { partitionerFrom, type Partitioner, type TopicPartitioner } from './partitioner.js'
 import { Batch, RecBuf, recordSize, type ProduceCallback } from './batch.js'
 import { Sink } from './sink.js'
@@ -14,9 +16,6 @@ import { ClientClosedError } from '../errors.js'
 
 /** ProduceResult is a produced record after it settled: partition, offset and timestamp are set. */
 export type ProduceResult = ProduceRecord & { partition: number; offset: bigint; timestamp: number }
-
-/** BATCH_OVERHEAD is the size of a RecordBatch v2 header. */
-const BATCH_OVERHEAD = 61
 
 interface TopicState {
   name: string
@@ -98,7 +97,7 @@ export class Producer implements CoreListener {
     }
     if (record.timestamp === undefined) record.timestamp = Date.now()
     const size = recordSize(record)
-    if (size + BATCH_OVERHEAD > this.#cfg.producerBatchMaxBytes) {
+    if (size + RECORD_BATCH_OVERHEAD > this.#cfg.producerBatchMaxBytes) {
       this.#finishOne(record, callback, new RecordTooLargeError(size, this.#cfg.producerBatchMaxBytes, record.topic))
       return
     }
@@ -169,7 +168,7 @@ export class Producer implements CoreListener {
     if (rb === undefined) {
       this.#release(size)
       const n = t.recBufs.length
-      this.#finishOne(record, callback, new KafkaProtocolError(3, { topic: t.name, partition: p, errorMessage: `partition ${p} does not exist (the topic has ${n})` }))
+      this.#finishOne(record, callback, new KafkaProtocolError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, { topic: t.name, partition: p, errorMessage: `partition ${p} does not exist (the topic has ${n})` }))
       return
     }
     record.partition = rb.partition
@@ -185,7 +184,7 @@ export class Producer implements CoreListener {
     t.partitioner.onRecordAdded?.(size, batch.bytes)
     const hooks = this.core.hooks
     if (hooks.onProduceRecordPartitioned.length !== 0) hooks.produceRecordPartitioned(record, rb.leader)
-    if (rb.sink !== null) rb.sink.wake(batch.bytes + BATCH_OVERHEAD >= this.#cfg.producerBatchMaxBytes)
+    if (rb.sink !== null) rb.sink.wake(batch.bytes + RECORD_BATCH_OVERHEAD >= this.#cfg.producerBatchMaxBytes)
   }
 
   /** pick asks the topic's partitioner; keyed partitioners see every partition, others the writable ones. */
@@ -202,7 +201,7 @@ export class Producer implements CoreListener {
   /** startsBatch is true when a record of `size` bytes would not go into the partition's open batch. */
   #startsBatch(rb: RecBuf, size: number): boolean {
     const b = rb.batches.length > 0 ? rb.batches[rb.batches.length - 1]! : null
-    return b === null || b.encoded !== null || b.inflight || b.acked || b.bytes + size + BATCH_OVERHEAD > this.#cfg.producerBatchMaxBytes
+    return b === null || b.encoded !== null || b.inflight || b.acked || b.bytes + size + RECORD_BATCH_OVERHEAD > this.#cfg.producerBatchMaxBytes
   }
 
   /** wants is true when records for the topic were produced (its metadata stays of interest). */
@@ -221,10 +220,10 @@ export class Producer implements CoreListener {
       if (this.core.metadata.lastLoad === 0) return
       if (t.waiting.length === 0 && t.recBufs.length === 0) return
       // Topic auth failures are final; an unknown topic gets `unknownTopicRetries` loads to appear.
-      const code = info?.errorCode ?? 3
+      const code = info?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
       t.misses++
-      if (code === 29 || t.misses > this.#cfg.unknownTopicRetries) {
-        this.#failWaiting(t, new KafkaProtocolError(code, { topic: t.name, errorMessage: code === 3 ? `topic ${t.name} does not exist (checked ${t.misses} metadata loads)` : null }))
+      if (code === ErrorCode.TOPIC_AUTHORIZATION_FAILED || t.misses > this.#cfg.unknownTopicRetries) {
+        this.#failWaiting(t, new KafkaProtocolError(code, { topic: t.name, errorMessage: code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? `topic ${t.name} does not exist (checked ${t.misses} metadata loads)` : null }))
       } else {
         this.core.metadata.trigger()
       }
@@ -238,7 +237,7 @@ export class Producer implements CoreListener {
     for (const rb of t.recBufs) {
       rb.topicId = info.id
       const p = info.partitions[rb.partition]
-      const leader = p === undefined || p.errorCode === 5 ? -1 : p.leader
+      const leader = p === undefined || p.errorCode === ErrorCode.LEADER_NOT_AVAILABLE ? -1 : p.leader
       if (p !== undefined) rb.leaderEpoch = p.leaderEpoch
       if (leader < 0) needRefresh = true
       if (leader !== rb.leader) this.#moveRecBuf(rb, leader)
@@ -419,7 +418,7 @@ export class Producer implements CoreListener {
     if (res.errorCode !== 0) {
       const err = new KafkaProtocolError(res.errorCode)
       // Authorization failures are final for every record; others are retried by the sinks.
-      if (res.errorCode === 31 || res.errorCode === 53) this.#pidError = err
+      if (res.errorCode === ErrorCode.CLUSTER_AUTHORIZATION_FAILED || res.errorCode === ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED) this.#pidError = err
       throw err
     }
     this.producerId = res.producerId
@@ -575,13 +574,6 @@ export class Producer implements CoreListener {
   onMetadataError(err: Error): void {
     if ((err as { retriable?: boolean }).retriable === true || !(err instanceof KafkaWireError)) return
     for (const t of this.#topics.values()) if (t.waiting.length > 0) this.#failWaiting(t, err)
-  }
-
-  /** failClosed settles a record produced after close. */
-  failClosed(record: ProduceRecord, cb: ProduceCallback): void {
-    const hooks = this.core.hooks
-    if (hooks.onProduceRecordBuffered.length !== 0) hooks.produceRecordBuffered(record)
-    this.#finishOne(record, cb, new ClientClosedError())
   }
 
   /**

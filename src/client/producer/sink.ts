@@ -1,3 +1,4 @@
+import { ErrorCode } from '../../protocol/error-codes.js'
 import { KafkaProtocolError, KafkaWireError, ProtocolEncodeError } from '../../protocol/errors.js'
 import { Produce, type ProduceRequest, type ProduceResponse } from '../../protocol/messages/produce.js'
 import { Writer } from '../../protocol/writer.js'
@@ -11,19 +12,15 @@ import { IncompleteResponseError } from '../errors.js'
 // Errors after which the batch is retried once metadata says where the partition lives now.
 // UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH,
 // UNKNOWN_LEADER_EPOCH, UNKNOWN_TOPIC_ID.
-const LEADER_ERRORS = new Set([3, 5, 6, 74, 75, 100])
+const LEADER_ERRORS = new Set<number>([ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.LEADER_NOT_AVAILABLE, ErrorCode.NOT_LEADER_OR_FOLLOWER, ErrorCode.FENCED_LEADER_EPOCH, ErrorCode.UNKNOWN_LEADER_EPOCH, ErrorCode.UNKNOWN_TOPIC_ID])
 // Retriable errors that do not need new metadata: CORRUPT_MESSAGE, REQUEST_TIMED_OUT, NETWORK_EXCEPTION,
 // NOT_ENOUGH_REPLICAS(_AFTER_APPEND), CONCURRENT_TRANSACTIONS, KAFKA_STORAGE_ERROR.
-const RETRY_ERRORS = new Set([2, 7, 13, 19, 20, 51, 56])
+const RETRY_ERRORS = new Set<number>([ErrorCode.CORRUPT_MESSAGE, ErrorCode.REQUEST_TIMED_OUT, ErrorCode.NETWORK_EXCEPTION, ErrorCode.NOT_ENOUGH_REPLICAS, ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, ErrorCode.CONCURRENT_TRANSACTIONS, ErrorCode.KAFKA_STORAGE_ERROR])
 // The batch is larger than the broker or topic accepts (MESSAGE_TOO_LARGE), or than a log segment
 // (RECORD_LIST_TOO_LARGE): the broker wrote none of it.
-const TOO_LARGE = new Set([10, 18])
-const UNKNOWN_TOPIC_OR_PARTITION = 3
-const UNKNOWN_TOPIC_ID = 100
-const OUT_OF_ORDER = 45
-const DUPLICATE_SEQUENCE = 46
-const INVALID_PRODUCER_EPOCH = 47
-const UNKNOWN_PRODUCER_ID = 59
+const TOO_LARGE = new Set<number>([ErrorCode.MESSAGE_TOO_LARGE, ErrorCode.RECORD_LIST_TOO_LARGE])
+const { UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID, DUPLICATE_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, UNKNOWN_PRODUCER_ID } = ErrorCode
+const OUT_OF_ORDER = ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
 
 interface SentBatch {
   rb: RecBuf
@@ -45,7 +42,6 @@ export class Sink {
   #timerAt = Infinity
   #immediate: NodeJS.Immediate | null = null
   #idle: Array<() => void> = []
-  #scratch = new Writer(1 << 16)
   #batchWriter = new Writer(1 << 16)
   #closed = false
   #waitingPid = false
@@ -296,7 +292,7 @@ export class Sink {
         continue
       }
       const code = pr.errorCode
-      if (code === 0 || code === DUPLICATE_SEQUENCE) {
+      if (code === 0 || code === DUPLICATE_SEQUENCE_NUMBER) {
         written?.push({ topic: s.rb.topic, partition: s.rb.partition, m: batchMetrics(s.batch) })
         this.#ack(s, code === 0 ? pr.baseOffset : -1n, Number(pr.logAppendTimeMs))
         continue
@@ -324,7 +320,7 @@ export class Sink {
         this.#retry(s, err)
       } else {
         // The broker refused the batch: it wrote none of it (an unknown server error says nothing).
-        this.#fail(s, err, false, code !== -1)
+        this.#fail(s, err, false, code !== ErrorCode.UNKNOWN_SERVER_ERROR)
       }
     }
     if (refresh) p.core.metadata.trigger()

@@ -4,7 +4,7 @@
 // The mechanisms (plain.ts, scram.ts, oauthbearer.ts) import their contract from here.
 
 import { performance } from 'node:perf_hooks'
-import { KafkaProtocolError, KafkaWireError } from '../../protocol/errors.js'
+import { KafkaProtocolError } from '../../protocol/errors.js'
 import { ErrorCode } from '../../protocol/error-codes.js'
 import type { ApiMessage } from '../../protocol/messages/api.js'
 import { SaslAuthenticate } from '../../protocol/messages/sasl-authenticate.js'

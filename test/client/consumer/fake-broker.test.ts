@@ -4,99 +4,59 @@
 // log was truncated below the consumer's position (KIP-320). The peer decodes each request with the
 // generated decoders and answers with the generated encoders.
 import assert from 'node:assert/strict'
-import { once } from 'node:events'
-import * as net from 'node:net'
 import { after, test } from 'node:test'
 import { Client } from '../../../src/client/client.js'
 import type { ClientOptions } from '../../../src/client/options.js'
 import type { Record } from '../../../src/protocol/record.js'
 import type { ApiMessage } from '../../../src/protocol/messages/api.js'
-import { ApiVersions } from '../../../src/protocol/messages/api-versions.js'
 import { Fetch, newFetchResponsePartitionData, type FetchRequest, type FetchResponse } from '../../../src/protocol/messages/fetch.js'
-import { RequestHeader, ResponseHeader } from '../../../src/protocol/messages/headers.js'
-import { apiByKey, apis } from '../../../src/protocol/messages/index.js'
 import { ListOffsets, type ListOffsetsRequest } from '../../../src/protocol/messages/list-offsets.js'
 import { Metadata, newMetadataResponseMetadataResponsePartition, newMetadataResponseMetadataResponseTopic, type MetadataRequest } from '../../../src/protocol/messages/metadata.js'
-import { Reader } from '../../../src/protocol/reader.js'
 import { encodeRecordBatchBuffer } from '../../../src/protocol/records.js'
-import { Writer } from '../../../src/protocol/writer.js'
 import { waitFor } from '../helpers.js'
+import { FakePeer, type Received } from '../../helpers/fake-peer.js'
 
 const TOPIC = 'fake-topic'
 const TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAQ'
 
-/** Seen is one request the fake broker decoded. */
-interface Seen {
-  api: ApiMessage<any, any>
-  version: number
-  body: any
-}
-
 /**
- * FakeBroker is one node (id 1) leading one partition of one topic. Metadata and ListOffsets are
- * answered from its fields; each Fetch goes to `onFetch`, which returns the partition's answer (or
- * null for an empty one after a short wait, as a broker's maxWait would).
+ * FakeBroker is one node (id 1) leading one partition of one topic, on a scripted fake peer. Metadata
+ * and ListOffsets are answered from its fields; each Fetch goes to `onFetch`, which returns the
+ * partition's answer (or null for an empty one after a short wait, as a broker's maxWait would).
  */
 class FakeBroker {
-  readonly server = net.createServer((s) => this.#accept(s))
-  readonly seen: Seen[] = []
+  peer!: FakePeer
   leaderEpoch = 5
   startOffset = 0n
   /** sessionId is what fetch responses carry: 0 refuses sessions, anything else opens or keeps one (KIP-227). */
   sessionId = 0
   onFetch: (req: FetchRequest, n: number) => Partial<FetchResponse['responses'][number]['partitions'][number]> | null = () => null
-  #sockets: net.Socket[] = []
   #fetches = 0
 
   async start(): Promise<number> {
-    this.server.listen(0, '127.0.0.1')
-    await once(this.server, 'listening')
-    return (this.server.address() as net.AddressInfo).port
+    this.peer = await FakePeer.start((req) => this.#onRequest(req))
+    return this.peer.port
   }
 
   close(): void {
-    for (const s of this.#sockets) s.destroy()
-    this.server.close()
+    this.peer.close()
+  }
+
+  /** seen is every request received, in order. */
+  get seen(): Received[] {
+    return this.peer.received
   }
 
   /** of returns the requests of one API, in order. */
   of<T>(api: ApiMessage<T, any>): T[] {
-    return this.seen.filter((s) => s.api.key === api.key).map((s) => s.body as T)
+    return this.peer.of(api)
   }
 
-  #accept(socket: net.Socket): void {
-    this.#sockets.push(socket)
-    socket.on('error', () => {})
-    let buf = Buffer.alloc(0)
-    socket.on('data', (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk])
-      while (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
-        const frame = buf.subarray(4, 4 + buf.readInt32BE(0))
-        buf = buf.subarray(4 + frame.length)
-        this.#onRequest(socket, frame)
-      }
-    })
-  }
-
-  #onRequest(socket: net.Socket, frame: Buffer): void {
-    const api = apiByKey(frame.readInt16BE(0))!
-    const version = frame.readInt16BE(2)
-    const r = new Reader(frame)
-    const header = RequestHeader.decode(r, api.requestHeaderVersion(version))
-    const body = api.decodeRequest(r, version)
-    this.seen.push({ api, version, body })
-    const respond = (res: unknown) => {
-      const w = new Writer(256)
-      const at = w.reserve(4)
-      ResponseHeader.encode(w, api.responseHeaderVersion(version), { correlationId: header.correlationId, unknownTaggedFields: undefined })
-      api.encodeResponse(w, version, res)
-      w.patchInt32(at, w.pos - 4)
-      if (!socket.destroyed) socket.write(w.finishCopy())
-    }
-    const port = (this.server.address() as net.AddressInfo).port
+  #onRequest(req: Received): void {
+    const { api, body } = req
+    const respond = (res: unknown) => this.peer.respond(req, res)
+    const port = this.peer.port
     switch (api.key) {
-      case ApiVersions.key:
-        return respond({ ...ApiVersions.newResponse(), apiKeys: apis.map((a) => ({ apiKey: a.key, minVersion: a.minVersion, maxVersion: a.maxVersion })) })
       case Metadata.key: {
         const req = body as MetadataRequest
         const partition = { ...newMetadataResponseMetadataResponsePartition(), partitionIndex: 0, leaderId: 1, leaderEpoch: this.leaderEpoch, replicaNodes: [1], isrNodes: [1] }

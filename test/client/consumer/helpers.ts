@@ -62,7 +62,7 @@ export async function pollUntil(
     if (left <= 0) throw new Error(`timed out waiting for ${opts.what ?? 'records'}: have ${all.length} (${summary(all)})`)
     const signal = AbortSignal.timeout(Math.min(left, 1_000))
     const f = opts.max !== undefined ? await c.pollRecords(opts.max, { signal }) : await c.pollFetches({ signal })
-    const errs = f.errors().filter((e) => e.error.name !== 'AbortError' && !/abort/i.test(e.error.message))
+    const errs = f.errors().filter((e) => !(e.error instanceof AbortError))
     if (errs.length > 0 && !opts.allowErrors) throw new Error(`poll returned errors: ${errs.map((e) => `${e.topic}[${e.partition}] ${e.error.message}`).join('; ')}`)
     for (const r of f.records()) all.push(r)
   }

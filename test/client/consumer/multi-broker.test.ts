@@ -9,8 +9,7 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { Client, consumerOf, coreOf } from '../../../src/client/client.js'
 import type { Record } from '../../../src/protocol/record.js'
-import { KafkaProtocolError } from '../../../src/protocol/errors.js'
-import { CreateTopics } from '../../../src/protocol/messages/create-topics.js'
+import { Admin } from '../../../src/admin/index.js'
 import { startKafka, type KafkaCluster } from '../../../src/testing/index.js'
 import { closeAll, createTopic, newClient, topicName, waitFor } from '../helpers.js'
 import { keysOf, pollUntil, produceKeys } from './helpers.js'
@@ -106,11 +105,7 @@ test('a consumer with a rack fetches from the in-sync replica in its rack when t
   const others = [...coreOf(admin).metadata.brokers.keys()].filter((id) => id !== rackNode)
   // One partition, led by another node, with the rack-b node as a follower.
   const topic = topicName('rack')
-  const req = CreateTopics.newRequest()
-  req.timeoutMs = 30_000
-  req.topics = [{ name: topic, numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [others[0]!, rackNode, others[1]!] }], configs: [] }]
-  const res = await admin.request(CreateTopics, req)
-  if (res.topics[0]!.errorCode !== 0) throw new KafkaProtocolError(res.topics[0]!.errorCode, { topic })
+  await new Admin(admin).createTopic({ name: topic, assignments: { 0: [others[0]!, rackNode, others[1]!] } })
   await waitFor(async () => {
     const p0 = (await coreOf(admin).topic(topic, true))?.partitions[0]
     return p0 !== undefined && p0.leader === others[0] && p0.isr.includes(rackNode)

@@ -79,6 +79,9 @@ export interface GroupBalancer {
 /** BALANCER_NAMES are the protocol names balancerByName knows. */
 export const BALANCER_NAMES = ['range', 'roundrobin', 'sticky', 'cooperative-sticky'] as const
 
+/** BalancerName names a built-in balancer. */
+export type BalancerName = (typeof BALANCER_NAMES)[number]
+
 /** balancerByName returns the balancer for a protocol name, or undefined for a name kafka-wire does not know. */
 export function balancerByName(name: string): GroupBalancer | undefined {
   switch (name) {
