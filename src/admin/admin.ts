@@ -105,7 +105,7 @@ export class Admin {
   #core: ClientCore
   #owned: boolean
 
-  constructor(clientOrOptions: Client | ClientOptions) {
+  constructor(clientOrOptions: Client | ClientOptions<Client>) {
     if (clientOrOptions instanceof Client) {
       this.#client = clientOrOptions
       this.#owned = false

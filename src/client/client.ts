@@ -49,7 +49,7 @@ export class Client {
     producerSide = (c) => c.#produceSide
   }
 
-  constructor(options: ClientOptions) {
+  constructor(options: ClientOptions<Client>) {
     const core = new ClientCore(options)
     this.#core = core
     cores.set(this, core)

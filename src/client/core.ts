@@ -43,7 +43,7 @@ export class ClientCore {
   #closing = false
   #shutdown = false
 
-  constructor(options: ClientOptions) {
+  constructor(options: ClientOptions<any>) {
     this.config = resolveConfig(options)
     this.#logger = options.logger
     this.hooks = new HookRegistry(options.hooks as never, {

@@ -1,6 +1,5 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls'
 import type { HookInput, Logger } from '../hooks/index.js'
-import type { Client } from './client.js'
 import { partitionerFrom, type Partitioner } from './producer/partitioner.js'
 import type { ProduceRecord } from '../protocol/record.js'
 import type { SaslConfig, Mechanism } from './sasl/index.js'
@@ -33,8 +32,11 @@ export type IsolationLevel = 'read_uncommitted' | 'read_committed'
 /** PartitionsCallback receives partitions per topic in group rebalances (awaited before the rebalance goes on). */
 export type PartitionsCallback = (partitions: Map<string, number[]>) => void | Promise<void>
 
-/** ClientOptions configures a Client. Every option is optional except `seedBrokers`. */
-export interface ClientOptions {
+/**
+ * ClientOptions configures a Client. Every option is optional except `seedBrokers`. `C` is the type
+ * hooks receive in onNewClient and onClientClosed: `Client` when given to the Client's constructor.
+ */
+export interface ClientOptions<C = unknown> {
   // ---- connection ----
   /** seedBrokers are the "host:port" addresses used to discover the cluster. Equivalent to Java's bootstrap.servers. */
   seedBrokers: string[]
@@ -67,7 +69,7 @@ export interface ClientOptions {
   /** retryTimeout bounds the total time spent retrying one request, in ms. Default 30,000 (franz-go's RetryTimeout). */
   retryTimeout?: number
   /** hooks are objects implementing any subset of the hook methods; nested arrays are flattened. */
-  hooks?: HookInput<Client>
+  hooks?: HookInput<C>
   /** logger receives the client's log lines. Default: none. */
   logger?: Logger
 

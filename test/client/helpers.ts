@@ -36,7 +36,7 @@ export function topicName(prefix = 't'): string {
 const open = new Set<Client>()
 
 /** newClient makes a client of the cluster's PLAINTEXT listener with short metadata waits for tests. */
-export function newClient(k: KafkaCluster, opts: Partial<ClientOptions> = {}): Client {
+export function newClient(k: KafkaCluster, opts: Partial<ClientOptions<Client>> = {}): Client {
   const c = new Client({ seedBrokers: k.bootstrapServers, metadataMinAge: 100, retryBackoff: 100, ...opts })
   open.add(c)
   return c
