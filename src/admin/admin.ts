@@ -8,6 +8,7 @@ import { Client, coreOf } from '../client/client.js'
 import type { ClientCore } from '../client/core.js'
 import { delay } from '../client/broker.js'
 import { AbortError, InvalidOptionError, WaitTimeoutError } from '../client/errors.js'
+import type { PartitionInfo } from '../client/metadata.js'
 import type { ClientOptions } from '../client/options.js'
 import type { BrokerMetadata } from '../hooks/index.js'
 
@@ -53,15 +54,8 @@ export interface DeletedTopic {
   error: KafkaWireError | null
 }
 
-/** PartitionDescription is one partition as the cluster's metadata describes it. */
-export interface PartitionDescription {
-  partition: number
-  /** leader is the leader's node id, -1 when there is none. */
-  leader: number
-  leaderEpoch: number
-  replicas: number[]
-  isr: number[]
-  offline: number[]
+/** PartitionDescription is one partition as the cluster's metadata describes it: leader, epoch, replicas, ISR, offline replicas. */
+export interface PartitionDescription extends Omit<PartitionInfo, 'errorCode'> {
   /** error is the partition's error (LEADER_NOT_AVAILABLE, …), null when none. */
   error: KafkaWireError | null
 }
