@@ -13,6 +13,7 @@ import { ApiVersions, type ApiVersionsRequest, type ApiVersionsResponse } from '
 import { apiByKey } from '../../src/protocol/messages/index.js'
 import { Metadata, newMetadataResponseMetadataResponseTopic, type MetadataRequest, type MetadataResponse } from '../../src/protocol/messages/metadata.js'
 import { Produce } from '../../src/protocol/messages/produce.js'
+import { ZERO_UUID } from '../../src/protocol/reader.js'
 import { AbortError, BrokerConnectionError, RequestTimeoutError, UnsupportedVersionError, ResponseTooLargeError } from '../../src/client/errors.js'
 
 /** connect opens a BrokerConnection to a fake peer; every connection is closed after the file. */
@@ -550,4 +551,31 @@ test('connecting to a port nobody listens on fails with BrokerConnectionError', 
   const port = (server.address() as net.AddressInfo).port
   await new Promise<void>((resolve) => server.close(() => resolve()))
   await assert.rejects(BrokerConnection.connect({ host: '127.0.0.1', port, connectTimeout: 5000 }), (err: unknown) => err instanceof BrokerConnectionError && err.retriable && /cannot connect/.test(err.message))
+})
+
+test('a peer that stops reading holds requests in the connection, not in the socket buffer; they all go out once it reads again', { timeout: 30_000 }, async () => {
+  const peer = await FakePeer.start((req, p) => p.respond(req, { ...Produce.newResponse(), responses: [] }))
+  const conn = await connect(peer, { requestTimeout: 20_000 })
+  await peer.waitFor(0)
+  for (const s of peer.sockets) s.pause()
+  const frameBytes = 256 << 10
+  const n = 400 // 100 MiB in all: far more than the kernel's buffers take
+  const req = Produce.newRequest()
+  req.acks = -1
+  req.timeoutMs = 1000
+  req.topicData = [{ name: 't', topicId: ZERO_UUID, partitionData: [{ index: 0, records: Buffer.alloc(frameBytes, 1) }] }]
+  const answers = Array.from({ length: n }, () => conn.request(Produce, req, { version: 9 }))
+  // Give the writes every chance to pile up in Node's buffer, turn after turn.
+  let most = 0
+  for (let i = 0; i < 50; i++) {
+    await new Promise((r) => setImmediate(r))
+    most = Math.max(most, conn.socket.writableLength)
+  }
+  assert.ok(most > 0, 'the socket buffer filled')
+  assert.ok(most <= 2 * (frameBytes + 1024), `at most about one request waits in the socket's own buffer (${most} bytes); the rest stay queued`)
+  for (const s of peer.sockets) s.resume()
+  const done = await Promise.all(answers)
+  assert.equal(done.length, n)
+  assert.equal(peer.requests().length, n, 'every request reached the peer once')
+  conn.close()
 })
