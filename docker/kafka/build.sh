@@ -35,7 +35,7 @@ cache=${KAFKA_WIRE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kafka-wire}
 
 now() { date +%s%N; }
 secs() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", (b - a) / 1e9 }'; }
-step() { printf 'build: %-34s %s\n' "$1" "$2"; }
+step() { printf '%s %-36s %s\n' "${KW_BUILD_PREFIX:-build:}" "$1" "$2"; }
 
 if ! docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
   echo "build.sh: no Docker engine answers (DOCKER_HOST=${DOCKER_HOST:-unset}, socket /var/run/docker.sock); start dockerd or run scripts/test-containers.sh" >&2

@@ -273,6 +273,10 @@ class DockerCluster implements KafkaCluster {
   ca?: string
   caFile?: string
 
+  get containers(): string[] {
+    return this.#nodes.flatMap((n) => (n.container ? [n.container.getId()] : []))
+  }
+
   #tc: Testcontainers
   #client: RuntimeClient
   #opts: StartKafkaOptions
