@@ -10,8 +10,9 @@
 #      docker/kafka/build.sh (reused when its inputs have not changed);
 #   4. runs the harness's Docker path (KAFKA_WIRE_HARNESS=docker): harness contract, SASL, TLS, a
 #      produce/consume round trip, Java tools in the container, node restarts, the 3-broker cluster;
-#   5. runs docker-compose.yml as its header documents: the single broker with its users, then the
-#      3-node profile, each with the tests that apply, and removes them.
+#   5. runs docker-compose.yml as its header documents: the single broker (four listeners, its users
+#      and CA) with the harness, round-trip and SASL tests, then the 3-node profile (PLAINTEXT) with the
+#      cluster tests, stopping and starting its containers; and removes them.
 # Each step prints `<prefix> <step> <time>` (prefix `containers:`, or KW_STEP_PREFIX); the last line
 # is `tests: N passed, N failed` over every test run. Exits non-zero when any step or test fails.
 set -euo pipefail
@@ -124,7 +125,8 @@ else
 fi
 $compose run --rm kafka-users
 step "compose: kafka up, users made ($compose)" "$(secs "$t")"
-KAFKA_BOOTSTRAP=127.0.0.1:9092 KAFKA_SASL_BOOTSTRAP=127.0.0.1:9094 KAFKA_CONTAINERS=kafka-wire-kafka \
+KAFKA_BOOTSTRAP=127.0.0.1:9092 KAFKA_SASL_BOOTSTRAP=127.0.0.1:9094 KAFKA_TLS_BOOTSTRAP=127.0.0.1:9095 \
+  KAFKA_SASL_TLS_BOOTSTRAP=127.0.0.1:9096 KAFKA_TLS_CA_FILE=.kafka-certs/ca.pem KAFKA_CONTAINERS=kafka-wire-kafka \
   run_tests "compose: single broker" \
   test/testing/kafka.test.ts test/client/producer/roundtrip.test.ts test/client/sasl/sasl-broker.test.ts
 $compose down -v
@@ -138,7 +140,7 @@ fi
 step "compose: 3-node profile up" "$(secs "$t")"
 KAFKA_BOOTSTRAP=127.0.0.1:19092,127.0.0.1:29092,127.0.0.1:39092 KAFKA_BROKERS=3 \
   KAFKA_CONTAINERS=kafka-wire-kafka-1,kafka-wire-kafka-2,kafka-wire-kafka-3 \
-  run_tests "compose: 3-node cluster" test/testing/kafka-cluster.test.ts test/client/producer/roundtrip.test.ts
+  run_tests "compose: 3-node cluster" test/testing/kafka-cluster.test.ts test/testing/kafka.test.ts
 $compose --profile cluster down -v
 
 step "total" "$(secs "$t_all")"
