@@ -221,3 +221,40 @@ test('stopBroker and startBroker restart the container with its data; stop remov
   assert.equal(gone.status, 404, 'the container is removed')
   assert.equal(await canConnect(host, port), false)
 })
+
+test('a process killed with its cluster running leaves no container, network or volume behind', { skip: needsDocker, timeout: 240_000 }, async () => {
+  // The child starts a container and reports its id; SIGKILL gives it no chance to stop it, so only
+  // the harness's watchdog can remove it (Ryuk is disabled under test:containers).
+  const script = `
+    const { startKafka } = await import(${JSON.stringify(pathToFileURL(join(process.cwd(), 'src/testing/index.ts')).href)})
+    const k = await startKafka({ brokerConfig: { 'log.retention.hours': '2' } })
+    console.log('READY ' + k.containers.join(','))
+    setInterval(() => {}, 1 << 30)`
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KAFKA_BOOTSTRAP: '' } })
+  let out = ''
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()))
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()))
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  const id = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', () => {
+      const m = /READY (\w+)/.exec(out)
+      if (m) resolve(m[1] as string)
+    })
+    child.once('exit', () => reject(new Error(`the child exited before its cluster was ready:\n${out}`)))
+  })
+  const inspect = JSON.parse((await dockerApi('GET', `/containers/${id}/json`)).body) as { NetworkSettings: { Networks: Record<string, { NetworkID: string }> }; Mounts: Array<{ Name?: string }> }
+  // The cluster's own network; the engine's default ones stay, of course.
+  const networks = Object.entries(inspect.NetworkSettings.Networks).flatMap(([name, n]) => (['bridge', 'host', 'none'].includes(name) ? [] : [n.NetworkID]))
+  const volumes = inspect.Mounts.flatMap((m) => (m.Name ? [m.Name] : []))
+  assert.ok(networks.length > 0 && volumes.length > 0)
+  child.kill('SIGKILL')
+  await exited
+  // The watchdog removes the container (with its volumes) first, then the network.
+  const deadline = Date.now() + 60_000
+  for (const path of [`/containers/${id}/json`, ...volumes.map((v) => `/volumes/${v}`), ...networks.map((n) => `/networks/${n}`)]) {
+    while ((await dockerApi('GET', path)).status !== 404) {
+      assert.ok(Date.now() < deadline, `${path} is still there a minute after its owner died`)
+      await new Promise((r) => setTimeout(r, 200))
+    }
+  }
+})
