@@ -150,6 +150,6 @@ KAFKA_BOOTSTRAP=127.0.0.1:19092,127.0.0.1:29092,127.0.0.1:39092 KAFKA_BROKERS=3 
   run_tests "compose: 3-node cluster" test/testing/kafka-cluster.test.ts test/testing/kafka.test.ts
 $compose --profile cluster down -v
 
-step "total" "$(secs "$t_all")"
+step "container path total" "$(secs "$t_all")"
 echo "tests: ${passed} passed, ${failed} failed"
 exit "$status"
