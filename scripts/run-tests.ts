@@ -5,6 +5,10 @@
 // returns it), runs `node --test` over test/**/*.test.ts or the given paths, stops the broker and exits
 // with the test run's exit code. A broker that cannot start fails the run: tests never skip silently.
 // With KAFKA_BOOTSTRAP already set, it starts nothing and uses that cluster.
+//
+// The broker comes from the JVM path (Kafka's jars and the machine's Java) unless KAFKA_WIRE_HARNESS
+// says `docker`: the suite's own choice is fixed so that a Docker engine left running on a machine does
+// not change what `npm test` means. Test files that start clusters of their own inherit the choice.
 import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join, relative, sep } from 'node:path'
@@ -20,6 +24,7 @@ if (files.length === 0) {
   process.exit(1)
 }
 
+process.env.KAFKA_WIRE_HARNESS ||= 'jvm'
 const env: NodeJS.ProcessEnv = { ...process.env }
 let cluster: KafkaCluster | undefined
 if (process.env.KAFKA_BOOTSTRAP) {

@@ -48,7 +48,8 @@ export interface StartKafkaOptions {
   brokerConfig?: Record<string, string>
   /**
    * jvmArgs are added to each broker JVM's options, after the defaults (so `-Xmx2g` wins over the
-   * default heap of 768m for one node, 512m each for three). JVM clusters only.
+   * default heap of 768m for one node, 512m each for three). In a Docker cluster they go into
+   * KAFKA_OPTS, so an argument cannot contain a space.
    */
   jvmArgs?: string[]
   /** readyTimeoutMs bounds the wait for every node to be ready; default 90 s (KAFKA_WIRE_READY_TIMEOUT_MS). */
@@ -84,8 +85,15 @@ export interface KafkaCluster {
   /** dir is the cluster's temporary folder (data, configs, logs), for JVM clusters. */
   readonly dir?: string
   /**
+   * containers are the Docker containers of the nodes (ids for a Docker cluster, KAFKA_CONTAINERS for
+   * an external one), in bootstrapServers' order; e.g. for `docker logs`.
+   */
+  readonly containers?: string[]
+  /**
    * runJavaTool runs a Kafka Java program, e.g. `org.apache.kafka.tools.TopicCommand`, against the
-   * cluster's jars; it resolves with the exit code and output rather than rejecting on failure.
+   * cluster's jars; it resolves with the exit code and output rather than rejecting on failure. A
+   * Docker cluster runs it inside a node's container: bootstrap addresses in the arguments are mapped
+   * to the cluster's network and host files named by absolute path are copied in (see docker.ts).
    */
   runJavaTool(mainClass: string, args: string[], opts?: JavaToolOptions): Promise<JavaToolResult>
   /** stopBroker stops node `index` (0-based, as in bootstrapServers) gracefully; its data is kept. */

@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { TEST_USERS, type KafkaCluster, type StartKafkaOptions } from './cluster.js'
+import { setTimeout as delay } from 'node:timers/promises'
+import { containerRunning, startContainer, stopContainer } from './docker-api.js'
 import { runKafkaJavaTool, type JavaToolOptions, type JavaToolResult } from './java.js'
+import { DEFAULT_READY_TIMEOUT_MS } from './jvm.js'
 import { KAFKA_VERSION } from './kafka-version.js'
 import { resolveKafkaJars } from './maven.js'
+import { apiVersions, parseHostPort } from './probe.js'
 
 /**
  * ENV names the variables that describe a cluster started elsewhere (by `npm test`, docker compose or a
@@ -26,6 +30,11 @@ export const ENV = Object.freeze({
   brokers: 'KAFKA_BROKERS',
   /** The cluster's Kafka version, when it is not the pinned one. */
   version: 'KAFKA_CLUSTER_VERSION',
+  /**
+   * Comma-separated Docker container names (or ids) of the nodes, in KAFKA_BOOTSTRAP's order: with it,
+   * stopBroker and startBroker stop and start those containers (e.g. docker-compose.yml's cluster).
+   */
+  containers: 'KAFKA_CONTAINERS',
 })
 
 const list = (v: string | undefined) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined)
@@ -56,8 +65,17 @@ export function externalClusterFromEnv(opts: StartKafkaOptions = {}, env: NodeJS
   const ca = caFile ? readFileSync(caFile, 'utf8') : undefined
   const jars = env[ENV.jars]
   const version = env[ENV.version] || KAFKA_VERSION
+  const containers = list(env[ENV.containers])
+  if (containers && containers.length !== bootstrapServers.length) {
+    throw new Error(`${ENV.containers} names ${containers.length} containers but ${ENV.bootstrap} ${bootstrapServers.length} brokers: give one container per broker, in the same order`)
+  }
   const refuse = (what: string) => async () => {
-    throw new Error(`${what} is not possible on the cluster named by ${ENV.bootstrap} (${bootstrapServers.join(',')}): it was not started here; ask startKafka({ brokers: 3 }) for a cluster whose nodes the test controls`)
+    throw new Error(`${what} is not possible on the cluster named by ${ENV.bootstrap} (${bootstrapServers.join(',')}): it was not started here; set ${ENV.containers} to its Docker containers, or ask startKafka({ brokers: 3 }) without ${ENV.bootstrap} for a cluster whose nodes the test controls`)
+  }
+  const container = (index: number): string => {
+    const name = containers?.[index]
+    if (!Number.isInteger(index) || name === undefined) throw new RangeError(`broker index ${index} is out of range: this cluster has brokers 0..${bootstrapServers.length - 1}`)
+    return name
   }
   return {
     kind: 'external',
@@ -71,15 +89,40 @@ export function externalClusterFromEnv(opts: StartKafkaOptions = {}, env: NodeJS
     caFile,
     users: TEST_USERS,
     javaClasspath: jars ? join(jars, '*') : undefined,
+    containers,
     async runJavaTool(mainClass: string, args: string[], toolOpts?: JavaToolOptions): Promise<JavaToolResult> {
       // Without KAFKA_JARS (e.g. a docker compose cluster) the tools come from the same Maven cache.
       const libs = jars ?? (await resolveKafkaJars(version))
       return runKafkaJavaTool(libs, mainClass, args, toolOpts)
     },
-    stopBroker: refuse('stopBroker'),
-    startBroker: refuse('startBroker'),
+    stopBroker: containers
+      ? async (index: number) => {
+          await stopContainer(container(index), 15)
+        }
+      : refuse('stopBroker'),
+    startBroker: containers
+      ? async (index: number) => {
+          const name = container(index)
+          if (await containerRunning(name)) throw new Error(`broker ${index} (container ${name}) is already running`)
+          await startContainer(name)
+          await waitForApiVersions(bootstrapServers[index] as string, name)
+        }
+      : refuse('startBroker'),
     async stop() {
       // Not ours to stop.
     },
+  }
+}
+
+/** waitForApiVersions waits (within KAFKA_WIRE_READY_TIMEOUT_MS, default 90 s) until a restarted container's broker answers. */
+async function waitForApiVersions(address: string, name: string): Promise<void> {
+  const { host, port } = parseHostPort(address)
+  const deadline = Date.now() + (Number(process.env.KAFKA_WIRE_READY_TIMEOUT_MS) || DEFAULT_READY_TIMEOUT_MS)
+  for (;;) {
+    const res = await apiVersions(host, port, { timeoutMs: 2000 }).catch((e: Error) => e)
+    if (!(res instanceof Error) && res.errorCode === 0) return
+    if (!(await containerRunning(name))) throw new Error(`container ${name} stopped before its broker at ${address} was ready`)
+    if (Date.now() >= deadline) throw new Error(`the broker of container ${name} did not answer ApiVersions at ${address} in time (${res instanceof Error ? res.message : `error code ${res.errorCode}`})`)
+    await delay(200)
   }
 }

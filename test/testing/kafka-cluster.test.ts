@@ -1,10 +1,12 @@
-// Integration test of the three-broker harness. It always starts its own JVM cluster (an environment
-// cluster of one broker cannot serve brokers: 3), so it is the expensive file: everything about node
-// control is checked on one cluster, in order.
+// Integration test of the three-broker harness: a JVM cluster under `npm test`, containers under
+// `npm run test:containers`, or a cluster named by KAFKA_BOOTSTRAP with KAFKA_BROKERS=3 (and
+// KAFKA_CONTAINERS for node control, as docker-compose.yml's cluster profile). It is the expensive
+// file: everything about node control is checked on one cluster, in order.
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { after, before, test } from 'node:test'
+import { containerRunning, dockerApi } from '../../src/testing/docker-api.js'
 import { apiVersions, canConnect, parseHostPort, startKafka, type KafkaCluster } from '../../src/testing/index.js'
 
 let kafka: KafkaCluster
@@ -36,8 +38,9 @@ test('the brokers form one cluster: a topic with replication factor 3 can be cre
 })
 
 test('stopBroker(1) closes that broker\'s port and leaves the others up; startBroker(1) brings it back', { timeout: 180_000 }, async (t) => {
-  // Stopping and starting nodes needs a cluster this run started; an external one fails, never skips.
-  assert.notEqual(kafka.kind, 'external', 'the cluster named by KAFKA_BOOTSTRAP (KAFKA_BROKERS=3) was not started here: unset KAFKA_BROKERS to let this test start its own')
+  // Stopping and starting nodes needs a cluster this run started, or an external one whose containers
+  // are named; any other fails, never skips.
+  assert.ok(kafka.kind !== 'external' || kafka.containers, 'the cluster named by KAFKA_BOOTSTRAP (KAFKA_BROKERS=3) cannot be controlled: set KAFKA_CONTAINERS to its containers, or unset KAFKA_BROKERS to let this test start its own')
   const [first, second, third] = kafka.bootstrapServers.map(parseHostPort) as [ReturnType<typeof parseHostPort>, ReturnType<typeof parseHostPort>, ReturnType<typeof parseHostPort>]
   await kafka.stopBroker(1)
   assert.equal(await canConnect(second.host, second.port), false, 'the stopped broker refuses connections')
@@ -49,14 +52,34 @@ test('stopBroker(1) closes that broker\'s port and leaves the others up; startBr
   await assert.rejects(kafka.stopBroker(3), RangeError)
 })
 
-test('stop() leaves no JVM running and removes the cluster folder', { timeout: 120_000 }, async (t) => {
-  assert.equal(kafka.kind, 'jvm', `this test checks the JVMs of a cluster it started; a ${kafka.kind} cluster has none (set KAFKA_WIRE_HARNESS=jvm)`)
-  const dir = kafka.dir
-  assert.ok(dir && existsSync(dir))
-  assert.equal(javaProcessesUsing(dir).length, 3, 'one JVM per node while running')
-  await kafka.stop()
-  assert.deepEqual(javaProcessesUsing(dir), [])
-  assert.equal(existsSync(dir), false)
+test('stop() leaves no node running: no JVM and no folder, or no container', { timeout: 120_000 }, async () => {
+  if (kafka.kind === 'external') {
+    // Not ours: stop() must leave it as it is.
+    await kafka.stop()
+    for (const address of kafka.bootstrapServers) {
+      const { host, port } = parseHostPort(address)
+      assert.equal((await apiVersions(host, port)).errorCode, 0, `${address} still answers after stop() of an external cluster`)
+    }
+    return
+  }
+  if (kafka.kind === 'docker') {
+    const ids = kafka.containers ?? []
+    assert.equal(ids.length, 3)
+    for (const id of ids) assert.equal(await containerRunning(id), true)
+    await kafka.stop()
+    for (const id of ids) assert.equal((await dockerApi('GET', `/containers/${id}/json`)).status, 404, `container ${id} is removed`)
+  } else {
+    const dir = kafka.dir
+    assert.ok(dir && existsSync(dir))
+    assert.equal(javaProcessesUsing(dir).length, 3, 'one JVM per node while running')
+    await kafka.stop()
+    assert.deepEqual(javaProcessesUsing(dir), [])
+    assert.equal(existsSync(dir), false)
+  }
+  for (const address of kafka.bootstrapServers) {
+    const { host, port } = parseHostPort(address)
+    assert.equal(await canConnect(host, port), false, `${address} is closed`)
+  }
   await kafka.stop() // a second stop is harmless
 })
 
