@@ -9,6 +9,7 @@ import {
   trace,
   type Attributes,
   type Context,
+  type HrTime,
   type Link,
   type Span,
   type SpanContext,
@@ -21,6 +22,7 @@ import type { Client } from '../client/client.js'
 import type { ProduceRecord, Record } from '../client/record.js'
 import type { AllHooks, BrokerMetadata, FetchBatchMetrics } from '../hooks/index.js'
 import { RecordCarrier } from './carrier.js'
+import { anchorOf, at, compareHrTime, freshAnchor, hrDurationMs, ownAnchor, rememberAnchor, wallUpperBound, type Anchor } from './clock.js'
 import { ClientInfo } from './client-info.js'
 import type { Meter } from './meter.js'
 import { PropagatorChoice } from './propagator.js'
@@ -112,12 +114,14 @@ export interface ProcessSpan {
 
 interface SendState {
   readonly span: Span
-  readonly start: number
+  readonly anchor: Anchor
+  readonly start: HrTime
   ended: boolean
 }
 
 interface PendingPoll {
-  readonly start: number
+  readonly anchor: Anchor
+  readonly startPerf: number
   readonly ctx: Context
   readonly records: Record[]
   scheduled: boolean
@@ -130,11 +134,6 @@ const RECEIVE_SPAN = createContextKey('kafka-wire/kotel receive span')
 const CREATION_CONTEXT = createContextKey('kafka-wire/kotel creation context')
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true })
-
-/** now is the wall clock in milliseconds, with the monotonic clock's sub-millisecond precision. */
-function now(): number {
-  return performance.timeOrigin + performance.now()
-}
 
 type TracerHooks = Pick<
   AllHooks<Client>,
@@ -227,13 +226,16 @@ export class Tracer implements TracerHooks {
     if (record === null || typeof record !== 'object') return // fails validation; nothing to trace
     const base = isContext(record.context) ? record.context : context.active()
     const topic = typeof record.topic === 'string' ? record.topic : ''
-    const start = now()
+    // An application span that awaits the send lends it its clock, so the send ends inside it.
+    const anchor = anchorOf(trace.getSpan(base)) ?? freshAnchor()
+    const start = at(anchor, performance.now())
     const span = this.#tracer.startSpan(
       this.#new ? `send ${topic}` : `${topic} publish`,
       { kind: SpanKind.PRODUCER, attributes: this.#sendAttributes(record, topic), startTime: start },
       base,
     )
-    const state: SendState = { span, start, ended: false }
+    rememberAnchor(span, anchor)
+    const state: SendState = { span, anchor, start, ended: false }
     const ctx = trace.setSpan(base, span).setValue(SEND_STATE, state)
     this.#inject(ctx, record)
     record.context = ctx
@@ -267,10 +269,10 @@ export class Tracer implements TracerHooks {
       if (offset >= 0n) attrs[sc.OLD_KAFKA_MESSAGE_OFFSET] = Number(offset)
     }
     span.setAttributes(attrs)
-    if (err !== null) this.#fail(span, err)
-    const end = now()
+    const end = at(state.anchor, performance.now())
+    if (err !== null) this.#fail(span, err, end)
     span.end(end)
-    this.#meter?.[RECORD_SEND](record, state.start, end, err)
+    this.#meter?.[RECORD_SEND](record, hrDurationMs(state.start, end), err)
   }
 
   /**
@@ -288,13 +290,20 @@ export class Tracer implements TracerHooks {
       record.context = ctx
       return
     }
-    const opts: SpanOptions = { kind: this.#new ? SpanKind.CLIENT : SpanKind.CONSUMER, attributes: this.#consumerAttributes('receive', record) }
+    // The fetch loop's context is not the record's: the receive span takes a clock of its own.
+    const anchor = freshAnchor()
+    const opts: SpanOptions = {
+      kind: this.#new ? SpanKind.CLIENT : SpanKind.CONSUMER,
+      attributes: this.#consumerAttributes('receive', record),
+      startTime: at(anchor, anchor.perf),
+    }
     if (this.#linkSpans) {
       // A new trace that keeps the extracted context's other values (baggage): `root` drops only its span.
       opts.root = true
       if (valid) opts.links = [{ context: creation }]
     }
     const span = this.#tracer.startSpan(this.#new ? `receive ${record.topic}` : `${record.topic} receive`, opts, extracted)
+    rememberAnchor(span, anchor)
     record.context = trace.setSpan(ctx, span).setValue(RECEIVE_SPAN, span)
     if (this.#consumerHook !== undefined) this.#callHook('consumerHook', () => this.#consumerHook!(span, record))
   }
@@ -304,7 +313,10 @@ export class Tracer implements TracerHooks {
     const ctx = record.context
     if (isContext(ctx)) {
       const span = ctx.getValue(RECEIVE_SPAN) as Span | undefined
-      if (span !== undefined && span.isRecording()) span.end()
+      if (span !== undefined && span.isRecording()) {
+        const anchor = ownAnchor(span)
+        span.end(anchor !== undefined ? at(anchor, performance.now()) : undefined)
+      }
     }
     if (!polled) return
     const p = this.#poll
@@ -324,7 +336,10 @@ export class Tracer implements TracerHooks {
    */
   onPollStart(_signal: AbortSignal | undefined): void {
     if (!this.#pollSpans && this.#meter === undefined) return
-    this.#poll = { start: now(), ctx: context.active(), records: [], scheduled: false }
+    const ctx = context.active()
+    // The poll span goes inside the span that awaits the poll, on its clock when that can be read.
+    const anchor = anchorOf(trace.getSpan(ctx)) ?? freshAnchor()
+    this.#poll = { anchor, startPerf: performance.now(), ctx, records: [], scheduled: false }
   }
 
   // ---------------------------------------------------------------------------------------- process
@@ -364,9 +379,16 @@ export class Tracer implements TracerHooks {
       if (creation !== undefined) links.push({ context: creation })
     }
     if (links.length > 0) spanOpts.links = links
-    const start = now()
+    // Inside a running span whose clock can be read (a poll loop's span that awaits the processing),
+    // the process span takes that clock and ends inside it. Otherwise it has a clock of its own and,
+    // because the application's spans run inside it, ends no earlier than the wall clock at its end.
+    const inherited = spanOpts.root === true ? undefined : anchorOf(trace.getSpan(base))
+    const anchor = inherited ?? freshAnchor()
+    const startPerf = inherited !== undefined ? performance.now() : anchor.perf
+    const start = at(anchor, startPerf)
     spanOpts.startTime = start
     const span = this.#tracer.startSpan(this.#new ? `process ${record.topic}` : `${record.topic} process`, spanOpts, base)
+    rememberAnchor(span, anchor)
     if (this.#consumerHook !== undefined) this.#callHook('consumerHook', () => this.#consumerHook!(span, record))
     let ended = false
     return {
@@ -375,11 +397,16 @@ export class Tracer implements TracerHooks {
       end: (...args: unknown[]) => {
         if (ended) return
         ended = true
+        const endPerf = performance.now()
+        let end = at(anchor, endPerf)
+        if (inherited === undefined) {
+          const wall = wallUpperBound(startPerf, endPerf)
+          if (compareHrTime(wall, end) > 0) end = wall
+        }
         const failed = args.length > 0
-        if (failed) this.#fail(span, args[0])
-        const end = now()
+        if (failed) this.#fail(span, args[0], end)
         span.end(end)
-        this.#meter?.[RECORD_PROCESS](record, start, end, failed, args[0])
+        this.#meter?.[RECORD_PROCESS](record, hrDurationMs(start, end), failed, args[0])
       },
     }
   }
@@ -406,7 +433,8 @@ export class Tracer implements TracerHooks {
 
   #finishPoll(p: PendingPoll): void {
     if (this.#poll === p) this.#poll = null
-    const end = now()
+    const start = at(p.anchor, p.startPerf)
+    const end = at(p.anchor, performance.now())
     if (this.#pollSpans) {
       const records = p.records
       const links: Link[] = []
@@ -431,10 +459,10 @@ export class Tracer implements TracerHooks {
       if (clientId !== undefined) attrs[sc.MESSAGING_CLIENT_ID] = clientId
       const cluster = this.#info.clusterId
       if (cluster !== undefined) attrs[sc.MESSAGING_KAFKA_CLUSTER_ID] = cluster
-      const span = this.#tracer.startSpan(topic !== undefined ? `poll ${topic}` : 'poll', { kind: SpanKind.CLIENT, attributes: attrs, links, startTime: p.start }, p.ctx)
+      const span = this.#tracer.startSpan(topic !== undefined ? `poll ${topic}` : 'poll', { kind: SpanKind.CLIENT, attributes: attrs, links, startTime: start }, p.ctx)
       span.end(end)
     }
-    this.#meter?.[RECORD_POLL](p.records, p.start, end)
+    this.#meter?.[RECORD_POLL](p.records, hrDurationMs(start, end))
   }
 
   #inject(ctx: Context, record: ProduceRecord): void {
@@ -549,14 +577,15 @@ export class Tracer implements TracerHooks {
     }
   }
 
-  #fail(span: Span, err: unknown): void {
+  /** fail marks a span failed; its exception event is at `time`, on the span's clock. */
+  #fail(span: Span, err: unknown, time: HrTime): void {
     span.setStatus({ code: SpanStatusCode.ERROR, message: sc.errorMessage(err) })
     // franz-go's kotel sets no error.type (v1.18 has none); the 'old' flavour stays exactly kotel's.
     if (this.#new) span.setAttribute(sc.ERROR_TYPE, sc.errorType(err))
     if (this.#recordException) {
-      if (err instanceof Error) span.recordException(err)
-      else if (err !== null && typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string') span.recordException(err as { message: string })
-      else span.recordException(String(err))
+      if (err instanceof Error) span.recordException(err, time)
+      else if (err !== null && typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string') span.recordException(err as { message: string }, time)
+      else span.recordException(String(err), time)
     }
   }
 
