@@ -47,11 +47,24 @@ export interface TracerOptions {
    */
   propagator?: TextMapPropagator | null
   /**
-   * linkSpans makes receive spans new traces, linked to the producer's span, and process spans new
-   * traces linked to the receive span and to the producer's span, instead of children of them.
-   * Default false. Equivalent to kotel's LinkSpans (franz-go #940, #941), plus the producer link.
+   * linkSpans starts the consumer's spans of a record in a trace of their own, linked to the producer's
+   * span, instead of as children of it in the producer's trace. Default false. Equivalent to kotel's
+   * LinkSpans (franz-go #940, #941); `linkedTraces` says how the consumer's spans group into traces.
    */
   linkSpans?: boolean
+  /**
+   * linkedTraces is the shape of the consumer's traces under `linkSpans`:
+   *
+   * - 'record' (default): one trace per record, whose root is the receive span (linked to the
+   *   producer's span) with the process span as its child (also linked to the producer's span), so one
+   *   timeline shows how long the record waited and how long its processing took;
+   * - 'span': every receive span and every process span a trace of its own, the receive span linked to
+   *   the producer's span and the process span to the receive span and the producer's span: franz-go
+   *   kotel's LinkSpans shape (2N+1 traces for N records).
+   *
+   * Without receive spans both shapes make the process span a root linked to the producer's span.
+   */
+  linkedTraces?: 'record' | 'span'
   /**
    * semconv picks the messaging conventions: 'new' (v1.44 names and keys), 'old' (franz-go kotel's
    * v1.18 span names and keys, exactly) or 'dup' (both key sets, new names and kinds). Default:
@@ -149,7 +162,8 @@ type TracerHooks = Pick<
  *   key) and becomes `record.context`; it ends when the record settles, with partition and offset, or
  *   marked failed with `error.type`;
  * - receive: from when a fetched record is buffered to when it is polled or dropped, a child of the
- *   context extracted from its headers, or with `linkSpans` a new trace linked to it;
+ *   context extracted from its headers, or with `linkSpans` a new trace linked to it (the record's
+ *   consumer trace, which its process span joins, unless `linkedTraces: 'span'`);
  * - process: started by the application with `processSpan` or `process`;
  * - poll (opt-in): one span per poll, linked to each record's producer span.
  *
@@ -162,6 +176,7 @@ export class Tracer implements TracerHooks {
   readonly #new: boolean
   readonly #old: boolean
   readonly #linkSpans: boolean
+  readonly #tracePerSpan: boolean
   readonly #receiveSpans: boolean
   readonly #pollSpans: boolean
   readonly #recordException: boolean
@@ -181,6 +196,10 @@ export class Tracer implements TracerHooks {
     this.#tracer = provider.getTracer(SCOPE_NAME, VERSION, { schemaUrl: this.#flavour === 'old' ? sc.SCHEMA_URL_OLD : sc.SCHEMA_URL_NEW })
     this.#propagators = new PropagatorChoice(opts.propagator)
     this.#linkSpans = opts.linkSpans === true
+    if (opts.linkedTraces !== undefined && opts.linkedTraces !== 'record' && opts.linkedTraces !== 'span') {
+      throw new TypeError(`kafka-wire/kotel: linkedTraces must be 'record' or 'span', got ${JSON.stringify(opts.linkedTraces)}`)
+    }
+    this.#tracePerSpan = opts.linkedTraces === 'span'
     this.#receiveSpans = opts.receiveSpans !== false
     this.#pollSpans = opts.pollSpans === true && this.#new
     this.#recordException = opts.recordException !== false
@@ -199,6 +218,11 @@ export class Tracer implements TracerHooks {
   /** linkSpans tells whether consumer spans are new traces linked upstream (true) or children (false). */
   get linkSpans(): boolean {
     return this.#linkSpans
+  }
+
+  /** linkedTraces is the shape of the consumer's traces under linkSpans: 'record' or 'span' (franz-go's). */
+  get linkedTraces(): 'record' | 'span' {
+    return this.#tracePerSpan ? 'span' : 'record'
   }
 
   /** [LINK_METER] is called by Kotel: sends, polls and processing are then timed here and reported to the meter. */
@@ -348,11 +372,17 @@ export class Tracer implements TracerHooks {
    * processSpan starts a process span for a consumed record; end it with `end()` when the processing
    * is done. Its place in the trace:
    *
-   * - `parent` holding a valid span: a child of it, in either mode, linked to the producer's span (and,
+   * - `parent` holding a valid span: a child of it, in any mode, linked to the producer's span (and,
    *   with linkSpans, to the receive span first);
    * - default mode: a child of the record's receive span (of the producer's span without receive spans);
-   * - linkSpans: a new trace linked to the receive span and to the producer's span.
+   * - linkSpans (`linkedTraces: 'record'`): a child of the receive span, in the record's consumer trace,
+   *   linked to the producer's span; without receive spans, a new trace linked to the producer's span;
+   * - linkSpans with `linkedTraces: 'span'`: a new trace linked to the receive span and to the
+   *   producer's span.
    *
+   * Its times are the SDK's clock: inside a running `parent`, that span's clock, so it ends inside it;
+   * otherwise its own, and it ends no earlier than the wall clock, so the spans the application starts
+   * inside it stay inside it (it can outlast the work by up to the wall clock's millisecond).
    * `record.context` is left as it is.
    */
   processSpan(record: Record, opts: ProcessSpanOptions = {}): ProcessSpan {
@@ -372,6 +402,10 @@ export class Tracer implements TracerHooks {
       // The record's context holds the receive span (or, without receive spans, the producer's).
       const upstream = trace.getSpanContext(rctx)
       base = parent === undefined ? rctx : upstream !== undefined ? trace.setSpanContext(parent, upstream) : parent
+    } else if (!this.#tracePerSpan && receive !== undefined) {
+      // One consumer trace per record: the processing follows the wait, under the receive span.
+      base = parent === undefined ? rctx : trace.setSpanContext(parent, receive)
+      if (creation !== undefined) links.push({ context: creation })
     } else {
       spanOpts.root = true
       base = parent ?? rctx

@@ -114,7 +114,8 @@ test('a send the application awaited ends inside the application span, exactly, 
 
 const consumerModes: Array<[string, TracerOptions]> = [
   ['default mode', {}],
-  ['linkSpans', { linkSpans: true }],
+  ['linkSpans (a trace per record)', { linkSpans: true }],
+  ["linkSpans, linkedTraces: 'span'", { linkSpans: true, linkedTraces: 'span' }],
   ['without receive spans', { receiveSpans: false }],
 ]
 
