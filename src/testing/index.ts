@@ -13,6 +13,18 @@ export { ENV, externalClusterFromEnv } from './external.js'
 export { kafkaClusterId } from './jvm.js'
 export { apiVersions, canConnect, parseHostPort, type ApiVersionsOptions, type ApiVersionsResult } from './probe.js'
 export { freePorts } from './ports.js'
+export {
+  buildJaeger,
+  isJaegerBuilt,
+  JAEGER_IMAGE,
+  JAEGER_MODULE_VERSION,
+  jaegerBinaryPath,
+  jaegerCacheDir,
+  startJaeger,
+  startJaegerBinary,
+  startJaegerContainer,
+} from './jaeger.js'
+export type { BuildJaegerOptions, Jaeger, JaegerSpanV1, JaegerTag, JaegerTraceV1, OtlpKeyValue, OtlpSpan, OtlpTraceData, StartJaegerOptions } from './jaeger.js'
 
 /**
  * startKafka returns a real Kafka cluster for tests, demos and benchmarks, choosing in order:
