@@ -1,9 +1,10 @@
-// npm run jaeger [-- --docker] [--build-only]
+// npm run jaeger [-- --docker] [--build-only] [--check]
 //
 // Starts a Jaeger (v2, in-memory) for local work in the foreground (see src/testing/jaeger.ts), prints
 // where it takes OTLP and where its query service (and UI, for the container) listens, and stops it on
 // Ctrl-C. --build-only builds the Go program into the cache (when it is not there yet) and exits, so CI
-// shows the build time on its own line; --docker prefers the container, which has the web UI.
+// shows the build time on its own line; --check starts one, prints how long that took and stops it;
+// --docker prefers the container, which has the web UI.
 import { parseArgs } from 'node:util'
 import { buildJaeger, isJaegerBuilt, JAEGER_MODULE_VERSION, jaegerBinarySize, startJaeger, type Jaeger } from '../src/testing/jaeger.js'
 
@@ -11,12 +12,13 @@ const { values } = parseArgs({
   options: {
     docker: { type: 'boolean', default: false },
     'build-only': { type: 'boolean', default: false },
+    check: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
 
 if (values.help) {
-  console.log('usage: npm run jaeger -- [--docker] [--build-only]')
+  console.log('usage: npm run jaeger -- [--docker] [--build-only] [--check]')
   process.exit(0)
 }
 
@@ -28,6 +30,15 @@ if (values['build-only']) {
   const bin = await buildJaeger({ log: (l) => console.log(l) })
   const mb = (((await jaegerBinarySize()) ?? 0) / 1024 / 1024).toFixed(1)
   console.log(`Jaeger ${JAEGER_MODULE_VERSION} ${cached ? 'already built' : 'built'} in ${seconds(t)}: ${bin} (${mb} MiB)`)
+  process.exit(0)
+}
+
+if (values.check) {
+  const t = performance.now()
+  const j = await startJaeger({ prefer: values.docker ? 'docker' : 'binary', log: (l) => console.log(l) })
+  const ready = seconds(t)
+  await j.stop()
+  console.log(`Jaeger (${j.kind}) started and answered in ${ready}`)
   process.exit(0)
 }
 
