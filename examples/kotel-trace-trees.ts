@@ -1,21 +1,25 @@
-// kotel's two trace shapes, side by side.
+// kotel's trace shapes, side by side.
 //
 //   npx tsx examples/kotel-trace-trees.ts            (starts a Kafka broker, or uses KAFKA_BOOTSTRAP)
 //
-// For each mode (the default parent/child mode and `linkSpans: true`), a producer client produces a few
+// For each mode (the default parent/child mode, `linkSpans: true` with its trace per record, and
+// `linkSpans: true, linkedTraces: 'span'`, franz-go's trace per span), a producer client produces a few
 // records inside an application span, a consumer client polls them and processes each one with
 // `tracer.process`, and the spans the OpenTelemetry SDK recorded are printed as trees: one tree per
 // trace, each span with its kind and duration, links shown after the span that holds them (a receive
 // span lasts while its record waits in the consumer's buffer; a process span, the application's
 // work). No propagator is configured: kotel falls back to W3C trace context in the record headers by
-// itself.
+// itself. With `otlpEndpoint`, the same spans also go over OTLP/HTTP to a tracing backend (Jaeger,
+// Tempo, a collector), from two services: `checkout` (the producer) and `billing` (the consumer).
 import { randomBytes } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
-import { context, SpanKind } from '@opentelemetry/api'
+import { context, SpanKind, type Tracer as OtelTracer } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
+import { resourceFromAttributes } from '@opentelemetry/resources'
+import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { Client } from '../src/index.js'
-import { Kotel, Tracer } from '../src/kotel/index.js'
+import { Kotel, Tracer, type TracerOptions } from '../src/kotel/index.js'
 import { Admin } from '../src/admin/index.js'
 import { startKafka } from '../src/testing/index.js'
 
@@ -25,45 +29,71 @@ export interface TraceTreesOptions {
   seedBrokers?: string[]
   /** records is how many records each mode produces and consumes; default 2. */
   records?: number
+  /** otlpEndpoint is an OTLP/HTTP base address (e.g. http://127.0.0.1:4318): the spans are exported there too. */
+  otlpEndpoint?: string
 }
 
-/** TraceTrees is the printed result: each mode's trees, and both side by side. */
+/** ModeTraces names a mode's traces: the producer's, and each trace that holds consumer spans, in order. */
+export interface ModeTraces {
+  producer: string
+  consumer: string[]
+}
+
+/** TraceTrees is the printed result: each mode's trees, the first two side by side, and the trace ids. */
 export interface TraceTrees {
   default: string
   link: string
+  /** linkPerSpan is franz-go kotel's LinkSpans shape (`linkedTraces: 'span'`). */
+  linkPerSpan: string
   sideBySide: string
+  traces: { default: ModeTraces; link: ModeTraces; linkPerSpan: ModeTraces }
 }
 
-/** kotelTraceTrees runs the produce → consume → process flow in both modes and renders the span trees. */
+/** kotelTraceTrees runs the produce → consume → process flow in each mode and renders the span trees. */
 export async function kotelTraceTrees(opts: TraceTreesOptions = {}): Promise<TraceTrees> {
   const cluster = opts.seedBrokers ? undefined : await startKafka()
   const seedBrokers = opts.seedBrokers ?? cluster!.bootstrapServers
   const manager = new AsyncLocalStorageContextManager().enable()
   context.setGlobalContextManager(manager)
   try {
-    const out = {
-      default: await runMode(seedBrokers, false, opts.records ?? 2),
-      link: await runMode(seedBrokers, true, opts.records ?? 2),
+    const n = opts.records ?? 2
+    const def = await runMode(seedBrokers, {}, n, opts.otlpEndpoint)
+    const link = await runMode(seedBrokers, { linkSpans: true }, n, opts.otlpEndpoint)
+    const linkPerSpan = await runMode(seedBrokers, { linkSpans: true, linkedTraces: 'span' }, n, opts.otlpEndpoint)
+    return {
+      default: def.trees,
+      link: link.trees,
+      linkPerSpan: linkPerSpan.trees,
+      sideBySide: sideBySide(`default mode (linkSpans: false)\n\n${def.trees}`, `link mode (linkSpans: true)\n\n${link.trees}`),
+      traces: { default: def.traces, link: link.traces, linkPerSpan: linkPerSpan.traces },
     }
-    return { ...out, sideBySide: sideBySide(`default mode (linkSpans: false)\n\n${out.default}`, `link mode (linkSpans: true)\n\n${out.link}`) }
   } finally {
     context.disable()
     await cluster?.stop()
   }
 }
 
-async function runMode(seedBrokers: string[], linkSpans: boolean, n: number): Promise<string> {
+/** service is a tracer provider for one service: spans to memory (for the trees) and, given an endpoint, over OTLP. */
+function service(name: string, memory: InMemorySpanExporter, otlpEndpoint: string | undefined): BasicTracerProvider {
+  const spanProcessors: SpanProcessor[] = [new SimpleSpanProcessor(memory)]
+  if (otlpEndpoint !== undefined) spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: `${otlpEndpoint.replace(/\/+$/, '')}/v1/traces` })))
+  return new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': name }), spanProcessors })
+}
+
+async function runMode(seedBrokers: string[], mode: Pick<TracerOptions, 'linkSpans' | 'linkedTraces'>, n: number, otlpEndpoint: string | undefined): Promise<{ trees: string; traces: ModeTraces }> {
   const exporter = new InMemorySpanExporter()
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
+  const checkout = service('checkout', exporter, otlpEndpoint)
+  const billing = service('billing', exporter, otlpEndpoint)
   const topic = `orders-${randomBytes(4).toString('hex')}`
-  const producer = new Client({ seedBrokers, clientId: 'checkout', hooks: new Kotel({ tracer: new Tracer({ tracerProvider: provider, linkSpans }) }).hooks() })
-  const tracer = new Tracer({ tracerProvider: provider, linkSpans })
+  const producer = new Client({ seedBrokers, clientId: 'checkout', hooks: new Kotel({ tracer: new Tracer({ tracerProvider: checkout, ...mode }) }).hooks() })
+  const tracer = new Tracer({ tracerProvider: billing, ...mode })
+  const app: OtelTracer = billing.getTracer('billing-app')
   let consumer: Client | undefined
   try {
     await createTopic(producer, topic)
     consumer = new Client({ seedBrokers, clientId: 'billing', consumeTopics: [topic], hooks: new Kotel({ tracer }).hooks() })
     // The application's own span: the sends are its children.
-    await provider.getTracer('example').startActiveSpan('checkout', async (span) => {
+    await checkout.getTracer('checkout-app').startActiveSpan('checkout', async (span) => {
       try {
         await producer.produceSync(Array.from({ length: n }, (_, i) => ({ topic, key: `order-${i + 1}`, value: JSON.stringify({ order: i + 1 }) })))
       } finally {
@@ -76,20 +106,38 @@ async function runMode(seedBrokers: string[], linkSpans: boolean, n: number): Pr
       const fetches = await consumer.pollFetches({ signal: deadline })
       if (deadline.aborted) throw new Error(`only ${seen} of ${n} records came back within 30 s`)
       for (const record of fetches.records()) {
-        await tracer.process(record, async () => {
-          // The application's work, here a few milliseconds.
-          await new Promise((r) => setTimeout(r, 5))
-        })
+        await tracer.process(record, () =>
+          // The application's work, a few milliseconds, in a span of its own inside the process span.
+          app.startActiveSpan('charge card', async (span) => {
+            await new Promise((r) => setTimeout(r, 5))
+            span.end()
+          }),
+        )
         seen++
       }
     }
-    await provider.forceFlush()
-    return renderTrees(exporter.getFinishedSpans(), { [topic]: 'orders' })
+    await checkout.forceFlush()
+    await billing.forceFlush()
+    const spans = exporter.getFinishedSpans()
+    return { trees: renderTrees(spans, { [topic]: 'orders' }), traces: traceIds(spans) }
   } finally {
     await consumer?.close()
     await producer.close()
-    await provider.shutdown()
+    await checkout.shutdown()
+    await billing.shutdown()
   }
+}
+
+/** traceIds finds the producer's trace (the one of the `checkout` span) and the others, in the order they began. */
+function traceIds(spans: ReadonlyArray<ReadableSpan>): ModeTraces {
+  const sorted = [...spans].sort((a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1])
+  const producer = sorted.find((s) => s.name === 'checkout')!.spanContext().traceId
+  const consumer: string[] = []
+  for (const s of sorted) {
+    const id = s.spanContext().traceId
+    if (s.kind === SpanKind.CONSUMER || s.kind === SpanKind.CLIENT) if (!consumer.includes(id)) consumer.push(id)
+  }
+  return { producer, consumer }
 }
 
 async function createTopic(client: Client, name: string): Promise<void> {
@@ -168,4 +216,5 @@ export function sideBySide(left: string, right: string, gap = 4): string {
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const trees = await kotelTraceTrees()
   console.log(trees.sideBySide)
+  console.log(`\nlink mode with linkedTraces: 'span' (franz-go kotel's LinkSpans shape)\n\n${trees.linkPerSpan}`)
 }

@@ -19,6 +19,10 @@
 //   older output to stay compatible with;
 // - byte counters use the UCUM unit `By` where franz-go's kotel writes `by`.
 // A poll that returns no records leaves no poll span and no poll duration: no hook marks its end.
+//
+// Spans are timed on the OpenTelemetry SDK's clock (clock.ts), so that they nest with the application's;
+// docs/kotel.md shows the trace shapes (default, linkSpans with a trace per record, and franz-go's trace
+// per span with `linkedTraces: 'span'`) as a tracing backend draws them.
 
 export { Kotel } from './kotel.js'
 export type { KotelOptions } from './kotel.js'

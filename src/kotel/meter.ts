@@ -61,9 +61,6 @@ interface PendingPoll {
   scheduled: boolean
 }
 
-function now(): number {
-  return performance.timeOrigin + performance.now()
-}
 
 type MeterHooks = Pick<
   AllHooks<Client>,
@@ -184,7 +181,7 @@ export class Meter implements MeterHooks {
 
   onProduceRecordBuffered(record: ProduceRecord): void {
     if (!this.#semconvMetrics || this.#timedByTracer || record === null || typeof record !== 'object') return
-    this.#sendStarts.set(record, now())
+    this.#sendStarts.set(record, performance.now())
   }
 
   /** onProduceRecordPartitioned marks a record as sent: the conventions count only messages the producer tried to send. */
@@ -196,12 +193,12 @@ export class Meter implements MeterHooks {
     if (!this.#semconvMetrics || this.#timedByTracer || record === null || typeof record !== 'object') return
     const start = this.#sendStarts.get(record)
     this.#sendStarts.delete(record)
-    if (start !== undefined) this[RECORD_SEND](record, start, now(), err)
+    if (start !== undefined) this[RECORD_SEND](record, performance.now() - start, err)
   }
 
   onPollStart(_signal: AbortSignal | undefined): void {
     if (!this.#semconvMetrics || this.#timedByTracer) return
-    this.#poll = { start: now(), records: [], scheduled: false }
+    this.#poll = { start: performance.now(), records: [], scheduled: false }
   }
 
   onFetchRecordUnbuffered(record: Record, polled: boolean): void {
@@ -217,13 +214,13 @@ export class Meter implements MeterHooks {
       p.scheduled = true
       queueMicrotask(() => {
         if (this.#poll === p) this.#poll = null
-        this[RECORD_POLL](p.records, p.start, now())
+        this[RECORD_POLL](p.records, performance.now() - p.start)
       })
     }
   }
 
-  /** [RECORD_SEND] records a settled send, timed from `start` to `end` (epoch milliseconds). */
-  [RECORD_SEND](record: ProduceRecord, start: number, end: number, err: Error | null): void {
+  /** [RECORD_SEND] records a settled send that took `ms` milliseconds. */
+  [RECORD_SEND](record: ProduceRecord, ms: number, err: Error | null): void {
     // Records that never joined a partition's batch (invalid, too large, unknown topic) were never sent.
     if (!this.#semconvMetrics || !this.#partitioned.has(record)) return
     this.#partitioned.delete(record)
@@ -241,11 +238,11 @@ export class Meter implements MeterHooks {
     if (err !== null) attrs[sc.ERROR_TYPE] = sc.errorType(err)
     m.sentMessages.add(1, attrs)
     // A fresh object: the SDK may keep the attributes it was given.
-    m.operationDuration.record((end - start) / 1000, { ...attrs, [sc.MESSAGING_OPERATION_TYPE]: 'send' })
+    m.operationDuration.record(ms / 1000, { ...attrs, [sc.MESSAGING_OPERATION_TYPE]: 'send' })
   }
 
-  /** [RECORD_POLL] records a poll that handed out `records`, and counts them as consumed. */
-  [RECORD_POLL](records: Record[], start: number, end: number): void {
+  /** [RECORD_POLL] records a poll that handed out `records` after `ms` milliseconds, and counts them as consumed. */
+  [RECORD_POLL](records: Record[], ms: number): void {
     if (!this.#semconvMetrics || records.length === 0) return
     const attrs: Attributes = {
       [sc.MESSAGING_SYSTEM]: 'kafka',
@@ -262,16 +259,16 @@ export class Meter implements MeterHooks {
     }
     const group = this.#info.consumerGroup
     if (group !== undefined) attrs[sc.MESSAGING_CONSUMER_GROUP_NAME] = group
-    this.#get().operationDuration.record((end - start) / 1000, attrs)
+    this.#get().operationDuration.record(ms / 1000, attrs)
     this.#countConsumed(records)
   }
 
-  /** [RECORD_PROCESS] records a process span's duration. */
-  [RECORD_PROCESS](record: Record, start: number, end: number, failed: boolean, err: unknown): void {
+  /** [RECORD_PROCESS] records a process span's duration, `ms` milliseconds. */
+  [RECORD_PROCESS](record: Record, ms: number, failed: boolean, err: unknown): void {
     if (!this.#semconvMetrics) return
     const attrs = this.#consumerAttributes('process', record.topic, record.partition)
     if (failed) attrs[sc.ERROR_TYPE] = sc.errorType(err)
-    this.#get().processDuration.record((end - start) / 1000, attrs)
+    this.#get().processDuration.record(ms / 1000, attrs)
   }
 
   // ---------------------------------------------------------------------------------- helpers

@@ -9,6 +9,7 @@ import {
   trace,
   type Attributes,
   type Context,
+  type HrTime,
   type Link,
   type Span,
   type SpanContext,
@@ -21,6 +22,7 @@ import type { Client } from '../client/client.js'
 import type { ProduceRecord, Record } from '../protocol/record.js'
 import type { AllHooks, BrokerMetadata, FetchBatchMetrics } from '../hooks/index.js'
 import { RecordCarrier } from './carrier.js'
+import { anchorOf, at, compareHrTime, freshAnchor, hrDurationMs, ownAnchor, rememberAnchor, wallUpperBound, type Anchor } from './clock.js'
 import { ClientInfo } from './client-info.js'
 import type { Meter } from './meter.js'
 import { PropagatorChoice } from './propagator.js'
@@ -45,11 +47,24 @@ export interface TracerOptions {
    */
   propagator?: TextMapPropagator | null
   /**
-   * linkSpans makes receive spans new traces, linked to the producer's span, and process spans new
-   * traces linked to the receive span and to the producer's span, instead of children of them.
-   * Default false. Equivalent to kotel's LinkSpans (franz-go #940, #941), plus the producer link.
+   * linkSpans starts the consumer's spans of a record in a trace of their own, linked to the producer's
+   * span, instead of as children of it in the producer's trace. Default false. Equivalent to kotel's
+   * LinkSpans (franz-go #940, #941); `linkedTraces` says how the consumer's spans group into traces.
    */
   linkSpans?: boolean
+  /**
+   * linkedTraces is the shape of the consumer's traces under `linkSpans`:
+   *
+   * - 'record' (default): one trace per record, whose root is the receive span (linked to the
+   *   producer's span) with the process span as its child (also linked to the producer's span), so one
+   *   timeline shows how long the record waited and how long its processing took;
+   * - 'span': every receive span and every process span a trace of its own, the receive span linked to
+   *   the producer's span and the process span to the receive span and the producer's span: franz-go
+   *   kotel's LinkSpans shape (2N+1 traces for N records).
+   *
+   * Without receive spans both shapes make the process span a root linked to the producer's span.
+   */
+  linkedTraces?: 'record' | 'span'
   /**
    * semconv picks the messaging conventions: 'new' (v1.44 names and keys), 'old' (franz-go kotel's
    * v1.18 span names and keys, exactly) or 'dup' (both key sets, new names and kinds). Default:
@@ -112,12 +127,14 @@ export interface ProcessSpan {
 
 interface SendState {
   readonly span: Span
-  readonly start: number
+  readonly anchor: Anchor
+  readonly start: HrTime
   ended: boolean
 }
 
 interface PendingPoll {
-  readonly start: number
+  readonly anchor: Anchor
+  readonly startPerf: number
   readonly ctx: Context
   readonly records: Record[]
   scheduled: boolean
@@ -130,11 +147,6 @@ const RECEIVE_SPAN = createContextKey('kafka-wire/kotel receive span')
 const CREATION_CONTEXT = createContextKey('kafka-wire/kotel creation context')
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true })
-
-/** now is the wall clock in milliseconds, with the monotonic clock's sub-millisecond precision. */
-function now(): number {
-  return performance.timeOrigin + performance.now()
-}
 
 type TracerHooks = Pick<
   AllHooks<Client>,
@@ -150,7 +162,8 @@ type TracerHooks = Pick<
  *   key) and becomes `record.context`; it ends when the record settles, with partition and offset, or
  *   marked failed with `error.type`;
  * - receive: from when a fetched record is buffered to when it is polled or dropped, a child of the
- *   context extracted from its headers, or with `linkSpans` a new trace linked to it;
+ *   context extracted from its headers, or with `linkSpans` a new trace linked to it (the record's
+ *   consumer trace, which its process span joins, unless `linkedTraces: 'span'`);
  * - process: started by the application with `processSpan` or `process`;
  * - poll (opt-in): one span per poll, linked to each record's producer span.
  *
@@ -163,6 +176,7 @@ export class Tracer implements TracerHooks {
   readonly #new: boolean
   readonly #old: boolean
   readonly #linkSpans: boolean
+  readonly #tracePerSpan: boolean
   readonly #receiveSpans: boolean
   readonly #pollSpans: boolean
   readonly #recordException: boolean
@@ -182,6 +196,10 @@ export class Tracer implements TracerHooks {
     this.#tracer = provider.getTracer(SCOPE_NAME, VERSION, { schemaUrl: this.#flavour === 'old' ? sc.SCHEMA_URL_OLD : sc.SCHEMA_URL_NEW })
     this.#propagators = new PropagatorChoice(opts.propagator)
     this.#linkSpans = opts.linkSpans === true
+    if (opts.linkedTraces !== undefined && opts.linkedTraces !== 'record' && opts.linkedTraces !== 'span') {
+      throw new TypeError(`kafka-wire/kotel: linkedTraces must be 'record' or 'span', got ${JSON.stringify(opts.linkedTraces)}`)
+    }
+    this.#tracePerSpan = opts.linkedTraces === 'span'
     this.#receiveSpans = opts.receiveSpans !== false
     this.#pollSpans = opts.pollSpans === true && this.#new
     this.#recordException = opts.recordException !== false
@@ -200,6 +218,11 @@ export class Tracer implements TracerHooks {
   /** linkSpans tells whether consumer spans are new traces linked upstream (true) or children (false). */
   get linkSpans(): boolean {
     return this.#linkSpans
+  }
+
+  /** linkedTraces is the shape of the consumer's traces under linkSpans: 'record' or 'span' (franz-go's). */
+  get linkedTraces(): 'record' | 'span' {
+    return this.#tracePerSpan ? 'span' : 'record'
   }
 
   /** [LINK_METER] is called by Kotel: sends, polls and processing are then timed here and reported to the meter. */
@@ -227,13 +250,16 @@ export class Tracer implements TracerHooks {
     if (record === null || typeof record !== 'object') return // fails validation; nothing to trace
     const base = isContext(record.context) ? record.context : context.active()
     const topic = typeof record.topic === 'string' ? record.topic : ''
-    const start = now()
+    // An application span that awaits the send lends it its clock, so the send ends inside it.
+    const anchor = anchorOf(trace.getSpan(base)) ?? freshAnchor()
+    const start = at(anchor, performance.now())
     const span = this.#tracer.startSpan(
       this.#new ? `send ${topic}` : `${topic} publish`,
       { kind: SpanKind.PRODUCER, attributes: this.#sendAttributes(record, topic), startTime: start },
       base,
     )
-    const state: SendState = { span, start, ended: false }
+    rememberAnchor(span, anchor)
+    const state: SendState = { span, anchor, start, ended: false }
     const ctx = trace.setSpan(base, span).setValue(SEND_STATE, state)
     this.#inject(ctx, record)
     record.context = ctx
@@ -267,10 +293,10 @@ export class Tracer implements TracerHooks {
       if (offset >= 0n) attrs[sc.OLD_KAFKA_MESSAGE_OFFSET] = Number(offset)
     }
     span.setAttributes(attrs)
-    if (err !== null) this.#fail(span, err)
-    const end = now()
+    const end = at(state.anchor, performance.now())
+    if (err !== null) this.#fail(span, err, end)
     span.end(end)
-    this.#meter?.[RECORD_SEND](record, state.start, end, err)
+    this.#meter?.[RECORD_SEND](record, hrDurationMs(state.start, end), err)
   }
 
   /**
@@ -288,13 +314,20 @@ export class Tracer implements TracerHooks {
       record.context = ctx
       return
     }
-    const opts: SpanOptions = { kind: this.#new ? SpanKind.CLIENT : SpanKind.CONSUMER, attributes: this.#consumerAttributes('receive', record) }
+    // The fetch loop's context is not the record's: the receive span takes a clock of its own.
+    const anchor = freshAnchor()
+    const opts: SpanOptions = {
+      kind: this.#new ? SpanKind.CLIENT : SpanKind.CONSUMER,
+      attributes: this.#consumerAttributes('receive', record),
+      startTime: at(anchor, anchor.perf),
+    }
     if (this.#linkSpans) {
       // A new trace that keeps the extracted context's other values (baggage): `root` drops only its span.
       opts.root = true
       if (valid) opts.links = [{ context: creation }]
     }
     const span = this.#tracer.startSpan(this.#new ? `receive ${record.topic}` : `${record.topic} receive`, opts, extracted)
+    rememberAnchor(span, anchor)
     record.context = trace.setSpan(ctx, span).setValue(RECEIVE_SPAN, span)
     if (this.#consumerHook !== undefined) this.#callHook('consumerHook', () => this.#consumerHook!(span, record))
   }
@@ -304,7 +337,10 @@ export class Tracer implements TracerHooks {
     const ctx = record.context
     if (isContext(ctx)) {
       const span = ctx.getValue(RECEIVE_SPAN) as Span | undefined
-      if (span !== undefined && span.isRecording()) span.end()
+      if (span !== undefined && span.isRecording()) {
+        const anchor = ownAnchor(span)
+        span.end(anchor !== undefined ? at(anchor, performance.now()) : undefined)
+      }
     }
     if (!polled) return
     const p = this.#poll
@@ -324,7 +360,10 @@ export class Tracer implements TracerHooks {
    */
   onPollStart(_signal: AbortSignal | undefined): void {
     if (!this.#pollSpans && this.#meter === undefined) return
-    this.#poll = { start: now(), ctx: context.active(), records: [], scheduled: false }
+    const ctx = context.active()
+    // The poll span goes inside the span that awaits the poll, on its clock when that can be read.
+    const anchor = anchorOf(trace.getSpan(ctx)) ?? freshAnchor()
+    this.#poll = { anchor, startPerf: performance.now(), ctx, records: [], scheduled: false }
   }
 
   // ---------------------------------------------------------------------------------------- process
@@ -333,11 +372,17 @@ export class Tracer implements TracerHooks {
    * processSpan starts a process span for a consumed record; end it with `end()` when the processing
    * is done. Its place in the trace:
    *
-   * - `parent` holding a valid span: a child of it, in either mode, linked to the producer's span (and,
+   * - `parent` holding a valid span: a child of it, in any mode, linked to the producer's span (and,
    *   with linkSpans, to the receive span first);
    * - default mode: a child of the record's receive span (of the producer's span without receive spans);
-   * - linkSpans: a new trace linked to the receive span and to the producer's span.
+   * - linkSpans (`linkedTraces: 'record'`): a child of the receive span, in the record's consumer trace,
+   *   linked to the producer's span; without receive spans, a new trace linked to the producer's span;
+   * - linkSpans with `linkedTraces: 'span'`: a new trace linked to the receive span and to the
+   *   producer's span.
    *
+   * Its times are the SDK's clock: inside a running `parent`, that span's clock, so it ends inside it;
+   * otherwise its own, and it ends no earlier than the wall clock, so the spans the application starts
+   * inside it stay inside it (it can outlast the work by up to the wall clock's millisecond).
    * `record.context` is left as it is.
    */
   processSpan(record: Record, opts: ProcessSpanOptions = {}): ProcessSpan {
@@ -357,6 +402,10 @@ export class Tracer implements TracerHooks {
       // The record's context holds the receive span (or, without receive spans, the producer's).
       const upstream = trace.getSpanContext(rctx)
       base = parent === undefined ? rctx : upstream !== undefined ? trace.setSpanContext(parent, upstream) : parent
+    } else if (!this.#tracePerSpan && receive !== undefined) {
+      // One consumer trace per record: the processing follows the wait, under the receive span.
+      base = parent === undefined ? rctx : trace.setSpanContext(parent, receive)
+      if (creation !== undefined) links.push({ context: creation })
     } else {
       spanOpts.root = true
       base = parent ?? rctx
@@ -364,9 +413,16 @@ export class Tracer implements TracerHooks {
       if (creation !== undefined) links.push({ context: creation })
     }
     if (links.length > 0) spanOpts.links = links
-    const start = now()
+    // Inside a running span whose clock can be read (a poll loop's span that awaits the processing),
+    // the process span takes that clock and ends inside it. Otherwise it has a clock of its own and,
+    // because the application's spans run inside it, ends no earlier than the wall clock at its end.
+    const inherited = spanOpts.root === true ? undefined : anchorOf(trace.getSpan(base))
+    const anchor = inherited ?? freshAnchor()
+    const startPerf = inherited !== undefined ? performance.now() : anchor.perf
+    const start = at(anchor, startPerf)
     spanOpts.startTime = start
     const span = this.#tracer.startSpan(this.#new ? `process ${record.topic}` : `${record.topic} process`, spanOpts, base)
+    rememberAnchor(span, anchor)
     if (this.#consumerHook !== undefined) this.#callHook('consumerHook', () => this.#consumerHook!(span, record))
     let ended = false
     return {
@@ -375,11 +431,16 @@ export class Tracer implements TracerHooks {
       end: (...args: unknown[]) => {
         if (ended) return
         ended = true
+        const endPerf = performance.now()
+        let end = at(anchor, endPerf)
+        if (inherited === undefined) {
+          const wall = wallUpperBound(startPerf, endPerf)
+          if (compareHrTime(wall, end) > 0) end = wall
+        }
         const failed = args.length > 0
-        if (failed) this.#fail(span, args[0])
-        const end = now()
+        if (failed) this.#fail(span, args[0], end)
         span.end(end)
-        this.#meter?.[RECORD_PROCESS](record, start, end, failed, args[0])
+        this.#meter?.[RECORD_PROCESS](record, hrDurationMs(start, end), failed, args[0])
       },
     }
   }
@@ -406,7 +467,8 @@ export class Tracer implements TracerHooks {
 
   #finishPoll(p: PendingPoll): void {
     if (this.#poll === p) this.#poll = null
-    const end = now()
+    const start = at(p.anchor, p.startPerf)
+    const end = at(p.anchor, performance.now())
     if (this.#pollSpans) {
       const records = p.records
       const links: Link[] = []
@@ -431,10 +493,10 @@ export class Tracer implements TracerHooks {
       if (clientId !== undefined) attrs[sc.MESSAGING_CLIENT_ID] = clientId
       const cluster = this.#info.clusterId
       if (cluster !== undefined) attrs[sc.MESSAGING_KAFKA_CLUSTER_ID] = cluster
-      const span = this.#tracer.startSpan(topic !== undefined ? `poll ${topic}` : 'poll', { kind: SpanKind.CLIENT, attributes: attrs, links, startTime: p.start }, p.ctx)
+      const span = this.#tracer.startSpan(topic !== undefined ? `poll ${topic}` : 'poll', { kind: SpanKind.CLIENT, attributes: attrs, links, startTime: start }, p.ctx)
       span.end(end)
     }
-    this.#meter?.[RECORD_POLL](p.records, p.start, end)
+    this.#meter?.[RECORD_POLL](p.records, hrDurationMs(start, end))
   }
 
   #inject(ctx: Context, record: ProduceRecord): void {
@@ -549,14 +611,15 @@ export class Tracer implements TracerHooks {
     }
   }
 
-  #fail(span: Span, err: unknown): void {
+  /** fail marks a span failed; its exception event is at `time`, on the span's clock. */
+  #fail(span: Span, err: unknown, time: HrTime): void {
     span.setStatus({ code: SpanStatusCode.ERROR, message: sc.errorMessage(err) })
     // franz-go's kotel sets no error.type (v1.18 has none); the 'old' flavour stays exactly kotel's.
     if (this.#new) span.setAttribute(sc.ERROR_TYPE, sc.errorType(err))
     if (this.#recordException) {
-      if (err instanceof Error) span.recordException(err)
-      else if (err !== null && typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string') span.recordException(err as { message: string })
-      else span.recordException(String(err))
+      if (err instanceof Error) span.recordException(err, time)
+      else if (err !== null && typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string') span.recordException(err as { message: string }, time)
+      else span.recordException(String(err), time)
     }
   }
 

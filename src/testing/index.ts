@@ -20,6 +20,18 @@ export { localKafkaImage, officialKafkaImage, probeDockerEngine, type DockerEngi
 
 /** HARNESS_ENV names the variable that pins startKafka to one path: `jvm` or `docker`. */
 export const HARNESS_ENV = 'KAFKA_WIRE_HARNESS'
+export {
+  buildJaeger,
+  isJaegerBuilt,
+  JAEGER_IMAGE,
+  JAEGER_MODULE_VERSION,
+  jaegerBinaryPath,
+  jaegerCacheDir,
+  startJaeger,
+  startJaegerBinary,
+  startJaegerContainer,
+} from './jaeger.js'
+export type { BuildJaegerOptions, Jaeger, JaegerSpanV1, JaegerTag, JaegerTraceV1, OtlpKeyValue, OtlpSpan, OtlpTraceData, StartJaegerOptions } from './jaeger.js'
 
 /**
  * startKafka returns a real Kafka cluster for tests, demos and benchmarks, choosing in order:

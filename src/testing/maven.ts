@@ -193,7 +193,8 @@ function runMaven(args: string[], cwd: string, signal?: AbortSignal): Promise<vo
 
 // A lock is a directory (mkdir is atomic) holding the owner's pid. A lock whose owner is gone is
 // taken over, so a resolver killed mid-download does not block every later run.
-async function withLock<T>(dir: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+/** withLock runs `fn` holding a lock on `dir` (a `.lock` folder with the owner's pid; a dead owner's lock is taken over). */
+export async function withLock<T>(dir: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
   const lock = join(dir, '.lock')
   for (;;) {
     signal?.throwIfAborted()

@@ -29,7 +29,8 @@ after(async () => {
   await otel.shutdown()
 })
 
-type Mode = 'default' | 'link'
+/** Modes: parent/child; linkSpans with a trace per record (the default shape); linkSpans with franz-go's trace per span. */
+type Mode = 'default' | 'link' | 'link-span'
 
 interface Flow {
   topic: string
@@ -48,8 +49,9 @@ interface Flow {
  */
 async function flow(mode: Mode, flavour: SemconvFlavour): Promise<Flow> {
   const topic = await createTopic(admin)
-  const linkSpans = mode === 'link'
-  const producer = newClient(k, { clientId: 'kotel-producer', hooks: new Kotel({ tracer: new Tracer({ tracerProvider: otel.tracerProvider, linkSpans, semconv: flavour }) }).hooks() })
+  const linkSpans = mode !== 'default'
+  const linkedTraces = mode === 'link-span' ? 'span' : 'record'
+  const producer = newClient(k, { clientId: 'kotel-producer', hooks: new Kotel({ tracer: new Tracer({ tracerProvider: otel.tracerProvider, linkSpans, linkedTraces, semconv: flavour }) }).hooks() })
   const app = otel.tracerProvider.getTracer('app')
   await app.startActiveSpan('app', async (span) => {
     try {
@@ -58,7 +60,7 @@ async function flow(mode: Mode, flavour: SemconvFlavour): Promise<Flow> {
       span.end()
     }
   })
-  const tracer = new Tracer({ tracerProvider: otel.tracerProvider, linkSpans, semconv: flavour, consumerGroup: 'billing' })
+  const tracer = new Tracer({ tracerProvider: otel.tracerProvider, linkSpans, linkedTraces, semconv: flavour, consumerGroup: 'billing' })
   const consumer = newClient(k, { clientId: 'kotel-consumer', consumeTopics: [topic], hooks: new Kotel({ tracer }).hooks() })
   const [record] = await pollN(consumer, 1)
   let active: Context | undefined
@@ -127,7 +129,8 @@ function expectedTree(mode: Mode, flavour: SemconvFlavour, f: Flow): { [label: s
     })
   }
   const n = flavour === 'old' ? { send: 'T publish @0', receive: 'T receive @0', process: 'T process @0' } : { send: 'send T @0', receive: 'receive T @0', process: 'process T @0' }
-  const link = mode === 'link'
+  const link = mode !== 'default'
+  const perSpan = mode === 'link-span'
   return {
     app: { kind: 'INTERNAL', trace: 'app', parent: null, links: [], attributes: {}, status: 'UNSET' },
     [n.send]: { kind: 'PRODUCER', trace: 'app', parent: 'app', links: [], attributes: send, status: 'UNSET' },
@@ -141,16 +144,16 @@ function expectedTree(mode: Mode, flavour: SemconvFlavour, f: Flow): { [label: s
     },
     [n.process]: {
       kind: 'CONSUMER',
-      trace: link ? n.process : 'app',
-      parent: link ? null : n.receive,
-      links: link ? [n.receive, n.send] : [],
+      trace: perSpan ? n.process : link ? n.receive : 'app',
+      parent: perSpan ? null : n.receive,
+      links: perSpan ? [n.receive, n.send] : link ? [n.send] : [],
       attributes: consumer('process'),
       status: 'UNSET',
     },
   }
 }
 
-for (const mode of ['default', 'link'] as const) {
+for (const mode of ['default', 'link', 'link-span'] as const) {
   for (const flavour of ['new', 'old', 'dup'] as const) {
     test(`${mode} mode, semconv '${flavour}': the exact span tree of a produced, consumed and processed record`, { timeout: 60_000 }, async () => {
       const f = await flow(mode, flavour)
@@ -255,7 +258,7 @@ test("a record from Kafka's Java console producer with a hand-written traceparen
       Object.fromEntries(Object.entries(tree).map(([l, s]) => [l, { parent: s.parent, links: s.links, key: s.attributes['messaging.kafka.message.key'] }])),
       mode === 'default'
         ? { 'receive T @0': { parent: remote, links: [], key: 'java-key' }, 'process T @0': { parent: 'receive T @0', links: [], key: 'java-key' } }
-        : { 'receive T @0': { parent: null, links: [remote], key: 'java-key' }, 'process T @0': { parent: null, links: ['receive T @0', remote], key: 'java-key' } },
+        : { 'receive T @0': { parent: null, links: [remote], key: 'java-key' }, 'process T @0': { parent: 'receive T @0', links: [remote], key: 'java-key' } },
       `${mode} mode`,
     )
     const receive = byName(spans, `receive ${topic}`)

@@ -301,20 +301,28 @@ test('baggage crosses Kafka with a baggage propagator and survives the new roots
   }
 })
 
-test('a record without trace headers gets a root receive span and no links, in both modes', async () => {
-  for (const linkSpans of [false, true]) {
+test('a record without trace headers gets a root receive span and no links, in every mode', async () => {
+  const modes: Array<[TracerOptions, object]> = [
+    [{}, { 'receive t @0': [null, []], 'process t @0': ['receive t @0', []] }],
+    [{ linkSpans: true }, { 'receive t @0': [null, []], 'process t @0': ['receive t @0', []] }],
+    [{ linkSpans: true, linkedTraces: 'span' }, { 'receive t @0': [null, []], 'process t @0': [null, ['receive t @0']] }],
+  ]
+  for (const [opts, want] of modes) {
     otel.reset()
-    const t = tracer({ linkSpans })
+    const t = tracer(opts)
     const rec = fetched({ topic: 't', value: 'v', headers: [{ key: 'other', value: 'x' }] })
     t.onFetchRecordBuffered(rec)
     t.onFetchRecordUnbuffered(rec, true)
     await t.process(rec, () => {})
     const tree = normalize(await otel.spans())
-    assert.deepEqual(
-      Object.fromEntries(Object.entries(tree).map(([l, s]) => [l, [s.parent, s.links]])),
-      linkSpans ? { 'receive t @0': [null, []], 'process t @0': [null, ['receive t @0']] } : { 'receive t @0': [null, []], 'process t @0': ['receive t @0', []] },
-    )
+    assert.deepEqual(Object.fromEntries(Object.entries(tree).map(([l, s]) => [l, [s.parent, s.links]])), want, JSON.stringify(opts))
   }
+})
+
+test('linkedTraces accepts only record and span', () => {
+  assert.equal(tracer({ linkSpans: true }).linkedTraces, 'record')
+  assert.equal(tracer({ linkSpans: true, linkedTraces: 'span' }).linkedTraces, 'span')
+  assert.throws(() => tracer({ linkedTraces: 'trace' as 'span' }), (e: unknown) => e instanceof TypeError && /linkedTraces must be 'record' or 'span', got "trace"/.test(e.message))
 })
 
 test('process(): fn runs in the span context, its result passes through, a throw marks the span and is rethrown unchanged', async () => {
