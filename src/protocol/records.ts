@@ -242,8 +242,14 @@ const TWO_POW_32 = 4294967296
 // ---------------------------------------------------------------------------------------------------
 // Encoding
 
-/** headerLengths holds the UTF-8 lengths of one record's header keys and values between sizing and writing. */
+/**
+ * headerLengths holds the UTF-8 lengths of one record's header keys and values, and keyLength and
+ * valueLength its key's and value's (-1 for null), between sizing and writing, so no string is
+ * measured twice.
+ */
 let headerLengths = new Int32Array(32)
+let keyLength = -1
+let valueLength = -1
 
 /**
  * scratch holds a compressed batch's records before compression; one per process, reused. A writer
@@ -393,12 +399,12 @@ function utf8Length(s: string): number {
 }
 
 /**
- * recordBodySize is a record's size after its length prefix. It leaves the header lengths in
- * `headerLengths` for writeRecord, so no string is measured twice.
+ * recordBodySize is a record's size after its length prefix. It leaves the key, value and header
+ * lengths in `keyLength`, `valueLength` and `headerLengths` for writeRecord.
  */
 function recordBodySize(r: RecordInput, offsetDelta: number, timestampDelta: number): number {
-  const keyLen = byteLengthOf(r.key)
-  const valueLen = byteLengthOf(r.value)
+  const keyLen = (keyLength = byteLengthOf(r.key))
+  const valueLen = (valueLength = byteLengthOf(r.value))
   let size = 1 + varlongSize(timestampDelta) + varintSize(offsetDelta)
   size += varintSize(keyLen) + (keyLen > 0 ? keyLen : 0)
   size += varintSize(valueLen) + (valueLen > 0 ? valueLen : 0)
@@ -420,52 +426,70 @@ function recordBodySize(r: RecordInput, offsetDelta: number, timestampDelta: num
   return size
 }
 
+/**
+ * writeRecord writes one record straight into the writer's buffer: the space for the whole record is
+ * ensured once (its size is known exactly), then every varint and byte goes in through a local cursor,
+ * with no call per field that would check and store the writer's position again.
+ */
 function writeRecord(w: Writer, r: RecordInput, index: number, baseTimestamp: number): void {
   const timestampDelta = recordTimestamp(r, index) - baseTimestamp
   const offsetDelta = r.offsetDelta ?? index
   const body = recordBodySize(r, offsetDelta, timestampDelta)
   w.ensure(varintSize(body) + body)
-  w.varint(body)
-  w.int8(0) // record attributes: unused
-  writeVarlongNumber(w, timestampDelta)
-  w.varint(offsetDelta)
-  writeData(w, r.key, byteLengthOf(r.key))
-  writeData(w, r.value, byteLengthOf(r.value))
+  let buf = w.buf
+  let pos = putVarint(buf, w.pos, body)
+  buf[pos++] = 0 // record attributes: unused
+  if (timestampDelta >= -0x80000000 && timestampDelta <= 0x7fffffff) pos = putVarint(buf, pos, timestampDelta)
+  else {
+    // A delta beyond int32 (records weeks apart in one batch) needs the 64-bit varint; rare. The
+    // writer may regrow (it ensures 10 bytes, the record may need fewer): take its buffer again.
+    w.pos = pos
+    w.varlong(BigInt(timestampDelta))
+    buf = w.buf
+    pos = w.pos
+  }
+  pos = putVarint(buf, pos, offsetDelta)
+  pos = putData(buf, pos, r.key, keyLength)
+  pos = putData(buf, pos, r.value, valueLength)
   const headers = r.headers
   const n = headers === undefined ? 0 : headers.length
-  w.varint(n)
+  pos = putVarint(buf, pos, n)
   for (let i = 0; i < n; i++) {
     const h = headers![i]!
-    writeData(w, h.key, headerLengths[2 * i]!)
-    writeData(w, h.value, headerLengths[2 * i + 1]!)
+    pos = putData(buf, pos, h.key, headerLengths[2 * i]!)
+    pos = putData(buf, pos, h.value, headerLengths[2 * i + 1]!)
   }
+  w.pos = pos
 }
 
-/** writeData writes a varint length and the bytes; space was ensured by the caller. */
-function writeData(w: Writer, v: Uint8Array | string | null | undefined, len: number): void {
-  w.varint(len)
-  if (len <= 0) return
+/** putVarint writes a zigzag varint at `pos` and returns the position after it; space was ensured. */
+function putVarint(buf: Buffer, pos: number, v: number): number {
+  let u = ((v << 1) ^ (v >> 31)) >>> 0
+  while (u > 0x7f) {
+    buf[pos++] = (u & 0x7f) | 0x80
+    u >>>= 7
+  }
+  buf[pos++] = u
+  return pos
+}
+
+/** putData writes a varint length and the bytes at `pos`, returning the position after them. */
+function putData(buf: Buffer, pos: number, v: Uint8Array | string | null | undefined, len: number): number {
+  pos = putVarint(buf, pos, len)
+  if (len <= 0) return pos
   if (typeof v === 'string') {
     if (len === v.length && len <= SHORT_STRING) {
       // ASCII (one byte per char, as its UTF-8 length says): copy the char codes.
-      const buf = w.buf
-      const at = w.pos
-      for (let i = 0; i < len; i++) buf[at + i] = v.charCodeAt(i)
-      w.pos = at + len
-    } else w.pos += w.buf.write(v, w.pos, len, 'utf8')
-  } else {
-    w.buf.set(v!, w.pos)
-    w.pos += len
+      for (let i = 0; i < len; i++) buf[pos + i] = v.charCodeAt(i)
+      return pos + len
+    }
+    return pos + buf.write(v, pos, len, 'utf8')
   }
+  buf.set(v!, pos)
+  return pos + len
 }
 
-/** writeVarlongNumber writes a zigzag varlong from a safe integer; int32 values share varint's bytes. */
-function writeVarlongNumber(w: Writer, v: number): void {
-  if (v >= -0x80000000 && v <= 0x7fffffff) w.varint(v)
-  else w.varlong(BigInt(v))
-}
-
-/** varlongSize is how many bytes writeVarlongNumber takes for `v`. */
+/** varlongSize is how many bytes a zigzag varlong of the safe integer `v` takes. */
 function varlongSize(v: number): number {
   if (v >= -0x80000000 && v <= 0x7fffffff) return varintSize(v)
   let z = v >= 0 ? v * 2 : -v * 2 - 1

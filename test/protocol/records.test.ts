@@ -318,6 +318,24 @@ test('round trip: random batches of 0..20 records, every codec, in one buffer', 
   )
 })
 
+test('a record whose timestamp delta needs a 64-bit varint, written where the writer must regrow', () => {
+  // The writer holds exactly the batch's bytes, so the 10 bytes the varlong path ensures make it
+  // regrow in the middle of the last record; what follows the timestamp must land in the new buffer.
+  const records: RecordInput[] = [
+    { value: null, timestamp: BASE_TS },
+    { value: null, timestamp: BASE_TS + 2 ** 32 },
+  ]
+  const exact = encodeRecordBatchBuffer(batch(records)).length
+  for (let prefix = 0; prefix < 4; prefix++) {
+    const w = new Writer(prefix + exact)
+    for (let i = 0; i < prefix; i++) w.uint8(0xee)
+    encodeRecordBatch(w, batch(records))
+    assert.ok(w.buf.length > prefix + exact, 'the writer regrew')
+    const [b] = decodeRecordBatches(w.finish().subarray(prefix))
+    assertRecordsEqual(b!.records, records, 0n, `prefix ${prefix}`)
+  }
+})
+
 test('decoded records are views of the fetched (or decompressed) bytes, one shape for every magic', () => {
   for (const codec of CODECS) {
     const bytes = encodeRecordBatchBuffer(batch(SAMPLE_RECORDS, { compression: codec }))
