@@ -712,7 +712,7 @@ function readRecord(
     r.fail(`${n} headers cannot fit in ${r.remaining()} bytes`)
   } else {
     for (let i = 0; i < n; i++) {
-      const hk = r.varintString()
+      const hk = headerKey(r)
       const hv = r.varintBytes()
       if (hk === null) r.fail('null header key')
       if (r.failure !== null) break
@@ -722,7 +722,7 @@ function readRecord(
   if (r.failure === null && r.pos !== recordEnd) r.fail(`record declares ${length} bytes but uses ${length - (recordEnd - r.pos)}`)
   r.end = outerEnd
   if (r.failure !== null) r.pos = outerEnd
-  const offset = baseOffset + BigInt(offsetDelta)
+  const offset = baseOffset + (offsetDelta >= 0 && offsetDelta < SMALL_BIGINTS.length ? SMALL_BIGINTS[offsetDelta]! : BigInt(offsetDelta))
   const timestamp = isLogAppend ? logAppendTime : baseTimestamp + timestampDelta
   if (fields !== null) {
     // The client's Record, property for property in the order the client makes them elsewhere, so
@@ -731,6 +731,53 @@ function readRecord(
     return rec
   }
   return { offset, timestamp, key, value, headers }
+}
+
+/** SMALL_BIGINTS are the offset deltas of most batches as bigints, made once instead of per record. */
+const SMALL_BIGINTS: readonly bigint[] = Array.from({ length: 4096 }, (_, i) => BigInt(i))
+
+/**
+ * Header keys repeat from record to record (`traceparent`, an application's few names), so short
+ * ASCII keys are interned: a key's bytes are hashed and compared with the string last decoded into
+ * its slot, and a match returns that string, with no native call and no new string per record. A
+ * slot holds the latest key hashed to it; a collision only costs a decode.
+ */
+const KEY_SLOTS = 256
+const MAX_INTERNED_KEY = 32
+const internedKeys: Array<string | undefined> = new Array<string | undefined>(KEY_SLOTS).fill(undefined)
+
+/** headerKey reads a header key (a varint-length string, never null in a valid record). */
+function headerKey(r: Reader): string | null {
+  const buf = r.buf
+  const at = r.pos
+  // The usual case: a one-byte length (a key under 64 bytes) and the key's bytes all present.
+  const lb = at < r.end ? buf[at]! : 0x80
+  const len = lb >>> 1
+  if (lb >= 0x80 || (lb & 1) !== 0 || len > MAX_INTERNED_KEY || len > r.end - at - 1) return r.varintString()
+  const start = at + 1
+  const end = start + len
+  let h = len
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!
+    if (c >= 0x80) return r.varintString()
+    h = (Math.imul(h, 31) + c) | 0
+  }
+  const slot = (h ^ (h >>> 16)) & (KEY_SLOTS - 1)
+  const cached = internedKeys[slot]
+  r.pos = end
+  if (cached !== undefined && cached.length === len) {
+    let same = true
+    for (let i = 0; i < len; i++) {
+      if (cached.charCodeAt(i) !== buf[start + i]) {
+        same = false
+        break
+      }
+    }
+    if (same) return cached
+  }
+  const key = buf.toString('latin1', start, end)
+  internedKeys[slot] = key
+  return key
 }
 
 const EMPTY_RECORD: BatchRecord = Object.freeze({ offset: -1n, timestamp: -1, key: null, value: null, headers: [] }) as BatchRecord
