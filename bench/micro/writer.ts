@@ -80,5 +80,19 @@ export function run(): void {
         return len
       },
     },
+    // finishCopy of what the producer copies out per batch and per Produce request: 1 MiB and 64 KiB.
+    ...[1 << 20, 64 << 10].map((size) => {
+      const big = new Writer(size)
+      big.raw(Buffer.alloc(size, 7))
+      return {
+        name: `finishCopy of ${size >> 10} KiB`,
+        fn: (n: number) => {
+          let len = 0
+          for (let i = 0; i < n; i++) len += big.finishCopy().length
+          return len
+        },
+        bytesPerOp: size,
+      }
+    }),
   ])
 }
