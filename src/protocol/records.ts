@@ -267,6 +267,10 @@ const SCRATCH_KEEP_BYTES = 8 * 1024 * 1024
  * or a header without a key, and whatever `compress` throws.
  */
 export function encodeRecordBatch(w: Writer, batch: RecordBatchInput): number {
+  if (w.spliceMin !== Infinity) {
+    // The CRC is computed over the writer's buffer: a compressed batch spliced in would be left out.
+    throw new ProtocolEncodeError('encodeRecordBatch needs a writer that copies (spliceMin Infinity)')
+  }
   const records = batch.records
   const count = records.length
   const compression = batch.compression
