@@ -582,6 +582,14 @@ function corrupt(buf: Buffer, start: number, why: string, cause?: unknown): Corr
   return new CorruptRecordBatchError(`corrupt record batch at offset ${offset} (byte ${start} of the fetched records): ${why}`, offset, cause)
 }
 
+/**
+ * readProducerId reads a batch's producer id, giving the one bigint -1n for the batches of producers
+ * that are neither idempotent nor transactional instead of a new bigint per batch.
+ */
+function readProducerId(buf: Buffer, at: number): bigint {
+  return buf.readInt32BE(at) === -1 && buf.readInt32BE(at + 4) === -1 ? -1n : buf.readBigInt64BE(at)
+}
+
 /** readInt64Number reads an int64 as a number (exact up to 2^53 in magnitude: timestamps). */
 function readInt64Number(buf: Buffer, at: number): number {
   return buf.readInt32BE(at) * TWO_POW_32 + buf.readUInt32BE(at + 4)
@@ -628,7 +636,7 @@ function decodeBatchV2(buf: Buffer, start: number, end: number, state: DecodeSta
   }
 
   const partitionLeaderEpoch = buf.readInt32BE(start + PARTITION_LEADER_EPOCH_OFFSET)
-  const producerId = buf.readBigInt64BE(start + PRODUCER_ID_OFFSET)
+  const producerId = readProducerId(buf, start + PRODUCER_ID_OFFSET)
   const producerEpoch = buf.readInt16BE(start + PRODUCER_EPOCH_OFFSET)
   const records: BatchRecord[] = []
   const r = new Reader(data, dataStart, dataEnd)
