@@ -209,7 +209,10 @@ async function produceRealistic(s: WorkloadSpec): Promise<void> {
  */
 async function latency(s: WorkloadSpec): Promise<void> {
   const payloads = loadPayloads(s.payloadFile)
-  const consumer = client.consumer({ groupId: s.group, autoOffsetReset: 'earliest' })
+  // The consumer has a client (connections, metadata) of its own, as in the other workers.
+  const consumerClient = new KafkaClient({ brokers: s.bootstrap, clientId: 'bench-consumer', logLevel: 'error' })
+  await consumerClient.connect()
+  const consumer = consumerClient.consumer({ groupId: s.group, autoOffsetReset: 'earliest' })
   let assigned = false
   consumer.on('partitionsAssigned', () => {
     assigned = true
@@ -262,7 +265,7 @@ async function latency(s: WorkloadSpec): Promise<void> {
   consumer.stop()
   await run
   await producer.disconnect()
-  await client.disconnect()
+  await Promise.all([client.disconnect(), consumerClient.disconnect()])
   report({ client: CLIENT, clientVersion: VERSION, spec: s, records: c.received, bytes: c.received * payloads[0]!.length, window: w, latency: c.hist, latencyKind: 'end to end (scheduled send → consumed)', notes: lost > 0 ? [`${lost} records not consumed within 30 s`] : [] })
 }
 
