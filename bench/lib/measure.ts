@@ -5,18 +5,29 @@
  * - wall time with `performance.now()`;
  * - client CPU with `process.cpuUsage()` (user + system of the whole process: the client's own work,
  *   its codecs and GC; the driver loop costs every client the same);
- * - peak RSS by sampling `process.memoryUsage.rss()` every 20 ms (and at start and stop);
+ * - peak RSS, and the peaks of the V8 heap in use and of Buffer (ArrayBuffer) memory, by sampling
+ *   `process.memoryUsage()` every 20 ms (and at start and stop): where the resident bytes go;
  * - event-loop utilization with `performance.eventLoopUtilization()` (the share of the window the
  *   loop was busy: 1.0 means the client left the application no room);
  * - latencies in an HDR histogram (microseconds, 3 significant digits).
  *
  * A worker prints one line `@@RESULT {json}` on stdout; the orchestrator (run.ts) parses it.
+ *
+ * With KW_BENCH_PROFILE=<file> set (run.ts --profile), the Meter also runs V8's sampling CPU profiler
+ * (the one behind `node --cpu-prof`, through node:inspector) over the timed window alone and writes
+ * the .cpuprofile there, so start-up, connecting and group joins stay out of the profile.
+ * KW_BENCH_PROFILE_INTERVAL_US sets the sampling interval (default 250 µs).
  */
+import { writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector'
 import { performance } from 'node:perf_hooks'
 import * as hdr from 'hdr-histogram-js'
 
 /** WorkloadName names the workloads of run.ts. */
-export type WorkloadName = 'produce-single' | 'produce-batch' | 'consume' | 'produce-realistic' | 'consume-realistic' | 'latency'
+export type WorkloadName = 'produce-single' | 'produce-batch' | 'consume' | 'produce-uncompressed' | 'consume-uncompressed' | 'produce-realistic' | 'consume-realistic' | 'latency'
+
+/** Codec is the compression of the 1 KiB workloads: none for the *-uncompressed ones, lz4 otherwise. */
+export type Codec = 'none' | 'lz4'
 
 /** WorkloadSpec is what the orchestrator hands a worker (as JSON in argv[2]). */
 export interface WorkloadSpec {
@@ -35,6 +46,8 @@ export interface WorkloadSpec {
   seconds: number
   /** group is a fresh consumer group name. */
   group: string
+  /** compression the producer of a 1 KiB workload uses (produce-*, latency). */
+  compression: Codec
 }
 
 /** Latency summarises an HDR histogram, in milliseconds. */
@@ -65,6 +78,9 @@ export interface WorkerResult {
   cpuSeconds: number
   cpuSecondsPerMillion: number
   peakRssMB: number
+  /** peakHeapMB and peakBuffersMB: the largest V8 heap in use and Buffer memory (arrayBuffers) seen; each its own peak. */
+  peakHeapMB?: number
+  peakBuffersMB?: number
   /** elu is the event-loop utilization over the window, 0..1 (null for the JVM). */
   elu: number | null
   /** extra notes (records lost, settings that differ). */
@@ -96,9 +112,21 @@ export class Meter {
   #cpu0: NodeJS.CpuUsage = { user: 0, system: 0 }
   #elu0 = performance.eventLoopUtilization()
   #peak = 0
+  #peakHeap = 0
+  #peakBuffers = 0
   #timer: NodeJS.Timeout | null = null
+  #profiler: Session | null = null
 
   start(): void {
+    const profile = process.env.KW_BENCH_PROFILE
+    if (profile) {
+      // Session.post runs synchronously on the main thread: the profiler is running when start() returns.
+      const s = (this.#profiler = new Session())
+      s.connect()
+      s.post('Profiler.enable')
+      s.post('Profiler.setSamplingInterval', { interval: Number(process.env.KW_BENCH_PROFILE_INTERVAL_US ?? 250) })
+      s.post('Profiler.start')
+    }
     this.#sample()
     this.#timer = setInterval(() => this.#sample(), 20)
     this.#timer.unref()
@@ -108,18 +136,30 @@ export class Meter {
   }
 
   #sample(): void {
-    const rss = process.memoryUsage.rss()
-    if (rss > this.#peak) this.#peak = rss
+    const m = process.memoryUsage()
+    if (m.rss > this.#peak) this.#peak = m.rss
+    if (m.heapUsed > this.#peakHeap) this.#peakHeap = m.heapUsed
+    if (m.arrayBuffers > this.#peakBuffers) this.#peakBuffers = m.arrayBuffers
   }
 
   /** stop ends the window and returns its figures. */
-  stop(): { seconds: number; cpuSeconds: number; peakRssMB: number; elu: number } {
+  stop(): { seconds: number; cpuSeconds: number; peakRssMB: number; peakHeapMB: number; peakBuffersMB: number; elu: number } {
     const seconds = (performance.now() - this.#t0) / 1000
     const cpu = process.cpuUsage(this.#cpu0)
     const elu = performance.eventLoopUtilization(this.#elu0).utilization
     this.#sample()
     if (this.#timer !== null) clearInterval(this.#timer)
-    return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMB: Math.round((this.#peak / 1048576) * 10) / 10, elu: Math.round(elu * 1000) / 1000 }
+    if (this.#profiler !== null) {
+      const s = this.#profiler
+      this.#profiler = null
+      s.post('Profiler.stop', (err, res) => {
+        if (err) throw err
+        writeFileSync(process.env.KW_BENCH_PROFILE!, JSON.stringify(res.profile))
+      })
+      s.disconnect()
+    }
+    const mb = (v: number) => Math.round((v / 1048576) * 10) / 10
+    return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMB: mb(this.#peak), peakHeapMB: mb(this.#peakHeap), peakBuffersMB: mb(this.#peakBuffers), elu: Math.round(elu * 1000) / 1000 }
   }
 }
 
@@ -130,7 +170,7 @@ export function report(r: {
   spec: WorkloadSpec
   records: number
   bytes: number
-  window: { seconds: number; cpuSeconds: number; peakRssMB: number; elu: number }
+  window: { seconds: number; cpuSeconds: number; peakRssMB: number; peakHeapMB: number; peakBuffersMB: number; elu: number }
   latency: hdr.Histogram | null
   latencyKind: string
   notes?: string[]
@@ -151,6 +191,8 @@ export function report(r: {
     cpuSeconds: round(w.cpuSeconds, 3),
     cpuSecondsPerMillion: round((w.cpuSeconds / r.records) * 1e6, 2),
     peakRssMB: w.peakRssMB,
+    peakHeapMB: w.peakHeapMB,
+    peakBuffersMB: w.peakBuffersMB,
     elu: w.elu,
     notes: r.notes ?? [],
   }

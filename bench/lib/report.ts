@@ -27,26 +27,35 @@ export interface Summary {
   latencyKind: string
   cpuSecondsPerMillion: number
   peakRssMB: number
+  /** peakHeapMB and peakBuffersMB: medians of the workers' peaks of V8 heap and Buffer memory (null for the JVM). */
+  peakHeapMB: number | null
+  peakBuffersMB: number | null
   elu: number | null
+  /** node is the Node version the client ran on ('' for the JVM). */
+  node: string
   /** spread is (max - min) / median of records/s over the repetitions. */
   spread: number
   notes: string[]
 }
 
-export const WORKLOADS: WorkloadName[] = ['produce-single', 'produce-batch', 'consume', 'produce-realistic', 'consume-realistic', 'latency']
+export const WORKLOADS: WorkloadName[] = ['produce-single', 'produce-batch', 'consume', 'produce-uncompressed', 'consume-uncompressed', 'produce-realistic', 'consume-realistic', 'latency']
 
 export const WORKLOAD_TITLES: Record<WorkloadName, string> = {
   'produce-single': 'produce, single awaited sends (acks 0, 3 B)',
   'produce-batch': 'produce, awaited sends of 100 (acks 0, 3 B)',
   consume: 'consume (2 KiB fetches, 1-record batches)',
+  'produce-uncompressed': 'produce 1 KiB, acks all, idempotent, uncompressed, 6 partitions',
+  'consume-uncompressed': 'consume 1 KiB uncompressed, 6 partitions',
   'produce-realistic': 'produce 1 KiB, acks all, idempotent, lz4, 6 partitions',
   'consume-realistic': 'consume 1 KiB lz4, 6 partitions',
-  latency: 'end-to-end latency at a fixed rate',
+  latency: 'end-to-end latency at a fixed rate (1 KiB, lz4)',
 }
 
 export const CLIENT_TITLES: Record<string, string> = {
   'kafka-wire': 'kafka-wire',
+  'kafka-wire-node22': 'kafka-wire (Node 22)',
   'kafka-wire-node20': 'kafka-wire (Node 20)',
+  kafkats: '@kafkats/client',
   kafkajs: 'KafkaJS',
   platformatic: '@platformatic/kafka',
   java: 'Java client (perf tools)',
@@ -75,7 +84,7 @@ export function summarizeRuns(runs: RunRecord[]): Summary[] {
     const ok = list.map((r) => r.result).filter((r): r is WorkerResult => r !== null)
     const first = list[0]!
     if (ok.length === 0) {
-      out.push({ workload: first.workload, client: first.client, reps: 0, failures: list.length, recordsPerSec: NaN, mbPerSec: NaN, p50: null, p99: null, latencyKind: '', cpuSecondsPerMillion: NaN, peakRssMB: NaN, elu: null, spread: NaN, notes: [...new Set(list.map((r) => r.error ?? ''))].filter(Boolean).map((e) => e.split('\n')[0]!.slice(0, 200)) })
+      out.push({ workload: first.workload, client: first.client, reps: 0, failures: list.length, recordsPerSec: NaN, mbPerSec: NaN, p50: null, p99: null, latencyKind: '', cpuSecondsPerMillion: NaN, peakRssMB: NaN, peakHeapMB: null, peakBuffersMB: null, elu: null, node: '', spread: NaN, notes: [...new Set(list.map((r) => r.error ?? ''))].filter(Boolean).map((e) => e.split('\n')[0]!.slice(0, 200)) })
       continue
     }
     const rps = ok.map((r) => r.recordsPerSec)
@@ -94,7 +103,10 @@ export function summarizeRuns(runs: RunRecord[]): Summary[] {
       latencyKind: ok[0]!.latencyKind,
       cpuSecondsPerMillion: r2(median(ok.map((r) => r.cpuSecondsPerMillion))),
       peakRssMB: r2(median(ok.map((r) => r.peakRssMB))),
+      peakHeapMB: ok.every((r) => r.peakHeapMB !== undefined) ? r2(median(ok.map((r) => r.peakHeapMB!))) : null,
+      peakBuffersMB: ok.every((r) => r.peakBuffersMB !== undefined) ? r2(median(ok.map((r) => r.peakBuffersMB!))) : null,
       elu: elus.length ? r2(median(elus)) : null,
+      node: ok[0]!.node,
       spread: r2((Math.max(...rps) - Math.min(...rps)) / med),
       notes: [...new Set(ok.flatMap((r) => r.notes))],
     })
@@ -114,13 +126,16 @@ export interface Ratio {
   cpu: number | null
 }
 
+/** isPeer is true for the clients kafka-wire is compared with (not kafka-wire on another Node). */
+export const isPeer = (client: string) => !client.startsWith('kafka-wire')
+
 export function ratios(summaries: Summary[], base = 'kafka-wire'): Ratio[] {
   const out: Ratio[] = []
   for (const w of WORKLOADS) {
     const kw = summaries.find((s) => s.workload === w && s.client === base && s.reps > 0)
     if (!kw) continue
     for (const s of summaries) {
-      if (s.workload !== w || s.client === base || s.reps === 0) continue
+      if (s.workload !== w || !isPeer(s.client) || s.reps === 0) continue
       const comparableLatency = s.client !== 'java' || w !== 'latency'
       out.push({
         workload: w,
@@ -139,17 +154,17 @@ const fmt = (v: number | null | undefined, digits = 0) => (v === null || v === u
 /** markdownTables renders the figures table and the ratios table. */
 export function markdownTables(summaries: Summary[], clients: string[]): string {
   const lines: string[] = []
-  lines.push('| workload | client | records/s | MB/s | p50 ms | p99 ms | latency measured | CPU s / M records | peak RSS MB | ELU | reps (spread) |')
-  lines.push('|---|---|--:|--:|--:|--:|---|--:|--:|--:|--:|')
+  lines.push('| workload | client | Node | records/s | MB/s | p50 ms | p99 ms | latency measured | CPU s / M records | peak RSS MB (heap / buffers) | ELU | reps (spread) |')
+  lines.push('|---|---|---|--:|--:|--:|--:|---|--:|--:|--:|--:|')
   for (const w of WORKLOADS) {
     for (const c of clients) {
       const s = summaries.find((x) => x.workload === w && x.client === c)
       if (!s) continue
       if (s.reps === 0) {
-        lines.push(`| ${WORKLOAD_TITLES[w]} | ${CLIENT_TITLES[c] ?? c} | failed | | | | ${s.notes.join('; ')} | | | | 0 |`)
+        lines.push(`| ${WORKLOAD_TITLES[w]} | ${CLIENT_TITLES[c] ?? c} | | failed | | | | ${s.notes.join('; ')} | | | | 0 |`)
         continue
       }
-      lines.push(`| ${WORKLOAD_TITLES[w]} | ${CLIENT_TITLES[c] ?? c} | ${fmt(s.recordsPerSec)} | ${fmt(s.mbPerSec, 1)} | ${fmt(s.p50, 1)} | ${fmt(s.p99, 1)} | ${s.latencyKind || '–'} | ${fmt(s.cpuSecondsPerMillion, 1)} | ${fmt(s.peakRssMB)} | ${fmt(s.elu, 2)} | ${s.reps}${s.failures ? `+${s.failures} failed` : ''} (±${fmt(s.spread * 50, 0)}%) |`)
+      lines.push(`| ${WORKLOAD_TITLES[w]} | ${CLIENT_TITLES[c] ?? c} | ${s.node ? s.node.replace(/^v/, '') : 'JVM'} | ${fmt(s.recordsPerSec)} | ${fmt(s.mbPerSec, 1)} | ${fmt(s.p50, 1)} | ${fmt(s.p99, 1)} | ${s.latencyKind || '–'} | ${fmt(s.cpuSecondsPerMillion, 1)} | ${fmt(s.peakRssMB)}${s.peakHeapMB !== null && s.peakBuffersMB !== null ? ` (${fmt(s.peakHeapMB)} / ${fmt(s.peakBuffersMB)})` : ''} | ${fmt(s.elu, 2)} | ${s.reps}${s.failures ? `+${s.failures} failed` : ''} (±${fmt(s.spread * 50, 0)}%) |`)
     }
   }
   return lines.join('\n')
@@ -163,7 +178,7 @@ export function markdownTables(summaries: Summary[], clients: string[]): string 
 export function pairedRatios(runs: RunRecord[], base = 'kafka-wire'): Array<{ workload: WorkloadName; peer: string; ratio: number; perRep: number[] }> {
   const out: Array<{ workload: WorkloadName; peer: string; ratio: number; perRep: number[] }> = []
   const reps = [...new Set(runs.map((r) => r.rep))].sort((a, b) => a - b)
-  const peers = [...new Set(runs.map((r) => r.client))].filter((c) => c !== base)
+  const peers = [...new Set(runs.map((r) => r.client))].filter(isPeer)
   for (const w of WORKLOADS) {
     for (const peer of peers) {
       if (w === 'latency' && peer === 'java') continue
@@ -182,7 +197,7 @@ export function pairedRatios(runs: RunRecord[], base = 'kafka-wire'): Array<{ wo
 }
 
 export function markdownPaired(ps: ReturnType<typeof pairedRatios>, clients: string[]): string {
-  const peers = clients.filter((c) => c !== 'kafka-wire')
+  const peers = clients.filter(isPeer)
   const lines = [`| workload | ${peers.map((p) => `÷ ${CLIENT_TITLES[p] ?? p}`).join(' | ')} |`, `|---|${peers.map(() => '--:').join('|')}|`]
   for (const w of WORKLOADS) {
     const row = peers.map((p) => {
@@ -196,7 +211,7 @@ export function markdownPaired(ps: ReturnType<typeof pairedRatios>, clients: str
 }
 
 export function markdownRatios(rs: Ratio[], clients: string[]): string {
-  const peers = clients.filter((c) => c !== 'kafka-wire')
+  const peers = clients.filter(isPeer)
   const lines: string[] = []
   lines.push(`| workload | ${peers.map((p) => `÷ ${CLIENT_TITLES[p] ?? p}`).join(' | ')} |`)
   lines.push(`|---|${peers.map(() => '--:').join('|')}|`)
@@ -213,7 +228,31 @@ export function markdownRatios(rs: Ratio[], clients: string[]): string {
   return lines.join('\n')
 }
 
-const COLORS: Record<string, string> = { 'kafka-wire': '#2563eb', 'kafka-wire-node20': '#60a5fa', kafkajs: '#f59e0b', platformatic: '#10b981', java: '#ef4444' }
+/**
+ * markdownNodes puts kafka-wire's figures on each Node version side by side: records/s and CPU seconds
+ * per million records, with each version's records/s ÷ the default Node's.
+ */
+export function markdownNodes(summaries: Summary[], clients: string[]): string {
+  const variants = clients.filter((c) => c.startsWith('kafka-wire'))
+  if (variants.length < 2) return ''
+  const node = (c: string) => summaries.find((s) => s.client === c && s.reps > 0)?.node.replace(/^v/, '') ?? '?'
+  const lines = [`| workload | ${variants.map((c) => `Node ${node(c)}`).join(' | ')} |`, `|---|${variants.map(() => '--:').join('|')}|`]
+  for (const w of WORKLOADS) {
+    const base = summaries.find((s) => s.workload === w && s.client === 'kafka-wire' && s.reps > 0)
+    const row = variants.map((c) => {
+      const s = summaries.find((x) => x.workload === w && x.client === c && x.reps > 0)
+      if (!s) return '–'
+      if (w === 'latency') return `p99 ${fmt(s.p99, 1)} ms`
+      const rel = base && c !== 'kafka-wire' ? ` ×${fmt(s.recordsPerSec / base.recordsPerSec, 2)}` : ''
+      return `${fmt(s.recordsPerSec)}${rel}, CPU ${fmt(s.cpuSecondsPerMillion, 1)}`
+    })
+    if (row.every((x) => x === '–')) continue
+    lines.push(`| ${WORKLOAD_TITLES[w]} | ${row.join(' | ')} |`)
+  }
+  return lines.join('\n')
+}
+
+const COLORS: Record<string, string> = { 'kafka-wire': '#2563eb', 'kafka-wire-node22': '#3b82f6', 'kafka-wire-node20': '#60a5fa', kafkats: '#8b5cf6', kafkajs: '#f59e0b', platformatic: '#10b981', java: '#ef4444' }
 
 /**
  * svgChart draws, per workload, each client's records/s relative to kafka-wire (kafka-wire = 1) as
@@ -269,7 +308,9 @@ export interface RunEnv {
   cores: number
   memoryGiB: number
   kernel: string
+  /** node is the Node version of the peers and of `kafka-wire`; node22 and systemNode those of kafka-wire-node22 and -node20. */
   node: string
+  node22?: string
   systemNode?: string
   java: string
   kafka: string
@@ -291,10 +332,10 @@ function envLines(env: RunEnv, runs: RunRecord[]): string[] {
   return [
     `- Date: ${env.date}; machine: ${env.cpu}, ${env.memoryGiB} GiB, ${env.kernel}`,
     `- Load average (1 min) when each run started: ${l ? `median ${l.median.toFixed(1)}, min ${l.min.toFixed(1)}, max ${l.max.toFixed(1)} on ${env.cores} cores` : '–'}${l && l.median > env.cores ? ' — **the machine was shared with other test runs and overloaded: absolute figures are low and noisy; compare the ratios**' : ''}`,
-    `- Node ${env.node} for every Node client${env.systemNode ? ` (kafka-wire (Node 20): ${env.systemNode})` : ''}; Java ${env.java || '?'}; Kafka ${env.kafka} broker (${env.broker})`,
+    `- Node ${env.node} for the Node peers and kafka-wire${env.node22 ? `, ${env.node22} for kafka-wire (Node 22)` : ''}${env.systemNode ? `, ${env.systemNode} for kafka-wire (Node 20)` : ''} (the Node column gives each row's); Java ${env.java || '?'}; Kafka ${env.kafka} broker (${env.broker})`,
     `- Clients: ${Object.entries(env.clientVersions).map(([c, v]) => `${CLIENT_TITLES[c] ?? c} ${v}`).join(', ')}`,
     `- Scale ${env.scale} (${Object.entries(env.counts).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}), ${done} of ${env.reps} repetitions, client order rotated and reversed between repetitions; latency: ${env.latencyRate.toLocaleString('en-US')} records/s for ${env.latencySeconds} s`,
-    env.realisticWriter ? `- consume-realistic reads a topic written once by ${env.realisticWriter}` : '',
+    env.realisticWriter ? `- The 1 KiB consume workloads read topics written once by ${env.realisticWriter}` : '',
   ].filter(Boolean)
 }
 
@@ -311,7 +352,9 @@ export function render(runs: RunRecord[], env: RunEnv, out: string, resultsDir: 
   const clients = env.clients
   mkdirSync(out, { recursive: true })
   writeFileSync(join(out, 'results.json'), JSON.stringify({ env, summaries, ratios: rs, runs }, null, 2) + '\n')
-  const md = `# kafka-wire benchmark results\n\n${envLines(env, runs).join('\n')}\n\n## Figures (medians)\n\n${markdownTables(summaries, clients)}\n\n## kafka-wire ÷ each peer\n\nThroughput ratios: above 1 means kafka-wire moved more records per second; CPU ratios below 1 mean it spent less CPU per record. Latency: kafka-wire's p99 ÷ the peer's (below 1 is shorter).\n\n${markdownRatios(rs, clients)}\n\nThe same ratios taken within each repetition (the clients of one repetition ran minutes apart, under much the same load), median and then each repetition's:\n\n${markdownPaired(pairedRatios(runs), clients)}\n`
+  const nodes = markdownNodes(summaries, clients)
+  const nodesMd = nodes ? `\n\n## kafka-wire on each Node version\n\nrecords/s (÷ kafka-wire on Node ${env.node.replace(/^v/, '')}) and CPU seconds per million records:\n\n${nodes}` : ''
+  const md = `# kafka-wire benchmark results\n\n${envLines(env, runs).join('\n')}\n\n## Figures (medians)\n\n${markdownTables(summaries, clients)}${nodesMd}\n\n## kafka-wire ÷ each peer\n\nThroughput ratios: above 1 means kafka-wire moved more records per second; CPU ratios below 1 mean it spent less CPU per record. Latency: kafka-wire's p99 ÷ the peer's (below 1 is shorter).\n\n${markdownRatios(rs, clients)}\n\nThe same ratios taken within each repetition (the clients of one repetition ran minutes apart, under much the same load), median and then each repetition's:\n\n${markdownPaired(pairedRatios(runs), clients)}\n`
   const title = `kafka-wire vs peers — Kafka ${env.kafka}, Node ${env.node}, scale ${env.scale}, ${new Set(runs.map((r) => r.rep)).size} reps`
   writeFileSync(join(out, 'results.md'), md)
   writeFileSync(join(out, 'results.svg'), svgChart(summaries, clients, title))

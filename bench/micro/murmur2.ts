@@ -1,5 +1,10 @@
-/** Micro benchmark: murmur2, the default partitioner's hash of every keyed record, on typical key sizes. */
-import { murmur2 } from '../../src/protocol/murmur2.js'
+/**
+ * Micro benchmark: murmur2, the default partitioner's hash of every keyed record, on typical key
+ * sizes; and string keys the way the partitioner hashes them today (UTF-8 into a scratch Buffer
+ * through Node's encoder, javaPartitionForKey) against murmur2String (UTF-8 written in JavaScript).
+ */
+import { javaPartitionForKey } from '../../src/client/producer/partitioner.js'
+import { murmur2, murmur2String, toPositive } from '../../src/protocol/murmur2.js'
 import { measure } from './lib.js'
 
 export function run(): void {
@@ -8,9 +13,13 @@ export function run(): void {
     for (let i = 0; i < size; i++) b[i] = 97 + (i % 26)
     return b
   })
-  const str = 'user-1234567'
+  const strs = ['user-1234567', '3f2504e0-4f89-11d3-9a0c-0305e82c3301', 'clé-été-☃']
   measure('murmur2', [
     ...keys.map((k) => ({ name: `murmur2, ${k.length}-byte key`, fn: (n: number) => { let s = 0; for (let i = 0; i < n; i++) s ^= murmur2(k); return s }, bytesPerOp: k.length })),
-    { name: 'murmur2 of a 12-char string key (Buffer.from first)', fn: (n: number) => { let s = 0; for (let i = 0; i < n; i++) s ^= murmur2(Buffer.from(str)); return s } },
+    { name: 'murmur2 of a 12-char string key (Buffer.from first)', fn: (n: number) => { let s = 0; for (let i = 0; i < n; i++) s ^= murmur2(Buffer.from(strs[0]!)); return s } },
+    ...strs.flatMap((str) => [
+      { name: `partition of "${str.slice(0, 14)}…" (${str.length} chars), javaPartitionForKey`, fn: (n: number) => { let s = 0; for (let i = 0; i < n; i++) s += javaPartitionForKey(str, 12); return s } },
+      { name: `partition of "${str.slice(0, 14)}…" (${str.length} chars), murmur2String`, fn: (n: number) => { let s = 0; for (let i = 0; i < n; i++) s += toPositive(murmur2String(str)) % 12; return s } },
+    ]),
   ])
 }

@@ -1,4 +1,5 @@
 /** Micro benchmark: Writer primitives (fixed ints, strings, bytes) and a realistic request header. */
+import { Produce } from '../../src/protocol/messages/produce.js'
 import { Writer } from '../../src/protocol/writer.js'
 import { measure } from './lib.js'
 
@@ -80,5 +81,46 @@ export function run(): void {
         return len
       },
     },
+    // finishCopy of what the producer copies out per batch and per Produce request: 1 MiB and 64 KiB.
+    ...[1 << 20, 64 << 10].map((size) => {
+      const big = new Writer(size)
+      big.raw(Buffer.alloc(size, 7))
+      return {
+        name: `finishCopy of ${size >> 10} KiB`,
+        fn: (n: number) => {
+          let len = 0
+          for (let i = 0; i < n; i++) len += big.finishCopy().length
+          return len
+        },
+        bytesPerOp: size,
+      }
+    }),
+    // A Produce request carrying one batch for each of 6 partitions, framed for the socket: batches
+    // copied into the request and the frame copied out (finishCopy), against batches spliced in by
+    // reference and only the request's own bytes copied (finishChunks).
+    ...[1 << 20, 16 << 10].flatMap((size) => {
+      const req = Produce.newRequest()
+      req.transactionalId = null
+      req.acks = -1
+      req.timeoutMs = 30_000
+      req.topicData = [{ name: 'orders', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitionData: Array.from({ length: 6 }, (_, index) => ({ index, records: Buffer.alloc(size, index) })) }]
+      const frame = (rw: Writer) => {
+        rw.reset()
+        const at = rw.reserve(4)
+        rw.int16(0)
+        rw.int16(11)
+        rw.int32(1)
+        rw.string('kafka-wire')
+        Produce.encodeRequest(rw, 11, req)
+        rw.patchInt32(at, rw.length - 4)
+      }
+      const copying = new Writer(1 << 16)
+      const splicing = new Writer(1 << 16)
+      splicing.spliceMin = 1024
+      return [
+        { name: `Produce request, 6 × ${size >> 10} KiB, copied (finishCopy)`, fn: (n: number) => { let len = 0; for (let i = 0; i < n; i++) { frame(copying); len += copying.finishCopy().length } return len }, bytesPerOp: 6 * size },
+        { name: `Produce request, 6 × ${size >> 10} KiB, spliced (finishChunks)`, fn: (n: number) => { let len = 0; for (let i = 0; i < n; i++) { frame(splicing); len += splicing.finishChunks(true).length } return len }, bytesPerOp: 6 * size },
+      ]
+    }),
   ])
 }

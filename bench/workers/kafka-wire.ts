@@ -98,13 +98,13 @@ async function consume(s: WorkloadSpec, peer: boolean): Promise<void> {
 }
 
 /**
- * produce-realistic: every record handed to the client on its own, with the client's defaults
- * (idempotent, acks all, linger 10 ms) plus lz4. The driver keeps at most maxBufferedRecords (10,000)
+ * The 1 KiB produce: every record handed to the client on its own, with the client's defaults
+ * (idempotent, acks all, linger 10 ms) plus the workload's codec. The driver keeps at most maxBufferedRecords (10,000)
  * records outstanding, as the client's own buffer limit would. Latency is produce call → callback.
  */
 async function produceRealistic(s: WorkloadSpec): Promise<void> {
   const payloads = loadPayloads(s.payloadFile)
-  const client = new Client({ seedBrokers: s.bootstrap, clientId: 'bench', producerBatchCompression: ['lz4'] })
+  const client = new Client({ seedBrokers: s.bootstrap, clientId: 'bench', producerBatchCompression: [s.compression] })
   await client.produce({ topic: s.topic, value: 'warm-up' })
   const hist = newHistogram()
   const window = 10_000
@@ -160,7 +160,7 @@ async function latency(s: WorkloadSpec): Promise<void> {
   })
   // KW_BENCH_LINGER overrides the default linger (10 ms) to show what it costs in latency.
   const linger = process.env.KW_BENCH_LINGER === undefined ? {} : { linger: Number(process.env.KW_BENCH_LINGER) }
-  const producer = new Client({ seedBrokers: s.bootstrap, clientId: 'bench', producerBatchCompression: ['lz4'], ...linger })
+  const producer = new Client({ seedBrokers: s.bootstrap, clientId: 'bench', producerBatchCompression: [s.compression], ...linger })
   await producer.produce({ topic: s.topic, value: 'warm-up', key: Buffer.alloc(0) })
   let stop = false
   let collector: LatencyCollector | null = null
@@ -213,9 +213,11 @@ switch (spec.workload) {
   case 'consume':
     await consume(spec, true)
     break
+  case 'produce-uncompressed':
   case 'produce-realistic':
     await produceRealistic(spec)
     break
+  case 'consume-uncompressed':
   case 'consume-realistic':
     await consume(spec, false)
     break

@@ -28,6 +28,7 @@ CompressionCodecs[CompressionTypes.LZ4] = () => ({
 })
 
 const spec = parseSpec()
+const codec = (s: WorkloadSpec) => (s.compression === 'lz4' ? CompressionTypes.LZ4 : CompressionTypes.None)
 const kafka = new Kafka({ clientId: 'bench', brokers: spec.bootstrap, logLevel: logLevel.ERROR })
 
 async function produceSingle(s: WorkloadSpec): Promise<void> {
@@ -113,7 +114,7 @@ async function produceRealistic(s: WorkloadSpec): Promise<void> {
   const payloads = loadPayloads(s.payloadFile)
   const producer = kafka.producer({ idempotent: true })
   await producer.connect()
-  await producer.send({ topic: s.topic, acks: -1, compression: CompressionTypes.LZ4, messages: [{ value: 'warm-up' }] })
+  await producer.send({ topic: s.topic, acks: -1, compression: codec(s), messages: [{ value: 'warm-up' }] })
   const hist = newHistogram()
   let bytes = 0
   let inflight = 0
@@ -133,7 +134,7 @@ async function produceRealistic(s: WorkloadSpec): Promise<void> {
     }
     inflight++
     const t = performance.now()
-    producer.send({ topic: s.topic, acks: -1, compression: CompressionTypes.LZ4, messages }).then(
+    producer.send({ topic: s.topic, acks: -1, compression: codec(s), messages }).then(
       () => {
         hist.recordValueWithCount(Math.max(1, Math.round((performance.now() - t) * 1000)), messages.length)
         inflight--
@@ -164,7 +165,7 @@ async function latency(s: WorkloadSpec): Promise<void> {
   await consumer.subscribe({ topics: [s.topic], fromBeginning: true })
   const producer = kafka.producer({ idempotent: true })
   await producer.connect()
-  await producer.send({ topic: s.topic, acks: -1, compression: CompressionTypes.LZ4, messages: [{ key: Buffer.alloc(0), value: 'warm-up' }] })
+  await producer.send({ topic: s.topic, acks: -1, compression: codec(s), messages: [{ key: Buffer.alloc(0), value: 'warm-up' }] })
   let collector: LatencyCollector | null = null
   let warmups = 0
   await consumer.run({
@@ -191,7 +192,7 @@ async function latency(s: WorkloadSpec): Promise<void> {
         const i = sched.sent++
         messages.push({ key: keyForTime(sched.scheduledAt(i)), value: payloads[i % payloads.length]! })
       }
-      sends.push(producer.send({ topic: s.topic, acks: -1, compression: CompressionTypes.LZ4, messages }).catch((e: unknown) => (failed ??= e)))
+      sends.push(producer.send({ topic: s.topic, acks: -1, compression: codec(s), messages }).catch((e: unknown) => (failed ??= e)))
     }
     if (failed) throw failed
     await tick()
@@ -215,9 +216,11 @@ switch (spec.workload) {
   case 'consume':
     await consume(spec, true)
     break
+  case 'produce-uncompressed':
   case 'produce-realistic':
     await produceRealistic(spec)
     break
+  case 'consume-uncompressed':
   case 'consume-realistic':
     await consume(spec, false)
     break

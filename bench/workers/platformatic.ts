@@ -91,7 +91,7 @@ async function consume(s: WorkloadSpec, peer: boolean): Promise<void> {
 }
 
 function realisticProducer(s: WorkloadSpec) {
-  return new Producer({ clientId: 'bench', bootstrapBrokers: s.bootstrap, idempotent: true, acks: ProduceAcks.ALL, compression: 'lz4' })
+  return new Producer({ clientId: 'bench', bootstrapBrokers: s.bootstrap, idempotent: true, acks: ProduceAcks.ALL, compression: s.compression })
 }
 
 async function produceRealistic(s: WorkloadSpec): Promise<void> {
@@ -194,9 +194,11 @@ switch (spec.workload) {
   case 'consume':
     await consume(spec, true)
     break
+  case 'produce-uncompressed':
   case 'produce-realistic':
     await produceRealistic(spec)
     break
+  case 'consume-uncompressed':
   case 'consume-realistic':
     await consume(spec, false)
     break

@@ -238,8 +238,14 @@ const TWO_POW_32 = 4294967296
 // ---------------------------------------------------------------------------------------------------
 // Encoding
 
-/** headerLengths holds the UTF-8 lengths of one record's header keys and values between sizing and writing. */
+/**
+ * headerLengths holds the UTF-8 lengths of one record's header keys and values, and keyLength and
+ * valueLength its key's and value's (-1 for null), between sizing and writing, so no string is
+ * measured twice.
+ */
 let headerLengths = new Int32Array(32)
+let keyLength = -1
+let valueLength = -1
 
 /**
  * scratch holds a compressed batch's records before compression; one per process, reused. A writer
@@ -257,6 +263,10 @@ const SCRATCH_KEEP_BYTES = 8 * 1024 * 1024
  * or a header without a key, and whatever `compress` throws.
  */
 export function encodeRecordBatch(w: Writer, batch: RecordBatchInput): number {
+  if (w.spliceMin !== Infinity) {
+    // The CRC is computed over the writer's buffer: a compressed batch spliced in would be left out.
+    throw new ProtocolEncodeError('encodeRecordBatch needs a writer that copies (spliceMin Infinity)')
+  }
   const records = batch.records
   const count = records.length
   const compression = batch.compression
@@ -389,12 +399,12 @@ function utf8Length(s: string): number {
 }
 
 /**
- * recordBodySize is a record's size after its length prefix. It leaves the header lengths in
- * `headerLengths` for writeRecord, so no string is measured twice.
+ * recordBodySize is a record's size after its length prefix. It leaves the key, value and header
+ * lengths in `keyLength`, `valueLength` and `headerLengths` for writeRecord.
  */
 function recordBodySize(r: RecordInput, offsetDelta: number, timestampDelta: number): number {
-  const keyLen = byteLengthOf(r.key)
-  const valueLen = byteLengthOf(r.value)
+  const keyLen = (keyLength = byteLengthOf(r.key))
+  const valueLen = (valueLength = byteLengthOf(r.value))
   let size = 1 + varlongSize(timestampDelta) + varintSize(offsetDelta)
   size += varintSize(keyLen) + (keyLen > 0 ? keyLen : 0)
   size += varintSize(valueLen) + (valueLen > 0 ? valueLen : 0)
@@ -416,52 +426,70 @@ function recordBodySize(r: RecordInput, offsetDelta: number, timestampDelta: num
   return size
 }
 
+/**
+ * writeRecord writes one record straight into the writer's buffer: the space for the whole record is
+ * ensured once (its size is known exactly), then every varint and byte goes in through a local cursor,
+ * with no call per field that would check and store the writer's position again.
+ */
 function writeRecord(w: Writer, r: RecordInput, index: number, baseTimestamp: number): void {
   const timestampDelta = recordTimestamp(r, index) - baseTimestamp
   const offsetDelta = r.offsetDelta ?? index
   const body = recordBodySize(r, offsetDelta, timestampDelta)
   w.ensure(varintSize(body) + body)
-  w.varint(body)
-  w.int8(0) // record attributes: unused
-  writeVarlongNumber(w, timestampDelta)
-  w.varint(offsetDelta)
-  writeData(w, r.key, byteLengthOf(r.key))
-  writeData(w, r.value, byteLengthOf(r.value))
+  let buf = w.buf
+  let pos = putVarint(buf, w.pos, body)
+  buf[pos++] = 0 // record attributes: unused
+  if (timestampDelta >= -0x80000000 && timestampDelta <= 0x7fffffff) pos = putVarint(buf, pos, timestampDelta)
+  else {
+    // A delta beyond int32 (records weeks apart in one batch) needs the 64-bit varint; rare. The
+    // writer may regrow (it ensures 10 bytes, the record may need fewer): take its buffer again.
+    w.pos = pos
+    w.varlong(BigInt(timestampDelta))
+    buf = w.buf
+    pos = w.pos
+  }
+  pos = putVarint(buf, pos, offsetDelta)
+  pos = putData(buf, pos, r.key, keyLength)
+  pos = putData(buf, pos, r.value, valueLength)
   const headers = r.headers
   const n = headers === undefined ? 0 : headers.length
-  w.varint(n)
+  pos = putVarint(buf, pos, n)
   for (let i = 0; i < n; i++) {
     const h = headers![i]!
-    writeData(w, h.key, headerLengths[2 * i]!)
-    writeData(w, h.value, headerLengths[2 * i + 1]!)
+    pos = putData(buf, pos, h.key, headerLengths[2 * i]!)
+    pos = putData(buf, pos, h.value, headerLengths[2 * i + 1]!)
   }
+  w.pos = pos
 }
 
-/** writeData writes a varint length and the bytes; space was ensured by the caller. */
-function writeData(w: Writer, v: Uint8Array | string | null | undefined, len: number): void {
-  w.varint(len)
-  if (len <= 0) return
+/** putVarint writes a zigzag varint at `pos` and returns the position after it; space was ensured. */
+function putVarint(buf: Buffer, pos: number, v: number): number {
+  let u = ((v << 1) ^ (v >> 31)) >>> 0
+  while (u > 0x7f) {
+    buf[pos++] = (u & 0x7f) | 0x80
+    u >>>= 7
+  }
+  buf[pos++] = u
+  return pos
+}
+
+/** putData writes a varint length and the bytes at `pos`, returning the position after them. */
+function putData(buf: Buffer, pos: number, v: Uint8Array | string | null | undefined, len: number): number {
+  pos = putVarint(buf, pos, len)
+  if (len <= 0) return pos
   if (typeof v === 'string') {
     if (len === v.length && len <= SHORT_STRING) {
       // ASCII (one byte per char, as its UTF-8 length says): copy the char codes.
-      const buf = w.buf
-      const at = w.pos
-      for (let i = 0; i < len; i++) buf[at + i] = v.charCodeAt(i)
-      w.pos = at + len
-    } else w.pos += w.buf.write(v, w.pos, len, 'utf8')
-  } else {
-    w.buf.set(v!, w.pos)
-    w.pos += len
+      for (let i = 0; i < len; i++) buf[pos + i] = v.charCodeAt(i)
+      return pos + len
+    }
+    return pos + buf.write(v, pos, len, 'utf8')
   }
+  buf.set(v!, pos)
+  return pos + len
 }
 
-/** writeVarlongNumber writes a zigzag varlong from a safe integer; int32 values share varint's bytes. */
-function writeVarlongNumber(w: Writer, v: number): void {
-  if (v >= -0x80000000 && v <= 0x7fffffff) w.varint(v)
-  else w.varlong(BigInt(v))
-}
-
-/** varlongSize is how many bytes writeVarlongNumber takes for `v`. */
+/** varlongSize is how many bytes a zigzag varlong of the safe integer `v` takes. */
 function varlongSize(v: number): number {
   if (v >= -0x80000000 && v <= 0x7fffffff) return varintSize(v)
   let z = v >= 0 ? v * 2 : -v * 2 - 1
@@ -550,6 +578,14 @@ function corrupt(buf: Buffer, start: number, why: string, cause?: unknown): Corr
   return new CorruptRecordBatchError(`corrupt record batch at offset ${offset} (byte ${start} of the fetched records): ${why}`, offset, cause)
 }
 
+/**
+ * readProducerId reads a batch's producer id, giving the one bigint -1n for the batches of producers
+ * that are neither idempotent nor transactional instead of a new bigint per batch.
+ */
+function readProducerId(buf: Buffer, at: number): bigint {
+  return buf.readInt32BE(at) === -1 && buf.readInt32BE(at + 4) === -1 ? -1n : buf.readBigInt64BE(at)
+}
+
 /** readInt64Number reads an int64 as a number (exact up to 2^53 in magnitude: timestamps). */
 function readInt64Number(buf: Buffer, at: number): number {
   return buf.readInt32BE(at) * TWO_POW_32 + buf.readUInt32BE(at + 4)
@@ -596,7 +632,7 @@ function decodeBatchV2(buf: Buffer, start: number, end: number, state: DecodeSta
   }
 
   const partitionLeaderEpoch = buf.readInt32BE(start + PARTITION_LEADER_EPOCH_OFFSET)
-  const producerId = buf.readBigInt64BE(start + PRODUCER_ID_OFFSET)
+  const producerId = readProducerId(buf, start + PRODUCER_ID_OFFSET)
   const producerEpoch = buf.readInt16BE(start + PRODUCER_EPOCH_OFFSET)
   const records: BatchRecord[] = []
   const r = new Reader(data, dataStart, dataEnd)
@@ -684,7 +720,7 @@ function readRecord(
     r.fail(`${n} headers cannot fit in ${r.remaining()} bytes`)
   } else {
     for (let i = 0; i < n; i++) {
-      const hk = r.varintString()
+      const hk = headerKey(r)
       const hv = r.varintBytes()
       if (hk === null) r.fail('null header key')
       if (r.failure !== null) break
@@ -694,7 +730,7 @@ function readRecord(
   if (r.failure === null && r.pos !== recordEnd) r.fail(`record declares ${length} bytes but uses ${length - (recordEnd - r.pos)}`)
   r.end = outerEnd
   if (r.failure !== null) r.pos = outerEnd
-  const offset = baseOffset + BigInt(offsetDelta)
+  const offset = baseOffset + (offsetDelta >= 0 && offsetDelta < SMALL_BIGINTS.length ? SMALL_BIGINTS[offsetDelta]! : BigInt(offsetDelta))
   const timestamp = isLogAppend ? logAppendTime : baseTimestamp + timestampDelta
   if (fields !== null) {
     // The client's Record, property for property in the order the client makes them elsewhere, so
@@ -703,6 +739,53 @@ function readRecord(
     return rec
   }
   return { offset, timestamp, key, value, headers }
+}
+
+/** SMALL_BIGINTS are the offset deltas of most batches as bigints, made once instead of per record. */
+const SMALL_BIGINTS: readonly bigint[] = Array.from({ length: 4096 }, (_, i) => BigInt(i))
+
+/**
+ * Header keys repeat from record to record (`traceparent`, an application's few names), so short
+ * ASCII keys are interned: a key's bytes are hashed and compared with the string last decoded into
+ * its slot, and a match returns that string, with no native call and no new string per record. A
+ * slot holds the latest key hashed to it; a collision only costs a decode.
+ */
+const KEY_SLOTS = 256
+const MAX_INTERNED_KEY = 32
+const internedKeys: Array<string | undefined> = new Array<string | undefined>(KEY_SLOTS).fill(undefined)
+
+/** headerKey reads a header key (a varint-length string, never null in a valid record). */
+function headerKey(r: Reader): string | null {
+  const buf = r.buf
+  const at = r.pos
+  // The usual case: a one-byte length (a key under 64 bytes) and the key's bytes all present.
+  const lb = at < r.end ? buf[at]! : 0x80
+  const len = lb >>> 1
+  if (lb >= 0x80 || (lb & 1) !== 0 || len > MAX_INTERNED_KEY || len > r.end - at - 1) return r.varintString()
+  const start = at + 1
+  const end = start + len
+  let h = len
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!
+    if (c >= 0x80) return r.varintString()
+    h = (Math.imul(h, 31) + c) | 0
+  }
+  const slot = (h ^ (h >>> 16)) & (KEY_SLOTS - 1)
+  const cached = internedKeys[slot]
+  r.pos = end
+  if (cached !== undefined && cached.length === len) {
+    let same = true
+    for (let i = 0; i < len; i++) {
+      if (cached.charCodeAt(i) !== buf[start + i]) {
+        same = false
+        break
+      }
+    }
+    if (same) return cached
+  }
+  const key = buf.toString('latin1', start, end)
+  internedKeys[slot] = key
+  return key
 }
 
 const EMPTY_RECORD: BatchRecord = Object.freeze({ offset: -1n, timestamp: -1, key: null, value: null, headers: [] }) as BatchRecord

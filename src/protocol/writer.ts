@@ -5,21 +5,52 @@ import type { TaggedField } from './reader.js'
  * Writer is a growable byte buffer with a cursor. Every encoder in kafka-wire writes into one Writer:
  * no buffer per field and no concatenation per request. Size prefixes and CRCs are reserved first and
  * patched in place once the bytes they cover are known, as franz-go fills its size prefix last.
+ *
+ * A writer can also splice: with `spliceMin` set, raw bytes of at least that length (the record
+ * batches of a Produce request) are not copied in but kept by reference at their place, and
+ * `finishChunks()` returns the message as a list of chunks, the writer's own bytes around the spliced
+ * ones, for a vectored socket write (`socket.cork()`, `write()` per chunk, `uncork()`). `length`
+ * counts spliced bytes; `pos` does not.
  */
 export class Writer {
   /** buf is the backing store; only bytes before `pos` are meaningful. */
   buf: Buffer
-  /** pos is the next byte to write. */
+  /** pos is the next byte to write into `buf` (spliced chunks take no room there). */
   pos = 0
+  /**
+   * spliceMin is the size from which `raw` (and so `bytes`, `compactBytes`, `varintBytes`) keeps
+   * bytes by reference instead of copying them. Infinity (the default) never splices. A spliced
+   * Buffer must not change until the message has been written out.
+   */
+  spliceMin = Infinity
+  /** splicedAt[i] is the position in `buf` where spliced[i] belongs; both are in order. */
+  #splicedAt: number[] = []
+  #spliced: Uint8Array[] = []
+  #splicedBytes = 0
 
   constructor(initialSize = 512) {
     this.buf = Buffer.allocUnsafe(initialSize)
   }
 
-  /** reset rewinds the cursor so the backing store can be reused for the next message. */
+  /** reset rewinds the cursor so the backing store can be reused for the next message, and drops spliced chunks. */
   reset(): this {
     this.pos = 0
+    if (this.#spliced.length > 0) {
+      this.#splicedAt = []
+      this.#spliced = []
+      this.#splicedBytes = 0
+    }
     return this
+  }
+
+  /** length is the size of the message written so far: the bytes in `buf` and the spliced chunks. */
+  get length(): number {
+    return this.pos + this.#splicedBytes
+  }
+
+  /** spliceCount is how many chunks are spliced in (0 for a writer that copies everything). */
+  get spliceCount(): number {
+    return this.#spliced.length
   }
 
   /** ensure grows the backing store so that `n` more bytes fit. */
@@ -35,12 +66,39 @@ export class Writer {
 
   /** finish returns a view of the bytes written so far (not a copy: the next write may overwrite it). */
   finish(): Buffer {
+    this.#notSpliced('finish')
     return this.buf.subarray(0, this.pos)
   }
 
   /** finishCopy returns a copy of the bytes written so far, safe to keep after the writer is reused. */
   finishCopy(): Buffer {
+    this.#notSpliced('finishCopy')
     return Buffer.from(this.buf.subarray(0, this.pos))
+  }
+
+  /**
+   * finishChunks returns the message as chunks in order: the writer's own bytes between the spliced
+   * chunks, and the spliced chunks themselves (empty chunks left out). With `copy` the writer's own
+   * bytes are first copied out (one allocation for all of them, a few hundred bytes for a Produce
+   * request), so the chunks stay valid after the writer is reused; without it they are views of
+   * `buf`, valid until the next write.
+   */
+  finishChunks(copy = false): Uint8Array[] {
+    const own = copy ? Buffer.from(this.buf.subarray(0, this.pos)) : this.buf.subarray(0, this.pos)
+    const out: Uint8Array[] = []
+    let from = 0
+    for (let i = 0; i < this.#spliced.length; i++) {
+      const at = this.#splicedAt[i]!
+      if (at > from) out.push(own.subarray(from, at))
+      out.push(this.#spliced[i]!)
+      from = at
+    }
+    if (this.pos > from || out.length === 0) out.push(own.subarray(from, this.pos))
+    return out
+  }
+
+  #notSpliced(method: string): void {
+    if (this.#spliced.length > 0) throw new ProtocolEncodeError(`Writer.${method} on a writer holding ${this.#spliced.length} spliced chunks: use finishChunks`)
   }
 
   bool(v: boolean): void {
@@ -208,8 +266,14 @@ export class Writer {
     this.pos += 16
   }
 
-  /** raw copies bytes in as they are. */
+  /** raw copies bytes in as they are, or splices them in by reference when they are at least `spliceMin` long. */
   raw(v: Uint8Array): void {
+    if (v.length >= this.spliceMin && v.length > 0) {
+      this.#splicedAt.push(this.pos)
+      this.#spliced.push(v)
+      this.#splicedBytes += v.length
+      return
+    }
     this.ensure(v.length)
     this.buf.set(v, this.pos)
     this.pos += v.length
@@ -257,12 +321,20 @@ export class Writer {
    * `at`, moving the value along when the size needs more than the one byte reserved (128 bytes or more).
    */
   endUvarintSize(at: number): void {
-    const size = this.pos - at - 1
+    // Chunks spliced after `at` are part of the value: they count in its size and move along with it.
+    let spliced = 0
+    let first = this.#spliced.length
+    while (first > 0 && this.#splicedAt[first - 1]! > at) {
+      first--
+      spliced += this.#spliced[first]!.length
+    }
+    const size = this.pos - at - 1 + spliced
     const n = uvarintSize(size)
     if (n > 1) {
       this.ensure(n - 1)
       this.buf.copyWithin(at + n, at + 1, this.pos)
       this.pos += n - 1
+      for (let i = first; i < this.#splicedAt.length; i++) this.#splicedAt[i]! += n - 1
     }
     // The n bytes at `at` are already in place: write the prefix directly (uvarint() would ensure room
     // after `at` and could drop the value on growing).

@@ -25,6 +25,14 @@ test('crc32c: known vectors, both implementations', () => {
   }
 })
 
+test('crc32c: inputs either side of the native cut-over (128 bytes) agree with the portable code', () => {
+  for (let n = 100; n <= 160; n++) {
+    const bytes = Uint8Array.from({ length: n + 7 }, (_, i) => (i * 131 + n) & 0xff)
+    assert.equal(crc32c(bytes, 7), crc32cPortable(bytes, 7), `${n} bytes`)
+    assert.equal(crc32c(bytes.subarray(0, n)), crc32cPortable(bytes.subarray(0, n)), `${n} bytes from 0`)
+  }
+})
+
 test('crc32c: result is unsigned', () => {
   // 0xe3069283 has the top bit set: crc-32 alone would return it negative.
   assert.ok(crc32c(Buffer.from('123456789')) > 0)

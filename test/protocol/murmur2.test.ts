@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { murmur2, toPositive } from '../../src/protocol/murmur2.js'
+import { murmur2, murmur2String, toPositive } from '../../src/protocol/murmur2.js'
 
 // Expected values were computed with the Java client (kafka-clients 4.4.0): for each input,
 // `Utils.murmur2(bytes)` and `Utils.toPositive(Utils.murmur2(bytes)) % 12`. Strings are hashed as their
@@ -75,4 +75,30 @@ test('murmur2 returns a signed 32-bit integer; toPositive a non-negative one', (
   )
   assert.equal(toPositive(-1), 0x7fffffff)
   assert.equal(toPositive(-0x80000000), 0)
+})
+
+test('murmur2String hashes a string as the Java client hashes its UTF-8 bytes', () => {
+  for (const [s, hash] of STRINGS) assert.equal(murmur2String(s), hash, JSON.stringify(s))
+  // Longer keys than the scratch first holds, and back to short ones.
+  for (const s of ['k'.repeat(300), 'é'.repeat(500), '🎉'.repeat(400), 'abc']) assert.equal(murmur2String(s), murmur2(Buffer.from(s, 'utf8')))
+})
+
+test('murmur2String writes an unpaired surrogate as "?", as Java\'s String.getBytes(UTF_8) does', () => {
+  // What Java's StringSerializer sends: lone surrogates become '?', pairs their code point.
+  const javaBytes = (s: string) => Buffer.from(s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '?'), 'utf8')
+  assert.equal(murmur2String('a\uD800b'), murmur2(Buffer.from('a?b')))
+  assert.equal(murmur2String('\uDC00\uD800'), murmur2(Buffer.from('??')))
+  const codeUnits = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 40 })
+  fc.assert(fc.property(fc.oneof(codeUnits, fc.string({ unit: 'binary', maxLength: 40 })), (s) => murmur2String(s) === murmur2(javaBytes(s))), { numRuns: 500 })
+})
+
+test('murmur2 over a range is murmur2 of that slice', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 64 }), fc.nat(), fc.nat(), (a, x, y) => {
+      const start = a.length === 0 ? 0 : x % (a.length + 1)
+      const end = start + (a.length - start === 0 ? 0 : y % (a.length - start + 1))
+      return murmur2(a, start, end) === murmur2(a.slice(start, end))
+    }),
+    { numRuns: 500 },
+  )
 })

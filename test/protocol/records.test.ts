@@ -318,6 +318,51 @@ test('round trip: random batches of 0..20 records, every codec, in one buffer', 
   )
 })
 
+test('header keys: interned short ASCII keys, colliding keys, non-ASCII and long keys all decode as written', () => {
+  // 600 distinct short keys cannot share 256 intern slots: many collide and each must still decode
+  // to itself, repeated keys to the same string, and keys the interning leaves out (non-ASCII, over
+  // 32 bytes, an empty one) as UTF-8.
+  const keys = Array.from({ length: 600 }, (_, i) => `k${i}`)
+  keys.push('', 'traceparent', 'x'.repeat(32), 'y'.repeat(33), 'z'.repeat(70), 'é', '日本', 'a\u007f')
+  const records: RecordInput[] = []
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < keys.length; i += 3) {
+      records.push({ value: null, timestamp: BASE_TS, headers: keys.slice(i, i + 3).map((key, j) => ({ key, value: j === 0 ? null : `${round}` })) })
+    }
+  }
+  const [b] = decodeRecordBatches(encodeRecordBatchBuffer(batch(records)))
+  assertRecordsEqual(b!.records, records, 0n, 'interned keys')
+  // A key decoded again is the same string (interning hands out one), whatever came in between.
+  const last = b!.records.length - 1
+  assert.equal(b!.records[last]!.headers[0]!.key, records[last]!.headers![0]!.key)
+})
+
+test('offsets: deltas inside and beyond the precomputed small ones, over a large base offset', () => {
+  const deltas = [0, 1, 4094, 4095, 4096, 4097, 65_536, 2 ** 31 - 1]
+  const records: RecordInput[] = deltas.map((offsetDelta) => ({ value: `${offsetDelta}`, timestamp: BASE_TS, offsetDelta }))
+  const base = 2n ** 62n
+  const [b] = decodeRecordBatches(encodeRecordBatchBuffer(batch(records, { baseOffset: base })))
+  assert.deepEqual(b!.records.map((r) => r.offset), deltas.map((d) => base + BigInt(d)))
+})
+
+test('a record whose timestamp delta needs a 64-bit varint, written where the writer must regrow', () => {
+  // The writer holds exactly the batch's bytes, so the 10 bytes the varlong path ensures make it
+  // regrow in the middle of the last record; what follows the timestamp must land in the new buffer.
+  const records: RecordInput[] = [
+    { value: null, timestamp: BASE_TS },
+    { value: null, timestamp: BASE_TS + 2 ** 32 },
+  ]
+  const exact = encodeRecordBatchBuffer(batch(records)).length
+  for (let prefix = 0; prefix < 4; prefix++) {
+    const w = new Writer(prefix + exact)
+    for (let i = 0; i < prefix; i++) w.uint8(0xee)
+    encodeRecordBatch(w, batch(records))
+    assert.ok(w.buf.length > prefix + exact, 'the writer regrew')
+    const [b] = decodeRecordBatches(w.finish().subarray(prefix))
+    assertRecordsEqual(b!.records, records, 0n, `prefix ${prefix}`)
+  }
+})
+
 test('decoded records are views of the fetched (or decompressed) bytes, one shape for every magic', () => {
   for (const codec of CODECS) {
     const bytes = encodeRecordBatchBuffer(batch(SAMPLE_RECORDS, { compression: codec }))

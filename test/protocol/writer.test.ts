@@ -227,3 +227,95 @@ test('finish returns a view, finishCopy a copy; reset reuses the buffer', () => 
   assert.equal(view.readInt32BE(0), 2)
   assert.equal(copy.readInt32BE(0), 1)
 })
+
+// ---------------------------------------------------------------------------------------------------
+// Splicing: large raw bytes kept by reference, for vectored writes of Produce requests
+
+const concat = (chunks: Uint8Array[]) => Buffer.concat(chunks)
+
+test('a Produce request written with splicing is, chunk after chunk, the bytes a copying writer writes', async () => {
+  const { Produce } = await import('../../src/protocol/messages/produce.js')
+  const fill = (n: number, b: number) => Buffer.alloc(n, b)
+  const batches = [fill(10, 1), fill(4096, 2), null, fill(100_000, 3), fill(1023, 4), fill(1024, 5)]
+  for (let version = Produce.minVersion; version <= Produce.maxVersion; version++) {
+    const req = Produce.newRequest()
+    req.transactionalId = null
+    req.acks = -1
+    req.timeoutMs = 30_000
+    req.topicData = [
+      { name: 'a', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitionData: batches.slice(0, 3).map((records, index) => ({ index, records })) },
+      { name: 'b', topicId: 'AAAAAAAAAAAAAAAAAAAAAQ', partitionData: batches.slice(3).map((records, index) => ({ index, records })) },
+    ]
+    const plain = new Writer(16)
+    Produce.encodeRequest(plain, version, req)
+    const want = plain.finishCopy()
+    const w = new Writer(16)
+    w.spliceMin = 1024
+    Produce.encodeRequest(w, version, req)
+    assert.equal(w.length, want.length, `v${version}: length counts spliced bytes`)
+    assert.equal(w.spliceCount, 3, `v${version}: the 4 KiB, 100 KB and 1024-byte batches are spliced`)
+    const chunks = w.finishChunks()
+    assert.deepEqual(concat(chunks), want, `v${version}: same bytes`)
+    for (const b of [batches[1], batches[3], batches[5]]) assert.ok(chunks.includes(b!), `v${version}: a spliced batch is the caller's Buffer, not a copy`)
+    assert.ok(!chunks.includes(batches[0]!) && !chunks.includes(batches[4]!), `v${version}: batches under spliceMin are copied`)
+    // With copy, the chunks survive the writer's reuse.
+    const kept = w.finishChunks(true)
+    w.reset()
+    w.raw(fill(300, 0xee))
+    assert.deepEqual(concat(kept), want, `v${version}: copied chunks outlive the writer's next message`)
+    assert.equal(w.spliceCount, 0, 'reset drops spliced chunks')
+  }
+})
+
+test('a uvarint size around spliced chunks counts them and moves them with the value', () => {
+  const arb = fc.array(
+    fc.oneof(
+      fc.record({ op: fc.constant('raw' as const), n: fc.integer({ min: 0, max: 400 }) }),
+      fc.record({ op: fc.constant('int32' as const), n: fc.integer() }),
+      fc.record({ op: fc.constant('sized' as const), n: fc.integer({ min: 0, max: 300 }), m: fc.integer({ min: 0, max: 3 }) }),
+    ),
+    { maxLength: 12 },
+  )
+  fc.assert(
+    fc.property(arb, fc.integer({ min: 1, max: 200 }), (ops, spliceMin) => {
+      const write = (w: Writer) => {
+        let byte = 0
+        const bytes = (n: number) => Buffer.alloc(n, ++byte)
+        for (const o of ops) {
+          if (o.op === 'raw') w.raw(bytes(o.n))
+          else if (o.op === 'int32') w.int32(o.n)
+          else {
+            // A tagged field's value: its size prefix is written after it, and may need 1-3 bytes.
+            const at = w.beginUvarintSize()
+            w.int16(7)
+            for (let i = 0; i < o.m; i++) w.raw(bytes(o.n))
+            w.endUvarintSize(at)
+          }
+        }
+      }
+      const plain = new Writer(1)
+      write(plain)
+      const w = new Writer(1)
+      w.spliceMin = spliceMin
+      write(w)
+      assert.equal(w.length, plain.pos)
+      assert.deepEqual(concat(w.finishChunks()), plain.finish())
+    }),
+    { numRuns: RUNS },
+  )
+})
+
+test('a splicing writer refuses finish and finishCopy, and record batches, which a CRC covers', async () => {
+  const { encodeRecordBatch } = await import('../../src/protocol/records.js')
+  const w = new Writer(16)
+  w.spliceMin = 8
+  w.raw(Buffer.alloc(4))
+  assert.deepEqual(w.finishCopy(), Buffer.alloc(4), 'nothing spliced yet: finishCopy works')
+  w.raw(Buffer.alloc(8))
+  assert.throws(() => w.finish(), ProtocolEncodeError)
+  assert.throws(() => w.finishCopy(), ProtocolEncodeError)
+  assert.throws(() => encodeRecordBatch(w, { producerId: -1n, producerEpoch: -1, baseSequence: -1, compression: 0, records: [] }), ProtocolEncodeError)
+  w.reset()
+  assert.equal(w.length, 0)
+  assert.deepEqual(w.finishChunks(), [Buffer.alloc(0)], 'an empty message is one empty chunk')
+})
