@@ -110,15 +110,9 @@ run_tests() {
   step "$name: ${p:-0} passed, ${f:-0} failed" "$(secs "$t")"
 }
 
-# roundtrip.test.ts's "acks 0" test reads the end offsets right after acks-0 produce requests were
-# written, and a ListOffsets on another connection can overtake them (acks 0 promises nothing about
-# when data is appended); Docker's port proxy widens that window enough to fail about one run in
-# three here. It is left to the JVM run of `npm test`; every other round-trip test runs here. (The
-# \w keeps the pattern from matching node's root test, "<root>", which would select everything.)
-ROUNDTRIP_PATTERN='--test-name-pattern=^(?!acks 0:)\w'
 
 # --- 4. the harness's Docker path --------------------------------------------------------------------
-run_tests "harness (docker path)" "$ROUNDTRIP_PATTERN" \
+run_tests "harness (docker path)" \
   test/testing/kafka.test.ts test/testing/docker.test.ts test/testing/kafka-cluster.test.ts \
   test/client/producer/roundtrip.test.ts test/client/sasl/sasl-broker.test.ts
 
@@ -134,7 +128,7 @@ $compose run --rm kafka-users
 step "compose: kafka up, users made ($compose)" "$(secs "$t")"
 KAFKA_BOOTSTRAP=127.0.0.1:9092 KAFKA_SASL_BOOTSTRAP=127.0.0.1:9094 KAFKA_TLS_BOOTSTRAP=127.0.0.1:9095 \
   KAFKA_SASL_TLS_BOOTSTRAP=127.0.0.1:9096 KAFKA_TLS_CA_FILE=.kafka-certs/ca.pem KAFKA_CONTAINERS=kafka-wire-kafka \
-  run_tests "compose: single broker" "$ROUNDTRIP_PATTERN" \
+  run_tests "compose: single broker" \
   test/testing/kafka.test.ts test/client/producer/roundtrip.test.ts test/client/sasl/sasl-broker.test.ts
 $compose down -v
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { ProduceRecord } from '../../../src/protocol/record.js'
 import type { KafkaCluster } from '../../../src/testing/index.js'
-import { broker, closeAll, createTopic, newClient, readAll, str, type FetchedRecord } from '../helpers.js'
+import { broker, closeAll, createTopic, listOffsets, newClient, readAll, str, waitFor, type FetchedRecord } from '../helpers.js'
 
 let k: KafkaCluster
 
@@ -102,6 +102,9 @@ for (const acks of [0, 1, 'all'] as const) {
       const topic = await createTopic(c, { partitions: 3 })
       const n = 3_000
       const results = await Promise.all(Array.from({ length: n }, (_, i) => c.produce({ topic, partition: i % 3, key: `k${i}`, value: `v${i}` })))
+      // acks 0 settles a record once it is written to the socket, before the broker appended it: wait
+      // until the logs hold every record (a ListOffsets can overtake the last produce requests).
+      if (acks === 0) await waitFor(async () => (await listOffsets(c, topic, 3)).every((o) => o >= BigInt(n / 3)), 'the acks 0 records to be appended')
       const stored = await readAll(c, topic)
       for (let p = 0; p < 3; p++) {
         const values = stored[p]!.map((r) => str(r.value))
