@@ -94,7 +94,15 @@ export interface ClientOptions<C = unknown> {
   maxProduceRequestsInflightPerBroker?: number
   /** produceRequestTimeout is the broker-side timeout sent in produce requests, in ms. Default 10,000 (franz-go's). Equivalent to Java's request.timeout.ms for produce. */
   produceRequestTimeout?: number
-  /** recordDeliveryTimeout fails a record not acknowledged this long after it was produced, in ms; 0 for none. Default 0 (franz-go's). Equivalent to Java's delivery.timeout.ms. */
+  /**
+   * recordDeliveryTimeout bounds how long a record may take to settle after it was produced, in ms:
+   * waiting for buffer room, for its topic's metadata, for a leader, and for answers and retries. A
+   * record not sent by then fails with RecordTimeoutError (BrokersUnreachableError when no broker
+   * could be reached at all); one whose request is in flight, or went unanswered, with
+   * RecordFateUnknownError. 0 turns it off. Default 120,000, Java's delivery.timeout.ms (franz-go has
+   * none by default); it should stay above produceRequestTimeout + requestTimeoutOverhead, or requests
+   * in flight when it runs out leave their records' fate unknown.
+   */
   recordDeliveryTimeout?: number
   /** recordRetries bounds retries of a batch, Infinity for no bound. Default Infinity (franz-go's). Equivalent to Java's retries. */
   recordRetries?: number
@@ -382,7 +390,7 @@ export function resolveConfig(options: ClientOptions): Config {
     maxBufferedBytes: num(o, 'maxBufferedBytes', 0, 0),
     maxProduceRequestsInflightPerBroker: maxInflight,
     produceRequestTimeout: num(o, 'produceRequestTimeout', 10_000, 1, 2 ** 31 - 1),
-    recordDeliveryTimeout: num(o, 'recordDeliveryTimeout', 0, 0),
+    recordDeliveryTimeout: num(o, 'recordDeliveryTimeout', 120_000, 0),
     recordRetries: num(o, 'recordRetries', Infinity, 0, Number.MAX_SAFE_INTEGER, true),
     unknownTopicRetries: num(o, 'unknownTopicRetries', 4, 0, Number.MAX_SAFE_INTEGER, true),
     partitioner: p,
