@@ -16,7 +16,7 @@ const CLIENT_API = [
   'bufferedProduceRecords', 'close', 'closed', 'clusterId', 'commitOffsets', 'commitRecords', 'commitUncommittedOffsets',
   'config', 'discoveredBrokers', 'fetchCommittedOffsets', 'fetches', 'flush', 'groupMetadata', 'markCommitRecords',
   'partitionLeader', 'pauseFetchPartitions', 'pauseFetchTopics', 'pollFetches', 'pollRecords', 'produce', 'produceSync',
-  'records', 'removeConsumePartitions', 'request', 'resumeFetchPartitions', 'resumeFetchTopics', 'tryProduce',
+  'records', 'removeConsumePartitions', 'request', 'resumeFetchPartitions', 'resumeFetchTopics', 'setOffsets', 'tryProduce',
 ]
 
 test('Client has exactly its documented members: no internal hub on the prototype or the instance', async () => {
