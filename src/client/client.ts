@@ -3,6 +3,7 @@ import type { ProduceRecord, Record } from '../protocol/record.js'
 import type { BrokerMetadata } from '../hooks/index.js'
 import { ClientCore } from './core.js'
 import { ClientClosedError, InvalidOperationError, InvalidOptionError } from './errors.js'
+import { checkTopicName } from './topic-name.js'
 import type { ClientOptions, Config, OffsetSpec } from './options.js'
 import { Producer, type ProduceCallback, type ProduceResult } from './producer/producer.js'
 import { Consumer } from './consumer/consumer.js'
@@ -244,7 +245,11 @@ export class Client {
   addConsumePartitions(partitions: { [topic: string]: { [partition: number]: OffsetSpec } }): void {
     if (this.#core.config.consumerGroup !== null) throw new InvalidOperationError('addConsumePartitions cannot be used with a consumer group')
     const m = new Map<string, Map<number, OffsetSpec>>()
-    for (const [t, ps] of Object.entries(partitions)) m.set(t, new Map(Object.entries(ps).map(([p, s]) => [Number(p), s])))
+    for (const [t, ps] of Object.entries(partitions)) {
+      const bad = checkTopicName(t)
+      if (bad !== null) throw bad
+      m.set(t, new Map(Object.entries(ps).map(([p, s]) => [Number(p), s])))
+    }
     this.#consumeSide.assign(m)
   }
 
@@ -253,8 +258,17 @@ export class Client {
     this.#consumeSide.unassign(new Map(Object.entries(partitions)))
   }
 
-  /** addConsumeTopics consumes more topics (directly, or in the group's next rebalance). */
+  /**
+   * addConsumeTopics consumes more topics (directly, or in the group's next rebalance). A name that
+   * breaks Kafka's rules throws InvalidTopicError (unless consumeRegex makes them patterns).
+   */
   addConsumeTopics(...topics: string[]): void {
+    if (!this.#core.config.consumeRegex) {
+      for (const t of topics) {
+        const bad = typeof t === 'string' ? checkTopicName(t) : new InvalidOperationError(`addConsumeTopics takes topic names, not ${typeof t}`)
+        if (bad !== null) throw bad
+      }
+    }
     this.#consumeSide.addTopics(topics)
   }
 

@@ -5,6 +5,7 @@ import type { ProduceRecord } from '../protocol/record.js'
 import type { SaslConfig, Mechanism } from './sasl/index.js'
 import { balancerByName, BALANCER_NAMES, type BalancerName, type GroupBalancer } from './consumer/balancers/index.js'
 import { InvalidOptionError } from './errors.js'
+import { topicNameProblem } from './topic-name.js'
 
 /** Acks is how many replicas must have a record before the broker answers: 0, 1 or 'all' (-1). */
 export type Acks = 0 | 1 | -1 | 'all'
@@ -302,6 +303,12 @@ function num(o: Record<string, unknown>, name: string, def: number, min: number,
   return v
 }
 
+/** topicOption checks a topic name given in an option against Kafka's rules. */
+function topicOption(option: string, name: string): void {
+  const why = topicNameProblem(name)
+  if (why !== null) throw new InvalidOptionError(option, `${JSON.stringify(name)} is not a valid topic name: ${why}`)
+}
+
 /** resolveConfig validates ClientOptions and returns the frozen Config; errors name the option. */
 export function resolveConfig(options: ClientOptions): Config {
   if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'an options object is required')
@@ -348,6 +355,7 @@ export function resolveConfig(options: ClientOptions): Config {
   if (options.defaultProduceTopic !== undefined && typeof options.defaultProduceTopic !== 'string') {
     throw new InvalidOptionError('defaultProduceTopic', 'must be a string')
   }
+  if (options.defaultProduceTopic !== undefined) topicOption('defaultProduceTopic', options.defaultProduceTopic)
   const p = options.partitioner ?? 'default'
   partitionerFrom(p) // throws InvalidOptionError('partitioner', …) for anything it does not know
   if (options.sasl !== undefined && (options.sasl === null || typeof options.sasl !== 'object')) {
@@ -405,6 +413,7 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
   if (!Array.isArray(topics) || topics.some((t) => typeof t !== 'string' || t === '')) {
     throw new InvalidOptionError('consumeTopics', 'must be a list of topic names')
   }
+  if (!options.consumeRegex) for (const t of topics) topicOption('consumeTopics', t)
   if (options.consumeRegex) {
     for (const t of topics) {
       try {
@@ -416,6 +425,7 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
   }
   const partitions = new Map<string, Map<number, OffsetSpec>>()
   for (const [topic, ps] of Object.entries(options.consumePartitions ?? {})) {
+    topicOption('consumePartitions', topic)
     const m = new Map<number, OffsetSpec>()
     for (const [p, spec] of Object.entries(ps ?? {})) {
       if (!/^\d+$/.test(p)) throw new InvalidOptionError('consumePartitions', `${topic}: ${p} is not a partition number`)
