@@ -91,6 +91,9 @@ export class Consumer implements CoreListener {
     if (this.#closed) return
     if (this.group !== null) {
       this.group.start()
+      // A KIP-848 member learns its assignment from the coordinator, without metadata: load it anyway,
+      // so that subscribed topics that do not exist are noticed (checkMissing) and reported.
+      if (this.core.metadata.lastLoad === 0) this.core.metadata.refresh(true).catch((err: Error) => this.core.log('warn', 'metadata load failed', 'err', err.message))
       return
     }
     if (this.#directTopics.size > 0 || this.#regexes.length > 0 || this.#cursors.size > 0) {

@@ -700,9 +700,22 @@ export class Producer implements CoreListener {
     this.#failAll(err, `producing failed for good (${err.message}) while a produce request carrying it was in flight or unanswered`)
   }
 
-  /** onMetadataError fails records waiting for metadata when loading it cannot succeed (authentication). */
+  /**
+   * onMetadataError fails records waiting for metadata when loading it cannot succeed (failed
+   * authentication), and asks for another load when it may (an unreachable cluster).
+   */
   onMetadataError(err: Error): void {
-    if ((err as { retriable?: boolean }).retriable === true || !(err instanceof KafkaWireError)) return
+    if ((err as { retriable?: boolean }).retriable === true || !(err instanceof KafkaWireError)) {
+      // Records wait for their topic: look again (the cache backs off between failed loads) until
+      // the metadata comes or their delivery timeout runs out.
+      for (const t of this.#topics.values()) {
+        if (t.waiting.length > 0) {
+          this.core.metadata.trigger()
+          break
+        }
+      }
+      return
+    }
     for (const t of this.#topics.values()) if (t.waiting.length > 0) this.#failWaiting(t, err)
   }
 
