@@ -116,3 +116,27 @@ export { Client, BrokerConnection, options, api, key, start, wrong }
     assert.fail(`tsc could not type-check a user's import of the package:\n${e.stdout ?? ''}${e.stderr ?? ''}`)
   }
 })
+
+test('TypeScript resolves every subpath\'s declarations under moduleResolution node10 too (typesVersions)', async () => {
+  writeFileSync(
+    join(app, 'check10.ts'),
+    `import { Client, type ClientOptions } from 'kafka-wire'
+import { Produce } from 'kafka-wire/protocol'
+import { Admin } from 'kafka-wire/admin'
+import { startKafka } from 'kafka-wire/testing'
+import { Kotel } from 'kafka-wire/kotel'
+const options: ClientOptions = { seedBrokers: ['127.0.0.1:9092'] }
+const key: number = Produce.key
+// @ts-expect-error: the declarations are real types, not any
+const wrong: string = Produce.key
+export { Client, Admin, startKafka, Kotel, options, key, wrong }
+`,
+  )
+  writeFileSync(join(app, 'tsconfig.node10.json'), JSON.stringify({ compilerOptions: { module: 'CommonJS', moduleResolution: 'node10', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: true, esModuleInterop: true, types: ['node'], typeRoots: [join(repo, 'node_modules/@types')], ignoreDeprecations: '5.0' }, files: ['check10.ts'] }))
+  try {
+    await run(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.node10.json'], { cwd: app })
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string }
+    assert.fail(`tsc (moduleResolution node10) could not type-check a user's import of the package:\n${e.stdout ?? ''}${e.stderr ?? ''}`)
+  }
+})
