@@ -59,12 +59,12 @@ export class Admin {
    * metadata asks the cluster for its brokers, controller and topics: the named topics, or every
    * topic when none is named. A named topic that does not exist comes back with its error.
    */
-  metadata(topicNames?: string[], opts: AdminOptions = {}): Promise<topics.MetadataView> {
+  async metadata(topicNames?: string[], opts: AdminOptions = {}): Promise<topics.MetadataView> {
     return topics.metadata(this.#core, topicNames, opts)
   }
 
   /** describeCluster returns the cluster's id, controller and brokers with their racks (DescribeCluster). */
-  describeCluster(opts: cluster.DescribeClusterOptions = {}): Promise<cluster.ClusterDescription> {
+  async describeCluster(opts: cluster.DescribeClusterOptions = {}): Promise<cluster.ClusterDescription> {
     return cluster.describeCluster(this.#core, opts)
   }
 
@@ -74,17 +74,17 @@ export class Admin {
   }
 
   /** apiVersions asks brokers (every broker when none is named) for the API versions they support, with the version kafka-wire uses. */
-  apiVersions(brokers?: number[], opts: AdminOptions = {}): Promise<cluster.BrokerApiVersions[]> {
+  async apiVersions(brokers?: number[], opts: AdminOptions = {}): Promise<cluster.BrokerApiVersions[]> {
     return cluster.apiVersions(this.#core, brokers, opts)
   }
 
   /** describeFeatures returns the cluster's finalized feature levels (metadata.version, …) and the ranges a broker supports (KIP-584). */
-  describeFeatures(opts: AdminOptions = {}): Promise<cluster.Features> {
+  async describeFeatures(opts: AdminOptions = {}): Promise<cluster.Features> {
     return cluster.describeFeatures(this.#core, opts)
   }
 
   /** describeAllLogDirs describes every broker's log directories, with the replicas of `topicPartitions` (all when not given). */
-  describeAllLogDirs(topicPartitions?: offsets.TopicPartitionsArg, opts: AdminOptions = {}): Promise<cluster.BrokerLogDirs[]> {
+  async describeAllLogDirs(topicPartitions?: offsets.TopicPartitionsArg, opts: AdminOptions = {}): Promise<cluster.BrokerLogDirs[]> {
     return cluster.describeLogDirs(this.#core, { ...opts, ...(topicPartitions !== undefined ? { topics: topicPartitions } : {}) })
   }
 
@@ -97,34 +97,34 @@ export class Admin {
   }
 
   /** electLeaders elects 'preferred' or 'unclean' leaders of partitions (every partition when none is named). */
-  electLeaders(type: cluster.ElectionType, partitions?: offsets.TopicPartitionsArg, opts: TimeoutOptions = {}): Promise<cluster.ElectedLeader[]> {
+  async electLeaders(type: cluster.ElectionType, partitions?: offsets.TopicPartitionsArg, opts: TimeoutOptions = {}): Promise<cluster.ElectedLeader[]> {
     return cluster.electLeaders(this.#core, type, partitions, opts)
   }
 
   /** listPartitionReassignments lists the partition reassignments in progress. */
-  listPartitionReassignments(partitions?: offsets.TopicPartitionsArg, opts: TimeoutOptions = {}): Promise<cluster.PartitionReassignment[]> {
+  async listPartitionReassignments(partitions?: offsets.TopicPartitionsArg, opts: TimeoutOptions = {}): Promise<cluster.PartitionReassignment[]> {
     return cluster.listPartitionReassignments(this.#core, partitions, opts)
   }
 
   /** alterPartitionAssignments moves partitions to new replicas, or cancels a move in progress (null). */
-  alterPartitionAssignments(reassignments: { [topic: string]: { [partition: number]: number[] | null } }, opts: TimeoutOptions = {}): Promise<cluster.ReassignedPartition[]> {
+  async alterPartitionAssignments(reassignments: { [topic: string]: { [partition: number]: number[] | null } }, opts: TimeoutOptions = {}): Promise<cluster.ReassignedPartition[]> {
     return cluster.alterPartitionAssignments(this.#core, reassignments, opts)
   }
 
   /** describeClientQuotas lists the client quotas of the entities a filter matches (KIP-546). */
-  describeClientQuotas(filter: cluster.QuotaFilter, opts: AdminOptions = {}): Promise<cluster.DescribedQuota[]> {
+  async describeClientQuotas(filter: cluster.QuotaFilter, opts: AdminOptions = {}): Promise<cluster.DescribedQuota[]> {
     return cluster.describeClientQuotas(this.#core, filter, opts)
   }
 
   /** alterClientQuotas sets or removes client quotas, one result per entity. */
-  alterClientQuotas(alterations: cluster.QuotaAlteration[], opts: AdminOptions & { validateOnly?: boolean } = {}): Promise<cluster.AlteredQuota[]> {
+  async alterClientQuotas(alterations: cluster.QuotaAlteration[], opts: AdminOptions & { validateOnly?: boolean } = {}): Promise<cluster.AlteredQuota[]> {
     return cluster.alterClientQuotas(this.#core, alterations, opts)
   }
 
   // ---------------------------------------------------------------- topics
 
   /** listTopics describes every topic of the cluster, sorted by name; internal topics only with `internal`. */
-  listTopics(opts: topics.ListTopicsOptions = {}): Promise<topics.TopicDescription[]> {
+  async listTopics(opts: topics.ListTopicsOptions = {}): Promise<topics.TopicDescription[]> {
     return topics.listTopics(this.#core, opts)
   }
 
@@ -132,7 +132,7 @@ export class Admin {
    * describeTopics describes topics (partitions, leaders, replicas, ISR, offline replicas, topic id,
    * authorized operations), one result per name; a missing topic carries UNKNOWN_TOPIC_OR_PARTITION.
    */
-  describeTopics(topicNames: string[], opts: AdminOptions = {}): Promise<topics.TopicDescription[]> {
+  async describeTopics(topicNames: string[], opts: AdminOptions = {}): Promise<topics.TopicDescription[]> {
     return topics.describeTopics(this.#core, topicNames, opts)
   }
 
@@ -149,7 +149,7 @@ export class Admin {
    * (the default) it returns once every broker knows each created topic and every partition has a
    * leader, so producing to it right away works.
    */
-  createTopics(newTopics: topics.NewTopic[], opts: topics.CreateTopicsOptions = {}): Promise<topics.CreatedTopic[]> {
+  async createTopics(newTopics: topics.NewTopic[], opts: topics.CreateTopicsOptions = {}): Promise<topics.CreatedTopic[]> {
     return topics.createTopics(this.#core, newTopics, opts)
   }
 
@@ -161,7 +161,7 @@ export class Admin {
   }
 
   /** deleteTopics deletes topics, by name or `{ topicId }`, and returns one result per topic, in the order given. */
-  deleteTopics(topicRefs: topics.TopicRef[], opts: TimeoutOptions = {}): Promise<topics.DeletedTopic[]> {
+  async deleteTopics(topicRefs: topics.TopicRef[], opts: TimeoutOptions = {}): Promise<topics.DeletedTopic[]> {
     return topics.deleteTopics(this.#core, topicRefs, opts)
   }
 
@@ -173,7 +173,7 @@ export class Admin {
   }
 
   /** createPartitions adds `add` partitions to each topic (kadm's CreatePartitions), one result per topic. */
-  createPartitions(add: number, topicNames: string[], opts: topics.CreatePartitionsOptions = {}): Promise<topics.CreatedPartitions[]> {
+  async createPartitions(add: number, topicNames: string[], opts: topics.CreatePartitionsOptions = {}): Promise<topics.CreatedPartitions[]> {
     return topics.createPartitions(this.#core, add, topicNames, opts)
   }
 
@@ -181,7 +181,7 @@ export class Admin {
    * updatePartitions sets each topic's partition count to `count` (one number, or one per topic), which
    * can only grow; optionally placing the new partitions' replicas (`assignments`). One result per topic.
    */
-  updatePartitions(count: number | { [topic: string]: number }, topicNames: string[], opts: topics.CreatePartitionsOptions = {}): Promise<topics.CreatedPartitions[]> {
+  async updatePartitions(count: number | { [topic: string]: number }, topicNames: string[], opts: topics.CreatePartitionsOptions = {}): Promise<topics.CreatedPartitions[]> {
     return topics.updatePartitions(this.#core, count, topicNames, opts)
   }
 
@@ -190,7 +190,7 @@ export class Admin {
    * leader for every partition: a topic just created is usable then from any broker the client may
    * reach. It fails with WaitTimeoutError after `timeout` ms, naming the topics not ready.
    */
-  waitForTopics(topicNames: string[], opts: topics.WaitForTopicsOptions = {}): Promise<void> {
+  async waitForTopics(topicNames: string[], opts: topics.WaitForTopicsOptions = {}): Promise<void> {
     return topics.waitForTopics(this.#core, topicNames, opts)
   }
 
@@ -200,22 +200,22 @@ export class Admin {
    * deleteRecords deletes each partition's records before an offset (`{ topic: { partition: offset } }`;
    * -1n for all of them) and returns each partition's new start offset, with its error.
    */
-  deleteRecords(before: { [topic: string]: { [partition: number]: bigint } } | Map<string, Map<number, bigint>>, opts: TimeoutOptions = {}): Promise<offsets.DeletedRecords[]> {
+  async deleteRecords(before: { [topic: string]: { [partition: number]: bigint } } | Map<string, Map<number, bigint>>, opts: TimeoutOptions = {}): Promise<offsets.DeletedRecords[]> {
     return offsets.deleteRecords(this.#core, before, opts)
   }
 
   /** listStartOffsets lists the log start offset of partitions (topic names for all their partitions; every topic when none is named). */
-  listStartOffsets(topicPartitions?: offsets.TopicPartitionsArg, opts: AdminOptions = {}): Promise<offsets.ListedOffset[]> {
+  async listStartOffsets(topicPartitions?: offsets.TopicPartitionsArg, opts: AdminOptions = {}): Promise<offsets.ListedOffset[]> {
     return offsets.listStartOffsets(this.#core, topicPartitions, opts)
   }
 
   /** listEndOffsets lists the end offset (high watermark; last stable offset with read_committed) of partitions, with its leader epoch. */
-  listEndOffsets(topicPartitions?: offsets.TopicPartitionsArg, opts: offsets.ListOffsetsOptions = {}): Promise<offsets.ListedOffset[]> {
+  async listEndOffsets(topicPartitions?: offsets.TopicPartitionsArg, opts: offsets.ListOffsetsOptions = {}): Promise<offsets.ListedOffset[]> {
     return offsets.listEndOffsets(this.#core, topicPartitions, opts)
   }
 
   /** listCommittedOffsets lists the last stable offset of partitions: the end a read_committed consumer sees (kadm's ListCommittedOffsets). */
-  listCommittedOffsets(topicPartitions?: offsets.TopicPartitionsArg, opts: AdminOptions = {}): Promise<offsets.ListedOffset[]> {
+  async listCommittedOffsets(topicPartitions?: offsets.TopicPartitionsArg, opts: AdminOptions = {}): Promise<offsets.ListedOffset[]> {
     return offsets.listCommittedOffsets(this.#core, topicPartitions, opts)
   }
 
@@ -223,19 +223,19 @@ export class Admin {
    * listOffsetsAfterMilli lists, per partition, the first offset whose timestamp is at or after
    * `millis`, with that record's timestamp; where every record is older, the end offset.
    */
-  listOffsetsAfterMilli(millis: number, topicPartitions?: offsets.TopicPartitionsArg, opts: offsets.ListOffsetsOptions = {}): Promise<offsets.ListedOffset[]> {
+  async listOffsetsAfterMilli(millis: number, topicPartitions?: offsets.TopicPartitionsArg, opts: offsets.ListOffsetsOptions = {}): Promise<offsets.ListedOffset[]> {
     return offsets.listOffsetsAfterMilli(this.#core, millis, topicPartitions, opts)
   }
 
   /** listMaxTimestampOffsets lists, per partition, the offset and timestamp of the record with the largest timestamp (KIP-734). */
-  listMaxTimestampOffsets(topicPartitions?: offsets.TopicPartitionsArg, opts: AdminOptions = {}): Promise<offsets.ListedOffset[]> {
+  async listMaxTimestampOffsets(topicPartitions?: offsets.TopicPartitionsArg, opts: AdminOptions = {}): Promise<offsets.ListedOffset[]> {
     return offsets.listMaxTimestampOffsets(this.#core, topicPartitions, opts)
   }
 
   // ---------------------------------------------------------------- groups
 
   /** listGroups lists the groups of every broker, filtered by `states` and `types`, sorted by id. */
-  listGroups(opts: groups.ListGroupsOptions = {}): Promise<groups.ListedGroup[]> {
+  async listGroups(opts: groups.ListGroupsOptions = {}): Promise<groups.ListedGroup[]> {
     return groups.listGroups(this.#core, opts)
   }
 
@@ -244,7 +244,7 @@ export class Admin {
    * subscriptions and assignments decoded. One result per group; a group that does not exist has state
    * Dead and GROUP_ID_NOT_FOUND.
    */
-  describeGroups(groupIds: string[], opts: AdminOptions & { authorizedOperations?: boolean } = {}): Promise<groups.GroupDescription[]> {
+  async describeGroups(groupIds: string[], opts: AdminOptions & { authorizedOperations?: boolean } = {}): Promise<groups.GroupDescription[]> {
     return groups.describeGroups(this.#core, groupIds, opts)
   }
 
@@ -256,7 +256,7 @@ export class Admin {
   }
 
   /** deleteGroups deletes empty groups and their committed offsets, one result per group. */
-  deleteGroups(groupIds: string[], opts: AdminOptions = {}): Promise<groups.DeletedGroup[]> {
+  async deleteGroups(groupIds: string[], opts: AdminOptions = {}): Promise<groups.DeletedGroup[]> {
     return groups.deleteGroups(this.#core, groupIds, opts)
   }
 
@@ -267,27 +267,27 @@ export class Admin {
   }
 
   /** leaveGroup removes members from a group, static ones by `instanceId`, one result per member. */
-  leaveGroup(group: string, members: groups.MemberToRemove[], opts: AdminOptions & { reason?: string } = {}): Promise<groups.RemovedMember[]> {
+  async leaveGroup(group: string, members: groups.MemberToRemove[], opts: AdminOptions & { reason?: string } = {}): Promise<groups.RemovedMember[]> {
     return groups.leaveGroup(this.#core, group, members, opts)
   }
 
   /** fetchOffsets returns a group's committed offsets (of every topic, or of `topicPartitions`); it throws the group's error. */
-  fetchOffsets(group: string, topicPartitions?: offsets.TopicPartitionsArg, opts: groups.FetchOffsetsOptions = {}): Promise<groups.CommittedOffset[]> {
+  async fetchOffsets(group: string, topicPartitions?: offsets.TopicPartitionsArg, opts: groups.FetchOffsetsOptions = {}): Promise<groups.CommittedOffset[]> {
     return groups.fetchOffsets(this.#core, group, topicPartitions, opts)
   }
 
   /** fetchManyOffsets returns the committed offsets of many groups, one result per group with its error. */
-  fetchManyOffsets(groupIds: string[], topicPartitions?: offsets.TopicPartitionsArg, opts: groups.FetchOffsetsOptions = {}): Promise<groups.FetchedOffsets[]> {
+  async fetchManyOffsets(groupIds: string[], topicPartitions?: offsets.TopicPartitionsArg, opts: groups.FetchOffsetsOptions = {}): Promise<groups.FetchedOffsets[]> {
     return groups.fetchManyOffsets(this.#core, groupIds, topicPartitions, opts)
   }
 
   /** commitOffsets commits offsets for a group from outside it, one result per partition (a group with members refuses them). */
-  commitOffsets(group: string, toCommit: groups.OffsetToCommit[] | { [topic: string]: { [partition: number]: bigint } }, opts: AdminOptions = {}): Promise<groups.CommittedResult[]> {
+  async commitOffsets(group: string, toCommit: groups.OffsetToCommit[] | { [topic: string]: { [partition: number]: bigint } }, opts: AdminOptions = {}): Promise<groups.CommittedResult[]> {
     return groups.commitOffsets(this.#core, group, toCommit, opts)
   }
 
   /** deleteOffsets deletes a group's committed offsets of partitions it no longer subscribes to, one result per partition. */
-  deleteOffsets(group: string, topicPartitions: offsets.TopicPartitionsArg, opts: AdminOptions = {}): Promise<groups.CommittedResult[]> {
+  async deleteOffsets(group: string, topicPartitions: offsets.TopicPartitionsArg, opts: AdminOptions = {}): Promise<groups.CommittedResult[]> {
     return groups.deleteOffsets(this.#core, group, topicPartitions, opts)
   }
 
@@ -297,7 +297,7 @@ export class Admin {
    * --reset-offsets does: refused (GroupNotEmptyError) while the group has members, offsets kept inside
    * each log, `dryRun` to only compute them. One result per partition with the previous offset.
    */
-  resetOffsets(group: string, to: groups.OffsetResetSpec, opts: groups.ResetOffsetsOptions = {}): Promise<groups.ResetOffset[]> {
+  async resetOffsets(group: string, to: groups.OffsetResetSpec, opts: groups.ResetOffsetsOptions = {}): Promise<groups.ResetOffset[]> {
     return groups.resetOffsets(this.#core, group, to, opts)
   }
 
@@ -305,21 +305,21 @@ export class Admin {
    * lag computes groups' lag as kafka-consumer-groups --describe shows it: per partition (committed
    * offset, log end offset, lag, owning member), per topic and in total; one result per group.
    */
-  lag(groupIds: string[], opts: AdminOptions = {}): Promise<groups.GroupLag[]> {
+  async lag(groupIds: string[], opts: AdminOptions = {}): Promise<groups.GroupLag[]> {
     return groups.lag(this.#core, groupIds, opts)
   }
 
   /** findGroupCoordinators returns the node id coordinating each group (kadm's FindGroupCoordinators). */
-  findGroupCoordinators(groupIds: string[], opts: AdminOptions = {}): Promise<Array<{ group: string; coordinator: number; error: KafkaWireError | null }>> {
-    return this.#find(0, groupIds, opts).then((rs) => rs.map((r) => ({ group: r.key, coordinator: r.coordinator, error: r.error })))
+  async findGroupCoordinators(groupIds: string[], opts: AdminOptions = {}): Promise<Array<{ group: string; coordinator: number; error: KafkaWireError | null }>> {
+    return (await this.#find(0, groupIds, opts)).map((r) => ({ group: r.key, coordinator: r.coordinator, error: r.error }))
   }
 
   /** findTxnCoordinators returns the node id coordinating each transactional id (kadm's FindTxnCoordinators). */
-  findTxnCoordinators(transactionalIds: string[], opts: AdminOptions = {}): Promise<Array<{ transactionalId: string; coordinator: number; error: KafkaWireError | null }>> {
-    return this.#find(1, transactionalIds, opts).then((rs) => rs.map((r) => ({ transactionalId: r.key, coordinator: r.coordinator, error: r.error })))
+  async findTxnCoordinators(transactionalIds: string[], opts: AdminOptions = {}): Promise<Array<{ transactionalId: string; coordinator: number; error: KafkaWireError | null }>> {
+    return (await this.#find(1, transactionalIds, opts)).map((r) => ({ transactionalId: r.key, coordinator: r.coordinator, error: r.error }))
   }
 
-  #find(type: 0 | 1, keys: string[], opts: AdminOptions): Promise<Array<{ key: string; coordinator: number; error: KafkaWireError | null }>> {
+  async #find(type: 0 | 1, keys: string[], opts: AdminOptions): Promise<Array<{ key: string; coordinator: number; error: KafkaWireError | null }>> {
     if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string' || k === '')) throw new InvalidArgumentError(type === 0 ? 'groupIds' : 'transactionalIds', 'must be an array of non-empty strings')
     return Promise.all(
       keys.map((key) =>
@@ -334,60 +334,59 @@ export class Admin {
   // ---------------------------------------------------------------- configs
 
   /** describeConfigs describes configs of topics, brokers, broker loggers, groups or client-metrics resources, with sources (and synonyms, documentation when asked). */
-  describeConfigs(resources: configs.ConfigResource[], opts: configs.DescribeConfigsOptions = {}): Promise<configs.DescribedConfigs[]> {
+  async describeConfigs(resources: configs.ConfigResource[], opts: configs.DescribeConfigsOptions = {}): Promise<configs.DescribedConfigs[]> {
     return configs.describeConfigs(this.#core, resources, opts)
   }
 
   /** describeTopicConfigs describes topics' configs, one result per topic. */
-  describeTopicConfigs(topicNames: string[], opts: configs.DescribeConfigsOptions = {}): Promise<configs.DescribedConfigs[]> {
+  async describeTopicConfigs(topicNames: string[], opts: configs.DescribeConfigsOptions = {}): Promise<configs.DescribedConfigs[]> {
     return configs.describeConfigs(this.#core, toResources('topic', topicNames), opts)
   }
 
   /** describeBrokerConfigs describes brokers' configs (no broker named: the cluster-wide dynamic defaults), one result per broker. */
-  describeBrokerConfigs(brokers: number[] = [], opts: configs.DescribeConfigsOptions = {}): Promise<configs.DescribedConfigs[]> {
-    return configs.describeConfigs(this.#core, brokers.length === 0 ? [{ type: 'broker', name: '' }] : brokers.map((b) => ({ type: 'broker' as const, name: String(b) })), opts)
+  async describeBrokerConfigs(brokers: number[] = [], opts: configs.DescribeConfigsOptions = {}): Promise<configs.DescribedConfigs[]> {
+    return configs.describeConfigs(this.#core, brokerResources(brokers), opts)
   }
 
   /** alterConfigs changes configs incrementally (set, delete, append, subtract; KIP-339), one result per resource. */
-  alterConfigs(resources: configs.AlterConfigsResource[], opts: configs.AlterConfigsOptions = {}): Promise<configs.AlteredConfigs[]> {
+  async alterConfigs(resources: configs.AlterConfigsResource[], opts: configs.AlterConfigsOptions = {}): Promise<configs.AlteredConfigs[]> {
     return configs.alterConfigs(this.#core, resources, opts)
   }
 
   /** alterTopicConfigs applies the same incremental changes to topics, one result per topic. */
-  alterTopicConfigs(changes: configs.AlterConfig[], topicNames: string[], opts: configs.AlterConfigsOptions = {}): Promise<configs.AlteredConfigs[]> {
+  async alterTopicConfigs(changes: configs.AlterConfig[], topicNames: string[], opts: configs.AlterConfigsOptions = {}): Promise<configs.AlteredConfigs[]> {
     return configs.alterConfigs(this.#core, toResources('topic', topicNames).map((r) => ({ ...r, configs: changes })), opts)
   }
 
   /** alterBrokerConfigs applies the same incremental changes to brokers (none named: the cluster-wide default), one result per broker. */
-  alterBrokerConfigs(changes: configs.AlterConfig[], brokers: number[] = [], opts: configs.AlterConfigsOptions = {}): Promise<configs.AlteredConfigs[]> {
-    const rs = brokers.length === 0 ? [{ type: 'broker' as const, name: '' }] : brokers.map((b) => ({ type: 'broker' as const, name: String(b) }))
-    return configs.alterConfigs(this.#core, rs.map((r) => ({ ...r, configs: changes })), opts)
+  async alterBrokerConfigs(changes: configs.AlterConfig[], brokers: number[] = [], opts: configs.AlterConfigsOptions = {}): Promise<configs.AlteredConfigs[]> {
+    return configs.alterConfigs(this.#core, brokerResources(brokers).map((r) => ({ ...r, configs: changes })), opts)
   }
 
   /** alterConfigsState replaces resources' dynamic configs with the given set (AlterConfigs): configs left out go back to their defaults. */
-  alterConfigsState(resources: configs.ReplaceConfigsResource[], opts: configs.AlterConfigsOptions = {}): Promise<configs.AlteredConfigs[]> {
+  async alterConfigsState(resources: configs.ReplaceConfigsResource[], opts: configs.AlterConfigsOptions = {}): Promise<configs.AlteredConfigs[]> {
     return configs.alterConfigsState(this.#core, resources, opts)
   }
 
   // ---------------------------------------------------------------- ACLs and users
 
   /** createAcls creates ACLs, one result per ACL. */
-  createAcls(bindings: acls.AclBinding[], opts: AdminOptions = {}): Promise<acls.CreatedAcl[]> {
+  async createAcls(bindings: acls.AclBinding[], opts: AdminOptions = {}): Promise<acls.CreatedAcl[]> {
     return acls.createAcls(this.#core, bindings, opts)
   }
 
   /** describeAcls lists the ACLs a filter matches (every ACL for an empty filter). */
-  describeAcls(filter: acls.AclFilter = {}, opts: AdminOptions = {}): Promise<acls.DescribedAcl[]> {
+  async describeAcls(filter: acls.AclFilter = {}, opts: AdminOptions = {}): Promise<acls.DescribedAcl[]> {
     return acls.describeAcls(this.#core, filter, opts)
   }
 
   /** deleteAcls deletes the ACLs each filter matches and returns, per filter, the ACLs deleted. */
-  deleteAcls(filters: acls.AclFilter[], opts: AdminOptions = {}): Promise<acls.DeletedAcls[]> {
+  async deleteAcls(filters: acls.AclFilter[], opts: AdminOptions = {}): Promise<acls.DeletedAcls[]> {
     return acls.deleteAcls(this.#core, filters, opts)
   }
 
   /** describeUserScrams describes users' SCRAM credentials (every user's when none is named), one result per user. */
-  describeUserScrams(userNames?: string[], opts: AdminOptions = {}): Promise<users.DescribedUser[]> {
+  async describeUserScrams(userNames?: string[], opts: AdminOptions = {}): Promise<users.DescribedUser[]> {
     return users.describeUserScrams(this.#core, userNames, opts)
   }
 
@@ -395,24 +394,24 @@ export class Admin {
    * alterUserScrams creates or replaces (`upserts`) and deletes (`deletions`) SCRAM credentials, one
    * result per user; passwords are salted and hashed here and never sent.
    */
-  alterUserScrams(changes: { upserts?: users.ScramUpsert[]; deletions?: users.ScramDeletion[] }, opts: AdminOptions = {}): Promise<users.AlteredUser[]> {
+  async alterUserScrams(changes: { upserts?: users.ScramUpsert[]; deletions?: users.ScramDeletion[] }, opts: AdminOptions = {}): Promise<users.AlteredUser[]> {
     return users.alterUserScrams(this.#core, changes, opts)
   }
 
   // ---------------------------------------------------------------- transactions
 
   /** listTransactions lists the transactions every coordinator knows, filtered by state, producer id, duration or id pattern. */
-  listTransactions(opts: txns.ListTransactionsOptions = {}): Promise<txns.ListedTransaction[]> {
+  async listTransactions(opts: txns.ListTransactionsOptions = {}): Promise<txns.ListedTransaction[]> {
     return txns.listTransactions(this.#core, opts)
   }
 
   /** describeTransactions describes transactions at their coordinators, one result per transactional id. */
-  describeTransactions(transactionalIds: string[], opts: AdminOptions = {}): Promise<txns.TransactionDescription[]> {
+  async describeTransactions(transactionalIds: string[], opts: AdminOptions = {}): Promise<txns.TransactionDescription[]> {
     return txns.describeTransactions(this.#core, transactionalIds, opts)
   }
 
   /** describeProducers describes the active producers of partitions (open transactions, sequences, epochs), one result per partition. */
-  describeProducers(topicPartitions: offsets.TopicPartitionsArg, opts: AdminOptions = {}): Promise<txns.PartitionProducers[]> {
+  async describeProducers(topicPartitions: offsets.TopicPartitionsArg, opts: AdminOptions = {}): Promise<txns.PartitionProducers[]> {
     return txns.describeProducers(this.#core, topicPartitions, opts)
   }
 
@@ -422,6 +421,11 @@ export class Admin {
   async close(): Promise<void> {
     if (this.#owned) await this.#client.close()
   }
+}
+
+function brokerResources(brokers: number[]): configs.ConfigResource[] {
+  if (!Array.isArray(brokers) || brokers.some((b) => !Number.isInteger(b) || b < 0)) throw new InvalidArgumentError('brokers', `must be an array of broker node ids, got ${JSON.stringify(brokers)}`)
+  return brokers.length === 0 ? [{ type: 'broker', name: '' }] : brokers.map((b) => ({ type: 'broker', name: String(b) }))
 }
 
 function toResources(type: 'topic', names: string[]): configs.ConfigResource[] {
