@@ -392,7 +392,8 @@ export class Admin {
 
   /**
    * alterUserScrams creates or replaces (`upserts`) and deletes (`deletions`) SCRAM credentials, one
-   * result per user; passwords are salted and hashed here and never sent.
+   * result per user (a user's several changes go in successive requests, as the controller takes one per
+   * user and request); passwords are salted and hashed here and never sent.
    */
   async alterUserScrams(changes: { upserts?: users.ScramUpsert[]; deletions?: users.ScramDeletion[] }, opts: AdminOptions = {}): Promise<users.AlteredUser[]> {
     return users.alterUserScrams(this.#core, changes, opts)

@@ -83,8 +83,9 @@ export async function describeUserScrams(core: ClientCore, users?: string[], opt
 
 /**
  * alterUserScrams creates or replaces (upserts) and deletes SCRAM credentials, one result
- * per user named (in the order first named). Kafka refuses two changes of one user's same mechanism
- * in one call.
+ * per user named (in the order first named). The controller takes one change per user and request, so
+ * a user's several changes go in successive requests, in the order given (upserts first); the first
+ * change that fails is the user's error and the user's later changes are not sent.
  */
 export async function alterUserScrams(core: ClientCore, changes: { upserts?: ScramUpsert[]; deletions?: ScramDeletion[] }, opts: AdminOptions = {}): Promise<AlteredUser[]> {
   const upserts = changes.upserts ?? []
@@ -112,21 +113,34 @@ export async function alterUserScrams(core: ClientCore, changes: { upserts?: Scr
     }),
   )
   const dels = deletions.map((d) => ({ name: d.user, mechanism: MECHANISMS[d.mechanism].code }))
-  const results = await retryItems(
-    core,
-    users,
-    async (pending, signal) => {
-      const res = await sendController(
-        core,
-        AlterUserScramCredentials,
-        () => ({ ...AlterUserScramCredentials.newRequest(), upsertions: upsertions.filter((u) => pending.includes(u.name)), deletions: dels.filter((d) => pending.includes(d.name)) }),
-        signal ? { signal } : {},
-      )
-      return new Map(res.results.map((r): [string, AlteredUser] => [r.user, { user: r.user, error: errorFor(r.errorCode, { resource: `user ${r.user}`, errorMessage: r.errorMessage }) }]))
-    },
-    (r) => r.error instanceof KafkaProtocolError && CONTROLLER_RETRY.has(r.error.errorCode),
-    (user, err) => ({ user, error: err as KafkaWireError }),
-    { ...opts, between: () => core.metadata.refresh(true) },
-  )
+  // The controller refuses a second change of one user in one request (DUPLICATE_RESOURCE), so the
+  // changes go in rounds: round r carries each user's r-th change; a user whose change failed stops.
+  const perUser = new Map<string, Array<{ upsertion?: (typeof upsertions)[number]; deletion?: (typeof dels)[number] }>>()
+  for (const u of upsertions) perUser.set(u.name, [...(perUser.get(u.name) ?? []), { upsertion: u }])
+  for (const d of dels) perUser.set(d.name, [...(perUser.get(d.name) ?? []), { deletion: d }])
+  const results = new Map<string, AlteredUser>()
+  for (let round = 0; ; round++) {
+    const inRound = users.filter((u) => (perUser.get(u)?.length ?? 0) > round && (results.get(u)?.error ?? null) === null)
+    if (inRound.length === 0) break
+    const changesOf = (pending: string[]) => pending.map((u) => perUser.get(u)![round]!)
+    const got = await retryItems(
+      core,
+      inRound,
+      async (pending, signal) => {
+        const cs = changesOf(pending)
+        const res = await sendController(
+          core,
+          AlterUserScramCredentials,
+          () => ({ ...AlterUserScramCredentials.newRequest(), upsertions: cs.flatMap((c) => (c.upsertion ? [c.upsertion] : [])), deletions: cs.flatMap((c) => (c.deletion ? [c.deletion] : [])) }),
+          signal ? { signal } : {},
+        )
+        return new Map(res.results.map((r): [string, AlteredUser] => [r.user, { user: r.user, error: errorFor(r.errorCode, { resource: `user ${r.user}`, errorMessage: r.errorMessage }) }]))
+      },
+      (r) => r.error instanceof KafkaProtocolError && CONTROLLER_RETRY.has(r.error.errorCode),
+      (user, err) => ({ user, error: err as KafkaWireError }),
+      { ...opts, between: () => core.metadata.refresh(true) },
+    )
+    for (const u of inRound) results.set(u, got.get(u) ?? { user: u, error: new KafkaProtocolError(ErrorCode.UNKNOWN_SERVER_ERROR, { resource: `user ${u}`, errorMessage: 'the controller did not answer for this user' }) })
+  }
   return users.map((u) => results.get(u) ?? { user: u, error: new KafkaProtocolError(ErrorCode.UNKNOWN_SERVER_ERROR, { resource: `user ${u}`, errorMessage: 'the controller did not answer for this user' }) })
 }
