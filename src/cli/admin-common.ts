@@ -42,7 +42,9 @@ export type Cell = string | number | bigint | boolean | null | undefined
 export function table(headers: string[], rows: Cell[][]): string {
   const text = rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : String(c))))
   const widths = headers.map((h, i) => Math.max(h.length, ...text.map((r) => r[i]?.length ?? 0)))
-  const right = headers.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || typeof r[i] === 'bigint' || r[i] === null || r[i] === undefined))
+  const isNum = (c: Cell) => typeof c === 'number' || typeof c === 'bigint'
+  // A column of numbers (with gaps) is right-aligned; a column of gaps only is not.
+  const right = headers.map((_, i) => rows.some((r) => isNum(r[i])) && rows.every((r) => isNum(r[i]) || r[i] === null || r[i] === undefined))
   const line = (cells: string[]) =>
     cells
       .map((c, i) => (i === cells.length - 1 && !right[i] ? c : right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))

@@ -134,7 +134,8 @@ export async function groupsCommand(argv: string[]): Promise<number> {
                 g.lag.partitions.map((p) => [g.group, p.topic, p.partition, p.committed, p.end, p.committed === null ? null : p.lag, p.memberId, p.host, p.clientId]),
               ),
             )
-            if (values.members)
+            if (values.members && g.members.length === 0) console.log('(no members)')
+            else if (values.members)
               console.log(
                 table(
                   ['MEMBER-ID', 'INSTANCE-ID', 'CLIENT-ID', 'HOST', 'ASSIGNMENT'],

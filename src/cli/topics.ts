@@ -119,7 +119,7 @@ export async function topicsCommand(argv: string[]): Promise<number> {
         const res = await admin.deleteTopics(args)
         if (asJson) console.log(json(res))
         else {
-          console.log(table(['TOPIC', 'TOPIC-ID', 'ERROR'], res.map((r) => [r.name, r.topicId || null, errText(r.error)])))
+          console.log(table(['TOPIC', 'TOPIC-ID', 'ERROR'], res.map((r) => [r.name, r.error ? null : r.topicId, errText(r.error)])))
           printErrors(cmd, res)
         }
         return failed(res) ? 1 : 0
