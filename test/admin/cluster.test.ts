@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { Admin } from '../../src/admin/index.js'
-import { InvalidArgumentError } from '../../src/client/errors.js'
+import { ClientClosedError, InvalidArgumentError } from '../../src/client/errors.js'
 import { KafkaProtocolError } from '../../src/protocol/errors.js'
 import { Metadata } from '../../src/protocol/messages/metadata.js'
 import type { KafkaCluster } from '../../src/testing/index.js'
@@ -151,4 +151,18 @@ test('findGroupCoordinators and findTxnCoordinators name the coordinator of each
   const [t] = await admin.findTxnCoordinators([topicName('tx')])
   assert.deepEqual([t!.coordinator, t!.error], [1, null])
   await assert.rejects(admin.findGroupCoordinators(['']), InvalidArgumentError)
+})
+
+test('an Admin built from options owns its client and closes it; one over a Client leaves the client open', async () => {
+  const own = new Admin({ seedBrokers: k.bootstrapServers })
+  const id = (await own.describeCluster()).clusterId
+  await own.close()
+  await assert.rejects(own.describeCluster(), ClientClosedError)
+
+  const c = newClient(k)
+  const over = new Admin(c)
+  assert.equal(over.client, c)
+  assert.equal((await over.describeCluster()).clusterId, id)
+  await over.close()
+  assert.equal((await new Admin(c).describeCluster()).clusterId, id, 'the client is still open')
 })
