@@ -5,6 +5,7 @@
 import { ADMIN_FLAGS_HELP, ADMIN_OPTIONS, action, errText, failed, json, printErrors, table, withAdmin } from './admin-common.js'
 import { UsageError, int, parse } from './common.js'
 
+/** CLUSTER_HELP is `kafka-wire cluster --help`. */
 export const CLUSTER_HELP = `usage: kafka-wire cluster [ACTION] [options]
 
 Describes the cluster. ACTION is one of:
@@ -23,6 +24,7 @@ Exit status: 0 on success, 1 when a broker's answer is an error, 2 for bad flags
 
 const ACTIONS = ['brokers', 'features', 'api-versions'] as const
 
+/** clusterCommand runs `kafka-wire cluster` and resolves with its exit status. */
 export async function clusterCommand(argv: string[]): Promise<number> {
   const cmd = 'kafka-wire cluster'
   const { values, positionals } = parse(cmd, argv, { ...ADMIN_OPTIONS, broker: { type: 'string', multiple: true } }, true)

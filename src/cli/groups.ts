@@ -7,6 +7,7 @@ import type { OffsetResetSpec } from '../admin/groups.js'
 import { ADMIN_FLAGS_HELP, ADMIN_OPTIONS, action, errText, failed, json, printErrors, table, withAdmin } from './admin-common.js'
 import { UsageError, parse } from './common.js'
 
+/** GROUPS_HELP is `kafka-wire groups --help`. */
 export const GROUPS_HELP = `usage: kafka-wire groups [ACTION] [GROUP...] [options]
 
 Administers consumer groups (classic and KIP-848). ACTION is one of:
@@ -79,6 +80,7 @@ function topicsFlag(cmd: string, vs: unknown): { [topic: string]: number[] } | s
   return out
 }
 
+/** groupsCommand runs `kafka-wire groups` and resolves with its exit status. */
 export async function groupsCommand(argv: string[]): Promise<number> {
   const cmd = 'kafka-wire groups'
   const { values, positionals } = parse(

@@ -6,6 +6,7 @@ import type { AlterConfig } from '../admin/configs.js'
 import { ADMIN_FLAGS_HELP, ADMIN_OPTIONS, action, errText, failed, json, keyValues, printErrors, table, withAdmin } from './admin-common.js'
 import { UsageError, int, parse } from './common.js'
 
+/** TOPICS_HELP is `kafka-wire topics --help`. */
 export const TOPICS_HELP = `usage: kafka-wire topics [ACTION] [TOPIC...] [options]
 
 Administers topics. ACTION is one of:
@@ -34,6 +35,7 @@ Exit status: 0 on success, 1 when a topic's answer is an error, 2 for bad flags.
 
 const ACTIONS = ['list', 'create', 'describe', 'delete', 'alter-configs'] as const
 
+/** topicsCommand runs `kafka-wire topics` and resolves with its exit status. */
 export async function topicsCommand(argv: string[]): Promise<number> {
   const cmd = 'kafka-wire topics'
   const { values, positionals } = parse(
