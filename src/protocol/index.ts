@@ -5,5 +5,5 @@
 export { Writer, UUID_BASE64, UUID_DASHED, uvarintSize, varintSize } from './writer.js'
 export { Reader, ZERO_UUID, type TaggedField } from './reader.js'
 export { KafkaWireError, ProtocolDecodeError, ProtocolEncodeError, KafkaProtocolError, InvalidRequestError, errorForCode } from './errors.js'
-export { checkRequest, isUuid, uuidToBase64, uuidToDashed } from './messages/validate.js'
+export { checkRequest, isUuid, uuidToBase64, uuidToDashed } from './validate.js'
 export * from './messages/index.js'

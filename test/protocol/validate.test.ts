@@ -13,7 +13,7 @@ import { Fetch } from '../../src/protocol/messages/fetch.js'
 import { ListOffsets } from '../../src/protocol/messages/list-offsets.js'
 import { Metadata } from '../../src/protocol/messages/metadata.js'
 import { OffsetFetch } from '../../src/protocol/messages/offset-fetch.js'
-import { checkRequest, isUuid, uuidToBase64, uuidToDashed } from '../../src/protocol/messages/validate.js'
+import { checkRequest, isUuid, uuidToBase64, uuidToDashed } from '../../src/protocol/validate.js'
 import { Reader } from '../../src/protocol/reader.js'
 import { Writer } from '../../src/protocol/writer.js'
 

@@ -96,7 +96,7 @@ export interface ApiMessage<Req = unknown, Res = unknown> {
    * ```
    *
    * Each struct of a message has its own `newX()` helper exported beside the message (for the
-   * example, `newCreateTopicsRequestCreatableTopic`). `checkRequest` (validate.ts) says what is wrong
+   * example, `newCreateTopicsRequestCreatableTopic`). `checkRequest` (protocol/validate.ts) says what is wrong
    * with a body before it is encoded.
    */
   newRequest(): Req

@@ -7,10 +7,10 @@
  * The client checks bodies that users give to `client.request`; its own requests (produce, fetch,
  * groups) are built from `newRequest()` and are not checked again, so the hot paths pay nothing.
  */
-import { InvalidRequestError } from '../errors.js'
-import { ZERO_UUID } from '../reader.js'
-import { UUID_BASE64, UUID_DASHED } from '../writer.js'
-import { EMPTY_BYTES, type ApiMessage, type FieldSchema, type StructSchema, type VersionRange } from './api.js'
+import { InvalidRequestError } from './errors.js'
+import { ZERO_UUID } from './reader.js'
+import { UUID_BASE64, UUID_DASHED } from './writer.js'
+import { EMPTY_BYTES, type ApiMessage, type FieldSchema, type StructSchema, type VersionRange } from './messages/api.js'
 
 const INT_RANGES: { readonly [t: string]: readonly [number, number] } = {
   int8: [-128, 127],
