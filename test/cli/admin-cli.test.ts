@@ -3,6 +3,7 @@
 // Admin reads back from the cluster, and the tables people read carry the same figures.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { after, before, describe, test } from 'node:test'
 import { Admin } from '../../src/admin/index.js'
@@ -90,6 +91,19 @@ describe('usage', () => {
       assert.equal(r.code, 2, `stdout: ${r.stdout}\nstderr: ${r.stderr}`)
       assert.match(r.stderr, message)
     })
+  }
+})
+
+test('an unreachable broker: each admin command exits 1 with one line saying what to do', async () => {
+  const srv = createServer()
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
+  const port = (srv.address() as { port: number }).port
+  await new Promise<void>((r) => srv.close(() => r()))
+  for (const args of [['topics'], ['groups', 'describe', 'g'], ['cluster', 'features']]) {
+    const r = await kw([...args, '-b', `127.0.0.1:${port}`, '--timeout', '3000'])
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`)
+    assert.match(r.stderr, new RegExp(`^kafka-wire: cannot reach Kafka at 127\\.0\\.0\\.1:${port}: .*Is a broker running there\\?`))
+    assert.equal(r.stdout, '')
   }
 })
 
