@@ -49,12 +49,9 @@ test('createTopic returns once every broker knows the topic and every partition 
     (await admin.apiVersions()).map((v) => [v.nodeId, v.error]),
     nodes.map((n) => [n, null]),
   )
-  const dirs = await admin.describeAllLogDirs([topic])
-  assert.deepEqual(
-    dirs.map((d) => [d.nodeId, d.error, d.dirs.flatMap((x) => x.partitions).length]),
-    nodes.map((n) => [n, null, 6]),
-    'each broker holds a replica of each partition',
-  )
+  // Leaders are in place when createTopic returns; a follower may still be creating its replica's log.
+  const replicasPerBroker = async () => (await admin.describeAllLogDirs([topic])).map((d) => [d.nodeId, d.error, d.dirs.flatMap((x) => x.partitions).length])
+  await waitFor(async () => JSON.stringify(await replicasPerBroker()) === JSON.stringify(nodes.map((n) => [n, null, 6])), 'each broker to hold a replica of each partition')
 })
 
 test('groups on several coordinators: one request per coordinator for describe, fetch and lag', { timeout: 120_000 }, async () => {

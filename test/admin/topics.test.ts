@@ -9,7 +9,7 @@ import { KafkaProtocolError } from '../../src/protocol/errors.js'
 import { uuidToDashed } from '../../src/protocol/validate.js'
 import { ZERO_UUID } from '../../src/protocol/reader.js'
 import type { KafkaCluster } from '../../src/testing/index.js'
-import { broker, closeAll, listOffsets, newClient, topicName } from '../client/helpers.js'
+import { broker, closeAll, listOffsets, newClient, topicName, waitFor } from '../client/helpers.js'
 import { countingAdmin } from './helpers.js'
 
 let k: KafkaCluster
@@ -157,7 +157,8 @@ test('deleteTopics by name and by id (base64url or dashed); a missing topic is i
   )
   assert.equal(res[1]!.topicId, db!.topicId)
   assert.equal(res[3]!.error?.code, 'UNKNOWN_TOPIC_OR_PARTITION')
-  for (const d of await admin.describeTopics([a, b, c])) assert.equal(d.error?.code, 'UNKNOWN_TOPIC_OR_PARTITION', d.name)
+  // The answer comes once the controller committed the deletion; the broker's metadata follows a moment later.
+  await waitFor(async () => (await admin.describeTopics([a, b, c])).every((d) => d.error?.code === 'UNKNOWN_TOPIC_OR_PARTITION'), 'the deleted topics to be gone from the metadata')
   await assert.rejects(admin.deleteTopic(a), (e: unknown) => e instanceof KafkaProtocolError && e.code === 'UNKNOWN_TOPIC_OR_PARTITION' && e.topic === a)
 })
 
