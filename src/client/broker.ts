@@ -15,6 +15,14 @@ export interface BrokerEvents {
   /** observer returns the write/read/E2E/throttle observer for a broker, or undefined when no hook listens. */
   observer(meta: BrokerMetadata): ConnectionObserver | undefined
   log(level: 'error' | 'warn' | 'info' | 'debug', msg: string, ...keyvals: unknown[]): void
+  /**
+   * hold and release keep the event loop open while a request other than a fetch or a background one
+   * is pending (a fetch is background work: the consumer holds while a poll waits; a metadata load is
+   * held by the cache while someone awaits it), so a caller awaiting any request, an Admin call say, is
+   * never left with a promise the process abandoned.
+   */
+  hold?(): void
+  release?(): void
 }
 
 /**
@@ -64,10 +72,23 @@ export class Broker {
     return p
   }
 
-  /** request sends one request on the connection of the given kind. */
-  async request<Req, Res>(api: ApiMessage<Req, Res>, req: Req | ((version: number) => Req), opts: RequestOptions & { kind?: ConnectionKind } = {}): Promise<Res> {
-    const conn = await this.connection(opts.kind ?? 'other', opts.signal)
-    return conn.request(api, req, opts)
+  /**
+   * request sends one request on the connection of the given kind; unless it is a fetch or marked
+   * `background`, the client holds the event loop open until it is answered.
+   */
+  async request<Req, Res>(api: ApiMessage<Req, Res>, req: Req | ((version: number) => Req), opts: RequestOptions & { kind?: ConnectionKind; background?: boolean } = {}): Promise<Res> {
+    const kind = opts.kind ?? 'other'
+    if (kind === 'fetch' || opts.background === true || this.#events.hold === undefined) {
+      const conn = await this.connection(kind, opts.signal)
+      return conn.request(api, req, opts)
+    }
+    this.#events.hold()
+    try {
+      const conn = await this.connection(kind, opts.signal)
+      return await conn.request(api, req, opts)
+    } finally {
+      this.#events.release?.()
+    }
   }
 
   async #dial(kind: ConnectionKind, signal?: AbortSignal): Promise<BrokerConnection> {

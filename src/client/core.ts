@@ -98,6 +98,8 @@ export class ClientCore {
         hooks.brokerConnect(meta, dur, socket, err)
       },
       disconnect: (meta, socket) => hooks.brokerDisconnect(meta, socket),
+      hold: () => this.hold(),
+      release: () => this.release(),
       observer: (meta): ConnectionObserver | undefined =>
         hasIO
           ? {
@@ -229,7 +231,7 @@ export class ClientCore {
       const addr = `${b.meta.host}:${b.meta.port}`
       if (!tried.includes(addr)) tried.push(addr)
       try {
-        const res = await b.request(Metadata, req, { timeout: this.config.requestTimeoutOverhead + 5_000 })
+        const res = await b.request(Metadata, req, { timeout: this.config.requestTimeoutOverhead + 5_000, background: true })
         if (res.errorCode) throw new KafkaProtocolError(res.errorCode, { broker: b.meta.nodeId })
         const brokers = new Map<number, BrokerMetadata>()
         for (const br of res.brokers) brokers.set(br.nodeId, { nodeId: br.nodeId, host: br.host, port: br.port, rack: br.rack })
