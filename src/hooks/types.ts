@@ -161,8 +161,10 @@ export interface PollStartHook {
 
 /**
  * TransactionEndHook runs when `endTransaction` (or a GroupTransactSession's `end`) finishes, once
- * per call: `committed` is true when the transaction committed and false when it was aborted; `err`
- * is the error the call failed with, null when it succeeded. A kafka-wire addition: franz-go has no
+ * per call that tried to end a transaction: `committed` says which end was asked (true: commit, false:
+ * abort); `err` is the error the call failed with, null when the transaction committed or aborted. A
+ * call refused before it did anything (no transaction open, another end running, the producer fenced
+ * already) does not run it. A kafka-wire addition: franz-go has no
  * transaction hook. kotel's Meter counts these (`messaging.kafka.transactions.count`).
  */
 export interface TransactionEndHook {

@@ -49,9 +49,13 @@ const FATAL = new Set<number>([
 ])
 // The broker refused the producer's epoch. Either a newer producer took the transactional id over (the
 // producer is fenced) or the coordinator aborted the transaction itself when transactionTimeout ran
-// out and bumped the epoch (KIP-588; KIP-890 in transaction version 2). Only the coordinator can tell
-// them apart, so the transaction becomes abortable and the abort asks it: InitProducerId with the old
-// id and epoch succeeds after a timeout and fails with PRODUCER_FENCED after a fence.
+// out and bumped the epoch (KIP-588; KIP-890 in transaction version 2). A transaction open for less
+// than transactionTimeout cannot have timed out (the coordinator's clock starts after begin), so the
+// refusal means a fence: fatal at once, as in Java's client. Past the timeout the transaction becomes
+// abortable and the abort asks the coordinator: InitProducerId with the old id and epoch succeeds
+// after a timeout and fails with PRODUCER_FENCED after a fence. (The coordinator checks only the
+// producer id before it fences an open transaction, so that question, asked by a fenced producer,
+// would abort the new owner's open transaction: hence asking only when a timeout is possible.)
 const EPOCH_REFUSED = new Set<number>([ErrorCode.PRODUCER_FENCED, ErrorCode.INVALID_PRODUCER_EPOCH])
 // The coordinator does not know the producer id of the transactional id (expired, KIP-360): the abort
 // cannot send EndTxn and initializes the id again instead.
@@ -115,6 +119,8 @@ export class Transactions {
   #ending: Promise<void> | null = null
   /** needBump is set when a batch with sequence numbers failed: the epoch must be bumped before the next transaction (KIP-360). */
   #needBump = false
+  /** beganAt is when the open transaction began (performance.now()), to tell a fence from a timeout. */
+  #beganAt = 0
   // Transaction version 1: partitions added to the transaction, waiting for the next AddPartitionsToTxn, and held from sending.
   #added = new Set<RecBuf>()
   #pendingAdd = new Set<RecBuf>()
@@ -167,6 +173,7 @@ export class Transactions {
       throw new TransactionStateError(`beginTransaction: ${why}`, { transactionalId: this.id })
     }
     this.#state = 'open'
+    this.#beganAt = performance.now()
     this.#abortable = null
     this.#lastCode = 0
     this.#tv2 = null
@@ -556,10 +563,11 @@ export class Transactions {
    * needed, bumps the epoch so that the next transaction starts clean. See Client.endTransaction.
    */
   async end(commit: boolean, signal?: AbortSignal): Promise<void> {
+    // A call refused here ends nothing, and the hook does not hear of it.
+    if (this.#ending !== null) throw new TransactionStateError('endTransaction is already running', { transactionalId: this.id })
+    this.#checkEnd(commit)
     let err: Error | null = null
     try {
-      if (this.#ending !== null) throw new TransactionStateError('endTransaction is already running', { transactionalId: this.id })
-      this.#checkEnd(commit)
       this.#ending = commit ? this.#commit(signal) : this.#abort()
       await this.#ending
     } catch (e) {
@@ -663,8 +671,10 @@ export class Transactions {
     }
     let probe = false
     if (this.#started && !this.#endDone) {
-      if (ID_UNKNOWN.has(this.#lastCode)) {
-        // KIP-360: the coordinator does not know the producer id; EndTxn would be refused.
+      if (ID_UNKNOWN.has(this.#lastCode) || EPOCH_REFUSED.has(this.#lastCode)) {
+        // KIP-360: the coordinator does not know the producer id; EndTxn would be refused. A refused
+        // epoch: EndTxn with it must not reach the coordinator, which (transaction version 2) may take
+        // an abort with an older epoch as a fence and abort the transaction of the id's new owner.
         probe = true
       } else {
         const res = await this.#endTxn(false)
@@ -786,6 +796,11 @@ export class Transactions {
       return
     }
     if (this.#state === 'ready' || this.#state === 'aborting') return
+    if (EPOCH_REFUSED.has(code) && performance.now() - this.#beganAt < this.#core.config.transactionTimeout) {
+      // Too early for the broker to have aborted the transaction for its timeout: a newer producer owns the id.
+      this.#fail(new ProducerFencedError(undefined, { transactionalId: this.id, cause: err }))
+      return
+    }
     if (this.#abortable === null) {
       this.#lastCode = code
       this.#abortable = err instanceof TransactionAbortableError ? err : this.#abortableFrom(err)
@@ -799,7 +814,7 @@ export class Transactions {
     if (reason === undefined) {
       const code = err instanceof KafkaProtocolError ? err.errorCode : 0
       reason = EPOCH_REFUSED.has(code)
-        ? `the broker refused the producer's epoch (${e.code}): the broker aborted the transaction (transactionTimeout ran out) or another producer took the transactionalId over; abort with endTransaction('abort'), which fails with ProducerFencedError in the second case`
+        ? `the broker refused the producer's epoch (${e.code}) after the transaction was open longer than transactionTimeout (${this.#core.config.transactionTimeout} ms): the broker aborted it, or another producer took the transactionalId over; abort with endTransaction('abort'), which fails with ProducerFencedError in the second case`
         : `the transaction cannot commit (${err.message}): abort it with endTransaction('abort') and retry`
     }
     return new TransactionAbortableError(reason, { transactionalId: this.id, cause: err, broker: e.broker, topic: e.topic, partition: e.partition })
