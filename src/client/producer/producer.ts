@@ -148,15 +148,19 @@ export class Producer implements CoreListener {
   #partition(t: TopicState, record: ProduceRecord, callback: ProduceCallback, size: number): void {
     let rb: RecBuf | undefined
     let p = record.partition ?? -1
+    // fits is the partition whose open batch is known to take the record, so it is not checked twice.
+    let fits: RecBuf | undefined
     if (p >= 0) {
       rb = t.recBufs[p]
     } else {
       try {
         rb = this.#pick(t, record)
         // A sticky partitioner moves on when its partition starts a new batch: tell it, ask again.
-        if (rb !== undefined && t.partitioner.onNewBatch !== undefined && this.#startsBatch(rb, size)) {
-          t.partitioner.onNewBatch()
-          rb = this.#pick(t, record)
+        if (rb !== undefined && t.partitioner.onNewBatch !== undefined) {
+          if (this.#startsBatch(rb, size)) {
+            t.partitioner.onNewBatch()
+            rb = this.#pick(t, record)
+          } else fits = rb
         }
       } catch (err) {
         this.#release(size)
@@ -172,10 +176,13 @@ export class Producer implements CoreListener {
       return
     }
     record.partition = rb.partition
-    let batch = rb.batches.length > 0 ? rb.batches[rb.batches.length - 1]! : null
-    if (batch === null || this.#startsBatch(rb, size)) {
+    const batches = rb.batches
+    let batch = batches.length > 0 ? batches[batches.length - 1]! : null
+    let created = false
+    if (batch === null || (rb !== fits && this.#startsBatch(rb, size))) {
       batch = new Batch(Date.now())
-      rb.batches.push(batch)
+      batches.push(batch)
+      created = true
     }
     batch.records.push(record)
     batch.callbacks.push(callback)
@@ -184,7 +191,10 @@ export class Producer implements CoreListener {
     t.partitioner.onRecordAdded?.(size, batch.bytes)
     const hooks = this.core.hooks
     if (hooks.onProduceRecordPartitioned.length !== 0) hooks.produceRecordPartitioned(record, rb.leader)
-    if (rb.sink !== null) rb.sink.wake(batch.bytes + RECORD_BATCH_OVERHEAD >= this.#cfg.producerBatchMaxBytes)
+    // The sink needs waking for a new batch (its linger starts) and a full one (it goes now); a record
+    // joining an open batch changes neither, and the sink's timer is armed for that batch already.
+    const full = batch.bytes + RECORD_BATCH_OVERHEAD >= this.#cfg.producerBatchMaxBytes
+    if (rb.sink !== null && (created || full)) rb.sink.wake(full)
   }
 
   /** pick asks the topic's partitioner; keyed partitioners see every partition, others the writable ones. */
@@ -337,12 +347,17 @@ export class Producer implements CoreListener {
     const cbs = batch.callbacks
     const hooks = this.core.hooks
     const unbuffered = hooks.onProduceRecordUnbuffered.length !== 0
-    const base = batch.baseOffset
     const appendTime = batch.logAppendTime
+    // One bigint per record: the running offset (base + BigInt(i) would make two).
+    const known = batch.baseOffset >= 0n
+    let offset = batch.baseOffset
     for (let i = 0; i < recs.length; i++) {
       const r = recs[i]!
       if (err === null) {
-        r.offset = base >= 0n ? base + BigInt(i) : -1n
+        if (known) {
+          r.offset = offset
+          offset += 1n
+        } else r.offset = -1n
         if (appendTime >= 0) r.timestamp = appendTime
       }
       if (unbuffered) hooks.produceRecordUnbuffered(r, err)

@@ -166,7 +166,9 @@ export class Sink {
       if (sent.length === 0) break
       this.#send(sent)
     }
-    this.#arm(this.#nextDeadline())
+    // At the in-flight limit the next answer drains again (#afterAnswer): a timer for a batch that has
+    // lingered already would only fire, find no room, and fire again, every millisecond until then.
+    if (this.inflightRequests < cfg.maxProduceRequestsInflightPerBroker) this.#arm(this.#nextDeadline())
   }
 
   /**
