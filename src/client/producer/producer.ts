@@ -8,6 +8,7 @@ import { RECORD_BATCH_OVERHEAD } from '../../protocol/records.js'
 import { partitionerFrom, type Partitioner, type TopicPartitioner } from './partitioner.js'
 import { Batch, RecBuf, recordSize, type ProduceCallback } from './batch.js'
 import { Sink } from './sink.js'
+import { WriterPool } from './writer-pool.js'
 
 export type { ProduceCallback } from './batch.js'
 export { recordSize } from './batch.js'
@@ -65,6 +66,8 @@ export class Producer implements CoreListener {
   bumping = false
   #needBump = false
   #timeoutTimer: NodeJS.Timeout | null = null
+  /** batchWriters lends the buffers batches are encoded into (sink.ts), reused once batches settle. */
+  readonly batchWriters = new WriterPool()
 
   constructor(core: ClientCore) {
     this.core = core
@@ -370,12 +373,27 @@ export class Producer implements CoreListener {
     rb.bufferedRecords -= recs.length
     this.bufferedRecords -= recs.length
     this.bufferedBytes -= batch.bytes
+    this.releaseEncoded(batch)
     if (err !== null && this.#cfg.idempotent && batch.baseSequence >= 0) {
       // A failed batch leaves a hole in the partition's sequence: the next batch would be out of
       // order. KIP-360: bump the epoch, which resets every partition's sequence.
       this.#needBump = true
     }
     this.#afterSettle()
+  }
+
+  /**
+   * releaseEncoded gives a batch's encoded bytes back to the pool, unless a request may still hold
+   * them: a batch in flight when it settles (the client closing) keeps its buffer, left to the
+   * garbage collector. A batch not in flight had its requests answered (or their connection closed,
+   * which writes nothing more), so its bytes are free to reuse.
+   */
+  releaseEncoded(batch: Batch): void {
+    const w = batch.writer
+    if (w === null) return
+    batch.writer = null
+    batch.encoded = null
+    if (!batch.inflight) this.batchWriters.put(w)
   }
 
   #afterSettle(): void {
