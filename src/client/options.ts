@@ -88,7 +88,13 @@ export interface ClientOptions<C = unknown> {
   producerBatchCompression?: CompressionName[]
   /** maxBufferedRecords bounds records buffered and not yet acknowledged. Default 10,000 (franz-go's). */
   maxBufferedRecords?: number
-  /** maxBufferedBytes bounds the bytes of records buffered, 0 for no bound. Default 0. Equivalent to Java's buffer.memory. */
+  /**
+   * maxBufferedBytes bounds the bytes of records buffered and not yet acknowledged (their size as
+   * encoded, uncompressed), 0 for no bound. Default 32 MiB (Java's buffer.memory), so produce memory
+   * stays flat whatever the records' size; a record larger than the bound is taken alone. The encoded
+   * batches in flight take about as much again (compressed when compressed), and the producer keeps
+   * up to 16 MiB of idle batch buffers for reuse. Equivalent to Java's buffer.memory.
+   */
   maxBufferedBytes?: number
   /** maxProduceRequestsInflightPerBroker bounds produce requests in flight to one broker. Default 5 when idempotent, else 1. Equivalent to Java's max.in.flight.requests.per.connection. */
   maxProduceRequestsInflightPerBroker?: number
@@ -379,7 +385,7 @@ export function resolveConfig(options: ClientOptions): Config {
     producerBatchMaxBytes: num(o, 'producerBatchMaxBytes', 1_000_000, 64, 2 ** 30),
     compression: Object.freeze([...compression]),
     maxBufferedRecords: num(o, 'maxBufferedRecords', 10_000, 1),
-    maxBufferedBytes: num(o, 'maxBufferedBytes', 0, 0),
+    maxBufferedBytes: num(o, 'maxBufferedBytes', 32 << 20, 0),
     maxProduceRequestsInflightPerBroker: maxInflight,
     produceRequestTimeout: num(o, 'produceRequestTimeout', 10_000, 1, 2 ** 31 - 1),
     recordDeliveryTimeout: num(o, 'recordDeliveryTimeout', 0, 0),
