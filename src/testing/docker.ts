@@ -161,6 +161,10 @@ interface Testcontainers {
  * wondering why the Docker path was not taken.
  */
 export async function loadTestcontainers(moduleName = 'testcontainers'): Promise<Testcontainers> {
+  // The harness removes its containers itself (the watchdog below), so Ryuk, whose image needs a
+  // registry, is off unless the user turns it on; a local engine is reached on localhost.
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true'
+  if ((process.env.DOCKER_HOST ?? 'unix://').startsWith('unix://')) process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost'
   try {
     return (await import(moduleName)) as Testcontainers
   } catch (err) {
