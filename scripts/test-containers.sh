@@ -113,7 +113,7 @@ run_tests() {
 
 # --- 4. the harness's Docker path --------------------------------------------------------------------
 run_tests "harness (docker path)" \
-  test/testing/kafka.test.ts test/testing/docker.test.ts test/testing/kafka-cluster.test.ts \
+  test/testing/kafka.test.ts test/testing/docker.test.ts test/containers/docker.test.ts test/testing/kafka-cluster.test.ts \
   test/client/producer/roundtrip.test.ts test/client/sasl/sasl-broker.test.ts
 
 # --- 5. docker-compose.yml ---------------------------------------------------------------------------

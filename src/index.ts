@@ -44,7 +44,7 @@ export type { BrokerConnectionOptions, ConnectionObserver, RequestOptions } from
 export * from './hooks/index.js'
 
 // ---- errors
-export { KafkaProtocolError, KafkaWireError, ProtocolDecodeError, ProtocolEncodeError, errorForCode } from './protocol/errors.js'
+export { InvalidRequestError, KafkaProtocolError, KafkaWireError, ProtocolDecodeError, ProtocolEncodeError, errorForCode } from './protocol/errors.js'
 export { ErrorCode, errorCodeByName, kafkaErrorCodes } from './protocol/error-codes.js'
 export type { KafkaErrorCode, KafkaErrorName } from './protocol/error-codes.js'
 export * from './client/errors.js'

@@ -7,6 +7,7 @@ import type { ClientOptions, Config, OffsetSpec } from './options.js'
 import { Producer, type ProduceCallback, type ProduceResult } from './producer/producer.js'
 import { Consumer } from './consumer/consumer.js'
 import { Fetches } from './consumer/fetches.js'
+import { userRequest } from './raw-request.js'
 import type { ClientRequestOptions, CommitOffsets, GroupMetadata } from './types.js'
 import type { Transactions } from './producer/transaction.js'
 
@@ -98,9 +99,22 @@ export class Client {
    * leader and the answers merged; group and transaction requests go to their coordinator; admin
    * requests go to the controller; the rest to any broker. Connection failures and coordinator
    * moves are retried with backoff within `requestRetries` and `retryTimeout`.
+   *
+   * Start from `X.newRequest()` (every field at its default). The body is checked against the
+   * negotiated version before anything is sent: a missing field, a wrong type or a malformed Uuid
+   * (base64url or dashed are accepted) fails with InvalidRequestError naming the field's path. Topic
+   * ids and names are filled from each other where a version needs the other, and bodies written in an
+   * older version's shape (OffsetFetch `groupId`/`topics`, DeleteTopics `topicNames`, LeaveGroup
+   * `memberId`) are moved into the negotiated version's, their responses given both shapes.
+   *
+   * ```ts
+   * const req = DeleteRecords.newRequest()
+   * req.topics = [{ name: 'orders', partitions: [{ partitionIndex: 0, offset: 100n }] }]
+   * const res = await client.request(DeleteRecords, req)
+   * ```
    */
   request<Req, Res>(api: ApiMessage<Req, Res>, body: Req, opts: ClientRequestOptions = {}): Promise<Res> {
-    return this.#core.request(api, body, opts)
+    return userRequest(this.#core, api, body, opts)
   }
 
   // ---------------------------------------------------------------- producing

@@ -176,6 +176,39 @@ export class PartitionerError extends KafkaWireError {
   }
 }
 
+// ---------------------------------------------------------------- administration
+
+/**
+ * InvalidArgumentError means an argument of a method (an Admin method, say) is malformed: a topic
+ * without a name, an ACL with an unknown operation, a negative partition count. `argument` names it,
+ * as a path such as `topics[2].name`. Nothing was sent.
+ */
+export class InvalidArgumentError extends KafkaWireError {
+  /** argument is the path of the offending argument. */
+  readonly argument: string
+  constructor(argument: string, message: string) {
+    super(`invalid argument ${argument}: ${message}`, { code: 'INVALID_ARGUMENT', retriable: false })
+    this.argument = argument
+  }
+}
+
+/**
+ * GroupNotEmptyError means an operation that needs a group without members (resetting its offsets,
+ * as kafka-consumer-groups refuses to while the group is active) found members in it. `state` is the
+ * group's state (Stable, PreparingRebalance, …) and `members` how many members it has.
+ */
+export class GroupNotEmptyError extends KafkaWireError {
+  /** state is the group's state when it was checked. */
+  readonly state: string
+  /** members is the number of members the group had. */
+  readonly members: number
+  constructor(group: string, state: string, members: number) {
+    super(`group ${group} has ${members} member${members === 1 ? '' : 's'} (state ${state}): its offsets can only be reset while it is empty; stop its consumers first`, { code: 'GROUP_NOT_EMPTY', retriable: false, group })
+    this.state = state
+    this.members = members
+  }
+}
+
 // ---------------------------------------------------------------- transactions
 
 /** TransactionErrorOptions are what a transaction error concerns and what caused it. */

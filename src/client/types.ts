@@ -23,6 +23,15 @@ export interface ClientRequestOptions {
   timeout?: number
 }
 
+/**
+ * CoreRequestOptions are ClientRequestOptions plus what only the client's own layers pass to
+ * `ClientCore.request`: `prepare` turns the body (or, for a request split per leader, each part of it)
+ * into what is encoded once the version is negotiated (checks, version-dependent fields).
+ */
+export interface CoreRequestOptions extends ClientRequestOptions {
+  prepare?: (version: number, body: any) => unknown
+}
+
 /** EpochOffset is an offset with the leader epoch of the record before it (for commits, KIP-320). */
 export interface EpochOffset {
   offset: bigint

@@ -13,7 +13,7 @@ import { DEFAULT_READY_TIMEOUT_MS, kafkaClusterId } from './jvm.js'
 import { KAFKA_VERSION } from './kafka-version.js'
 import { freePorts } from './ports.js'
 import { apiVersions, canConnect } from './probe.js'
-import { dockerEnvName, saslSettings, testBrokerSettings } from './settings.js'
+import { authorizerSettings, dockerEnvName, saslSettings, superUsersOf, testBrokerSettings } from './settings.js'
 import { trackDir, untrackDir } from './watchdog.js'
 
 /** officialKafkaImage is the apache/kafka image of a Kafka release, as published on Docker Hub. */
@@ -161,6 +161,10 @@ interface Testcontainers {
  * wondering why the Docker path was not taken.
  */
 export async function loadTestcontainers(moduleName = 'testcontainers'): Promise<Testcontainers> {
+  // The harness removes its containers itself (the watchdog below), so Ryuk, whose image needs a
+  // registry, is off unless the user turns it on; a local engine is reached on localhost.
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true'
+  if ((process.env.DOCKER_HOST ?? 'unix://').startsWith('unix://')) process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost'
   try {
     return (await import(moduleName)) as Testcontainers
   } catch (err) {
@@ -393,6 +397,7 @@ class DockerCluster implements KafkaCluster {
       'log.dirs': '/var/lib/kafka/data',
       ...testBrokerSettings(this.brokers),
       ...(sasl ? saslSettings(saslListeners) : {}),
+      ...(this.#opts.authorizer ? authorizerSettings(superUsersOf(this.#opts.authorizer)) : {}),
       ...(tls ? { 'ssl.keystore.type': 'PKCS12' } : {}),
       ...this.#opts.brokerConfig,
     }

@@ -59,6 +59,26 @@ export function saslSettings(listeners: string[]): Record<string, string> {
   return props
 }
 
+/** STANDARD_AUTHORIZER is the KRaft authorizer's class: ACLs kept in the cluster's metadata log. */
+export const STANDARD_AUTHORIZER = 'org.apache.kafka.metadata.authorizer.StandardAuthorizer'
+
+/**
+ * authorizerSettings turn ACL checks on (StandardAuthorizer, no access where no ACL allows it) with
+ * `superUsers` as super users. `User:ANONYMOUS` is always one of them: it is the principal of the
+ * PLAINTEXT and SSL listeners, which the nodes use between themselves and for their controller, so
+ * only SASL logins are subject to ACLs.
+ */
+export function authorizerSettings(superUsers: readonly string[]): Record<string, string> {
+  const users = ['User:ANONYMOUS', ...superUsers.filter((u) => u !== 'User:ANONYMOUS')]
+  return { 'authorizer.class.name': STANDARD_AUTHORIZER, 'super.users': users.join(';'), 'allow.everyone.if.no.acl.found': 'false' }
+}
+
+/** superUsersOf returns the super users an `authorizer` option asks for (admin by default). */
+export function superUsersOf(opt: boolean | { superUsers?: string[] } | undefined): string[] {
+  if (opt === undefined || opt === false) return []
+  return opt === true || opt.superUsers === undefined ? [`User:${TEST_USERS.admin.username}`] : opt.superUsers
+}
+
 /**
  * dockerEnvName spells a broker property as the apache/kafka image reads it from the environment:
  * `KAFKA_` + upper case, with `.` → `_`, `_` → `__` and `-` → `___` (the image's KafkaDockerWrapper).

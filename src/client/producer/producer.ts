@@ -9,6 +9,7 @@ import { partitionerFrom, type Partitioner, type TopicPartitioner } from './part
 import { Batch, RecBuf, recordSize, type ProduceCallback } from './batch.js'
 import { Sink } from './sink.js'
 import { Transactions } from './transaction.js'
+import { WriterPool } from './writer-pool.js'
 
 export type { ProduceCallback } from './batch.js'
 export { recordSize } from './batch.js'
@@ -68,6 +69,8 @@ export class Producer implements CoreListener {
   #timeoutTimer: NodeJS.Timeout | null = null
   /** txn is the transaction state machine of a client with a transactionalId, null otherwise. */
   readonly txn: Transactions | null
+  /** batchWriters lends the buffers batches are encoded into (sink.ts), reused once batches settle. */
+  readonly batchWriters = new WriterPool()
 
   constructor(core: ClientCore) {
     this.core = core
@@ -161,15 +164,19 @@ export class Producer implements CoreListener {
   #partition(t: TopicState, record: ProduceRecord, callback: ProduceCallback, size: number): void {
     let rb: RecBuf | undefined
     let p = record.partition ?? -1
+    // fits is the partition whose open batch is known to take the record, so it is not checked twice.
+    let fits: RecBuf | undefined
     if (p >= 0) {
       rb = t.recBufs[p]
     } else {
       try {
         rb = this.#pick(t, record)
         // A sticky partitioner moves on when its partition starts a new batch: tell it, ask again.
-        if (rb !== undefined && t.partitioner.onNewBatch !== undefined && this.#startsBatch(rb, size)) {
-          t.partitioner.onNewBatch()
-          rb = this.#pick(t, record)
+        if (rb !== undefined && t.partitioner.onNewBatch !== undefined) {
+          if (this.#startsBatch(rb, size)) {
+            t.partitioner.onNewBatch()
+            rb = this.#pick(t, record)
+          } else fits = rb
         }
       } catch (err) {
         this.#release(size)
@@ -185,10 +192,13 @@ export class Producer implements CoreListener {
       return
     }
     record.partition = rb.partition
-    let batch = rb.batches.length > 0 ? rb.batches[rb.batches.length - 1]! : null
-    if (batch === null || this.#startsBatch(rb, size)) {
+    const batches = rb.batches
+    let batch = batches.length > 0 ? batches[batches.length - 1]! : null
+    let created = false
+    if (batch === null || (rb !== fits && this.#startsBatch(rb, size))) {
       batch = new Batch(Date.now())
-      rb.batches.push(batch)
+      batches.push(batch)
+      created = true
     }
     batch.records.push(record)
     batch.callbacks.push(callback)
@@ -197,7 +207,10 @@ export class Producer implements CoreListener {
     t.partitioner.onRecordAdded?.(size, batch.bytes)
     const hooks = this.core.hooks
     if (hooks.onProduceRecordPartitioned.length !== 0) hooks.produceRecordPartitioned(record, rb.leader)
-    if (rb.sink !== null) rb.sink.wake(batch.bytes + RECORD_BATCH_OVERHEAD >= this.#cfg.producerBatchMaxBytes)
+    // The sink needs waking for a new batch (its linger starts) and a full one (it goes now); a record
+    // joining an open batch changes neither, and the sink's timer is armed for that batch already.
+    const full = batch.bytes + RECORD_BATCH_OVERHEAD >= this.#cfg.producerBatchMaxBytes
+    if (rb.sink !== null && (created || full)) rb.sink.wake(full)
   }
 
   /** pick asks the topic's partitioner; keyed partitioners see every partition, others the writable ones. */
@@ -351,12 +364,17 @@ export class Producer implements CoreListener {
     const cbs = batch.callbacks
     const hooks = this.core.hooks
     const unbuffered = hooks.onProduceRecordUnbuffered.length !== 0
-    const base = batch.baseOffset
     const appendTime = batch.logAppendTime
+    // One bigint per record: the running offset (base + BigInt(i) would make two).
+    const known = batch.baseOffset >= 0n
+    let offset = batch.baseOffset
     for (let i = 0; i < recs.length; i++) {
       const r = recs[i]!
       if (err === null) {
-        r.offset = base >= 0n ? base + BigInt(i) : -1n
+        if (known) {
+          r.offset = offset
+          offset += 1n
+        } else r.offset = -1n
         if (appendTime >= 0) r.timestamp = appendTime
       }
       if (unbuffered) hooks.produceRecordUnbuffered(r, err)
@@ -369,6 +387,7 @@ export class Producer implements CoreListener {
     rb.bufferedRecords -= recs.length
     this.bufferedRecords -= recs.length
     this.bufferedBytes -= batch.bytes
+    this.releaseEncoded(batch)
     if (err !== null && this.txn !== null) {
       // The transaction cannot commit without these records; its abort bumps the epoch if needed.
       this.txn.recordFailed(err, batch.baseSequence >= 0)
@@ -378,6 +397,20 @@ export class Producer implements CoreListener {
       this.#needBump = true
     }
     this.#afterSettle()
+  }
+
+  /**
+   * releaseEncoded gives a batch's encoded bytes back to the pool, unless a request may still hold
+   * them: a batch in flight when it settles (the client closing) keeps its buffer, left to the
+   * garbage collector. A batch not in flight had its requests answered (or their connection closed,
+   * which writes nothing more), so its bytes are free to reuse.
+   */
+  releaseEncoded(batch: Batch): void {
+    const w = batch.writer
+    if (w === null) return
+    batch.writer = null
+    batch.encoded = null
+    if (!batch.inflight) this.batchWriters.put(w)
   }
 
   #afterSettle(): void {

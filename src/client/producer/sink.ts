@@ -1,7 +1,6 @@
 import { ErrorCode } from '../../protocol/error-codes.js'
 import { KafkaProtocolError, KafkaWireError, ProtocolEncodeError } from '../../protocol/errors.js'
 import { Produce, type ProduceRequest, type ProduceResponse } from '../../protocol/messages/produce.js'
-import { Writer } from '../../protocol/writer.js'
 import { encodeRecordBatch, encodedRecordSize, restampRecordBatch, RECORD_BATCH_OVERHEAD } from '../../protocol/records.js'
 import type { ProduceBatchMetrics } from '../../hooks/index.js'
 import { codecId } from '../../protocol/compression/index.js'
@@ -42,7 +41,6 @@ export class Sink {
   #timerAt = Infinity
   #immediate: NodeJS.Immediate | null = null
   #idle: Array<() => void> = []
-  #batchWriter = new Writer(1 << 16)
   #closed = false
   #waitingPid = false
   #failures = 0
@@ -169,7 +167,9 @@ export class Sink {
       if (sent.length === 0) break
       this.#send(sent)
     }
-    this.#arm(this.#nextDeadline())
+    // At the in-flight limit the next answer drains again (#afterAnswer): a timer for a batch that has
+    // lingered already would only fire, find no room, and fire again, every millisecond until then.
+    if (this.inflightRequests < cfg.maxProduceRequestsInflightPerBroker) this.#arm(this.#nextDeadline())
   }
 
   /**
@@ -203,16 +203,26 @@ export class Sink {
       b.producerId = producerId
       b.producerEpoch = producerEpoch
     }
-    const w = this.#batchWriter.reset()
-    encodeRecordBatch(w, {
-      producerId: b.producerId,
-      producerEpoch: b.producerEpoch,
-      baseSequence: b.baseSequence,
-      isTransactional: this.#producer.txn !== null,
-      compression: codec,
-      records: b.records,
-    })
-    b.encoded = w.finishCopy()
+    // The batch is encoded straight into a pooled writer and kept as a view of it, with room for the
+    // records' size as the producer counted it (a little above their encoded size), so an uncompressed
+    // batch seldom regrows; a compressed one starts at half that.
+    const pool = this.#producer.batchWriters
+    const w = pool.get(RECORD_BATCH_OVERHEAD + (codec === 0 ? b.bytes : b.bytes >>> 1))
+    try {
+      encodeRecordBatch(w, {
+        producerId: b.producerId,
+        producerEpoch: b.producerEpoch,
+        baseSequence: b.baseSequence,
+        isTransactional: this.#producer.txn !== null,
+        compression: codec,
+        records: b.records,
+      })
+    } catch (err) {
+      pool.put(w)
+      throw err
+    }
+    b.writer = w
+    b.encoded = w.buf.subarray(0, w.pos)
     b.codec = codec
     b.compressedBytes = b.encoded.length
   }
@@ -426,6 +436,8 @@ export class Sink {
     rb.inflight--
     const i = rb.batches.indexOf(batch)
     rb.batches.splice(i, 1, ...halves)
+    // The broker answered: no request holds the batch's bytes any more.
+    this.#producer.releaseEncoded(batch)
     // Like a retry: nothing newer is sent until everything in flight for the partition answered.
     rb.failing = true
     rb.recovering = true
