@@ -56,6 +56,12 @@ export interface BrokerConnectionOptions {
 export interface RequestOptions {
   /** version forces a version instead of the highest both sides support. */
   version?: number
+  /**
+   * maxVersion caps the version below the highest both sides support, for requests whose newer
+   * versions mean something else (a transactional Produce v12+ asks the broker to add the partition
+   * to the transaction, KIP-890).
+   */
+  maxVersion?: number
   /** timeout in ms for this request (long polls add their own wait to it). */
   timeout?: number
   signal?: AbortSignal
@@ -146,6 +152,11 @@ export class BrokerConnection {
   versions: Map<number, [number, number]> = new Map()
   /** apiVersionsVersion is the ApiVersions version the broker accepted. */
   apiVersionsVersion = -1
+  /**
+   * features maps each feature the cluster has finalized (ApiVersions v3+, KIP-584) to its level, such
+   * as `transaction.version` → 2 on a Kafka 4 cluster with KIP-890's second part enabled.
+   */
+  features: ReadonlyMap<string, number> = new Map()
 
   #socket: net.Socket
   #opts: BrokerConnectionOptions
@@ -257,12 +268,13 @@ export class BrokerConnection {
    * versionFor returns the highest version of `api` both sides support, or throws
    * UnsupportedVersionError. `want` forces a version, which must be in range.
    */
-  versionFor(api: ApiMessage<any, any>, want?: number): number {
+  versionFor(api: ApiMessage<any, any>, want?: number, maxVersion?: number): number {
     const broker = this.versions.get(api.key)
     let max = api.maxVersion
     let min = api.minVersion
     const cap = this.#opts.maxVersions?.get(api.key)
     if (cap !== undefined) max = Math.min(max, cap)
+    if (maxVersion !== undefined) max = Math.min(max, maxVersion)
     if (broker !== undefined) {
       min = Math.max(min, broker[0])
       max = Math.min(max, broker[1])
@@ -292,7 +304,7 @@ export class BrokerConnection {
     return new Promise<Res>((resolve, reject) => {
       let version: number
       try {
-        version = this.versionFor(api, opts.version)
+        version = this.versionFor(api, opts.version, opts.maxVersion)
       } catch (err) {
         reject(err as Error)
         return
@@ -788,6 +800,7 @@ export class BrokerConnection {
       if (res.errorCode !== 0) throw new KafkaProtocolError(res.errorCode, { broker: this.nodeId })
       this.versions = new Map(res.apiKeys.map((k) => [k.apiKey, [k.minVersion, k.maxVersion] as [number, number]]))
       this.apiVersionsVersion = version
+      this.features = new Map(res.finalizedFeatures.map((f) => [f.name, f.maxVersionLevel]))
       return
     }
     throw new UnsupportedVersionError(`broker ${this.#addr()} accepts no ApiVersions version kafka-wire knows`, { broker: this.nodeId })

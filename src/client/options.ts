@@ -108,6 +108,19 @@ export interface ClientOptions<C = unknown> {
   unknownTopicRetries?: number
   /** partitioner picks partitions. Default: Java's default (murmur2 for keys, uniform sticky for keyless, KIP-794). */
   partitioner?: PartitionerOption
+  // ---- transactions ----
+  /**
+   * transactionalId makes the producer transactional (KIP-98): records are produced between
+   * `beginTransaction()` and `endTransaction()`, and a later producer with the same id fences this one.
+   * Needs idempotent writes. Equivalent to Java's transactional.id (franz-go's TransactionalID).
+   */
+  transactionalId?: string
+  /**
+   * transactionTimeout is how long the broker lets a transaction stay open before it aborts it, in ms.
+   * Default 40,000 (franz-go's; Java's default is 60,000). It must not exceed the broker's
+   * transaction.max.timeout.ms. Equivalent to Java's transaction.timeout.ms.
+   */
+  transactionTimeout?: number
   // ---- consumer ----
   /** consumeTopics are the topics to consume (regular expressions with consumeRegex). */
   consumeTopics?: string[]
@@ -212,6 +225,8 @@ export interface Config {
   readonly unknownTopicRetries: number
   readonly partitioner: PartitionerOption
   readonly allowAutoTopicCreation: boolean
+  readonly transactionalId: string | null
+  readonly transactionTimeout: number
   readonly consumeTopics: ReadonlyArray<string>
   readonly consumeRegex: boolean
   readonly consumePartitions: ReadonlyMap<string, ReadonlyMap<number, OffsetSpec>>
@@ -255,7 +270,7 @@ const KNOWN = new Set([
   'retryTimeout', 'hooks', 'logger', 'defaultProduceTopic', 'requiredAcks', 'disableIdempotentWrite', 'linger',
   'producerBatchMaxBytes', 'producerBatchCompression', 'maxBufferedRecords', 'maxBufferedBytes',
   'maxProduceRequestsInflightPerBroker', 'produceRequestTimeout', 'recordDeliveryTimeout', 'recordRetries',
-  'unknownTopicRetries', 'partitioner', 'allowAutoTopicCreation',
+  'unknownTopicRetries', 'partitioner', 'allowAutoTopicCreation', 'transactionalId', 'transactionTimeout',
   'consumeTopics', 'consumeRegex', 'consumePartitions', 'consumeResetOffset', 'fetchMaxBytes', 'fetchMaxPartitionBytes',
   'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'maxBufferedFetchRecords', 'maxBufferedFetchBytes', 'isolationLevel', 'disableFetchSessions', 'consumerGroup',
   'groupProtocol', 'balancers', 'groupRemoteAssignor', 'instanceId', 'sessionTimeout', 'rebalanceTimeout',
@@ -371,6 +386,12 @@ export function resolveConfig(options: ClientOptions): Config {
     throw new InvalidOptionError('tls', 'must be a boolean or tls.connect options')
   }
   if (options.rack !== undefined && typeof options.rack !== 'string') throw new InvalidOptionError('rack', 'must be a string')
+  const transactionalId = options.transactionalId ?? null
+  if (transactionalId !== null) {
+    if (typeof transactionalId !== 'string' || transactionalId === '') throw new InvalidOptionError('transactionalId', 'must be a non-empty string')
+    // Java and franz-go refuse this too: a transaction's records are idempotent batches of its producer id.
+    if (!idempotent) throw new InvalidOptionError('disableIdempotentWrite', 'a transactionalId needs idempotent writes')
+  }
   const maxInflightDefault = idempotent ? 5 : 1
   const maxInflight = num(o, 'maxProduceRequestsInflightPerBroker', maxInflightDefault, 1, 1_000)
   if (idempotent && maxInflight > 5) {
@@ -409,6 +430,8 @@ export function resolveConfig(options: ClientOptions): Config {
     unknownTopicRetries: num(o, 'unknownTopicRetries', 4, 0, Number.MAX_SAFE_INTEGER, true),
     partitioner: p,
     allowAutoTopicCreation: options.allowAutoTopicCreation === true,
+    transactionalId,
+    transactionTimeout: num(o, 'transactionTimeout', 40_000, 1, 2 ** 31 - 1),
     ...consumerConfig(options, o),
   }
   return Object.freeze(cfg)

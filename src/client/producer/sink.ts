@@ -149,6 +149,7 @@ export class Sink {
       const sent: SentBatch[] = []
       let bytes = 0
       const rbs = this.#recBufs
+      const txn = p.txn
       // Start at a different partition each time so a size-capped request cannot starve the last ones.
       const start = rbs.length > 0 ? this.#rotate++ % rbs.length : 0
       for (let k = 0; k < rbs.length; k++) {
@@ -157,6 +158,8 @@ export class Sink {
         const b = rb.sendable(now, cfg.linger, force)
         if (b === null) continue
         if (bytes > 0 && bytes + b.bytes > MAX_REQUEST_BYTES) break
+        // Transactions: the partition may have to join the transaction first (AddPartitionsToTxn).
+        if (txn !== null && !txn.maySend(rb)) continue
         if (b.encoded === null && !this.#encode(rb, b)) continue
         bytes += b.encoded!.length
         sent.push({ rb, batch: b })
@@ -210,6 +213,7 @@ export class Sink {
         producerId: b.producerId,
         producerEpoch: b.producerEpoch,
         baseSequence: b.baseSequence,
+        isTransactional: this.#producer.txn !== null,
         compression: codec,
         records: b.records,
       })
@@ -237,7 +241,8 @@ export class Sink {
     const p = this.#producer
     const cfg = p.core.config
     const req: ProduceRequest = Produce.newRequest()
-    req.transactionalId = null
+    const txn = p.txn
+    req.transactionalId = txn === null ? null : txn.id
     req.acks = cfg.requiredAcks
     req.timeoutMs = cfg.produceRequestTimeout
     const byTopic = new Map<string, ProduceRequest['topicData'][number]>()
@@ -256,7 +261,7 @@ export class Sink {
     this.inflightRequests++
     const noResponse = cfg.requiredAcks === 0
     p.core
-      .requestOn(this.nodeId, 'produce', Produce, req, { timeout: cfg.produceRequestTimeout + cfg.requestTimeoutOverhead, noResponse })
+      .requestOn(this.nodeId, 'produce', Produce, req, { timeout: cfg.produceRequestTimeout + cfg.requestTimeoutOverhead, noResponse, maxVersion: txn?.produceMaxVersion })
       .then(
         // After close() every batch was failed already: late answers must not settle them again.
         (res) => this.#closed || this.#onResponse(sent, noResponse ? null : res),
@@ -326,7 +331,15 @@ export class Sink {
         // way only means an older one failed first; it is retried after it.
         // A batch behind one the broker refused gets this too: the gap is closed, not bumped over.
         const head = s.rb.batches.find((b) => !b.acked)
-        if (head === s.batch && s.rb.refused.length === 0) p.requestBump()
+        const first = head === s.batch && s.rb.refused.length === 0
+        if (p.txn !== null && (first || code === INVALID_PRODUCER_EPOCH)) {
+          // Transactions: the epoch cannot be bumped mid-transaction (InitProducerId would abort it on
+          // the coordinator), and a refused epoch means the broker aborted it or another producer
+          // took over: the batch fails, and the transaction must be aborted.
+          this.#fail(s, err)
+          continue
+        }
+        if (first) p.requestBump()
         this.#retry(s, err)
       } else {
         // The broker refused the batch: it wrote none of it (an unknown server error says nothing).
