@@ -11,6 +11,11 @@ export type { ProduceCallback, ProduceResult } from './client/producer/producer.
 export { Fetches } from './client/consumer/fetches.js'
 export type { FetchError, FetchPartition } from './client/consumer/fetches.js'
 
+// ---- transactions
+export { GroupTransactSession } from './client/transact-session.js'
+export type { GroupTransactSessionOptions } from './client/transact-session.js'
+export type { GroupMetadata } from './client/types.js'
+
 // ---- partitioners and balancers
 export {
   DEFAULT_STICKY_BYTES,

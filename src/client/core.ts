@@ -446,15 +446,16 @@ export class ClientCore {
   /**
    * coordinatorRequest sends a request to the coordinator of a group or transactional id on the
    * broker's group connection, finding the coordinator again and retrying when the answer says it
-   * moved or is loading (a top-level error code, or the first group's for OffsetFetch v8+). `body` may
+   * moved or is loading (a top-level error code, the first group's for OffsetFetch v8+, or the first
+   * partition's for OffsetCommit and TxnOffsetCommit, which have no other). `body` may
    * be a function of the negotiated version, for requests whose fields differ between versions.
    */
   coordinatorRequest<Req, Res>(type: CoordinatorType, key: string, api: ApiMessage<Req, Res>, body: Req | ((version: number) => Req), opts: ClientRequestOptions = {}): Promise<Res> {
     return this.retry(opts, async (signal) => {
       const node = await this.coordinator(type, key, signal)
       const res = await this.requestOn(node, 'group', api, body, attemptOptions(opts, signal))
-      const r = res as { errorCode?: number; groups?: Array<{ errorCode?: number }> }
-      const code = r.errorCode || r.groups?.[0]?.errorCode || 0
+      const r = res as { errorCode?: number; groups?: Array<{ errorCode?: number }>; topics?: Array<{ partitions?: Array<{ errorCode?: number }> }> }
+      const code = r.errorCode || r.groups?.[0]?.errorCode || r.topics?.[0]?.partitions?.[0]?.errorCode || 0
       if (isCoordinatorError(code)) {
         this.invalidateCoordinator(type, key)
         throw new KafkaProtocolError(code, { broker: node })

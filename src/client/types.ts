@@ -42,6 +42,19 @@ export interface EpochOffset {
 export type CommitOffsets = Map<string, Map<number, EpochOffset & { metadata?: string | null }>>
 
 /**
+ * GroupMetadata identifies a consumer group member for offsets committed in a transaction (Java's
+ * ConsumerGroupMetadata): the coordinator refuses them once the group has moved on from the member's
+ * generation (KIP-447), which fences zombies. `memberId` '' and `generation` -1 (the defaults) commit
+ * without that check. `generation` is the KIP-848 member epoch for members of 'consumer' groups.
+ */
+export interface GroupMetadata {
+  groupId: string
+  memberId?: string
+  generation?: number
+  instanceId?: string | null
+}
+
+/**
  * CoreListener is how a part of the client (producer, consumer) hears from the core: after every
  * metadata load, after a load that failed, and when the core asks whether a topic is still wanted.
  */

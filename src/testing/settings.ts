@@ -22,6 +22,8 @@ export function testBrokerSettings(brokers: number): Record<string, string> {
     'transaction.state.log.num.partitions': '3',
     'share.coordinator.state.topic.num.partitions': '3',
     'group.initial.rebalance.delay.ms': '0',
+    // A transaction past its timeout is aborted within a second instead of ten, for timeout tests.
+    'transaction.abort.timed.out.transaction.cleanup.interval.ms': '1000',
     // KIP-848: short heartbeats and sessions so group tests see joins and leaves in seconds. The broker
     // requires min <= interval and interval < session timeout.
     'group.consumer.min.heartbeat.interval.ms': '100',
