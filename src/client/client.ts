@@ -394,7 +394,15 @@ export class Client {
    */
   beginTransaction(): void {
     this.#txn('beginTransaction').begin()
+    // A transactional client keeps the process alive from its first transaction until close(), as
+    // Java's producer thread does: transactions end with requests the caller may not be awaiting yet.
+    if (!this.#txnHeld) {
+      this.#txnHeld = true
+      this.#core.hold()
+    }
   }
+
+  #txnHeld = false
 
   /**
    * endTransaction ends the open transaction (franz-go's EndTransaction, Java's commitTransaction and
