@@ -22,15 +22,18 @@ after(() => rmSync(tmp, { recursive: true, force: true }))
 
 before(async () => {
   mkdirSync(built, { recursive: true })
-  // The build script itself, with its output sent here so the working tree's dist/ is left alone.
+  // The build script itself, run in a copy of the repository's package (package.json, tsconfigs, src,
+  // README, CHANGELOG) so the working tree's dist/ is left alone and the source maps' relative paths
+  // are the ones a real build writes.
+  for (const f of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'CHANGELOG.md']) if (existsSync(join(repo, f))) cpSync(join(repo, f), join(built, f))
+  cpSync(join(repo, 'src'), join(built, 'src'), { recursive: true })
+  symlinkSync(join(repo, 'node_modules'), join(built, 'node_modules'), 'dir')
   try {
-    await run(npm, ['run', 'build', '--', '--outDir', join(built, 'dist')], { cwd: repo, maxBuffer: 64 << 20 })
+    await run(npm, ['run', 'build'], { cwd: built, maxBuffer: 64 << 20 })
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string }
     throw new Error(`npm run build failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`.trim())
   }
-  cpSync(join(repo, 'package.json'), join(built, 'package.json'))
-  for (const f of ['README.md', 'CHANGELOG.md']) if (existsSync(join(repo, f))) cpSync(join(repo, f), join(built, f))
   const { stdout } = await run(npm, ['pack', '--json', '--pack-destination', tmp], { cwd: built })
   const [packed] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>
   packedFiles = packed!.files.map((f) => f.path)
@@ -63,7 +66,7 @@ test('npm pack ships the compiled JavaScript and its .d.ts declarations for ever
     assert.ok(packedFiles.includes(`dist/${entry}.js`), `dist/${entry}.js is packed`)
     assert.ok(packedFiles.includes(`dist/${entry}.d.ts`), `dist/${entry}.d.ts is packed`)
   }
-  assert.ok(!packedFiles.some((f) => f.startsWith('src/') || f.startsWith('test/')), 'sources and tests stay out of the tarball')
+  assert.ok(!packedFiles.some((f) => f.startsWith('test/')), 'tests stay out of the tarball')
   const dts = readFileSync(join(installed, 'dist/index.d.ts'), 'utf8')
   assert.match(dts, /\bClient\b/)
   assert.match(readFileSync(join(installed, 'dist/client/connection.d.ts'), 'utf8'), /declare class BrokerConnection/)
@@ -115,4 +118,43 @@ export { Client, BrokerConnection, options, api, key, start, wrong }
     const e = err as { stdout?: string; stderr?: string }
     assert.fail(`tsc could not type-check a user's import of the package:\n${e.stdout ?? ''}${e.stderr ?? ''}`)
   }
+})
+
+test('TypeScript resolves every subpath\'s declarations under moduleResolution node10 too (typesVersions)', async () => {
+  writeFileSync(
+    join(app, 'check10.ts'),
+    `import { Client, type ClientOptions } from 'kafka-wire'
+import { Produce } from 'kafka-wire/protocol'
+import { Admin } from 'kafka-wire/admin'
+import { startKafka } from 'kafka-wire/testing'
+import { Kotel } from 'kafka-wire/kotel'
+const options: ClientOptions = { seedBrokers: ['127.0.0.1:9092'] }
+const key: number = Produce.key
+// @ts-expect-error: the declarations are real types, not any
+const wrong: string = Produce.key
+export { Client, Admin, startKafka, Kotel, options, key, wrong }
+`,
+  )
+  writeFileSync(join(app, 'tsconfig.node10.json'), JSON.stringify({ compilerOptions: { module: 'CommonJS', moduleResolution: 'node10', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: true, esModuleInterop: true, types: ['node'], typeRoots: [join(repo, 'node_modules/@types')], ignoreDeprecations: '5.0' }, files: ['check10.ts'] }))
+  try {
+    await run(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.node10.json'], { cwd: app })
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string }
+    assert.fail(`tsc (moduleResolution node10) could not type-check a user's import of the package:\n${e.stdout ?? ''}${e.stderr ?? ''}`)
+  }
+})
+
+test('every source map in the package points at files the package contains', () => {
+  const maps = packedFiles.filter((f) => f.endsWith('.js.map'))
+  assert.ok(maps.length > 50, `${maps.length} source maps packed`)
+  const missing: string[] = []
+  for (const m of maps) {
+    const map = JSON.parse(readFileSync(join(installed, m), 'utf8')) as { sources: string[]; sourceRoot?: string }
+    for (const s of map.sources) {
+      const target = join(installed, m, '..', map.sourceRoot ?? '', s)
+      const rel = target.slice(installed.length + 1).split('\\').join('/')
+      if (!packedFiles.includes(rel)) missing.push(`${m} -> ${s}`)
+    }
+  }
+  assert.deepEqual(missing.slice(0, 10), [], `${missing.length} source map entries point outside the package`)
 })

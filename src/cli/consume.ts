@@ -6,6 +6,7 @@ import type { Client } from '../client/client.js'
 import type { OffsetSpec } from '../client/options.js'
 import { ListOffsets } from '../protocol/messages/list-offsets.js'
 import { KafkaProtocolError } from '../protocol/errors.js'
+import { AbortError } from '../client/errors.js'
 import { BROKERS_OPTION, CliError, DEFAULT_BROKERS, UsageError, brokersFrom, int, newClient, num, onInterrupt, parse, reach } from './common.js'
 import { DEFAULT_FORMAT, compileFormat } from './format.js'
 
@@ -123,7 +124,8 @@ export async function consumeCommand(argv: string[]): Promise<number> {
     while (!stopping && printed < count && !(ends !== null && done.size >= partitions.length)) {
       const f = await client.pollFetches({ signal: ac.signal })
       for (const e of f.errors()) {
-        if (e.error === ac.signal.reason) continue
+        // Our own abort (Ctrl-C, a closed pipe): the poll holds an AbortError whose cause is the reason.
+        if (e.error instanceof AbortError && ac.signal.aborted && e.error.cause === ac.signal.reason) continue
         throw new CliError(`${cmd}: ${e.topic ? `${e.topic}[${e.partition}]: ` : ''}${e.error.message}`)
       }
       let out = ''

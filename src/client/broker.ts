@@ -6,7 +6,7 @@ import type { ApiMessage } from '../protocol/messages/api.js'
 import { BrokerConnection, type ConnectionObserver, type RequestOptions } from './connection.js'
 import type { Config } from './options.js'
 import { authenticate, mechanismFrom, reauthDelay, type Mechanism } from './sasl/index.js'
-import { BrokerConnectionError } from './errors.js'
+import { BrokerConnectionError, SaslAuthenticationError } from './errors.js'
 
 /** BrokerEvents is how the cluster reports connection events to the client's hooks. */
 export interface BrokerEvents {
@@ -15,6 +15,14 @@ export interface BrokerEvents {
   /** observer returns the write/read/E2E/throttle observer for a broker, or undefined when no hook listens. */
   observer(meta: BrokerMetadata): ConnectionObserver | undefined
   log(level: 'error' | 'warn' | 'info' | 'debug', msg: string, ...keyvals: unknown[]): void
+  /**
+   * hold and release keep the event loop open while a request other than a fetch or a background one
+   * is pending (a fetch is background work: the consumer holds while a poll waits; a metadata load is
+   * held by the cache while someone awaits it), so a caller awaiting any request, an Admin call say, is
+   * never left with a promise the process abandoned.
+   */
+  hold?(): void
+  release?(): void
 }
 
 /**
@@ -34,6 +42,14 @@ export class Broker {
   #failures = 0
   #nextDialAt = 0
   #idleTimer: NodeJS.Timeout | null = null
+  /**
+   * cutAfterFirstRequest counts connections in a row that the broker closed right after the first
+   * request following ApiVersions, unanswered: what a SASL listener does to a client that does not
+   * authenticate. After two, the next dial fails at once with a SaslAuthenticationError instead of
+   * reconnecting again and again (franz-go's "is SASL missing?" diagnosis).
+   */
+  #cutAfterFirstRequest = 0
+  #suspectUntil = 0
 
   constructor(meta: BrokerMetadata, cfg: Config, events: BrokerEvents) {
     this.meta = meta
@@ -56,17 +72,46 @@ export class Broker {
     return p
   }
 
-  /** request sends one request on the connection of the given kind. */
-  async request<Req, Res>(api: ApiMessage<Req, Res>, req: Req | ((version: number) => Req), opts: RequestOptions & { kind?: ConnectionKind } = {}): Promise<Res> {
-    const conn = await this.connection(opts.kind ?? 'other', opts.signal)
-    return conn.request(api, req, opts)
+  /**
+   * request sends one request on the connection of the given kind; unless it is a fetch or marked
+   * `background`, the client holds the event loop open until it is answered.
+   */
+  async request<Req, Res>(api: ApiMessage<Req, Res>, req: Req | ((version: number) => Req), opts: RequestOptions & { kind?: ConnectionKind; background?: boolean } = {}): Promise<Res> {
+    const kind = opts.kind ?? 'other'
+    if (kind === 'fetch' || opts.background === true || this.#events.hold === undefined) {
+      const conn = await this.connection(kind, opts.signal)
+      return conn.request(api, req, opts)
+    }
+    this.#events.hold()
+    try {
+      const conn = await this.connection(kind, opts.signal)
+      return await conn.request(api, req, opts)
+    } finally {
+      this.#events.release?.()
+    }
   }
 
   async #dial(kind: ConnectionKind, signal?: AbortSignal): Promise<BrokerConnection> {
     // After failed dials, wait before the next one so a down broker is not hammered.
     const wait = this.#nextDialAt - Date.now()
-    if (wait > 0) await delay(wait, signal)
+    if (wait > 0) await delay(wait, signal, true)
     const start = performance.now()
+    if (this.#mechanism === null && this.#cutAfterFirstRequest >= 2) {
+      // Dials fail at once for a while (SASL_SUSPECT_MS), then one real dial looks again: a broker
+      // that answers it clears the suspicion, one that cuts it off starts another while.
+      if (this.#suspectUntil === 0) this.#suspectUntil = Date.now() + SASL_SUSPECT_MS
+      if (Date.now() < this.#suspectUntil) {
+        const err = new SaslAuthenticationError(
+          `broker ${this.#name()} closed the connection right after the first request, twice in a row, without answering: its listener most likely requires SASL authentication, and this client has no sasl option`,
+          { broker: this.meta.nodeId },
+        )
+        this.#failures++
+        this.#nextDialAt = Date.now() + this.#cfg.retryBackoff(this.#failures)
+        this.#events.connect(this.meta, 0, null, err)
+        throw err
+      }
+      this.#suspectUntil = 0
+    }
     let conn: BrokerConnection | null = null
     try {
       conn = await BrokerConnection.connect({
@@ -81,6 +126,9 @@ export class Broker {
         maxVersions: this.#cfg.maxVersions,
         observer: this.#events.observer(this.meta),
         signal,
+        // The client holds the event loop open while records or requests are pending (ClientCore.hold),
+        // and only then: an idle connection does not keep the process alive.
+        unref: true,
       })
       if (this.#mechanism !== null) {
         const { sessionLifetimeMs } = await authenticate(conn, this.#mechanism, { host: this.meta.host, timeout: this.#cfg.dialTimeout })
@@ -112,6 +160,11 @@ export class Broker {
       // Only forget the connection if it is still the one registered for its kind.
       if (cur !== undefined) cur.then((x) => { if (x === c && this.#conns.get(kind) === cur) this.#conns.delete(kind) }, () => {})
       this.#events.disconnect(this.meta, socket)
+      if (this.#mechanism === null && !this.#closed) {
+        // ApiVersions answered, the next request cut off unanswered by the broker (see cutAfterFirstRequest).
+        if (c.closedByPeer && c.responsesAfterSetup === 0 && c.requestsAfterSetup > 0) this.#cutAfterFirstRequest++
+        else if (c.responsesAfterSetup > 0) this.#cutAfterFirstRequest = 0
+      }
       if (err && !this.#closed) this.#events.log('debug', 'connection closed', 'broker', this.#name(), 'kind', kind, 'err', err.message)
     })
     return conn
@@ -179,8 +232,15 @@ export class Broker {
   }
 }
 
-/** delay waits `ms`, rejecting early if the signal aborts. */
-export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+/** SASL_SUSPECT_MS is how long dials fail at once after a broker cut two connections off as a SASL listener does. */
+const SASL_SUSPECT_MS = 5_000
+
+/**
+ * delay waits `ms`, rejecting early if the signal aborts. `unref` waits without keeping the process
+ * alive: for the client's background work, whose callers hold the event loop themselves when
+ * something is pending (ClientCore.hold).
+ */
+export function delay(ms: number, signal?: AbortSignal, unref = false): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (signal?.aborted) {
       reject(signal.reason)
@@ -190,6 +250,7 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
       signal?.removeEventListener('abort', onAbort)
       resolve()
     }, ms)
+    if (unref) t.unref()
     const onAbort = () => {
       clearTimeout(t)
       reject(signal!.reason)

@@ -3,6 +3,7 @@ import type { ProduceRecord, Record } from '../protocol/record.js'
 import type { BrokerMetadata } from '../hooks/index.js'
 import { ClientCore } from './core.js'
 import { ClientClosedError, InvalidOperationError, InvalidOptionError, TransactionStateError } from './errors.js'
+import { checkTopicName } from './topic-name.js'
 import type { ClientOptions, Config, OffsetSpec } from './options.js'
 import { Producer, type ProduceCallback, type ProduceResult } from './producer/producer.js'
 import { Consumer } from './consumer/consumer.js'
@@ -259,7 +260,11 @@ export class Client {
   addConsumePartitions(partitions: { [topic: string]: { [partition: number]: OffsetSpec } }): void {
     if (this.#core.config.consumerGroup !== null) throw new InvalidOperationError('addConsumePartitions cannot be used with a consumer group')
     const m = new Map<string, Map<number, OffsetSpec>>()
-    for (const [t, ps] of Object.entries(partitions)) m.set(t, new Map(Object.entries(ps).map(([p, s]) => [Number(p), s])))
+    for (const [t, ps] of Object.entries(partitions)) {
+      const bad = checkTopicName(t)
+      if (bad !== null) throw bad
+      m.set(t, new Map(Object.entries(ps).map(([p, s]) => [Number(p), s])))
+    }
     this.#consumeSide.assign(m)
   }
 
@@ -268,8 +273,17 @@ export class Client {
     this.#consumeSide.unassign(new Map(Object.entries(partitions)))
   }
 
-  /** addConsumeTopics consumes more topics (directly, or in the group's next rebalance). */
+  /**
+   * addConsumeTopics consumes more topics (directly, or in the group's next rebalance). A name that
+   * breaks Kafka's rules throws InvalidTopicError (unless consumeRegex makes them patterns).
+   */
   addConsumeTopics(...topics: string[]): void {
+    if (!this.#core.config.consumeRegex) {
+      for (const t of topics) {
+        const bad = typeof t === 'string' ? checkTopicName(t) : new InvalidOperationError(`addConsumeTopics takes topic names, not ${typeof t}`)
+        if (bad !== null) throw bad
+      }
+    }
     this.#consumeSide.addTopics(topics)
   }
 
@@ -319,6 +333,35 @@ export class Client {
     return this.#group('fetchCommittedOffsets').fetchCommitted(new Map(Object.entries(partitions)))
   }
 
+  /**
+   * setOffsets moves consumed partitions to exact offsets, in a group (classic or KIP-848) or not
+   * (franz-go's SetOffsets): `{ topic: { partition: { offset, leaderEpoch? } } }`. The next poll
+   * returns records from there: records of those partitions buffered or being fetched are dropped.
+   * Partitions this client does not consume right now (not assigned to this member) are left alone.
+   * In a group the new position counts as polled: the next commit (or autocommit) commits it, as
+   * Java's commitSync commits the position a seek set. Nothing is committed by this call itself.
+   */
+  setOffsets(offsets: { [topic: string]: { [partition: number]: { offset: bigint; leaderEpoch?: number } } }): void {
+    const m = new Map<string, Map<number, { offset: bigint; leaderEpoch: number }>>()
+    if (offsets === null || typeof offsets !== 'object') throw new InvalidOperationError('setOffsets takes { topic: { partition: { offset } } }')
+    for (const [t, ps] of Object.entries(offsets)) {
+      const pm = new Map<number, { offset: bigint; leaderEpoch: number }>()
+      for (const [p, o] of Object.entries(ps ?? {})) {
+        const partition = Number(p)
+        if (!Number.isInteger(partition) || partition < 0) throw new InvalidOperationError(`setOffsets: ${t}: ${p} is not a partition number`, { topic: t })
+        if (o === null || typeof o !== 'object' || typeof o.offset !== 'bigint' || o.offset < 0n) {
+          throw new InvalidOperationError(`setOffsets: ${t}[${p}]: offset must be a bigint >= 0`, { topic: t, partition })
+        }
+        if (o.leaderEpoch !== undefined && !Number.isInteger(o.leaderEpoch)) throw new InvalidOperationError(`setOffsets: ${t}[${p}]: leaderEpoch must be an integer`, { topic: t, partition })
+        pm.set(partition, { offset: o.offset, leaderEpoch: o.leaderEpoch ?? -1 })
+      }
+      m.set(t, pm)
+    }
+    this.#core.checkOpen()
+    // A client that consumes nothing has no position to move.
+    this.#consumer?.setOffsets(m)
+  }
+
   /** allowRebalance lets a rebalance held by blockRebalanceOnPoll go on. */
   allowRebalance(): void {
     this.#consumeSide.group?.allowRebalance()
@@ -351,7 +394,15 @@ export class Client {
    */
   beginTransaction(): void {
     this.#txn('beginTransaction').begin()
+    // A transactional client keeps the process alive from its first transaction until close(), as
+    // Java's producer thread does: transactions end with requests the caller may not be awaiting yet.
+    if (!this.#txnHeld) {
+      this.#txnHeld = true
+      this.#core.hold()
+    }
   }
+
+  #txnHeld = false
 
   /**
    * endTransaction ends the open transaction (franz-go's EndTransaction, Java's commitTransaction and
@@ -405,21 +456,37 @@ export class Client {
   // ---------------------------------------------------------------- lifecycle
 
   /**
-   * close flushes nothing: it fails every record still buffered with ClientClosedError (call
-   * `flush()` first to deliver them), closes every connection and timer, and runs the
-   * onClientClosed hooks last.
+   * close ends the client, keeping every promise it made, as Java's close() does: it refuses new
+   * records at once, sends every buffered record without waiting for linger, waits for every answer,
+   * commits what was polled (when autocommitting) and leaves the group, then closes every connection
+   * and timer and runs the onClientClosed hooks last. `timeout` (ms) bounds the wait; records still
+   * unsent when it runs out fail with ClientClosedError, and records whose produce request is in flight
+   * (or went unanswered) with RecordFateUnknownError: the client cannot know whether they were
+   * written. Without a timeout close waits until every record settled, which recordDeliveryTimeout
+   * bounds. Calling close again returns the same promise.
    */
-  close(): Promise<void> {
+  close(opts: { timeout?: number } = {}): Promise<void> {
     if (this.#closing !== null) return this.#closing
+    const timeout = opts?.timeout ?? Infinity
+    if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
+      return Promise.reject(new InvalidOptionError('timeout', `close({ timeout }) takes a number of ms >= 0, not ${String(timeout)}`))
+    }
     const core = this.#core
     core.startClosing()
+    // The process stays up until close is done, whatever else is pending.
+    core.hold()
+    const deadline = Date.now() + timeout
     this.#closing = (async () => {
       try {
-        await this.#consumer?.close()
-        // An open transaction is aborted rather than left for the broker's transactionTimeout, which
-        // would hold read_committed consumers back until then.
-        await this.#producer?.txn?.abortOnClose(core.config.requestTimeoutOverhead)
-        await this.#producer?.close()
+        await Promise.all([
+          this.#consumer?.close(deadline),
+          (async () => {
+            // An open transaction is aborted rather than left for the broker's transactionTimeout, which
+            // would hold read_committed consumers back until then; within close's timeout.
+            await this.#producer?.txn?.abortOnClose(Math.min(core.config.requestTimeoutOverhead, Math.max(0, deadline - Date.now())))
+            await this.#producer?.close(Math.max(0, deadline - Date.now()))
+          })(),
+        ])
       } finally {
         core.shutdown()
         core.hooks.clientClosed(this)
@@ -428,7 +495,6 @@ export class Client {
     return this.#closing
   }
 }
-
 
 function closedFetches(core: ClientCore, signal: AbortSignal | undefined): Fetches {
   // onPollStart is the first thing every poll does, a poll of a closed client included.

@@ -50,6 +50,12 @@ export interface BrokerConnectionOptions {
   signal?: AbortSignal
   /** skipApiVersions connects without negotiating versions (for tests of raw exchanges). */
   skipApiVersions?: boolean
+  /**
+   * unref keeps the socket and the connection's timers from holding the process open. A Client sets
+   * it: it holds the event loop itself while records or requests are pending, and only then. Default
+   * false: a connection used on its own keeps the process alive like any socket.
+   */
+  unref?: boolean
 }
 
 /** RequestOptions are per-request settings. */
@@ -69,6 +75,12 @@ export interface RequestOptions {
   noResponse?: boolean
   /** exclusive marks a request sent from inside `exclusive()` (re-authentication), which must not wait for it. */
   exclusive?: boolean
+  /**
+   * wrote, when given, is set to `{ value: true }` once the request is handed to the socket: from then
+   * on the broker may have received it, so a request that fails afterwards without an answer has an
+   * unknown outcome (the producer reports such records' fate as unknown).
+   */
+  wrote?: { value: boolean }
 }
 
 interface Pending {
@@ -103,6 +115,8 @@ interface Pending {
    * write's callback then reports the request to the observer, as no response will.
    */
   failure: Error | null
+  /** wrote is the caller's flag set once the request is handed to the socket (RequestOptions.wrote). */
+  wrote: { value: boolean } | null
 }
 
 const DEFAULT_MAX_RESPONSE = 100 << 20
@@ -189,6 +203,12 @@ export class BrokerConnection {
   #flushQueued = false
   /** blocked is set while the socket's buffer is full, until 'drain'. */
   #blocked = false
+  #closedByPeer = false
+  /** responses counts the responses read. */
+  #responses = 0
+  /** setupRequests and setupResponses are the counts once the connection was set up (ApiVersions). */
+  #setupRequests = 0
+  #setupResponses = 0
 
   private constructor(socket: net.Socket, reader: ReadTarget, opts: BrokerConnectionOptions) {
     this.#socket = socket
@@ -197,14 +217,21 @@ export class BrokerConnection {
     this.port = opts.port
     this.nodeId = opts.nodeId ?? -1
     this.#clientId = opts.clientId === undefined ? 'kafka-wire' : opts.clientId
+    if (opts.unref === true) socket.unref()
     this.#writer.spliceMin = SPLICE_MIN
     this.#readBuf = reader.buffer
     this.#readEnd = this.#bytesRead = reader.early
     reader.conn = this
     if (reader.early > 0) queueMicrotask(() => this.#frameReadBuffer())
     socket.on('drain', () => this.#onDrain())
-    socket.on('error', (err) => this.#fail(new BrokerConnectionError(`connection to ${this.#addr()} failed: ${err.message}`, { cause: err, broker: this.nodeId })))
-    socket.on('close', () => this.#fail(new BrokerConnectionError(`connection to ${this.#addr()} closed`, { broker: this.nodeId })))
+    socket.on('error', (err) => {
+      if (!this.#closed) this.#closedByPeer = true
+      this.#fail(new BrokerConnectionError(`connection to ${this.#addr()} failed: ${err.message}`, { cause: err, broker: this.nodeId }))
+    })
+    socket.on('close', () => {
+      if (!this.#closed) this.#closedByPeer = true
+      this.#fail(new BrokerConnectionError(`connection to ${this.#addr()} closed`, { broker: this.nodeId }))
+    })
   }
 
   /** connect dials a broker and negotiates API versions; it rejects with a typed error on failure. */
@@ -229,12 +256,29 @@ export class BrokerConnection {
       conn.close()
       throw err
     }
+    conn.#setupRequests = conn.#correlationId
+    conn.#setupResponses = conn.#responses
     return conn
   }
 
   /** closed is true once the connection is closed or has failed. */
   get closed(): boolean {
     return this.#closed
+  }
+
+  /** closedByPeer is true when the broker (or the network) ended the connection, not this side. */
+  get closedByPeer(): boolean {
+    return this.#closedByPeer
+  }
+
+  /** requestsAfterSetup counts the requests sent after the ApiVersions exchange. */
+  get requestsAfterSetup(): number {
+    return this.#correlationId - this.#setupRequests
+  }
+
+  /** responsesAfterSetup counts the responses read after the ApiVersions exchange. */
+  get responsesAfterSetup(): number {
+    return this.#responses - this.#setupResponses
   }
 
   /** inflight is the number of requests written or queued and not yet answered. */
@@ -383,12 +427,14 @@ export class BrokerConnection {
       expectResponse,
       abandoned: false,
       failure: null,
+      wrote: opts.wrote ?? null,
     }
     if (expectResponse) {
       this.#queue.push(p)
       const timeout = opts.timeout ?? this.#opts.requestTimeout ?? 30_000
       if (timeout > 0 && Number.isFinite(timeout)) {
         p.timer = setTimeout(() => this.#timeout(p, timeout), timeout)
+        if (this.#opts.unref === true) p.timer.unref()
       }
       if (opts.signal) {
         p.onAbort = () => {
@@ -425,6 +471,7 @@ export class BrokerConnection {
       const p = out[this.#outHead]!
       out[this.#outHead++] = undefined as unknown as Pending
       if (observed) p.writeStart = performance.now()
+      if (p.wrote !== null) p.wrote.value = true
       const done = (err?: Error | null) => this.#written(p, err ?? null)
       let room: boolean
       const chunks = p.chunks
@@ -542,6 +589,7 @@ export class BrokerConnection {
       this.#throttled = []
       for (const fn of waiting) fn()
     }, wait)
+    if (this.#opts.unref === true) this.#throttleTimer.unref()
   }
 
   /**
@@ -650,6 +698,7 @@ export class BrokerConnection {
       return
     }
     this.#queue[this.#queueHead++] = undefined as unknown as Pending
+    this.#responses++
     if (this.#queueHead > 64 && this.#queueHead * 2 > this.#queue.length) {
       this.#queue = this.#queue.slice(this.#queueHead)
       this.#queueHead = 0
@@ -854,6 +903,10 @@ function dial(opts: BrokerConnectionOptions, timeout: number, onread: OnRead): P
     const onError = (err: Error) => finish(new BrokerConnectionError(`cannot connect to ${opts.host}:${opts.port}: ${err.message}`, { cause: err, broker: opts.nodeId }))
     const onAbort = () => finish(new AbortError(signal!.reason))
     const timer = setTimeout(() => finish(new BrokerConnectionError(`connecting to ${opts.host}:${opts.port} timed out after ${timeout} ms`, { broker: opts.nodeId })), timeout)
+    if (opts.unref === true) {
+      timer.unref()
+      socket.unref()
+    }
     signal?.addEventListener('abort', onAbort, { once: true })
     socket.once('error', onError)
     socket.once(useTls ? 'secureConnect' : 'connect', () => finish(null))

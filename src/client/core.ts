@@ -8,7 +8,7 @@ import { ZERO_UUID } from '../protocol/reader.js'
 import { HookRegistry, LogLevel, isSeedNode, seedNodeId, type BrokerMetadata, type Logger } from '../hooks/index.js'
 import { Broker, delay, type BrokerEvents } from './broker.js'
 import type { ConnectionObserver, RequestOptions } from './connection.js'
-import { AbortError, BrokerConnectionError, ClientClosedError, InvalidOptionError, UnknownLeaderError } from './errors.js'
+import { AbortError, BrokerConnectionError, BrokersUnreachableError, ClientClosedError, InvalidOptionError, RequestTimeoutError, UnknownLeaderError } from './errors.js'
 import { MetadataCache, type ClusterMetadata, type TopicInfo } from './metadata.js'
 import { resolveConfig, type ClientOptions, type Config } from './options.js'
 import { isCoordinatorError, route, type SplitSpec } from './routing.js'
@@ -42,6 +42,14 @@ export class ClientCore {
   #logger: Logger | undefined
   #closing = false
   #shutdown = false
+  /** holds counts what keeps the event loop open (records, requests, polls, close); see hold(). */
+  #holds = 0
+  #holdTimer: NodeJS.Timeout | null = null
+  /**
+   * unreachable is the error of the last metadata load when no broker at all could be reached, null
+   * once a load succeeds: records that time out meanwhile fail with it.
+   */
+  unreachable: BrokersUnreachableError | null = null
 
   constructor(options: ClientOptions<any>) {
     this.config = resolveConfig(options)
@@ -59,6 +67,10 @@ export class ClientCore {
         this.log('warn', 'metadata load failed', 'err', err.message)
         for (const l of this.#listeners) l.onMetadataError?.(err)
       },
+      // Someone awaits a load (a produce waiting for its topic, a commit, an admin call): the process
+      // stays up until it is done.
+      hold: () => this.hold(),
+      release: () => this.release(),
     })
     this.metadata.onUpdate((m) => this.#onMetadata(m))
   }
@@ -80,8 +92,14 @@ export class ClientCore {
     const hooks = this.hooks
     const hasIO = hooks.onBrokerWrite.length + hooks.onBrokerRead.length + hooks.onBrokerE2E.length + hooks.onBrokerThrottle.length > 0
     return {
-      connect: (meta, dur, socket, err) => hooks.brokerConnect(meta, dur, socket, err),
+      connect: (meta, dur, socket, err) => {
+        // Every failed connection is told, so a cluster that cannot be reached is not silent.
+        if (err !== null && !this.#shutdown) this.log('warn', 'connecting to a broker failed', 'broker', `${meta.host}:${meta.port}`, 'err', err.message)
+        hooks.brokerConnect(meta, dur, socket, err)
+      },
       disconnect: (meta, socket) => hooks.brokerDisconnect(meta, socket),
+      hold: () => this.hold(),
+      release: () => this.release(),
       observer: (meta): ConnectionObserver | undefined =>
         hasIO
           ? {
@@ -117,10 +135,32 @@ export class ClientCore {
     if (this.#shutdown) throw new ClientClosedError()
   }
 
+  /**
+   * hold keeps the event loop open until the matching release(): the client does so while records,
+   * requests, polls or a close are pending, and only then (its sockets and timers are unref'd), so a
+   * program never ends with one of its promises unsettled, and an idle client never keeps it running.
+   * One interval, ref'd while anything is held.
+   */
+  hold(): void {
+    if (this.#holds++ > 0) return
+    if (this.#holdTimer === null) this.#holdTimer = setInterval(noop, 1 << 30)
+    this.#holdTimer.ref()
+  }
+
+  /** release ends one hold(). */
+  release(): void {
+    if (--this.#holds > 0) return
+    if (this.#holds < 0) this.#holds = 0
+    this.#holdTimer?.unref()
+  }
+
   /** shutdown closes every connection and timer of the core. */
   shutdown(): void {
     this.#closing = true
     this.#shutdown = true
+    if (this.#holdTimer !== null) clearInterval(this.#holdTimer)
+    this.#holdTimer = null
+    this.#holds = 0
     this.metadata.close()
     for (const b of this.#brokers.values()) b.close()
     for (const b of this.#seeds) b.close()
@@ -183,10 +223,15 @@ export class ClientCore {
     const candidates = [...this.#brokers.values(), ...this.#seeds]
     const start = this.#nextAny++ % candidates.length
     let lastErr: Error | null = null
+    let fatal: Error | null = null
+    let reached = false
+    const tried: string[] = []
     for (let i = 0; i < candidates.length; i++) {
       const b = candidates[(start + i) % candidates.length]!
+      const addr = `${b.meta.host}:${b.meta.port}`
+      if (!tried.includes(addr)) tried.push(addr)
       try {
-        const res = await b.request(Metadata, req, { timeout: this.config.requestTimeoutOverhead + 5_000 })
+        const res = await b.request(Metadata, req, { timeout: this.config.requestTimeoutOverhead + 5_000, background: true })
         if (res.errorCode) throw new KafkaProtocolError(res.errorCode, { broker: b.meta.nodeId })
         const brokers = new Map<number, BrokerMetadata>()
         for (const br of res.brokers) brokers.set(br.nodeId, { nodeId: br.nodeId, host: br.host, port: br.port, rack: br.rack })
@@ -199,10 +244,19 @@ export class ClientCore {
             .sort((a, b) => a.partition - b.partition)
           topicMap.set(t.name, { name: t.name, id: t.topicId, isInternal: t.isInternal, partitions, errorCode: t.errorCode, loadedAt: now })
         }
+        this.unreachable = null
         return { brokers, topics: topicMap, controllerId: res.controllerId, clusterId: res.clusterId, loadedAt: now }
       } catch (err) {
         lastErr = err as Error
+        if (!isConnectionError(lastErr)) reached = true
+        // An error retrying cannot fix (failed authentication) is what the load reports.
+        if (fatal === null && lastErr instanceof KafkaWireError && !lastErr.retriable && !(lastErr instanceof AbortError)) fatal = lastErr
       }
+    }
+    if (fatal !== null) throw fatal
+    if (!reached && !this.#shutdown) {
+      // Nothing answered at all: say which addresses were tried and why the last one failed.
+      throw (this.unreachable = new BrokersUnreachableError(tried, lastErr))
     }
     throw lastErr ?? new BrokerConnectionError('no broker to load metadata from')
   }
@@ -273,6 +327,15 @@ export class ClientCore {
    * `retryBackoff` between tries, for at most `requestRetries` tries and `retryTimeout` ms.
    */
   async retry<T>(opts: { signal?: AbortSignal }, attempt: (signal?: AbortSignal) => Promise<T>): Promise<T> {
+    this.hold()
+    try {
+      return await this.#retry(opts, attempt)
+    } finally {
+      this.release()
+    }
+  }
+
+  async #retry<T>(opts: { signal?: AbortSignal }, attempt: (signal?: AbortSignal) => Promise<T>): Promise<T> {
     const start = Date.now()
     for (let tries = 1; ; tries++) {
       if (opts.signal?.aborted) throw new AbortError(opts.signal.reason)
@@ -400,6 +463,13 @@ export class ClientCore {
       return res
     })
   }
+}
+
+function noop(): void {}
+
+/** isConnectionError is true for errors that mean a broker could not be reached or did not answer. */
+export function isConnectionError(err: unknown): boolean {
+  return err instanceof BrokerConnectionError || err instanceof RequestTimeoutError
 }
 
 /** prepared is the body to hand a connection: the body itself, or a function of the version that prepares it. */

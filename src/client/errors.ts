@@ -176,6 +176,52 @@ export class PartitionerError extends KafkaWireError {
   }
 }
 
+// ---------------------------------------------------------------- fate and reachability
+
+/**
+ * RecordFateUnknownError means the client cannot tell whether a record was written: a produce request
+ * carrying it was sent and no answer came (the connection died, the request timed out, or the client
+ * closed or the delivery timeout ran out while it was in flight), so the broker may or may not have
+ * appended it. Java's TimeoutException says the same of expired batches. Producing the record again may
+ * write it twice; read the partition back (or use transactions) when that matters. `cause` is the last
+ * error met. Not retriable, for that reason.
+ */
+export class RecordFateUnknownError extends KafkaWireError {
+  constructor(why: string, topic: string, partition: number, cause: unknown = undefined) {
+    super(`the record may or may not have been written to ${topic}[${partition}]: ${why}`, { code: 'RECORD_FATE_UNKNOWN', retriable: false, topic, partition, cause })
+  }
+}
+
+/**
+ * BrokersUnreachableError means no broker of the cluster could be reached: every address tried refused
+ * the connection, did not answer, or failed before a request could be made. `brokers` lists the
+ * addresses tried, `cause` is the last connection error. Records fail with it when their delivery
+ * timeout runs out while the cluster is unreachable; a consumer's polls report it in `errors()`.
+ * Retriable: the cluster may come back.
+ */
+export class BrokersUnreachableError extends KafkaWireError {
+  /** brokers lists the "host:port" addresses tried. */
+  readonly brokers: ReadonlyArray<string>
+
+  constructor(brokers: ReadonlyArray<string>, cause: Error | null, scope: ErrorScope = {}, prefix = '') {
+    const tried = Array.isArray(brokers) ? [...brokers] : [String(brokers)]
+    const last = cause instanceof Error ? `last error: ${cause.message}` : 'no connection attempt has finished yet'
+    super(`${prefix}no broker could be reached (tried ${tried.join(', ')}); ${last}`, { code: 'BROKERS_UNREACHABLE', retriable: true, cause: cause ?? undefined, ...scope })
+    this.brokers = Object.freeze(tried)
+  }
+}
+
+/**
+ * InvalidTopicError means a topic name breaks Kafka's rules: empty, longer than 249 characters, `.` or
+ * `..`, or a character other than ASCII letters, digits, `.`, `_` and `-`. It is found locally, before
+ * anything is sent; its code is the broker's name for the same error, INVALID_TOPIC_EXCEPTION.
+ */
+export class InvalidTopicError extends KafkaWireError {
+  constructor(topic: string, why: string) {
+    super(`invalid topic name ${JSON.stringify(topic)}: ${why}`, { code: 'INVALID_TOPIC_EXCEPTION', retriable: false, topic })
+  }
+}
+
 // ---------------------------------------------------------------- administration
 
 /**

@@ -69,12 +69,34 @@ export class MetadataCache {
   #closed = false
   #onUpdate: Array<(m: MetadataCache) => void> = []
   #onError: (err: Error) => void
+  #hold: () => void
+  #release: () => void
+  #holding = false
+  /** failures counts loads in a row that failed; failedAt is when the last one did. */
+  #failures = 0
+  #failedAt = 0
 
-  constructor(loader: MetadataLoader, opts: { minAge: number; maxAge: number; onError?: (err: Error) => void }) {
+  constructor(loader: MetadataLoader, opts: { minAge: number; maxAge: number; onError?: (err: Error) => void; hold?: () => void; release?: () => void }) {
     this.#loader = loader
     this.#minAge = opts.minAge
     this.#maxAge = opts.maxAge
     this.#onError = opts.onError ?? (() => {})
+    this.#hold = opts.hold ?? (() => {})
+    this.#release = opts.release ?? (() => {})
+  }
+
+  /** failures is the number of loads in a row that failed (0 after a load that worked). */
+  get failures(): number {
+    return this.#failures
+  }
+
+  /** #held holds the event loop while someone waits for a load, and releases it once nobody does. */
+  #held(): void {
+    const want = this.#waiters.length > 0
+    if (want === this.#holding) return
+    this.#holding = want
+    if (want) this.#hold()
+    else this.#release()
   }
 
   /** interest adds topics to every future load. */
@@ -111,6 +133,7 @@ export class MetadataCache {
     if (this.#closed) return Promise.reject(new Error('client closed'))
     return new Promise<void>((resolve, reject) => {
       this.#waiters.push({ resolve, reject })
+      this.#held()
       this.#schedule(urgent)
     })
   }
@@ -128,7 +151,10 @@ export class MetadataCache {
       this.#again = true
       return
     }
-    const wait = this.#urgent ? 0 : Math.max(0, this.lastLoad + this.#minAge - Date.now())
+    // After failed loads, the next waits a backoff (up to minAge) even when urgent, so that a cluster
+    // that cannot be reached, or refuses this client, is not asked again and again in a tight loop.
+    const backoff = this.#failures === 0 ? 0 : Math.max(0, this.#failedAt + Math.min(this.#minAge, 250 * 2 ** Math.min(this.#failures - 1, 4)) - Date.now())
+    const wait = Math.max(backoff, this.#urgent ? 0 : Math.max(0, this.lastLoad + this.#minAge - Date.now()))
     if (wait === 0) {
       if (this.#timer !== null) {
         clearTimeout(this.#timer)
@@ -142,6 +168,8 @@ export class MetadataCache {
         this.#timer = null
         this.#load()
       }, wait)
+      // Waiters hold the event loop themselves (#held); a refresh nobody awaits does not.
+      this.#timer.unref()
     }
   }
 
@@ -153,15 +181,19 @@ export class MetadataCache {
     const topics = this.#allTopics ? null : [...this.#interest]
     this.#inflight = this.#loader(topics).then(
       (m) => {
+        this.#failures = 0
         this.#apply(m, topics)
         for (const w of waiters) w.resolve()
       },
       (err: Error) => {
+        this.#failures++
+        this.#failedAt = Date.now()
         this.#onError(err)
         for (const w of waiters) w.reject(err)
       },
     ).finally(() => {
       this.#inflight = null
+      this.#held()
       if (this.#closed) return
       if (this.#again || this.#waiters.length > 0) this.#schedule(false)
       this.#armAgeTimer()
@@ -203,5 +235,6 @@ export class MetadataCache {
     const waiters = this.#waiters
     this.#waiters = []
     for (const w of waiters) w.reject(new Error('client closed'))
+    this.#held()
   }
 }

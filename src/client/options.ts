@@ -5,6 +5,7 @@ import type { ProduceRecord } from '../protocol/record.js'
 import type { SaslConfig, Mechanism } from './sasl/index.js'
 import { balancerByName, BALANCER_NAMES, type BalancerName, type GroupBalancer } from './consumer/balancers/index.js'
 import { InvalidOptionError } from './errors.js'
+import { topicNameProblem } from './topic-name.js'
 
 /** Acks is how many replicas must have a record before the broker answers: 0, 1 or 'all' (-1). */
 export type Acks = 0 | 1 | -1 | 'all'
@@ -100,7 +101,15 @@ export interface ClientOptions<C = unknown> {
   maxProduceRequestsInflightPerBroker?: number
   /** produceRequestTimeout is the broker-side timeout sent in produce requests, in ms. Default 10,000 (franz-go's). Equivalent to Java's request.timeout.ms for produce. */
   produceRequestTimeout?: number
-  /** recordDeliveryTimeout fails a record not acknowledged this long after it was produced, in ms; 0 for none. Default 0 (franz-go's). Equivalent to Java's delivery.timeout.ms. */
+  /**
+   * recordDeliveryTimeout bounds how long a record may take to settle after it was produced, in ms:
+   * waiting for buffer room, for its topic's metadata, for a leader, and for answers and retries. A
+   * record not sent by then fails with RecordTimeoutError (BrokersUnreachableError when no broker
+   * could be reached at all); one whose request is in flight, or went unanswered, with
+   * RecordFateUnknownError. 0 turns it off. Default 120,000, Java's delivery.timeout.ms (franz-go has
+   * none by default); it should stay above produceRequestTimeout + requestTimeoutOverhead, or requests
+   * in flight when it runs out leave their records' fate unknown.
+   */
   recordDeliveryTimeout?: number
   /** recordRetries bounds retries of a batch, Infinity for no bound. Default Infinity (franz-go's). Equivalent to Java's retries. */
   recordRetries?: number
@@ -331,6 +340,12 @@ function num(o: Record<string, unknown>, name: string, def: number, min: number,
   return v
 }
 
+/** topicOption checks a topic name given in an option against Kafka's rules. */
+function topicOption(option: string, name: string): void {
+  const why = topicNameProblem(name)
+  if (why !== null) throw new InvalidOptionError(option, `${JSON.stringify(name)} is not a valid topic name: ${why}`)
+}
+
 /** resolveConfig validates ClientOptions and returns the frozen Config; errors name the option. */
 export function resolveConfig(options: ClientOptions): Config {
   if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'an options object is required')
@@ -377,6 +392,7 @@ export function resolveConfig(options: ClientOptions): Config {
   if (options.defaultProduceTopic !== undefined && typeof options.defaultProduceTopic !== 'string') {
     throw new InvalidOptionError('defaultProduceTopic', 'must be a string')
   }
+  if (options.defaultProduceTopic !== undefined) topicOption('defaultProduceTopic', options.defaultProduceTopic)
   const p = options.partitioner ?? 'default'
   partitionerFrom(p) // throws InvalidOptionError('partitioner', …) for anything it does not know
   if (options.sasl !== undefined && (options.sasl === null || typeof options.sasl !== 'object')) {
@@ -425,7 +441,7 @@ export function resolveConfig(options: ClientOptions): Config {
     maxBufferedBytes: num(o, 'maxBufferedBytes', 32 << 20, 0),
     maxProduceRequestsInflightPerBroker: maxInflight,
     produceRequestTimeout: num(o, 'produceRequestTimeout', 10_000, 1, 2 ** 31 - 1),
-    recordDeliveryTimeout: num(o, 'recordDeliveryTimeout', 0, 0),
+    recordDeliveryTimeout: num(o, 'recordDeliveryTimeout', 120_000, 0),
     recordRetries: num(o, 'recordRetries', Infinity, 0, Number.MAX_SAFE_INTEGER, true),
     unknownTopicRetries: num(o, 'unknownTopicRetries', 4, 0, Number.MAX_SAFE_INTEGER, true),
     partitioner: p,
@@ -442,6 +458,7 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
   if (!Array.isArray(topics) || topics.some((t) => typeof t !== 'string' || t === '')) {
     throw new InvalidOptionError('consumeTopics', 'must be a list of topic names')
   }
+  if (!options.consumeRegex) for (const t of topics) topicOption('consumeTopics', t)
   if (options.consumeRegex) {
     for (const t of topics) {
       try {
@@ -453,6 +470,7 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
   }
   const partitions = new Map<string, Map<number, OffsetSpec>>()
   for (const [topic, ps] of Object.entries(options.consumePartitions ?? {})) {
+    topicOption('consumePartitions', topic)
     const m = new Map<number, OffsetSpec>()
     for (const [p, spec] of Object.entries(ps ?? {})) {
       if (!/^\d+$/.test(p)) throw new InvalidOptionError('consumePartitions', `${topic}: ${p} is not a partition number`)

@@ -153,6 +153,43 @@ describe('kafka-wire produce → consume round trip', () => {
     }
   })
 
+  // The AbortSignal contract end to end: a real SIGINT aborts the poll, whose errors() holds an
+  // AbortError caused by the reason; consume tells its own abort apart, commits, closes and exits 0.
+  for (const mode of ['direct', 'group'] as const) {
+    test(`consume (${mode}) exits 0 on a real SIGINT, after printing what it read`, async () => {
+      const c = newClient(k)
+      const topic = await createTopic(c, { partitions: 2 })
+      await Promise.all(['r1', 'r2', 'r3'].map((v) => c.produce({ topic, value: v })))
+      const args = ['consume', '-t', topic, '-f', '%s\\n', ...(mode === 'group' ? ['-G', `g-${topic}`] : [])]
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+      let stdout = ''
+      let stderr = ''
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()))
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
+      // Interrupt once all three records are printed: consume is then parked in a poll.
+      await new Promise<void>((resolve, reject) => {
+        const killer = setTimeout(() => reject(new Error(`consume printed ${JSON.stringify(stdout)} in 60 s\n${stderr}`)), 60_000)
+        child.stdout.on('data', (b: Buffer) => {
+          stdout += b.toString()
+          if (stdout.split('\n').filter(Boolean).length >= 3) {
+            clearTimeout(killer)
+            resolve()
+          }
+        })
+      }).catch((err) => {
+        child.kill('SIGKILL')
+        throw err
+      })
+      assert.ok(child.kill('SIGINT'))
+      const r = await exited
+      assert.equal(r.signal, null, `killed by ${r.signal}`)
+      assert.equal(r.code, 0, stderr)
+      assert.deepEqual(stdout.trim().split('\n').sort(), ['r1', 'r2', 'r3'])
+      assert.match(stderr, /consumed 3 records/)
+      assert.doesNotMatch(stderr, /interrupted|AbortError/)
+    })
+  }
+
   test('a missing topic is an error that names it', async () => {
     const r = await kw(['produce', '-t', 'no-such-topic-for-kafka-wire-cli'], { env, input: 'x\n' })
     assert.equal(r.code, 1)

@@ -121,6 +121,9 @@ test('close() leaves no socket or timer: a process that produced and closed exit
     const left = /closed (.*)/.exec(r.out)?.[1]
     assert.equal(left, '[]', `${s}: still open after close(): ${left}`)
     assert.ok(r.exitAfterClose < 3_000, `${s}: the process exited ${r.exitAfterClose.toFixed(0)} ms after close()`)
+    // Records that could not be delivered before close({ timeout }) ran out were never sent: ClientClosedError.
+    const fates = /fates (.*)/.exec(r.out)?.[1]
+    if (s === 'missing-topic' || s === 'dead-seed') assert.deepEqual(JSON.parse(fates ?? '[]'), Array((s === 'dead-seed' ? 1 : 10)).fill('CLIENT_CLOSED'), `${s}: ${fates}`)
   })
   if (!scenarios.includes('sasl-tls')) throw new Error('the SASL_SSL scenario needs KAFKA_SASL_TLS_BOOTSTRAP and KAFKA_TLS_CA_FILE')
 })

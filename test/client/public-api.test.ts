@@ -16,7 +16,7 @@ const CLIENT_API = [
   'bufferedProduceRecords', 'close', 'closed', 'clusterId', 'commitOffsets', 'commitRecords', 'commitUncommittedOffsets',
   'config', 'discoveredBrokers', 'endTransaction', 'fetchCommittedOffsets', 'fetches', 'flush', 'groupMetadata', 'markCommitRecords',
   'partitionLeader', 'pauseFetchPartitions', 'pauseFetchTopics', 'pollFetches', 'pollRecords', 'produce', 'produceSync',
-  'records', 'removeConsumePartitions', 'request', 'resumeFetchPartitions', 'resumeFetchTopics', 'sendOffsetsToTransaction', 'tryProduce',
+  'records', 'removeConsumePartitions', 'request', 'resumeFetchPartitions', 'resumeFetchTopics', 'sendOffsetsToTransaction', 'setOffsets', 'tryProduce',
 ]
 
 test('Client has exactly its documented members: no internal hub on the prototype or the instance', async () => {

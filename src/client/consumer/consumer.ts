@@ -1,17 +1,17 @@
-import { KafkaProtocolError } from '../../protocol/errors.js'
+import { KafkaProtocolError, KafkaWireError } from '../../protocol/errors.js'
+import { ErrorCode, kafkaErrorCodes } from '../../protocol/error-codes.js'
 import { ListOffsets, type ListOffsetsRequest } from '../../protocol/messages/list-offsets.js'
 import type { ClientCore } from '../core.js'
 import type { CoreListener } from '../types.js'
 import type { OffsetSpec } from '../options.js'
 import type { Record } from '../../protocol/record.js'
 import { Cursor } from './cursor.js'
-import { Fetches, type FetchPartition } from './fetches.js'
+import { Fetches, type FetchError, type FetchPartition } from './fetches.js'
 import { Source } from './source.js'
 import type { GroupBase } from './group-base.js'
 import { ClassicGroup } from './group-classic.js'
 import { ConsumerProtocolGroup } from './group-848.js'
-import { AbortError } from '../errors.js'
-import { ClientClosedError } from '../errors.js'
+import { AbortError, BrokersUnreachableError, ClientClosedError } from '../errors.js'
 
 /** EpochOffset is an offset with the leader epoch of the record before it (for commits, KIP-320). */
 export interface EpochOffset {
@@ -25,7 +25,7 @@ export interface ConsumerGroupHooks {
   afterPoll?(): void
   onMetadata?(): void
   start(): void
-  close(): Promise<void>
+  close(deadline?: number): Promise<void>
 }
 
 /**
@@ -52,6 +52,14 @@ export class Consumer implements CoreListener {
   polled = new Map<string, Map<number, EpochOffset>>()
   group: (ConsumerGroupHooks & GroupBase) | null = null
   #closed = false
+  /**
+   * errors are what the next poll reports besides records: failed authentication, an unreachable
+   * cluster, a topic that does not exist. One per kind and place (the newest), so a poll loop that
+   * meets the same failure again and again is not flooded.
+   */
+  #errors = new Map<string, FetchError>()
+  /** missing counts, per consumed topic absent from metadata, the loads in a row that lacked it. */
+  #missing = new Map<string, number>()
 
   constructor(core: ClientCore) {
     this.core = core
@@ -83,6 +91,9 @@ export class Consumer implements CoreListener {
     if (this.#closed) return
     if (this.group !== null) {
       this.group.start()
+      // A KIP-848 member learns its assignment from the coordinator, without metadata: load it anyway,
+      // so that subscribed topics that do not exist are noticed (checkMissing) and reported.
+      if (this.core.metadata.lastLoad === 0) this.core.metadata.refresh(true).catch((err: Error) => this.core.log('warn', 'metadata load failed', 'err', err.message))
       return
     }
     if (this.#directTopics.size > 0 || this.#regexes.length > 0 || this.#cursors.size > 0) {
@@ -205,8 +216,7 @@ export class Consumer implements CoreListener {
     const add = new Map<string, Map<number, OffsetSpec>>()
     const reset = this.core.config.consumeResetOffset
     const wanted = (name: string) => this.#directTopics.has(name) || (this.#regexes.length > 0 && this.#regexes.some((r) => r.test(name)))
-    // A consumed topic that does not exist yet is looked for again (at most once per metadataMinAge).
-    for (const t of this.#directTopics) if (!md.topics.has(t)) md.trigger()
+    this.#checkMissing()
     if (this.#directTopics.size > 0 || this.#regexes.length > 0) {
       for (const [name, info] of md.topics) {
         if (info.isInternal || info.errorCode !== 0 || !wanted(name)) continue
@@ -250,6 +260,73 @@ export class Consumer implements CoreListener {
     }
     c.source?.remove(c)
     this.#source(node).add(c)
+  }
+
+  /**
+   * checkMissing looks for the consumed topics (by name) that the last metadata load did not have. Each
+   * is looked for again (at most once per metadataMinAge); once one has been missing from more than
+   * unknownTopicRetries loads in a row, polls report UNKNOWN_TOPIC_OR_PARTITION for it (and again every
+   * as many loads while it stays missing). Consuming goes on: when the topic appears, its partitions
+   * are picked up. Errors retrying cannot fix (TOPIC_AUTHORIZATION_FAILED, ...) are reported at once.
+   */
+  #checkMissing(): void {
+    const md = this.core.metadata
+    const cfg = this.core.config
+    const named = new Set<string>(this.#directTopics)
+    if (this.group !== null && !cfg.consumeRegex) for (const t of this.group.subscription) named.add(t)
+    for (const t of this.#cursors.keys()) named.add(t)
+    for (const t of this.#missing.keys()) if (!named.has(t)) this.#missing.delete(t)
+    const every = cfg.unknownTopicRetries + 1
+    for (const t of named) {
+      const info = md.topics.get(t)
+      const code = info === undefined ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : info.errorCode
+      if (code === 0) {
+        if (this.#missing.delete(t)) this.#dropError(`topic\u0000${t}`)
+        continue
+      }
+      const misses = (this.#missing.get(t) ?? 0) + 1
+      this.#missing.set(t, misses)
+      md.trigger()
+      const retriable = kafkaErrorCodes.get(code)?.retriable === true
+      if (!retriable || (Number.isFinite(every) && misses % every === 0)) {
+        const why = code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? `topic ${t} does not exist (missing from ${misses} metadata loads in a row); consuming starts when it is created` : null
+        this.addError(new KafkaProtocolError(code, { topic: t, errorMessage: why }), t, -1, `topic\u0000${t}`)
+      }
+    }
+  }
+
+  /**
+   * addError makes the next poll report `error` (waking a poll that waits). `key` names the kind and
+   * place: a newer error of the same key replaces one not yet polled.
+   */
+  addError(error: Error, topic = '', partition = -1, key = `${(error as { code?: string }).code ?? error.name}\u0000${topic}\u0000${partition}`): void {
+    if (this.#closed) return
+    this.#errors.delete(key)
+    this.#errors.set(key, { topic, partition, error })
+    this.#wakePolls()
+  }
+
+  #dropError(key: string): void {
+    this.#errors.delete(key)
+  }
+
+  #wakePolls(): void {
+    const ws = this.#pollWaiters
+    this.#pollWaiters = []
+    for (const w of ws) w()
+  }
+
+  /**
+   * onMetadataError is told of every failed metadata load. An error retrying cannot fix (failed
+   * authentication) reaches the next poll at once; a cluster that cannot be reached does after three
+   * failed loads in a row. Loads go on (with a backoff) while anything is consumed.
+   */
+  onMetadataError(err: Error): void {
+    if (this.#closed) return
+    const md = this.core.metadata
+    if (err instanceof KafkaWireError && !err.retriable) this.addError(err)
+    else if (err instanceof BrokersUnreachableError && md.failures >= 3) this.addError(err)
+    if (this.#directTopics.size > 0 || this.#regexes.length > 0 || this.#cursors.size > 0 || this.group !== null) md.trigger()
   }
 
   #source(nodeId: number): Source {
@@ -365,6 +442,8 @@ export class Consumer implements CoreListener {
       this.#resolveTimer = null
       this.resolveSoon()
     }, this.core.config.retryBackoff(this.#resolveFailures))
+    // Background work: pending polls hold the event loop themselves.
+    this.#resolveTimer.unref()
   }
 
   // ---------------------------------------------------------------- fetch concurrency
@@ -392,16 +471,16 @@ export class Consumer implements CoreListener {
   onBuffered(s: Source): void {
     // A source with responses buffered already is in #ready (a source leaves it once it has none).
     if (!this.#ready.includes(s)) this.#ready.push(s)
-    const ws = this.#pollWaiters
-    this.#pollWaiters = []
-    for (const w of ws) w()
+    this.#wakePolls()
   }
 
   // ---------------------------------------------------------------- polling
 
   /**
-   * poll returns buffered records (up to `max`, all when max <= 0), waiting for some when there are
-   * none. An aborted signal makes it return what it has, with the abort reason in `errors()`.
+   * poll returns buffered records (up to `max`, all when max <= 0) and the errors met since the last
+   * poll, waiting for either when there is none. When `signal` aborts, it returns what it has, with
+   * an AbortError whose `cause` is the signal's reason in `errors()` (topic '', partition -1); it does
+   * not reject. A closed client's poll returns a ClientClosedError the same way.
    */
   async poll(max: number, signal?: AbortSignal): Promise<Fetches> {
     const hooks = this.core.hooks
@@ -411,39 +490,53 @@ export class Consumer implements CoreListener {
       f.addError(new ClientClosedError())
       return f
     }
-    for (;;) {
-      // blockRebalanceOnPoll: nothing is handed out while the group's assignment changes.
-      const rebalance = this.group?.rebalanced() ?? null
-      if (rebalance !== null) {
-        if (!signal?.aborted && !this.#closed) {
-          await abortable(rebalance, signal)
-          continue
+    // A waiting poll keeps the process alive, as a blocked PollFetches would, even when no fetch is
+    // in flight (a topic that does not exist yet, everything paused).
+    this.core.hold()
+    try {
+      for (;;) {
+        // blockRebalanceOnPoll: nothing is handed out while the group's assignment changes.
+        const rebalance = this.group?.rebalanced() ?? null
+        if (rebalance !== null) {
+          if (!signal?.aborted && !this.#closed) {
+            await abortable(rebalance, signal)
+            continue
+          }
+        } else if (this.#ready.length > 0 || this.#errors.size > 0) {
+          const f = this.#ready.length > 0 ? this.#take(max) : new Fetches()
+          const errs = this.#takeErrors(f)
+          if (f.partitions.length > 0 || errs > 0) return f
+          // Everything buffered was stale (revoked, repositioned or paused): wait for more.
         }
-      } else if (this.#ready.length > 0) {
-        const f = this.#take(max)
-        if (f.partitions.length > 0) return f
-        // Everything buffered was stale (revoked, repositioned or paused): wait for more.
-      }
-      if (this.#closed || signal?.aborted) {
-        const f = new Fetches()
-        f.addError(this.#closed ? new ClientClosedError() : new AbortError(signal?.reason))
-        return f
-      }
-      // A waiting poll keeps the process alive, as a blocked PollFetches would, even when no fetch
-      // is in flight (a topic that does not exist yet, everything paused).
-      const keepAlive = setInterval(() => {}, 1 << 30)
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearInterval(keepAlive)
-          signal?.removeEventListener('abort', done)
-          const i = this.#pollWaiters.indexOf(done)
-          if (i >= 0) this.#pollWaiters.splice(i, 1)
-          resolve()
+        if (this.#closed || signal?.aborted) {
+          const f = new Fetches()
+          this.#takeErrors(f)
+          f.addError(this.#closed ? new ClientClosedError() : new AbortError(signal?.reason))
+          return f
         }
-        this.#pollWaiters.push(done)
-        signal?.addEventListener('abort', done, { once: true })
-      })
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            signal?.removeEventListener('abort', done)
+            const i = this.#pollWaiters.indexOf(done)
+            if (i >= 0) this.#pollWaiters.splice(i, 1)
+            resolve()
+          }
+          this.#pollWaiters.push(done)
+          signal?.addEventListener('abort', done, { once: true })
+        })
+      }
+    } finally {
+      this.core.release()
     }
+  }
+
+  /** takeErrors moves the pending errors into a poll's result and returns how many. */
+  #takeErrors(f: Fetches): number {
+    const n = this.#errors.size
+    if (n === 0) return 0
+    for (const e of this.#errors.values()) f.addError(e.error, e.topic, e.partition)
+    this.#errors.clear()
+    return n
   }
 
   #take(max: number): Fetches {
@@ -559,6 +652,38 @@ export class Consumer implements CoreListener {
     return out
   }
 
+  /**
+   * setOffsets moves consumed partitions to exact offsets (franz-go's SetOffsets): the next fetch of
+   * each starts there, and records of it buffered or in flight are dropped, so the next poll hands out
+   * records from the new position. Partitions not consumed right now (not assigned to this member) are
+   * left alone. In a group the new position also counts as polled, so the next commit (or autocommit)
+   * commits it, as Java's commit commits the position a seek set.
+   */
+  setOffsets(offsets: Map<string, Map<number, EpochOffset>>): void {
+    if (this.#closed) return
+    let moved = false
+    for (const [topic, ps] of offsets) {
+      const m = this.#cursors.get(topic)
+      if (m === undefined) continue
+      for (const [p, eo] of ps) {
+        const c = m.get(p)
+        if (c === undefined || c.removed) continue
+        c.setOffset(eo.offset, eo.leaderEpoch)
+        c.backoffUntil = 0
+        c.preferredReplica = -1
+        if (this.group !== null) {
+          let pm = this.polled.get(topic)
+          if (pm === undefined) this.polled.set(topic, (pm = new Map()))
+          pm.set(p, { offset: eo.offset, leaderEpoch: eo.leaderEpoch })
+        }
+        moved = true
+      }
+    }
+    if (!moved) return
+    this.#discardUnpollable()
+    for (const [topic, ps] of offsets) for (const p of ps.keys()) this.#cursors.get(topic)?.get(p)?.source?.wake(true)
+  }
+
   /** addTopics starts consuming more topics directly (not with a group). */
   addTopics(topics: string[]): void {
     if (this.group !== null) {
@@ -576,17 +701,19 @@ export class Consumer implements CoreListener {
     this.core.metadata.refresh(true).then(() => this.onMetadata(), () => {})
   }
 
-  /** close stops every source, drops buffered records, and wakes waiting polls. */
-  async close(): Promise<void> {
+  /**
+   * close commits and leaves the group (when in one; bounded by `deadline`, Date.now() ms), stops
+   * every source, drops buffered records, and wakes waiting polls.
+   */
+  async close(deadline = Infinity): Promise<void> {
     if (this.#closed) return
-    if (this.group !== null) await this.group.close()
+    if (this.group !== null) await this.group.close(deadline)
     this.#closed = true
+    this.#errors.clear()
     if (this.#resolveTimer !== null) clearTimeout(this.#resolveTimer)
     this.unassign()
     for (const s of this.#sources.values()) s.close()
-    const ws = this.#pollWaiters
-    this.#pollWaiters = []
-    for (const w of ws) w()
+    this.#wakePolls()
   }
 }
 

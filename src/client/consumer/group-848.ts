@@ -89,6 +89,8 @@ export class ConsumerProtocolGroup extends GroupBase {
         if (next !== null) this.#schedule(soon ? 0 : next)
       })
     }, ms)
+    // Membership is background work: an idle member does not keep the process alive by itself.
+    this.#timer.unref()
   }
 
   /**

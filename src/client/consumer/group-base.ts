@@ -142,7 +142,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
         // Without the committed offsets the partitions cannot start; keep asking (franz-go does).
         if (this.closed) throw err
         this.core.log('warn', 'fetching committed offsets failed; retrying', 'group', this.group, 'err', (err as Error).message)
-        await delay(this.core.config.retryBackoff(attempt), this.abort.signal)
+        await delay(this.core.config.retryBackoff(attempt), this.abort.signal, true)
       }
     }
     for (const [t, ps] of added) {
@@ -277,7 +277,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
       }
       if (!retry) return out
       // KIP-447: a transaction is committing offsets for these partitions; wait for it.
-      await delay(this.core.config.retryBackoff(attempt), this.abort.signal)
+      await delay(this.core.config.retryBackoff(attempt), this.abort.signal, true)
     }
   }
 
@@ -422,21 +422,47 @@ export abstract class GroupBase implements ConsumerGroupHooks {
       if (this.closed || this.generation < 0) return
       this.commitUncommitted().catch((err: Error) => this.core.log('warn', 'autocommit failed', 'group', this.group, 'err', err.message))
     }, cfg.autoCommitInterval)
+    // Membership is background work: an idle member does not keep the process alive by itself.
+    this.#autoTimer.unref()
   }
 
-  /** close commits what was polled (unless autocommit is off), leaves the group and stops timers. */
-  async close(): Promise<void> {
+  /**
+   * close commits what was polled (unless autocommit is off), leaves the group at once (so the next
+   * member is assigned without waiting out a session timeout) and stops timers. At `deadline`
+   * (Date.now() ms) whatever is still under way (the commit, the leave) is abandoned.
+   */
+  async close(deadline = Infinity): Promise<void> {
     if (this.closed) return
     const cfg = this.core.config
-    if (!cfg.disableAutoCommit && this.generation >= 0) {
-      await this.commitUncommitted().catch((err: Error) => this.core.log('warn', 'commit on close failed', 'group', this.group, 'err', err.message))
+    const left = deadline - Date.now()
+    const timer = Number.isFinite(left) ? setTimeout(() => this.abort.abort(new Error('close() ran out of time')), Math.max(0, left)) : null
+    try {
+      if (!cfg.disableAutoCommit && this.generation >= 0) {
+        await this.commitUncommitted().catch((err: Error) => this.core.log('warn', 'commit on close failed', 'group', this.group, 'err', err.message))
+      }
+      this.closed = true
+      this.allowRebalance()
+      for (const w of this.#rebalancedWaiters.splice(0)) w()
+      if (this.#autoTimer !== null) clearInterval(this.#autoTimer)
+      await this.leave().catch((err: Error) => this.core.log('warn', 'leaving the group failed', 'group', this.group, 'err', err.message))
+    } finally {
+      if (timer !== null) clearTimeout(timer)
+      this.closed = true
+      this.abort.abort(new Error('group closed'))
     }
-    this.closed = true
-    this.allowRebalance()
-    for (const w of this.#rebalancedWaiters.splice(0)) w()
-    if (this.#autoTimer !== null) clearInterval(this.#autoTimer)
-    await this.leave().catch((err: Error) => this.core.log('warn', 'leaving the group failed', 'group', this.group, 'err', err.message))
-    this.abort.abort(new Error('group closed'))
+  }
+
+  /**
+   * leaveRequest sends a leave request to the group's coordinator on a connection of its own ('other'),
+   * not the group connection: a JoinGroup parked at the coordinator holds that connection (a broker
+   * reads one request of a connection at a time), and a LeaveGroup queued behind it would wait out the
+   * rebalance, leaving the member in the group for the next one to wait on.
+   */
+  protected async leaveRequest<Req, Res>(api: ApiMessage<Req, Res>, build: (version: number) => Req): Promise<Res> {
+    return this.core.retry({ signal: this.abort.signal }, async (signal) => {
+      const node = await this.core.coordinator(0, this.group, signal)
+      return this.core.requestOn(node, 'other', api, build, { timeout: 5_000, ...(signal ? { signal } : {}) })
+    })
   }
 }
 

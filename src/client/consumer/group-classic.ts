@@ -1,5 +1,6 @@
 import { ErrorCode } from '../../protocol/error-codes.js'
 import { KafkaProtocolError } from '../../protocol/errors.js'
+import { ClientClosedError } from '../errors.js'
 import { JoinGroup } from '../../protocol/messages/join-group.js'
 import { SyncGroup } from '../../protocol/messages/sync-group.js'
 import { Heartbeat } from '../../protocol/messages/heartbeat.js'
@@ -33,6 +34,8 @@ export class ClassicGroup extends GroupBase {
   #fatal: KafkaProtocolError | null = null
   /** lastJoinTopics are the partition counts the leader balanced with, to rebalance when they change. */
   #leaderCounts: Map<string, number> | null = null
+  /** joining is the JoinGroup in flight, for a close that must learn the member id it hands out. */
+  #joining: Promise<unknown> | null = null
 
   constructor(core: ClientCore, consumer: Consumer) {
     super(core, consumer)
@@ -145,7 +148,7 @@ export class ClassicGroup extends GroupBase {
         // partitions it cost were reported lost.
         this.core.hooks.groupManageError(e)
         this.#failures++
-        await delay(cfg.retryBackoff(this.#failures), this.abort.signal).catch(() => {})
+        await delay(cfg.retryBackoff(this.#failures), this.abort.signal, true).catch(() => {})
       }
     }
   }
@@ -188,12 +191,21 @@ export class ClassicGroup extends GroupBase {
       req.protocolType = 'consumer'
       req.protocols = this.#balancers.map((b) => ({ name: b.name, metadata: b.subscriptionMetadata(topics, owned, this.generation, cfg.rack) }))
       req.reason = null
-      join = await this.core.request(JoinGroup, req, { timeout: cfg.rebalanceTimeout + cfg.requestTimeoutOverhead, signal: this.abort.signal })
+      const joining = this.core.request(JoinGroup, req, { timeout: cfg.rebalanceTimeout + cfg.requestTimeoutOverhead, signal: this.abort.signal })
+      this.#joining = joining
+      try {
+        join = await joining
+      } finally {
+        this.#joining = null
+      }
       if (join.errorCode === MEMBER_ID_REQUIRED) {
         // KIP-394: the broker hands out the member id and wants it back in a second JoinGroup.
         this.memberId = join.memberId
+        if (this.closed) throw new ClientClosedError('the group member closed while joining')
         continue
       }
+      // Closed while the join was parked at the coordinator: the member left (or is leaving) already.
+      if (this.closed) throw new ClientClosedError('the group member closed during a rebalance')
       if (join.errorCode === UNKNOWN_MEMBER_ID) {
         this.memberId = ''
         throw new KafkaProtocolError(join.errorCode)
@@ -231,6 +243,7 @@ export class ClassicGroup extends GroupBase {
     sreq.protocolName = protocol.name
     sreq.assignments = assignments
     const sync = await this.core.request(SyncGroup, sreq, { timeout: cfg.rebalanceTimeout + cfg.requestTimeoutOverhead, signal: this.abort.signal })
+    if (this.closed) throw new ClientClosedError('the group member closed during a rebalance')
     if (sync.errorCode !== 0) throw new KafkaProtocolError(sync.errorCode)
     this.generation = generation
     const assigned = new Map<string, number[]>()
@@ -295,10 +308,11 @@ export class ClassicGroup extends GroupBase {
           },
         )
         .finally(() => {
-          if (!this.closed && chain === this.#beatChain) this.#heartbeatTimer = setTimeout(beat, cfg.heartbeatInterval)
+          if (!this.closed && chain === this.#beatChain) this.#heartbeatTimer = setTimeout(beat, cfg.heartbeatInterval).unref()
         })
     }
-    this.#heartbeatTimer = setTimeout(beat, cfg.heartbeatInterval)
+    // Membership is background work: an idle member does not keep the process alive by itself.
+    this.#heartbeatTimer = setTimeout(beat, cfg.heartbeatInterval).unref()
   }
 
   #stopHeartbeats(): void {
@@ -324,18 +338,24 @@ export class ClassicGroup extends GroupBase {
     this.#stopHeartbeats()
     this.#wake?.()
     const cfg = this.core.config
+    if (this.memberId === '' && this.#joining !== null) {
+      // A first JoinGroup is in flight: its answer (KIP-394's MEMBER_ID_REQUIRED, at once) names the
+      // member the coordinator now holds as pending, which must leave too or the next rebalance waits for it.
+      await Promise.race([this.#joining.catch(() => {}), delay(5_000, this.abort.signal, true).catch(() => {})])
+    }
     if (this.memberId === '') return
     // Static members (KIP-345) keep their place across restarts: they do not leave.
     if (cfg.instanceId === null) {
       await this.revokePartitions(this.ownedMap(), false).catch(() => {})
-      const res = await this.groupRequest(LeaveGroup, (version) => {
+      const memberId = this.memberId
+      const res = await this.leaveRequest(LeaveGroup, (version) => {
         const req = LeaveGroup.newRequest()
         req.groupId = this.group
         // v3+ (KIP-345) leaves by a list of members; older versions carry one member id.
-        if (version >= 3) req.members = [{ memberId: this.memberId, groupInstanceId: null, reason: 'the client is closing' }]
-        else req.memberId = this.memberId
+        if (version >= 3) req.members = [{ memberId, groupInstanceId: null, reason: 'the client is closing' }]
+        else req.memberId = memberId
         return req
-      }, 5_000)
+      })
       if (res.errorCode !== 0 && res.errorCode !== UNKNOWN_MEMBER_ID) throw new KafkaProtocolError(res.errorCode)
     }
   }

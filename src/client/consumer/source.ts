@@ -199,6 +199,8 @@ export class Source {
       this.#timer = null
       this.wake()
     }, Math.max(1, at - Date.now()))
+    // Background work: pending polls hold the event loop themselves.
+    this.#timer.unref()
   }
 
   #buildRequest(usable: Cursor[]): FetchRequest {
@@ -290,6 +292,9 @@ export class Source {
     const until = Date.now() + c.core.config.retryBackoff(this.#failures)
     for (const cur of this.cursors) cur.backoffUntil = until
     if ((err as { retriable?: boolean }).retriable !== false) c.core.metadata.trigger()
+    // An error retrying cannot fix (failed authentication on the fetch connection) reaches the
+    // application's next poll instead of only the debug log.
+    else if (err instanceof KafkaWireError) c.addError(err, '', -1, `fetch\u0000${this.nodeId}\u0000${err.code}`)
     this.#wakeAt(until)
   }
 

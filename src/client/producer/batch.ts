@@ -41,8 +41,18 @@ export class Batch {
   tries = 0
   /** lastError is the last retriable error, reported if the batch finally fails. */
   lastError: Error | null = null
-  /** done is set once the batch's records were settled, so that nothing can settle them twice. */
+  /**
+   * done is set once the batch's records were settled, so that nothing can settle them twice. A batch
+   * settled while in flight (its delivery timeout ran out) stays with its sink until the request
+   * answers, and is never sent again.
+   */
   done = false
+  /**
+   * maybeWritten is set when a request carrying the batch was handed to the socket and no answer
+   * came (or an answer that says the broker may have appended it): if the batch finally fails, its
+   * records' fate is unknown rather than "not written".
+   */
+  maybeWritten = false
   /** unlingered batches are sent without waiting for linger (produceSync). */
   unlingered = false
 

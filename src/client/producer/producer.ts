@@ -1,4 +1,4 @@
-import { ErrorCode } from '../../protocol/error-codes.js'
+import { ErrorCode, kafkaErrorCodes } from '../../protocol/error-codes.js'
 import { KafkaWireError, KafkaProtocolError } from '../../protocol/errors.js'
 import { InitProducerId } from '../../protocol/messages/init-producer-id.js'
 import type { ClientCore } from '../core.js'
@@ -13,8 +13,9 @@ import { WriterPool } from './writer-pool.js'
 
 export type { ProduceCallback } from './batch.js'
 export { recordSize } from './batch.js'
-import { MaxBufferedError, RecordTooLargeError, InvalidRecordError, RecordTimeoutError } from '../errors.js'
+import { MaxBufferedError, RecordTooLargeError, InvalidRecordError, RecordTimeoutError, RecordFateUnknownError, BrokersUnreachableError } from '../errors.js'
 import { ClientClosedError } from '../errors.js'
+import { checkTopicName } from '../topic-name.js'
 
 /** ProduceResult is a produced record after it settled: partition, offset and timestamp are set. */
 export type ProduceResult = ProduceRecord & { partition: number; offset: bigint; timestamp: number }
@@ -30,6 +31,8 @@ interface TopicState {
   /** records waiting for the topic to appear in metadata. */
   waiting: ProduceRecord[]
   waitingCbs: ProduceCallback[]
+  /** waitingAt holds when each waiting record was produced (Date.now()), for the delivery timeout. */
+  waitingAt: number[]
   /** loads counts metadata loads that did not know the topic. */
   misses: number
   /** unlinger marks the batches the waiting records land in to be sent at once (flushSoon). */
@@ -53,6 +56,8 @@ export class Producer implements CoreListener {
   /** produce calls waiting for buffer room, in order. */
   #blocked: ProduceRecord[] = []
   #blockedCbs: ProduceCallback[] = []
+  /** blockedAt holds when each blocked call was made (Date.now()), for the delivery timeout. */
+  #blockedAt: number[] = []
   /** blockedHead indexes the oldest blocked call (a queue without O(n) shifts). */
   #blockedHead = 0
   #flushers: Array<() => void> = []
@@ -67,6 +72,10 @@ export class Producer implements CoreListener {
   bumping = false
   #needBump = false
   #timeoutTimer: NodeJS.Timeout | null = null
+  /** holding is true while records are pending: the client keeps the event loop open for them. */
+  #holding = false
+  #inAfterSettle = false
+  #settleAgain = false
   /** txn is the transaction state machine of a client with a transactionalId, null otherwise. */
   readonly txn: Transactions | null
   /** batchWriters lends the buffers batches are encoded into (sink.ts), reused once batches settle. */
@@ -102,7 +111,9 @@ export class Producer implements CoreListener {
         return
       }
     }
-    const invalid = validate(record)
+    // A topic the producer knows was checked when it was first seen; a new one is checked here, so a
+    // name the broker would refuse fails at once instead of after metadata round trips.
+    const invalid = validate(record) ?? (this.#topics.has(record.topic) ? null : checkTopicName(record.topic))
     if (invalid !== null) {
       this.#finishOne(record, callback, invalid)
       return
@@ -124,6 +135,8 @@ export class Producer implements CoreListener {
       }
       this.#blocked.push(record)
       this.#blockedCbs.push(callback)
+      this.#blockedAt.push(Date.now())
+      this.#armTimeouts()
       return
     }
     this.#buffer(record, callback, size)
@@ -138,11 +151,16 @@ export class Producer implements CoreListener {
   #buffer(record: ProduceRecord, callback: ProduceCallback, size: number): void {
     this.bufferedRecords++
     this.bufferedBytes += size
+    if (!this.#holding) {
+      this.#holding = true
+      this.core.hold()
+    }
     this.#armTimeouts()
     const t = this.#topic(record.topic)
     if (t.recBufs.length === 0) {
       t.waiting.push(record)
       t.waitingCbs.push(callback)
+      t.waitingAt.push(Date.now())
       this.core.metadata.interest([t.name])
       this.core.metadata.refresh(true).catch(() => {})
       return
@@ -153,7 +171,7 @@ export class Producer implements CoreListener {
   #topic(name: string): TopicState {
     let t = this.#topics.get(name)
     if (t === undefined) {
-      const state: TopicState = { name, partitioner: this.#partitioner.forTopic(name), recBufs: [], writable: [], backlog: (i) => state.writable[i]?.batches.length ?? 0, waiting: [], waitingCbs: [], misses: 0, id: '', unlinger: false }
+      const state: TopicState = { name, partitioner: this.#partitioner.forTopic(name), recBufs: [], writable: [], backlog: (i) => state.writable[i]?.batches.length ?? 0, waiting: [], waitingCbs: [], waitingAt: [], misses: 0, id: '', unlinger: false }
       t = state
       this.#topics.set(name, t)
       this.#syncTopic(t)
@@ -181,6 +199,7 @@ export class Producer implements CoreListener {
       } catch (err) {
         this.#release(size)
         this.#finishOne(record, callback, err as Error)
+        this.#afterSettle()
         return
       }
       p = rb?.partition ?? p
@@ -189,6 +208,7 @@ export class Producer implements CoreListener {
       this.#release(size)
       const n = t.recBufs.length
       this.#finishOne(record, callback, new KafkaProtocolError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, { topic: t.name, partition: p, errorMessage: `partition ${p} does not exist (the topic has ${n})` }))
+      this.#afterSettle()
       return
     }
     record.partition = rb.partition
@@ -245,11 +265,12 @@ export class Producer implements CoreListener {
     if (info === undefined || info.errorCode !== 0 || info.partitions.length === 0) {
       if (this.core.metadata.lastLoad === 0) return
       if (t.waiting.length === 0 && t.recBufs.length === 0) return
-      // Topic auth failures are final; an unknown topic gets `unknownTopicRetries` loads to appear.
+      // Errors retrying cannot fix (TOPIC_AUTHORIZATION_FAILED, INVALID_TOPIC_EXCEPTION, ...) are final at
+      // once; an unknown topic gets `unknownTopicRetries` loads to appear.
       const code = info?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
       t.misses++
-      if (code === ErrorCode.TOPIC_AUTHORIZATION_FAILED || t.misses > this.#cfg.unknownTopicRetries) {
-        this.#failWaiting(t, new KafkaProtocolError(code, { topic: t.name, errorMessage: code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? `topic ${t.name} does not exist (checked ${t.misses} metadata loads)` : null }))
+      if (kafkaErrorCodes.get(code)?.retriable !== true || t.misses > this.#cfg.unknownTopicRetries) {
+        this.#failWaiting(t, new KafkaProtocolError(code, { topic: t.name, errorMessage: code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? `topic ${t.name} does not exist (checked ${t.misses} metadata loads)${this.#cfg.allowAutoTopicCreation ? '' : '; create it first (Admin.createTopic), or set allowAutoTopicCreation: true to let the broker create it'}` : null }))
       } else {
         this.core.metadata.trigger()
       }
@@ -275,6 +296,7 @@ export class Producer implements CoreListener {
       const cbs = t.waitingCbs
       t.waiting = []
       t.waitingCbs = []
+      t.waitingAt = []
       for (let i = 0; i < recs.length; i++) this.#partition(t, recs[i]!, cbs[i]!, recordSize(recs[i]!))
       if (t.unlinger) {
         t.unlinger = false
@@ -327,6 +349,7 @@ export class Producer implements CoreListener {
     const cbs = t.waitingCbs
     t.waiting = []
     t.waitingCbs = []
+    t.waitingAt = []
     for (let i = 0; i < recs.length; i++) {
       this.#release(recordSize(recs[i]!))
       this.#finishOne(recs[i]!, cbs[i]!, err)
@@ -360,6 +383,10 @@ export class Producer implements CoreListener {
   finishBatch(rb: RecBuf, batch: Batch, err: Error | null): void {
     if (batch.done) return
     batch.done = true
+    if (err !== null && batch.maybeWritten && !(err instanceof RecordFateUnknownError)) {
+      // A request carrying the batch went unanswered earlier: the broker may hold it, whatever failed since.
+      err = new RecordFateUnknownError(`an earlier produce request carrying it got no answer; it then failed with: ${err.message}`, rb.topic, rb.partition, err)
+    }
     const recs = batch.records
     const cbs = batch.callbacks
     const hooks = this.core.hooks
@@ -414,6 +441,23 @@ export class Producer implements CoreListener {
   }
 
   #afterSettle(): void {
+    // Re-entered from inside (a blocked record let in fails at once, and settles): run again after.
+    if (this.#inAfterSettle) {
+      this.#settleAgain = true
+      return
+    }
+    this.#inAfterSettle = true
+    try {
+      do {
+        this.#settleAgain = false
+        this.#afterSettleOnce()
+      } while (this.#settleAgain)
+    } finally {
+      this.#inAfterSettle = false
+    }
+  }
+
+  #afterSettleOnce(): void {
     // Let blocked produce calls in, oldest first.
     const blocked = this.#blocked
     while (this.#blockedHead < blocked.length) {
@@ -429,10 +473,12 @@ export class Producer implements CoreListener {
     if (this.#blockedHead === blocked.length && this.#blockedHead > 0) {
       this.#blocked = []
       this.#blockedCbs = []
+      this.#blockedAt = []
       this.#blockedHead = 0
     } else if (this.#blockedHead > 4096 && this.#blockedHead * 2 > blocked.length) {
       this.#blocked = blocked.slice(this.#blockedHead)
       this.#blockedCbs = this.#blockedCbs.slice(this.#blockedHead)
+      this.#blockedAt = this.#blockedAt.slice(this.#blockedHead)
       this.#blockedHead = 0
     }
     if (this.bufferedRecords === 0 && this.#blocked.length === this.#blockedHead) {
@@ -442,6 +488,10 @@ export class Producer implements CoreListener {
       if (this.#timeoutTimer !== null) {
         clearInterval(this.#timeoutTimer)
         this.#timeoutTimer = null
+      }
+      if (this.#holding) {
+        this.#holding = false
+        this.core.release()
       }
     }
     if (this.#needBump && !this.bumping) this.#startBump()
@@ -516,6 +566,8 @@ export class Producer implements CoreListener {
           for (const t of this.#topics.values()) {
             for (const rb of t.recBufs) {
               rb.nextSequence = 0
+              // Batches whose records already learned their fate (expired in flight) are not sent again.
+              if (rb.batches.some((b) => b.done && !b.acked)) rb.batches = rb.batches.filter((b) => !b.done || b.acked)
               for (const b of rb.batches) {
                 if (b.encoded !== null && !b.acked) Sink.restamp(b, this.producerId, this.producerEpoch, rb)
               }
@@ -524,7 +576,7 @@ export class Producer implements CoreListener {
         },
         (err: Error) => {
           this.core.log('error', 'producer epoch bump failed; failing buffered records', 'err', err.message)
-          this.#failAll(err)
+          this.#failAll(err, `the producer epoch bump failed (${err.message}) after a produce request carrying it went unanswered`)
         },
       )
       .finally(() => {
@@ -602,25 +654,93 @@ export class Producer implements CoreListener {
   #armTimeouts(): void {
     const ms = this.#cfg.recordDeliveryTimeout
     if (ms <= 0 || this.#timeoutTimer !== null) return
-    this.#timeoutTimer = setInterval(() => this.#expire(ms), Math.max(100, Math.min(1000, ms / 4)))
+    this.#timeoutTimer = setInterval(() => this.#expire(ms), Math.max(50, Math.min(1000, ms / 8)))
+    // The records themselves hold the event loop (core.hold) while they are pending.
+    this.#timeoutTimer.unref()
   }
 
+  /**
+   * timeoutFor is the error of records whose delivery timeout ran out before they were sent: the
+   * cluster's unreachability when no broker could be reached at all, else RecordTimeoutError with the
+   * partition's last error.
+   */
+  #timeoutFor(ms: number, topic: string, partition: number, cause: Error | null): Error {
+    const unreachable = this.core.unreachable
+    if (unreachable !== null && (cause === null || unreachable.cause === cause || !(cause instanceof KafkaProtocolError))) {
+      return new BrokersUnreachableError(unreachable.brokers, (unreachable.cause as Error | undefined) ?? null, { topic, ...(partition >= 0 ? { partition } : {}) }, `record not delivered within recordDeliveryTimeout (${ms} ms): `)
+    }
+    return new RecordTimeoutError(ms, topic, partition, cause)
+  }
+
+  /**
+   * expire fails the records older than recordDeliveryTimeout, so that every record settles within
+   * it. Records not sent yet fail with RecordTimeoutError (or BrokersUnreachableError); records whose
+   * request is in flight, or went unanswered before, learn that their fate is unknown
+   * (RecordFateUnknownError, as Java's TimeoutException) while the sink keeps the batch until its
+   * request answers, so that the partition's sequence numbers stay right.
+   */
   #expire(ms: number): void {
     const now = Date.now()
+    // Calls still waiting for buffer room, oldest first.
+    let failedBlocked = false
+    while (this.#blockedHead < this.#blocked.length && now - this.#blockedAt[this.#blockedHead]! >= ms) {
+      const r = this.#blocked[this.#blockedHead]!
+      const cb = this.#blockedCbs[this.#blockedHead]!
+      this.#blocked[this.#blockedHead] = undefined as unknown as ProduceRecord
+      this.#blockedCbs[this.#blockedHead] = undefined as unknown as ProduceCallback
+      this.#blockedHead++
+      failedBlocked = true
+      this.#finishOne(r, cb, this.#timeoutFor(ms, r.topic, -1, null))
+    }
+    if (failedBlocked) this.#afterSettle()
     for (const t of this.#topics.values()) {
-      if (t.waiting.length > 0 && now - (t.waiting[0]!.timestamp ?? now) >= ms) {
-        this.#failWaiting(t, new RecordTimeoutError(ms, t.name, -1, null))
-      }
+      if (t.waiting.length > 0 && now - t.waitingAt[0]! >= ms) this.#expireWaiting(t, now, ms)
       for (const rb of t.recBufs) {
-        // Only batches not in flight can be failed: one in flight may still be written.
-        while (rb.batches.length > 0) {
-          const b = rb.batches[0]!
-          if (b.inflight || b.acked || now - b.createdAt < ms || rb.inflight > 0) break
-          rb.batches.shift()
-          this.finishBatch(rb, b, new RecordTimeoutError(ms, rb.topic, rb.partition, b.lastError))
+        const batches = rb.batches
+        for (let i = 0; i < batches.length; ) {
+          const b = batches[i]!
+          // Batches are in the order they were made: the rest are younger.
+          if (now - b.createdAt < ms) break
+          if (b.done || b.acked) {
+            i++
+            continue
+          }
+          if (b.inflight) {
+            this.finishBatch(rb, b, new RecordFateUnknownError(`recordDeliveryTimeout (${ms} ms) ran out while a produce request carrying it awaited its answer`, rb.topic, rb.partition, b.lastError ?? undefined))
+            i++
+            continue
+          }
+          if (b.encoded === null || rb.inflight === 0) {
+            // Never sent (no sequence numbers given out yet), or nothing of the partition in flight:
+            // the batch leaves the buffer; a sequence gap it leaves is closed by an epoch bump.
+            batches.splice(i, 1)
+            this.finishBatch(rb, b, this.#timeoutFor(ms, rb.topic, rb.partition, b.lastError))
+            continue
+          }
+          // Waiting to be sent again while newer batches of the partition are in flight: its records
+          // settle now; the sink drops the batch when it comes to it.
+          this.finishBatch(rb, b, this.#timeoutFor(ms, rb.topic, rb.partition, b.lastError))
+          i++
         }
+        // Acknowledged batches behind the ones that left complete now.
+        while (batches.length > 0 && batches[0]!.acked) this.finishBatch(rb, batches.shift()!, null)
       }
     }
+  }
+
+  /** expireWaiting fails the records waiting for the topic's metadata that were produced `ms` ago or more. */
+  #expireWaiting(t: TopicState, now: number, ms: number): void {
+    let n = 0
+    while (n < t.waiting.length && now - t.waitingAt[n]! >= ms) n++
+    const recs = t.waiting.splice(0, n)
+    const cbs = t.waitingCbs.splice(0, n)
+    t.waitingAt.splice(0, n)
+    const err = this.#timeoutFor(ms, t.name, -1, null)
+    for (let i = 0; i < recs.length; i++) {
+      this.#release(recordSize(recs[i]!))
+      this.#finishOne(recs[i]!, cbs[i]!, err)
+    }
+    this.#afterSettle()
   }
 
   /**
@@ -659,22 +779,32 @@ export class Producer implements CoreListener {
     })
   }
 
-  #failAll(err: Error): void {
+  /**
+   * failAll settles every pending record with `err`, except records that may have been written (their
+   * request is in flight, or one went unanswered), which get a RecordFateUnknownError saying `why`
+   * (with `err` as its cause). Acknowledged batches waiting behind older ones complete as written.
+   */
+  #failAll(err: Error, why: string): void {
     const blocked = this.#blocked
     const blockedCbs = this.#blockedCbs
     const head = this.#blockedHead
     this.#blocked = []
     this.#blockedCbs = []
+    this.#blockedAt = []
     this.#blockedHead = 0
+    // Blocked calls never entered the buffer: nothing to release for them.
     for (let i = head; i < blocked.length; i++) this.#finishOne(blocked[i]!, blockedCbs[i]!, err)
     for (const t of this.#topics.values()) {
       this.#failWaiting(t, err)
       for (const rb of t.recBufs) {
         const batches = rb.batches
         rb.batches = []
-        for (const b of batches) this.finishBatch(rb, b, b.acked ? null : err)
+        for (const b of batches) {
+          this.finishBatch(rb, b, b.acked ? null : b.inflight || b.maybeWritten ? new RecordFateUnknownError(why, rb.topic, rb.partition, err) : err)
+        }
       }
     }
+    this.#afterSettle()
   }
 
   /**
@@ -683,38 +813,63 @@ export class Producer implements CoreListener {
    */
   failFatal(err: Error): void {
     this.core.log('error', 'producing failed for good; failing buffered records', 'err', err.message)
-    this.#failAll(err)
+    this.#failAll(err, `producing failed for good (${err.message}) while a produce request carrying it was in flight or unanswered`)
   }
 
-  /** onMetadataError fails records waiting for metadata when loading it cannot succeed (authentication). */
+  /**
+   * onMetadataError fails records waiting for metadata when loading it cannot succeed (failed
+   * authentication), and asks for another load when it may (an unreachable cluster).
+   */
   onMetadataError(err: Error): void {
-    if ((err as { retriable?: boolean }).retriable === true || !(err instanceof KafkaWireError)) return
+    if ((err as { retriable?: boolean }).retriable === true || !(err instanceof KafkaWireError)) {
+      // Records wait for their topic: look again (the cache backs off between failed loads) until
+      // the metadata comes or their delivery timeout runs out.
+      for (const t of this.#topics.values()) {
+        if (t.waiting.length > 0) {
+          this.core.metadata.trigger()
+          break
+        }
+      }
+      return
+    }
     for (const t of this.#topics.values()) if (t.waiting.length > 0) this.#failWaiting(t, err)
   }
 
   /**
-   * close fails every record still buffered with CLIENT_CLOSED (franz-go's Close; `Client.close`
-   * documents it so: call `flush()` first to deliver them) and stops every sink and timer. With
-   * `flushTimeout` > 0 it first tries to deliver them for that long, which only works while the
-   * client is still open: a closed client cannot load a producer id.
+   * close delivers what is buffered, as Java's close() does: every batch is sent at once (no linger),
+   * records waiting for room or metadata go too, and close waits for every answer. Once `timeout` ms
+   * passed (Infinity waits until everything settled, which recordDeliveryTimeout bounds) what is left
+   * fails: records never sent with ClientClosedError, records whose request is in flight or
+   * went unanswered with RecordFateUnknownError. Then every sink and timer stops. `timeout` is in ms.
    */
-  async close(flushTimeout = 0): Promise<void> {
-    if (this.bufferedRecords > 0 && flushTimeout > 0) {
+  async close(timeout = Infinity): Promise<void> {
+    if (this.#closed) return
+    const deadline = Date.now() + timeout
+    const pending = () => this.bufferedRecords > 0 || this.#blocked.length > this.#blockedHead
+    if (pending() && deadline > Date.now()) {
       const ac = new AbortController()
-      const t = setTimeout(() => ac.abort(new Error('flush timeout')), flushTimeout)
+      const t = Number.isFinite(deadline) ? setTimeout(() => ac.abort(new Error('close timeout')), Math.max(0, deadline - Date.now())) : null
       try {
         await this.flush(ac.signal)
       } catch {
-        // Whatever is left fails below.
+        // The deadline passed: what is left fails below.
       } finally {
-        clearTimeout(t)
+        if (t !== null) clearTimeout(t)
       }
     }
     this.#closed = true
     this.#needBump = false
-    this.#failAll(new ClientClosedError())
+    if (pending()) {
+      const waited = Number.isFinite(timeout) ? ` (close waited its timeout, ${timeout} ms)` : ''
+      this.#failAll(new ClientClosedError(`the client closed before the record was sent${waited}`), `the client closed while a produce request carrying it awaited its answer, or after one went unanswered${waited}`)
+    }
     for (const s of this.#sinks.values()) s.close()
     if (this.#timeoutTimer !== null) clearInterval(this.#timeoutTimer)
+    this.#timeoutTimer = null
+    if (this.#holding) {
+      this.#holding = false
+      this.core.release()
+    }
   }
 
   get closed(): boolean {

@@ -15,6 +15,9 @@ const LEADER_ERRORS = new Set<number>([ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, Err
 // Retriable errors that do not need new metadata: CORRUPT_MESSAGE, REQUEST_TIMED_OUT, NETWORK_EXCEPTION,
 // NOT_ENOUGH_REPLICAS(_AFTER_APPEND), CONCURRENT_TRANSACTIONS, KAFKA_STORAGE_ERROR.
 const RETRY_ERRORS = new Set<number>([ErrorCode.CORRUPT_MESSAGE, ErrorCode.REQUEST_TIMED_OUT, ErrorCode.NETWORK_EXCEPTION, ErrorCode.NOT_ENOUGH_REPLICAS, ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, ErrorCode.CONCURRENT_TRANSACTIONS, ErrorCode.KAFKA_STORAGE_ERROR])
+// Answers after which the broker may have appended the batch all the same: it timed out waiting for
+// replicas, appended it before the ISR shrank, or failed in an unknown way.
+const MAYBE_WRITTEN = new Set<number>([ErrorCode.REQUEST_TIMED_OUT, ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, ErrorCode.UNKNOWN_SERVER_ERROR, ErrorCode.NETWORK_EXCEPTION])
 // The batch is larger than the broker or topic accepts (MESSAGE_TOO_LARGE), or than a log segment
 // (RECORD_LIST_TOO_LARGE): the broker wrote none of it.
 const TOO_LARGE = new Set<number>([ErrorCode.MESSAGE_TOO_LARGE, ErrorCode.RECORD_LIST_TOO_LARGE])
@@ -112,6 +115,8 @@ export class Sink {
       this.#timerAt = Infinity
       this.#drain()
     }, Math.max(0, at - Date.now()))
+    // Buffered records hold the event loop themselves (ClientCore.hold).
+    this.#timer.unref()
   }
 
   #drain(): void {
@@ -157,6 +162,13 @@ export class Sink {
         if (this.#moved.has(rb)) continue
         const b = rb.sendable(now, cfg.linger, force)
         if (b === null) continue
+        if (b.done) {
+          // Its records were settled (delivery timeout) while newer batches were in flight: it is not
+          // sent again. Sequence numbers stamped on it leave a gap that an epoch bump closes.
+          this.#dropDone(rb, b)
+          if (p.bumping) break
+          continue
+        }
         if (bytes > 0 && bytes + b.bytes > MAX_REQUEST_BYTES) break
         // Transactions: the partition may have to join the transaction first (AddPartitionsToTxn).
         if (txn !== null && !txn.maySend(rb)) continue
@@ -260,12 +272,14 @@ export class Sink {
     }
     this.inflightRequests++
     const noResponse = cfg.requiredAcks === 0
+    // Set once the request is handed to the socket: a failure after that leaves its batches' fate unknown.
+    const wrote = { value: false }
     p.core
-      .requestOn(this.nodeId, 'produce', Produce, req, { timeout: cfg.produceRequestTimeout + cfg.requestTimeoutOverhead, noResponse, maxVersion: txn?.produceMaxVersion })
+      .requestOn(this.nodeId, 'produce', Produce, req, { timeout: cfg.produceRequestTimeout + cfg.requestTimeoutOverhead, noResponse, wrote, maxVersion: txn?.produceMaxVersion })
       .then(
         // After close() every batch was failed already: late answers must not settle them again.
         (res) => this.#closed || this.#onResponse(sent, noResponse ? null : res),
-        (err: Error) => this.#closed || this.#onRequestError(sent, err),
+        (err: Error) => this.#closed || this.#onRequestError(sent, err, wrote.value),
       )
       .finally(() => {
         this.inflightRequests--
@@ -303,7 +317,8 @@ export class Sink {
     for (const s of sent) {
       const pr = byKey.get(`${s.rb.topic}\u0000${s.rb.partition}`) ?? byKey.get(`${s.rb.topicId}\u0000${s.rb.partition}`)
       if (pr === undefined) {
-        this.#retry(s, new IncompleteResponseError(`broker ${this.nodeId} did not answer for ${s.rb.topic}[${s.rb.partition}]`, { broker: this.nodeId, topic: s.rb.topic, partition: s.rb.partition }))
+        if (s.batch.done) this.#dropDone(s.rb, s.batch, true)
+        else this.#retry(s, new IncompleteResponseError(`broker ${this.nodeId} did not answer for ${s.rb.topic}[${s.rb.partition}]`, { broker: this.nodeId, topic: s.rb.topic, partition: s.rb.partition }))
         continue
       }
       const code = pr.errorCode
@@ -312,6 +327,12 @@ export class Sink {
         this.#ack(s, code === 0 ? pr.baseOffset : -1n, Number(pr.logAppendTimeMs))
         continue
       }
+      if (s.batch.done) {
+        // Its records already learned their fate (delivery timeout): nothing is retried or split.
+        this.#dropDone(s.rb, s.batch, true)
+        continue
+      }
+      if (MAYBE_WRITTEN.has(code)) s.batch.maybeWritten = true
       const err = new KafkaProtocolError(code, { broker: this.nodeId, topic: s.rb.topic, partition: s.rb.partition, errorMessage: pr.errorMessage })
       if (LEADER_ERRORS.has(code)) {
         refresh = true
@@ -365,11 +386,14 @@ export class Sink {
     })
   }
 
-  #onRequestError(sent: SentBatch[], err: Error): void {
+  #onRequestError(sent: SentBatch[], err: Error, wrote: boolean): void {
     this.#failures++
     const retriable = (err as { retriable?: boolean }).retriable === true
     for (const s of sent) {
-      if (retriable) this.#retry(s, err)
+      // Handed to the socket and never answered: the broker may have appended it.
+      if (wrote) s.batch.maybeWritten = true
+      if (s.batch.done) this.#dropDone(s.rb, s.batch, true)
+      else if (retriable) this.#retry(s, err)
       else this.#fail(s, err)
     }
     if (retriable) this.#producer.core.metadata.trigger()
@@ -478,6 +502,23 @@ export class Sink {
     this.#producer.finishBatch(s.rb, s.batch, err)
     // Batches acknowledged behind the failed one can now complete.
     while (batches.length > 0 && batches[0]!.acked) this.#producer.finishBatch(s.rb, batches.shift()!, null)
+  }
+
+  /**
+   * dropDone removes a batch whose records were settled early (their delivery timeout ran out) instead
+   * of sending it again. Its sequence numbers, if stamped, leave a gap: the epoch is bumped (KIP-360),
+   * which restamps the batches behind it from a new sequence 0.
+   */
+  #dropDone(rb: RecBuf, b: Batch, wasInflight = false): void {
+    if (wasInflight) {
+      b.inflight = false
+      rb.inflight--
+    }
+    const batches = rb.batches
+    const i = batches.indexOf(b)
+    if (i >= 0) batches.splice(i, 1)
+    if (b.baseSequence >= 0) this.#producer.requestBump()
+    while (batches.length > 0 && batches[0]!.acked) this.#producer.finishBatch(rb, batches.shift()!, null)
   }
 
   #afterAnswer(): void {
