@@ -729,6 +729,8 @@ class Runner {
   // ---------------------------------------------------------------- running
 
   start(): void {
+    // KafkaJS's consumer group connects when a run starts, and emits CONNECT again then.
+    this.#events.emit(CONSUMER_EVENTS.CONNECT)
     this.#running = true
     this.#loopDone = this.#loop()
   }
@@ -814,16 +816,20 @@ class Runner {
     else await Promise.all(Array.from({ length: Math.min(concurrency, work.length) }, worker))
     if (failure !== null) {
       // What was not processed is fetched again from the resolved offsets.
-      for (const p of work) this.#rewind(p.topic, p.partition)
+      for (const p of work) this.#rewind(p.topic, p.partition, p.records[0]!.offset)
       throw failure
     }
   }
 
-  /** rewind moves a partition back to its resolved offset, so unprocessed messages are fetched again. */
-  #rewind(topic: string, partition: number): void {
+  /**
+   * rewind moves a partition back to its first unprocessed message (the resolved offset, or the first
+   * message of the batch when nothing of it was resolved), so what was not processed is fetched again.
+   */
+  #rewind(topic: string, partition: number, batchStart: bigint): void {
     const s = this.#states.get(tpKey(topic, partition))
-    if (s === undefined || s.resolved < 0n) return
-    this.#setOffsets({ [topic]: { [partition]: { offset: s.resolved } } })
+    if (s === undefined) return
+    const at = s.resolved > batchStart ? s.resolved : batchStart
+    this.#setOffsets({ [topic]: { [partition]: { offset: at } } })
   }
 
   async #batch(p: { topic: string; partition: number; highWatermark: bigint; records: Record[] }): Promise<void> {
@@ -857,7 +863,7 @@ class Runner {
         state.resolved = rec.offset + 1n
         if (this.#autoCommit) await this.#commitIfNecessary()
         if (this.#isPaused(topic, partition)) {
-          if (i + 1 < records.length) this.#rewind(topic, partition)
+          if (i + 1 < records.length) this.#rewind(topic, partition, records[0]!.offset)
           break
         }
       }
@@ -881,7 +887,7 @@ class Runner {
         isStale: stale,
       })
       if (!stale() && this.#run.eachBatchAutoResolve !== false) state.resolved = lastOffset + 1n
-      if (!stale() && this.#isPaused(topic, partition) && state.resolved <= lastOffset) this.#rewind(topic, partition)
+      if (!stale() && this.#isPaused(topic, partition) && state.resolved <= lastOffset) this.#rewind(topic, partition, records[0]!.offset)
     }
     if (eventPayload !== null) this.#events.emit(CONSUMER_EVENTS.END_BATCH_PROCESS, { ...eventPayload, duration: Date.now() - started })
   }
@@ -895,7 +901,8 @@ class Runner {
       if (s.resolved < 0n || s.resolved === s.committed) continue
       let ps = byTopic.get(s.topic)
       if (ps === undefined) byTopic.set(s.topic, (ps = []))
-      ps.push({ partition: s.partition, offset: String(s.resolved) })
+      // KafkaJS reads these partitions from object keys: strings, whatever its types say.
+      ps.push({ partition: String(s.partition) as unknown as number, offset: String(s.resolved) })
     }
     return { topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) }
   }
@@ -921,12 +928,12 @@ class Runner {
       return
     }
     const m = new Map<string, Map<number, { offset: bigint; metadata: string | null }>>()
-    for (const t of topics) m.set(t.topic, new Map(t.partitions.map((p) => [p.partition, { offset: BigInt(p.offset), metadata: null }])))
-    await this.commitExact(m)
+    for (const t of topics) m.set(t.topic, new Map(t.partitions.map((p) => [Number(p.partition), { offset: BigInt(p.offset), metadata: null }])))
+    await this.commitExact(m, true)
   }
 
   /** commitExact commits offsets, records them as committed and emits COMMIT_OFFSETS. */
-  async commitExact(offsets: Map<string, Map<number, { offset: bigint; metadata: string | null }>>): Promise<void> {
+  async commitExact(offsets: Map<string, Map<number, { offset: bigint; metadata: string | null }>>, resolved = false): Promise<void> {
     if (offsets.size === 0) return
     const arg: { [t: string]: { [p: number]: { offset: bigint; metadata: string | null } } } = {}
     for (const [t, ps] of offsets) arg[t] = Object.fromEntries(ps)
@@ -943,7 +950,8 @@ class Runner {
       for (const [p, o] of ps) {
         const s = this.#states.get(tpKey(t, p))
         if (s !== undefined) s.committed = o.offset
-        partitions.push({ partition: p, offset: String(o.offset) })
+        // Commits of resolved offsets name partitions as strings in the event, as KafkaJS's do.
+        partitions.push({ partition: resolved ? (String(p) as unknown as number) : p, offset: String(o.offset) })
       }
       topics.push({ topic: t, partitions })
     }

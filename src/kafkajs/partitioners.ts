@@ -65,11 +65,14 @@ export function legacyMurmur2(key: Buffer | string): number {
   const len = data.length
   const m = 0x5bd1e995
   let h = 0x9747b28c ^ len
-  const words = len >> 2
+  // KafkaJS 1.x loops while i < len / 4 without flooring, so a key whose length is not a multiple of
+  // four gets one more word, its missing bytes read as 0, before the tail is mixed in as usual.
+  const words = Math.ceil(len / 4)
+  const at = (i: number) => (i < len ? data[i]! : 0)
   for (let i = 0; i < words; i++) {
     const o = i * 4
     // Sums, not ORs, and plain multiplications: the float arithmetic is the point.
-    let k = data[o]! + (data[o + 1]! << 8) + (data[o + 2]! << 16) + (data[o + 3]! << 24)
+    let k = at(o) + (at(o + 1) << 8) + (at(o + 2) << 16) + (at(o + 3) << 24)
     k *= m
     k ^= k >>> 24
     k *= m

@@ -83,7 +83,9 @@ export function errorShape(lib: Lib, err: unknown): unknown {
     isKafkaJSError: err instanceof lib.KafkaJSError,
     isProtocolError: err instanceof lib.KafkaJSProtocolError,
     isNonRetriable: err instanceof lib.KafkaJSNonRetriableError,
-    cause: cause === undefined ? undefined : { name: cause.name, type: cause.type, retriable: cause.retriable },
+    // kafka-wire/kafkajs keeps kafka-wire's own error as the cause of errors KafkaJS gives none (an
+    // addition); causes that are KafkaJS errors are compared.
+    cause: cause === undefined || !String(cause.name).startsWith('KafkaJS') ? undefined : { name: cause.name, type: cause.type, retriable: cause.retriable },
   }
 }
 
