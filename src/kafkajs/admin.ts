@@ -9,7 +9,8 @@ import { ListGroups } from '../protocol/messages/list-groups.js'
 import { DescribeGroups } from '../protocol/messages/describe-groups.js'
 import { ErrorCode } from '../protocol/error-codes.js'
 import { createErrorFromCode, KafkaJSNonRetriableError, KafkaJSNotImplemented, toKafkaJSError } from './errors.js'
-import { ADMIN_EVENTS, Instrumentation, networkHooks, type AdminEvents, type InstrumentationEvent } from './events.js'
+import { ADMIN_EVENTS, Instrumentation, networkHooks, type AdminEvents, type InstrumentationEvent, type RemoveInstrumentationEventListener } from './events.js'
+import type { ConnectEvent, DisconnectEvent, RequestEvent, RequestQueueSizeEvent, RequestTimeoutEvent } from './types.js'
 import type { KafkaContext, RetryOptions } from './kafka.js'
 import type { Logger } from './logger.js'
 import { partitionMetadataOf, type PartitionMetadata } from './partitioners.js'
@@ -89,6 +90,12 @@ export class Admin {
   }
 
   /** on listens to one of `admin.events`; it returns the function that removes the listener. */
+  on(eventName: AdminEvents['REQUEST'], listener: (event: RequestEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: AdminEvents['REQUEST_TIMEOUT'], listener: (event: RequestTimeoutEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: AdminEvents['REQUEST_QUEUE_SIZE'], listener: (event: RequestQueueSizeEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: AdminEvents['CONNECT'], listener: (event: ConnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: AdminEvents['DISCONNECT'], listener: (event: DisconnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: AdminEvents[keyof AdminEvents], listener: (event: InstrumentationEvent<any>) => void): RemoveInstrumentationEventListener<typeof eventName>
   on(eventName: AdminEvents[keyof AdminEvents], listener: (event: InstrumentationEvent<any>) => void): () => void {
     return this.#events.on(eventName, listener)
   }

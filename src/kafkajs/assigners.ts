@@ -9,6 +9,7 @@ import { Writer } from '../protocol/writer.js'
 import type { GroupBalancer, GroupMember, Plan } from '../client/consumer/balancers/index.js'
 import type { Logger } from './logger.js'
 import type { PartitionMetadata } from './partitioners.js'
+import type { Cluster } from './types.js'
 
 /** Assignment maps topics to partitions. */
 export type Assignment = { [topic: string]: number[] }
@@ -27,21 +28,8 @@ export type Assigner = {
   protocol(subscription: { topics: string[] }): GroupState
 }
 
-/**
- * AssignerCluster is the part of KafkaJS's Cluster that assigners are given. The facade implements
- * the calls assigners make (partition metadata, node ids, metadata refresh); see docs/kafkajs.md.
- */
-export interface AssignerCluster {
-  getNodeIds(): number[]
-  findTopicPartitionMetadata(topic: string): PartitionMetadata[]
-  metadata(): Promise<{ brokers: Array<{ nodeId: number; host: string; port: number; rack?: string }>; topicMetadata: Array<{ topicErrorCode: number; topic: string; partitionMetadata: PartitionMetadata[] }> }>
-  refreshMetadata(): Promise<void>
-  refreshMetadataIfNecessary(): Promise<void>
-  [other: string]: unknown
-}
-
 /** PartitionAssigner makes an Assigner for a consumer: KafkaJS's `partitionAssigners` entries. */
-export type PartitionAssigner = (config: { cluster: any; groupId: string; logger: Logger }) => Assigner
+export type PartitionAssigner = (config: { cluster: Cluster; groupId: string; logger: Logger }) => Assigner
 
 /** MemberMetadata is a decoded subscription. */
 export type MemberMetadata = { version: number; topics: string[]; userData: Buffer }
@@ -129,7 +117,7 @@ const roundRobin: PartitionAssigner = ({ cluster }) => ({
     const plan = new Map<string, Assignment>()
     let i = 0
     for (const topic of topics) {
-      for (const p of (cluster as AssignerCluster).findTopicPartitionMetadata(topic)) {
+      for (const p of cluster.findTopicPartitionMetadata(topic)) {
         const id = ids[i++ % ids.length]!
         let a = plan.get(id)
         if (a === undefined) plan.set(id, (a = Object.create(null) as Assignment))

@@ -12,9 +12,10 @@ import { ApiKey } from '../protocol/messages/index.js'
 import { DescribeGroups } from '../protocol/messages/describe-groups.js'
 import { Metadata } from '../protocol/messages/metadata.js'
 import type { Record } from '../protocol/record.js'
-import { assignerBalancer, PartitionAssigners, type AssignerCluster, type PartitionAssigner } from './assigners.js'
-import { createErrorFromCode, isRebalancing, KafkaJSError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, toKafkaJSError } from './errors.js'
-import { CONSUMER_EVENTS, Instrumentation, networkHooks, type ConsumerEvents, type InstrumentationEvent } from './events.js'
+import { assignerBalancer, PartitionAssigners, type PartitionAssigner } from './assigners.js'
+import { createErrorFromCode, isRebalancing, KafkaJSError, KafkaJSNonRetriableError, KafkaJSNotImplemented, KafkaJSNumberOfRetriesExceeded, toKafkaJSError } from './errors.js'
+import { CONSUMER_EVENTS, Instrumentation, networkHooks, type ConsumerEvents, type InstrumentationEvent, type RemoveInstrumentationEventListener } from './events.js'
+import type { ConnectEvent, ConsumerCommitOffsetsEvent, ConsumerCrashEvent, ConsumerEndBatchProcessEvent, ConsumerFetchEvent, ConsumerFetchStartEvent, ConsumerGroupJoinEvent, ConsumerHeartbeatEvent, ConsumerRebalancingEvent, ConsumerReceivedUnsubcribedTopicsEvent, ConsumerStartBatchProcessEvent, DisconnectEvent, RequestEvent, RequestQueueSizeEvent, RequestTimeoutEvent, Cluster } from './types.js'
 import { kafkaJSBackoff, type KafkaContext, type RetryOptions } from './kafka.js'
 import type { Logger } from './logger.js'
 import { partitionMetadataOf, type IHeaders, type PartitionMetadata } from './partitioners.js'
@@ -297,6 +298,23 @@ export class Consumer {
   }
 
   /** on listens to one of `consumer.events`; it returns the function that removes the listener. */
+  on(eventName: ConsumerEvents['HEARTBEAT'], listener: (event: ConsumerHeartbeatEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['COMMIT_OFFSETS'], listener: (event: ConsumerCommitOffsetsEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['GROUP_JOIN'], listener: (event: ConsumerGroupJoinEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['FETCH_START'], listener: (event: ConsumerFetchStartEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['FETCH'], listener: (event: ConsumerFetchEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['START_BATCH_PROCESS'], listener: (event: ConsumerStartBatchProcessEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['END_BATCH_PROCESS'], listener: (event: ConsumerEndBatchProcessEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['STOP'], listener: (event: InstrumentationEvent<null>) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['CRASH'], listener: (event: ConsumerCrashEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['REBALANCING'], listener: (event: ConsumerRebalancingEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['RECEIVED_UNSUBSCRIBED_TOPICS'], listener: (event: ConsumerReceivedUnsubcribedTopicsEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['REQUEST'], listener: (event: RequestEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['REQUEST_TIMEOUT'], listener: (event: RequestTimeoutEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['REQUEST_QUEUE_SIZE'], listener: (event: RequestQueueSizeEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['CONNECT'], listener: (event: ConnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents['DISCONNECT'], listener: (event: DisconnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ConsumerEvents[keyof ConsumerEvents], listener: (event: InstrumentationEvent<any>) => void): RemoveInstrumentationEventListener<typeof eventName>
   on(eventName: ConsumerEvents[keyof ConsumerEvents], listener: (event: InstrumentationEvent<any>) => void): () => void {
     return this.#events.on(eventName, listener)
   }
@@ -1092,18 +1110,36 @@ function makeBatch(topic: string, partition: number, highWatermark: bigint, reco
   }
 }
 
-/** makeCluster gives assigners the part of KafkaJS's Cluster they use, over the group client's metadata. */
-function makeCluster(client: () => Client | null): AssignerCluster {
+/**
+ * makeCluster gives assigners KafkaJS's Cluster over the group client's metadata: what assigners use
+ * (node ids, topic and partition metadata, leaders, metadata refreshes) works; the calls that hand out
+ * KafkaJS's per-broker connection objects, or connect and disconnect the cluster under the consumer,
+ * throw KafkaJSNotImplemented (docs/kafkajs.md).
+ */
+function makeCluster(client: () => Client | null): Cluster {
   const md = () => {
     const c = client()
     if (c === null) throw new KafkaJSNonRetriableError('the consumer is not running')
     return coreOf(c).metadata
   }
+  const notHere = (what: string) => () => {
+    throw new KafkaJSNotImplemented(`cluster.${what}() is not available to assigners in kafka-wire/kafkajs (docs/kafkajs.md)`)
+  }
+  const notHereAsync = (what: string) => async () => notHere(what)()
   return {
     getNodeIds: () => [...md().brokers.keys()],
+    isConnected: () => client() !== null,
     findTopicPartitionMetadata: (topic: string): PartitionMetadata[] => {
       const info = md().topics.get(topic)
       return info === undefined ? [] : partitionMetadataOf(info)
+    },
+    findLeaderForPartitions: (topic: string, partitions: number[]) => {
+      const out: { [leader: string]: number[] } = {}
+      const wanted = new Set(partitions)
+      for (const p of md().topics.get(topic) === undefined ? [] : partitionMetadataOf(md().topics.get(topic)!)) {
+        if (wanted.has(p.partitionId)) (out[String(p.leader)] ??= []).push(p.partitionId)
+      }
+      return out
     },
     metadata: async () => {
       const m = md()
@@ -1118,6 +1154,23 @@ function makeCluster(client: () => Client | null): AssignerCluster {
     refreshMetadataIfNecessary: async () => {
       await md().refresh(false)
     },
+    // The group client follows the subscription's topics itself; a refresh makes new ones known.
+    addTargetTopic: async () => {
+      await md().refresh(false)
+    },
+    addMultipleTargetTopics: async () => {
+      await md().refresh(false)
+    },
+    // KafkaJS's default offsets: -2 (earliest) from the beginning, -1 (latest) otherwise.
+    defaultOffset: ({ fromBeginning }) => (fromBeginning ? -2 : -1),
+    removeBroker: notHere('removeBroker'),
+    connect: notHereAsync('connect'),
+    disconnect: notHereAsync('disconnect'),
+    findBroker: notHereAsync('findBroker'),
+    findControllerBroker: notHereAsync('findControllerBroker'),
+    findGroupCoordinator: notHereAsync('findGroupCoordinator'),
+    findGroupCoordinatorMetadata: notHereAsync('findGroupCoordinatorMetadata'),
+    fetchTopicsOffset: notHereAsync('fetchTopicsOffset'),
   }
 }
 

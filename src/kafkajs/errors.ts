@@ -57,6 +57,8 @@ export class KafkaJSError extends Error {
   topic?: string
   /** partition the error concerns, when it concerns one (a kafka-wire addition). */
   partition?: number
+  /** cause is the error this one wraps (undefined when none). */
+  declare readonly cause?: Error
 
   constructor(e: Error | string | { message: string }, opts: KafkaJSErrorOptions = {}) {
     super(messageOf(e), opts.cause === undefined ? undefined : { cause: opts.cause })
@@ -181,18 +183,20 @@ export class KafkaJSConnectionClosedError extends KafkaJSConnectionError {
 
 /** KafkaJSRequestTimeoutError means a broker did not answer a request within `requestTimeout`. */
 export class KafkaJSRequestTimeoutError extends KafkaJSError {
-  readonly broker?: string
-  readonly correlationId?: number
-  readonly createdAt?: number
-  readonly sentAt?: number
-  readonly pendingDuration?: number
+  /** broker is the broker (host:port) that did not answer in time. */
+  readonly broker: string
+  /** correlationId, createdAt, sentAt and pendingDuration are -1 when kafka-wire's error does not carry them (docs/kafkajs.md). */
+  readonly correlationId: number
+  readonly createdAt: number
+  readonly sentAt: number
+  readonly pendingDuration: number
   constructor(e: Error | string, meta: { broker?: string; correlationId?: number; createdAt?: number; sentAt?: number; pendingDuration?: number; cause?: unknown } = {}) {
     super(e, { cause: meta.cause })
-    this.broker = meta.broker
-    this.correlationId = meta.correlationId
-    this.createdAt = meta.createdAt
-    this.sentAt = meta.sentAt
-    this.pendingDuration = meta.pendingDuration
+    this.broker = meta.broker ?? ''
+    this.correlationId = meta.correlationId ?? -1
+    this.createdAt = meta.createdAt ?? -1
+    this.sentAt = meta.sentAt ?? -1
+    this.pendingDuration = meta.pendingDuration ?? -1
     this.name = 'KafkaJSRequestTimeoutError'
   }
 }
@@ -217,11 +221,11 @@ export class KafkaJSTopicMetadataNotLoaded extends KafkaJSMetadataNotLoaded {
 /** KafkaJSStaleTopicMetadataAssignment means a group assignment named partitions the metadata does not know. */
 export class KafkaJSStaleTopicMetadataAssignment extends KafkaJSError {
   /** unknownPartitions are the partitions the metadata lacked. */
-  readonly unknownPartitions?: unknown
-  constructor(e: Error | string, meta: { topic?: string; unknownPartitions?: unknown } = {}) {
+  readonly unknownPartitions: number
+  constructor(e: Error | string, meta: { topic?: string; unknownPartitions?: number } = {}) {
     super(e)
     this.topic = meta.topic
-    this.unknownPartitions = meta.unknownPartitions
+    this.unknownPartitions = meta.unknownPartitions ?? 0
     this.name = 'KafkaJSStaleTopicMetadataAssignment'
   }
 }
@@ -229,8 +233,8 @@ export class KafkaJSStaleTopicMetadataAssignment extends KafkaJSError {
 /** KafkaJSDeleteGroupsError means deleting some groups failed; `groups` has each group's result. */
 export class KafkaJSDeleteGroupsError extends KafkaJSError {
   /** groups lists the groups that failed, each with its error. */
-  readonly groups: Array<{ groupId: string; errorCode?: number; error?: KafkaJSError }>
-  constructor(e: Error | string, groups: Array<{ groupId: string; errorCode?: number; error?: KafkaJSError }> = []) {
+  readonly groups: Array<{ groupId: string; errorCode?: number; error?: KafkaJSProtocolError }>
+  constructor(e: Error | string, groups: Array<{ groupId: string; errorCode?: number; error?: KafkaJSProtocolError }> = []) {
     super(e)
     this.groups = groups
     this.name = 'KafkaJSDeleteGroupsError'

@@ -13,7 +13,8 @@ import {
   toKafkaJSError,
   type KafkaJSError as KafkaJSErrorType,
 } from './errors.js'
-import { Instrumentation, PRODUCER_EVENTS, networkHooks, type InstrumentationEvent, type ProducerEvents } from './events.js'
+import { Instrumentation, PRODUCER_EVENTS, networkHooks, type InstrumentationEvent, type ProducerEvents, type RemoveInstrumentationEventListener } from './events.js'
+import type { ConnectEvent, DisconnectEvent, RequestEvent, RequestQueueSizeEvent, RequestTimeoutEvent } from './types.js'
 import type { KafkaContext, RetryOptions } from './kafka.js'
 import { kafkaJSPartitioner, MESSAGE, Partitioners, type ICustomPartitioner, type IHeaders, type Message, type PartitionerFn, type RecordWithMessage } from './partitioners.js'
 import type { Logger } from './logger.js'
@@ -178,6 +179,12 @@ export class Producer implements Sender {
   }
 
   /** on listens to one of `producer.events`; it returns the function that removes the listener. */
+  on(eventName: ProducerEvents['REQUEST'], listener: (event: RequestEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ProducerEvents['REQUEST_TIMEOUT'], listener: (event: RequestTimeoutEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ProducerEvents['REQUEST_QUEUE_SIZE'], listener: (event: RequestQueueSizeEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ProducerEvents['CONNECT'], listener: (event: ConnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ProducerEvents['DISCONNECT'], listener: (event: DisconnectEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: ProducerEvents[keyof ProducerEvents], listener: (event: InstrumentationEvent<any>) => void): RemoveInstrumentationEventListener<typeof eventName>
   on(eventName: ProducerEvents[keyof ProducerEvents], listener: (event: InstrumentationEvent<any>) => void): () => void {
     return this.#events.on(eventName, listener)
   }
