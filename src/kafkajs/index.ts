@@ -150,3 +150,18 @@ export {
   KafkaJSTopicMetadataNotLoaded,
   KafkaJSUnsupportedMagicByteInMessageSet,
 } from './errors.js'
+
+// KafkaJS is a CommonJS module, so ESM programs often write `import kafkajs from 'kafkajs'` and take
+// its members from the default export; the facade's default export holds the same values.
+import { Kafka } from './kafka.js'
+import { Producer } from './producer.js'
+import { Consumer } from './consumer.js'
+import { Admin } from './admin.js'
+import { logLevel } from './logger.js'
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, CompressionCodecs, CompressionTypes, ConfigResourceTypes, ConfigSource, ResourcePatternTypes, ResourceTypes } from './constants.js'
+import { Partitioners } from './partitioners.js'
+import { AssignerProtocol, PartitionAssigners } from './assigners.js'
+import { KafkaJSAggregateError, KafkaJSAlterPartitionReassignmentsError, KafkaJSBrokerNotFound, KafkaJSConnectionClosedError, KafkaJSConnectionError, KafkaJSCreateTopicError, KafkaJSDeleteGroupsError, KafkaJSDeleteTopicRecordsError, KafkaJSError, KafkaJSFetcherRebalanceError, KafkaJSGroupCoordinatorNotFound, KafkaJSInvalidLongError, KafkaJSInvalidVarIntError, KafkaJSInvariantViolation, KafkaJSLockTimeout, KafkaJSMemberIdRequired, KafkaJSMetadataNotLoaded, KafkaJSNoBrokerAvailableError, KafkaJSNonRetriableError, KafkaJSNotImplemented, KafkaJSNumberOfRetriesExceeded, KafkaJSOffsetOutOfRange, KafkaJSPartialMessageError, KafkaJSProtocolError, KafkaJSRequestTimeoutError, KafkaJSSASLAuthenticationError, KafkaJSServerDoesNotSupportApiKey, KafkaJSStaleTopicMetadataAssignment, KafkaJSTimeout, KafkaJSTopicMetadataNotLoaded, KafkaJSUnsupportedMagicByteInMessageSet } from './errors.js'
+/** default holds the module's values, as `import kafkajs from 'kafkajs'` gives them for KafkaJS. */
+const kafkajs = Object.freeze({ Kafka, Producer, Consumer, Admin, logLevel, AclOperationTypes, AclPermissionTypes, AclResourceTypes, CompressionCodecs, CompressionTypes, ConfigResourceTypes, ConfigSource, ResourcePatternTypes, ResourceTypes, Partitioners, AssignerProtocol, PartitionAssigners, KafkaJSAggregateError, KafkaJSAlterPartitionReassignmentsError, KafkaJSBrokerNotFound, KafkaJSConnectionClosedError, KafkaJSConnectionError, KafkaJSCreateTopicError, KafkaJSDeleteGroupsError, KafkaJSDeleteTopicRecordsError, KafkaJSError, KafkaJSFetcherRebalanceError, KafkaJSGroupCoordinatorNotFound, KafkaJSInvalidLongError, KafkaJSInvalidVarIntError, KafkaJSInvariantViolation, KafkaJSLockTimeout, KafkaJSMemberIdRequired, KafkaJSMetadataNotLoaded, KafkaJSNoBrokerAvailableError, KafkaJSNonRetriableError, KafkaJSNotImplemented, KafkaJSNumberOfRetriesExceeded, KafkaJSOffsetOutOfRange, KafkaJSPartialMessageError, KafkaJSProtocolError, KafkaJSRequestTimeoutError, KafkaJSSASLAuthenticationError, KafkaJSServerDoesNotSupportApiKey, KafkaJSStaleTopicMetadataAssignment, KafkaJSTimeout, KafkaJSTopicMetadataNotLoaded, KafkaJSUnsupportedMagicByteInMessageSet })
+export default kafkajs
