@@ -1,4 +1,4 @@
-// npm run broker [-- --brokers 3] [--sasl] [--tls] [--version X] [--resolve-only]
+// npm run broker [-- --brokers 3] [--sasl] [--tls] [--authorizer] [--version X] [--resolve-only]
 //
 // Starts a Kafka cluster for local work in the foreground (see src/testing), prints where it listens
 // and the variables that point `npm test` at it, and stops it on Ctrl-C. --resolve-only fetches the
@@ -12,6 +12,7 @@ const { values } = parseArgs({
     brokers: { type: 'string', default: '1' },
     sasl: { type: 'boolean', default: false },
     tls: { type: 'boolean', default: false },
+    authorizer: { type: 'boolean', default: false },
     version: { type: 'string', default: KAFKA_VERSION },
     'resolve-only': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -19,7 +20,7 @@ const { values } = parseArgs({
 })
 
 if (values.help) {
-  console.log('usage: npm run broker -- [--brokers 1|3] [--sasl] [--tls] [--version X.Y.Z] [--resolve-only]')
+  console.log('usage: npm run broker -- [--brokers 1|3] [--sasl] [--tls] [--authorizer] [--version X.Y.Z] [--resolve-only]')
   process.exit(0)
 }
 
@@ -69,7 +70,7 @@ process.on('SIGINT', onSignal)
 process.on('SIGTERM', onSignal)
 
 const t = performance.now()
-const cluster = await startKafka({ brokers, sasl: values.sasl, tls: values.tls, version, signal: ac.signal, log: (l) => console.log(l) }).catch(
+const cluster = await startKafka({ brokers, sasl: values.sasl, tls: values.tls, authorizer: values.authorizer, version, signal: ac.signal, log: (l) => console.log(l) }).catch(
   (err: unknown) => {
     console.error(`could not start Kafka: ${err instanceof Error ? err.message : String(err)}`)
     process.exit(1)

@@ -11,6 +11,11 @@ export type { ProduceCallback, ProduceResult } from './client/producer/producer.
 export { Fetches } from './client/consumer/fetches.js'
 export type { FetchError, FetchPartition } from './client/consumer/fetches.js'
 
+// ---- transactions
+export { GroupTransactSession } from './client/transact-session.js'
+export type { GroupTransactSessionOptions } from './client/transact-session.js'
+export type { GroupMetadata } from './client/types.js'
+
 // ---- partitioners and balancers
 export {
   DEFAULT_STICKY_BYTES,
@@ -39,7 +44,7 @@ export type { BrokerConnectionOptions, ConnectionObserver, RequestOptions } from
 export * from './hooks/index.js'
 
 // ---- errors
-export { KafkaProtocolError, KafkaWireError, ProtocolDecodeError, ProtocolEncodeError, errorForCode } from './protocol/errors.js'
+export { InvalidRequestError, KafkaProtocolError, KafkaWireError, ProtocolDecodeError, ProtocolEncodeError, errorForCode } from './protocol/errors.js'
 export { ErrorCode, errorCodeByName, kafkaErrorCodes } from './protocol/error-codes.js'
 export type { KafkaErrorCode, KafkaErrorName } from './protocol/error-codes.js'
 export * from './client/errors.js'

@@ -1,7 +1,7 @@
 /**
  * Micro benchmark: murmur2, the default partitioner's hash of every keyed record, on typical key
- * sizes; and string keys the way the partitioner hashes them today (UTF-8 into a scratch Buffer
- * through Node's encoder, javaPartitionForKey) against murmur2String (UTF-8 written in JavaScript).
+ * sizes; and string keys through the partitioner (javaPartitionForKey, which hashes them with
+ * murmur2String) against murmur2String alone: the difference is the partitioner's own overhead.
  */
 import { javaPartitionForKey } from '../../src/client/producer/partitioner.js'
 import { murmur2, murmur2String, toPositive } from '../../src/protocol/murmur2.js'

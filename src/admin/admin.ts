@@ -1,98 +1,36 @@
-import { KafkaProtocolError, type KafkaWireError } from '../protocol/errors.js'
-import { ErrorCode } from '../protocol/error-codes.js'
-import { CreateTopics, type CreateTopicsRequest } from '../protocol/messages/create-topics.js'
-import { DeleteTopics } from '../protocol/messages/delete-topics.js'
-import { Metadata } from '../protocol/messages/metadata.js'
-import { ZERO_UUID } from '../protocol/reader.js'
 import { Client, coreOf } from '../client/client.js'
 import type { ClientCore } from '../client/core.js'
-import { delay } from '../client/broker.js'
-import { AbortError, InvalidOptionError, WaitTimeoutError } from '../client/errors.js'
-import type { PartitionInfo } from '../client/metadata.js'
+import { InvalidArgumentError } from '../client/errors.js'
 import type { ClientOptions } from '../client/options.js'
+import type { KafkaWireError } from '../protocol/errors.js'
 import type { BrokerMetadata } from '../hooks/index.js'
-
-/** NewTopic describes a topic to create. */
-export interface NewTopic {
-  name: string
-  /** partitions is the partition count; -1 (the default) takes the broker's num.partitions. */
-  partitions?: number
-  /** replicationFactor; -1 (the default) takes the broker's default.replication.factor. */
-  replicationFactor?: number
-  /** assignments places each partition's replicas explicitly: { partition: [broker ids] } (then leave partitions and replicationFactor out). */
-  assignments?: { [partition: number]: number[] }
-  /** configs are topic configs, such as { 'cleanup.policy': 'compact' }. */
-  configs?: { [name: string]: string | null }
-}
-
-/** CreateTopicsOptions tune createTopics. */
-export interface CreateTopicsOptions {
-  /** validateOnly asks the controller to check the request without creating anything. */
-  validateOnly?: boolean
-  /** timeout is how long the controller may take, in ms. Default 30,000. */
-  timeout?: number
-  /** waitReady waits until every broker knows each created topic and every partition has a leader (see waitForTopics). Default true. */
-  waitReady?: boolean
-  signal?: AbortSignal
-}
-
-/** CreatedTopic is one topic's result of createTopics: what the controller made, or the error. */
-export interface CreatedTopic {
-  name: string
-  /** topicId in base64url form; the zero id when the broker did not say (or on error). */
-  topicId: string
-  partitions: number
-  replicationFactor: number
-  /** error is the topic's error (TOPIC_ALREADY_EXISTS, INVALID_REPLICATION_FACTOR, …), null on success. */
-  error: KafkaWireError | null
-}
-
-/** DeletedTopic is one topic's result of deleteTopics. */
-export interface DeletedTopic {
-  name: string
-  topicId: string
-  error: KafkaWireError | null
-}
-
-/** PartitionDescription is one partition as the cluster's metadata describes it: leader, epoch, replicas, ISR, offline replicas. */
-export interface PartitionDescription extends Omit<PartitionInfo, 'errorCode'> {
-  /** error is the partition's error (LEADER_NOT_AVAILABLE, …), null when none. */
-  error: KafkaWireError | null
-}
-
-/** TopicDescription is one topic as the cluster's metadata describes it. */
-export interface TopicDescription {
-  name: string
-  /** topicId in base64url form. */
-  topicId: string
-  internal: boolean
-  partitions: PartitionDescription[]
-  /** error is the topic's error (UNKNOWN_TOPIC_OR_PARTITION, TOPIC_AUTHORIZATION_FAILED, …), null when none. */
-  error: KafkaWireError | null
-}
-
-/** MetadataView is one answer of the cluster's metadata (franz-go's kadm.Metadata). */
-export interface MetadataView {
-  clusterId: string | null
-  /** controller is the node id of the active controller, -1 when unknown. */
-  controller: number
-  brokers: BrokerMetadata[]
-  /** topics asked for (or every topic when none was named), by name. */
-  topics: Map<string, TopicDescription>
-}
-
-/** WaitForTopicsOptions tune waitForTopics. */
-export interface WaitForTopicsOptions {
-  /** timeout gives up after this many ms with WaitTimeoutError. Default 30,000. */
-  timeout?: number
-  signal?: AbortSignal
-}
+import * as acls from './acls.js'
+import * as cluster from './cluster.js'
+import * as configs from './configs.js'
+import * as groups from './groups.js'
+import * as offsets from './offsets.js'
+import * as topics from './topics.js'
+import * as txns from './transactions.js'
+import * as users from './users.js'
+import { loadMetadata, type AdminOptions, type TimeoutOptions } from './util.js'
 
 /**
  * Admin administers a Kafka cluster (franz-go's kadm): typed methods over the client's requests,
- * routed to the right broker and retried where retrying can help. Built over an existing Client (it
- * shares its connections and metadata, and `close()` leaves the client open) or from client options
- * (it owns a client of its own, closed by `close()`).
+ * version-negotiated, routed to the right broker (partition leaders, group and transaction
+ * coordinators, the controller, every broker) and retried only where retrying can succeed (a
+ * coordinator loading or moved, a leader moved, NOT_CONTROLLER). Methods that act on many items return
+ * one result per item with its typed error; the single-item forms (createTopic, deleteTopic,
+ * describeGroup, fetchOffsets, …) throw it.
+ *
+ * Built over an existing Client it shares the client's connections and metadata, and `close()` leaves
+ * the client open; built from client options it owns a client of its own, closed by `close()`.
+ *
+ * ```ts
+ * const admin = new Admin({ seedBrokers: ['127.0.0.1:9092'] })
+ * await admin.createTopic({ name: 'orders', partitions: 6 })
+ * const [lag] = await admin.lag(['billing'])
+ * await admin.close()
+ * ```
  */
 export class Admin {
   #client: Client
@@ -115,47 +53,95 @@ export class Admin {
     return this.#client
   }
 
-  // ---------------------------------------------------------------- metadata
+  // ---------------------------------------------------------------- cluster and metadata
 
   /**
    * metadata asks the cluster for its brokers, controller and topics: the named topics, or every
    * topic when none is named. A named topic that does not exist comes back with its error.
    */
-  async metadata(topics?: string[], opts: { signal?: AbortSignal } = {}): Promise<MetadataView> {
-    const req = Metadata.newRequest()
-    req.topics = topics === undefined ? null : topics.map((name) => ({ topicId: ZERO_UUID, name }))
-    req.allowAutoTopicCreation = false
-    const res = await this.#core.request(Metadata, req, opts.signal ? { signal: opts.signal } : {})
-    const out: MetadataView = {
-      clusterId: res.clusterId,
-      controller: res.controllerId,
-      brokers: res.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
-      topics: new Map(),
-    }
-    for (const t of res.topics) {
-      if (t.name === null) continue
-      out.topics.set(t.name, {
-        name: t.name,
-        topicId: t.topicId,
-        internal: t.isInternal,
-        error: t.errorCode === 0 ? null : new KafkaProtocolError(t.errorCode, { topic: t.name }),
-        partitions: t.partitions
-          .map((p) => ({
-            partition: p.partitionIndex,
-            leader: p.leaderId,
-            leaderEpoch: p.leaderEpoch,
-            replicas: p.replicaNodes,
-            isr: p.isrNodes,
-            offline: p.offlineReplicas,
-            error: p.errorCode === 0 ? null : new KafkaProtocolError(p.errorCode, { topic: t.name!, partition: p.partitionIndex }),
-          }))
-          .sort((a, b) => a.partition - b.partition),
-      })
-    }
-    return out
+  async metadata(topicNames?: string[], opts: AdminOptions = {}): Promise<topics.MetadataView> {
+    return topics.metadata(this.#core, topicNames, opts)
+  }
+
+  /** describeCluster returns the cluster's id, controller and brokers with their racks (DescribeCluster). */
+  async describeCluster(opts: cluster.DescribeClusterOptions = {}): Promise<cluster.ClusterDescription> {
+    return cluster.describeCluster(this.#core, opts)
+  }
+
+  /** listBrokers lists the cluster's brokers, sorted by node id (kadm's ListBrokers). */
+  async listBrokers(opts: AdminOptions = {}): Promise<BrokerMetadata[]> {
+    return topics.describeMetadata(await loadMetadata(this.#core, [], opts)).brokers
+  }
+
+  /** apiVersions asks brokers (every broker when none is named) for the API versions they support, with the version kafka-wire uses. */
+  async apiVersions(brokers?: number[], opts: AdminOptions = {}): Promise<cluster.BrokerApiVersions[]> {
+    return cluster.apiVersions(this.#core, brokers, opts)
+  }
+
+  /** describeFeatures returns the cluster's finalized feature levels (metadata.version, …) and the ranges a broker supports (KIP-584). */
+  async describeFeatures(opts: AdminOptions = {}): Promise<cluster.Features> {
+    return cluster.describeFeatures(this.#core, opts)
+  }
+
+  /** describeAllLogDirs describes every broker's log directories, with the replicas of `topicPartitions` (all when not given). */
+  async describeAllLogDirs(topicPartitions?: offsets.TopicPartitionsArg, opts: AdminOptions = {}): Promise<cluster.BrokerLogDirs[]> {
+    return cluster.describeLogDirs(this.#core, { ...opts, ...(topicPartitions !== undefined ? { topics: topicPartitions } : {}) })
+  }
+
+  /** describeBrokerLogDirs describes one broker's log directories; it throws the broker's error. */
+  async describeBrokerLogDirs(broker: number, topicPartitions?: offsets.TopicPartitionsArg, opts: AdminOptions = {}): Promise<cluster.LogDir[]> {
+    if (!Number.isInteger(broker) || broker < 0) throw new InvalidArgumentError('broker', `must be a broker's node id, got ${broker}`)
+    const [r] = await cluster.describeLogDirs(this.#core, { ...opts, brokers: [broker], ...(topicPartitions !== undefined ? { topics: topicPartitions } : {}) })
+    if (r!.error !== null) throw r!.error
+    return r!.dirs
+  }
+
+  /** electLeaders elects 'preferred' or 'unclean' leaders of partitions (every partition when none is named). */
+  async electLeaders(type: cluster.ElectionType, partitions?: offsets.TopicPartitionsArg, opts: TimeoutOptions = {}): Promise<cluster.ElectedLeader[]> {
+    return cluster.electLeaders(this.#core, type, partitions, opts)
+  }
+
+  /** listPartitionReassignments lists the partition reassignments in progress. */
+  async listPartitionReassignments(partitions?: offsets.TopicPartitionsArg, opts: TimeoutOptions = {}): Promise<cluster.PartitionReassignment[]> {
+    return cluster.listPartitionReassignments(this.#core, partitions, opts)
+  }
+
+  /** alterPartitionAssignments moves partitions to new replicas, or cancels a move in progress (null). */
+  async alterPartitionAssignments(reassignments: { [topic: string]: { [partition: number]: number[] | null } }, opts: TimeoutOptions = {}): Promise<cluster.ReassignedPartition[]> {
+    return cluster.alterPartitionAssignments(this.#core, reassignments, opts)
+  }
+
+  /** describeClientQuotas lists the client quotas of the entities a filter matches (KIP-546). */
+  async describeClientQuotas(filter: cluster.QuotaFilter, opts: AdminOptions = {}): Promise<cluster.DescribedQuota[]> {
+    return cluster.describeClientQuotas(this.#core, filter, opts)
+  }
+
+  /** alterClientQuotas sets or removes client quotas, one result per entity. */
+  async alterClientQuotas(alterations: cluster.QuotaAlteration[], opts: AdminOptions & { validateOnly?: boolean } = {}): Promise<cluster.AlteredQuota[]> {
+    return cluster.alterClientQuotas(this.#core, alterations, opts)
   }
 
   // ---------------------------------------------------------------- topics
+
+  /** listTopics describes every topic of the cluster, sorted by name; internal topics only with `internal`. */
+  async listTopics(opts: topics.ListTopicsOptions = {}): Promise<topics.TopicDescription[]> {
+    return topics.listTopics(this.#core, opts)
+  }
+
+  /**
+   * describeTopics describes topics (partitions, leaders, replicas, ISR, offline replicas, topic id,
+   * authorized operations), one result per name; a missing topic carries UNKNOWN_TOPIC_OR_PARTITION.
+   */
+  async describeTopics(topicNames: string[], opts: AdminOptions = {}): Promise<topics.TopicDescription[]> {
+    return topics.describeTopics(this.#core, topicNames, opts)
+  }
+
+  /** describeTopic describes one topic and throws its error. */
+  async describeTopic(topic: string, opts: AdminOptions = {}): Promise<topics.TopicDescription> {
+    const [d] = await topics.describeTopics(this.#core, [topic], opts)
+    if (d!.error !== null) throw d!.error
+    return d!
+  }
 
   /**
    * createTopics creates topics and returns one result per topic, in the order given; a topic that
@@ -163,57 +149,40 @@ export class Admin {
    * (the default) it returns once every broker knows each created topic and every partition has a
    * leader, so producing to it right away works.
    */
-  async createTopics(topics: NewTopic[], opts: CreateTopicsOptions = {}): Promise<CreatedTopic[]> {
-    const req: CreateTopicsRequest = CreateTopics.newRequest()
-    req.timeoutMs = opts.timeout ?? 30_000
-    req.validateOnly = opts.validateOnly === true
-    req.topics = topics.map((t) => {
-      if (t === null || typeof t !== 'object' || typeof t.name !== 'string' || t.name === '') throw new InvalidOptionError('topics', 'each topic needs a name')
-      const explicit = t.assignments !== undefined
-      return {
-        name: t.name,
-        numPartitions: explicit ? -1 : (t.partitions ?? -1),
-        replicationFactor: explicit ? -1 : (t.replicationFactor ?? -1),
-        assignments: explicit ? Object.entries(t.assignments!).map(([p, brokerIds]) => ({ partitionIndex: Number(p), brokerIds })) : [],
-        configs: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
-      }
-    })
-    const res = await this.#core.request(CreateTopics, req, opts.signal ? { signal: opts.signal } : {})
-    const byName = new Map(res.topics.map((r) => [r.name, r]))
-    const out = topics.map((t): CreatedTopic => {
-      const r = byName.get(t.name)
-      if (r === undefined) return { name: t.name, topicId: ZERO_UUID, partitions: -1, replicationFactor: -1, error: new KafkaProtocolError(ErrorCode.UNKNOWN_SERVER_ERROR, { topic: t.name, errorMessage: 'the controller did not answer for this topic' }) }
-      const error = r.errorCode === 0 ? null : new KafkaProtocolError(r.errorCode, { topic: t.name, errorMessage: r.errorMessage })
-      return { name: t.name, topicId: r.topicId, partitions: r.numPartitions, replicationFactor: r.replicationFactor, error }
-    })
-    if (opts.waitReady !== false && !req.validateOnly) {
-      const created = out.filter((t) => t.error === null).map((t) => t.name)
-      if (created.length > 0) await this.waitForTopics(created, { timeout: opts.timeout ?? 30_000, ...(opts.signal ? { signal: opts.signal } : {}) })
-    }
-    return out
+  async createTopics(newTopics: topics.NewTopic[], opts: topics.CreateTopicsOptions = {}): Promise<topics.CreatedTopic[]> {
+    return topics.createTopics(this.#core, newTopics, opts)
   }
 
   /** createTopic creates one topic and throws its error, if any (see createTopics). */
-  async createTopic(topic: NewTopic, opts: CreateTopicsOptions = {}): Promise<CreatedTopic> {
-    const [r] = await this.createTopics([topic], opts)
+  async createTopic(topic: topics.NewTopic, opts: topics.CreateTopicsOptions = {}): Promise<topics.CreatedTopic> {
+    const [r] = await topics.createTopics(this.#core, [topic], opts)
     if (r!.error !== null) throw r!.error
     return r!
   }
 
-  /** deleteTopics deletes topics by name and returns one result per topic, in the order given. */
-  async deleteTopics(names: string[], opts: { timeout?: number; signal?: AbortSignal } = {}): Promise<DeletedTopic[]> {
-    const req = DeleteTopics.newRequest()
-    req.timeoutMs = opts.timeout ?? 30_000
-    req.topicNames = names
-    req.topics = names.map((name) => ({ name, topicId: ZERO_UUID }))
-    const res = await this.#core.request(DeleteTopics, req, opts.signal ? { signal: opts.signal } : {})
-    const byName = new Map(res.responses.map((r) => [r.name, r]))
-    this.#core.metadata.forget(names)
-    return names.map((name) => {
-      const r = byName.get(name)
-      const error = r === undefined ? new KafkaProtocolError(ErrorCode.UNKNOWN_SERVER_ERROR, { topic: name, errorMessage: 'the controller did not answer for this topic' }) : r.errorCode === 0 ? null : new KafkaProtocolError(r.errorCode, { topic: name, errorMessage: r.errorMessage })
-      return { name, topicId: r?.topicId ?? ZERO_UUID, error }
-    })
+  /** deleteTopics deletes topics, by name or `{ topicId }`, and returns one result per topic, in the order given. */
+  async deleteTopics(topicRefs: topics.TopicRef[], opts: TimeoutOptions = {}): Promise<topics.DeletedTopic[]> {
+    return topics.deleteTopics(this.#core, topicRefs, opts)
+  }
+
+  /** deleteTopic deletes one topic and throws its error. */
+  async deleteTopic(topic: topics.TopicRef, opts: TimeoutOptions = {}): Promise<topics.DeletedTopic> {
+    const [r] = await topics.deleteTopics(this.#core, [topic], opts)
+    if (r!.error !== null) throw r!.error
+    return r!
+  }
+
+  /** createPartitions adds `add` partitions to each topic (kadm's CreatePartitions), one result per topic. */
+  async createPartitions(add: number, topicNames: string[], opts: topics.CreatePartitionsOptions = {}): Promise<topics.CreatedPartitions[]> {
+    return topics.createPartitions(this.#core, add, topicNames, opts)
+  }
+
+  /**
+   * updatePartitions sets each topic's partition count to `count` (one number, or one per topic), which
+   * can only grow; optionally placing the new partitions' replicas (`assignments`). One result per topic.
+   */
+  async updatePartitions(count: number | { [topic: string]: number }, topicNames: string[], opts: topics.CreatePartitionsOptions = {}): Promise<topics.CreatedPartitions[]> {
+    return topics.updatePartitions(this.#core, count, topicNames, opts)
   }
 
   /**
@@ -221,41 +190,230 @@ export class Admin {
    * leader for every partition: a topic just created is usable then from any broker the client may
    * reach. It fails with WaitTimeoutError after `timeout` ms, naming the topics not ready.
    */
-  async waitForTopics(names: string[], opts: WaitForTopicsOptions = {}): Promise<void> {
-    const core = this.#core
-    const deadline = Date.now() + (opts.timeout ?? 30_000)
-    const req = Metadata.newRequest()
-    req.topics = names.map((name) => ({ topicId: ZERO_UUID, name }))
-    req.allowAutoTopicCreation = false
-    core.metadata.interest(names)
-    let notReady = names
-    for (let tries = 1; ; tries++) {
-      if (opts.signal?.aborted) throw new AbortError(opts.signal.reason)
-      await core.metadata.refresh(true)
-      const brokers = core.discoveredBrokers()
-      const answers = await Promise.all(brokers.map((b) => core.request(Metadata, req, { broker: b.nodeId, ...(opts.signal ? { signal: opts.signal } : {}) }).catch(() => null)))
-      const missing = new Set<string>()
-      for (const res of answers) {
-        if (res === null) {
-          for (const n of names) missing.add(n)
-          continue
-        }
-        for (const n of names) {
-          const t = res.topics.find((x) => x.name === n)
-          if (t === undefined || t.errorCode !== 0 || t.partitions.length === 0 || t.partitions.some((p) => p.leaderId < 0 || p.errorCode !== 0)) missing.add(n)
-        }
-      }
-      notReady = [...missing]
-      if (notReady.length === 0 && brokers.length > 0) {
-        // The client's own cache must know them too, for producing right away.
-        await core.metadata.refresh(true)
-        return
-      }
-      if (Date.now() >= deadline) throw new WaitTimeoutError(`topics not usable on every broker within ${opts.timeout ?? 30_000} ms: ${notReady.join(', ')}`, notReady.length === 1 ? { topic: notReady[0]! } : {})
-      await delay(Math.min(50 * tries, 500), opts.signal).catch((reason) => {
-        throw new AbortError(reason)
-      })
-    }
+  async waitForTopics(topicNames: string[], opts: topics.WaitForTopicsOptions = {}): Promise<void> {
+    return topics.waitForTopics(this.#core, topicNames, opts)
+  }
+
+  // ---------------------------------------------------------------- records and offsets
+
+  /**
+   * deleteRecords deletes each partition's records before an offset (`{ topic: { partition: offset } }`;
+   * -1n for all of them) and returns each partition's new start offset, with its error.
+   */
+  async deleteRecords(before: { [topic: string]: { [partition: number]: bigint } } | Map<string, Map<number, bigint>>, opts: TimeoutOptions = {}): Promise<offsets.DeletedRecords[]> {
+    return offsets.deleteRecords(this.#core, before, opts)
+  }
+
+  /** listStartOffsets lists the log start offset of partitions (topic names for all their partitions; every topic when none is named). */
+  async listStartOffsets(topicPartitions?: offsets.TopicPartitionsArg, opts: AdminOptions = {}): Promise<offsets.ListedOffset[]> {
+    return offsets.listStartOffsets(this.#core, topicPartitions, opts)
+  }
+
+  /** listEndOffsets lists the end offset (high watermark; last stable offset with read_committed) of partitions, with its leader epoch. */
+  async listEndOffsets(topicPartitions?: offsets.TopicPartitionsArg, opts: offsets.ListOffsetsOptions = {}): Promise<offsets.ListedOffset[]> {
+    return offsets.listEndOffsets(this.#core, topicPartitions, opts)
+  }
+
+  /** listCommittedOffsets lists the last stable offset of partitions: the end a read_committed consumer sees (kadm's ListCommittedOffsets). */
+  async listCommittedOffsets(topicPartitions?: offsets.TopicPartitionsArg, opts: AdminOptions = {}): Promise<offsets.ListedOffset[]> {
+    return offsets.listCommittedOffsets(this.#core, topicPartitions, opts)
+  }
+
+  /**
+   * listOffsetsAfterMilli lists, per partition, the first offset whose timestamp is at or after
+   * `millis`, with that record's timestamp; where every record is older, the end offset.
+   */
+  async listOffsetsAfterMilli(millis: number, topicPartitions?: offsets.TopicPartitionsArg, opts: offsets.ListOffsetsOptions = {}): Promise<offsets.ListedOffset[]> {
+    return offsets.listOffsetsAfterMilli(this.#core, millis, topicPartitions, opts)
+  }
+
+  /** listMaxTimestampOffsets lists, per partition, the offset and timestamp of the record with the largest timestamp (KIP-734). */
+  async listMaxTimestampOffsets(topicPartitions?: offsets.TopicPartitionsArg, opts: AdminOptions = {}): Promise<offsets.ListedOffset[]> {
+    return offsets.listMaxTimestampOffsets(this.#core, topicPartitions, opts)
+  }
+
+  // ---------------------------------------------------------------- groups
+
+  /** listGroups lists the groups of every broker, filtered by `states` and `types`, sorted by id. */
+  async listGroups(opts: groups.ListGroupsOptions = {}): Promise<groups.ListedGroup[]> {
+    return groups.listGroups(this.#core, opts)
+  }
+
+  /**
+   * describeGroups describes classic and KIP-848 consumer groups: state, protocol, members with their
+   * subscriptions and assignments decoded. One result per group; a group that does not exist has state
+   * Dead and GROUP_ID_NOT_FOUND.
+   */
+  async describeGroups(groupIds: string[], opts: AdminOptions & { authorizedOperations?: boolean } = {}): Promise<groups.GroupDescription[]> {
+    return groups.describeGroups(this.#core, groupIds, opts)
+  }
+
+  /** describeGroup describes one group and throws its error (GROUP_ID_NOT_FOUND for a group that does not exist). */
+  async describeGroup(group: string, opts: AdminOptions & { authorizedOperations?: boolean } = {}): Promise<groups.GroupDescription> {
+    const [d] = await groups.describeGroups(this.#core, [group], opts)
+    if (d!.error !== null) throw d!.error
+    return d!
+  }
+
+  /** deleteGroups deletes empty groups and their committed offsets, one result per group. */
+  async deleteGroups(groupIds: string[], opts: AdminOptions = {}): Promise<groups.DeletedGroup[]> {
+    return groups.deleteGroups(this.#core, groupIds, opts)
+  }
+
+  /** deleteGroup deletes one group and throws its error (NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND, …). */
+  async deleteGroup(group: string, opts: AdminOptions = {}): Promise<void> {
+    const [r] = await groups.deleteGroups(this.#core, [group], opts)
+    if (r!.error !== null) throw r!.error
+  }
+
+  /** leaveGroup removes members from a group, static ones by `instanceId`, one result per member. */
+  async leaveGroup(group: string, members: groups.MemberToRemove[], opts: AdminOptions & { reason?: string } = {}): Promise<groups.RemovedMember[]> {
+    return groups.leaveGroup(this.#core, group, members, opts)
+  }
+
+  /** fetchOffsets returns a group's committed offsets (of every topic, or of `topicPartitions`); it throws the group's error. */
+  async fetchOffsets(group: string, topicPartitions?: offsets.TopicPartitionsArg, opts: groups.FetchOffsetsOptions = {}): Promise<groups.CommittedOffset[]> {
+    return groups.fetchOffsets(this.#core, group, topicPartitions, opts)
+  }
+
+  /** fetchManyOffsets returns the committed offsets of many groups, one result per group with its error. */
+  async fetchManyOffsets(groupIds: string[], topicPartitions?: offsets.TopicPartitionsArg, opts: groups.FetchOffsetsOptions = {}): Promise<groups.FetchedOffsets[]> {
+    return groups.fetchManyOffsets(this.#core, groupIds, topicPartitions, opts)
+  }
+
+  /** commitOffsets commits offsets for a group from outside it, one result per partition (a group with members refuses them). */
+  async commitOffsets(group: string, toCommit: groups.OffsetToCommit[] | { [topic: string]: { [partition: number]: bigint } }, opts: AdminOptions = {}): Promise<groups.CommittedResult[]> {
+    return groups.commitOffsets(this.#core, group, toCommit, opts)
+  }
+
+  /** deleteOffsets deletes a group's committed offsets of partitions it no longer subscribes to, one result per partition. */
+  async deleteOffsets(group: string, topicPartitions: offsets.TopicPartitionsArg, opts: AdminOptions = {}): Promise<groups.CommittedResult[]> {
+    return groups.deleteOffsets(this.#core, group, topicPartitions, opts)
+  }
+
+  /**
+   * resetOffsets moves a group's committed offsets to the earliest or latest offsets, a time, an
+   * offset, a shift from the committed ones, or explicit offsets, as kafka-consumer-groups
+   * --reset-offsets does: refused (GroupNotEmptyError) while the group has members, offsets kept inside
+   * each log, `dryRun` to only compute them. One result per partition with the previous offset.
+   */
+  async resetOffsets(group: string, to: groups.OffsetResetSpec, opts: groups.ResetOffsetsOptions = {}): Promise<groups.ResetOffset[]> {
+    return groups.resetOffsets(this.#core, group, to, opts)
+  }
+
+  /**
+   * lag computes groups' lag as kafka-consumer-groups --describe shows it: per partition (committed
+   * offset, log end offset, lag, owning member), per topic and in total; one result per group.
+   */
+  async lag(groupIds: string[], opts: AdminOptions = {}): Promise<groups.GroupLag[]> {
+    return groups.lag(this.#core, groupIds, opts)
+  }
+
+  /** findGroupCoordinators returns the node id coordinating each group (kadm's FindGroupCoordinators). */
+  async findGroupCoordinators(groupIds: string[], opts: AdminOptions = {}): Promise<Array<{ group: string; coordinator: number; error: KafkaWireError | null }>> {
+    return (await this.#find(0, groupIds, opts)).map((r) => ({ group: r.key, coordinator: r.coordinator, error: r.error }))
+  }
+
+  /** findTxnCoordinators returns the node id coordinating each transactional id (kadm's FindTxnCoordinators). */
+  async findTxnCoordinators(transactionalIds: string[], opts: AdminOptions = {}): Promise<Array<{ transactionalId: string; coordinator: number; error: KafkaWireError | null }>> {
+    return (await this.#find(1, transactionalIds, opts)).map((r) => ({ transactionalId: r.key, coordinator: r.coordinator, error: r.error }))
+  }
+
+  async #find(type: 0 | 1, keys: string[], opts: AdminOptions): Promise<Array<{ key: string; coordinator: number; error: KafkaWireError | null }>> {
+    if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string' || k === '')) throw new InvalidArgumentError(type === 0 ? 'groupIds' : 'transactionalIds', 'must be an array of non-empty strings')
+    return Promise.all(
+      keys.map((key) =>
+        this.#core.coordinator(type, key, opts.signal).then(
+          (coordinator) => ({ key, coordinator, error: null }),
+          (err: KafkaWireError) => ({ key, coordinator: -1, error: err }),
+        ),
+      ),
+    )
+  }
+
+  // ---------------------------------------------------------------- configs
+
+  /** describeConfigs describes configs of topics, brokers, broker loggers, groups or client-metrics resources, with sources (and synonyms, documentation when asked). */
+  async describeConfigs(resources: configs.ConfigResource[], opts: configs.DescribeConfigsOptions = {}): Promise<configs.DescribedConfigs[]> {
+    return configs.describeConfigs(this.#core, resources, opts)
+  }
+
+  /** describeTopicConfigs describes topics' configs, one result per topic. */
+  async describeTopicConfigs(topicNames: string[], opts: configs.DescribeConfigsOptions = {}): Promise<configs.DescribedConfigs[]> {
+    return configs.describeConfigs(this.#core, toResources('topic', topicNames), opts)
+  }
+
+  /** describeBrokerConfigs describes brokers' configs (no broker named: the cluster-wide dynamic defaults), one result per broker. */
+  async describeBrokerConfigs(brokers: number[] = [], opts: configs.DescribeConfigsOptions = {}): Promise<configs.DescribedConfigs[]> {
+    return configs.describeConfigs(this.#core, brokerResources(brokers), opts)
+  }
+
+  /** alterConfigs changes configs incrementally (set, delete, append, subtract; KIP-339), one result per resource. */
+  async alterConfigs(resources: configs.AlterConfigsResource[], opts: configs.AlterConfigsOptions = {}): Promise<configs.AlteredConfigs[]> {
+    return configs.alterConfigs(this.#core, resources, opts)
+  }
+
+  /** alterTopicConfigs applies the same incremental changes to topics, one result per topic. */
+  async alterTopicConfigs(changes: configs.AlterConfig[], topicNames: string[], opts: configs.AlterConfigsOptions = {}): Promise<configs.AlteredConfigs[]> {
+    return configs.alterConfigs(this.#core, toResources('topic', topicNames).map((r) => ({ ...r, configs: changes })), opts)
+  }
+
+  /** alterBrokerConfigs applies the same incremental changes to brokers (none named: the cluster-wide default), one result per broker. */
+  async alterBrokerConfigs(changes: configs.AlterConfig[], brokers: number[] = [], opts: configs.AlterConfigsOptions = {}): Promise<configs.AlteredConfigs[]> {
+    return configs.alterConfigs(this.#core, brokerResources(brokers).map((r) => ({ ...r, configs: changes })), opts)
+  }
+
+  /** alterConfigsState replaces resources' dynamic configs with the given set (AlterConfigs): configs left out go back to their defaults. */
+  async alterConfigsState(resources: configs.ReplaceConfigsResource[], opts: configs.AlterConfigsOptions = {}): Promise<configs.AlteredConfigs[]> {
+    return configs.alterConfigsState(this.#core, resources, opts)
+  }
+
+  // ---------------------------------------------------------------- ACLs and users
+
+  /** createAcls creates ACLs, one result per ACL. */
+  async createAcls(bindings: acls.AclBinding[], opts: AdminOptions = {}): Promise<acls.CreatedAcl[]> {
+    return acls.createAcls(this.#core, bindings, opts)
+  }
+
+  /** describeAcls lists the ACLs a filter matches (every ACL for an empty filter). */
+  async describeAcls(filter: acls.AclFilter = {}, opts: AdminOptions = {}): Promise<acls.DescribedAcl[]> {
+    return acls.describeAcls(this.#core, filter, opts)
+  }
+
+  /** deleteAcls deletes the ACLs each filter matches and returns, per filter, the ACLs deleted. */
+  async deleteAcls(filters: acls.AclFilter[], opts: AdminOptions = {}): Promise<acls.DeletedAcls[]> {
+    return acls.deleteAcls(this.#core, filters, opts)
+  }
+
+  /** describeUserScrams describes users' SCRAM credentials (every user's when none is named), one result per user. */
+  async describeUserScrams(userNames?: string[], opts: AdminOptions = {}): Promise<users.DescribedUser[]> {
+    return users.describeUserScrams(this.#core, userNames, opts)
+  }
+
+  /**
+   * alterUserScrams creates or replaces (`upserts`) and deletes (`deletions`) SCRAM credentials, one
+   * result per user (a user's several changes go in successive requests, as the controller takes one per
+   * user and request); passwords are salted and hashed here and never sent.
+   */
+  async alterUserScrams(changes: { upserts?: users.ScramUpsert[]; deletions?: users.ScramDeletion[] }, opts: AdminOptions = {}): Promise<users.AlteredUser[]> {
+    return users.alterUserScrams(this.#core, changes, opts)
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  /** listTransactions lists the transactions every coordinator knows, filtered by state, producer id, duration or id pattern. */
+  async listTransactions(opts: txns.ListTransactionsOptions = {}): Promise<txns.ListedTransaction[]> {
+    return txns.listTransactions(this.#core, opts)
+  }
+
+  /** describeTransactions describes transactions at their coordinators, one result per transactional id. */
+  async describeTransactions(transactionalIds: string[], opts: AdminOptions = {}): Promise<txns.TransactionDescription[]> {
+    return txns.describeTransactions(this.#core, transactionalIds, opts)
+  }
+
+  /** describeProducers describes the active producers of partitions (open transactions, sequences, epochs), one result per partition. */
+  async describeProducers(topicPartitions: offsets.TopicPartitionsArg, opts: AdminOptions = {}): Promise<txns.PartitionProducers[]> {
+    return txns.describeProducers(this.#core, topicPartitions, opts)
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -264,4 +422,14 @@ export class Admin {
   async close(): Promise<void> {
     if (this.#owned) await this.#client.close()
   }
+}
+
+function brokerResources(brokers: number[]): configs.ConfigResource[] {
+  if (!Array.isArray(brokers) || brokers.some((b) => !Number.isInteger(b) || b < 0)) throw new InvalidArgumentError('brokers', `must be an array of broker node ids, got ${JSON.stringify(brokers)}`)
+  return brokers.length === 0 ? [{ type: 'broker', name: '' }] : brokers.map((b) => ({ type: 'broker', name: String(b) }))
+}
+
+function toResources(type: 'topic', names: string[]): configs.ConfigResource[] {
+  if (!Array.isArray(names)) throw new InvalidArgumentError('topics', 'must be an array of topic names')
+  return names.map((name) => ({ type, name }))
 }

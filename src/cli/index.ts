@@ -8,9 +8,12 @@ import { readFileSync } from 'node:fs'
 import { BENCH_HELP, benchCommand } from './bench.js'
 import { BROKER_HELP, brokerCommand } from './broker.js'
 import { CliError, UsageError } from './common.js'
+import { CLUSTER_HELP, clusterCommand } from './cluster.js'
 import { CONSUME_HELP, consumeCommand } from './consume.js'
 import { DEMO_HELP, demoCommand } from './demo.js'
+import { GROUPS_HELP, groupsCommand } from './groups.js'
 import { PRODUCE_HELP, produceCommand } from './produce.js'
+import { TOPICS_HELP, topicsCommand } from './topics.js'
 import { KafkaWireError } from '../protocol/errors.js'
 
 const COMMANDS: { [name: string]: { run: (argv: string[]) => Promise<number>; help: string; summary: string } } = {
@@ -19,6 +22,9 @@ const COMMANDS: { [name: string]: { run: (argv: string[]) => Promise<number>; he
   consume: { run: consumeCommand, help: CONSUME_HELP, summary: 'print records from an offset or in a group (like kcat -C/-G)' },
   bench: { run: benchCommand, help: BENCH_HELP, summary: 'produce and consume a workload with a progress line' },
   demo: { run: demoCommand, help: DEMO_HELP, summary: 'broker, produce and consume with kotel tracing, trace trees and throughput' },
+  topics: { run: topicsCommand, help: TOPICS_HELP, summary: 'list, create, describe and delete topics; alter their configs' },
+  groups: { run: groupsCommand, help: GROUPS_HELP, summary: 'list and describe consumer groups with lag; reset offsets; delete' },
+  cluster: { run: clusterCommand, help: CLUSTER_HELP, summary: 'brokers and controller, feature levels, API versions' },
 }
 
 const USAGE = `usage: kafka-wire <command> [options]

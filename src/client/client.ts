@@ -2,12 +2,14 @@ import type { ApiMessage } from '../protocol/messages/api.js'
 import type { ProduceRecord, Record } from '../protocol/record.js'
 import type { BrokerMetadata } from '../hooks/index.js'
 import { ClientCore } from './core.js'
-import { ClientClosedError, InvalidOperationError } from './errors.js'
+import { ClientClosedError, InvalidOperationError, InvalidOptionError, TransactionStateError } from './errors.js'
 import type { ClientOptions, Config, OffsetSpec } from './options.js'
 import { Producer, type ProduceCallback, type ProduceResult } from './producer/producer.js'
 import { Consumer } from './consumer/consumer.js'
 import { Fetches } from './consumer/fetches.js'
-import type { ClientRequestOptions } from './types.js'
+import { userRequest } from './raw-request.js'
+import type { ClientRequestOptions, CommitOffsets, GroupMetadata } from './types.js'
+import type { Transactions } from './producer/transaction.js'
 
 const cores = new WeakMap<Client, ClientCore>()
 let consumerSide: (c: Client) => Consumer
@@ -97,9 +99,22 @@ export class Client {
    * leader and the answers merged; group and transaction requests go to their coordinator; admin
    * requests go to the controller; the rest to any broker. Connection failures and coordinator
    * moves are retried with backoff within `requestRetries` and `retryTimeout`.
+   *
+   * Start from `X.newRequest()` (every field at its default). The body is checked against the
+   * negotiated version before anything is sent: a missing field, a wrong type or a malformed Uuid
+   * (base64url or dashed are accepted) fails with InvalidRequestError naming the field's path. Topic
+   * ids and names are filled from each other where a version needs the other, and bodies written in an
+   * older version's shape (OffsetFetch `groupId`/`topics`, DeleteTopics `topicNames`, LeaveGroup
+   * `memberId`) are moved into the negotiated version's, their responses given both shapes.
+   *
+   * ```ts
+   * const req = DeleteRecords.newRequest()
+   * req.topics = [{ name: 'orders', partitions: [{ partitionIndex: 0, offset: 100n }] }]
+   * const res = await client.request(DeleteRecords, req)
+   * ```
    */
   request<Req, Res>(api: ApiMessage<Req, Res>, body: Req, opts: ClientRequestOptions = {}): Promise<Res> {
-    return this.#core.request(api, body, opts)
+    return userRequest(this.#core, api, body, opts)
   }
 
   // ---------------------------------------------------------------- producing
@@ -309,10 +324,82 @@ export class Client {
     this.#consumeSide.group?.allowRebalance()
   }
 
-  /** groupMetadata returns the member id and generation (or KIP-848 member epoch). */
-  groupMetadata(): { memberId: string; generation: number } {
+  /**
+   * groupMetadata returns the group id, member id, generation (or KIP-848 member epoch) and static
+   * instance id of this member: what `sendOffsetsToTransaction` takes (Java's groupMetadata()).
+   */
+  groupMetadata(): { groupId: string; memberId: string; generation: number; instanceId: string | null } {
     const g = this.#group('groupMetadata')
-    return { memberId: g.memberId, generation: g.generation }
+    return { groupId: g.group, memberId: g.memberId, generation: g.generation, instanceId: this.#core.config.instanceId }
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  #txn(what: string): Transactions {
+    const txn = this.#produceSide.txn
+    if (txn === null) throw new TransactionStateError(`${what} needs a client with a transactionalId`)
+    return txn
+  }
+
+  /**
+   * beginTransaction opens a transaction on a client with a `transactionalId` (franz-go's
+   * BeginTransaction, Java's beginTransaction): the records produced until `endTransaction` are
+   * committed or aborted together, with plain `produce`. The first transaction initializes the
+   * producer id, which fences any older producer of the same transactionalId and aborts its open
+   * transaction. Throws TransactionStateError when a transaction is already open (or the client has
+   * no transactionalId), and the client's TransactionFatalError (ProducerFencedError, …) once it has one.
+   */
+  beginTransaction(): void {
+    this.#txn('beginTransaction').begin()
+  }
+
+  /**
+   * endTransaction ends the open transaction (franz-go's EndTransaction, Java's commitTransaction and
+   * abortTransaction). 'commit' sends every buffered record first and waits for them and for the
+   * offsets given to sendOffsetsToTransaction, then commits; 'abort' fails the records not yet sent
+   * with TransactionAbortedError, waits for those in flight, then aborts. It rejects with:
+   * - TransactionAbortableError when the transaction cannot commit (a record failed, the group moved
+   *   on, the broker aborted it for its timeout): call `endTransaction('abort')` and try again;
+   * - a TransactionFatalError (ProducerFencedError when another producer took the transactionalId
+   *   over): the client refuses everything transactional from then on; close it;
+   * - a retriable error (`err.retriable`) when the coordinator could not be reached in time: call
+   *   endTransaction again the same way (after a commit's EndTxn went out, only a commit, since it
+   *   may have committed);
+   * - AbortError when `signal` aborts before anything was ended (the transaction stays open).
+   * onTransactionEnd hooks run once per call.
+   */
+  endTransaction(end: 'commit' | 'abort', opts: { signal?: AbortSignal } = {}): Promise<void> {
+    try {
+      if (end !== 'commit' && end !== 'abort') throw new InvalidOptionError('end', `${String(end)} is not 'commit' or 'abort'`)
+      return this.#txn('endTransaction').end(end === 'commit', opts.signal)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+  }
+
+  /**
+   * sendOffsetsToTransaction puts a consumer group's offsets into the open transaction, so that they
+   * commit with its records or not at all (Java's sendOffsetsToTransaction; AddOffsetsToTxn, then
+   * TxnOffsetCommit through the group's coordinator). `offsets` are the next offsets to consume:
+   * { topic: { partition: { offset, leaderEpoch?, metadata? } } }. `group` is the consuming member's
+   * `groupMetadata()`: with its member id and generation the coordinator refuses the offsets once
+   * the group has moved on (KIP-447), so a zombie cannot commit; a plain { groupId } skips that check.
+   * Rejects with TransactionAbortableError when the offsets cannot join the transaction (the
+   * transaction must then be aborted).
+   */
+  sendOffsetsToTransaction(
+    offsets: { [topic: string]: { [partition: number]: { offset: bigint; leaderEpoch?: number; metadata?: string | null } } },
+    group: GroupMetadata,
+  ): Promise<void> {
+    try {
+      const txn = this.#txn('sendOffsetsToTransaction')
+      if (group === null || typeof group !== 'object' || typeof group.groupId !== 'string' || group.groupId === '') {
+        throw new InvalidOptionError('group', 'must be a group metadata object with a non-empty groupId (client.groupMetadata())')
+      }
+      return txn.sendOffsets(toCommitOffsets(offsets), group)
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -329,6 +416,9 @@ export class Client {
     this.#closing = (async () => {
       try {
         await this.#consumer?.close()
+        // An open transaction is aborted rather than left for the broker's transactionTimeout, which
+        // would hold read_committed consumers back until then.
+        await this.#producer?.txn?.abortOnClose(core.config.requestTimeoutOverhead)
         await this.#producer?.close()
       } finally {
         core.shutdown()
@@ -353,4 +443,22 @@ function failAfterClose(core: ClientCore, record: ProduceRecord, cb: ProduceCall
   core.hooks.produceRecordBuffered(record)
   core.hooks.produceRecordUnbuffered(record, err)
   cb(record, err)
+}
+
+/** toCommitOffsets checks and converts { topic: { partition: { offset, … } } } (the argument named `offsets`). */
+function toCommitOffsets(offsets: { [topic: string]: { [partition: number]: { offset: bigint; leaderEpoch?: number; metadata?: string | null } } }): CommitOffsets {
+  if (offsets === null || typeof offsets !== 'object') throw new InvalidOptionError('offsets', 'must be { topic: { partition: { offset } } }')
+  const out: CommitOffsets = new Map()
+  for (const [t, ps] of Object.entries(offsets)) {
+    if (ps === null || typeof ps !== 'object') throw new InvalidOptionError('offsets', `${t}: must be { partition: { offset } }`)
+    const m = new Map<number, { offset: bigint; leaderEpoch: number; metadata: string | null }>()
+    for (const [p, o] of Object.entries(ps)) {
+      const partition = Number(p)
+      if (!Number.isInteger(partition) || partition < 0) throw new InvalidOptionError('offsets', `${t}: ${p} is not a partition number`)
+      if (o === null || typeof o !== 'object' || typeof o.offset !== 'bigint' || o.offset < 0n) throw new InvalidOptionError('offsets', `${t}[${p}]: offset must be a non-negative bigint`)
+      m.set(partition, { offset: o.offset, leaderEpoch: o.leaderEpoch ?? -1, metadata: o.metadata ?? null })
+    }
+    if (m.size > 0) out.set(t, m)
+  }
+  return out
 }

@@ -56,6 +56,12 @@ export interface BrokerConnectionOptions {
 export interface RequestOptions {
   /** version forces a version instead of the highest both sides support. */
   version?: number
+  /**
+   * maxVersion caps the version below the highest both sides support, for requests whose newer
+   * versions mean something else (a transactional Produce v12+ asks the broker to add the partition
+   * to the transaction, KIP-890).
+   */
+  maxVersion?: number
   /** timeout in ms for this request (long polls add their own wait to it). */
   timeout?: number
   signal?: AbortSignal
@@ -81,8 +87,13 @@ interface Pending {
   writeEnd: number
   readStart: number
   bytesWritten: number
-  /** frame is the encoded request until it is handed to the socket. */
+  /** frame is the encoded request until it is handed to the socket (null when it went out as `chunks`). */
   frame: Buffer | null
+  /**
+   * chunks is the encoded request as a list, when large byte fields (record batches) were kept by
+   * reference instead of copied into it: the request's own bytes around them. Null otherwise.
+   */
+  chunks: Uint8Array[] | null
   /** expectResponse is false for requests the broker does not answer (Produce with acks 0). */
   expectResponse: boolean
   /** aborted requests stay queued until their response arrives, which is then dropped. */
@@ -95,6 +106,20 @@ interface Pending {
 }
 
 const DEFAULT_MAX_RESPONSE = 100 << 20
+
+/**
+ * SPLICE_MIN is the size from which a request's byte fields (the record batches of a Produce request)
+ * are written to the socket from where they are instead of being copied into the request's frame:
+ * smaller ones are cheaper to copy than to hand to the socket as chunks of their own.
+ */
+const SPLICE_MIN = 8 << 10
+
+/**
+ * READ_BUFFER_BYTES is the size of the buffer each connection reads into between frames; a response
+ * larger than SMALL_FRAME_BYTES that is not all in it is read straight into a buffer of its own size.
+ */
+const READ_BUFFER_BYTES = 64 << 10
+const SMALL_FRAME_BYTES = 16 << 10
 
 /**
  * THROTTLE_AFTER_RESPONSE gives, per API key, the first version whose throttle time the broker applies
@@ -127,6 +152,11 @@ export class BrokerConnection {
   versions: Map<number, [number, number]> = new Map()
   /** apiVersionsVersion is the ApiVersions version the broker accepted. */
   apiVersionsVersion = -1
+  /**
+   * features maps each feature the cluster has finalized (ApiVersions v3+, KIP-584) to its level, such
+   * as `transaction.version` → 2 on a Kafka 4 cluster with KIP-890's second part enabled.
+   */
+  features: ReadonlyMap<string, number> = new Map()
 
   #socket: net.Socket
   #opts: BrokerConnectionOptions
@@ -138,11 +168,15 @@ export class BrokerConnection {
   #closed = false
   #closeError: Error | null = null
   #onClose: Array<(err: Error | null) => void> = []
-  // Framing state: chunks of the frame being assembled.
-  #sizeBuf = Buffer.allocUnsafe(4)
-  #sizeHave = 0
+  // Reading (see #readTarget): the response being read straight into its own buffer, and the bytes
+  // of the read buffer not yet framed, from readStart to readEnd.
   #frame: Buffer | null = null
   #frameHave = 0
+  #readBuf: Buffer
+  #readStart = 0
+  #readEnd = 0
+  #readIntoFrame = false
+  #bytesRead = 0
   #throttleUntil = 0
   #throttleTimer: NodeJS.Timeout | null = null
   #throttled: Array<() => void> = []
@@ -156,14 +190,18 @@ export class BrokerConnection {
   /** blocked is set while the socket's buffer is full, until 'drain'. */
   #blocked = false
 
-  private constructor(socket: net.Socket, opts: BrokerConnectionOptions) {
+  private constructor(socket: net.Socket, reader: ReadTarget, opts: BrokerConnectionOptions) {
     this.#socket = socket
     this.#opts = opts
     this.host = opts.host
     this.port = opts.port
     this.nodeId = opts.nodeId ?? -1
     this.#clientId = opts.clientId === undefined ? 'kafka-wire' : opts.clientId
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk))
+    this.#writer.spliceMin = SPLICE_MIN
+    this.#readBuf = reader.buffer
+    this.#readEnd = this.#bytesRead = reader.early
+    reader.conn = this
+    if (reader.early > 0) queueMicrotask(() => this.#frameReadBuffer())
     socket.on('drain', () => this.#onDrain())
     socket.on('error', (err) => this.#fail(new BrokerConnectionError(`connection to ${this.#addr()} failed: ${err.message}`, { cause: err, broker: this.nodeId })))
     socket.on('close', () => this.#fail(new BrokerConnectionError(`connection to ${this.#addr()} closed`, { broker: this.nodeId })))
@@ -172,8 +210,18 @@ export class BrokerConnection {
   /** connect dials a broker and negotiates API versions; it rejects with a typed error on failure. */
   static async connect(opts: BrokerConnectionOptions): Promise<BrokerConnection> {
     const timeout = opts.connectTimeout ?? 10_000
-    const socket = await dial(opts, timeout)
-    const conn = new BrokerConnection(socket, opts)
+    // The socket reads into buffers the connection chooses (onread), so it is set up before dialing.
+    // Until the connection exists (it does before any response can arrive), reads fill the read buffer.
+    const reader: ReadTarget = { buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), early: 0, conn: null }
+    const socket = await dial(opts, timeout, {
+      buffer: () => (reader.conn !== null ? reader.conn.#readTarget() : reader.buffer.subarray(reader.early)),
+      callback: (n) => {
+        if (reader.conn !== null) reader.conn.#onRead(n)
+        else reader.early += n
+        return true
+      },
+    })
+    const conn = new BrokerConnection(socket, reader, opts)
     if (opts.skipApiVersions) return conn
     try {
       await conn.#negotiate(timeout)
@@ -197,7 +245,15 @@ export class BrokerConnection {
     return this.#queue.length - this.#queueHead
   }
 
-  /** socket is the underlying socket (for hooks that want it). */
+  /** bytesRead counts the bytes read from the socket so far. */
+  get bytesRead(): number {
+    return this.#bytesRead
+  }
+
+  /**
+   * socket is the underlying socket (for hooks that want it). The connection reads it into buffers of
+   * its own (`onread`), so the socket emits no 'data' events.
+   */
   get socket(): net.Socket {
     return this.#socket
   }
@@ -212,12 +268,13 @@ export class BrokerConnection {
    * versionFor returns the highest version of `api` both sides support, or throws
    * UnsupportedVersionError. `want` forces a version, which must be in range.
    */
-  versionFor(api: ApiMessage<any, any>, want?: number): number {
+  versionFor(api: ApiMessage<any, any>, want?: number, maxVersion?: number): number {
     const broker = this.versions.get(api.key)
     let max = api.maxVersion
     let min = api.minVersion
     const cap = this.#opts.maxVersions?.get(api.key)
     if (cap !== undefined) max = Math.min(max, cap)
+    if (maxVersion !== undefined) max = Math.min(max, maxVersion)
     if (broker !== undefined) {
       min = Math.max(min, broker[0])
       max = Math.min(max, broker[1])
@@ -239,13 +296,15 @@ export class BrokerConnection {
   /**
    * request sends one request and resolves with its decoded response. Requests are pipelined: many
    * may be in flight, and Kafka answers them in order on one connection. `req` may be a function of
-   * the negotiated version, for requests whose fields differ between versions.
+   * the negotiated version, for requests whose fields differ between versions. Byte fields of 8 KiB
+   * or more (record batches) are written to the socket from where they are, not copied: they must not
+   * change until the request has settled.
    */
   request<Req, Res>(api: ApiMessage<Req, Res>, req: Req | ((version: number) => Req), opts: RequestOptions = {}): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
       let version: number
       try {
-        version = this.versionFor(api, opts.version)
+        version = this.versionFor(api, opts.version, opts.maxVersion)
       } catch (err) {
         reject(err as Error)
         return
@@ -294,9 +353,14 @@ export class BrokerConnection {
       reject(err as Error)
       return
     }
-    w.patchInt32(sizeAt, w.pos - 4)
-    // The writer is reused for the next request, so the socket gets a copy of the frame.
-    const frame = w.finishCopy()
+    const size = w.length
+    w.patchInt32(sizeAt, size - 4)
+    // The writer is reused for the next request, so the socket gets a copy of its bytes; byte fields
+    // spliced in by reference (record batches) go out from where they are, between those bytes.
+    let frame: Buffer | null = null
+    let chunks: Uint8Array[] | null = null
+    if (w.spliceCount === 0) frame = w.finishCopy()
+    else chunks = w.finishChunks(true)
     const expectResponse = !opts.noResponse
     const p: Pending = {
       correlationId,
@@ -313,8 +377,9 @@ export class BrokerConnection {
       writeStart: 0,
       writeEnd: 0,
       readStart: 0,
-      bytesWritten: frame.length,
+      bytesWritten: size,
       frame,
+      chunks,
       expectResponse,
       abandoned: false,
       failure: null,
@@ -359,10 +424,21 @@ export class BrokerConnection {
     while (this.#outHead < out.length) {
       const p = out[this.#outHead]!
       out[this.#outHead++] = undefined as unknown as Pending
-      const frame = p.frame!
-      p.frame = null
       if (observed) p.writeStart = performance.now()
-      const room = socket.write(frame, (err) => this.#written(p, err ?? null))
+      const done = (err?: Error | null) => this.#written(p, err ?? null)
+      let room: boolean
+      const chunks = p.chunks
+      if (chunks === null) {
+        const frame = p.frame!
+        p.frame = null
+        room = socket.write(frame, done)
+      } else {
+        // One request's chunks go out together, whatever the socket's buffer says in between.
+        p.chunks = null
+        const last = chunks.length - 1
+        for (let i = 0; i < last; i++) socket.write(chunks[i]!)
+        room = socket.write(chunks[last]!, done)
+      }
       if (!room) {
         this.#blocked = true
         break
@@ -468,52 +544,78 @@ export class BrokerConnection {
     }, wait)
   }
 
-  #onData(chunk: Buffer): void {
-    let off = 0
-    const len = chunk.length
-    while (off < len) {
-      if (this.#frame === null) {
-        // Fast path: a whole frame in this chunk is handled as a view, without copying.
-        if (this.#sizeHave === 0 && len - off >= 4) {
-          const size = chunk.readInt32BE(off)
-          if (!this.#checkSize(size)) return
-          if (len - off - 4 >= size) {
-            this.#onFrame(chunk.subarray(off + 4, off + 4 + size))
-            off += 4 + size
-            continue
-          }
-          this.#frame = Buffer.allocUnsafe(size)
-          this.#frameHave = 0
-          off += 4
-          this.#markReadStart()
-          continue
-        }
-        while (this.#sizeHave < 4 && off < len) this.#sizeBuf[this.#sizeHave++] = chunk[off++]!
-        if (this.#sizeHave < 4) return
-        this.#sizeHave = 0
-        const size = this.#sizeBuf.readInt32BE(0)
-        if (!this.#checkSize(size)) return
-        this.#frame = Buffer.allocUnsafe(size)
-        this.#frameHave = 0
-        this.#markReadStart()
-        if (size === 0) {
-          const f = this.#frame
-          this.#frame = null
-          this.#onFrame(f)
-        }
-        continue
-      }
-      const need = this.#frame.length - this.#frameHave
-      const take = Math.min(need, len - off)
-      chunk.copy(this.#frame, this.#frameHave, off, off + take)
-      this.#frameHave += take
-      off += take
-      if (this.#frameHave === this.#frame.length) {
-        const f = this.#frame
+  /**
+   * readTarget gives the socket the buffer its next read goes into (onread's buffer function, called
+   * after each read): the rest of a large response being read straight into its own buffer, or the
+   * connection's read buffer, whose unframed bytes first move to its start. So a large response (a
+   * fetch) is read without being copied, and small ones, copied out of the read buffer, cost no
+   * allocation per read.
+   */
+  #readTarget(): Uint8Array {
+    const f = this.#frame
+    if (f !== null) {
+      this.#readIntoFrame = true
+      return f.subarray(this.#frameHave)
+    }
+    this.#readIntoFrame = false
+    const start = this.#readStart
+    if (start > 0) {
+      if (start < this.#readEnd) this.#readBuf.copyWithin(0, start, this.#readEnd)
+      this.#readEnd -= start
+      this.#readStart = 0
+    }
+    // Unframed bytes are a size prefix or a small response (SMALL_FRAME_BYTES), so room is left.
+    return this.#readBuf.subarray(this.#readEnd)
+  }
+
+  /** onRead takes `n` bytes just read into the target #readTarget gave. */
+  #onRead(n: number): void {
+    this.#bytesRead += n
+    if (this.#closed) return
+    if (this.#readIntoFrame) {
+      this.#frameHave += n
+      const f = this.#frame!
+      if (this.#frameHave === f.length) {
         this.#frame = null
         this.#onFrame(f)
       }
+      return
     }
+    this.#readEnd += n
+    this.#frameReadBuffer()
+  }
+
+  /**
+   * frameReadBuffer hands out every whole response in the read buffer (each copied into a buffer of
+   * its own, since the read buffer is reused and decoded records are views of their response). A
+   * response cut short stays there while it is small; a larger one moves to a buffer of its full size,
+   * which the following reads fill directly.
+   */
+  #frameReadBuffer(): void {
+    const b = this.#readBuf
+    while (!this.#closed) {
+      const start = this.#readStart
+      const avail = this.#readEnd - start
+      if (avail < 4) break
+      const size = b.readInt32BE(start)
+      if (!this.#checkSize(size)) return
+      this.#markReadStart()
+      if (avail - 4 >= size) {
+        const f = Buffer.allocUnsafe(size)
+        b.copy(f, 0, start + 4, start + 4 + size)
+        this.#readStart = start + 4 + size
+        this.#onFrame(f)
+        continue
+      }
+      if (size <= SMALL_FRAME_BYTES) break
+      const f = Buffer.allocUnsafe(size)
+      b.copy(f, 0, start + 4, this.#readEnd)
+      this.#frame = f
+      this.#frameHave = avail - 4
+      this.#readStart = this.#readEnd = 0
+      break
+    }
+    if (this.#readStart === this.#readEnd) this.#readStart = this.#readEnd = 0
   }
 
   #markReadStart(): void {
@@ -614,6 +716,7 @@ export class BrokerConnection {
     // Requests never handed to the socket failed to write.
     for (const p of unwritten) {
       p.frame = null
+      p.chunks = null
       if (obs !== undefined) {
         p.writeStart = p.writeEnd = now
         obs.onWrite?.(p.key, 0, now - p.created, 0, err)
@@ -697,13 +800,30 @@ export class BrokerConnection {
       if (res.errorCode !== 0) throw new KafkaProtocolError(res.errorCode, { broker: this.nodeId })
       this.versions = new Map(res.apiKeys.map((k) => [k.apiKey, [k.minVersion, k.maxVersion] as [number, number]]))
       this.apiVersionsVersion = version
+      this.features = new Map(res.finalizedFeatures.map((f) => [f.name, f.maxVersionLevel]))
       return
     }
     throw new UnsupportedVersionError(`broker ${this.#addr()} accepts no ApiVersions version kafka-wire knows`, { broker: this.nodeId })
   }
 }
 
-function dial(opts: BrokerConnectionOptions, timeout: number): Promise<net.Socket> {
+/**
+ * ReadTarget is what the socket's onread functions reach: the connection's read buffer, and the
+ * connection once it exists (bytes read before, `early`, wait at the start of the buffer).
+ */
+interface ReadTarget {
+  buffer: Buffer
+  early: number
+  conn: BrokerConnection | null
+}
+
+/** OnRead is net.connect's `onread` option: the socket reads into the buffers `buffer` returns. */
+interface OnRead {
+  buffer: () => Uint8Array
+  callback: (n: number, buf: Uint8Array) => boolean
+}
+
+function dial(opts: BrokerConnectionOptions, timeout: number, onread: OnRead): Promise<net.Socket> {
   return new Promise<net.Socket>((resolve, reject) => {
     const signal = opts.signal
     if (signal?.aborted) {
@@ -714,9 +834,9 @@ function dial(opts: BrokerConnectionOptions, timeout: number): Promise<net.Socke
     let socket: net.Socket
     const tlsOpts = typeof opts.tls === 'object' ? opts.tls : {}
     if (useTls) {
-      socket = tls.connect({ host: opts.host, port: opts.port, servername: net.isIP(opts.host) ? undefined : opts.host, ...tlsOpts })
+      socket = tls.connect({ host: opts.host, port: opts.port, servername: net.isIP(opts.host) ? undefined : opts.host, ...tlsOpts, onread } as tls.ConnectionOptions)
     } else {
-      socket = net.connect({ host: opts.host, port: opts.port })
+      socket = net.connect({ host: opts.host, port: opts.port, onread })
     }
     socket.setNoDelay(true)
     let done = false

@@ -12,7 +12,7 @@ import { AbortError, BrokerConnectionError, ClientClosedError, InvalidOptionErro
 import { MetadataCache, type ClusterMetadata, type TopicInfo } from './metadata.js'
 import { resolveConfig, type ClientOptions, type Config } from './options.js'
 import { isCoordinatorError, route, type SplitSpec } from './routing.js'
-import type { ClientRequestOptions, ConnectionKind, CoordinatorType, CoreListener } from './types.js'
+import type { ClientRequestOptions, ConnectionKind, CoordinatorType, CoreListener, CoreRequestOptions } from './types.js'
 
 /** LogLevelName is a level the core logs at. */
 export type LogLevelName = 'error' | 'warn' | 'info' | 'debug'
@@ -237,26 +237,27 @@ export class ClientCore {
    * transaction requests go to their coordinator; controller requests to the controller; the rest
    * to any broker. Retriable failures are retried within `requestRetries` and `retryTimeout`.
    */
-  async request<Req, Res>(api: ApiMessage<Req, Res>, body: Req, opts: ClientRequestOptions = {}): Promise<Res> {
+  async request<Req, Res>(api: ApiMessage<Req, Res>, body: Req, opts: CoreRequestOptions = {}): Promise<Res> {
     this.checkRunning()
+    const send = prepared(body, opts.prepare)
     if (opts.broker !== undefined) {
       const b = await this.brokerAfterRefresh(opts.broker)
-      return this.retry(opts, (signal) => b.request(api, body, attemptOptions(opts, signal)))
+      return this.retry(opts, (signal) => b.request(api, send, attemptOptions(opts, signal)))
     }
     const r = route(api, body)
     switch (r.kind) {
       case 'leaders':
         return this.#splitByLeader(api, body, r.spec, opts)
       case 'coordinator':
-        return this.coordinatorRequest(r.coordinatorType, r.key, api, body, opts)
+        return this.coordinatorRequest(r.coordinatorType, r.key, api, send, opts)
       case 'controller':
         return this.retry(opts, async (signal) => {
           if (this.metadata.lastLoad === 0) await this.metadata.refresh(true)
           const b = this.broker(this.metadata.controllerId) ?? this.anyBroker()
-          return b.request(api, body, attemptOptions(opts, signal))
+          return b.request(api, send, attemptOptions(opts, signal))
         })
       default:
-        return this.retry(opts, (signal) => this.anyBroker().request(api, body, attemptOptions(opts, signal)))
+        return this.retry(opts, (signal) => this.anyBroker().request(api, send, attemptOptions(opts, signal)))
     }
   }
 
@@ -295,7 +296,7 @@ export class ClientCore {
    * parallel) and merges the answers into one response of the same shape. Partitions whose leader is
    * unknown after a metadata refresh fail the call with UnknownLeaderError.
    */
-  async #splitByLeader<Req, Res>(api: ApiMessage<Req, Res>, body: Req, s: SplitSpec, opts: ClientRequestOptions): Promise<Res> {
+  async #splitByLeader<Req, Res>(api: ApiMessage<Req, Res>, body: Req, s: SplitSpec, opts: CoreRequestOptions): Promise<Res> {
     const b = body as { [k: string]: unknown }
     const topics = b[s.topics] as Array<{ [k: string]: unknown }>
     const missing = topics.map((t) => t[s.topicName] as string).filter((n) => !this.metadata.topics.has(n))
@@ -320,7 +321,7 @@ export class ClientCore {
     // The consumer's long-polling fetch connection is its own; a Fetch sent here must not queue behind it.
     const kind: ConnectionKind = api.key === ApiKey.Produce ? 'produce' : 'other'
     const parts = await Promise.all(
-      [...byLeader].map(([leader, ts]) => this.retry(opts, (signal) => this.requestOn(leader, kind, api, { ...b, [s.topics]: ts } as Req, attemptOptions(opts, signal)))),
+      [...byLeader].map(([leader, ts]) => this.retry(opts, (signal) => this.requestOn(leader, kind, api, prepared({ ...b, [s.topics]: ts } as Req, opts.prepare), attemptOptions(opts, signal)))),
     )
     if (parts.length === 1) return parts[0]!
     if (parts.length === 0) return api.newResponse()
@@ -382,15 +383,16 @@ export class ClientCore {
   /**
    * coordinatorRequest sends a request to the coordinator of a group or transactional id on the
    * broker's group connection, finding the coordinator again and retrying when the answer says it
-   * moved or is loading (a top-level error code, or the first group's for OffsetFetch v8+). `body` may
+   * moved or is loading (a top-level error code, the first group's for OffsetFetch v8+, or the first
+   * partition's for OffsetCommit and TxnOffsetCommit, which have no other). `body` may
    * be a function of the negotiated version, for requests whose fields differ between versions.
    */
   coordinatorRequest<Req, Res>(type: CoordinatorType, key: string, api: ApiMessage<Req, Res>, body: Req | ((version: number) => Req), opts: ClientRequestOptions = {}): Promise<Res> {
     return this.retry(opts, async (signal) => {
       const node = await this.coordinator(type, key, signal)
       const res = await this.requestOn(node, 'group', api, body, attemptOptions(opts, signal))
-      const r = res as { errorCode?: number; groups?: Array<{ errorCode?: number }> }
-      const code = r.errorCode || r.groups?.[0]?.errorCode || 0
+      const r = res as { errorCode?: number; groups?: Array<{ errorCode?: number }>; topics?: Array<{ partitions?: Array<{ errorCode?: number }> }> }
+      const code = r.errorCode || r.groups?.[0]?.errorCode || r.topics?.[0]?.partitions?.[0]?.errorCode || 0
       if (isCoordinatorError(code)) {
         this.invalidateCoordinator(type, key)
         throw new KafkaProtocolError(code, { broker: node })
@@ -398,6 +400,11 @@ export class ClientCore {
       return res
     })
   }
+}
+
+/** prepared is the body to hand a connection: the body itself, or a function of the version that prepares it. */
+function prepared<Req>(body: Req, prepare: CoreRequestOptions['prepare']): Req | ((version: number) => Req) {
+  return prepare === undefined ? body : (version: number) => prepare(version, body) as Req
 }
 
 /** attemptOptions are the per-attempt request options of a routed call. */

@@ -175,3 +175,138 @@ export class PartitionerError extends KafkaWireError {
     super(message, { code: 'PARTITIONER', retriable: false, topic })
   }
 }
+
+// ---------------------------------------------------------------- administration
+
+/**
+ * InvalidArgumentError means an argument of a method (an Admin method, say) is malformed: a topic
+ * without a name, an ACL with an unknown operation, a negative partition count. `argument` names it,
+ * as a path such as `topics[2].name`. Nothing was sent.
+ */
+export class InvalidArgumentError extends KafkaWireError {
+  /** argument is the path of the offending argument. */
+  readonly argument: string
+  constructor(argument: string, message: string) {
+    super(`invalid argument ${argument}: ${message}`, { code: 'INVALID_ARGUMENT', retriable: false })
+    this.argument = argument
+  }
+}
+
+/**
+ * GroupNotEmptyError means an operation that needs a group without members (resetting its offsets,
+ * as kafka-consumer-groups refuses to while the group is active) found members in it. `state` is the
+ * group's state (Stable, PreparingRebalance, …) and `members` how many members it has.
+ */
+export class GroupNotEmptyError extends KafkaWireError {
+  /** state is the group's state when it was checked. */
+  readonly state: string
+  /** members is the number of members the group had. */
+  readonly members: number
+  constructor(group: string, state: string, members: number) {
+    super(`group ${group} has ${members} member${members === 1 ? '' : 's'} (state ${state}): its offsets can only be reset while it is empty; stop its consumers first`, { code: 'GROUP_NOT_EMPTY', retriable: false, group })
+    this.state = state
+    this.members = members
+  }
+}
+
+// ---------------------------------------------------------------- transactions
+
+/** TransactionErrorOptions are what a transaction error concerns and what caused it. */
+export interface TransactionErrorOptions extends ErrorScope {
+  /** transactionalId is the producer's transactional id. */
+  transactionalId?: string | null
+  /** cause is the underlying error: the broker's code, a record's failure, a request that gave up. */
+  cause?: unknown
+}
+
+/**
+ * TransactionStateError means a transaction method was called in a state where it cannot work: a
+ * second `beginTransaction()`, `endTransaction()` with no transaction open, an abort while a commit
+ * whose outcome is unknown must be retried, any of them on a client without a `transactionalId`.
+ * Nothing was changed: the calling code is wrong, so it is not retriable.
+ */
+export class TransactionStateError extends KafkaWireError {
+  /** transactionalId is the producer's transactional id, null on a client without one. */
+  readonly transactionalId: string | null
+
+  constructor(message: string, opts: TransactionErrorOptions = {}) {
+    super(message, { code: new.target === NotInTransactionError ? 'NOT_IN_TRANSACTION' : 'TRANSACTION_STATE', retriable: false, ...scopeOf(opts) })
+    this.transactionalId = typeof opts.transactionalId === 'string' ? opts.transactionalId : null
+  }
+}
+
+/**
+ * NotInTransactionError is what a record produced by a transactional client outside a transaction
+ * fails with (franz-go's ErrNotInTransaction): call `beginTransaction()` first.
+ */
+export class NotInTransactionError extends TransactionStateError {
+  constructor(message = 'the client has a transactionalId and no transaction is open: call beginTransaction() before producing', opts: TransactionErrorOptions = {}) {
+    super(message, opts)
+  }
+}
+
+/**
+ * TransactionAbortableError means the open transaction cannot commit: one of its records failed,
+ * its offsets could not be added, the consumer group moved on (KIP-447), or the broker aborted it
+ * when `transactionTimeout` ran out. Call `endTransaction('abort')`: the producer stays usable and the
+ * next transaction can succeed. `cause` is the underlying error. (Its code is the name of the
+ * broker's TRANSACTION_ABORTABLE, which means the same.)
+ */
+export class TransactionAbortableError extends KafkaWireError {
+  /** transactionalId is the producer's transactional id. */
+  readonly transactionalId: string | null
+
+  constructor(message: string, opts: TransactionErrorOptions = {}) {
+    super(message, { code: 'TRANSACTION_ABORTABLE', retriable: false, ...scopeOf(opts) })
+    this.transactionalId = typeof opts.transactionalId === 'string' ? opts.transactionalId : null
+  }
+}
+
+/**
+ * TransactionFatalError means the transactional producer cannot go on: its transactional id is not
+ * authorized, the broker refuses its transaction timeout or protocol, or (ProducerFencedError) a newer
+ * producer took the transactional id over. Every later produce and transaction call fails with this
+ * same error: close the client. `cause` is the broker's error.
+ */
+export class TransactionFatalError extends KafkaWireError {
+  /** transactionalId is the producer's transactional id. */
+  readonly transactionalId: string | null
+
+  constructor(message: string, opts: TransactionErrorOptions = {}) {
+    super(message, { code: new.target === ProducerFencedError ? 'PRODUCER_FENCED' : 'TRANSACTION_FATAL', retriable: false, ...scopeOf(opts) })
+    this.transactionalId = typeof opts.transactionalId === 'string' ? opts.transactionalId : null
+  }
+}
+
+/**
+ * ProducerFencedError means a newer producer with the same `transactionalId` initialized and fenced
+ * this one (KIP-98's zombie fencing): the broker refuses its epoch for good. The client refuses every
+ * further produce and transaction with this error; close it. A TransactionFatalError.
+ */
+export class ProducerFencedError extends TransactionFatalError {
+  constructor(message = 'a newer producer with the same transactionalId fenced this one: close the client', opts: TransactionErrorOptions = {}) {
+    super(message, opts)
+  }
+}
+
+/**
+ * TransactionAbortedError is what a record fails with when its transaction was aborted before the
+ * record was sent (`endTransaction('abort')`, Java's TransactionAbortedException): it was never
+ * written.
+ */
+export class TransactionAbortedError extends KafkaWireError {
+  constructor(message = 'the transaction was aborted before the record was sent', scope: ErrorScope = {}) {
+    super(message, { code: 'TRANSACTION_ABORTED', retriable: false, ...scopeOf(scope) })
+  }
+}
+
+/** scopeOf keeps the broker, topic, partition and cause of an options object, dropping what is not one. */
+function scopeOf(o: TransactionErrorOptions): { broker?: number; topic?: string; partition?: number; cause?: unknown } {
+  const out: { broker?: number; topic?: string; partition?: number; cause?: unknown } = {}
+  if (o === null || typeof o !== 'object') return out
+  if (typeof o.broker === 'number') out.broker = o.broker
+  if (typeof o.topic === 'string') out.topic = o.topic
+  if (typeof o.partition === 'number') out.partition = o.partition
+  if (o.cause !== undefined) out.cause = o.cause
+  return out
+}

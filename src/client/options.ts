@@ -88,7 +88,13 @@ export interface ClientOptions<C = unknown> {
   producerBatchCompression?: CompressionName[]
   /** maxBufferedRecords bounds records buffered and not yet acknowledged. Default 10,000 (franz-go's). */
   maxBufferedRecords?: number
-  /** maxBufferedBytes bounds the bytes of records buffered, 0 for no bound. Default 0. Equivalent to Java's buffer.memory. */
+  /**
+   * maxBufferedBytes bounds the bytes of records buffered and not yet acknowledged (their size as
+   * encoded, uncompressed), 0 for no bound. Default 32 MiB (Java's buffer.memory), so produce memory
+   * stays flat whatever the records' size; a record larger than the bound is taken alone. The encoded
+   * batches in flight take about as much again (compressed when compressed), and the producer keeps
+   * up to 16 MiB of idle batch buffers for reuse. Equivalent to Java's buffer.memory.
+   */
   maxBufferedBytes?: number
   /** maxProduceRequestsInflightPerBroker bounds produce requests in flight to one broker. Default 5 when idempotent, else 1. Equivalent to Java's max.in.flight.requests.per.connection. */
   maxProduceRequestsInflightPerBroker?: number
@@ -102,6 +108,19 @@ export interface ClientOptions<C = unknown> {
   unknownTopicRetries?: number
   /** partitioner picks partitions. Default: Java's default (murmur2 for keys, uniform sticky for keyless, KIP-794). */
   partitioner?: PartitionerOption
+  // ---- transactions ----
+  /**
+   * transactionalId makes the producer transactional (KIP-98): records are produced between
+   * `beginTransaction()` and `endTransaction()`, and a later producer with the same id fences this one.
+   * Needs idempotent writes. Equivalent to Java's transactional.id (franz-go's TransactionalID).
+   */
+  transactionalId?: string
+  /**
+   * transactionTimeout is how long the broker lets a transaction stay open before it aborts it, in ms.
+   * Default 40,000 (franz-go's; Java's default is 60,000). It must not exceed the broker's
+   * transaction.max.timeout.ms. Equivalent to Java's transaction.timeout.ms.
+   */
+  transactionTimeout?: number
   // ---- consumer ----
   /** consumeTopics are the topics to consume (regular expressions with consumeRegex). */
   consumeTopics?: string[]
@@ -121,6 +140,20 @@ export interface ClientOptions<C = unknown> {
   fetchMinBytes?: number
   /** maxConcurrentFetches bounds fetches in flight across brokers, 0 for no bound. Default 0 (franz-go's). */
   maxConcurrentFetches?: number
+  /**
+   * maxBufferedFetchRecords bounds prefetching by records: while fewer fetched records than this
+   * wait to be polled, a broker's next fetch goes out before the application polls the last one.
+   * Default 10,000; 0 turns prefetching off (a broker is fetched again only once its records were
+   * polled). A broker with nothing buffered always fetches, so the bound is exceeded by at most one
+   * response per broker.
+   */
+  maxBufferedFetchRecords?: number
+  /**
+   * maxBufferedFetchBytes bounds prefetching by bytes (fetch responses' record bytes as received,
+   * compressed when compressed) as maxBufferedFetchRecords does by records. Default 8 MiB; 0 turns
+   * prefetching off.
+   */
+  maxBufferedFetchBytes?: number
   /** isolationLevel: 'read_uncommitted' (default) or 'read_committed'. Equivalent to Java's isolation.level. */
   isolationLevel?: IsolationLevel
   /** disableFetchSessions turns off incremental fetch sessions (KIP-227). */
@@ -192,6 +225,8 @@ export interface Config {
   readonly unknownTopicRetries: number
   readonly partitioner: PartitionerOption
   readonly allowAutoTopicCreation: boolean
+  readonly transactionalId: string | null
+  readonly transactionTimeout: number
   readonly consumeTopics: ReadonlyArray<string>
   readonly consumeRegex: boolean
   readonly consumePartitions: ReadonlyMap<string, ReadonlyMap<number, OffsetSpec>>
@@ -201,6 +236,8 @@ export interface Config {
   readonly fetchMaxWait: number
   readonly fetchMinBytes: number
   readonly maxConcurrentFetches: number
+  readonly maxBufferedFetchRecords: number
+  readonly maxBufferedFetchBytes: number
   readonly isolationLevel: 0 | 1
   readonly disableFetchSessions: boolean
   readonly consumerGroup: string | null
@@ -233,9 +270,9 @@ const KNOWN = new Set([
   'retryTimeout', 'hooks', 'logger', 'defaultProduceTopic', 'requiredAcks', 'disableIdempotentWrite', 'linger',
   'producerBatchMaxBytes', 'producerBatchCompression', 'maxBufferedRecords', 'maxBufferedBytes',
   'maxProduceRequestsInflightPerBroker', 'produceRequestTimeout', 'recordDeliveryTimeout', 'recordRetries',
-  'unknownTopicRetries', 'partitioner', 'allowAutoTopicCreation',
+  'unknownTopicRetries', 'partitioner', 'allowAutoTopicCreation', 'transactionalId', 'transactionTimeout',
   'consumeTopics', 'consumeRegex', 'consumePartitions', 'consumeResetOffset', 'fetchMaxBytes', 'fetchMaxPartitionBytes',
-  'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'isolationLevel', 'disableFetchSessions', 'consumerGroup',
+  'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'maxBufferedFetchRecords', 'maxBufferedFetchBytes', 'isolationLevel', 'disableFetchSessions', 'consumerGroup',
   'groupProtocol', 'balancers', 'groupRemoteAssignor', 'instanceId', 'sessionTimeout', 'rebalanceTimeout',
   'heartbeatInterval', 'onPartitionsAssigned', 'onPartitionsRevoked', 'onPartitionsLost', 'blockRebalanceOnPoll',
   'autoCommitInterval', 'disableAutoCommit', 'autoCommitMarks',
@@ -349,6 +386,12 @@ export function resolveConfig(options: ClientOptions): Config {
     throw new InvalidOptionError('tls', 'must be a boolean or tls.connect options')
   }
   if (options.rack !== undefined && typeof options.rack !== 'string') throw new InvalidOptionError('rack', 'must be a string')
+  const transactionalId = options.transactionalId ?? null
+  if (transactionalId !== null) {
+    if (typeof transactionalId !== 'string' || transactionalId === '') throw new InvalidOptionError('transactionalId', 'must be a non-empty string')
+    // Java and franz-go refuse this too: a transaction's records are idempotent batches of its producer id.
+    if (!idempotent) throw new InvalidOptionError('disableIdempotentWrite', 'a transactionalId needs idempotent writes')
+  }
   const maxInflightDefault = idempotent ? 5 : 1
   const maxInflight = num(o, 'maxProduceRequestsInflightPerBroker', maxInflightDefault, 1, 1_000)
   if (idempotent && maxInflight > 5) {
@@ -379,7 +422,7 @@ export function resolveConfig(options: ClientOptions): Config {
     producerBatchMaxBytes: num(o, 'producerBatchMaxBytes', 1_000_000, 64, 2 ** 30),
     compression: Object.freeze([...compression]),
     maxBufferedRecords: num(o, 'maxBufferedRecords', 10_000, 1),
-    maxBufferedBytes: num(o, 'maxBufferedBytes', 0, 0),
+    maxBufferedBytes: num(o, 'maxBufferedBytes', 32 << 20, 0),
     maxProduceRequestsInflightPerBroker: maxInflight,
     produceRequestTimeout: num(o, 'produceRequestTimeout', 10_000, 1, 2 ** 31 - 1),
     recordDeliveryTimeout: num(o, 'recordDeliveryTimeout', 0, 0),
@@ -387,6 +430,8 @@ export function resolveConfig(options: ClientOptions): Config {
     unknownTopicRetries: num(o, 'unknownTopicRetries', 4, 0, Number.MAX_SAFE_INTEGER, true),
     partitioner: p,
     allowAutoTopicCreation: options.allowAutoTopicCreation === true,
+    transactionalId,
+    transactionTimeout: num(o, 'transactionTimeout', 40_000, 1, 2 ** 31 - 1),
     ...consumerConfig(options, o),
   }
   return Object.freeze(cfg)
@@ -445,6 +490,8 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
     fetchMaxWait: num(o, 'fetchMaxWait', 5_000, 0, 2 ** 31 - 1),
     fetchMinBytes: num(o, 'fetchMinBytes', 1, 0, 2 ** 31 - 1),
     maxConcurrentFetches: num(o, 'maxConcurrentFetches', 0, 0, 10_000),
+    maxBufferedFetchRecords: num(o, 'maxBufferedFetchRecords', 10_000, 0, 2 ** 31 - 1),
+    maxBufferedFetchBytes: num(o, 'maxBufferedFetchBytes', 8 << 20, 0, 2 ** 31 - 1),
     isolationLevel: iso === 'read_committed' ? (1 as const) : (0 as const),
     disableFetchSessions: options.disableFetchSessions === true,
     consumerGroup: group,

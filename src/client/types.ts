@@ -23,6 +23,15 @@ export interface ClientRequestOptions {
   timeout?: number
 }
 
+/**
+ * CoreRequestOptions are ClientRequestOptions plus what only the client's own layers pass to
+ * `ClientCore.request`: `prepare` turns the body (or, for a request split per leader, each part of it)
+ * into what is encoded once the version is negotiated (checks, version-dependent fields).
+ */
+export interface CoreRequestOptions extends ClientRequestOptions {
+  prepare?: (version: number, body: any) => unknown
+}
+
 /** EpochOffset is an offset with the leader epoch of the record before it (for commits, KIP-320). */
 export interface EpochOffset {
   offset: bigint
@@ -31,6 +40,19 @@ export interface EpochOffset {
 
 /** CommitOffsets maps topic → partition → offset (with leader epoch and commit metadata). */
 export type CommitOffsets = Map<string, Map<number, EpochOffset & { metadata?: string | null }>>
+
+/**
+ * GroupMetadata identifies a consumer group member for offsets committed in a transaction (Java's
+ * ConsumerGroupMetadata): the coordinator refuses them once the group has moved on from the member's
+ * generation (KIP-447), which fences zombies. `memberId` '' and `generation` -1 (the defaults) commit
+ * without that check. `generation` is the KIP-848 member epoch for members of 'consumer' groups.
+ */
+export interface GroupMetadata {
+  groupId: string
+  memberId?: string
+  generation?: number
+  instanceId?: string | null
+}
 
 /**
  * CoreListener is how a part of the client (producer, consumer) hears from the core: after every

@@ -25,6 +25,7 @@ export type {
   ProduceRecordBufferedHook,
   ProduceRecordPartitionedHook,
   ProduceRecordUnbufferedHook,
+  TransactionEndHook,
 } from './types.js'
 export { hookNames } from './types.js'
 export { BrokerE2E, isSeedNode, nodeName, seedNodeId } from './meta.js'

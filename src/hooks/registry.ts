@@ -26,6 +26,7 @@ import {
   type ProduceRecordBufferedHook,
   type ProduceRecordPartitionedHook,
   type ProduceRecordUnbufferedHook,
+  type TransactionEndHook,
 } from './types.js'
 
 /** HookRegistryOptions configures a `HookRegistry`. */
@@ -82,6 +83,7 @@ export class HookRegistry<C = unknown> {
   readonly onFetchRecordBuffered: ReadonlyArray<FetchRecordBufferedHook>
   readonly onFetchRecordUnbuffered: ReadonlyArray<FetchRecordUnbufferedHook>
   readonly onPollStart: ReadonlyArray<PollStartHook>
+  readonly onTransactionEnd: ReadonlyArray<TransactionEndHook>
 
   /**
    * Builds the registry from the `hooks` option. Nested arrays are flattened depth first; every other
@@ -112,6 +114,7 @@ export class HookRegistry<C = unknown> {
     this.onFetchRecordBuffered = bucket(flat, 'onFetchRecordBuffered')
     this.onFetchRecordUnbuffered = bucket(flat, 'onFetchRecordUnbuffered')
     this.onPollStart = bucket(flat, 'onPollStart')
+    this.onTransactionEnd = bucket(flat, 'onTransactionEnd')
   }
 
   /** size is the number of registered hooks. */
@@ -337,6 +340,18 @@ export class HookRegistry<C = unknown> {
         settle(this, 'onPollStart', hs[i]!, hs[i]!.onPollStart(signal))
       } catch (err) {
         reportHookError(this, 'onPollStart', hs[i]!, err)
+      }
+    }
+  }
+
+  /** transactionEnd dispatches onTransactionEnd. */
+  transactionEnd(transactionalId: string, committed: boolean, err: Error | null): void {
+    const hs = this.onTransactionEnd
+    for (let i = 0; i < hs.length; i++) {
+      try {
+        settle(this, 'onTransactionEnd', hs[i]!, hs[i]!.onTransactionEnd(transactionalId, committed, err))
+      } catch (e) {
+        reportHookError(this, 'onTransactionEnd', hs[i]!, e)
       }
     }
   }

@@ -160,6 +160,18 @@ export interface PollStartHook {
 }
 
 /**
+ * TransactionEndHook runs when `endTransaction` (or a GroupTransactSession's `end`) finishes, once
+ * per call that tried to end a transaction: `committed` says which end was asked (true: commit, false:
+ * abort); `err` is the error the call failed with, null when the transaction committed or aborted. A
+ * call refused before it did anything (no transaction open, another end running, the producer fenced
+ * already) does not run it. A kafka-wire addition: franz-go has no
+ * transaction hook. kotel's Meter counts these (`messaging.kafka.transactions.count`).
+ */
+export interface TransactionEndHook {
+  onTransactionEnd(transactionalId: string, committed: boolean, err: Error | null): void
+}
+
+/**
  * AllHooks is an object implementing every hook; `Hook` is any part of it. Useful for a class that
  * implements many hooks: `class Metrics implements Pick<AllHooks, 'onBrokerWrite' | 'onBrokerRead'>`.
  */
@@ -179,7 +191,8 @@ export type AllHooks<C = unknown> = NewClientHook<C> &
   ProduceRecordUnbufferedHook &
   FetchRecordBufferedHook &
   FetchRecordUnbufferedHook &
-  PollStartHook
+  PollStartHook &
+  TransactionEndHook
 
 /**
  * Hook is an object implementing any subset of the hook methods. Only the methods it has are called;
@@ -220,6 +233,7 @@ const HOOK_TABLE = {
   onFetchRecordBuffered: true,
   onFetchRecordUnbuffered: true,
   onPollStart: true,
+  onTransactionEnd: true,
 } as const satisfies { readonly [K in HookName]: true }
 
 /** hookNames lists every hook method, in the order the hooks are documented. */

@@ -34,6 +34,13 @@ export interface MeterOptions {
   semconvMetrics?: boolean
   /** consumerGroup is the `messaging.consumer.group.name` attribute. Default: the client's consumerGroup. */
   consumerGroup?: string
+  /**
+   * transactionCounters records `messaging.kafka.transactions.count`, one point per ended transaction
+   * (the onTransactionEnd hook): attributes `transactional_id`, `end` ('commit' or 'abort'), `outcome`
+   * ('success' or 'failure') and, on failure, `error.type`. Made on the first transaction, so clients
+   * without one export no such metric. A kafka-wire addition. Default true.
+   */
+  transactionCounters?: boolean
 }
 
 interface Instruments {
@@ -76,6 +83,7 @@ type MeterHooks = Pick<
   | 'onProduceRecordUnbuffered'
   | 'onFetchRecordUnbuffered'
   | 'onPollStart'
+  | 'onTransactionEnd'
 >
 
 /**
@@ -107,6 +115,8 @@ export class Meter implements MeterHooks {
   readonly #partitioned = new WeakSet<object>()
   #poll: PendingPoll | null = null
   readonly #nodeAttrs = new Map<number, Attributes>()
+  readonly #transactionCounters: boolean
+  #transactions: { provider: MeterProvider; counter: Counter } | undefined
 
   constructor(opts: MeterOptions = {}) {
     this.#provider = opts.meterProvider
@@ -115,6 +125,7 @@ export class Meter implements MeterHooks {
     this.#brokerCounters = opts.brokerCounters !== false
     this.#semconvMetrics = opts.semconvMetrics ?? this.#flavour !== 'old'
     this.#info = new ClientInfo(undefined, opts.consumerGroup)
+    this.#transactionCounters = opts.transactionCounters !== false
   }
 
   /** semconv is the conventions flavour in use. */
@@ -175,6 +186,21 @@ export class Meter implements MeterHooks {
     const attrs = { node_id: nodeName(meta.nodeId), topic }
     m.fetchBytes.add(fm.uncompressedBytes, attrs)
     m.fetchRecords.add(fm.numRecords, attrs)
+  }
+
+  /** onTransactionEnd counts an ended transaction in `messaging.kafka.transactions.count`. */
+  onTransactionEnd(transactionalId: string, committed: boolean, err: Error | null): void {
+    if (!this.#transactionCounters) return
+    const provider = this.#provider ?? metrics.getMeterProvider()
+    let t = this.#transactions
+    if (t === undefined || t.provider !== provider) {
+      const meter = provider.getMeter(SCOPE_NAME, VERSION, { schemaUrl: this.#flavour === 'old' ? sc.SCHEMA_URL_OLD : sc.SCHEMA_URL_NEW })
+      t = { provider, counter: meter.createCounter('messaging.kafka.transactions.count', { unit: '1', description: 'Total number of ended transactions, by transactional id, end and outcome', valueType: ValueType.INT }) }
+      this.#transactions = t
+    }
+    const attrs: Attributes = { transactional_id: transactionalId, end: committed ? 'commit' : 'abort', outcome: err === null ? 'success' : 'failure' }
+    if (err !== null) attrs[sc.ERROR_TYPE] = sc.errorType(err)
+    t.counter.add(1, attrs)
   }
 
   // ----------------------------------------------------------------- the conventions' metrics

@@ -1,6 +1,11 @@
 import { ProtocolEncodeError } from './errors.js'
 import type { TaggedField } from './reader.js'
 
+/** UUID_BASE64 matches Kafka's printed form of a Uuid: 22 base64url characters. */
+export const UUID_BASE64 = /^[A-Za-z0-9_-]{22}$/
+/** UUID_DASHED matches the canonical dashed form of a Uuid, 8-4-4-4-12 hex digits. */
+export const UUID_DASHED = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
+
 /**
  * Writer is a growable byte buffer with a cursor. Every encoder in kafka-wire writes into one Writer:
  * no buffer per field and no concatenation per request. Size prefixes and CRCs are reserved first and
@@ -258,11 +263,20 @@ export class Writer {
     this.pos += this.buf.write(v, this.pos, len, 'utf8')
   }
 
-  /** uuid writes a Kafka Uuid given in its base64url form (22 characters, as Kafka prints it). */
+  /**
+   * uuid writes a Kafka Uuid given in its base64url form (22 characters, as Kafka prints it) or in the
+   * canonical dashed form (8-4-4-4-12 hex digits). Anything else throws ProtocolEncodeError: a dashed
+   * Uuid read as base64url would otherwise become 16 bytes of garbage, since `-` is a base64url digit.
+   */
   uuid(v: string): void {
     this.ensure(16)
-    const n = this.buf.write(v, this.pos, 16, 'base64url')
-    if (n !== 16) throw new TypeError(`invalid Kafka Uuid ${JSON.stringify(v)}: want 22 base64url characters`)
+    if (v.length === 22 && UUID_BASE64.test(v)) {
+      this.buf.write(v, this.pos, 16, 'base64url')
+    } else if (v.length === 36 && UUID_DASHED.test(v)) {
+      this.buf.write(v.replace(/-/g, ''), this.pos, 16, 'hex')
+    } else {
+      throw new ProtocolEncodeError(`invalid Kafka Uuid ${JSON.stringify(typeof v === 'string' && v.length > 60 ? `${v.slice(0, 60)}…` : v)}: want 22 base64url characters or the dashed form 8-4-4-4-12`)
+    }
     this.pos += 16
   }
 

@@ -37,6 +37,13 @@ export interface StartKafkaOptions {
   sasl?: boolean
   /** tls adds an SSL listener (and SASL_SSL with `sasl`) whose certificate `ca` verifies. */
   tls?: boolean
+  /**
+   * authorizer turns ACLs on: the StandardAuthorizer, denying what no ACL allows, with super users
+   * (default `User:admin`; `User:ANONYMOUS`, the PLAINTEXT and SSL listeners' principal, always is one).
+   * SASL logins other than the super users, such as `alice`, then need ACLs. A cluster with an
+   * authorizer is always started here, even when KAFKA_BOOTSTRAP names one.
+   */
+  authorizer?: boolean | { superUsers?: string[] }
   /** signal aborts a start in progress; what was started is stopped and removed. */
   signal?: AbortSignal
   /** version is the Apache Kafka release to run; default the pinned KAFKA_VERSION. */

@@ -13,7 +13,7 @@ import { DEFAULT_READY_TIMEOUT_MS, kafkaClusterId } from './jvm.js'
 import { KAFKA_VERSION } from './kafka-version.js'
 import { freePorts } from './ports.js'
 import { apiVersions, canConnect } from './probe.js'
-import { dockerEnvName, saslSettings, testBrokerSettings } from './settings.js'
+import { authorizerSettings, dockerEnvName, saslSettings, superUsersOf, testBrokerSettings } from './settings.js'
 import { trackDir, untrackDir } from './watchdog.js'
 
 /** officialKafkaImage is the apache/kafka image of a Kafka release, as published on Docker Hub. */
@@ -397,6 +397,7 @@ class DockerCluster implements KafkaCluster {
       'log.dirs': '/var/lib/kafka/data',
       ...testBrokerSettings(this.brokers),
       ...(sasl ? saslSettings(saslListeners) : {}),
+      ...(this.#opts.authorizer ? authorizerSettings(superUsersOf(this.#opts.authorizer)) : {}),
       ...(tls ? { 'ssl.keystore.type': 'PKCS12' } : {}),
       ...this.#opts.brokerConfig,
     }

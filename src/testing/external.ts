@@ -52,6 +52,7 @@ export function externalClusterFromEnv(opts: StartKafkaOptions = {}, env: NodeJS
   const brokers = Number(env[ENV.brokers]) || 1
   if ((opts.brokers ?? 1) > brokers) return undefined
   if (opts.brokerConfig && Object.keys(opts.brokerConfig).length > 0) return undefined
+  if (opts.authorizer) return undefined
   const saslBootstrapServers = list(env[ENV.saslBootstrap])
   const tlsBootstrapServers = list(env[ENV.tlsBootstrap])
   const saslTlsBootstrapServers = list(env[ENV.saslTlsBootstrap])

@@ -10,7 +10,7 @@ import { TEST_USERS, type KafkaCluster, type StartKafkaOptions } from './cluster
 import { findJava, runKafkaJavaTool, type JavaRuntime, type JavaToolOptions, type JavaToolResult } from './java.js'
 import { KAFKA_VERSION } from './kafka-version.js'
 import { resolveKafkaJars } from './maven.js'
-import { saslSettings, testBrokerSettings } from './settings.js'
+import { authorizerSettings, saslSettings, superUsersOf, testBrokerSettings } from './settings.js'
 import { freePorts } from './ports.js'
 import { apiVersions, waitForPort } from './probe.js'
 import { killWatchdog, spawnWatchdog, trackDir, trackPid, untrackDir, untrackPid } from './watchdog.js'
@@ -185,6 +185,7 @@ class JvmCluster implements KafkaCluster {
       'log.dirs': join(node.dir, 'data'),
       ...testBrokerSettings(n),
       ...(p.sasl || p.saslSsl ? saslSettings(['sasl_plaintext', 'sasl_ssl']) : {}),
+      ...(this.#opts.authorizer ? authorizerSettings(superUsersOf(this.#opts.authorizer)) : {}),
     }
     if (p.ssl || p.saslSsl) {
       props['ssl.keystore.type'] = 'PKCS12'

@@ -22,6 +22,8 @@ export function testBrokerSettings(brokers: number): Record<string, string> {
     'transaction.state.log.num.partitions': '3',
     'share.coordinator.state.topic.num.partitions': '3',
     'group.initial.rebalance.delay.ms': '0',
+    // A transaction past its timeout is aborted within a second instead of ten, for timeout tests.
+    'transaction.abort.timed.out.transaction.cleanup.interval.ms': '1000',
     // KIP-848: short heartbeats and sessions so group tests see joins and leaves in seconds. The broker
     // requires min <= interval and interval < session timeout.
     'group.consumer.min.heartbeat.interval.ms': '100',
@@ -55,6 +57,26 @@ export function saslSettings(listeners: string[]): Record<string, string> {
     props[`listener.name.${l}.scram-sha-512.sasl.jaas.config`] = 'org.apache.kafka.common.security.scram.ScramLoginModule required;'
   }
   return props
+}
+
+/** STANDARD_AUTHORIZER is the KRaft authorizer's class: ACLs kept in the cluster's metadata log. */
+export const STANDARD_AUTHORIZER = 'org.apache.kafka.metadata.authorizer.StandardAuthorizer'
+
+/**
+ * authorizerSettings turn ACL checks on (StandardAuthorizer, no access where no ACL allows it) with
+ * `superUsers` as super users. `User:ANONYMOUS` is always one of them: it is the principal of the
+ * PLAINTEXT and SSL listeners, which the nodes use between themselves and for their controller, so
+ * only SASL logins are subject to ACLs.
+ */
+export function authorizerSettings(superUsers: readonly string[]): Record<string, string> {
+  const users = ['User:ANONYMOUS', ...superUsers.filter((u) => u !== 'User:ANONYMOUS')]
+  return { 'authorizer.class.name': STANDARD_AUTHORIZER, 'super.users': users.join(';'), 'allow.everyone.if.no.acl.found': 'false' }
+}
+
+/** superUsersOf returns the super users an `authorizer` option asks for (admin by default). */
+export function superUsersOf(opt: boolean | { superUsers?: string[] } | undefined): string[] {
+  if (opt === undefined || opt === false) return []
+  return opt === true || opt.superUsers === undefined ? [`User:${TEST_USERS.admin.username}`] : opt.superUsers
 }
 
 /**

@@ -47,6 +47,17 @@ function metadataRequest(...topics: string[]): MetadataRequest {
   return req
 }
 
+/**
+ * readPast resolves once the connection has read more than `bytes` bytes in all (it reads into its
+ * own buffers, so its socket emits no 'data' events to wait for), or rejects once it closed.
+ */
+async function readPast(conn: BrokerConnection, bytes: number): Promise<void> {
+  while (conn.bytesRead <= bytes) {
+    if (conn.closed) throw new Error(`the connection closed having read ${conn.bytesRead} bytes, waiting for more than ${bytes}`)
+    await new Promise((r) => setImmediate(r))
+  }
+}
+
 /** settle turns a promise into its outcome, so rejections can be asserted after the fact. */
 function settle<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
   return p.then(
@@ -201,10 +212,10 @@ test('a response split into 1-byte chunks is reassembled, size prefix included',
     const frame = p.frame(req, metadataFor(req))
     // One byte per write, and the next only after the client has read it: every byte is its own chunk.
     for (let i = 0; i < frame.length; i++) {
-      const read = once(conn.socket, 'data')
+      const before = conn.bytesRead
       req.socket.write(frame.subarray(i, i + 1))
-      const [chunk] = (await read) as [Buffer]
-      chunks.push(chunk.length)
+      await readPast(conn, before)
+      chunks.push(conn.bytesRead - before)
     }
   })
   conn = await connect(peer)
@@ -238,9 +249,10 @@ test('several responses in one write, and responses cut at arbitrary points acro
   for (let off = 0; off < all.length; ) {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff
     const n = 1 + (seed % 97)
-    const read = once(conn.socket, 'data')
-    socket.write(all.subarray(off, off + n))
-    await read
+    const piece = all.subarray(off, off + n)
+    const before = conn.bytesRead
+    socket.write(piece)
+    await readPast(conn, before + piece.length - 1)
     off += n
   }
   assert.deepEqual((await Promise.all(twenty)).map((r) => r.topics[0]!.name), names)
@@ -310,9 +322,9 @@ for (const split of [false, true]) {
       announce.writeInt32BE(0x7fffffff, 0) // 2 GiB - 1, the largest size an int32 prefix can announce
       announce.writeInt32BE(req.correlationId, 4)
       if (split) {
-        const read = once(conn.socket, 'data')
+        const before = conn.bytesRead
         req.socket.write(announce.subarray(0, 2))
-        await read
+        await readPast(conn, before + 1)
         req.socket.write(announce.subarray(2))
       } else {
         req.socket.write(announce)

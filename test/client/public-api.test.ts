@@ -12,11 +12,11 @@ const NOWHERE = ['127.0.0.1:1']
 
 /** CLIENT_API is Client's documented surface (README and doc comments); a change here is an API change. */
 const CLIENT_API = [
-  'addConsumePartitions', 'addConsumeTopics', 'allowRebalance', 'bufferedFetchBytes', 'bufferedFetchRecords',
+  'addConsumePartitions', 'addConsumeTopics', 'allowRebalance', 'beginTransaction', 'bufferedFetchBytes', 'bufferedFetchRecords',
   'bufferedProduceRecords', 'close', 'closed', 'clusterId', 'commitOffsets', 'commitRecords', 'commitUncommittedOffsets',
-  'config', 'discoveredBrokers', 'fetchCommittedOffsets', 'fetches', 'flush', 'groupMetadata', 'markCommitRecords',
+  'config', 'discoveredBrokers', 'endTransaction', 'fetchCommittedOffsets', 'fetches', 'flush', 'groupMetadata', 'markCommitRecords',
   'partitionLeader', 'pauseFetchPartitions', 'pauseFetchTopics', 'pollFetches', 'pollRecords', 'produce', 'produceSync',
-  'records', 'removeConsumePartitions', 'request', 'resumeFetchPartitions', 'resumeFetchTopics', 'tryProduce',
+  'records', 'removeConsumePartitions', 'request', 'resumeFetchPartitions', 'resumeFetchTopics', 'sendOffsetsToTransaction', 'tryProduce',
 ]
 
 test('Client has exactly its documented members: no internal hub on the prototype or the instance', async () => {
@@ -34,10 +34,10 @@ test('Client has exactly its documented members: no internal hub on the prototyp
 })
 
 test('the package entry exports the types users name and no internal helper', () => {
-  for (const name of ['Client', 'Fetches', 'BrokerConnection', 'HookRegistry', 'ErrorCode', 'defaultPartitioner', 'rangeBalancer', 'scramSha512', 'KafkaProtocolError']) {
+  for (const name of ['Client', 'GroupTransactSession', 'Fetches', 'BrokerConnection', 'HookRegistry', 'ErrorCode', 'defaultPartitioner', 'rangeBalancer', 'scramSha512', 'KafkaProtocolError']) {
     assert.ok(name in kw, `${name} is exported`)
   }
-  for (const name of ['coreOf', 'ClientCore', 'Producer', 'Consumer', 'MetadataCache', 'partitionerFrom', 'mechanismFrom', 'route', 'ROUTING']) {
+  for (const name of ['coreOf', 'ClientCore', 'Producer', 'Consumer', 'Transactions', 'MetadataCache', 'partitionerFrom', 'mechanismFrom', 'route', 'ROUTING']) {
     assert.equal(name in kw, false, `${name} is not exported`)
   }
 })
@@ -65,6 +65,9 @@ test('bad options are InvalidOptionError naming the option: sasl settings, hooks
     [{ consumerGroup: 'g', consumeTopics: ['t'], balancers: ['fair'] }, 'balancers'],
     [{ consumerGroup: 'g', consumeTopics: ['t'], balancers: [{}] }, 'balancers'],
     [{ lingerMs: 5 }, 'lingerMs'],
+    [{ transactionalId: '' }, 'transactionalId'],
+    [{ transactionalId: 't', disableIdempotentWrite: true, requiredAcks: 1 }, 'disableIdempotentWrite'],
+    [{ transactionalId: 't', transactionTimeout: 0 }, 'transactionTimeout'],
   ]
   for (const [opts, option] of cases) {
     assert.throws(
@@ -86,6 +89,9 @@ test('every operation of a closed client fails with ClientClosedError', async ()
   assert.ok(f.errors()[0]!.error instanceof ClientClosedError)
   await assert.rejects(c.request(Metadata, Metadata.newRequest()), ClientClosedError)
   assert.throws(() => c.addConsumeTopics('t'), ClientClosedError)
+  assert.throws(() => c.beginTransaction(), ClientClosedError)
+  await assert.rejects(c.endTransaction('commit'), ClientClosedError)
+  await assert.rejects(c.sendOffsetsToTransaction({}, { groupId: 'g' }), ClientClosedError)
 })
 
 test('group methods without a consumerGroup are InvalidOperationError', async () => {

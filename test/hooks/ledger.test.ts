@@ -1,4 +1,4 @@
-// The hook contract against a real broker, kept by a ledger: one object implementing all 17 hooks
+// The hook contract against a real broker, kept by a ledger: one object implementing all 18 hooks
 // records every call with a sequence number, and the tests check what franz-go promises
 // (reference/franz-go.md §1): every buffered record unbuffered exactly once and before its promise, the
 // record lifecycle order of §1.4, batch metrics that add up to the records, write/read bytes equal to
@@ -78,6 +78,7 @@ class Ledger implements AllHooks<Client> {
   readonly produced = new Map<ProduceRecord, ProducedEntry>()
   readonly fetched = new Map<Record, FetchedEntry>()
   readonly pollStarts: Array<Call & { signal: AbortSignal | undefined }> = []
+  readonly transactionEnds: Array<Call & { transactionalId: string; committed: boolean; err: Error | null }> = []
   /** partitioned counts records partitioned so far, per topic and partition. */
   readonly partitioned = new Map<string, number>()
   /** batchRead sums onFetchBatchRead's numRecords so far, per topic and partition. */
@@ -159,6 +160,10 @@ class Ledger implements AllHooks<Client> {
   }
   onPollStart(signal: AbortSignal | undefined): void {
     this.pollStarts.push({ ...this.#call('onPollStart'), signal })
+  }
+
+  onTransactionEnd(transactionalId: string, committed: boolean, err: Error | null): void {
+    this.transactionEnds.push({ ...this.#call('onTransactionEnd'), transactionalId, committed, err })
   }
 }
 
@@ -394,7 +399,9 @@ test('ledger: 20,000 lz4 records over 6 partitions, produced and consumed by a g
   const consumerHooks: HookName[] = ['onNewClient', 'onClientClosed', 'onBrokerConnect', 'onBrokerDisconnect', 'onBrokerWrite', 'onBrokerRead', 'onBrokerE2E', 'onFetchBatchRead', 'onFetchRecordBuffered', 'onFetchRecordUnbuffered', 'onPollStart']
   for (const h of producerHooks) assert.ok(pl.count(h) > 0, `producer: ${h} was called`)
   for (const h of consumerHooks) assert.ok(cl.count(h) > 0, `consumer: ${h} was called`)
-  assert.equal(hookNames.length, 17)
+  // franz-go's 17, and onTransactionEnd (transactions end through the client API, not the raw requests here).
+  assert.equal(hookNames.length, 18)
+  assert.equal(pl.transactionEnds.length + cl.transactionEnds.length, 0)
 })
 
 test('a seed on a closed port: one onBrokerConnect per dial attempt, each with the error and no socket', { timeout: 30_000 }, async () => {

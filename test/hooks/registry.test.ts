@@ -155,6 +155,7 @@ test('every dispatch method passes its arguments through and keeps `this`', () =
   reg.fetchRecordBuffered(rec)
   reg.fetchRecordUnbuffered(rec, true)
   reg.pollStart(ac.signal)
+  reg.transactionEnd('txn-1', true, err)
   assert.deepEqual(got, {
     onNewClient: ['client'],
     onClientClosed: ['client'],
@@ -173,6 +174,7 @@ test('every dispatch method passes its arguments through and keeps `this`', () =
     onFetchRecordBuffered: [rec],
     onFetchRecordUnbuffered: [rec, true],
     onPollStart: [ac.signal],
+    onTransactionEnd: ['txn-1', true, err],
   })
 })
 

@@ -390,7 +390,8 @@ export class Consumer implements CoreListener {
 
   /** onBuffered is called by a source that has records to poll. */
   onBuffered(s: Source): void {
-    this.#ready.push(s)
+    // A source with responses buffered already is in #ready (a source leaves it once it has none).
+    if (!this.#ready.includes(s)) this.#ready.push(s)
     const ws = this.#pollWaiters
     this.#pollWaiters = []
     for (const w of ws) w()
@@ -448,11 +449,15 @@ export class Consumer implements CoreListener {
   #take(max: number): Fetches {
     const out: FetchPartition[] = []
     let left = max > 0 ? max : Infinity
-    while (this.#ready.length > 0 && left > 0) {
-      const s = this.#ready[0]!
+    // Each source gives its oldest buffered response (s.take), then goes to the back of the line if
+    // it has more: one poll has a partition once per broker, and a busy broker does not starve others.
+    const ready = this.#ready
+    for (let k = ready.length; k > 0 && ready.length > 0 && left > 0; k--) {
+      const s = ready.shift()!
       left -= s.take(left, out)
-      if (!s.hasBuffered) this.#ready.shift()
+      if (s.hasBuffered) ready.push(s)
     }
+    this.#roomFreed()
     // Track what the application now has, for commits; then the unbuffered hooks before returning.
     const hooks = this.core.hooks
     for (const p of out) {
@@ -480,6 +485,23 @@ export class Consumer implements CoreListener {
   #discardUnpollable(): void {
     for (const s of this.#ready) s.discardUnpollable()
     this.#ready = this.#ready.filter((s) => s.hasBuffered)
+    this.#roomFreed()
+  }
+
+  /**
+   * roomToPrefetch is true while the records and bytes buffered and not yet polled are both under
+   * maxBufferedFetchRecords and maxBufferedFetchBytes: a source with a response buffered may then
+   * send its next fetch before the application polls (Source).
+   */
+  roomToPrefetch(): boolean {
+    const cfg = this.core.config
+    return this.bufferedRecords < cfg.maxBufferedFetchRecords && this.bufferedBytes < cfg.maxBufferedFetchBytes
+  }
+
+  /** roomFreed lets sources held back by the buffer bounds fetch again, after polls took records. */
+  #roomFreed(): void {
+    if (this.#sources.size === 0 || !this.roomToPrefetch()) return
+    for (const s of this.#sources.values()) s.roomFreed()
   }
 
   /** bufferedRecords counts fetched records not yet polled. */

@@ -4,8 +4,9 @@ import type { Source } from './source.js'
 
 /**
  * Cursor is one consumed partition: where the next fetch starts, where it is fetched from, and
- * whether it may be fetched now. A cursor with data buffered in its source is not fetched again
- * until that data is polled (or discarded), which bounds memory when the application polls slowly.
+ * whether it may be fetched now. Its offset moves when a response is buffered, so the next fetch
+ * may go out before that data is polled; the consumer's buffer bounds (maxBufferedFetchRecords,
+ * maxBufferedFetchBytes) hold fetching back when the application polls slowly.
  */
 export class Cursor {
   readonly topic: string

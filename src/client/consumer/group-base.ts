@@ -367,6 +367,51 @@ export abstract class GroupBase implements ConsumerGroupHooks {
     if (first !== null) throw first
   }
 
+  // ---------------------------------------------------------------- transactions (GroupTransactSession)
+
+  /** noteCommitted records offsets a transaction committed, so that `uncommitted` stops returning them. */
+  noteCommitted(offsets: CommitOffsets): void {
+    for (const [t, ps] of offsets) {
+      const owned = this.owned.get(t)
+      for (const [p, eo] of ps) {
+        if (owned === undefined || !owned.has(p)) continue
+        let m = this.#committed.get(t)
+        if (m === undefined) this.#committed.set(t, (m = new Map()))
+        m.set(p, eo.offset)
+      }
+    }
+  }
+
+  /**
+   * resetToCommitted moves every owned partition back to its committed offset (to consumeResetOffset
+   * when it has none) and forgets what was polled of it, so that the input of an aborted transaction
+   * is polled again. Partitions revoked meanwhile, or being revoked, are left alone.
+   */
+  async resetToCommitted(): Promise<void> {
+    const owned = this.ownedMap()
+    if (owned.size === 0) return
+    const committed = await this.fetchCommitted(owned)
+    const reset = this.core.config.consumeResetOffset
+    const assign = new Map<string, Map<number, OffsetSpec>>()
+    for (const [t, ps] of owned) {
+      for (const p of ps) {
+        const cur = this.consumer.cursor(t, p)
+        if (!this.owned.get(t)?.has(p) || cur === undefined || cur.removed) continue
+        const c = committed.get(t)?.get(p)
+        let m = assign.get(t)
+        if (m === undefined) assign.set(t, (m = new Map()))
+        m.set(p, c !== undefined && c.offset >= 0n ? { offset: c.offset } : reset)
+        this.consumer.polled.get(t)?.delete(p)
+        if (c !== undefined && c.offset >= 0n) {
+          let cm = this.#committed.get(t)
+          if (cm === undefined) this.#committed.set(t, (cm = new Map()))
+          cm.set(p, c.offset)
+        } else this.#committed.get(t)?.delete(p)
+      }
+    }
+    if (assign.size > 0) this.consumer.assign(assign)
+  }
+
   /** onGenerationError is told when a commit says the member's generation is stale. */
   protected abstract onGenerationError(code: number): void
 

@@ -50,8 +50,12 @@ const { OFFSET_OUT_OF_RANGE, FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_E
 
 /**
  * Source is one broker's fetch loop (franz-go's source): one fetch in flight at a time on the
- * broker's fetch connection, an incremental fetch session (KIP-227), and at most one response's
- * records buffered: the next fetch starts only once the application has polled them.
+ * broker's fetch connection, an incremental fetch session (KIP-227), and the responses' records
+ * buffered in fetch order until polled. The next fetch goes out as soon as a response is buffered,
+ * while the application is still processing earlier ones, as long as the consumer's buffered
+ * records and bytes are under maxBufferedFetchRecords and maxBufferedFetchBytes; past them it waits
+ * until polls make room. A source with nothing buffered always fetches, so the bounds are exceeded
+ * by at most one response per broker.
  */
 export class Source {
   readonly nodeId: number
@@ -60,8 +64,13 @@ export class Source {
   #inflight = false
   #scheduled = false
   #timer: NodeJS.Timeout | null = null
-  /** buffered is this source's fetched data waiting for a poll, or null. */
-  #buffered: BufferedFetch | null = null
+  /** buffered is this source's fetched data waiting for polls, oldest first. */
+  #buffered: BufferedFetch[] = []
+  /** bufRecords and bufBytes count what `buffered` holds: records not yet polled, wire bytes. */
+  #bufRecords = 0
+  #bufBytes = 0
+  /** waitingRoom is set while a fetch is held back by the consumer's buffer bounds. */
+  #waitingRoom = false
   #sessionId = 0
   #sessionEpoch = 0
   #session = new Map<Cursor, SessionEntry>()
@@ -89,13 +98,13 @@ export class Source {
   }
 
   /**
-   * wake starts a fetch soon if one may start: nothing in flight, nothing buffered, a cursor
-   * fetchable. `urgent` is for a partition that just became fetchable (assigned, moved here, its
-   * start offset resolved): if the fetch in flight does not include it, that fetch is cut short.
+   * wake starts a fetch soon if one may start: nothing in flight, room in the buffer (#mayFetch), a
+   * cursor fetchable. `urgent` is for a partition that just became fetchable (assigned, moved here,
+   * its start offset resolved): if the fetch in flight does not include it, that fetch is cut short.
    */
   wake(urgent = false): void {
     if (urgent && this.#inflight) this.#interrupt()
-    if (this.#closed || this.#inflight || this.#scheduled || this.#buffered !== null) return
+    if (this.#closed || this.#inflight || this.#scheduled || !this.#mayFetch()) return
     this.#scheduled = true
     setImmediate(() => {
       this.#scheduled = false
@@ -103,8 +112,27 @@ export class Source {
     })
   }
 
+  /**
+   * mayFetch is true when a next fetch may go out as far as buffering goes: nothing is buffered here,
+   * or the consumer's buffered records and bytes are both under their bounds. When not, the source
+   * waits for roomFreed.
+   */
+  #mayFetch(): boolean {
+    if (this.#buffered.length === 0 || this.#consumer.roomToPrefetch()) {
+      this.#waitingRoom = false
+      return true
+    }
+    this.#waitingRoom = true
+    return false
+  }
+
+  /** roomFreed wakes a source held back by the buffer bounds, once polls have taken records. */
+  roomFreed(): void {
+    if (this.#waitingRoom) this.wake()
+  }
+
   #fetch(): void {
-    if (this.#closed || this.#inflight || this.#buffered !== null) return
+    if (this.#closed || this.#inflight || !this.#mayFetch()) return
     const c = this.#consumer
     if (!c.acquireFetchSlot(this)) return
     const now = Date.now()
@@ -150,7 +178,8 @@ export class Source {
    * cursor moves only when a response is processed.
    */
   #interrupt(): void {
-    if (this.#killed || this.#inflightCursors === null || this.#buffered !== null) return
+    // A fetch held back by the buffer bounds would not start at once anyway: let the long poll be.
+    if (this.#killed || this.#inflightCursors === null || !this.#mayFetch()) return
     const now = Date.now()
     let missing = false
     for (const cur of this.cursors) {
@@ -316,7 +345,11 @@ export class Source {
     if (hooks.onFetchRecordBuffered.length !== 0) {
       for (const p of out) hooks.fetchRecordsBuffered(p.records)
     }
-    this.#buffered = { partitions: out, cursors: fetched, partitionIndex: 0, recordIndex: 0, bytes }
+    let n = 0
+    for (let i = 0; i < out.length; i++) n += out[i]!.records.length
+    this.#buffered.push({ partitions: out, cursors: fetched, partitionIndex: 0, recordIndex: 0, bytes })
+    this.#bufRecords += n
+    this.#bufBytes += bytes
     c.onBuffered(this)
   }
 
@@ -415,73 +448,92 @@ export class Source {
 
   /** hasBuffered is true while fetched records wait to be polled. */
   get hasBuffered(): boolean {
-    return this.#buffered !== null
+    return this.#buffered.length !== 0
   }
 
   /** bufferedRecords counts the fetched records not yet polled. */
   get bufferedRecords(): number {
-    const b = this.#buffered
-    if (b === null) return 0
-    let n = 0
-    for (let i = b.partitionIndex; i < b.partitions.length; i++) n += b.partitions[i]!.records.length - (i === b.partitionIndex ? b.recordIndex : 0)
-    return n
+    return this.#bufRecords
   }
 
-  /** bufferedBytes is the wire size of the buffered fetch response. */
+  /** bufferedBytes is the wire size of the buffered fetch responses (counted until wholly polled). */
   get bufferedBytes(): number {
-    return this.#buffered?.bytes ?? 0
+    return this.#bufBytes
   }
 
   /**
    * take moves up to `max` buffered records into `out`, partition by partition, and returns how many
-   * it moved. Partitions revoked, repositioned or paused since the fetch are dropped on the way. Once
-   * everything buffered is taken or dropped, the next fetch may start.
+   * it moved. It takes from the oldest buffered response only (going on to the next one only when
+   * everything of the oldest was dropped), so that one poll has each partition at most once per
+   * broker. Partitions revoked, repositioned or paused since the fetch are dropped on the way.
    */
   take(max: number, out: FetchPartition[]): number {
-    const b = this.#buffered
-    if (b === null) return 0
+    const before = out.length
     let left = max
     let taken = 0
-    while (b.partitionIndex < b.partitions.length && left > 0) {
-      const p = b.partitions[b.partitionIndex]!
-      const cur = b.cursors[b.partitionIndex]!
-      if (unpollable(cur)) {
-        this.#drop(p, b.recordIndex, cur)
-        b.partitionIndex++
-        b.recordIndex = 0
-        continue
+    let freed = false
+    while (this.#buffered.length !== 0 && left > 0 && out.length === before) {
+      const b = this.#buffered[0]!
+      while (b.partitionIndex < b.partitions.length && left > 0) {
+        const p = b.partitions[b.partitionIndex]!
+        const cur = b.cursors[b.partitionIndex]!
+        if (unpollable(cur)) {
+          this.#drop(p, b.recordIndex, cur)
+          b.partitionIndex++
+          b.recordIndex = 0
+          continue
+        }
+        const n = p.records.length - b.recordIndex
+        if (n <= left) {
+          out.push(b.recordIndex === 0 ? p : { ...p, records: p.records.slice(b.recordIndex) })
+          left -= n
+          taken += n
+          b.partitionIndex++
+          b.recordIndex = 0
+        } else {
+          out.push({ ...p, records: p.records.slice(b.recordIndex, b.recordIndex + left) })
+          b.recordIndex += left
+          taken += left
+          left = 0
+        }
       }
-      const n = p.records.length - b.recordIndex
-      if (n <= left) {
-        out.push(b.recordIndex === 0 ? p : { ...p, records: p.records.slice(b.recordIndex) })
-        left -= n
-        taken += n
-        b.partitionIndex++
-        b.recordIndex = 0
-      } else {
-        out.push({ ...p, records: p.records.slice(b.recordIndex, b.recordIndex + left) })
-        b.recordIndex += left
-        taken += left
-        left = 0
-      }
+      if (b.partitionIndex < b.partitions.length) break
+      this.#shift()
+      freed = true
     }
-    if (b.partitionIndex >= b.partitions.length) this.#drained()
+    this.#bufRecords -= taken
+    if (freed) this.wake()
     return taken
   }
 
   /** discardUnpollable drops buffered partitions revoked, repositioned or paused since the fetch. */
   discardUnpollable(): void {
-    const b = this.#buffered
-    if (b === null) return
-    for (let i = b.partitions.length - 1; i >= b.partitionIndex; i--) {
-      const e = b.cursors[i]!
-      if (!unpollable(e)) continue
-      this.#drop(b.partitions[i]!, i === b.partitionIndex ? b.recordIndex : 0, e)
-      b.partitions.splice(i, 1)
-      b.cursors.splice(i, 1)
-      if (i === b.partitionIndex) b.recordIndex = 0
+    // Oldest first: a paused partition's cursor goes back to its first buffered record (#drop), and
+    // moving it makes the partition's later buffered records stale, so they are dropped as they are.
+    let freed = false
+    for (let k = 0; k < this.#buffered.length; k++) {
+      const b = this.#buffered[k]!
+      for (let i = b.partitionIndex; i < b.partitions.length; i++) {
+        const e = b.cursors[i]!
+        if (!unpollable(e)) continue
+        this.#drop(b.partitions[i]!, i === b.partitionIndex ? b.recordIndex : 0, e)
+        b.partitions.splice(i, 1)
+        b.cursors.splice(i, 1)
+        if (i === b.partitionIndex) b.recordIndex = 0
+        i--
+      }
+      if (b.partitionIndex >= b.partitions.length) {
+        this.#bufBytes -= b.bytes
+        this.#buffered.splice(k--, 1)
+        freed = true
+      }
     }
-    if (b.partitionIndex >= b.partitions.length) this.#drained()
+    if (freed) this.wake()
+  }
+
+  /** shift removes the oldest buffered response, wholly polled or dropped. */
+  #shift(): void {
+    this.#bufBytes -= this.#buffered.shift()!.bytes
   }
 
   /**
@@ -493,13 +545,8 @@ export class Source {
     const rest = p.records.slice(from)
     const c = entry.cursor
     if (!c.removed && entry.generation === c.generation && c.paused && rest.length > 0) c.setOffset(rest[0]!.offset, -1)
+    this.#bufRecords -= rest.length
     this.#consumer.dropped(rest)
-  }
-
-  /** drained runs when the buffered fetch was fully polled or discarded: the next fetch may start. */
-  #drained(): void {
-    this.#buffered = null
-    this.wake()
   }
 
   close(): void {

@@ -1,4 +1,5 @@
 import type { ProduceRecord } from '../../protocol/record.js'
+import type { Writer } from '../../protocol/writer.js'
 import type { Sink } from './sink.js'
 
 /** ProduceCallback receives a produced record once it settles: with `err` null on success. */
@@ -16,8 +17,12 @@ export class Batch {
   bytes = 0
   /** createdAt is when the first record was added (for linger and the delivery timeout). */
   createdAt: number
-  /** encoded is the whole RecordBatch once the batch is frozen for its first send. */
+  /**
+   * encoded is the whole RecordBatch once the batch is frozen for its first send: a view of `writer`,
+   * the pooled writer it was encoded into, which goes back to the pool once the batch has settled.
+   */
   encoded: Buffer | null = null
+  writer: Writer | null = null
   /** baseSequence stamped at encoding; -1 when not idempotent. */
   baseSequence = -1
   producerId = -1n

@@ -4,7 +4,7 @@
 // needs no locking. The default is Java's since Kafka 3.3 (KIP-794): keys hash with murmur2 exactly as
 // the Java client does, keyless records stick to one partition for a run of bytes.
 
-import { murmur2, toPositive } from '../../protocol/murmur2.js'
+import { murmur2, murmur2String, toPositive } from '../../protocol/murmur2.js'
 import type { ProduceRecord } from '../../protocol/record.js'
 import { InvalidOptionError, PartitionerError } from '../errors.js'
 
@@ -62,36 +62,6 @@ export interface TopicPartitioner {
 
 // ---- key hashing ----------------------------------------------------------------------------------
 
-// String keys are UTF-8-encoded into one shared scratch buffer rather than a Buffer per record. This
-// is safe because hashing is synchronous and JavaScript runs one record at a time. murmur2 takes a
-// whole Uint8Array, so views of each length are cached: after warm-up a key hashes with no allocation.
-const MAX_SCRATCH = 64 * 1024
-let scratch = Buffer.allocUnsafe(256)
-let views: Buffer[] = []
-
-function stringKeyBytes(key: string): Uint8Array {
-  // A UTF-16 code unit is at most 3 UTF-8 bytes, so `length * 3` bytes always suffice.
-  const worst = key.length * 3
-  if (worst > scratch.length) {
-    if (worst > MAX_SCRATCH) return javaStringBytes(key)
-    let size = scratch.length
-    while (size < worst) size *= 2
-    scratch = Buffer.allocUnsafe(size)
-    views = []
-  }
-  // Java's StringSerializer (String.getBytes(UTF_8)) writes an unpaired surrogate as '?'; Node writes
-  // U+FFFD. Well-formed strings, the norm, take the fast path.
-  if (!(key as unknown as { isWellFormed(): boolean }).isWellFormed()) return javaStringBytes(key)
-  const len = scratch.write(key, 0, 'utf8')
-  return views[len] ??= scratch.subarray(0, len)
-}
-
-// javaStringBytes encodes as Java's String.getBytes(UTF_8) does, unpaired surrogates as '?'. Rare:
-// only ill-formed or very long keys come here, so it may allocate.
-function javaStringBytes(key: string): Uint8Array {
-  return Buffer.from(key.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '?'), 'utf8')
-}
-
 /**
  * javaPartitionForKey returns the partition the Java client's default partitioner picks for a key
  * among `n` partitions: `toPositive(murmur2(keyBytes)) % n` (BuiltInPartitioner.partitionForKey). A
@@ -99,7 +69,8 @@ function javaStringBytes(key: string): Uint8Array {
  * included.
  */
 export function javaPartitionForKey(key: Buffer | string, n: number): number {
-  return toPositive(murmur2(typeof key === 'string' ? stringKeyBytes(key) : key)) % n
+  // A string key is hashed from its characters (murmur2String): no UTF-8 Buffer per record.
+  return toPositive(typeof key === 'string' ? murmur2String(key) : murmur2(key)) % n
 }
 
 // ---- random choices -----------------------------------------------------------------------------

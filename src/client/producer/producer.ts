@@ -8,6 +8,8 @@ import { RECORD_BATCH_OVERHEAD } from '../../protocol/records.js'
 import { partitionerFrom, type Partitioner, type TopicPartitioner } from './partitioner.js'
 import { Batch, RecBuf, recordSize, type ProduceCallback } from './batch.js'
 import { Sink } from './sink.js'
+import { Transactions } from './transaction.js'
+import { WriterPool } from './writer-pool.js'
 
 export type { ProduceCallback } from './batch.js'
 export { recordSize } from './batch.js'
@@ -65,10 +67,16 @@ export class Producer implements CoreListener {
   bumping = false
   #needBump = false
   #timeoutTimer: NodeJS.Timeout | null = null
+  /** txn is the transaction state machine of a client with a transactionalId, null otherwise. */
+  readonly txn: Transactions | null
+  /** batchWriters lends the buffers batches are encoded into (sink.ts), reused once batches settle. */
+  readonly batchWriters = new WriterPool()
 
   constructor(core: ClientCore) {
     this.core = core
     this.#partitioner = partitionerFrom(core.config.partitioner)
+    const id = core.config.transactionalId
+    this.txn = id === null ? null : new Transactions(this, id)
     core.listen(this)
   }
 
@@ -86,6 +94,14 @@ export class Producer implements CoreListener {
     }
     // franz-go calls the buffered hook before validation, so interceptors can fix records up.
     if (hooks.onProduceRecordBuffered.length !== 0) hooks.produceRecordBuffered(record)
+    if (this.txn !== null) {
+      // A transactional client produces inside a transaction only (franz-go's ErrNotInTransaction).
+      const refused = this.txn.produceError()
+      if (refused !== null) {
+        this.#finishOne(record, callback, refused)
+        return
+      }
+    }
     const invalid = validate(record)
     if (invalid !== null) {
       this.#finishOne(record, callback, invalid)
@@ -148,15 +164,19 @@ export class Producer implements CoreListener {
   #partition(t: TopicState, record: ProduceRecord, callback: ProduceCallback, size: number): void {
     let rb: RecBuf | undefined
     let p = record.partition ?? -1
+    // fits is the partition whose open batch is known to take the record, so it is not checked twice.
+    let fits: RecBuf | undefined
     if (p >= 0) {
       rb = t.recBufs[p]
     } else {
       try {
         rb = this.#pick(t, record)
         // A sticky partitioner moves on when its partition starts a new batch: tell it, ask again.
-        if (rb !== undefined && t.partitioner.onNewBatch !== undefined && this.#startsBatch(rb, size)) {
-          t.partitioner.onNewBatch()
-          rb = this.#pick(t, record)
+        if (rb !== undefined && t.partitioner.onNewBatch !== undefined) {
+          if (this.#startsBatch(rb, size)) {
+            t.partitioner.onNewBatch()
+            rb = this.#pick(t, record)
+          } else fits = rb
         }
       } catch (err) {
         this.#release(size)
@@ -172,10 +192,13 @@ export class Producer implements CoreListener {
       return
     }
     record.partition = rb.partition
-    let batch = rb.batches.length > 0 ? rb.batches[rb.batches.length - 1]! : null
-    if (batch === null || this.#startsBatch(rb, size)) {
+    const batches = rb.batches
+    let batch = batches.length > 0 ? batches[batches.length - 1]! : null
+    let created = false
+    if (batch === null || (rb !== fits && this.#startsBatch(rb, size))) {
       batch = new Batch(Date.now())
-      rb.batches.push(batch)
+      batches.push(batch)
+      created = true
     }
     batch.records.push(record)
     batch.callbacks.push(callback)
@@ -184,7 +207,10 @@ export class Producer implements CoreListener {
     t.partitioner.onRecordAdded?.(size, batch.bytes)
     const hooks = this.core.hooks
     if (hooks.onProduceRecordPartitioned.length !== 0) hooks.produceRecordPartitioned(record, rb.leader)
-    if (rb.sink !== null) rb.sink.wake(batch.bytes + RECORD_BATCH_OVERHEAD >= this.#cfg.producerBatchMaxBytes)
+    // The sink needs waking for a new batch (its linger starts) and a full one (it goes now); a record
+    // joining an open batch changes neither, and the sink's timer is armed for that batch already.
+    const full = batch.bytes + RECORD_BATCH_OVERHEAD >= this.#cfg.producerBatchMaxBytes
+    if (rb.sink !== null && (created || full)) rb.sink.wake(full)
   }
 
   /** pick asks the topic's partitioner; keyed partitioners see every partition, others the writable ones. */
@@ -312,6 +338,7 @@ export class Producer implements CoreListener {
 
   /** finishOne calls the unbuffered hooks and then the callback, as franz-go orders them. */
   #finishOne(record: ProduceRecord, cb: ProduceCallback, err: Error | null): void {
+    if (err !== null && this.txn !== null) this.txn.recordFailed(err, false)
     const hooks = this.core.hooks
     if (hooks.onProduceRecordUnbuffered.length !== 0) hooks.produceRecordUnbuffered(record, err)
     try {
@@ -337,12 +364,17 @@ export class Producer implements CoreListener {
     const cbs = batch.callbacks
     const hooks = this.core.hooks
     const unbuffered = hooks.onProduceRecordUnbuffered.length !== 0
-    const base = batch.baseOffset
     const appendTime = batch.logAppendTime
+    // One bigint per record: the running offset (base + BigInt(i) would make two).
+    const known = batch.baseOffset >= 0n
+    let offset = batch.baseOffset
     for (let i = 0; i < recs.length; i++) {
       const r = recs[i]!
       if (err === null) {
-        r.offset = base >= 0n ? base + BigInt(i) : -1n
+        if (known) {
+          r.offset = offset
+          offset += 1n
+        } else r.offset = -1n
         if (appendTime >= 0) r.timestamp = appendTime
       }
       if (unbuffered) hooks.produceRecordUnbuffered(r, err)
@@ -355,12 +387,30 @@ export class Producer implements CoreListener {
     rb.bufferedRecords -= recs.length
     this.bufferedRecords -= recs.length
     this.bufferedBytes -= batch.bytes
-    if (err !== null && this.#cfg.idempotent && batch.baseSequence >= 0) {
+    this.releaseEncoded(batch)
+    if (err !== null && this.txn !== null) {
+      // The transaction cannot commit without these records; its abort bumps the epoch if needed.
+      this.txn.recordFailed(err, batch.baseSequence >= 0)
+    } else if (err !== null && this.#cfg.idempotent && batch.baseSequence >= 0) {
       // A failed batch leaves a hole in the partition's sequence: the next batch would be out of
       // order. KIP-360: bump the epoch, which resets every partition's sequence.
       this.#needBump = true
     }
     this.#afterSettle()
+  }
+
+  /**
+   * releaseEncoded gives a batch's encoded bytes back to the pool, unless a request may still hold
+   * them: a batch in flight when it settles (the client closing) keeps its buffer, left to the
+   * garbage collector. A batch not in flight had its requests answered (or their connection closed,
+   * which writes nothing more), so its bytes are free to reuse.
+   */
+  releaseEncoded(batch: Batch): void {
+    const w = batch.writer
+    if (w === null) return
+    batch.writer = null
+    batch.encoded = null
+    if (!batch.inflight) this.batchWriters.put(w)
   }
 
   #afterSettle(): void {
@@ -402,6 +452,7 @@ export class Producer implements CoreListener {
   /** ensureProducerId resolves once the producer id is known (idempotent producers only). */
   ensureProducerId(): Promise<void> | null {
     if (!this.#cfg.idempotent || this.producerId >= 0n) return null
+    if (this.txn !== null) return this.txn.ensureProducerId()
     if (this.#pidError !== null) return Promise.reject(this.#pidError)
     return (this.#pidLoading ??= this.#initProducerId(-1n, -1).finally(() => {
       this.#pidLoading = null
@@ -432,7 +483,9 @@ export class Producer implements CoreListener {
   }
 
   #startBump(): void {
-    if (!this.#cfg.idempotent || this.#closed) {
+    // A transactional producer bumps between transactions only (Transactions): mid-transaction,
+    // InitProducerId would abort the transaction on the coordinator.
+    if (!this.#cfg.idempotent || this.#closed || this.txn !== null) {
       this.#needBump = false
       return
     }
@@ -479,6 +532,69 @@ export class Producer implements CoreListener {
         if (this.#needBump) this.#startBump()
         for (const s of this.#sinks.values()) s.wake(true)
       })
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  /**
+   * setProducerId installs a producer id and epoch from the transaction coordinator (the first
+   * InitProducerId, an epoch bump, transaction version 2's new epoch after every EndTxn) and restarts
+   * every partition's sequence numbers at 0. Called between transactions, when nothing is in flight.
+   */
+  setProducerId(id: bigint, epoch: number): void {
+    this.producerId = id
+    this.producerEpoch = epoch
+    for (const t of this.#topics.values()) {
+      for (const rb of t.recBufs) {
+        rb.nextSequence = 0
+        rb.refused = []
+        rb.refusedSkipped = false
+      }
+    }
+  }
+
+  /**
+   * failUnsent fails, with `err`, every record not in flight (of the partitions in `only`, when
+   * given): blocked produce calls, records waiting for metadata, and batches not sent or waiting to
+   * be sent again. Acknowledged batches that only waited for a failed one settle too.
+   */
+  failUnsent(err: Error, only?: ReadonlySet<RecBuf>): void {
+    if (only === undefined) {
+      const blocked = this.#blocked
+      const blockedCbs = this.#blockedCbs
+      const head = this.#blockedHead
+      this.#blocked = []
+      this.#blockedCbs = []
+      this.#blockedHead = 0
+      for (let i = head; i < blocked.length; i++) this.#finishOne(blocked[i]!, blockedCbs[i]!, err)
+    }
+    for (const t of this.#topics.values()) {
+      if (only === undefined && t.waiting.length > 0) this.#failWaiting(t, err)
+      for (const rb of t.recBufs) {
+        if (only !== undefined && !only.has(rb)) continue
+        const unsent = rb.batches.filter((b) => !b.inflight && !b.acked)
+        if (unsent.length === 0) continue
+        // What is in flight, and acknowledged batches waiting for it, keep their partition order.
+        rb.batches = rb.batches.filter((b) => b.inflight || b.acked)
+        for (const b of unsent) this.finishBatch(rb, b, err)
+        while (rb.batches.length > 0 && rb.batches[0]!.acked) this.finishBatch(rb, rb.batches.shift()!, null)
+      }
+    }
+    this.#afterSettle()
+  }
+
+  /**
+   * abortBuffered fails every record not yet sent with `err` and resolves once the ones in flight
+   * have settled too (franz-go's AbortBufferedRecords), for endTransaction('abort'): while it runs
+   * the transaction keeps the sinks from sending, so batches answered with a retriable error fail on
+   * the next round instead of going out again.
+   */
+  async abortBuffered(err: Error): Promise<void> {
+    for (;;) {
+      this.failUnsent(err)
+      if (this.bufferedRecords === 0) return
+      await Promise.all([...this.#sinks.values()].map((s) => new Promise<void>((resolve) => s.onIdle(resolve))))
+    }
   }
 
   // ---------------------------------------------------------------- timeouts, flush, close

@@ -1,7 +1,6 @@
 import { ErrorCode } from '../../protocol/error-codes.js'
 import { KafkaProtocolError, KafkaWireError, ProtocolEncodeError } from '../../protocol/errors.js'
 import { Produce, type ProduceRequest, type ProduceResponse } from '../../protocol/messages/produce.js'
-import { Writer } from '../../protocol/writer.js'
 import { encodeRecordBatch, encodedRecordSize, restampRecordBatch, RECORD_BATCH_OVERHEAD } from '../../protocol/records.js'
 import type { ProduceBatchMetrics } from '../../hooks/index.js'
 import { codecId } from '../../protocol/compression/index.js'
@@ -42,7 +41,6 @@ export class Sink {
   #timerAt = Infinity
   #immediate: NodeJS.Immediate | null = null
   #idle: Array<() => void> = []
-  #batchWriter = new Writer(1 << 16)
   #closed = false
   #waitingPid = false
   #failures = 0
@@ -151,6 +149,7 @@ export class Sink {
       const sent: SentBatch[] = []
       let bytes = 0
       const rbs = this.#recBufs
+      const txn = p.txn
       // Start at a different partition each time so a size-capped request cannot starve the last ones.
       const start = rbs.length > 0 ? this.#rotate++ % rbs.length : 0
       for (let k = 0; k < rbs.length; k++) {
@@ -159,6 +158,8 @@ export class Sink {
         const b = rb.sendable(now, cfg.linger, force)
         if (b === null) continue
         if (bytes > 0 && bytes + b.bytes > MAX_REQUEST_BYTES) break
+        // Transactions: the partition may have to join the transaction first (AddPartitionsToTxn).
+        if (txn !== null && !txn.maySend(rb)) continue
         if (b.encoded === null && !this.#encode(rb, b)) continue
         bytes += b.encoded!.length
         sent.push({ rb, batch: b })
@@ -166,7 +167,9 @@ export class Sink {
       if (sent.length === 0) break
       this.#send(sent)
     }
-    this.#arm(this.#nextDeadline())
+    // At the in-flight limit the next answer drains again (#afterAnswer): a timer for a batch that has
+    // lingered already would only fire, find no room, and fire again, every millisecond until then.
+    if (this.inflightRequests < cfg.maxProduceRequestsInflightPerBroker) this.#arm(this.#nextDeadline())
   }
 
   /**
@@ -200,15 +203,26 @@ export class Sink {
       b.producerId = producerId
       b.producerEpoch = producerEpoch
     }
-    const w = this.#batchWriter.reset()
-    encodeRecordBatch(w, {
-      producerId: b.producerId,
-      producerEpoch: b.producerEpoch,
-      baseSequence: b.baseSequence,
-      compression: codec,
-      records: b.records,
-    })
-    b.encoded = w.finishCopy()
+    // The batch is encoded straight into a pooled writer and kept as a view of it, with room for the
+    // records' size as the producer counted it (a little above their encoded size), so an uncompressed
+    // batch seldom regrows; a compressed one starts at half that.
+    const pool = this.#producer.batchWriters
+    const w = pool.get(RECORD_BATCH_OVERHEAD + (codec === 0 ? b.bytes : b.bytes >>> 1))
+    try {
+      encodeRecordBatch(w, {
+        producerId: b.producerId,
+        producerEpoch: b.producerEpoch,
+        baseSequence: b.baseSequence,
+        isTransactional: this.#producer.txn !== null,
+        compression: codec,
+        records: b.records,
+      })
+    } catch (err) {
+      pool.put(w)
+      throw err
+    }
+    b.writer = w
+    b.encoded = w.buf.subarray(0, w.pos)
     b.codec = codec
     b.compressedBytes = b.encoded.length
   }
@@ -227,7 +241,8 @@ export class Sink {
     const p = this.#producer
     const cfg = p.core.config
     const req: ProduceRequest = Produce.newRequest()
-    req.transactionalId = null
+    const txn = p.txn
+    req.transactionalId = txn === null ? null : txn.id
     req.acks = cfg.requiredAcks
     req.timeoutMs = cfg.produceRequestTimeout
     const byTopic = new Map<string, ProduceRequest['topicData'][number]>()
@@ -246,7 +261,7 @@ export class Sink {
     this.inflightRequests++
     const noResponse = cfg.requiredAcks === 0
     p.core
-      .requestOn(this.nodeId, 'produce', Produce, req, { timeout: cfg.produceRequestTimeout + cfg.requestTimeoutOverhead, noResponse })
+      .requestOn(this.nodeId, 'produce', Produce, req, { timeout: cfg.produceRequestTimeout + cfg.requestTimeoutOverhead, noResponse, maxVersion: txn?.produceMaxVersion })
       .then(
         // After close() every batch was failed already: late answers must not settle them again.
         (res) => this.#closed || this.#onResponse(sent, noResponse ? null : res),
@@ -316,7 +331,15 @@ export class Sink {
         // way only means an older one failed first; it is retried after it.
         // A batch behind one the broker refused gets this too: the gap is closed, not bumped over.
         const head = s.rb.batches.find((b) => !b.acked)
-        if (head === s.batch && s.rb.refused.length === 0) p.requestBump()
+        const first = head === s.batch && s.rb.refused.length === 0
+        if (p.txn !== null && (first || code === INVALID_PRODUCER_EPOCH)) {
+          // Transactions: the epoch cannot be bumped mid-transaction (InitProducerId would abort it on
+          // the coordinator), and a refused epoch means the broker aborted it or another producer
+          // took over: the batch fails, and the transaction must be aborted.
+          this.#fail(s, err)
+          continue
+        }
+        if (first) p.requestBump()
         this.#retry(s, err)
       } else {
         // The broker refused the batch: it wrote none of it (an unknown server error says nothing).
@@ -413,6 +436,8 @@ export class Sink {
     rb.inflight--
     const i = rb.batches.indexOf(batch)
     rb.batches.splice(i, 1, ...halves)
+    // The broker answered: no request holds the batch's bytes any more.
+    this.#producer.releaseEncoded(batch)
     // Like a retry: nothing newer is sent until everything in flight for the partition answered.
     rb.failing = true
     rb.recovering = true

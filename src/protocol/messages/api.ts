@@ -85,7 +85,20 @@ export interface ApiMessage<Req = unknown, Res = unknown> {
   decodeRequest(r: Reader, version: number): Req
   encodeResponse(w: Writer, version: number, v: Res): void
   decodeResponse(r: Reader, version: number): Res
-  /** newRequest returns a request with every field at its spec default. */
+  /**
+   * newRequest returns a new request with every field, in every version, at its spec default: set
+   * the fields you need and send it, e.g.
+   *
+   * ```ts
+   * const req = CreateTopics.newRequest()
+   * req.topics = [{ ...newCreateTopicsRequestCreatableTopic(), name: 'orders', numPartitions: 6, replicationFactor: -1 }]
+   * await client.request(CreateTopics, req)
+   * ```
+   *
+   * Each struct of a message has its own `newX()` helper exported beside the message (for the
+   * example, `newCreateTopicsRequestCreatableTopic`). `checkRequest` (protocol/validate.ts) says what is wrong
+   * with a body before it is encoded.
+   */
   newRequest(): Req
   /** newResponse returns a response with every field at its spec default. */
   newResponse(): Res

@@ -184,6 +184,9 @@ for (const v of VARIANTS) {
     try {
       // A third member joins every level once a third of the input went through the first level.
       await waitFor(() => stats[0]!.committed.size >= N * 0.3, 'a third of the input through level 1', 120_000)
+      // What a join revokes is judged against a settled assignment: every level's first members both
+      // own partitions (a level whose input has not reached it yet may still be in its first rounds).
+      await waitFor(() => members.every((ms) => covered(ms) && ms.every((m) => m.owned.size > 0)), "every level's first members to hold their partitions", 60_000)
       for (const m of members.flat()) {
         revokedBefore.set(m, m.revoked.length)
         keptAcrossJoin.set(m, new Set(m.owned))

@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test'
 import type { KafkaCluster } from '../../../src/testing/index.js'
 import { broker, closeAll, createTopic, newClient, readAll, str } from '../helpers.js'
 import { MaxBufferedError } from '../../../src/client/errors.js'
+import { recordSize } from '../../../src/client/producer/batch.js'
 
 let k: KafkaCluster
 
@@ -86,4 +87,29 @@ test('maxBufferedBytes: produce waits for room, tryProduce fails at once, order 
   assert.deepEqual(results.map((r) => r.offset), Array.from({ length: 20 }, (_, i) => BigInt(i)))
   const [stored] = await readAll(c, topic)
   assert.deepEqual(stored!.map((r) => str(r.headers[0]!.value)), Array.from({ length: 20 }, (_, i) => String(i)))
+})
+
+test('maxBufferedBytes defaults to 32 MiB: tryProduce fails once that much is buffered, and everything taken is delivered', { timeout: 120_000 }, async () => {
+  const c = newClient(k, { linger: 60_000 })
+  const topic = await createTopic(c)
+  const value = Buffer.alloc(500_000, 7)
+  const size = recordSize({ topic, value })
+  const fit = Math.floor((32 << 20) / size)
+  const taken: Array<Promise<unknown>> = []
+  let refused: Error | null = null
+  for (let i = 0; i < fit + 5 && refused === null; i++) {
+    taken.push(new Promise((resolve, reject) => c.tryProduce({ topic, value }, (r, err) => {
+      if (err instanceof MaxBufferedError) {
+        refused = err
+        resolve(null)
+      } else if (err !== null) reject(err)
+      else resolve(r)
+    })))
+  }
+  assert.ok((refused as Error | null) instanceof MaxBufferedError, 'the default byte bound refused a record')
+  assert.equal(c.bufferedProduceRecords, fit, `${fit} records of ${size} bytes fit in 32 MiB`)
+  await c.flush()
+  const results = await Promise.all(taken)
+  assert.equal(results.filter((r) => r !== null).length, fit)
+  assert.equal(c.bufferedProduceRecords, 0)
 })
