@@ -91,7 +91,7 @@ if (profile !== undefined && !WORKLOADS.includes(profile as WorkloadName)) throw
 const scale = Number(args.scale)
 const reps = Number(args.reps ?? (profile ? '1' : '3'))
 if (!(scale > 0) || !(reps >= 1)) throw new Error('--scale must be > 0 and --reps >= 1')
-const KNOWN_CLIENTS = ['kafka-wire', 'kafka-wire-node22', 'kafka-wire-node20', 'kafkats', 'kafkajs', 'platformatic', 'java']
+const KNOWN_CLIENTS = ['kafka-wire', 'kafka-wire-node22', 'kafka-wire-node20', 'kafkats', 'kafkajs', 'kafkajs-facade', 'platformatic', 'java']
 const clients = (args.clients ?? (profile ? 'kafka-wire' : KNOWN_CLIENTS.join(','))).split(',').map((s) => s.trim()).filter(Boolean)
 for (const c of clients) if (!KNOWN_CLIENTS.includes(c)) throw new Error(`unknown client ${c}; known: ${KNOWN_CLIENTS.join(', ')}`)
 const workloadArg = args.workloads ?? profile ?? 'all'

@@ -226,7 +226,8 @@ export class ClassicGroup extends GroupBase {
       await this.core.metadata.refresh(true)
       const counts = this.#counts([...all])
       this.#leaderCounts = this.#counts(topics)
-      const plan = protocol.balance(members, counts, this.#racks(counts))
+      // Awaited: a balancer may be asynchronous (the KafkaJS facade runs KafkaJS's async assigners).
+      const plan = await protocol.balance(members, counts, this.#racks(counts))
       assignments = members.map((m) => {
         const mine = plan.get(m.memberId) ?? new Map<string, number[]>()
         return { memberId: m.memberId, assignment: encodeAssignment({ assignedPartitions: [...mine].map(([topic, partitions]) => ({ topic, partitions })), userData: null }) }

@@ -1,0 +1,223 @@
+/**
+ * `new Kafka(config)`: KafkaJS's entry point. It holds the connection settings and the logger, and
+ * makes producers, consumers and admin clients, each over kafka-wire clients of its own (as each
+ * KafkaJS producer, consumer and admin has a cluster connection of its own).
+ */
+import type { ConnectionOptions as TlsOptions } from 'node:tls'
+import type { Client } from '../client/client.js'
+import type { ClientOptions } from '../client/options.js'
+import type { SaslConfig } from '../client/sasl/index.js'
+import type { HookInput } from '../hooks/index.js'
+import { KafkaJSNonRetriableError, KafkaJSNotImplemented } from './errors.js'
+import { createLogger, logLevel, wireLogger, type logCreator, type Logger } from './logger.js'
+import { Producer, type ProducerConfig } from './producer.js'
+import { Consumer, type ConsumerConfig } from './consumer.js'
+import { Admin, type AdminConfig } from './admin.js'
+
+/** RetryOptions are KafkaJS's retry settings. */
+export interface RetryOptions {
+  /** maxRetryTime caps one wait between retries, in ms. Default 30,000. */
+  maxRetryTime?: number
+  /** initialRetryTime is the first wait, in ms. Default 300. */
+  initialRetryTime?: number
+  /** factor is the randomization of each wait (±factor). Default 0.2. */
+  factor?: number
+  /** multiplier grows each wait. Default 2. */
+  multiplier?: number
+  /** retries bounds the number of retries. Default 5. */
+  retries?: number
+  /** restartOnFailure decides, for a consumer that crashed on a retriable error, whether it restarts. Default: restart. */
+  restartOnFailure?: (e: Error) => Promise<boolean>
+}
+
+/** BrokersFunction returns the seed brokers, once per connect. */
+export type BrokersFunction = () => string[] | Promise<string[]>
+
+/** OauthbearerProviderResponse is what an OAUTHBEARER provider returns: the token. */
+export interface OauthbearerProviderResponse {
+  value: string
+}
+
+type SASLMechanismOptionsMap = {
+  plain: { username: string; password: string }
+  'scram-sha-256': { username: string; password: string }
+  'scram-sha-512': { username: string; password: string }
+  aws: { authorizationIdentity: string; accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+  oauthbearer: { oauthBearerProvider: () => Promise<OauthbearerProviderResponse> }
+}
+
+/** SASLMechanism names the SASL mechanisms KafkaJS configures by name. */
+export type SASLMechanism = keyof SASLMechanismOptionsMap
+type SASLMechanismOptions<T> = T extends SASLMechanism ? { mechanism: T } & SASLMechanismOptionsMap[T] : never
+/** SASLOptions configure SASL authentication. */
+export type SASLOptions = SASLMechanismOptions<SASLMechanism>
+
+/** Mechanism is a custom SASL mechanism as KafkaJS describes it (not supported by the facade: see docs/kafkajs.md). */
+export type Mechanism = { mechanism: string; authenticationProvider: (args: any) => { authenticate: () => Promise<void> } }
+
+/** ISocketFactory makes sockets (not supported by the facade: see docs/kafkajs.md). */
+export type ISocketFactory = (args: { host: string; port: number; ssl: TlsOptions; onConnect: () => void }) => unknown
+
+/** KafkaConfig configures `new Kafka()`, as KafkaJS's; `hooks` is kafka-wire's addition. */
+export interface KafkaConfig {
+  brokers: string[] | BrokersFunction
+  ssl?: TlsOptions | boolean
+  sasl?: SASLOptions | Mechanism
+  clientId?: string
+  /** connectionTimeout bounds connecting to a broker, in ms. Default 1,000. */
+  connectionTimeout?: number
+  /** authenticationTimeout bounds SASL authentication, in ms. Default 10,000. */
+  authenticationTimeout?: number
+  /** reauthenticationThreshold: kafka-wire re-authenticates before the session expires by itself; accepted and unused. */
+  reauthenticationThreshold?: number
+  /** requestTimeout bounds each request, in ms (added to a fetch's wait). Default 30,000. */
+  requestTimeout?: number
+  /** enforceRequestTimeout: false lets requests wait without a bound. Default true. */
+  enforceRequestTimeout?: boolean
+  retry?: RetryOptions
+  socketFactory?: ISocketFactory
+  logLevel?: logLevel
+  logCreator?: logCreator
+  /**
+   * hooks are kafka-wire hooks given to every client this Kafka makes: `hooks: kotel.hooks()` traces
+   * every send, receive and eachMessage (kafka-wire's addition).
+   */
+  hooks?: HookInput<Client>
+}
+
+/** KafkaContext is what a Kafka shares with the producers, consumers and admins it makes (internal). */
+export interface KafkaContext {
+  readonly logger: Logger
+  readonly clientId: string
+  readonly retry: RetryOptions
+  readonly hooks: HookInput<Client> | undefined
+  /** brokers resolves the seed brokers (calling a BrokersFunction). */
+  brokers(): Promise<string[]>
+  /** clientOptions are the connection options of a kafka-wire Client for these seeds, with extra hooks. */
+  clientOptions(seeds: string[], hooks: HookInput<Client>[], retry?: RetryOptions): ClientOptions<Client>
+}
+
+/**
+ * kafkaJSBackoff returns KafkaJS's retry wait for a try: initialRetryTime, times multiplier per
+ * retry, randomized by ±factor, capped at maxRetryTime.
+ */
+export function kafkaJSBackoff(retry: RetryOptions): (tries: number) => number {
+  const initial = retry.initialRetryTime ?? 300
+  const factor = retry.factor ?? 0.2
+  const multiplier = retry.multiplier ?? 2
+  const max = retry.maxRetryTime ?? 30_000
+  return (tries) => {
+    const base = Math.min(initial * multiplier ** Math.max(0, tries - 1), max)
+    return Math.min(Math.ceil(base * (1 - factor + Math.random() * 2 * factor)), max)
+  }
+}
+
+function saslOf(sasl: KafkaConfig['sasl']): SaslConfig | undefined {
+  if (sasl === undefined || sasl === null) return undefined
+  if (typeof sasl !== 'object') throw new KafkaJSNonRetriableError('sasl must be an object')
+  if ('authenticationProvider' in sasl) throw new KafkaJSNotImplemented(`custom SASL mechanisms (${sasl.mechanism}) are not supported by kafka-wire/kafkajs`)
+  const mech = String(sasl.mechanism).toLowerCase()
+  switch (mech) {
+    case 'plain':
+    case 'scram-sha-256':
+    case 'scram-sha-512': {
+      const s = sasl as { username: string; password: string }
+      const name = mech === 'plain' ? 'PLAIN' : mech === 'scram-sha-256' ? 'SCRAM-SHA-256' : 'SCRAM-SHA-512'
+      return { mechanism: name, user: s.username, pass: s.password } as SaslConfig
+    }
+    case 'oauthbearer': {
+      const provider = (sasl as { oauthBearerProvider: () => Promise<OauthbearerProviderResponse> }).oauthBearerProvider
+      if (typeof provider !== 'function') throw new KafkaJSNonRetriableError('oauthbearer needs an oauthBearerProvider function')
+      return { mechanism: 'OAUTHBEARER', tokenProvider: async () => ({ token: (await provider()).value }) }
+    }
+    case 'aws':
+      throw new KafkaJSNotImplemented('SASL mechanism aws is not supported by kafka-wire/kafkajs')
+    default:
+      throw new KafkaJSNonRetriableError(`SASL ${String(sasl.mechanism)} mechanism is not supported`)
+  }
+}
+
+/**
+ * Kafka is KafkaJS's entry point: `new Kafka({ brokers, clientId, ssl, sasl, retry, logLevel,
+ * logCreator })`, then `producer()`, `consumer({ groupId })` and `admin()`. Settings are checked here,
+ * with KafkaJS's errors; nothing connects until a producer, consumer or admin does.
+ */
+export class Kafka {
+  readonly #ctx: KafkaContext
+  readonly #logger: Logger
+
+  constructor(config: KafkaConfig) {
+    if (config === null || typeof config !== 'object') throw new KafkaJSNonRetriableError('new Kafka() needs a config object')
+    const brokers = config.brokers
+    if (!Array.isArray(brokers) && typeof brokers !== 'function') {
+      throw new KafkaJSNonRetriableError(`Failed to connect: expected brokers array and got ${String(brokers)}`)
+    }
+    if (config.socketFactory !== undefined) throw new KafkaJSNotImplemented('socketFactory is not supported by kafka-wire/kafkajs')
+    let level: logLevel = config.logLevel ?? logLevel.INFO
+    const root = createLogger({ level, logCreator: config.logCreator })
+    this.#logger = {
+      ...root,
+      setLogLevel: (l: logLevel) => {
+        level = l
+        root.setLogLevel(l)
+      },
+    }
+    const envLevel = (process.env.KAFKAJS_LOG_LEVEL ?? '').toUpperCase() as keyof typeof logLevel
+    const currentLevel = () => (Object.hasOwn(logLevel, envLevel) ? logLevel[envLevel] : level)
+    const sasl = saslOf(config.sasl)
+    const clientId = config.clientId ?? 'kafkajs'
+    const retry = config.retry ?? {}
+    const connectionTimeout = config.connectionTimeout ?? 1000
+    const authenticationTimeout = config.authenticationTimeout ?? 10_000
+    const requestTimeout = config.requestTimeout ?? 30_000
+    const wire = wireLogger(root.namespace('kafka-wire'), currentLevel)
+    this.#ctx = {
+      logger: this.#logger,
+      clientId,
+      retry,
+      hooks: config.hooks,
+      async brokers() {
+        const list = typeof brokers === 'function' ? await brokers() : brokers
+        if (!Array.isArray(list) || list.length === 0) throw new KafkaJSNonRetriableError(`Failed to connect: brokers should not be empty, got ${JSON.stringify(list)}`)
+        return list
+      },
+      clientOptions(seeds, hooks, ownRetry) {
+        const r = { ...retry, ...ownRetry }
+        const opts: ClientOptions<Client> = {
+          seedBrokers: seeds,
+          clientId,
+          dialTimeout: connectionTimeout + (sasl !== undefined ? authenticationTimeout : 0),
+          requestTimeoutOverhead: config.enforceRequestTimeout === false ? 2 ** 31 - 1 : requestTimeout,
+          retryBackoff: kafkaJSBackoff(r),
+          requestRetries: r.retries ?? 5,
+          retryTimeout: r.maxRetryTime ?? 30_000,
+          logger: wire,
+          hooks: config.hooks === undefined ? hooks : [config.hooks, ...hooks],
+        }
+        if (config.ssl !== undefined && config.ssl !== false) opts.tls = config.ssl
+        if (sasl !== undefined) opts.sasl = sasl
+        return opts
+      },
+    }
+  }
+
+  /** producer makes a producer; nothing connects until its `connect()`. */
+  producer(config: ProducerConfig = {}): Producer {
+    return new Producer(this.#ctx, config)
+  }
+
+  /** consumer makes a consumer of a group; nothing connects until its `connect()`. */
+  consumer(config: ConsumerConfig): Consumer {
+    return new Consumer(this.#ctx, config)
+  }
+
+  /** admin makes an admin client; nothing connects until its `connect()`. */
+  admin(config: AdminConfig = {}): Admin {
+    return new Admin(this.#ctx, config)
+  }
+
+  /** logger returns the root logger. */
+  logger(): Logger {
+    return this.#logger
+  }
+}
