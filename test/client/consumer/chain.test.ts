@@ -181,9 +181,14 @@ for (const v of VARIANTS) {
     const revokedBefore = new Map<ChainMember, number>()
     const keptAcrossJoin = new Map<ChainMember, Set<number>>()
     const revokedAtJoin = new Map<ChainMember, number[]>()
+    let releaseHold = () => {}
     try {
       // A third member joins every level once a third of the input went through the first level.
       await waitFor(() => stats[0]!.committed.size >= N * 0.3, 'a third of the input through level 1', 120_000)
+      // Every level holds between batches until its new member has partitions: a fast level must not
+      // finish its input while the slower levels settle, or its joiner would get nothing to process.
+      const hold = new Promise<void>((r) => (releaseHold = r))
+      for (const g of gates) g.wait = hold
       // What a join revokes is judged against a settled assignment: every level's first members both
       // own partitions (a level whose input has not reached it yet may still be in its first rounds).
       await waitFor(() => members.every((ms) => covered(ms) && ms.every((m) => m.owned.size > 0)), "every level's first members to hold their partitions", 60_000)
@@ -199,6 +204,7 @@ for (const v of VARIANTS) {
           await settle(l, () => j.owned.size > 0 && covered([...originals, j]), `the member joining level ${l + 1} to get partitions`)
         }),
       )
+      releaseHold()
       for (const [m, before] of keptAcrossJoin) {
         for (const p of [...before]) if (!m.owned.has(p)) before.delete(p)
         revokedAtJoin.set(m, m.revoked.slice(revokedBefore.get(m)))
@@ -218,6 +224,7 @@ for (const v of VARIANTS) {
       events.push(`${v.static ? 'restarted' : 'left'} at ${progress().join('/')}`)
       await waitFor(() => stats[LEVELS - 1]!.committed.size >= N, 'every record through the last level', 180_000)
     } finally {
+      releaseHold()
       clearInterval(tick)
       t.diagnostic(`progress at the end: ${progress().join('/')}; ${events.join('; ')}; thousands per level each second: ${timeline.join(' ')}`)
       await Promise.all(members.flat().map((m) => m.stop().catch(() => {})))
