@@ -14,6 +14,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import type { Client } from '../../src/client/client.js'
+import { Kafka, logLevel } from '../../src/kafkajs/index.js'
 import { Kotel, Tracer, type TracerOptions } from '../../src/kotel/index.js'
 import { startJaeger, type Jaeger, type JaegerSpanV1, type KafkaCluster, type OtlpKeyValue, type OtlpSpan } from '../../src/testing/index.js'
 import { broker, closeAll, createTopic, newClient, waitFor } from '../client/helpers.js'
@@ -69,43 +70,18 @@ interface Flow {
 }
 
 /**
- * flow produces RECORDS records inside a `checkout` span, then polls them inside a `poll loop` span and
- * processes each with `tracer.process`, whose function runs a `charge card` span; both services flush
- * their spans to Jaeger.
+ * flow produces RECORDS records inside a `checkout` span, then consumes them and runs a `charge card`
+ * span for each inside kotel's process span, through kafka-wire's Client (clientFlow) or as a KafkaJS
+ * program on the facade (kafkajsFlow); both services flush their spans to Jaeger.
  */
-async function flow(mode: TracerOptions): Promise<Flow> {
+async function flow(mode: TracerOptions, api: 'client' | 'kafkajs' = 'client'): Promise<Flow> {
   const topic = await createTopic(admin, { partitions: 2 })
   const checkout = service('checkout')
   const billing = service('billing')
   let checkoutSpans: ReadableSpan[] = []
   let billingSpans: ReadableSpan[] = []
   try {
-    const producer = newClient(k, { clientId: 'checkout', hooks: new Kotel({ tracer: new Tracer({ tracerProvider: checkout.provider, ...mode }) }).hooks() })
-    await checkout.provider.getTracer('checkout-app').startActiveSpan('checkout', async (span) => {
-      for (let i = 0; i < RECORDS; i++) await producer.produce({ topic, partition: i % 2, key: `order-${i}`, value: JSON.stringify({ order: i }) })
-      span.end()
-    })
-    const tracer = new Tracer({ tracerProvider: billing.provider, consumerGroup: 'billing', pollSpans: true, ...mode })
-    const consumer = newClient(k, { clientId: 'billing', consumeTopics: [topic], hooks: new Kotel({ tracer }).hooks() })
-    const app = billing.provider.getTracer('billing-app')
-    await app.startActiveSpan('poll loop', async (loop) => {
-      let seen = 0
-      const signal = AbortSignal.timeout(30_000)
-      while (seen < RECORDS) {
-        const fetches = await consumer.pollFetches({ signal })
-        if (signal.aborted) throw new Error(`only ${seen} of ${RECORDS} records came back within 30 s`)
-        for (const record of fetches.records()) {
-          await tracer.process(record, () =>
-            app.startActiveSpan('charge card', async (s) => {
-              await new Promise((r) => setTimeout(r, 1 + (seen % 3)))
-              s.end()
-            }),
-          )
-          seen++
-        }
-      }
-      loop.end()
-    })
+    await (api === 'kafkajs' ? kafkajsFlow : clientFlow)(topic, mode, checkout, billing)
     await checkout.provider.forceFlush()
     await billing.provider.forceFlush()
     // Read before shutdown: shutting the in-memory exporter down empties it.
@@ -116,9 +92,10 @@ async function flow(mode: TracerOptions): Promise<Flow> {
     await billing.provider.shutdown()
   }
   const spans = [...checkoutSpans, ...billingSpans]
-  // checkout, the sends; the loop, polls, receives, processes and the application's spans.
+  // checkout, the sends; the receives, processes and the application's spans (and the client's loop and polls).
   assert.equal(checkoutSpans.length, 1 + RECORDS)
-  assert.ok(billingSpans.length >= 2 + 3 * RECORDS, `billing recorded ${billingSpans.length} spans`)
+  if (api === 'kafkajs') assert.equal(billingSpans.length, 3 * RECORDS, `billing recorded receive, process and charge card per record: ${billingSpans.map((s) => s.name).join(', ')}`)
+  else assert.ok(billingSpans.length >= 2 + 3 * RECORDS, `billing recorded ${billingSpans.length} spans`)
   const byId = new Map(spans.map((s) => [s.spanContext().spanId, s]))
   const serviceOf = new Map<string, string>()
   for (const s of checkoutSpans) serviceOf.set(s.spanContext().spanId, 'checkout')
@@ -130,6 +107,73 @@ async function flow(mode: TracerOptions): Promise<Flow> {
     children(parent, name) {
       return spans.filter((s) => s.name === name && s.parentSpanContext?.spanId === parent.spanContext().spanId && byId.has(s.parentSpanContext.spanId))
     },
+  }
+}
+
+/** clientFlow produces with `produce`, polls inside a `poll loop` span and processes each record with `tracer.process`. */
+async function clientFlow(topic: string, mode: TracerOptions, checkout: Service, billing: Service): Promise<void> {
+  const producer = newClient(k, { clientId: 'checkout', hooks: new Kotel({ tracer: new Tracer({ tracerProvider: checkout.provider, ...mode }) }).hooks() })
+  await checkout.provider.getTracer('checkout-app').startActiveSpan('checkout', async (span) => {
+    for (let i = 0; i < RECORDS; i++) await producer.produce({ topic, partition: i % 2, key: `order-${i}`, value: JSON.stringify({ order: i }) })
+    span.end()
+  })
+  const tracer = new Tracer({ tracerProvider: billing.provider, consumerGroup: 'billing', pollSpans: true, ...mode })
+  const consumer = newClient(k, { clientId: 'billing', consumeTopics: [topic], hooks: new Kotel({ tracer }).hooks() })
+  const app = billing.provider.getTracer('billing-app')
+  await app.startActiveSpan('poll loop', async (loop) => {
+    let seen = 0
+    const signal = AbortSignal.timeout(30_000)
+    while (seen < RECORDS) {
+      const fetches = await consumer.pollFetches({ signal })
+      if (signal.aborted) throw new Error(`only ${seen} of ${RECORDS} records came back within 30 s`)
+      for (const record of fetches.records()) {
+        await tracer.process(record, () =>
+          app.startActiveSpan('charge card', async (s) => {
+            await new Promise((r) => setTimeout(r, 1 + (seen % 3)))
+            s.end()
+          }),
+        )
+        seen++
+      }
+    }
+    loop.end()
+  })
+}
+
+/**
+ * kafkajsFlow is the same flow written as a KafkaJS program on the facade: kotel is one option of
+ * `new Kafka`, the sends are `producer.send` calls inside the `checkout` span, and each message's
+ * `charge card` span runs in `eachMessage`, which the facade runs inside kotel's process span.
+ */
+async function kafkajsFlow(topic: string, mode: TracerOptions, checkout: Service, billing: Service): Promise<void> {
+  const kafka = (clientId: string, tracer: Tracer) => new Kafka({ clientId, brokers: k.bootstrapServers, logLevel: logLevel.NOTHING, hooks: new Kotel({ tracer }).hooks() })
+  const producer = kafka('checkout', new Tracer({ tracerProvider: checkout.provider, ...mode })).producer()
+  await producer.connect()
+  try {
+    await checkout.provider.getTracer('checkout-app').startActiveSpan('checkout', async (span) => {
+      for (let i = 0; i < RECORDS; i++) await producer.send({ topic, messages: [{ partition: i % 2, key: `order-${i}`, value: JSON.stringify({ order: i }) }] })
+      span.end()
+    })
+  } finally {
+    await producer.disconnect()
+  }
+  const consumer = kafka('billing', new Tracer({ tracerProvider: billing.provider, consumerGroup: 'billing', ...mode })).consumer({ groupId: `billing-${topic}`, heartbeatInterval: 500 })
+  await consumer.connect()
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true })
+    const app = billing.provider.getTracer('billing-app')
+    let seen = 0
+    await consumer.run({
+      eachMessage: () =>
+        app.startActiveSpan('charge card', async (s) => {
+          await new Promise((r) => setTimeout(r, 1 + (seen % 3)))
+          s.end()
+          seen++
+        }),
+    })
+    await waitFor(() => seen >= RECORDS, `the ${RECORDS} messages through eachMessage`, 30_000)
+  } finally {
+    await consumer.disconnect()
   }
 }
 
@@ -282,9 +326,8 @@ function clock(f: Flow, rb: Readback): void {
   noSkewWarning(rb, f.spans.filter((s) => s.name === 'charge card'), "the application's spans in the process spans that ran them")
 }
 
-test('default mode in Jaeger: one trace from the checkout span through each send to its receive, process and the application\'s span', { timeout: 120_000 }, async () => {
-  const f = await flow({})
-  const rb = await readBack(f)
+/** defaultShape checks default mode: one trace from the checkout span through each send to its receive, process and the application's span. */
+function defaultShape(f: Flow, rb: Readback): void {
   arrivedAsEmitted(f, rb)
   const checkout = f.spans.find((s) => s.name === 'checkout')!
   for (const i of recordIds) {
@@ -299,12 +342,17 @@ test('default mode in Jaeger: one trace from the checkout span through each send
     assert.equal(receive.links.length + process.links.length, 0)
   }
   clock(f, rb)
+}
+
+test('default mode in Jaeger: one trace from the checkout span through each send to its receive, process and the application\'s span', { timeout: 120_000 }, async () => {
+  const f = await flow({})
+  const rb = await readBack(f)
+  defaultShape(f, rb)
   pollLinks(f, rb)
 })
 
-test('link mode in Jaeger: a trace per record (receive, then process under it), each linked to its exact send span', { timeout: 120_000 }, async () => {
-  const f = await flow({ linkSpans: true })
-  const rb = await readBack(f)
+/** linkShape checks link mode: a trace per record (receive, then process under it), each linked to its exact send span. */
+function linkShape(f: Flow, rb: Readback): void {
   arrivedAsEmitted(f, rb)
   const checkout = f.spans.find((s) => s.name === 'checkout')!
   const producerTrace = rb.v1Traces.get(traceOf(checkout))!
@@ -326,6 +374,12 @@ test('link mode in Jaeger: a trace per record (receive, then process under it), 
   }
   assert.equal(consumerTraces.size, RECORDS, 'one consumer trace per record')
   clock(f, rb)
+}
+
+test('link mode in Jaeger: a trace per record (receive, then process under it), each linked to its exact send span', { timeout: 120_000 }, async () => {
+  const f = await flow({ linkSpans: true })
+  const rb = await readBack(f)
+  linkShape(f, rb)
   pollLinks(f, rb)
 })
 
@@ -349,6 +403,16 @@ test("franz-go's link shape in Jaeger (linkedTraces: 'span'): each receive and e
   }
   clock(f, rb)
   pollLinks(f, rb)
+})
+
+test('a KafkaJS program on the facade, default mode in Jaeger: the same trace as the Client gives', { timeout: 120_000 }, async () => {
+  const f = await flow({}, 'kafkajs')
+  defaultShape(f, await readBack(f))
+})
+
+test('a KafkaJS program on the facade, link mode in Jaeger: a trace per message, linked to its exact send span', { timeout: 120_000 }, async () => {
+  const f = await flow({ linkSpans: true }, 'kafkajs')
+  linkShape(f, await readBack(f))
 })
 
 test('kafka-wire demo --otlp-endpoint sends its traces to Jaeger and prints a producer trace and a consumer trace linked to it', { timeout: 180_000 }, async () => {
