@@ -4,13 +4,12 @@
  * starts a Jaeger), the spans also go over OTLP/HTTP to a tracing backend, and the demo prints the ids
  * (and, with Jaeger, the addresses) of a producer trace and of a consumer trace linked to it.
  *
- * The tracing part is examples/kotel-trace-trees.ts (kotelTraceTrees, written with kotel); the demo
- * calls it (see KOTEL DEMO CALL SITE below). Where it cannot be loaded — an installed package has no
- * examples folder, and the example is TypeScript — the demo still produces and consumes, prints the
- * throughput line, and says why there are no trees.
+ * The tracing part is ./trace-trees.ts (kotelTraceTrees, written with kotel, also run by
+ * examples/kotel-trace-trees.ts); the demo calls it (see KOTEL DEMO CALL SITE below). It records spans
+ * with the OpenTelemetry SDK, which the package does not depend on: where the SDK is not installed,
+ * the demo still produces and consumes, prints the throughput line, and prints the `npm install`
+ * command that brings the trees.
  */
-import { existsSync } from 'node:fs'
-import { fileURLToPath, pathToFileURL } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import type { Client } from '../client/client.js'
 import type { Jaeger, KafkaCluster } from '../testing/index.js'
@@ -40,7 +39,7 @@ interface ModeTraces {
   consumer: string[]
 }
 
-/** TraceTrees is what examples/kotel-trace-trees.ts's kotelTraceTrees returns: each mode's trees, two side by side, the trace ids. */
+/** TraceTrees is what ./trace-trees.ts's kotelTraceTrees returns: each mode's trees, two side by side, the trace ids. */
 interface TraceTrees {
   default: string
   link: string
@@ -88,9 +87,9 @@ export async function demoCommand(argv: string[]): Promise<number> {
       console.log(`jaeger: ${jaeger.kind === 'docker' ? 'container' : jaeger.kind === 'binary' ? 'Go build' : 'JAEGER_URL'} ready in ${((performance.now() - t) / 1000).toFixed(1)} s, query at ${jaeger.queryUrl}${jaeger.hasUi ? ' (web UI)' : ' (API only)'}`)
     }
     // ---- KOTEL DEMO CALL SITE ----------------------------------------------------------------
-    // The trace trees come from examples/kotel-trace-trees.ts (kotelTraceTrees): a producer and a
+    // The trace trees come from ./trace-trees.ts (kotelTraceTrees): a producer and a
     // consumer with kotel hooks, in the default parent/child mode and in link mode.
-    const loaded = await loadKotelTraceTrees()
+    const loaded = await loadKotelTraceTrees(otlpEndpoint !== undefined)
     if (typeof loaded === 'function') {
       const trees = await loaded({ seedBrokers: brokers, records: 2, otlpEndpoint })
       const width = Math.max(...trees.sideBySide.split('\n').map((l) => l.length))
@@ -147,18 +146,31 @@ async function keepJaeger(jaeger: Jaeger): Promise<void> {
   })
 }
 
-/** loadKotelTraceTrees returns the example's function, or why it cannot be had here. */
-async function loadKotelTraceTrees(): Promise<KotelTraceTrees | string> {
-  const url = new URL('../../examples/kotel-trace-trees.ts', import.meta.url)
-  if (!existsSync(fileURLToPath(url))) return 'examples/kotel-trace-trees.ts is not here (the installed package has no examples); run `npm run demo` in a checkout of the repository'
-  // A .ts file loads only under tsx (`npm run demo` runs the CLI with it).
-  if (!process.execArgv.some((a) => a.includes('tsx'))) return 'examples/kotel-trace-trees.ts needs tsx: run `npm run demo`'
+/**
+ * TRACE_TREES_PACKAGES are the OpenTelemetry packages the trace trees record spans with, at the major
+ * versions trace-trees.ts is written for; kotel itself needs only @opentelemetry/api.
+ */
+export const TRACE_TREES_PACKAGES = ['@opentelemetry/api@1', '@opentelemetry/sdk-trace-base@2', '@opentelemetry/context-async-hooks@2']
+
+/**
+ * loadKotelTraceTrees returns trace-trees.ts's function, or why it cannot be had here. It is imported
+ * only now, so that the command loads (and every other subcommand runs) without OpenTelemetry.
+ */
+async function loadKotelTraceTrees(otlp: boolean): Promise<KotelTraceTrees | string> {
+  const missing = (err: unknown) => {
+    const e = err as { code?: string; message?: string }
+    if (e?.code !== 'ERR_MODULE_NOT_FOUND') return null
+    return /'(@opentelemetry\/[^/']+)/.exec(e.message ?? '')?.[1] ?? 'an OpenTelemetry package'
+  }
   try {
-    const mod = (await import(pathToFileURL(fileURLToPath(url)).href)) as { kotelTraceTrees?: KotelTraceTrees }
-    if (typeof mod.kotelTraceTrees !== 'function') return 'examples/kotel-trace-trees.ts exports no kotelTraceTrees function'
+    const mod = (await import('./trace-trees.js')) as { kotelTraceTrees: KotelTraceTrees }
+    if (otlp) await Promise.all([import('@opentelemetry/exporter-trace-otlp-http'), import('@opentelemetry/resources')])
     return mod.kotelTraceTrees
   } catch (err) {
-    return `examples/kotel-trace-trees.ts could not be loaded (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); the OpenTelemetry packages it uses come with \`npm install\` in the repository`
+    const pkg = missing(err)
+    if (pkg === null) throw err
+    const install = [...TRACE_TREES_PACKAGES, ...(otlp ? ['@opentelemetry/exporter-trace-otlp-http', '@opentelemetry/resources@2'] : [])]
+    return `the trees are recorded with the OpenTelemetry SDK, and ${pkg} is not installed here: \`npm install ${install.join(' ')}\` beside kafka-wire brings them`
   }
 }
 

@@ -208,27 +208,42 @@ export class Client {
   }
 
   /**
-   * pollFetches waits for fetched records and returns all that are buffered. When `signal` aborts,
-   * it returns what it has with the abort reason in `errors()` (it does not reject), as franz-go
-   * returns on a cancelled context.
+   * pollFetches waits for fetched records and returns all that are buffered.
+   *
+   * The AbortSignal contract (pollRecords, records() and fetches() too; README, Consuming):
+   * - With records or errors buffered, a poll returns them at once, whether or not `signal` has
+   *   aborted (franz-go's PollFetches takes buffered fetches before it looks at its context).
+   * - With nothing buffered it waits. When `signal` aborts, or has aborted already, it resolves (it
+   *   never rejects for an abort) with no records and one `errors()` entry: topic '', partition -1,
+   *   an AbortError whose `cause` is `signal.reason`. The consumer goes on; the next poll gets what
+   *   came since. While the group rebalances nothing is handed out, so an abort then resolves the
+   *   same way and the buffered records wait for the next poll.
+   * A closed client's poll resolves the same way with a ClientClosedError.
    */
   pollFetches(opts: { signal?: AbortSignal } = {}): Promise<Fetches> {
     if (this.#core.closing) return Promise.resolve(closedFetches(this.#core, opts.signal))
     return this.#consumeSide.poll(0, opts.signal)
   }
 
-  /** pollRecords is pollFetches returning at most `max` records (the rest stay buffered). */
+  /** pollRecords is pollFetches returning at most `max` records (the rest stay buffered), under the same AbortSignal contract. */
   pollRecords(max: number, opts: { signal?: AbortSignal } = {}): Promise<Fetches> {
     if (this.#core.closing) return Promise.resolve(closedFetches(this.#core, opts.signal))
     return this.#consumeSide.poll(max, opts.signal)
   }
 
-  /** records iterates over consumed records until the signal aborts or the client closes. */
+  /**
+   * records iterates over consumed records until `signal` aborts or the client closes, then ends
+   * without throwing. It yields records only: use fetches() to see the errors polls hold.
+   */
   async *records(opts: { signal?: AbortSignal } = {}): AsyncGenerator<Record> {
     for await (const f of this.fetches(opts)) yield* f
   }
 
-  /** fetches iterates over polls until the signal aborts or the client closes. */
+  /**
+   * fetches iterates over polls until `signal` aborts or the client closes, then ends without
+   * throwing. It yields polls that hold records or partition errors; the abort's (or the close's)
+   * topic '' entry is not yielded.
+   */
   async *fetches(opts: { signal?: AbortSignal } = {}): AsyncGenerator<Fetches> {
     while (!this.#core.closing && !opts.signal?.aborted) {
       const f = await this.pollFetches(opts)

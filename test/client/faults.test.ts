@@ -22,7 +22,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, before, test } from 'node:test'
 
-import { AbortError, BrokersUnreachableError, InvalidOptionError, InvalidTopicError, SaslAuthenticationError, UnsupportedSaslMechanismError } from '../../src/client/errors.js'
+import { BrokersUnreachableError, InvalidOptionError, InvalidTopicError, SaslAuthenticationError, UnsupportedSaslMechanismError } from '../../src/client/errors.js'
 import { KafkaProtocolError } from '../../src/protocol/errors.js'
 import type { KafkaCluster } from '../../src/testing/index.js'
 import { broker, closeAll, createTopic, newClient, readAll, topicName } from './helpers.js'
@@ -337,23 +337,3 @@ for (const mode of ['direct', 'classic group', 'KIP-848 group'] as const) {
     assert.equal(got.size, 10, `${got.size} of 10 records after the topic was created`)
   })
 }
-
-test('an aborted poll resolves with an AbortError whose cause is the signal\'s reason, topic \'\' and partition -1', { timeout: 30_000 }, async () => {
-  const c = newClient(k, { consumeTopics: [await createTopic(newClient(k))] })
-  const ac = new AbortController()
-  const reason = new Error('enough')
-  setTimeout(() => ac.abort(reason), 100)
-  const f = await c.pollFetches({ signal: ac.signal })
-  assert.equal(f.numRecords(), 0)
-  const errs = f.errors()
-  assert.equal(errs.length, 1)
-  assert.equal(errs[0]!.topic, '')
-  assert.equal(errs[0]!.partition, -1)
-  assert.ok(errs[0]!.error instanceof AbortError)
-  assert.equal(errs[0]!.error.cause, reason)
-  // An already aborted signal returns at once, the same way.
-  const again = await c.pollFetches({ signal: AbortSignal.abort(reason) })
-  assert.equal(again.errors()[0]!.error.cause, reason)
-})
-
-

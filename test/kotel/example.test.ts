@@ -1,8 +1,9 @@
-// The runnable example (examples/kotel-trace-trees.ts) against the shared broker: it completes, and the
-// trees it prints are the three shapes', line for line once durations and trace ids are masked.
+// The trace trees of `kafka-wire demo` and examples/kotel-trace-trees.ts (src/cli/trace-trees.ts) against
+// the shared broker: the run completes, and the trees are the three shapes', line for line once
+// durations and trace ids are masked.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { kotelTraceTrees } from '../../examples/kotel-trace-trees.js'
+import { kotelTraceTrees } from '../../src/cli/trace-trees.js'
 import { broker } from '../client/helpers.js'
 
 const mask = (s: string) => s.replace(/ \d+\.\d ms/g, ' N ms').replace(/\([0-9a-f]{8}…\)/g, '(…)')

@@ -478,9 +478,11 @@ export class Consumer implements CoreListener {
 
   /**
    * poll returns buffered records (up to `max`, all when max <= 0) and the errors met since the last
-   * poll, waiting for either when there is none. When `signal` aborts, it returns what it has, with
-   * an AbortError whose `cause` is the signal's reason in `errors()` (topic '', partition -1); it does
-   * not reject. A closed client's poll returns a ClientClosedError the same way.
+   * poll, at once, whether or not `signal` has aborted; with none it waits for either. When `signal`
+   * aborts (or has aborted) with nothing buffered, or during a rebalance, it resolves with no records
+   * and an AbortError whose `cause` is the signal's reason in `errors()` (topic '', partition -1); it
+   * never rejects. A closed client's poll returns a ClientClosedError the same way. (Client.pollFetches
+   * states this contract for users.)
    */
   async poll(max: number, signal?: AbortSignal): Promise<Fetches> {
     const hooks = this.core.hooks
