@@ -15,7 +15,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import { Kafka, logLevel } from '../src/kafkajs/index.js'
 import { Kotel, Tracer } from '../src/kotel/index.js'
 import { startKafka } from '../src/testing/index.js'
-import { renderTrees } from './kotel-trace-trees.js'
+import { renderTrees } from '../src/cli/trace-trees.js'
 
 /** kafkajsTraceTrees runs the program against `brokers` (default: a broker from `startKafka()`: KAFKA_BOOTSTRAP, Docker or the jars) and returns its trace trees. */
 export async function kafkajsTraceTrees(brokers?: string[]): Promise<string> {

@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -52,6 +52,9 @@ function codeBlocks(markdown: string): Block[] {
 
 const blocks = codeBlocks(readFileSync(join(repo, 'README.md'), 'utf8'))
 const dir = mkdtempSync(join(tmpdir(), 'kafka-wire-readme-'))
+// Other packages a block imports (the OpenTelemetry API in the tracing blocks) resolve as in a user's
+// project that installed them.
+symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'), 'dir')
 after(() => rmSync(dir, { recursive: true, force: true }))
 const ran: number[] = []
 
