@@ -5,7 +5,7 @@
  *   cd bench && npm i
  *   node --import tsx run.ts [--scale 1] [--reps 3] [--clients kafka-wire,kafka-wire-node22,...]
  *     [--workloads all] [--bootstrap host:port] [--latency-rate N] [--latency-seconds 20]
- *     [--node /path/to/node] [--out results] [--write-results]
+ *     [--java-transaction-ms 10] [--node /path/to/node] [--out results] [--write-results]
  *   node --import tsx run.ts --render results/results.json [--write-results]   (re-render saved runs)
  *   node --import tsx run.ts --profile produce-uncompressed [--scale 0.2] [--clients kafka-wire]
  *     (CPU profile of the timed window: <out>/profiles/*.cpuprofile, a flame graph .svg, a .top.md)
@@ -21,6 +21,19 @@
  *   consume-uncompressed  1,000,000 such records back, in a fresh group, default fetch settings
  *   produce-realistic  1,000,000 records of 1 KiB, acks all, idempotent, lz4, default linger, 6 partitions
  *   consume-realistic  1,000,000 such lz4 records back, in a fresh group, default fetch settings
+ *   produce-transactional  1,000,000 records of 1 KiB, acks all, idempotent, no compression, 6 partitions,
+ *                      in transactions of 1,000 records one after another on one transactional id
+ *                      (begin, produce 1,000, commit; a warm-up transaction of one record first). The
+ *                      Java tool commits by time, not count: --transaction-duration-ms starts at
+ *                      --java-transaction-ms and, unless that is given, each later repetition scales it
+ *                      by 1,000 ÷ the records per transaction the last one reached. After each run the
+ *                      topic is checked (checkTransactional): no transaction left open (last stable
+ *                      offset = high watermark on every partition) and the high watermarks sum to the
+ *                      records written plus one commit marker per partition each transaction wrote to,
+ *                      as the client's send results name them (Java: between 1 and 6 per transaction,
+ *                      its transactions counted by the coordinator's producer epoch, which transaction
+ *                      version 2 bumps at every commit). A client whose API throws KafkaJSNotImplemented
+ *                      (the KafkaJS facade before its transactions land) is reported not applicable.
  *   latency            1 KiB records at a fixed rate (half the slowest client's realistic maximum unless
  *                      --latency-rate) for --latency-seconds, consumed in the same process: end-to-end p50/p99
  *
@@ -64,6 +77,7 @@ const { values: args } = parseArgs({
     bootstrap: { type: 'string' },
     'latency-rate': { type: 'string' },
     'latency-seconds': { type: 'string', default: '20' },
+    'java-transaction-ms': { type: 'string' },
     node: { type: 'string' },
     out: { type: 'string', default: join(here, 'results') },
     'write-results': { type: 'boolean', default: false },
@@ -107,13 +121,19 @@ const systemNode = findSystemNode()
 const profileDir = join(args.out, 'profiles')
 const nodeVersion = (bin: string) => execFileSync(bin, ['--version']).toString().trim()
 
+/** TXN_RECORDS is produce-transactional's records per transaction. */
+const TXN_RECORDS = 1000
 const counts = {
   single: Math.max(100, Math.round(100_000 * scale)),
   batches: Math.max(10, Math.round(1_000 * scale)),
   consume: Math.max(100, Math.round(100_000 * scale)),
   realistic: Math.max(1000, Math.round(1_000_000 * scale)),
   uncompressed: Math.max(1000, Math.round(1_000_000 * scale)),
+  // Whole transactions of TXN_RECORDS.
+  transactional: Math.max(1, Math.round((1_000_000 * scale) / TXN_RECORDS)) * TXN_RECORDS,
 }
+let javaTransactionMs = Number(args['java-transaction-ms'] ?? '10')
+if (!(javaTransactionMs >= 1)) throw new Error('--java-transaction-ms must be >= 1')
 const latencySeconds = Number(args['latency-seconds'])
 
 const tmp = mkdtempSync(join(tmpdir(), 'kafka-wire-bench-'))
@@ -147,9 +167,10 @@ process.on('SIGINT', () => void cleanup().then(() => process.exit(130)))
 // ---------------------------------------------------------------- running one worker
 
 function spec(workload: WorkloadName, topic: string, extra: Partial<WorkloadSpec> = {}): WorkloadSpec {
-  const records = { 'produce-single': counts.single, 'produce-batch': counts.batches * 100, consume: counts.consume, 'produce-uncompressed': counts.uncompressed, 'consume-uncompressed': counts.uncompressed, 'produce-realistic': counts.realistic, 'consume-realistic': counts.realistic, latency: 0 }[workload]
-  const compression = workload === 'produce-uncompressed' || workload === 'consume-uncompressed' ? 'none' : 'lz4'
-  return { workload, bootstrap, topic, records, batch: 100, partitions: 1, payloadFile, rate: 0, seconds: latencySeconds, group: `bench-${runId}-${randomUUID().slice(0, 8)}`, compression, ...extra }
+  const records = { 'produce-single': counts.single, 'produce-batch': counts.batches * 100, consume: counts.consume, 'produce-uncompressed': counts.uncompressed, 'consume-uncompressed': counts.uncompressed, 'produce-realistic': counts.realistic, 'consume-realistic': counts.realistic, 'produce-transactional': counts.transactional, latency: 0 }[workload]
+  const compression = workload === 'produce-uncompressed' || workload === 'consume-uncompressed' || workload === 'produce-transactional' ? 'none' : 'lz4'
+  const id = `bench-${runId}-${randomUUID().slice(0, 8)}`
+  return { workload, bootstrap, topic, records, batch: 100, partitions: 1, payloadFile, rate: 0, seconds: latencySeconds, group: id, compression, transaction: TXN_RECORDS, transactionalId: `${id}-txn`, transactionMs: javaTransactionMs, ...extra }
 }
 
 function workerFor(client: string): { file: string; node: string } {
@@ -157,6 +178,9 @@ function workerFor(client: string): { file: string; node: string } {
   if (client === 'kafka-wire-node22') return { file: join(here, 'workers', 'kafka-wire.ts'), node: bundledNode22 }
   return { file: join(here, 'workers', `${client}.ts`), node: nodeBin }
 }
+
+/** NotApplicable is a worker's report that its client cannot run the workload (measure.ts notApplicable). */
+class NotApplicable extends Error {}
 
 /** runNodeWorker runs one worker; `profileAs` names the .cpuprofile to write (run.ts --profile). */
 function runNodeWorker(client: string, s: WorkloadSpec, profileAs?: string): Promise<WorkerResult> {
@@ -172,7 +196,9 @@ function runNodeWorker(client: string, s: WorkloadSpec, profileAs?: string): Pro
     child.on('error', reject)
     child.on('close', (code, sig) => {
       const line = out.split('\n').find((l) => l.startsWith('@@RESULT '))
-      if (code === 0 && line) {
+      const na = out.split('\n').find((l) => l.startsWith('@@NOTAPPLICABLE '))
+      if (code === 0 && na) reject(new NotApplicable((JSON.parse(na.slice('@@NOTAPPLICABLE '.length)) as { reason: string }).reason))
+      else if (code === 0 && line) {
         const r = JSON.parse(line.slice(9)) as WorkerResult
         if (client.startsWith('kafka-wire-node')) r.client = client
         resolve(r)
@@ -198,20 +224,73 @@ async function runOne(client: string, workload: WorkloadName, latencyRate: numbe
     await admin.createTopic(topic, 6)
     fresh.push(topic)
   }
-  const s = spec(workload, topic, { partitions: workload === 'produce-realistic' || workload === 'produce-uncompressed' || workload === 'latency' ? 6 : 1, rate: latencyRate })
+  const s = spec(workload, topic, { partitions: workload === 'produce-realistic' || workload === 'produce-uncompressed' || workload === 'produce-transactional' || workload === 'latency' ? 6 : 1, rate: latencyRate })
   try {
-    if (isJava) return workload.startsWith('consume') ? await consumerPerformance(s, tmp) : await producerPerformance(s)
-    if (!profile) return await runNodeWorker(client, s)
-    mkdirSync(profileDir, { recursive: true })
-    const file = join(profileDir, `${workload}-${client}-rep${rep + 1}.cpuprofile`)
-    const result = await runNodeWorker(client, s, file)
-    const title = `${client} (Node ${result.node}), ${workload}: ${result.records.toLocaleString('en-US')} records, ${result.recordsPerSec.toLocaleString('en-US')} records/s, ${result.cpuSecondsPerMillion} CPU s per million, load ${loadavg()[0]!.toFixed(1)}`
-    const summary = renderProfile(file, title)
-    log(`profile ${file} (.svg flame graph, .top.md); top self time:`)
-    for (const e of summary.byFunction.slice(0, 12)) log(`  ${(e.share * 100).toFixed(1).padStart(5)} %  ${e.name} ${e.where}`)
+    const result = await runClient(client, s, rep)
+    if (workload === 'produce-transactional') {
+      await checkTransactional(s, result)
+      if (isJava && args['java-transaction-ms'] === undefined) {
+        // The tool commits by time: aim the next repetition's duration at TXN_RECORDS per transaction.
+        javaTransactionMs = Math.min(10_000, Math.max(1, Math.round((s.transactionMs * TXN_RECORDS * result.txn!.transactions) / result.records)))
+      }
+    }
     return result
   } finally {
     await admin.deleteTopics(fresh)
+  }
+}
+
+/** runClient runs one client on a prepared workload: the Java tools, or a Node worker (profiled with --profile). */
+async function runClient(client: string, s: WorkloadSpec, rep: number): Promise<WorkerResult> {
+  const workload = s.workload
+  if (client === 'java') return workload.startsWith('consume') ? await consumerPerformance(s, tmp) : await producerPerformance(s)
+  if (!profile) return await runNodeWorker(client, s)
+  mkdirSync(profileDir, { recursive: true })
+  const file = join(profileDir, `${workload}-${client}-rep${rep + 1}.cpuprofile`)
+  const result = await runNodeWorker(client, s, file)
+  const title = `${client} (Node ${result.node}), ${workload}: ${result.records.toLocaleString('en-US')} records, ${result.recordsPerSec.toLocaleString('en-US')} records/s, ${result.cpuSecondsPerMillion} CPU s per million, load ${loadavg()[0]!.toFixed(1)}`
+  const summary = renderProfile(file, title)
+  log(`profile ${file} (.svg flame graph, .top.md); top self time:`)
+  for (const e of summary.byFunction.slice(0, 12)) log(`  ${(e.share * 100).toFixed(1).padStart(5)} %  ${e.name} ${e.where}`)
+  return result
+}
+
+/**
+ * checkTransactional checks, after a produce-transactional run, that the topic holds exactly what
+ * committed transactions leave: no transaction still open (on every partition the last stable
+ * offset, what read_committed consumers may read up to, equals the high watermark) and, summed over
+ * the partitions, the high watermarks equal the records the worker wrote (warm-up included) plus one
+ * commit marker per partition each of its transactions wrote to. The worker already failed if any
+ * send or commit did; an aborted transaction, a duplicate or a lost record would change the sum.
+ * Commit markers are written after EndTxn answers, so the offsets are polled for up to a minute.
+ *
+ * The Java tool names neither its partitions nor its transactions: its transactions are counted
+ * by the coordinator's producer epoch (transaction version 2 bumps it at every commit, from 0) and
+ * its markers must number between one and `partitions` per transaction.
+ */
+async function checkTransactional(s: WorkloadSpec, r: WorkerResult): Promise<void> {
+  if (r.client === 'java') {
+    const { epoch, state } = await admin.transactionEpoch(s.transactionalId)
+    if (state !== 'CompleteCommit' || epoch < 1) throw new Error(`${s.transactionalId}: state ${state}, epoch ${epoch}; cannot count the Java tool's transactions (transaction version 2 bumps the epoch at every commit)`)
+    r.txn = { transactions: epoch, logRecords: r.records, markers: null }
+  }
+  const t = r.txn
+  if (!t) throw new Error(`${r.client} reported no transaction facts`)
+  const until = Date.now() + 60_000
+  for (;;) {
+    const [hw, lso] = await Promise.all([admin.partitionEnds(s.topic, s.partitions, 'read_uncommitted'), admin.partitionEnds(s.topic, s.partitions, 'read_committed')])
+    const sum = hw.reduce((a, b) => a + b, 0n)
+    const markers = Number(sum) - t.logRecords
+    const open = hw.map((h, p) => (lso[p] === h ? -1 : p)).filter((p) => p >= 0)
+    const fits = t.markers === null ? markers >= t.transactions && markers <= t.transactions * s.partitions : markers === t.markers
+    if (open.length === 0 && fits) {
+      t.check = `high watermarks sum to ${sum.toLocaleString('en-US')} = ${t.logRecords.toLocaleString('en-US')} records + ${markers.toLocaleString('en-US')} commit markers (${t.markers === null ? `${t.transactions.toLocaleString('en-US')} transactions by the coordinator's epoch, 1 to ${s.partitions} partitions each` : 'one per partition each transaction wrote to'}); last stable offset = high watermark on all ${s.partitions} partitions`
+      return
+    }
+    if (Date.now() > until) {
+      throw new Error(`produce-transactional check failed for ${r.client}: high watermarks sum to ${sum} for ${t.logRecords} records, so ${markers} control records where ${t.markers ?? `${t.transactions} to ${t.transactions * s.partitions}`} were expected; ${open.length ? `partitions ${open.join(', ')} have a transaction open (last stable offset ${open.map((p) => lso[p]).join(', ')} < high watermark)` : 'no transaction open'}`)
+    }
+    await new Promise((res) => setTimeout(res, 250))
   }
 }
 
@@ -270,14 +349,17 @@ for (let rep = 0; rep < reps; rep++) {
       const t = Date.now()
       let result: WorkerResult | null = null
       let error: string | null = null
+      let notApplicable: string | undefined
       try {
         result = await runOne(client, workload, latencyRate, rep)
         if (result === null) continue
       } catch (err) {
-        error = err instanceof Error ? err.message : String(err)
+        if (err instanceof NotApplicable) notApplicable = err.message
+        else error = err instanceof Error ? err.message : String(err)
       }
-      runs.push({ rep, order: order.indexOf(client), workload, client, loadAvg1: Math.round(load * 100) / 100, result, error })
-      const what = result ? `${result.recordsPerSec.toLocaleString('en-US')} rec/s${result.latency ? `, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms` : ''}, CPU ${result.cpuSecondsPerMillion} s/M, RSS ${result.peakRssMB} MB` : `FAILED: ${error}`
+      runs.push({ rep, order: order.indexOf(client), workload, client, loadAvg1: Math.round(load * 100) / 100, result, error, ...(notApplicable !== undefined ? { notApplicable } : {}) })
+      const txn = result?.txn ? `, ${(result.txn.transactions / result.seconds).toFixed(1)} txn/s of ${Math.round(result.records / result.txn.transactions)} records` : ''
+      const what = result ? `${result.recordsPerSec.toLocaleString('en-US')} rec/s${txn}${result.latency ? `, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms` : ''}, CPU ${result.cpuSecondsPerMillion} s/M, RSS ${result.peakRssMB} MB` : notApplicable !== undefined ? `not applicable: ${notApplicable}` : `FAILED: ${error}`
       log(`rep ${rep + 1}/${reps} ${workload.padEnd(17)} ${client.padEnd(17)} ${what} (${((Date.now() - t) / 1000).toFixed(1)} s, load ${load.toFixed(1)})`)
     }
   }

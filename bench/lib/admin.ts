@@ -1,7 +1,8 @@
-/** Topic housekeeping for run.ts, through kafka-wire's own requests (CreateTopics, DeleteTopics). */
+/** Topic housekeeping and checks for run.ts, through kafka-wire's own requests (CreateTopics, DeleteTopics, ListOffsets, DescribeTransactions). */
 import { Client } from '../../src/index.js'
 import { Admin as KafkaAdmin } from '../../src/admin/index.js'
 import { ListOffsets } from '../../src/protocol/messages/list-offsets.js'
+import { KafkaProtocolError } from '../../src/protocol/errors.js'
 
 /** Admin creates and deletes the benchmark's topics. */
 export class Admin {
@@ -30,6 +31,37 @@ export class Admin {
     let sum = 0n
     for (const t of res.topics) for (const p of t.partitions) sum += p.offset
     return sum
+  }
+
+  /**
+   * partitionEnds lists each partition's end offset: the high watermark (read_uncommitted) or the last
+   * stable offset (read_committed), which stops at the first record of a transaction still open.
+   */
+  async partitionEnds(topic: string, partitions: number, isolation: 'read_uncommitted' | 'read_committed'): Promise<bigint[]> {
+    const req = ListOffsets.newRequest()
+    req.replicaId = -1
+    req.isolationLevel = isolation === 'read_committed' ? 1 : 0
+    req.topics = [{ name: topic, partitions: Array.from({ length: partitions }, (_, i) => ({ partitionIndex: i, currentLeaderEpoch: -1, timestamp: -1n })) }]
+    const res = await this.client.request(ListOffsets, req)
+    const ends = new Array<bigint>(partitions).fill(-1n)
+    for (const t of res.topics) {
+      for (const p of t.partitions) {
+        if (p.errorCode !== 0) throw new KafkaProtocolError(p.errorCode, { topic, partition: p.partitionIndex })
+        ends[p.partitionIndex] = p.offset
+      }
+    }
+    return ends
+  }
+
+  /**
+   * transactionEpoch is a transactional id's producer epoch and state at its coordinator. Under
+   * transaction version 2 (KIP-890, what a Kafka 4 cluster finalizes) every EndTxn bumps the epoch
+   * from 0, so after a producer's first InitProducerId the epoch counts its ended transactions.
+   */
+  async transactionEpoch(transactionalId: string): Promise<{ epoch: number; state: string }> {
+    const [d] = await new KafkaAdmin(this.client).describeTransactions([transactionalId])
+    if (!d || d.error) throw d?.error ?? new Error(`no description of transactional id ${transactionalId}`)
+    return { epoch: d.producerEpoch, state: d.state }
   }
 
   close(): Promise<void> {

@@ -24,9 +24,9 @@ import { performance } from 'node:perf_hooks'
 import * as hdr from 'hdr-histogram-js'
 
 /** WorkloadName names the workloads of run.ts. */
-export type WorkloadName = 'produce-single' | 'produce-batch' | 'consume' | 'produce-uncompressed' | 'consume-uncompressed' | 'produce-realistic' | 'consume-realistic' | 'latency'
+export type WorkloadName = 'produce-single' | 'produce-batch' | 'consume' | 'produce-uncompressed' | 'consume-uncompressed' | 'produce-realistic' | 'consume-realistic' | 'produce-transactional' | 'latency'
 
-/** Codec is the compression of the 1 KiB workloads: none for the *-uncompressed ones, lz4 otherwise. */
+/** Codec is the compression of the 1 KiB workloads: none for the *-uncompressed ones and produce-transactional, lz4 otherwise. */
 export type Codec = 'none' | 'lz4'
 
 /** WorkloadSpec is what the orchestrator hands a worker (as JSON in argv[2]). */
@@ -48,6 +48,15 @@ export interface WorkloadSpec {
   group: string
   /** compression the producer of a 1 KiB workload uses (produce-*, latency). */
   compression: Codec
+  /** transaction is the records per transaction of produce-transactional (1,000). */
+  transaction: number
+  /** transactionalId is produce-transactional's transactional id, fresh for every run. */
+  transactionalId: string
+  /**
+   * transactionMs is the Java tool's --transaction-duration-ms: ProducerPerformance commits by time,
+   * not by count (lib/java.ts).
+   */
+  transactionMs: number
 }
 
 /** Latency summarises an HDR histogram, in milliseconds. */
@@ -85,6 +94,28 @@ export interface WorkerResult {
   elu: number | null
   /** extra notes (records lost, settings that differ). */
   notes: string[]
+  /** txn: produce-transactional's facts, checked by run.ts against the topic's offsets. */
+  txn?: TxnFacts
+}
+
+/**
+ * TxnFacts is what a produce-transactional run leaves for run.ts to check against the topic after it
+ * (run.ts checkTransactional): every offset of the topic must be one of the worker's records or one
+ * commit marker, and no transaction may be left open.
+ */
+export interface TxnFacts {
+  /** transactions committed in the timed window (every commit resolved without error). */
+  transactions: number
+  /** logRecords is every record the worker wrote to the topic, its warm-up transaction's included. */
+  logRecords: number
+  /**
+   * markers is the control records the topic must hold: one per partition that each committed
+   * transaction (warm-up included) wrote to, as the client's send results name them; null when the
+   * client does not say (the Java tool).
+   */
+  markers: number | null
+  /** check is what run.ts verified, in words. */
+  check?: string
 }
 
 /** newHistogram makes a histogram of microseconds from 1 µs to 10 minutes. */
@@ -174,6 +205,7 @@ export function report(r: {
   latency: hdr.Histogram | null
   latencyKind: string
   notes?: string[]
+  txn?: TxnFacts
 }): void {
   const w = r.window
   const out: WorkerResult = {
@@ -195,8 +227,19 @@ export function report(r: {
     peakBuffersMB: w.peakBuffersMB,
     elu: w.elu,
     notes: r.notes ?? [],
+    ...(r.txn ? { txn: r.txn } : {}),
   }
   process.stdout.write(`@@RESULT ${JSON.stringify(out)}\n`)
+}
+
+/**
+ * notApplicable ends a worker whose client cannot run the workload (the KafkaJS facade's
+ * producer.transaction() while it throws KafkaJSNotImplemented): run.ts reports the reason in the
+ * results table instead of a figure or a failure.
+ */
+export function notApplicable(reason: string): never {
+  process.stdout.write(`@@NOTAPPLICABLE ${JSON.stringify({ reason })}\n`)
+  process.exit(0)
 }
 
 function round(v: number, digits: number): number {

@@ -12,6 +12,8 @@ export interface RunRecord {
   loadAvg1: number
   result: WorkerResult | null
   error: string | null
+  /** notApplicable is why the client cannot run the workload (no result and no failure). */
+  notApplicable?: string
 }
 
 /** Summary is the median of each figure over a (workload, client)'s successful repetitions. */
@@ -36,9 +38,16 @@ export interface Summary {
   /** spread is (max - min) / median of records/s over the repetitions. */
   spread: number
   notes: string[]
+  /** notApplicable is why the client cannot run the workload, when none of its runs could. */
+  notApplicable: string | null
+  /** transactionsPerSec and recordsPerTransaction: medians for produce-transactional, else null. */
+  transactionsPerSec: number | null
+  recordsPerTransaction: number | null
+  /** check is the last run's check of what produce-transactional left in the topic. */
+  check: string | null
 }
 
-export const WORKLOADS: WorkloadName[] = ['produce-single', 'produce-batch', 'consume', 'produce-uncompressed', 'consume-uncompressed', 'produce-realistic', 'consume-realistic', 'latency']
+export const WORKLOADS: WorkloadName[] = ['produce-single', 'produce-batch', 'consume', 'produce-uncompressed', 'consume-uncompressed', 'produce-realistic', 'consume-realistic', 'produce-transactional', 'latency']
 
 export const WORKLOAD_TITLES: Record<WorkloadName, string> = {
   'produce-single': 'produce, single awaited sends (acks 0, 3 B)',
@@ -48,6 +57,7 @@ export const WORKLOAD_TITLES: Record<WorkloadName, string> = {
   'consume-uncompressed': 'consume 1 KiB uncompressed, 6 partitions',
   'produce-realistic': 'produce 1 KiB, acks all, idempotent, lz4, 6 partitions',
   'consume-realistic': 'consume 1 KiB lz4, 6 partitions',
+  'produce-transactional': 'produce 1 KiB in transactions of 1,000, acks all, idempotent, uncompressed, 6 partitions',
   latency: 'end-to-end latency at a fixed rate (1 KiB, lz4)',
 }
 
@@ -84,9 +94,11 @@ export function summarizeRuns(runs: RunRecord[]): Summary[] {
     const ok = list.map((r) => r.result).filter((r): r is WorkerResult => r !== null)
     const first = list[0]!
     if (ok.length === 0) {
-      out.push({ workload: first.workload, client: first.client, reps: 0, failures: list.length, recordsPerSec: NaN, mbPerSec: NaN, p50: null, p99: null, latencyKind: '', cpuSecondsPerMillion: NaN, peakRssMB: NaN, peakHeapMB: null, peakBuffersMB: null, elu: null, node: '', spread: NaN, notes: [...new Set(list.map((r) => r.error ?? ''))].filter(Boolean).map((e) => e.split('\n')[0]!.slice(0, 200)) })
+      const na = list.every((r) => r.notApplicable !== undefined) ? first.notApplicable! : null
+      out.push({ workload: first.workload, client: first.client, reps: 0, failures: na === null ? list.length : 0, recordsPerSec: NaN, mbPerSec: NaN, p50: null, p99: null, latencyKind: '', cpuSecondsPerMillion: NaN, peakRssMB: NaN, peakHeapMB: null, peakBuffersMB: null, elu: null, node: '', spread: NaN, notes: [...new Set(list.map((r) => r.error ?? r.notApplicable ?? ''))].filter(Boolean).map((e) => e.split('\n')[0]!.slice(0, 200)), notApplicable: na, transactionsPerSec: null, recordsPerTransaction: null, check: null })
       continue
     }
+    const txns = ok.filter((r) => r.txn !== undefined)
     const rps = ok.map((r) => r.recordsPerSec)
     const lat = ok.filter((r) => r.latency !== null)
     const elus = ok.map((r) => r.elu).filter((e): e is number => e !== null)
@@ -109,6 +121,10 @@ export function summarizeRuns(runs: RunRecord[]): Summary[] {
       node: ok[0]!.node,
       spread: r2((Math.max(...rps) - Math.min(...rps)) / med),
       notes: [...new Set(ok.flatMap((r) => r.notes))],
+      notApplicable: null,
+      transactionsPerSec: txns.length ? r2(median(txns.map((r) => r.txn!.transactions / r.seconds))) : null,
+      recordsPerTransaction: txns.length ? Math.round(median(txns.map((r) => r.records / r.txn!.transactions))) : null,
+      check: txns.at(-1)?.txn?.check ?? null,
     })
   }
   return out
@@ -136,7 +152,8 @@ export function ratios(summaries: Summary[], base = 'kafka-wire'): Ratio[] {
     if (!kw) continue
     for (const s of summaries) {
       if (s.workload !== w || !isPeer(s.client) || s.reps === 0) continue
-      const comparableLatency = s.client !== 'java' || w !== 'latency'
+      // The Java tool's latency is per record, send → ack: not end to end, not per transaction.
+      const comparableLatency = s.client !== 'java' || (w !== 'latency' && w !== 'produce-transactional')
       out.push({
         workload: w,
         peer: s.client,
@@ -160,12 +177,47 @@ export function markdownTables(summaries: Summary[], clients: string[]): string 
     for (const c of clients) {
       const s = summaries.find((x) => x.workload === w && x.client === c)
       if (!s) continue
+      if (s.notApplicable !== null) {
+        lines.push(`| ${WORKLOAD_TITLES[w]} | ${CLIENT_TITLES[c] ?? c} | | not applicable | | | | ${s.notApplicable} | | | | – |`)
+        continue
+      }
       if (s.reps === 0) {
         lines.push(`| ${WORKLOAD_TITLES[w]} | ${CLIENT_TITLES[c] ?? c} | | failed | | | | ${s.notes.join('; ')} | | | | 0 |`)
         continue
       }
       lines.push(`| ${WORKLOAD_TITLES[w]} | ${CLIENT_TITLES[c] ?? c} | ${s.node ? s.node.replace(/^v/, '') : 'JVM'} | ${fmt(s.recordsPerSec)} | ${fmt(s.mbPerSec, 1)} | ${fmt(s.p50, 1)} | ${fmt(s.p99, 1)} | ${s.latencyKind || '–'} | ${fmt(s.cpuSecondsPerMillion, 1)} | ${fmt(s.peakRssMB)}${s.peakHeapMB !== null && s.peakBuffersMB !== null ? ` (${fmt(s.peakHeapMB)} / ${fmt(s.peakBuffersMB)})` : ''} | ${fmt(s.elu, 2)} | ${s.reps}${s.failures ? `+${s.failures} failed` : ''} (±${fmt(s.spread * 50, 0)}%) |`)
     }
+  }
+  return lines.join('\n')
+}
+
+/** TXN_DRIVERS says how each client runs produce-transactional (the workers' and lib/java.ts's comments say more). */
+export const TXN_DRIVERS: Record<string, string> = {
+  'kafka-wire': "beginTransaction(); 1,000 produce() calls; endTransaction('commit')",
+  'kafka-wire-node22': "beginTransaction(); 1,000 produce() calls; endTransaction('commit')",
+  'kafka-wire-node20': "beginTransaction(); 1,000 produce() calls; endTransaction('commit')",
+  kafkats: 'producer.transaction(fn), one tx.send() of 1,000',
+  kafkajs: 'producer.transaction(), one send() of 1,000, commit() (idempotent, maxInFlightRequests 1)',
+  'kafkajs-facade': 'the KafkaJS program on kafka-wire/kafkajs',
+  platformatic: 'beginTransaction(), one send() of 1,000, commit()',
+  java: 'ProducerPerformance --transactional-id --transaction-duration-ms: commits by time, not by count',
+}
+
+/**
+ * markdownTransactions is produce-transactional's own table: transactions per second, the records
+ * per transaction each client reached (1,000 but for the Java tool, which commits by time), how
+ * each client ran it and what the check after the last run found; '' when the workload did not run.
+ */
+export function markdownTransactions(summaries: Summary[], clients: string[]): string {
+  const rows = clients.map((c) => summaries.find((s) => s.workload === 'produce-transactional' && s.client === c)).filter((s): s is Summary => s !== undefined)
+  if (rows.length === 0) return ''
+  const lines = ['| client | transactions/s | records per transaction | driven by | check of the topic after the last run |', '|---|--:|--:|---|---|']
+  for (const s of rows) {
+    const client = CLIENT_TITLES[s.client] ?? s.client
+    const how = TXN_DRIVERS[s.client] ?? ''
+    if (s.notApplicable !== null) lines.push(`| ${client} | not applicable | | ${how} | ${s.notApplicable} |`)
+    else if (s.reps === 0) lines.push(`| ${client} | failed | | ${how} | ${s.notes.join('; ')} |`)
+    else lines.push(`| ${client} | ${fmt(s.transactionsPerSec, 1)} | ${fmt(s.recordsPerTransaction)} | ${how} | ${s.check ?? '–'} |`)
   }
   return lines.join('\n')
 }
@@ -353,8 +405,10 @@ export function render(runs: RunRecord[], env: RunEnv, out: string, resultsDir: 
   mkdirSync(out, { recursive: true })
   writeFileSync(join(out, 'results.json'), JSON.stringify({ env, summaries, ratios: rs, runs }, null, 2) + '\n')
   const nodes = markdownNodes(summaries, clients)
+  const txns = markdownTransactions(summaries, clients)
+  const txnsMd = txns ? `\n\n## Transactions (produce-transactional)\n\n${txns}` : ''
   const nodesMd = nodes ? `\n\n## kafka-wire on each Node version\n\nrecords/s (÷ kafka-wire on Node ${env.node.replace(/^v/, '')}) and CPU seconds per million records:\n\n${nodes}` : ''
-  const md = `# kafka-wire benchmark results\n\n${envLines(env, runs).join('\n')}\n\n## Figures (medians)\n\n${markdownTables(summaries, clients)}${nodesMd}\n\n## kafka-wire ÷ each peer\n\nThroughput ratios: above 1 means kafka-wire moved more records per second; CPU ratios below 1 mean it spent less CPU per record. Latency: kafka-wire's p99 ÷ the peer's (below 1 is shorter).\n\n${markdownRatios(rs, clients)}\n\nThe same ratios taken within each repetition (the clients of one repetition ran minutes apart, under much the same load), median and then each repetition's:\n\n${markdownPaired(pairedRatios(runs), clients)}\n`
+  const md = `# kafka-wire benchmark results\n\n${envLines(env, runs).join('\n')}\n\n## Figures (medians)\n\n${markdownTables(summaries, clients)}${txnsMd}${nodesMd}\n\n## kafka-wire ÷ each peer\n\nThroughput ratios: above 1 means kafka-wire moved more records per second; CPU ratios below 1 mean it spent less CPU per record. Latency: kafka-wire's p99 ÷ the peer's (below 1 is shorter).\n\n${markdownRatios(rs, clients)}\n\nThe same ratios taken within each repetition (the clients of one repetition ran minutes apart, under much the same load), median and then each repetition's:\n\n${markdownPaired(pairedRatios(runs), clients)}\n`
   const title = `kafka-wire vs peers — Kafka ${env.kafka}, Node ${env.node}, scale ${env.scale}, ${new Set(runs.map((r) => r.rep)).size} reps`
   writeFileSync(join(out, 'results.md'), md)
   writeFileSync(join(out, 'results.svg'), svgChart(summaries, clients, title))

@@ -142,6 +142,61 @@ async function produceRealistic(s: WorkloadSpec): Promise<void> {
 }
 
 /**
+ * produce-transactional: transactions of `s.transaction` (1,000) records, one after another on one
+ * transactionalId: beginTransaction(), every record handed to produce() on its own (callback form),
+ * endTransaction('commit'), which flushes and waits for them before EndTxn. The client's defaults
+ * (idempotent, acks all, linger 10 ms), no compression. A warm-up transaction of one record first
+ * (InitProducerId, the coordinator and metadata stay out of the window). Latency is per transaction,
+ * beginTransaction() → the commit resolving. Each record's callback names its partition, so the
+ * worker knows the commit markers the topic must hold (TxnFacts, checked by run.ts).
+ */
+async function produceTransactional(s: WorkloadSpec): Promise<void> {
+  const payloads = loadPayloads(s.payloadFile)
+  const client = new Client({ seedBrokers: s.bootstrap, clientId: 'bench', transactionalId: s.transactionalId, producerBatchCompression: [s.compression] })
+  const touched = new Uint8Array(s.partitions)
+  let failed: Error | null = null
+  const cb = (r: ProduceRecord, err: Error | null) => {
+    if (err) failed ??= err
+    else touched[r.partition!] = 1
+  }
+  const markersOf = () => {
+    let n = 0
+    for (let p = 0; p < touched.length; p++) n += touched[p]!
+    touched.fill(0)
+    return n
+  }
+  client.beginTransaction()
+  client.produce({ topic: s.topic, value: 'warm-up' }, cb)
+  await client.endTransaction('commit')
+  let markers = markersOf()
+  const hist = newHistogram()
+  const transactions = Math.ceil(s.records / s.transaction)
+  let bytes = 0
+  const m = new Meter()
+  m.start()
+  for (let t = 0; t < transactions; t++) {
+    const t0 = performance.now()
+    client.beginTransaction()
+    const end = Math.min(s.records, (t + 1) * s.transaction)
+    for (let i = t * s.transaction; i < end; i++) {
+      const value = payloads[i % payloads.length]!
+      bytes += value.length
+      client.produce({ topic: s.topic, value }, cb)
+    }
+    // endTransaction rejects (TransactionAbortableError) when a record failed; failed says which.
+    await client.endTransaction('commit').catch((err: Error) => {
+      throw failed ?? err
+    })
+    markers += markersOf()
+    hist.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)))
+  }
+  const w = m.stop()
+  if (failed) throw failed
+  await client.close()
+  report({ client: CLIENT, clientVersion: VERSION, spec: s, records: s.records, bytes, window: w, latency: hist, latencyKind: 'per transaction, begin → commit', txn: { transactions, logRecords: s.records + 1, markers } })
+}
+
+/**
  * latency: a consumer in the same process (same clock) reads the topic while the producer sends at a
  * fixed rate; each record's key carries its scheduled send time.
  */
@@ -220,6 +275,9 @@ switch (spec.workload) {
   case 'consume-uncompressed':
   case 'consume-realistic':
     await consume(spec, false)
+    break
+  case 'produce-transactional':
+    await produceTransactional(spec)
     break
   case 'latency':
     await latency(spec)

@@ -3,7 +3,8 @@
  * to kafka-wire/kafkajs (../src/kafkajs) instead of kafkajs@2.2.4. The program, its options and its
  * batching (1,000 messages per send(), 5 sends in flight) are KafkaJS's worker's; only the library under
  * it changes, which is what a KafkaJS user who changes one import gets. The result line is relabelled
- * `kafkajs-facade` with kafka-wire's version.
+ * `kafkajs-facade` with kafka-wire's version. Where the facade throws KafkaJSNotImplemented
+ * (producer.transaction() until its transactions land), the worker reports the workload not applicable.
  */
 import { readFileSync } from 'node:fs'
 import { register } from 'node:module'

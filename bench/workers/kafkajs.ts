@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks'
 import kafkajs, { type Message } from 'kafkajs'
 import { compressLz4, decompressLz4 } from '../../src/protocol/compression/lz4.js'
 import { loadPayloads } from '../lib/payload.js'
-import { LatencyCollector, Meter, PEER_VALUE, Schedule, keyForTime, newHistogram, parseSpec, peerKey, report, tick, waitUntil, type WorkloadSpec } from '../lib/measure.js'
+import { LatencyCollector, Meter, PEER_VALUE, Schedule, keyForTime, newHistogram, notApplicable, parseSpec, peerKey, report, tick, waitUntil, type WorkloadSpec } from '../lib/measure.js'
 
 // KafkaJS is CommonJS: its named exports come through the default import.
 const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs
@@ -154,6 +154,54 @@ async function produceRealistic(s: WorkloadSpec): Promise<void> {
   report({ client: CLIENT, clientVersion: VERSION, spec: s, records: s.records, bytes, window: w, latency: hist, latencyKind: 'per record, send() → ack (1,000 per send)' })
 }
 
+/**
+ * produce-transactional: transactions of `s.transaction` (1,000) records one after another, each
+ * `producer.transaction()`, one `send()` of its records, `commit()` — KafkaJS's documented shape, on
+ * a producer with a transactionalId, idempotent and maxInFlightRequests 1 (what its documentation
+ * asks of a transactional producer). No compression. A warm-up transaction of one record first.
+ * Latency is per transaction, transaction() → commit() resolving. The send's RecordMetadata lists
+ * the partitions written, one commit marker each (TxnFacts, checked by run.ts).
+ *
+ * Run through workers/kafkajs-facade.ts, this is the same program on kafka-wire/kafkajs: while its
+ * producer.transaction() throws KafkaJSNotImplemented the workload is reported not applicable.
+ */
+async function produceTransactional(s: WorkloadSpec): Promise<void> {
+  const payloads = loadPayloads(s.payloadFile)
+  const producer = kafka.producer({ transactionalId: s.transactionalId, idempotent: true, maxInFlightRequests: 1 })
+  await producer.connect()
+  let warm
+  try {
+    warm = await producer.transaction()
+  } catch (err) {
+    if ((err as Error).name === 'KafkaJSNotImplemented') notApplicable(`producer.transaction() throws KafkaJSNotImplemented: ${(err as Error).message}`)
+    throw err
+  }
+  let markers = (await warm.send({ topic: s.topic, acks: -1, compression: codec(s), messages: [{ value: 'warm-up' }] })).length
+  await warm.commit()
+  const hist = newHistogram()
+  const transactions = Math.ceil(s.records / s.transaction)
+  let bytes = 0
+  const m = new Meter()
+  m.start()
+  for (let t = 0; t < transactions; t++) {
+    const t0 = performance.now()
+    const txn = await producer.transaction()
+    const messages: Message[] = []
+    const end = Math.min(s.records, (t + 1) * s.transaction)
+    for (let i = t * s.transaction; i < end; i++) {
+      const value = payloads[i % payloads.length]!
+      bytes += value.length
+      messages.push({ value })
+    }
+    markers += (await txn.send({ topic: s.topic, acks: -1, compression: codec(s), messages })).length
+    await txn.commit()
+    hist.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)))
+  }
+  const w = m.stop()
+  await producer.disconnect()
+  report({ client: CLIENT, clientVersion: VERSION, spec: s, records: s.records, bytes, window: w, latency: hist, latencyKind: 'per transaction, begin → commit', txn: { transactions, logRecords: s.records + 1, markers } })
+}
+
 async function latency(s: WorkloadSpec): Promise<void> {
   const payloads = loadPayloads(s.payloadFile)
   const consumer = kafka.consumer({ groupId: s.group })
@@ -223,6 +271,9 @@ switch (spec.workload) {
   case 'consume-uncompressed':
   case 'consume-realistic':
     await consume(spec, false)
+    break
+  case 'produce-transactional':
+    await produceTransactional(spec)
     break
   case 'latency':
     await latency(spec)

@@ -23,7 +23,7 @@
  */
 import { createRequire } from 'node:module'
 import { performance } from 'node:perf_hooks'
-import { KafkaClient, type Message, type ProducerMessage } from '@kafkats/client'
+import { KafkaClient, type Message, type ProducerMessage, type SendResult } from '@kafkats/client'
 import { loadPayloads } from '../lib/payload.js'
 import { LatencyCollector, Meter, PEER_VALUE, Schedule, keyForTime, newHistogram, parseSpec, peerKey, report, tick, waitUntil, type WorkloadSpec } from '../lib/measure.js'
 
@@ -203,6 +203,45 @@ async function produceRealistic(s: WorkloadSpec): Promise<void> {
 }
 
 /**
+ * produce-transactional: transactions of `s.transaction` (1,000) records one after another, each
+ * `producer.transaction(fn)` with one `tx.send()` of its records — its documented shape, committed
+ * when fn resolves — on a producer with a transactionalId, idempotent, acks all, its default
+ * transactionConcurrency 1 (one transactional id, one open transaction, as every client here). No
+ * compression. A warm-up transaction of one record first. Latency is per transaction, transaction()
+ * → its promise resolving. The send's results name each record's partition; one commit marker per
+ * partition written (TxnFacts, checked by run.ts). Its partitioner puts all the keyless records of
+ * one send() on one partition, so each of its transactions writes to one partition where the
+ * others spread theirs over (nearly) all six: one partition to add and one marker instead of six.
+ */
+async function produceTransactional(s: WorkloadSpec): Promise<void> {
+  const payloads = loadPayloads(s.payloadFile)
+  const producer = client.producer({ idempotent: true, acks: 'all', compression: s.compression, transactionalId: s.transactionalId })
+  const partitionsOf = (results: SendResult | SendResult[]) => new Set((Array.isArray(results) ? results : [results]).map((r) => r.partition)).size
+  let markers = await producer.transaction(async (tx) => partitionsOf(await tx.send(s.topic, [{ value: Buffer.from('warm-up') }])))
+  const hist = newHistogram()
+  const transactions = Math.ceil(s.records / s.transaction)
+  let bytes = 0
+  const m = new Meter()
+  m.start()
+  for (let t = 0; t < transactions; t++) {
+    const t0 = performance.now()
+    const messages: ProducerMessage[] = []
+    const end = Math.min(s.records, (t + 1) * s.transaction)
+    for (let i = t * s.transaction; i < end; i++) {
+      const value = payloads[i % payloads.length]!
+      bytes += value.length
+      messages.push({ value })
+    }
+    markers += await producer.transaction(async (tx) => partitionsOf(await tx.send(s.topic, messages)))
+    hist.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)))
+  }
+  const w = m.stop()
+  await producer.disconnect()
+  await client.disconnect()
+  report({ client: CLIENT, clientVersion: VERSION, spec: s, records: s.records, bytes, window: w, latency: hist, latencyKind: 'per transaction, begin → commit', txn: { transactions, logRecords: s.records + 1, markers } })
+}
+
+/**
  * latency: a consumer in the same process (same clock) reads the topic while the producer sends at a
  * fixed rate what is due at each 1 ms tick in one send() (one send() per record goes out on its own,
  * see above); each record's key carries its scheduled send time.
@@ -286,6 +325,9 @@ switch (spec.workload) {
   case 'consume-uncompressed':
   case 'consume-realistic':
     await consume(spec, false)
+    break
+  case 'produce-transactional':
+    await produceTransactional(spec)
     break
   case 'latency':
     await latency(spec)

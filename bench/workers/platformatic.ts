@@ -5,6 +5,10 @@
  * Like KafkaJS it has no accumulator behind send(): the realistic workload hands it 1,000 records per
  * send() with up to 5 sends in flight (its asStream() batches 100 records with one send in flight,
  * which is slower), and the latency workload sends what is due at each 1 ms tick in one send().
+ *
+ * produce-transactional runs with its default retryDelay (1 s), which it waits once per transaction:
+ * AddPartitionsToTxn comes while the previous transaction's markers are being written, and the broker
+ * answers CONCURRENT_TRANSACTIONS. KW_BENCH_PLATFORMATIC_RETRY_DELAY=<ms> sets it (Java waits 20 ms).
  */
 import { createRequire } from 'node:module'
 import { performance } from 'node:perf_hooks'
@@ -137,6 +141,45 @@ async function produceRealistic(s: WorkloadSpec): Promise<void> {
   report({ client: CLIENT, clientVersion: VERSION, spec: s, records: s.records, bytes, window: w, latency: hist, latencyKind: 'per record, send() → ack (1,000 per send)' })
 }
 
+/**
+ * produce-transactional: transactions of `s.transaction` (1,000) records one after another, each
+ * `beginTransaction()`, one `send()` of its records through the Transaction, `commit()` — its
+ * documented shape, on an idempotent producer (acks all) with a transactionalId. No compression. A
+ * warm-up transaction of one record first. Latency is per transaction, beginTransaction() → commit()
+ * resolving. The send's result lists an offset per partition written, one commit marker each
+ * (TxnFacts, checked by run.ts).
+ */
+async function produceTransactional(s: WorkloadSpec): Promise<void> {
+  const payloads = loadPayloads(s.payloadFile)
+  const retryDelay = process.env.KW_BENCH_PLATFORMATIC_RETRY_DELAY === undefined ? {} : { retryDelay: Number(process.env.KW_BENCH_PLATFORMATIC_RETRY_DELAY) }
+  const producer = new Producer({ clientId: 'bench', bootstrapBrokers: s.bootstrap, idempotent: true, acks: ProduceAcks.ALL, compression: s.compression, transactionalId: s.transactionalId, ...retryDelay })
+  const warm = await producer.beginTransaction()
+  let markers = (await warm.send({ messages: [{ topic: s.topic, value: Buffer.from('warm-up') }] })).offsets?.length ?? NaN
+  await warm.commit()
+  const hist = newHistogram()
+  const transactions = Math.ceil(s.records / s.transaction)
+  let bytes = 0
+  const m = new Meter()
+  m.start()
+  for (let t = 0; t < transactions; t++) {
+    const t0 = performance.now()
+    const txn = await producer.beginTransaction()
+    const messages = []
+    const end = Math.min(s.records, (t + 1) * s.transaction)
+    for (let i = t * s.transaction; i < end; i++) {
+      const value = payloads[i % payloads.length]!
+      bytes += value.length
+      messages.push({ topic: s.topic, value })
+    }
+    markers += (await txn.send({ messages })).offsets?.length ?? NaN
+    await txn.commit()
+    hist.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)))
+  }
+  const w = m.stop()
+  await producer.close()
+  report({ client: CLIENT, clientVersion: VERSION, spec: s, records: s.records, bytes, window: w, latency: hist, latencyKind: 'per transaction, begin → commit', txn: { transactions, logRecords: s.records + 1, markers: Number.isNaN(markers) ? null : markers } })
+}
+
 async function latency(s: WorkloadSpec): Promise<void> {
   const payloads = loadPayloads(s.payloadFile)
   const consumer = new Consumer({ clientId: 'bench-consumer', groupId: s.group, bootstrapBrokers: s.bootstrap, autocommit: false })
@@ -201,6 +244,9 @@ switch (spec.workload) {
   case 'consume-uncompressed':
   case 'consume-realistic':
     await consume(spec, false)
+    break
+  case 'produce-transactional':
+    await produceTransactional(spec)
     break
   case 'latency':
     await latency(spec)
