@@ -17,10 +17,15 @@ import {
   InvalidOptionError,
   InvalidRecordError,
   PartitionerError,
+  ProducerFencedError,
   RecordTimeoutError,
   RecordTooLargeError,
   RequestTimeoutError,
   SaslAuthenticationError,
+  TransactionAbortableError,
+  TransactionAbortedError,
+  TransactionFatalError,
+  TransactionStateError,
   UnknownLeaderError,
   UnsupportedSaslMechanismError,
   UnsupportedVersionError,
@@ -427,6 +432,15 @@ export function createErrorFromCode(code: number, opts: { topic?: string; partit
   return err
 }
 
+/**
+ * kafkaJSCode is the code KafkaJS sees in place of `code`. KafkaJS speaks request versions at which
+ * brokers report a fence as INVALID_PRODUCER_EPOCH (KIP-588 kept the old code for them), and has no
+ * name for PRODUCER_FENCED: programs that handle fences test for INVALID_PRODUCER_EPOCH.
+ */
+function kafkaJSCode(code: number): number {
+  return code === ErrorCode.PRODUCER_FENCED ? ErrorCode.INVALID_PRODUCER_EPOCH : code
+}
+
 /** BrokerAddress resolves a node id to its "host:port", for errors that name a broker. */
 export type BrokerAddress = (nodeId: number) => string | undefined
 
@@ -439,8 +453,17 @@ export function toKafkaJSError(err: unknown, brokerAddress?: BrokerAddress): Kaf
   if (!(err instanceof Error)) return new KafkaJSNonRetriableError(String(err))
   const where = (e: KafkaWireError) => (e.broker !== undefined ? brokerAddress?.(e.broker) : undefined)
   let out: KafkaJSError
-  if (err instanceof KafkaProtocolError) {
-    out = createErrorFromCode(err.errorCode, { topic: err.topic, partition: err.partition, message: err.errorMessage, cause: err })
+  if (err instanceof ProducerFencedError) {
+    out = createErrorFromCode(ErrorCode.INVALID_PRODUCER_EPOCH, { cause: err })
+  } else if (err instanceof KafkaProtocolError) {
+    out = createErrorFromCode(kafkaJSCode(err.errorCode), { topic: err.topic, partition: err.partition, message: err.errorMessage, cause: err })
+  } else if (err instanceof TransactionFatalError || err instanceof TransactionAbortableError) {
+    // The broker's error that ended or spoiled the transaction, when there is one; never retriable:
+    // the same call cannot succeed (an abortable transaction must be aborted).
+    const c = err.cause
+    out = c instanceof KafkaProtocolError
+      ? new KafkaJSProtocolError(protocolErrorInfo(kafkaJSCode(c.errorCode), err.message), { retriable: false, cause: err })
+      : new KafkaJSNonRetriableError(err.message, { cause: err })
   } else if (err instanceof SaslAuthenticationError || err instanceof UnsupportedSaslMechanismError) {
     out = new KafkaJSSASLAuthenticationError(`SASL authentication failed: ${err.message}`, { cause: err })
   } else if (err instanceof RequestTimeoutError) {
@@ -460,7 +483,7 @@ export function toKafkaJSError(err: unknown, brokerAddress?: BrokerAddress): Kaf
     out = new KafkaJSTimeout(err.message, { cause: err })
   } else if (err instanceof ClientClosedError) {
     out = new KafkaJSError(err.message, { retriable: false, cause: err })
-  } else if (err instanceof InvalidOptionError || err instanceof InvalidRecordError || err instanceof PartitionerError || err instanceof InvalidOperationError || err instanceof AbortError) {
+  } else if (err instanceof InvalidOptionError || err instanceof InvalidRecordError || err instanceof PartitionerError || err instanceof InvalidOperationError || err instanceof AbortError || err instanceof TransactionStateError || err instanceof TransactionAbortedError) {
     out = new KafkaJSNonRetriableError(err.message, { cause: err })
   } else if (err instanceof KafkaWireError) {
     out = new KafkaJSError(err.message, { retriable: err.retriable, cause: err })

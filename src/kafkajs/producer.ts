@@ -154,7 +154,8 @@ export class Producer implements Sender {
 
   /**
    * disconnect waits for the messages already sent to settle (their sends resolve or reject), closes
-   * every connection and emits DISCONNECT. Sends made meanwhile are refused.
+   * every connection and emits DISCONNECT. Sends made meanwhile are refused. An open transaction is
+   * aborted (kafka-wire's close does), and after connect the producer can begin a new one.
    */
   async disconnect(): Promise<void> {
     this.#status = 'disconnecting'
@@ -164,6 +165,7 @@ export class Producer implements Sender {
     await Promise.all(lanes.map((c) => c.close()))
     this.#lanes.clear()
     this.#transactional = null
+    this.#inTransaction = false
     this.#status = 'disconnected'
     this.#events.emit(PRODUCER_EVENTS.DISCONNECT)
   }
@@ -210,7 +212,8 @@ export class Producer implements Sender {
 
   /**
    * transaction begins a transaction on the transactional producer (`transactionalId`) and returns
-   * it; only messages sent through it are part of it.
+   * it; only messages sent through it are part of it, and one transaction at a time is open. The
+   * first one initializes the producer id, which fences older producers of the same transactionalId.
    */
   async transaction(): Promise<Transaction> {
     if (this.#config.transactionalId === undefined) throw new KafkaJSNonRetriableError('Must provide transactional id for transactional producer')

@@ -36,6 +36,11 @@ export class Names {
     return this.#name(`group${i}`)
   }
 
+  /** transactionalId returns the run's name for placeholder transactional id `i`. */
+  transactionalId(i = 0): string {
+    return this.#name(`txn${i}`)
+  }
+
   #name(placeholder: string): string {
     for (const [real, p] of this.#made) if (p === placeholder) return real
     const real = `kjs-${this.#prefix}-${placeholder}`
@@ -68,6 +73,15 @@ export async function until(cond: () => boolean, what: string, ms = 30_000): Pro
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+/** untilAsync waits for an asynchronous `cond`, checking every 50 ms, and fails naming `what` after `ms`. */
+export async function untilAsync(cond: () => Promise<boolean>, what: string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
   }
 }
 
