@@ -5,8 +5,6 @@ import { Client, coreOf } from '../client/client.js'
 import { GroupNotEmptyError } from '../client/errors.js'
 import { Admin as WireAdmin, type DescribedConfigs } from '../admin/index.js'
 import { ListOffsets } from '../protocol/messages/list-offsets.js'
-import { OffsetFetch } from '../protocol/messages/offset-fetch.js'
-import { ListGroups } from '../protocol/messages/list-groups.js'
 import { DescribeGroups } from '../protocol/messages/describe-groups.js'
 import { ErrorCode } from '../protocol/error-codes.js'
 import { KafkaProtocolError } from '../protocol/errors.js'
@@ -302,70 +300,50 @@ export class Admin {
     })
   }
 
-  /** fetchOffsets returns a group's committed offsets ('-1' for none) per topic; `resolveOffsets` turns '-1' into where the group would start. */
+  /**
+   * fetchOffsets returns a group's committed offsets ('-1' for none) per topic: of the topics named
+   * (all their partitions, in the order named; a topic that does not exist fails), or of every topic
+   * the group has committed offsets for. `resolveOffsets` turns the special offsets '-1' and '-2' into
+   * the partition's end and start, as KafkaJS does, without committing them (KafkaJS commits them with
+   * setOffsets, which fails while the group has running members: see docs/kafkajs.md).
+   */
   async fetchOffsets(options: { groupId: string; topics?: string[]; resolveOffsets?: boolean }): Promise<Array<{ topic: string; partitions: Array<SeekEntry & { metadata: string | null }> }>> {
-    const { client } = this.#parts()
+    const { admin } = this.#parts()
     if (!options || !options.groupId) throw new KafkaJSNonRetriableError(`Invalid groupId ${String(options?.groupId)}`)
-    return this.#wrap(async () => {
-      const core = coreOf(client)
-      const req = OffsetFetch.newRequest()
-      req.requireStable = true
-      let topics: Array<{ name: string; partitionIndexes: number[] }> | null = null
-      if (options.topics !== undefined) {
-        topics = []
-        for (const t of options.topics) {
-          const info = await core.topic(t, true)
-          if (info === undefined) throw createErrorFromCode(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, { topic: t })
-          topics.push({ name: t, partitionIndexes: info.partitions.map((p) => p.partition) })
+    const topics = options.topics ?? []
+    if (!Array.isArray(topics)) throw new KafkaJSNonRetriableError('Expected topics array to be set')
+    const asked: { [topic: string]: number[] } = {}
+    for (const t of topics) asked[t] = await this.#topicPartitions(t)
+    const committed = await this.#wrap(() => admin.fetchOffsets(options.groupId, topics.length > 0 ? asked : undefined))
+    const byTopic = new Map<string, Array<SeekEntry & { metadata: string | null }>>(topics.map((t) => [t, []]))
+    for (const c of committed) {
+      if (c.error !== null) throw this.#convert(c.error)
+      let ps = byTopic.get(c.topic)
+      if (ps === undefined) byTopic.set(c.topic, (ps = []))
+      ps.push({ partition: c.partition, offset: String(c.offset), metadata: c.metadata || null })
+    }
+    const out = [...byTopic].map(([topic, partitions]) => ({ topic, partitions }))
+    if (options.resolveOffsets) {
+      for (const t of out) {
+        if (!t.partitions.some((p) => p.offset === '-1' || p.offset === '-2')) continue
+        const ends = await this.#listOffsets(t.topic, -1n)
+        const starts = await this.#listOffsets(t.topic, -2n)
+        for (const p of t.partitions) {
+          if (p.offset === '-1') p.offset = String(ends.get(p.partition) ?? -1n)
+          else if (p.offset === '-2') p.offset = String(starts.get(p.partition) ?? -2n)
         }
       }
-      const res = await core.coordinatorRequest(0, options.groupId, OffsetFetch, (version) => {
-        if (version <= 7) {
-          req.groupId = options.groupId
-          req.topics = topics
-        } else {
-          req.groups = [{ groupId: options.groupId, memberId: null, memberEpoch: -1, topics: topics === null ? null : topics.map((t) => ({ ...t, topicId: core.metadata.topics.get(t.name)?.id ?? '' })) }]
-        }
-        return req
-      })
-      const g = res.groups.length > 0 ? res.groups[0]! : null
-      const code = g !== null ? g.errorCode : res.errorCode
-      if (code !== 0) throw createErrorFromCode(code)
-      const rtopics: Array<{ name: string; topicId?: string; partitions: Array<{ partitionIndex: number; committedOffset: bigint; metadata: string | null; errorCode: number }> }> = g !== null ? g.topics : res.topics
-      const out = rtopics.map((t) => ({
-        topic: t.name || core.metadata.topicName(t.topicId ?? '') || '',
-        partitions: t.partitions.map((p) => {
-          if (p.errorCode !== 0) throw createErrorFromCode(p.errorCode, { topic: t.name, partition: p.partitionIndex })
-          return { partition: p.partitionIndex, offset: String(p.committedOffset), metadata: p.metadata }
-        }),
-      }))
-      if (options.resolveOffsets) {
-        for (const t of out) {
-          if (!t.partitions.some((p) => p.offset === '-1')) continue
-          const ends = await this.#listOffsets(t.topic, -1n)
-          for (const p of t.partitions) if (p.offset === '-1') p.offset = String(ends.get(p.partition) ?? -1n)
-        }
-      }
-      return out
-    })
+    }
+    return out
   }
 
   // ---------------------------------------------------------------- groups
 
-  /** listGroups lists the cluster's groups. */
+  /** listGroups lists the groups of every broker of the cluster. */
   async listGroups(): Promise<{ groups: GroupOverview[] }> {
-    const { client } = this.#parts()
-    return this.#wrap(async () => {
-      const core = coreOf(client)
-      await core.metadata.refresh(true)
-      const groups: GroupOverview[] = []
-      for (const b of core.metadata.brokers.values()) {
-        const res = await client.request(ListGroups, ListGroups.newRequest(), { broker: b.nodeId })
-        if (res.errorCode !== 0) throw createErrorFromCode(res.errorCode)
-        for (const g of res.groups) groups.push({ groupId: g.groupId, protocolType: g.protocolType })
-      }
-      return { groups }
-    })
+    const { admin } = this.#parts()
+    const groups = await this.#wrap(() => admin.listGroups())
+    return { groups: groups.map((g) => ({ groupId: g.group, protocolType: g.protocolType })) }
   }
 
   /** describeGroups describes groups. */
