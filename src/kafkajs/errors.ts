@@ -13,6 +13,7 @@ import {
   AbortError,
   BrokerConnectionError,
   ClientClosedError,
+  InvalidArgumentError,
   InvalidOperationError,
   InvalidOptionError,
   InvalidRecordError,
@@ -483,7 +484,7 @@ export function toKafkaJSError(err: unknown, brokerAddress?: BrokerAddress): Kaf
     out = new KafkaJSTimeout(err.message, { cause: err })
   } else if (err instanceof ClientClosedError) {
     out = new KafkaJSError(err.message, { retriable: false, cause: err })
-  } else if (err instanceof InvalidOptionError || err instanceof InvalidRecordError || err instanceof PartitionerError || err instanceof InvalidOperationError || err instanceof AbortError || err instanceof TransactionStateError || err instanceof TransactionAbortedError) {
+  } else if (err instanceof InvalidOptionError || err instanceof InvalidArgumentError || err instanceof InvalidRecordError || err instanceof PartitionerError || err instanceof InvalidOperationError || err instanceof AbortError || err instanceof TransactionStateError || err instanceof TransactionAbortedError) {
     out = new KafkaJSNonRetriableError(err.message, { cause: err })
   } else if (err instanceof KafkaWireError) {
     out = new KafkaJSError(err.message, { retriable: err.retriable, cause: err })

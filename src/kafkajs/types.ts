@@ -238,15 +238,20 @@ export interface DeleteAclResponse {
   throttleTime: number
   filterResponses: DeleteAclFilterResponses[]
 }
-/** OngoingPartitionReassignment is one partition being moved. */
+/**
+ * OngoingPartitionReassignment is one partition being moved. KafkaJS's declarations call the index
+ * `partitionIndex` and its runtime `partition`; both are set (see docs/kafkajs.md).
+ */
 export interface OngoingPartitionReassignment {
+  partition: number
   partitionIndex: number
-  replicas: null | number[]
-  addingReplicas: null | number[]
-  removingReplicas: null | number[]
+  replicas: number[]
+  addingReplicas: number[]
+  removingReplicas: number[]
 }
-/** OngoingTopicReassignment is a topic's partitions being moved. */
+/** OngoingTopicReassignment is a topic's partitions being moved; `name` (KafkaJS's runtime) and `topic` (its declarations) are both set. */
 export interface OngoingTopicReassignment {
+  name: string
   topic: string
   partitions: OngoingPartitionReassignment[]
 }
