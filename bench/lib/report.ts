@@ -67,6 +67,7 @@ export const CLIENT_TITLES: Record<string, string> = {
   'kafka-wire-node20': 'kafka-wire (Node 20)',
   kafkats: '@kafkats/client',
   kafkajs: 'KafkaJS',
+  'kafkajs-facade': 'KafkaJS program on kafka-wire/kafkajs',
   platformatic: '@platformatic/kafka',
   java: 'Java client (perf tools)',
 }
