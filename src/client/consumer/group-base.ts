@@ -391,27 +391,27 @@ export abstract class GroupBase implements ConsumerGroupHooks {
    * resetToCommitted moves every owned partition back to its committed offset (to consumeResetOffset
    * when it has none) and forgets what was polled of it, so that the input of an aborted transaction
    * is polled again. Partitions revoked meanwhile, or being revoked, are left alone.
+   *
+   * The committed offsets are the ones the member knows: fetched when the partition was assigned, or
+   * committed by the member since (franz-go's GroupTransactSession resets to CommittedOffsets() the
+   * same way). Nobody else commits a partition the member owns, so they are the group's. An
+   * OffsetFetch would be wrong here: it waits (UNSTABLE_OFFSET_COMMIT, KIP-447) for the markers of the
+   * transaction just aborted, which the coordinator may write late, or, when its marker to the offsets
+   * partition was lost (a broker that restarts can drop it), never, and the session's revocations wait
+   * for this reset: the member would stall, out of the group.
    */
-  async resetToCommitted(): Promise<void> {
-    const owned = this.ownedMap()
-    if (owned.size === 0) return
-    const committed = await this.fetchCommitted(owned)
+  resetToCommitted(): void {
     const reset = this.core.config.consumeResetOffset
     const assign = new Map<string, Map<number, OffsetSpec>>()
-    for (const [t, ps] of owned) {
+    for (const [t, ps] of this.owned) {
       for (const p of ps) {
         const cur = this.consumer.cursor(t, p)
-        if (!this.owned.get(t)?.has(p) || cur === undefined || cur.removed) continue
-        const c = committed.get(t)?.get(p)
+        if (cur === undefined || cur.removed) continue
+        const c = this.#committed.get(t)?.get(p)
         let m = assign.get(t)
         if (m === undefined) assign.set(t, (m = new Map()))
-        m.set(p, c !== undefined && c.offset >= 0n ? { offset: c.offset } : reset)
+        m.set(p, c !== undefined ? { offset: c } : reset)
         this.consumer.polled.get(t)?.delete(p)
-        if (c !== undefined && c.offset >= 0n) {
-          let cm = this.#committed.get(t)
-          if (cm === undefined) this.#committed.set(t, (cm = new Map()))
-          cm.set(p, c.offset)
-        } else this.#committed.get(t)?.delete(p)
       }
     }
     if (assign.size > 0) this.consumer.assign(assign)
