@@ -149,7 +149,7 @@ export class GroupTransactSession {
     }
     await txn.end(false)
     this.#failed = false
-    await this.#group.resetToCommitted()
+    this.#group.resetToCommitted()
     return false
   }
 

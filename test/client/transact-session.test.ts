@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto'
 import { after, before, test } from 'node:test'
 import { Client, consumerOf } from '../../src/client/client.js'
 import { GroupTransactSession } from '../../src/client/transact-session.js'
+import { ApiKey } from '../../src/protocol/messages/index.js'
 import type { KafkaCluster } from '../../src/testing/index.js'
 import { broker, closeAll, createTopic, newClient, readAll, waitFor } from './helpers.js'
 
@@ -85,4 +86,48 @@ test('end commits records and offsets together; a rebalance during the transacti
   assert.deepEqual(got.sort(), again.map((key) => `${key}=second try`).sort())
   bPolling = false
   await bLoop
+})
+
+test('after an abort the member goes back to the offsets it knows were committed, without an OffsetFetch that would wait for the aborted transaction', { timeout: 60_000 }, async () => {
+  const input = await createTopic(admin, { partitions: 1 })
+  const output = await createTopic(admin, { partitions: 1 })
+  await admin.produceSync(Array.from({ length: 10 }, (_, i) => ({ topic: input, key: `k${i}`, value: String(i), partition: 0 })))
+  let offsetFetches = 0
+  const s = new GroupTransactSession({
+    seedBrokers: k.bootstrapServers,
+    consumerGroup: `session-${randomUUID()}`,
+    consumeTopics: [input],
+    transactionalId: `session-${randomUUID()}`,
+    metadataMinAge: 100,
+    retryBackoff: 100,
+    hooks: [{ onBrokerWrite: (_meta, key) => void (key === ApiKey.OffsetFetch && offsetFetches++) }],
+  })
+  sessions.push(s)
+  const poll = async (max: number) => {
+    const offsets: bigint[] = []
+    await waitFor(async () => {
+      const f = await s.pollRecords(max - offsets.length, { signal: AbortSignal.timeout(500) })
+      f.eachRecord((r) => offsets.push(r.offset))
+      return offsets.length >= max
+    }, `the member to poll ${max} records`)
+    return offsets
+  }
+  const transform = (offsets: bigint[]) => {
+    s.begin()
+    for (const o of offsets) s.produce({ topic: output, key: `k${o}`, value: 'out' }, () => {})
+  }
+
+  transform(await poll(4))
+  assert.equal(await s.end('commit'), true)
+  const second = await poll(6)
+  assert.deepEqual(second, [4n, 5n, 6n, 7n, 8n, 9n])
+  transform(second)
+  const before = offsetFetches
+  assert.equal(await s.end('abort'), false)
+  assert.equal(offsetFetches, before, 'the abort sent no OffsetFetch: the member knows its committed offsets')
+  assert.deepEqual(await poll(6), [4n, 5n, 6n, 7n, 8n, 9n], 'the aborted input is polled again, from the committed offset')
+  transform([4n, 5n, 6n, 7n, 8n, 9n])
+  assert.equal(await s.end('commit'), true)
+  const committed = await s.client.fetchCommittedOffsets({ [input]: [0] })
+  assert.equal(committed.get(input)?.get(0)?.offset, 10n)
 })

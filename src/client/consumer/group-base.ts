@@ -132,17 +132,18 @@ export abstract class GroupBase implements ConsumerGroupHooks {
   // ---------------------------------------------------------------- assignment changes
 
   /** assignPartitions fetches committed offsets for new partitions, starts consuming them, then runs onPartitionsAssigned. */
-  protected async assignPartitions(added: Map<string, number[]>): Promise<void> {
+  protected async assignPartitions(added: Map<string, number[]>, signal?: AbortSignal): Promise<void> {
     if (added.size === 0) return
+    const stop = signal === undefined ? this.abort.signal : AbortSignal.any([this.abort.signal, signal])
     let committed: CommitOffsets | null = null
     for (let attempt = 1; committed === null; attempt++) {
       try {
-        committed = await this.fetchCommitted(added)
+        committed = await this.fetchCommitted(added, stop)
       } catch (err) {
         // Without the committed offsets the partitions cannot start; keep asking (franz-go does).
-        if (this.closed) throw err
+        if (this.closed || stop.aborted) throw stop.aborted ? stop.reason : err
         this.core.log('warn', 'fetching committed offsets failed; retrying', 'group', this.group, 'err', (err as Error).message)
-        await delay(this.core.config.retryBackoff(attempt), this.abort.signal, true)
+        await delay(this.core.config.retryBackoff(attempt), stop, true)
       }
     }
     for (const [t, ps] of added) {
@@ -213,8 +214,8 @@ export abstract class GroupBase implements ConsumerGroupHooks {
    * groupRequest sends a request to the group's coordinator, finding it again and retrying when it
    * moved or is loading. `build` gets the negotiated version (fields differ between versions).
    */
-  protected groupRequest<Req, Res>(api: ApiMessage<Req, Res>, build: (version: number) => Req, timeout?: number): Promise<Res> {
-    return this.core.coordinatorRequest(0, this.group, api, build, { signal: this.abort.signal, ...(timeout !== undefined ? { timeout } : {}) })
+  protected groupRequest<Req, Res>(api: ApiMessage<Req, Res>, build: (version: number) => Req, timeout?: number, signal: AbortSignal = this.abort.signal): Promise<Res> {
+    return this.core.coordinatorRequest(0, this.group, api, build, { signal, ...(timeout !== undefined ? { timeout } : {}) })
   }
 
   /** memberIdentity is what OffsetFetch v9+ carries: KIP-848 members send their id and epoch, classic ones nothing. */
@@ -239,8 +240,11 @@ export abstract class GroupBase implements ConsumerGroupHooks {
     return { memberId: this.memberId, generation: this.generation }
   }
 
-  /** fetchCommitted asks the coordinator for the committed offsets of partitions. */
-  async fetchCommitted(parts: Map<string, number[]>): Promise<CommitOffsets> {
+  /**
+   * fetchCommitted asks the coordinator for the committed offsets of partitions. It waits for
+   * transactions that commit offsets for them (KIP-447's requireStable), until `signal` aborts.
+   */
+  async fetchCommitted(parts: Map<string, number[]>, signal: AbortSignal = this.abort.signal): Promise<CommitOffsets> {
     const md = this.core.metadata
     await this.#knowTopics([...parts.keys()])
     const idOf = (t: string) => md.topics.get(t)?.id ?? ZERO_UUID
@@ -257,7 +261,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
           req.groups = [{ groupId: this.group, memberId: who.memberId, memberEpoch: who.memberEpoch, topics: [...parts].map(([name, ps]) => ({ name, topicId: idOf(name), partitionIndexes: ps })) }]
         }
         return req
-      })
+      }, undefined, signal)
       const g = res.groups.length > 0 ? res.groups[0]! : null
       const errorCode = g !== null ? g.errorCode : res.errorCode
       let retry = errorCode === ErrorCode.UNSTABLE_OFFSET_COMMIT
@@ -277,7 +281,8 @@ export abstract class GroupBase implements ConsumerGroupHooks {
       }
       if (!retry) return out
       // KIP-447: a transaction is committing offsets for these partitions; wait for it.
-      await delay(this.core.config.retryBackoff(attempt), this.abort.signal, true)
+      this.core.log(attempt === 1 ? 'info' : 'debug', 'committed offsets are unstable: a transaction is committing offsets for them; waiting', 'group', this.group, 'try', attempt)
+      await delay(this.core.config.retryBackoff(attempt), signal, true)
     }
   }
 
@@ -386,27 +391,27 @@ export abstract class GroupBase implements ConsumerGroupHooks {
    * resetToCommitted moves every owned partition back to its committed offset (to consumeResetOffset
    * when it has none) and forgets what was polled of it, so that the input of an aborted transaction
    * is polled again. Partitions revoked meanwhile, or being revoked, are left alone.
+   *
+   * The committed offsets are the ones the member knows: fetched when the partition was assigned, or
+   * committed by the member since (franz-go's GroupTransactSession resets to CommittedOffsets() the
+   * same way). Nobody else commits a partition the member owns, so they are the group's. An
+   * OffsetFetch would be wrong here: it waits (UNSTABLE_OFFSET_COMMIT, KIP-447) for the markers of the
+   * transaction just aborted, which the coordinator may write late, or, when its marker to the offsets
+   * partition was lost (a broker that restarts can drop it), never, and the session's revocations wait
+   * for this reset: the member would stall, out of the group.
    */
-  async resetToCommitted(): Promise<void> {
-    const owned = this.ownedMap()
-    if (owned.size === 0) return
-    const committed = await this.fetchCommitted(owned)
+  resetToCommitted(): void {
     const reset = this.core.config.consumeResetOffset
     const assign = new Map<string, Map<number, OffsetSpec>>()
-    for (const [t, ps] of owned) {
+    for (const [t, ps] of this.owned) {
       for (const p of ps) {
         const cur = this.consumer.cursor(t, p)
-        if (!this.owned.get(t)?.has(p) || cur === undefined || cur.removed) continue
-        const c = committed.get(t)?.get(p)
+        if (cur === undefined || cur.removed) continue
+        const c = this.#committed.get(t)?.get(p)
         let m = assign.get(t)
         if (m === undefined) assign.set(t, (m = new Map()))
-        m.set(p, c !== undefined && c.offset >= 0n ? { offset: c.offset } : reset)
+        m.set(p, c !== undefined ? { offset: c } : reset)
         this.consumer.polled.get(t)?.delete(p)
-        if (c !== undefined && c.offset >= 0n) {
-          let cm = this.#committed.get(t)
-          if (cm === undefined) this.#committed.set(t, (cm = new Map()))
-          cm.set(p, c.offset)
-        } else this.#committed.get(t)?.delete(p)
       }
     }
     if (assign.size > 0) this.consumer.assign(assign)

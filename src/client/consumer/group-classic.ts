@@ -36,6 +36,11 @@ export class ClassicGroup extends GroupBase {
   #leaderCounts: Map<string, number> | null = null
   /** joining is the JoinGroup in flight, for a close that must learn the member id it hands out. */
   #joining: Promise<unknown> | null = null
+  /**
+   * assigning is set while a new generation's partitions are revoked and assigned: a heartbeat that
+   * fails meanwhile aborts it with its error, for the loop to handle once the join is given up.
+   */
+  #assigning: AbortController | null = null
 
   constructor(core: ClientCore, consumer: Consumer) {
     super(core, consumer)
@@ -255,12 +260,34 @@ export class ClassicGroup extends GroupBase {
     const revoked = diff(now, assigned)
     const added = diff(assigned, now)
     this.core.log('info', 'joined group', 'group', this.group, 'generation', generation, 'member', this.memberId, 'protocol', protocol.name, 'added', mapString(added), 'revoked', mapString(revoked))
-    if (revoked.size > 0) {
-      await this.revokePartitions(revoked, false)
-      // KIP-429: what we gave up goes to its new owner in a follow-up rebalance.
-      if (protocol.cooperative) this.#rejoin = true
+    // Heartbeats start now, not once the partitions are in place: revoking waits for the application
+    // (its callbacks, a transaction it is ending), and the committed offsets of new partitions wait for
+    // every transaction that commits offsets for them (UNSTABLE_OFFSET_COMMIT, KIP-447), up to that
+    // transaction's timeout, longer than a session. Without heartbeats the member would lose its
+    // session meanwhile and the group would rebalance again and again (franz-go heartbeats while it
+    // fetches offsets; Java's heartbeat thread never stops). A heartbeat that fails gives the fetch up.
+    const assigning = new AbortController()
+    this.#assigning = assigning
+    this.#startHeartbeats()
+    try {
+      if (revoked.size > 0) {
+        await this.revokePartitions(revoked, false)
+        // KIP-429: what we gave up goes to its new owner in a follow-up rebalance.
+        if (protocol.cooperative) this.#rejoin = true
+      }
+      await this.assignPartitions(added, assigning.signal)
+    } catch (err) {
+      // Given up for a failed heartbeat, whose error is handled below; anything else is the loop's.
+      if (!assigning.signal.aborted) throw err
+    } finally {
+      this.#assigning = null
     }
-    await this.assignPartitions(added)
+    if (assigning.signal.aborted) {
+      // The partitions whose offsets were not fetched yet were not taken; the rejoin hands them out again.
+      const err = assigning.signal.reason as KafkaProtocolError
+      // A rebalance asks only for the rejoin (set); the loop handles the others as a failed join's.
+      if (err.errorCode !== REBALANCE_IN_PROGRESS) throw err
+    }
   }
 
   #startHeartbeats(): void {
@@ -281,6 +308,17 @@ export class ClassicGroup extends GroupBase {
         .then(
           (res) => {
             if (res.errorCode === 0) return
+            const assigning = this.#assigning
+            if (assigning !== null && (res.errorCode === REBALANCE_IN_PROGRESS || REJOIN_ERRORS.has(res.errorCode) || FATAL.has(res.errorCode))) {
+              // The new generation is being set up: give it up (a fetch of committed offsets waiting
+              // for a transaction would hold the rebalance, or outlive the member), and let the loop
+              // handle the error, once, as a failed join's: lose the partitions, report it, rejoin.
+              this.#stopHeartbeats()
+              this.#rejoin = true
+              this.core.log('info', 'heartbeat failed while the assignment was set up; rejoining', 'group', this.group, 'err', new KafkaProtocolError(res.errorCode).message)
+              assigning.abort(new KafkaProtocolError(res.errorCode))
+              return
+            }
             if (res.errorCode === REBALANCE_IN_PROGRESS) return this.requestRejoin()
             if (FATAL.has(res.errorCode)) {
               // The loop handles it as a failed join would: the hook, the partitions lost, and for

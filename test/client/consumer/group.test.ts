@@ -171,6 +171,33 @@ test('a member whose code holds a record for longer than the session timeout kee
   )
 })
 
+test('classic: a member whose new partition waits longer than its session for a transaction that commits its offsets (UNSTABLE_OFFSET_COMMIT) keeps its membership, then starts at the committed offset', { timeout: 120_000 }, async () => {
+  const admin = newClient(k)
+  const topic = await createTopic(admin, { partitions: 1 })
+  const group = topicName('g')
+  await produceKeys(admin, topic, 10)
+  // An open transaction commits offset 4 for the group: until it ends, an OffsetFetch that requires
+  // stable offsets (KIP-447) is answered UNSTABLE_OFFSET_COMMIT, and the member cannot start the partition.
+  const txn = newClient(k, { transactionalId: topicName('txn'), transactionTimeout: 60_000 })
+  txn.beginTransaction()
+  await txn.sendOffsetsToTransaction({ [topic]: { 0: { offset: 4n } } }, { groupId: group })
+  const m = new Member('classic', (o) => newClient(k, o), { consumeTopics: [topic], consumerGroup: group, disableAutoCommit: true, sessionTimeout: 6_000, heartbeatInterval: 500 })
+  const early = pollUntil(m.client, () => false, { timeoutMs: 9_500 }).catch(() => [])
+  await waitFor(() => m.client.groupMetadata().generation > 0, 'the member to join')
+  const before = m.client.groupMetadata()
+  // Past the 6 s session: heartbeats went on while the committed offset was unstable.
+  assert.deepEqual(await early, [], 'nothing polled while the offsets are unstable')
+  const d = await describeGroup(admin, group, 'classic')
+  assert.deepEqual([d.state, d.members.map((x) => x.memberId)], ['Stable', [before.memberId]], 'the coordinator still holds the member after 9 s')
+  await txn.endTransaction('commit')
+  const rs = await pollUntil(m.client, (all) => all.length >= 6)
+  assert.equal(rs[0]!.offset, 4n, 'the member starts at the offset the transaction committed')
+  // A few heartbeats later: no session was lost meanwhile (a lost one shows up at the next heartbeat).
+  await sleep(1_500)
+  assert.deepEqual(m.client.groupMetadata(), before, 'same member id and generation')
+  assert.deepEqual(m.events.map((e) => e.kind), ['assigned'], 'assigned once, nothing lost')
+})
+
 test('a member holding a record past the session timeout while a rebalance waits for it (blockRebalanceOnPoll) keeps its membership (classic and KIP-848)', { timeout: 120_000 }, async (t) => {
   const admin = newClient(k)
   const cases = [
