@@ -35,9 +35,11 @@ export type AclOperation =
 /** AclPermission says whether an ACL allows or denies. */
 export type AclPermission = 'allow' | 'deny'
 
-const RESOURCE_TYPES: { readonly [k: string]: number } = { any: 1, topic: 2, group: 3, cluster: 4, transactionalId: 5, delegationToken: 6, user: 7 }
-const PATTERN_TYPES: { readonly [k: string]: number } = { any: 1, match: 2, literal: 3, prefixed: 4 }
-const OPERATIONS: { readonly [k: string]: number } = {
+// The protocol's numbers for the ACL enums, by kafka-wire's names (the KafkaJS facade maps its tables
+// through these too).
+export const RESOURCE_TYPES: { readonly [k: string]: number } = { any: 1, topic: 2, group: 3, cluster: 4, transactionalId: 5, delegationToken: 6, user: 7 }
+export const PATTERN_TYPES: { readonly [k: string]: number } = { any: 1, match: 2, literal: 3, prefixed: 4 }
+export const OPERATIONS: { readonly [k: string]: number } = {
   any: 1,
   all: 2,
   read: 3,
@@ -54,7 +56,7 @@ const OPERATIONS: { readonly [k: string]: number } = {
   describeTokens: 14,
   twoPhaseCommit: 15,
 }
-const PERMISSIONS: { readonly [k: string]: number } = { any: 1, deny: 2, allow: 3 }
+export const PERMISSIONS: { readonly [k: string]: number } = { any: 1, deny: 2, allow: 3 }
 
 const nameOf = (table: { readonly [k: string]: number }, code: number): string => Object.keys(table).find((k) => table[k] === code) ?? 'unknown'
 

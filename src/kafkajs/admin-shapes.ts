@@ -5,31 +5,21 @@
  * same order), and the answers rebuilt in KafkaJS's field names and order.
  */
 import type { AclBinding, AclFilter as WireAclFilter, AclOperation, AclPatternType, AclPermission, AclResourceType, ConfigResourceType, ConfigSource as WireConfigSource, DescribedAcl, DescribedConfigs } from '../admin/index.js'
+import { OPERATIONS, PATTERN_TYPES, PERMISSIONS, RESOURCE_TYPES } from '../admin/acls.js'
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ConfigResourceTypes, ResourcePatternTypes } from './constants.js'
 import { KafkaJSNonRetriableError } from './errors.js'
 import type { AclEntry, AclFilter, ConfigEntries, DescribeAclResource, MatchingAcl } from './types.js'
 
 // ---------------------------------------------------------------- enum tables
 
-// The protocol's numbers, which KafkaJS's tables use, by kafka-wire's names. KafkaJS's UNKNOWN (0)
-// has no name: the protocol does not accept it anywhere (see `enumName`).
-const ACL_RESOURCE: { readonly [name: string]: number } = { any: 1, topic: 2, group: 3, cluster: 4, transactionalId: 5, delegationToken: 6 }
-const PATTERN: { readonly [name: string]: number } = { any: 1, match: 2, literal: 3, prefixed: 4 }
-const OPERATION: { readonly [name: string]: number } = {
-  any: 1,
-  all: 2,
-  read: 3,
-  write: 4,
-  create: 5,
-  delete: 6,
-  alter: 7,
-  describe: 8,
-  clusterAction: 9,
-  describeConfigs: 10,
-  alterConfigs: 11,
-  idempotentWrite: 12,
-}
-const PERMISSION: { readonly [name: string]: number } = { any: 1, deny: 2, allow: 3 }
+// The protocol's numbers (kafka-wire's Admin's tables) narrowed to the ones KafkaJS's tables have.
+// KafkaJS's UNKNOWN (0) has no name: the protocol does not accept it anywhere (see `enumName`).
+const narrowed = (table: { readonly [name: string]: number }, kafkajs: { readonly [name: string]: number }): { readonly [name: string]: number } =>
+  Object.fromEntries(Object.entries(table).filter(([, n]) => n !== 0 && Object.values(kafkajs).includes(n)))
+const ACL_RESOURCE = narrowed(RESOURCE_TYPES, AclResourceTypes)
+const PATTERN = narrowed(PATTERN_TYPES, ResourcePatternTypes)
+const OPERATION = narrowed(OPERATIONS, AclOperationTypes)
+const PERMISSION = narrowed(PERMISSIONS, AclPermissionTypes)
 const CONFIG_RESOURCE: { readonly [name: string]: number } = { topic: 2, broker: 4, brokerLogger: 8 }
 // ConfigSource's numbers are the protocol's, which kafka-wire's Admin names in the same order.
 const CONFIG_SOURCES: readonly WireConfigSource[] = ['unknown', 'dynamicTopic', 'dynamicBroker', 'dynamicDefaultBroker', 'staticBroker', 'default', 'dynamicBrokerLogger', 'clientMetrics', 'group']

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { startKafka, type KafkaCluster } from '../../src/testing/index.js'
 import { broker } from '../client/helpers.js'
-import { caught, errorShape, LIBS, Names, neutralAdmin, until, type Lib } from './helpers.js'
+import { caught, errorShape, LIBS, Names, neutralAdmin, until, createTopicNamed, type Lib } from './helpers.js'
 
 let k: KafkaCluster
 let neutral: ReturnType<typeof neutralAdmin>
@@ -49,11 +49,7 @@ interface Scenario {
   differs?(kafkajs: any, kafkaWire: any): void
 }
 
-async function topic(names: Names, i: number, partitions: number, configs: { [k: string]: string } = {}): Promise<string> {
-  const name = names.topic(i)
-  await neutral.admin.createTopic({ name, partitions, replicationFactor: 1, configs })
-  return name
-}
+const topic = (names: Names, i: number, partitions: number, configs: { [k: string]: string } = {}) => createTopicNamed(neutral.admin, names, i, partitions, configs)
 
 /** fill writes `counts[p]` records to each partition p of a topic. */
 async function fill(t: string, counts: number[]): Promise<void> {

@@ -67,6 +67,18 @@ export function neutralAdmin(k: KafkaCluster): { admin: Admin; client: Client } 
   return { admin: new Admin(client), client }
 }
 
+/** createTopicNamed creates the run's topic `i` (`names.topic(i)`) through the neutral admin and returns its name. */
+export async function createTopicNamed(admin: Admin, names: Names, i: number, partitions: number, configs: { [k: string]: string } = {}): Promise<string> {
+  const name = names.topic(i)
+  await admin.createTopic({ name, partitions, replicationFactor: 1, configs })
+  return name
+}
+
+/** kafkaFor is a Kafka of `lib` on the cluster: quiet, and with short retries so that scenarios fail fast. */
+export function kafkaFor(k: KafkaCluster, lib: Lib, clientId: string): InstanceType<Lib['Kafka']> {
+  return new lib.Kafka({ brokers: k.bootstrapServers, clientId, logLevel: lib.logLevel.NOTHING, retry: { initialRetryTime: 100, retries: 3 } })
+}
+
 /** until waits for `cond`, checking every 20 ms, and fails naming `what` after `ms`. */
 export async function until(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import type { KafkaCluster } from '../../src/testing/index.js'
 import { broker } from '../client/helpers.js'
-import { caught, errorShape, LIBS, Names, neutralAdmin, until, untilAsync, type Lib } from './helpers.js'
+import { caught, errorShape, LIBS, Names, neutralAdmin, until, untilAsync, createTopicNamed, kafkaFor as kafkaForCluster, type Lib } from './helpers.js'
 
 let k: KafkaCluster
 let neutral: ReturnType<typeof neutralAdmin>
@@ -40,15 +40,9 @@ interface Scenario {
   differs?(kafkajs: any, kafkaWire: any): void
 }
 
-async function topic(names: Names, i: number, partitions: number, configs: { [k: string]: string } = {}): Promise<string> {
-  const name = names.topic(i)
-  await neutral.admin.createTopic({ name, partitions, replicationFactor: 1, configs })
-  return name
-}
+const topic = (names: Names, i: number, partitions: number, configs: { [k: string]: string } = {}) => createTopicNamed(neutral.admin, names, i, partitions, configs)
 
-function kafkaFor(lib: Lib, clientId: string): Kafka {
-  return new lib.Kafka({ brokers: k.bootstrapServers, clientId, logLevel: lib.logLevel.NOTHING, retry: { initialRetryTime: 100, retries: 3 } })
-}
+const kafkaFor = (lib: Lib, clientId: string): Kafka => kafkaForCluster(k, lib, clientId)
 
 /** transactional makes and connects a transactional producer of the run's transactional id `i`. */
 async function transactional(r: Run, i = 0, opts: { idempotent?: boolean } = { idempotent: true }): Promise<Producer> {
