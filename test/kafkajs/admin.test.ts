@@ -312,10 +312,21 @@ const scenarios: Scenario[] = [
         const res = await r.admin.describeConfigs({ includeSynonyms: false, resources: [{ type: TOPIC, name: t, configNames: ['retention.ms', 'cleanup.policy'] }] })
         return res.resources[0]!.configEntries.map((c) => ({ name: c.configName, value: c.configValue, isDefault: c.isDefault, source: c.configSource })).sort((a, b) => a.name.localeCompare(b.name))
       }
+      // The controller answers an alteration once it is committed; the broker that describes configs
+      // applies it from the metadata log a moment later, for either library. Read once it shows.
+      const readShowing = async (values: { [name: string]: string }) => {
+        let got = await read()
+        const deadline = Date.now() + 10_000
+        while (!got.every((c) => values[c.name] === undefined || c.value === values[c.name]) && Date.now() < deadline) {
+          await new Promise((res) => setTimeout(res, 50))
+          got = await read()
+        }
+        return got
+      }
       const set = await r.admin.alterConfigs({ validateOnly: false, resources: [{ type: TOPIC, name: t, configEntries: [{ name: 'retention.ms', value: '654321' }, { name: 'cleanup.policy', value: 'compact' }] }] })
-      const afterSet = await read()
+      const afterSet = await readShowing({ 'retention.ms': '654321', 'cleanup.policy': 'compact' })
       const replaced = await r.admin.alterConfigs({ validateOnly: false, resources: [{ type: TOPIC, name: t, configEntries: [{ name: 'cleanup.policy', value: 'delete' }] }] })
-      const afterReplace = await read()
+      const afterReplace = await readShowing({ 'retention.ms': '604800000', 'cleanup.policy': 'delete' })
       const validated = await r.admin.alterConfigs({ validateOnly: true, resources: [{ type: TOPIC, name: t, configEntries: [{ name: 'retention.ms', value: '1' }] }] })
       const afterValidate = await read()
       const alter = (configEntries: Array<{ name: string; value: string }>, name = t) => caught(() => r.admin.alterConfigs({ validateOnly: false, resources: [{ type: TOPIC, name, configEntries }] }))
