@@ -194,6 +194,29 @@ export class Meter {
   }
 }
 
+/**
+ * timedTransactions is produce-transactional's timed loop, the same for every client: the records
+ * 0..s.records-1 (payload i % payloads.length) in transactions of s.transaction, one after another,
+ * each timed from its start to its commit resolving. `transact(from, to)` sends the records [from, to)
+ * in one transaction, commits it and resolves with the number of partitions it wrote to (its commit
+ * markers). The record bytes are summed before the window opens.
+ */
+export async function timedTransactions(s: WorkloadSpec, payloads: ReadonlyArray<Buffer>, transact: (from: number, to: number) => Promise<number>): Promise<{ window: ReturnType<Meter['stop']>; latency: hdr.Histogram; bytes: number; transactions: number; markers: number }> {
+  let bytes = 0
+  for (let i = 0; i < s.records; i++) bytes += payloads[i % payloads.length]!.length
+  const latency = newHistogram()
+  const transactions = Math.ceil(s.records / s.transaction)
+  let markers = 0
+  const m = new Meter()
+  m.start()
+  for (let t = 0; t < transactions; t++) {
+    const t0 = performance.now()
+    markers += await transact(t * s.transaction, Math.min(s.records, (t + 1) * s.transaction))
+    latency.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)))
+  }
+  return { window: m.stop(), latency, bytes, transactions, markers }
+}
+
 /** finish builds the result line from a window's figures and prints it. */
 export function report(r: {
   client: string

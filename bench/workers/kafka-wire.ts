@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks'
 import { Client } from '../../src/index.js'
 import type { ProduceRecord, Record as KRecord } from '../../src/index.js'
 import { loadPayloads } from '../lib/payload.js'
-import { LatencyCollector, Meter, PEER_VALUE, Schedule, keyForTime, newHistogram, parseSpec, peerKey, report, tick, waitUntil, type WorkloadSpec } from '../lib/measure.js'
+import { LatencyCollector, Meter, PEER_VALUE, Schedule, keyForTime, newHistogram, parseSpec, peerKey, report, tick, timedTransactions, waitUntil, type WorkloadSpec } from '../lib/measure.js'
 
 const CLIENT = 'kafka-wire'
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
@@ -168,32 +168,19 @@ async function produceTransactional(s: WorkloadSpec): Promise<void> {
   client.beginTransaction()
   client.produce({ topic: s.topic, value: 'warm-up' }, cb)
   await client.endTransaction('commit')
-  let markers = markersOf()
-  const hist = newHistogram()
-  const transactions = Math.ceil(s.records / s.transaction)
-  let bytes = 0
-  const m = new Meter()
-  m.start()
-  for (let t = 0; t < transactions; t++) {
-    const t0 = performance.now()
+  const warmMarkers = markersOf()
+  const run = await timedTransactions(s, payloads, async (from, to) => {
     client.beginTransaction()
-    const end = Math.min(s.records, (t + 1) * s.transaction)
-    for (let i = t * s.transaction; i < end; i++) {
-      const value = payloads[i % payloads.length]!
-      bytes += value.length
-      client.produce({ topic: s.topic, value }, cb)
-    }
+    for (let i = from; i < to; i++) client.produce({ topic: s.topic, value: payloads[i % payloads.length]! }, cb)
     // endTransaction rejects (TransactionAbortableError) when a record failed; failed says which.
     await client.endTransaction('commit').catch((err: Error) => {
       throw failed ?? err
     })
-    markers += markersOf()
-    hist.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)))
-  }
-  const w = m.stop()
+    return markersOf()
+  })
   if (failed) throw failed
   await client.close()
-  report({ client: CLIENT, clientVersion: VERSION, spec: s, records: s.records, bytes, window: w, latency: hist, latencyKind: 'per transaction, begin → commit', txn: { transactions, logRecords: s.records + 1, markers } })
+  report({ client: CLIENT, clientVersion: VERSION, spec: s, records: s.records, bytes: run.bytes, window: run.window, latency: run.latency, latencyKind: 'per transaction, begin → commit', txn: { transactions: run.transactions, logRecords: s.records + 1, markers: warmMarkers + run.markers } })
 }
 
 /**

@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks'
 import kafkajs, { type Message } from 'kafkajs'
 import { compressLz4, decompressLz4 } from '../../src/protocol/compression/lz4.js'
 import { loadPayloads } from '../lib/payload.js'
-import { LatencyCollector, Meter, PEER_VALUE, Schedule, keyForTime, newHistogram, notApplicable, parseSpec, peerKey, report, tick, waitUntil, type WorkloadSpec } from '../lib/measure.js'
+import { LatencyCollector, Meter, PEER_VALUE, Schedule, keyForTime, newHistogram, notApplicable, parseSpec, peerKey, report, tick, timedTransactions, waitUntil, type WorkloadSpec } from '../lib/measure.js'
 
 // KafkaJS is CommonJS: its named exports come through the default import.
 const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs
@@ -176,30 +176,18 @@ async function produceTransactional(s: WorkloadSpec): Promise<void> {
     if ((err as Error).name === 'KafkaJSNotImplemented') notApplicable(`producer.transaction() throws KafkaJSNotImplemented: ${(err as Error).message}`)
     throw err
   }
-  let markers = (await warm.send({ topic: s.topic, acks: -1, compression: codec(s), messages: [{ value: 'warm-up' }] })).length
+  const warmMarkers = (await warm.send({ topic: s.topic, acks: -1, compression: codec(s), messages: [{ value: 'warm-up' }] })).length
   await warm.commit()
-  const hist = newHistogram()
-  const transactions = Math.ceil(s.records / s.transaction)
-  let bytes = 0
-  const m = new Meter()
-  m.start()
-  for (let t = 0; t < transactions; t++) {
-    const t0 = performance.now()
+  const run = await timedTransactions(s, payloads, async (from, to) => {
     const txn = await producer.transaction()
     const messages: Message[] = []
-    const end = Math.min(s.records, (t + 1) * s.transaction)
-    for (let i = t * s.transaction; i < end; i++) {
-      const value = payloads[i % payloads.length]!
-      bytes += value.length
-      messages.push({ value })
-    }
-    markers += (await txn.send({ topic: s.topic, acks: -1, compression: codec(s), messages })).length
+    for (let i = from; i < to; i++) messages.push({ value: payloads[i % payloads.length]! })
+    const written = (await txn.send({ topic: s.topic, acks: -1, compression: codec(s), messages })).length
     await txn.commit()
-    hist.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)))
-  }
-  const w = m.stop()
+    return written
+  })
   await producer.disconnect()
-  report({ client: CLIENT, clientVersion: VERSION, spec: s, records: s.records, bytes, window: w, latency: hist, latencyKind: 'per transaction, begin → commit', txn: { transactions, logRecords: s.records + 1, markers } })
+  report({ client: CLIENT, clientVersion: VERSION, spec: s, records: s.records, bytes: run.bytes, window: run.window, latency: run.latency, latencyKind: 'per transaction, begin → commit', txn: { transactions: run.transactions, logRecords: s.records + 1, markers: warmMarkers + run.markers } })
 }
 
 async function latency(s: WorkloadSpec): Promise<void> {

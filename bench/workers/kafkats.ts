@@ -25,7 +25,7 @@ import { createRequire } from 'node:module'
 import { performance } from 'node:perf_hooks'
 import { KafkaClient, type Message, type ProducerMessage, type SendResult } from '@kafkats/client'
 import { loadPayloads } from '../lib/payload.js'
-import { LatencyCollector, Meter, PEER_VALUE, Schedule, keyForTime, newHistogram, parseSpec, peerKey, report, tick, waitUntil, type WorkloadSpec } from '../lib/measure.js'
+import { LatencyCollector, Meter, PEER_VALUE, Schedule, keyForTime, newHistogram, parseSpec, peerKey, report, tick, timedTransactions, waitUntil, type WorkloadSpec } from '../lib/measure.js'
 
 const CLIENT = 'kafkats'
 const require = createRequire(import.meta.url)
@@ -217,28 +217,15 @@ async function produceTransactional(s: WorkloadSpec): Promise<void> {
   const payloads = loadPayloads(s.payloadFile)
   const producer = client.producer({ idempotent: true, acks: 'all', compression: s.compression, transactionalId: s.transactionalId })
   const partitionsOf = (results: SendResult | SendResult[]) => new Set((Array.isArray(results) ? results : [results]).map((r) => r.partition)).size
-  let markers = await producer.transaction(async (tx) => partitionsOf(await tx.send(s.topic, [{ value: Buffer.from('warm-up') }])))
-  const hist = newHistogram()
-  const transactions = Math.ceil(s.records / s.transaction)
-  let bytes = 0
-  const m = new Meter()
-  m.start()
-  for (let t = 0; t < transactions; t++) {
-    const t0 = performance.now()
+  const warmMarkers = await producer.transaction(async (tx) => partitionsOf(await tx.send(s.topic, [{ value: Buffer.from('warm-up') }])))
+  const run = await timedTransactions(s, payloads, (from, to) => {
     const messages: ProducerMessage[] = []
-    const end = Math.min(s.records, (t + 1) * s.transaction)
-    for (let i = t * s.transaction; i < end; i++) {
-      const value = payloads[i % payloads.length]!
-      bytes += value.length
-      messages.push({ value })
-    }
-    markers += await producer.transaction(async (tx) => partitionsOf(await tx.send(s.topic, messages)))
-    hist.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)))
-  }
-  const w = m.stop()
+    for (let i = from; i < to; i++) messages.push({ value: payloads[i % payloads.length]! })
+    return producer.transaction(async (tx) => partitionsOf(await tx.send(s.topic, messages)))
+  })
   await producer.disconnect()
   await client.disconnect()
-  report({ client: CLIENT, clientVersion: VERSION, spec: s, records: s.records, bytes, window: w, latency: hist, latencyKind: 'per transaction, begin → commit', txn: { transactions, logRecords: s.records + 1, markers } })
+  report({ client: CLIENT, clientVersion: VERSION, spec: s, records: s.records, bytes: run.bytes, window: run.window, latency: run.latency, latencyKind: 'per transaction, begin → commit', txn: { transactions: run.transactions, logRecords: s.records + 1, markers: warmMarkers + run.markers } })
 }
 
 /**

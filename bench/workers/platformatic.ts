@@ -14,7 +14,7 @@ import { createRequire } from 'node:module'
 import { performance } from 'node:perf_hooks'
 import { Consumer, MessagesStreamModes, ProduceAcks, Producer, stringSerializers } from '@platformatic/kafka'
 import { loadPayloads } from '../lib/payload.js'
-import { LatencyCollector, Meter, PEER_VALUE, Schedule, keyForTime, newHistogram, parseSpec, peerKey, report, tick, waitUntil, type WorkloadSpec } from '../lib/measure.js'
+import { LatencyCollector, Meter, PEER_VALUE, Schedule, keyForTime, newHistogram, parseSpec, peerKey, report, tick, timedTransactions, waitUntil, type WorkloadSpec } from '../lib/measure.js'
 
 const CLIENT = 'platformatic'
 const require = createRequire(import.meta.url)
@@ -154,30 +154,19 @@ async function produceTransactional(s: WorkloadSpec): Promise<void> {
   const retryDelay = process.env.KW_BENCH_PLATFORMATIC_RETRY_DELAY === undefined ? {} : { retryDelay: Number(process.env.KW_BENCH_PLATFORMATIC_RETRY_DELAY) }
   const producer = new Producer({ clientId: 'bench', bootstrapBrokers: s.bootstrap, idempotent: true, acks: ProduceAcks.ALL, compression: s.compression, transactionalId: s.transactionalId, ...retryDelay })
   const warm = await producer.beginTransaction()
-  let markers = (await warm.send({ messages: [{ topic: s.topic, value: Buffer.from('warm-up') }] })).offsets?.length ?? NaN
+  const warmMarkers = (await warm.send({ messages: [{ topic: s.topic, value: Buffer.from('warm-up') }] })).offsets?.length ?? NaN
   await warm.commit()
-  const hist = newHistogram()
-  const transactions = Math.ceil(s.records / s.transaction)
-  let bytes = 0
-  const m = new Meter()
-  m.start()
-  for (let t = 0; t < transactions; t++) {
-    const t0 = performance.now()
+  const run = await timedTransactions(s, payloads, async (from, to) => {
     const txn = await producer.beginTransaction()
     const messages = []
-    const end = Math.min(s.records, (t + 1) * s.transaction)
-    for (let i = t * s.transaction; i < end; i++) {
-      const value = payloads[i % payloads.length]!
-      bytes += value.length
-      messages.push({ topic: s.topic, value })
-    }
-    markers += (await txn.send({ messages })).offsets?.length ?? NaN
+    for (let i = from; i < to; i++) messages.push({ topic: s.topic, value: payloads[i % payloads.length]! })
+    const written = (await txn.send({ messages })).offsets?.length ?? NaN
     await txn.commit()
-    hist.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)))
-  }
-  const w = m.stop()
+    return written
+  })
   await producer.close()
-  report({ client: CLIENT, clientVersion: VERSION, spec: s, records: s.records, bytes, window: w, latency: hist, latencyKind: 'per transaction, begin → commit', txn: { transactions, logRecords: s.records + 1, markers: Number.isNaN(markers) ? null : markers } })
+  const markers = warmMarkers + run.markers
+  report({ client: CLIENT, clientVersion: VERSION, spec: s, records: s.records, bytes: run.bytes, window: run.window, latency: run.latency, latencyKind: 'per transaction, begin → commit', txn: { transactions: run.transactions, logRecords: s.records + 1, markers: Number.isNaN(markers) ? null : markers } })
 }
 
 async function latency(s: WorkloadSpec): Promise<void> {
