@@ -191,4 +191,25 @@ export async function pollN(c: Client, n: number, timeoutMs = 20_000): Promise<R
   return out
 }
 
+/** maskTrees hides what changes between runs in rendered trace trees: durations and trace ids. */
+export const maskTrees = (s: string) => s.replace(/ \d+\.\d ms/g, ' N ms').replace(/\([0-9a-f]{8}…\)/g, '(…)')
+
+/** LINK_MODE_TREES is link mode's trees for two records (masked): the producer's trace, then a trace per record linked to its send. */
+export const LINK_MODE_TREES = [
+  'trace 1 (…)',
+  '└─ checkout [INTERNAL] N ms',
+  '   ├─ send orders @0 [PRODUCER] N ms',
+  '   └─ send orders @1 [PRODUCER] N ms',
+  '',
+  'trace 2 (…)',
+  '└─ receive orders @0 [CLIENT] N ms  ⇢ send orders @0',
+  '   └─ process orders @0 [CONSUMER] N ms  ⇢ send orders @0',
+  '      └─ charge card [INTERNAL] N ms',
+  '',
+  'trace 3 (…)',
+  '└─ receive orders @1 [CLIENT] N ms  ⇢ send orders @1',
+  '   └─ process orders @1 [CONSUMER] N ms  ⇢ send orders @1',
+  '      └─ charge card [INTERNAL] N ms',
+].join('\n')
+
 export { SpanKind }
