@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test'
 import type { KafkaCluster } from '../../src/testing/index.js'
 import { TEST_USERS } from '../../src/testing/index.js'
 import { broker } from '../client/helpers.js'
-import { caught, errorShape, LIBS, Names, neutralAdmin, until, createTopicNamed, kafkaFor as kafkaForCluster, type Lib } from './helpers.js'
+import { caught, errorShape, LIBS, Names, neutralAdmin, until, committedOffsets, createTopicNamed, kafkaFor as kafkaForCluster, type Lib } from './helpers.js'
 
 let k: KafkaCluster
 let neutral: ReturnType<typeof neutralAdmin>
@@ -86,16 +86,7 @@ async function consumeAll(r: Run, topics: string[], n: number, opts: { fromBegin
 }
 
 /** committed reads a group's committed offsets with the run's own admin. */
-async function committed(r: Run, group: string, topics: string[]) {
-  const admin = r.kafka.admin()
-  await admin.connect()
-  try {
-    const res = await admin.fetchOffsets({ groupId: group, topics })
-    return res.map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, offset: p.offset })).sort((a, b) => a.partition - b.partition) }))
-  } finally {
-    await admin.disconnect()
-  }
-}
+const committed = (r: Run, group: string, topics: string[]) => committedOffsets(r.kafka, group, topics)
 
 const scenarios: Scenario[] = [
   {

@@ -79,6 +79,18 @@ export function kafkaFor(k: KafkaCluster, lib: Lib, clientId: string): InstanceT
   return new lib.Kafka({ brokers: k.bootstrapServers, clientId, logLevel: lib.logLevel.NOTHING, retry: { initialRetryTime: 100, retries: 3 } })
 }
 
+/** committedOffsets reads a group's committed offsets through `kafka`'s own admin, partitions in order per topic. */
+export async function committedOffsets(kafka: InstanceType<Lib['Kafka']>, groupId: string, topics: string[]): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>> {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    const res = await admin.fetchOffsets({ groupId, topics })
+    return res.map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, offset: p.offset })).sort((a, b) => a.partition - b.partition) }))
+  } finally {
+    await admin.disconnect()
+  }
+}
+
 /** until waits for `cond`, checking every 20 ms, and fails naming `what` after `ms`. */
 export async function until(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms

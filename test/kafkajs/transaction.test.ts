@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import type { KafkaCluster } from '../../src/testing/index.js'
 import { broker } from '../client/helpers.js'
-import { caught, errorShape, LIBS, Names, neutralAdmin, until, untilAsync, createTopicNamed, kafkaFor as kafkaForCluster, type Lib } from './helpers.js'
+import { caught, errorShape, LIBS, Names, neutralAdmin, until, untilAsync, committedOffsets, createTopicNamed, kafkaFor as kafkaForCluster, type Lib } from './helpers.js'
 
 let k: KafkaCluster
 let neutral: ReturnType<typeof neutralAdmin>
@@ -85,16 +85,7 @@ function metadata(rm: Array<{ topicName: string; partition: number; errorCode: n
 }
 
 /** committed reads a group's committed offsets with the run's own admin. */
-async function committed(r: Run, group: string, t: string): Promise<Array<{ partition: number; offset: string }>> {
-  const admin = r.kafka.admin()
-  await admin.connect()
-  try {
-    const res = await admin.fetchOffsets({ groupId: group, topics: [t] })
-    return res.flatMap((x) => x.partitions.map((p) => ({ partition: p.partition, offset: p.offset }))).sort((a, b) => a.partition - b.partition)
-  } finally {
-    await admin.disconnect()
-  }
-}
+const committed = async (r: Run, group: string, t: string) => (await committedOffsets(r.kafka, group, [t])).flatMap((x) => x.partitions)
 
 const scenarios: Scenario[] = [
   {
