@@ -165,13 +165,18 @@ export class Admin {
     })
   }
 
+  /** retry is this admin's retry options over the Kafka's, as KafkaJS merges them. */
+  #retry(): RetryOptions {
+    return { ...this.#ctx.retry, ...this.#config.retry }
+  }
+
   /**
    * retrying runs `fn` as KafkaJS's retrier does where KafkaJS retries an error that kafka-wire's Admin
    * reports at once (an unknown topic): up to `retry.retries` more tries with KafkaJS's backoff, then
    * KafkaJSNumberOfRetriesExceeded with the last error as its cause.
    */
   async #retrying<T>(fn: () => Promise<T>, retriable: (e: KafkaJSError) => boolean): Promise<T> {
-    const retry = { ...this.#ctx.retry, ...this.#config.retry }
+    const retry = this.#retry()
     const retries = retry.retries ?? 5
     const backoff = kafkaJSBackoff(retry)
     for (let tries = 0; ; tries++) {
@@ -553,7 +558,7 @@ export class Admin {
     // KafkaJS retries while every partition's error is retriable (kafka-wire's Admin has retried
     // those already) and wraps what is left, as its retrier does.
     if (err.retriable) {
-      const retry = { ...this.#ctx.retry, ...this.#config.retry }
+      const retry = this.#retry()
       throw new KafkaJSNumberOfRetriesExceeded(err, { retryCount: retry.retries ?? 5, retryTime: retry.maxRetryTime ?? 30_000 })
     }
     throw new KafkaJSNonRetriableError(err, { cause: err })
