@@ -41,7 +41,7 @@ import type {
   RequestTimeoutEvent,
   ResourceConfigQuery,
 } from './types.js'
-import { kafkaJSBackoff, type KafkaContext, type RetryOptions } from './kafka.js'
+import { kafkaJSBackoff, type KafkaContext, type RetryOptions } from './context.js'
 import type { Logger } from './logger.js'
 import { partitionMetadataOf, type PartitionMetadata } from './partitioners.js'
 import type { GroupDescription, TopicPartitions } from './consumer.js'

@@ -16,7 +16,7 @@ import { assignerBalancer, PartitionAssigners, type PartitionAssigner } from './
 import { createErrorFromCode, isRebalancing, KafkaJSError, KafkaJSNonRetriableError, KafkaJSNotImplemented, KafkaJSNumberOfRetriesExceeded, toKafkaJSError } from './errors.js'
 import { CONSUMER_EVENTS, Instrumentation, networkHooks, type ConsumerEvents, type InstrumentationEvent, type RemoveInstrumentationEventListener } from './events.js'
 import type { ConnectEvent, ConsumerCommitOffsetsEvent, ConsumerCrashEvent, ConsumerEndBatchProcessEvent, ConsumerFetchEvent, ConsumerFetchStartEvent, ConsumerGroupJoinEvent, ConsumerHeartbeatEvent, ConsumerRebalancingEvent, ConsumerReceivedUnsubcribedTopicsEvent, ConsumerStartBatchProcessEvent, DisconnectEvent, RequestEvent, RequestQueueSizeEvent, RequestTimeoutEvent, Cluster } from './types.js'
-import { kafkaJSBackoff, type KafkaContext, type RetryOptions } from './kafka.js'
+import { kafkaJSBackoff, type KafkaContext, type RetryOptions } from './context.js'
 import type { Logger } from './logger.js'
 import { partitionMetadataOf, type IHeaders, type PartitionMetadata } from './partitioners.js'
 

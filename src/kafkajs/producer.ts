@@ -15,7 +15,7 @@ import {
 } from './errors.js'
 import { Instrumentation, PRODUCER_EVENTS, networkHooks, type InstrumentationEvent, type ProducerEvents, type RemoveInstrumentationEventListener } from './events.js'
 import type { ConnectEvent, DisconnectEvent, RequestEvent, RequestQueueSizeEvent, RequestTimeoutEvent } from './types.js'
-import type { KafkaContext, RetryOptions } from './kafka.js'
+import type { KafkaContext, RetryOptions } from './context.js'
 import { kafkaJSPartitioner, MESSAGE, Partitioners, type ICustomPartitioner, type IHeaders, type Message, type PartitionerFn, type RecordWithMessage } from './partitioners.js'
 import type { Logger } from './logger.js'
 import type { Transaction } from './transaction.js'
