@@ -7,8 +7,6 @@ import { kotelTraceTrees } from '../../src/cli/trace-trees.js'
 import { broker } from '../client/helpers.js'
 import { LINK_MODE_TREES, maskTrees } from './helpers.js'
 
-
-
 test('the kotel trace-trees example prints each mode: one trace in default mode, a trace per record in link mode, a trace per span in franz-go\'s link shape', { timeout: 180_000 }, async () => {
   const k = await broker({})
   const trees = await kotelTraceTrees({ seedBrokers: k.bootstrapServers, records: 2 })
