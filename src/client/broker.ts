@@ -36,6 +36,8 @@ export class Broker {
   #events: BrokerEvents
   #mechanism: Mechanism | null
   #conns = new Map<ConnectionKind, Promise<BrokerConnection>>()
+  /** open holds the connections of #conns that are up, for requests that need not wait a turn for them. */
+  #open = new Map<ConnectionKind, BrokerConnection>()
   #live = new Set<BrokerConnection>()
   #closed = false
   /** failures counts consecutive failed dials, for backoff between attempts. */
@@ -76,13 +78,18 @@ export class Broker {
    * request sends one request on the connection of the given kind; unless it is a fetch or marked
    * `background`, the client holds the event loop open until it is answered.
    */
-  async request<Req, Res>(api: ApiMessage<Req, Res>, req: Req | ((version: number) => Req), opts: RequestOptions & { kind?: ConnectionKind; background?: boolean } = {}): Promise<Res> {
+  request<Req, Res>(api: ApiMessage<Req, Res>, req: Req | ((version: number) => Req), opts: RequestOptions & { kind?: ConnectionKind; background?: boolean } = {}): Promise<Res> {
     const kind = opts.kind ?? 'other'
     if (kind === 'fetch' || opts.background === true || this.#events.hold === undefined) {
-      const conn = await this.connection(kind, opts.signal)
-      return conn.request(api, req, opts)
+      const open = this.#open.get(kind)
+      if (open !== undefined && !open.closed) return open.request(api, req, opts)
+      return this.connection(kind, opts.signal).then((conn) => conn.request(api, req, opts))
     }
-    this.#events.hold()
+    return this.#heldRequest(kind, api, req, opts)
+  }
+
+  async #heldRequest<Req, Res>(kind: ConnectionKind, api: ApiMessage<Req, Res>, req: Req | ((version: number) => Req), opts: RequestOptions): Promise<Res> {
+    this.#events.hold!()
     try {
       const conn = await this.connection(kind, opts.signal)
       return await conn.request(api, req, opts)
@@ -151,11 +158,13 @@ export class Broker {
       throw new BrokerConnectionError(`broker ${this.#name()} is closed`, { broker: this.meta.nodeId })
     }
     this.#live.add(conn)
+    this.#open.set(kind, conn)
     this.#armIdle()
     const c = conn
     const socket = conn.socket
     conn.onClose((err) => {
       this.#live.delete(c)
+      if (this.#open.get(kind) === c) this.#open.delete(kind)
       const cur = this.#conns.get(kind)
       // Only forget the connection if it is still the one registered for its kind.
       if (cur !== undefined) cur.then((x) => { if (x === c && this.#conns.get(kind) === cur) this.#conns.delete(kind) }, () => {})
@@ -216,6 +225,7 @@ export class Broker {
   /** closeConnections closes every connection (they reopen on the next request). */
   closeConnections(): void {
     this.#conns.clear()
+    this.#open.clear()
     for (const c of this.#live) c.close()
   }
 

@@ -81,6 +81,11 @@ export interface RequestOptions {
    * unknown outcome (the producer reports such records' fate as unknown).
    */
   wrote?: { value: boolean }
+  /**
+   * flush writes the request at once rather than with the rest of this turn's requests, for a
+   * request whose answer paces its caller (the consumer's fetch, sent before a response is decoded).
+   */
+  flush?: boolean
 }
 
 interface Pending {
@@ -449,8 +454,11 @@ export class BrokerConnection {
     }
     this.#out.push(p)
     if (!this.#flushQueued && !this.#blocked) {
-      this.#flushQueued = true
-      queueMicrotask(this.#flushOut)
+      if (opts.flush === true) this.#flushOut()
+      else {
+        this.#flushQueued = true
+        queueMicrotask(this.#flushOut)
+      }
     }
   }
 

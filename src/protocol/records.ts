@@ -544,6 +544,54 @@ export function decodeRecordBatches(buf: Buffer, opts?: DecodeRecordBatchesOptio
   return out
 }
 
+/** BatchesScan is what the headers and checksums of fetched v2 record batches tell without decoding them (scanRecordBatches). */
+export interface BatchesScan {
+  /** next is one past the last offset of the whole batches ending at or after `from`; `from` when none do. */
+  next: bigint
+  /** leaderEpoch is the partition leader epoch of the last such batch, -1 with none. */
+  leaderEpoch: number
+  /** records counts the records those batches declare (control records, and any before `from`, included). */
+  records: number
+  /**
+   * exact is false when the scan met something only decoding can judge (a legacy message set, a size
+   * too small for a v2 batch): `next` then stops short, before it, and no checksum after it was checked.
+   */
+  exact: boolean
+  /** corrupt is true when the scan stopped at a batch whose CRC-32C does not match: `next` is that batch's. */
+  corrupt: boolean
+}
+
+/**
+ * scanRecordBatches reads the headers of the record batches in `buf` (as a fetch returns them,
+ * possibly ending in a partial batch) and checks each whole batch's CRC-32C, and says where the next
+ * fetch starts: what decodeRecordBatches would make of the offsets, without decompressing or
+ * decoding records. When it is exact and not corrupt, every whole batch's checksum matched, and
+ * decoding need not check them again (`verifyCrc: false`).
+ */
+export function scanRecordBatches(buf: Buffer, from: bigint): BatchesScan {
+  const end = buf.length
+  let next = from
+  let leaderEpoch = -1
+  let records = 0
+  let pos = 0
+  while (end - pos >= RECORD_BATCH_OVERHEAD) {
+    const size = buf.readInt32BE(pos + LENGTH_OFFSET)
+    if (buf[pos + MAGIC_OFFSET] !== 2 || size < RECORD_BATCH_OVERHEAD - LOG_OVERHEAD) return { next, leaderEpoch, records, exact: false, corrupt: false }
+    if (size > end - pos - LOG_OVERHEAD) break
+    const batchEnd = pos + LOG_OVERHEAD + size
+    if (crc32c(buf, pos + ATTRIBUTES_OFFSET, batchEnd) !== buf.readUInt32BE(pos + CRC_OFFSET)) return { next, leaderEpoch, records, exact: true, corrupt: true }
+    const last = buf.readBigInt64BE(pos) + BigInt(buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET))
+    if (last >= next) {
+      next = last + 1n
+      const epoch = buf.readInt32BE(pos + PARTITION_LEADER_EPOCH_OFFSET)
+      if (epoch >= 0) leaderEpoch = epoch
+      records += Math.max(0, buf.readInt32BE(pos + RECORDS_COUNT_OFFSET))
+    }
+    pos = batchEnd
+  }
+  return { next, leaderEpoch, records, exact: true, corrupt: false }
+}
+
 function decodeAll(buf: Buffer, state: DecodeState, out: DecodedRecordBatches): void {
   const end = buf.length
   let pos = 0

@@ -584,13 +584,13 @@ export class Consumer implements CoreListener {
   }
 
   /**
-   * roomToPrefetch is true while the records and bytes buffered and not yet polled are both under
-   * maxBufferedFetchRecords and maxBufferedFetchBytes: a source with a response buffered may then
-   * send its next fetch before the application polls (Source).
+   * roomToPrefetch is true while the records and bytes buffered and not yet polled (plus `records`
+   * and `bytes` about to be) are both under maxBufferedFetchRecords and maxBufferedFetchBytes: a
+   * source with a response buffered may then send its next fetch before the application polls (Source).
    */
-  roomToPrefetch(): boolean {
+  roomToPrefetch(records = 0, bytes = 0): boolean {
     const cfg = this.core.config
-    return this.bufferedRecords < cfg.maxBufferedFetchRecords && this.bufferedBytes < cfg.maxBufferedFetchBytes
+    return this.bufferedRecords + records < cfg.maxBufferedFetchRecords && this.bufferedBytes + bytes < cfg.maxBufferedFetchBytes
   }
 
   /** roomFreed lets sources held back by the buffer bounds fetch again, after polls took records. */

@@ -2,7 +2,7 @@ import { ErrorCode } from '../../protocol/error-codes.js'
 import { ZERO_UUID } from '../../protocol/reader.js'
 import { KafkaProtocolError, KafkaWireError, ProtocolDecodeError } from '../../protocol/errors.js'
 import { Fetch, type FetchRequest, type FetchResponse, type FetchResponsePartitionData } from '../../protocol/messages/fetch.js'
-import { CorruptRecordBatchError, decodeRecordBatches, encodedRecordSize, RECORD_BATCH_OVERHEAD, type BatchRecord, type ClientRecordFields, type RecordBatch } from '../../protocol/records.js'
+import { CorruptRecordBatchError, decodeRecordBatches, encodedRecordSize, RECORD_BATCH_OVERHEAD, scanRecordBatches, type BatchRecord, type ClientRecordFields, type RecordBatch } from '../../protocol/records.js'
 import type { FetchBatchMetrics } from '../../hooks/index.js'
 import type { Record } from '../../protocol/record.js'
 import type { Consumer } from './consumer.js'
@@ -18,6 +18,18 @@ interface BufferedFetch {
   partitionIndex: number
   recordIndex: number
   bytes: number
+}
+
+/** FetchedData is a partition's records in a response, to decode from `start`; `scanned` once the cursor moved past them. */
+interface FetchedData {
+  cursor: Cursor
+  pd: FetchResponsePartitionData
+  start: bigint
+  /** epoch is the cursor's lastFetchedEpoch before the headers moved it. */
+  epoch: number
+  scanned: boolean
+  /** verified is true when the scan checked every whole batch's CRC-32C and all matched. */
+  verified: boolean
 }
 
 /** FetchedCursor is a cursor as it was when its data was fetched. */
@@ -51,11 +63,12 @@ const { OFFSET_OUT_OF_RANGE, FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_E
 /**
  * Source is one broker's fetch loop (franz-go's source): one fetch in flight at a time on the
  * broker's fetch connection, an incremental fetch session (KIP-227), and the responses' records
- * buffered in fetch order until polled. The next fetch goes out as soon as a response is buffered,
- * while the application is still processing earlier ones, as long as the consumer's buffered
- * records and bytes are under maxBufferedFetchRecords and maxBufferedFetchBytes; past them it waits
- * until polls make room. A source with nothing buffered always fetches, so the bounds are exceeded
- * by at most one response per broker.
+ * buffered in fetch order until polled. The next fetch goes out as soon as a response's batch
+ * headers and checksums are read, before its records are decoded and while the application is
+ * still processing earlier ones, as long as the consumer's buffered records and bytes (this
+ * response's included) are under maxBufferedFetchRecords and maxBufferedFetchBytes; past them it
+ * waits until polls make room. A source with nothing buffered always fetches, so the bounds are
+ * exceeded by at most one response per broker.
  */
 export class Source {
   readonly nodeId: number
@@ -114,11 +127,12 @@ export class Source {
 
   /**
    * mayFetch is true when a next fetch may go out as far as buffering goes: nothing is buffered here,
-   * or the consumer's buffered records and bytes are both under their bounds. When not, the source
-   * waits for roomFreed.
+   * or the consumer's buffered records and bytes are both under their bounds, counting `extraRecords`
+   * and `extraBytes` of a response about to be buffered. When not, the source waits for roomFreed.
    */
-  #mayFetch(): boolean {
-    if (this.#buffered.length === 0 || this.#consumer.roomToPrefetch()) {
+  #mayFetch(extraRecords = 0, extraBytes = 0): boolean {
+    const nothing = this.#buffered.length === 0 && extraRecords === 0 && extraBytes === 0
+    if (nothing || this.#consumer.roomToPrefetch(extraRecords, extraBytes)) {
       this.#waitingRoom = false
       return true
     }
@@ -131,8 +145,8 @@ export class Source {
     if (this.#waitingRoom) this.wake()
   }
 
-  #fetch(): void {
-    if (this.#closed || this.#inflight || !this.#mayFetch()) return
+  #fetch(extraRecords = 0, extraBytes = 0): void {
+    if (this.#closed || this.#inflight || !this.#mayFetch(extraRecords, extraBytes)) return
     const c = this.#consumer
     if (!c.acquireFetchSlot(this)) return
     const now = Date.now()
@@ -152,20 +166,28 @@ export class Source {
     this.#inflight = true
     this.#inflightCursors = new Set(usable)
     const generations = usable.map((u) => u.generation)
+    // end frees the source for its next fetch, once: as soon as a response's offsets are known
+    // (#onResponse), or when the fetch fails.
+    let ended = false
+    const end = (): void => {
+      if (ended) return
+      ended = true
+      this.#inflight = false
+      this.#inflightCursors = null
+      this.#killed = false
+      c.releaseFetchSlot()
+    }
     c.core
-      .requestOn(this.nodeId, 'fetch', Fetch, req, { timeout: cfg.fetchMaxWait + cfg.requestTimeoutOverhead, signal: this.#abort.signal })
+      .requestOn(this.nodeId, 'fetch', Fetch, req, { timeout: cfg.fetchMaxWait + cfg.requestTimeoutOverhead, signal: this.#abort.signal, flush: true })
       .then(
         (res) => {
           this.#failures = 0
-          this.#onResponse(res, usable, generations)
+          this.#onResponse(res, usable, generations, end)
         },
         (err: Error) => this.#onError(err),
       )
       .finally(() => {
-        this.#inflight = false
-        this.#inflightCursors = null
-        this.#killed = false
-        c.releaseFetchSlot()
+        end()
         this.wake()
       })
   }
@@ -298,7 +320,14 @@ export class Source {
     this.#wakeAt(until)
   }
 
-  #onResponse(res: FetchResponse, usable: Cursor[], generations: number[]): void {
+  /**
+   * onResponse handles a fetch response in two passes. The first reads what each partition's answer
+   * says without decoding records (errors, truncation, moves, and from the batch headers where the
+   * partition's next fetch starts) and moves the cursors; then `end` frees the source and the next
+   * fetch goes out at once, bounds permitting, so the broker works on it while this response's
+   * records are checked and decoded in the second pass.
+   */
+  #onResponse(res: FetchResponse, usable: Cursor[], generations: number[], end: () => void): void {
     if (this.#closed) return
     const c = this.#consumer
     const cfg = c.core.config
@@ -329,24 +358,48 @@ export class Source {
     }
     const out: FetchPartition[] = []
     const fetched: FetchedCursor[] = []
+    const data: FetchedData[] = []
+    let records = 0
     let bytes = 0
+    let scanned = true
     let refresh = false
-    const hooks = c.core.hooks
     for (const t of res.responses) {
       for (const pd of t.partitions) {
         const cur = byKey.get(`${t.topic || t.topicId}\u0000${pd.partitionIndex}`)
         if (cur === undefined || cur.removed || gen.get(cur) !== cur.generation) continue
-        const r = this.#partition(cur, pd)
-        if (r.refresh) refresh = true
-        if (r.part !== null) {
-          out.push(r.part)
-          bytes += r.bytes
+        const r = this.#answer(cur, pd)
+        if (r === 'refresh') refresh = true
+        else if (r === 'data') {
+          const scan = scanRecordBatches(pd.records!, cur.offset)
+          const d: FetchedData = { cursor: cur, pd, start: cur.offset, epoch: cur.lastFetchedEpoch, scanned: false, verified: scan.exact && !scan.corrupt }
+          // A corrupt batch: the partition waits out a backoff before it is fetched again (#decode).
+          if (scan.corrupt) cur.backoffUntil = Date.now() + cfg.retryBackoff(3)
+          if (scan.exact) {
+            cur.offset = scan.next
+            if (scan.leaderEpoch >= 0) cur.lastFetchedEpoch = scan.leaderEpoch
+            d.scanned = true
+          } else scanned = false
+          records += scan.records
+          bytes += pd.records!.length
+          data.push(d)
+        } else if (r !== null) {
+          out.push(r)
           fetched.push({ cursor: cur, generation: cur.generation })
         }
       }
     }
     if (refresh) c.core.metadata.trigger()
+    end()
+    // Where every partition's next offset is known, the next fetch need not wait for the decoding.
+    if (scanned && data.length > 0) this.#fetch(records, bytes)
+    for (const d of data) {
+      const p = this.#decode(d)
+      if (p === null) continue
+      out.push(p)
+      fetched.push({ cursor: d.cursor, generation: d.cursor.generation })
+    }
     if (out.length === 0) return
+    const hooks = c.core.hooks
     if (hooks.onFetchRecordBuffered.length !== 0) {
       for (const p of out) hooks.fetchRecordsBuffered(p.records)
     }
@@ -358,8 +411,12 @@ export class Source {
     c.onBuffered(this)
   }
 
-  /** partition applies one partition's answer: records decoded, errors handled, the cursor moved. */
-  #partition(cur: Cursor, pd: FetchResponsePartitionData): { part: FetchPartition | null; refresh: boolean; bytes: number } {
+  /**
+   * answer applies a partition's answer short of its records: errors handled, truncation and moves
+   * followed. It returns 'data' when there are records to decode, 'refresh' when metadata is stale,
+   * a partition carrying an error for the application, or null.
+   */
+  #answer(cur: Cursor, pd: FetchResponsePartitionData): FetchPartition | 'data' | 'refresh' | null {
     const c = this.#consumer
     const cfg = c.core.config
     cur.highWatermark = pd.highWatermark
@@ -374,41 +431,53 @@ export class Source {
         c.core.log('info', 'offset out of range; resetting', 'topic', cur.topic, 'partition', cur.partition, 'offset', String(cur.offset))
         cur.reset(typeof spec === 'object' && 'offset' in spec ? 'earliest' : spec)
         c.resolveSoon()
-        return { part: null, refresh: false, bytes: 0 }
+        return null
       }
       if (MOVED.has(code)) {
         cur.backoffUntil = Date.now() + cfg.retryBackoff(1)
         cur.preferredReplica = -1
-        return { part: null, refresh: true, bytes: 0 }
+        return 'refresh'
       }
       // Authorization and other errors go to the application, which decides (franz-go does too).
       cur.backoffUntil = Date.now() + cfg.retryBackoff(2)
-      return { part: { topic: cur.topic, partition: cur.partition, error: err, highWatermark: pd.highWatermark, lastStableOffset: pd.lastStableOffset, logStartOffset: pd.logStartOffset, records: [] }, refresh: false, bytes: 0 }
+      return { topic: cur.topic, partition: cur.partition, error: err, highWatermark: pd.highWatermark, lastStableOffset: pd.lastStableOffset, logStartOffset: pd.logStartOffset, records: [] }
     }
     if (pd.divergingEpoch.epoch >= 0 && pd.divergingEpoch.endOffset >= 0n && pd.divergingEpoch.endOffset < cur.offset) {
       // KIP-320: the log was truncated below our position; go back to where the logs agree.
       c.core.log('warn', 'log truncation detected', 'topic', cur.topic, 'partition', cur.partition, 'from', String(cur.offset), 'to', String(pd.divergingEpoch.endOffset))
       cur.setOffset(pd.divergingEpoch.endOffset, pd.divergingEpoch.epoch)
-      return { part: null, refresh: false, bytes: 0 }
+      return null
     }
     if (pd.preferredReadReplica >= 0 && pd.preferredReadReplica !== this.nodeId) {
       // KIP-392: the leader wants us to fetch from a replica closer to our rack.
       cur.preferredReplica = pd.preferredReadReplica
       cur.preferredUntil = Date.now() + cfg.metadataMaxAge
       c.placeCursor(cur)
-      return { part: null, refresh: false, bytes: 0 }
+      return null
     }
     const raw = pd.records
-    if (raw === null || raw.length === 0) return { part: null, refresh: false, bytes: 0 }
+    return raw === null || raw.length === 0 ? null : 'data'
+  }
+
+  /**
+   * decode checks and decodes one partition's records, starting at the offset the cursor had when the
+   * response came, and returns them (with the error of a corrupt batch, if any) or null. A cursor
+   * already moved past the records by their headers (#onResponse) goes back to a corrupt batch, which
+   * drops whatever the fetch in flight brings for it: the next fetch starts at that batch again after
+   * a backoff, and reports it again while it stays corrupt, as the Java consumer does.
+   */
+  #decode(d: FetchedData): FetchPartition | null {
+    const c = this.#consumer
+    const cfg = c.core.config
+    const { cursor: cur, pd, start } = d
+    const raw = pd.records!
     let batches: RecordBatch[]
     let corrupt: KafkaWireError | null = null
     try {
       // Records are decoded straight into the shape handed to the application: one object each.
-      batches = decodeRecordBatches(raw, { verifyCrc: true, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: { topic: cur.topic, partition: cur.partition } })
+      batches = decodeRecordBatches(raw, { verifyCrc: !d.verified, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: { topic: cur.topic, partition: cur.partition } })
     } catch (err) {
-      // A corrupt batch: the complete batches before it are handed out, the error is reported with
-      // them, and the next fetch (after a backoff) starts at the corrupt batch, which reports it again
-      // while it stays corrupt (as the Java consumer does).
+      // A corrupt batch: the complete batches before it are handed out with the error.
       cur.backoffUntil = Date.now() + cfg.retryBackoff(3)
       corrupt = err instanceof KafkaWireError ? err : new ProtocolDecodeError(String(err), err)
       batches = err instanceof CorruptRecordBatchError ? err.decoded : []
@@ -422,14 +491,14 @@ export class Source {
     const hooks = c.core.hooks
     const batchHooks = hooks.onFetchBatchRead.length !== 0
     const meta = batchHooks ? c.core.broker(this.nodeId)?.meta : undefined
-    const start = cur.offset
-    let next = cur.offset
+    let next = start
+    let epoch = -1
     for (const b of batches) {
       const last = b.baseOffset + BigInt(b.lastOffsetDelta)
       if (batchHooks && meta !== undefined) hooks.fetchBatchRead(meta, cur.topic, cur.partition, fetchBatchMetrics(b))
       if (last < next) continue
       next = last + 1n
-      if (b.partitionLeaderEpoch >= 0) cur.lastFetchedEpoch = b.partitionLeaderEpoch
+      if (b.partitionLeaderEpoch >= 0) epoch = b.partitionLeaderEpoch
       if (readCommitted) {
         while (abortedIdx < aborted.length && aborted[abortedIdx]!.firstOffset <= last) abortedProducers.add(aborted[abortedIdx++]!.producerId)
         if (b.isControl) {
@@ -444,9 +513,12 @@ export class Source {
         if (br.offset >= start) records.push(br as BatchRecord & ClientRecordFields)
       }
     }
-    cur.offset = next
-    if (records.length === 0 && corrupt === null) return { part: null, refresh: false, bytes: 0 }
-    return { part: { topic: cur.topic, partition: cur.partition, error: corrupt, highWatermark: pd.highWatermark, lastStableOffset: pd.lastStableOffset, logStartOffset: pd.logStartOffset, records }, refresh: false, bytes: raw.length }
+    if (!d.scanned) {
+      cur.offset = next
+      if (epoch >= 0) cur.lastFetchedEpoch = epoch
+    } else if (next !== cur.offset) cur.setOffset(next, epoch >= 0 ? epoch : d.epoch)
+    if (records.length === 0 && corrupt === null) return null
+    return { topic: cur.topic, partition: cur.partition, error: corrupt, highWatermark: pd.highWatermark, lastStableOffset: pd.lastStableOffset, logStartOffset: pd.logStartOffset, records }
   }
 
   // ---------------------------------------------------------------- the buffered fetch
