@@ -12,6 +12,7 @@ import type { ApiMessage } from '../../../src/protocol/messages/api.js'
 import { Fetch, newFetchResponsePartitionData, type FetchRequest, type FetchResponse } from '../../../src/protocol/messages/fetch.js'
 import { ListOffsets, type ListOffsetsRequest } from '../../../src/protocol/messages/list-offsets.js'
 import { Metadata, newMetadataResponseMetadataResponsePartition, newMetadataResponseMetadataResponseTopic, type MetadataRequest } from '../../../src/protocol/messages/metadata.js'
+import { crc32c } from '../../../src/protocol/crc32c.js'
 import { encodeRecordBatchBuffer } from '../../../src/protocol/records.js'
 import { waitFor } from '../helpers.js'
 import { FakePeer, type Received } from '../../helpers/fake-peer.js'
@@ -143,6 +144,34 @@ test('a batch whose CRC does not match is reported in errors(), never handed out
   const second = await poll(c)
   assert.deepEqual(second.records.map((r) => r.key!.toString()), ['r0', 'r1', 'r2'])
   assert.deepEqual(b.of(Fetch).slice(0, 2).map((f) => f.topics[0]!.partitions[0]!.fetchOffset), [0n, 0n], 'the corrupt batch was fetched again from the same offset')
+})
+
+test('a batch that fails decoding although its CRC matches: the batches before it are handed out, it is reported, and fetched again from it', { timeout: 30_000 }, async () => {
+  const { b, c } = await setup()
+  b.onFetch = (req, n) => {
+    const offset = req.topics[0]!.partitions[0]!.fetchOffset
+    if (offset !== 0n || n > 1) return { records: batch(offset, 2, 5) }
+    // r0..r1 good, then a batch of r2..r4 whose first record claims more bytes than the batch holds,
+    // checksummed afresh: only decoding can tell, after the next fetch has gone out past it.
+    const bad = batch(2n, 3, 5)
+    bad[61] = 0x7e // the first record's length varint: 63 bytes
+    bad.writeUInt32BE(crc32c(bad, 21), 17)
+    return { records: Buffer.concat([batch(0n, 2, 5), bad]) }
+  }
+  const got: Record[] = []
+  const errors: Error[] = []
+  await waitFor(async () => {
+    const r = await poll(c)
+    got.push(...r.records)
+    errors.push(...r.errors)
+    return got.some((x) => x.offset >= 2n)
+  }, 'records after the corrupt batch')
+  assert.equal(errors.length, 1, 'the corrupt batch is reported once')
+  assert.match(errors[0]!.message, /record 0/)
+  assert.deepEqual(got.map((r) => r.key!.toString()).slice(0, 4), ['r0', 'r1', 'r2', 'r3'], 'nothing skipped, nothing twice')
+  const offsets = b.of(Fetch).map((f) => f.topics[0]?.partitions[0]?.fetchOffset)
+  assert.deepEqual(offsets.slice(0, 2), [0n, 5n], 'the next fetch went out past the batch, by its header')
+  assert.ok(offsets.slice(2).includes(2n), `then the consumer fetched from the corrupt batch again (${offsets.join(', ')})`)
 })
 
 test('NOT_LEADER_OR_FOLLOWER makes the consumer reload metadata and fetch again with the new leader epoch (KIP-320)', { timeout: 30_000 }, async () => {
