@@ -125,6 +125,8 @@ export class Consumer implements CoreListener {
         cur.paused = this.#pausedTopics.has(topic) || cur.paused
         cur.reset(spec)
         this.placeCursor(cur)
+        // A partition assigned again at a new position must not wait behind a fetch in flight from its old one.
+        cur.source?.wake(true)
       }
     }
     this.core.metadata.interest(topics)

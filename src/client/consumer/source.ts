@@ -91,7 +91,7 @@ export class Source {
   #failures = 0
   #abort = new AbortController()
   /** inflightCursors are the cursors of the fetch in flight; killed is set once interrupt cut it short. */
-  #inflightCursors: Set<Cursor> | null = null
+  #inflightCursors: Map<Cursor, number> | null = null
   #killed = false
 
   constructor(consumer: Consumer, nodeId: number) {
@@ -164,8 +164,8 @@ export class Source {
     const cfg = c.core.config
     const req = this.#buildRequest(usable)
     this.#inflight = true
-    this.#inflightCursors = new Set(usable)
     const generations = usable.map((u) => u.generation)
+    this.#inflightCursors = new Map(usable.map((u, i) => [u, generations[i]!]))
     // end frees the source for its next fetch, once: as soon as a response's offsets are known
     // (#onResponse), or when the fetch fails.
     let ended = false
@@ -193,9 +193,10 @@ export class Source {
   }
 
   /**
-   * interrupt ends the fetch in flight when a fetchable partition is missing from it, by closing the
-   * fetch connection (a broker cannot be told to stop waiting), so a newly assigned partition does
-   * not wait out fetchMaxWait behind a long poll of idle ones. franz-go kills in-flight fetches on
+   * interrupt ends the fetch in flight when a fetchable partition is missing from it, or is in it at
+   * a position it has since left (a seek, a rewind), by closing the fetch connection (a broker cannot
+   * be told to stop waiting), so a newly assigned or repositioned partition does not wait out
+   * fetchMaxWait behind a long poll. franz-go kills in-flight fetches on
    * assignment changes the same way. The fetch session starts over; no data is lost, since a
    * cursor moves only when a response is processed.
    */
@@ -205,7 +206,7 @@ export class Source {
     const now = Date.now()
     let missing = false
     for (const cur of this.cursors) {
-      if (cur.fetchable(now) && !this.#inflightCursors.has(cur)) {
+      if (cur.fetchable(now) && this.#inflightCursors.get(cur) !== cur.generation) {
         missing = true
         break
       }

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test'
 import type { Record } from '../../../src/protocol/record.js'
 import type { ClientOptions } from '../../../src/client/options.js'
 import type { KafkaCluster } from '../../../src/testing/index.js'
-import { broker, closeAll, createTopic, newClient, topicName } from '../helpers.js'
+import { broker, closeAll, createTopic, newClient, topicName, waitFor } from '../helpers.js'
 import { pollUntil, produceKeys } from './helpers.js'
 
 let k: KafkaCluster
@@ -77,4 +77,28 @@ test('setOffsets refuses malformed offsets with InvalidOperationError', () => {
   assert.throws(() => c.setOffsets({ t: { 0: { offset: 5 as unknown as bigint } } }), /offset must be a bigint >= 0/)
   assert.throws(() => c.setOffsets({ t: { 0: { offset: -1n } } }), /offset must be a bigint >= 0/)
   assert.throws(() => c.setOffsets({ t: { ['x' as unknown as number]: { offset: 1n } } }), /not a partition number/)
+})
+
+test('a partition moved while a long poll for it is in flight (setOffsets, addConsumePartitions again) is fetched from its new position at once, not after fetchMaxWait', { timeout: 120_000 }, async () => {
+  const admin = newClient(k)
+  const topic = await createTopic(admin, { partitions: 1 })
+  await produceKeys(admin, topic, 20, { prefix: 'a', partition: 0 })
+  // A 60 s long poll: a position change that waited for it would miss the 20 s polls below.
+  let fetches = 0
+  const c = newClient(k, { consumePartitions: { [topic]: { 0: { offset: 0n } } }, fetchMaxWait: 60_000, hooks: [{ onBrokerWrite: (_m: unknown, key: number) => key === 1 && fetches++ }] })
+  const first = await pollUntil(c, (all) => all.length >= 20, { what: 'the first pass' })
+  assert.deepEqual(first.map((r) => r.offset), range(0, 20))
+  // Once every record is in, the consumer's next fetch (from offset 20) waits at the broker.
+  const inFlight = async (what: string) => {
+    const seen = fetches
+    await waitFor(() => fetches > seen, what)
+  }
+  await inFlight('the long poll after the first pass')
+  c.setOffsets({ [topic]: { 0: { offset: 5n } } })
+  const again = await pollUntil(c, (all) => all.length >= 15, { timeoutMs: 20_000, what: 'records after setOffsets' })
+  assert.deepEqual(again.map((r) => r.offset), range(5, 20))
+  await inFlight('the long poll after setOffsets')
+  c.addConsumePartitions({ [topic]: { 0: { offset: 12n } } })
+  const third = await pollUntil(c, (all) => all.length >= 8, { timeoutMs: 20_000, what: 'records after addConsumePartitions' })
+  assert.deepEqual(third.map((r) => r.offset), range(12, 20))
 })
