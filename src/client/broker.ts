@@ -25,6 +25,12 @@ export interface BrokerEvents {
   release?(): void
 }
 
+/** Dialed is one connection of a kind: the dial in progress, then the connection once it is up. */
+interface Dialed {
+  promise: Promise<BrokerConnection>
+  conn: BrokerConnection | null
+}
+
 /**
  * Broker is one node of the cluster as the client sees it: its address and its connections, one
  * per ConnectionKind, opened lazily, authenticated with SASL when configured, and re-authenticated
@@ -35,9 +41,7 @@ export class Broker {
   #cfg: Config
   #events: BrokerEvents
   #mechanism: Mechanism | null
-  #conns = new Map<ConnectionKind, Promise<BrokerConnection>>()
-  /** open holds the connections of #conns that are up, for requests that need not wait a turn for them. */
-  #open = new Map<ConnectionKind, BrokerConnection>()
+  #conns = new Map<ConnectionKind, Dialed>()
   #live = new Set<BrokerConnection>()
   #closed = false
   /** failures counts consecutive failed dials, for backoff between attempts. */
@@ -63,15 +67,16 @@ export class Broker {
   /** connection returns the open connection of a kind, dialing it first if needed. */
   connection(kind: ConnectionKind, signal?: AbortSignal): Promise<BrokerConnection> {
     if (this.#closed) return Promise.reject(new BrokerConnectionError(`broker ${this.#name()} is closed`, { broker: this.meta.nodeId }))
-    let p = this.#conns.get(kind)
-    if (p === undefined) {
-      p = this.#dial(kind, signal)
-      this.#conns.set(kind, p)
-      p.catch(() => {
-        if (this.#conns.get(kind) === p) this.#conns.delete(kind)
+    let d = this.#conns.get(kind)
+    if (d === undefined) {
+      const entry = { conn: null } as Dialed
+      entry.promise = this.#dial(kind, entry, signal)
+      entry.promise.catch(() => {
+        if (this.#conns.get(kind) === entry) this.#conns.delete(kind)
       })
+      this.#conns.set(kind, (d = entry))
     }
-    return p
+    return d.promise
   }
 
   /**
@@ -81,8 +86,9 @@ export class Broker {
   request<Req, Res>(api: ApiMessage<Req, Res>, req: Req | ((version: number) => Req), opts: RequestOptions & { kind?: ConnectionKind; background?: boolean } = {}): Promise<Res> {
     const kind = opts.kind ?? 'other'
     if (kind === 'fetch' || opts.background === true || this.#events.hold === undefined) {
-      const open = this.#open.get(kind)
-      if (open !== undefined && !open.closed) return open.request(api, req, opts)
+      // An open connection takes the request now, not a turn later (the consumer's fetch is paced by it).
+      const open = this.#conns.get(kind)?.conn
+      if (open != null && !open.closed) return open.request(api, req, opts)
       return this.connection(kind, opts.signal).then((conn) => conn.request(api, req, opts))
     }
     return this.#heldRequest(kind, api, req, opts)
@@ -98,7 +104,7 @@ export class Broker {
     }
   }
 
-  async #dial(kind: ConnectionKind, signal?: AbortSignal): Promise<BrokerConnection> {
+  async #dial(kind: ConnectionKind, entry: Dialed, signal?: AbortSignal): Promise<BrokerConnection> {
     // After failed dials, wait before the next one so a down broker is not hammered.
     const wait = this.#nextDialAt - Date.now()
     if (wait > 0) await delay(wait, signal, true)
@@ -158,16 +164,14 @@ export class Broker {
       throw new BrokerConnectionError(`broker ${this.#name()} is closed`, { broker: this.meta.nodeId })
     }
     this.#live.add(conn)
-    this.#open.set(kind, conn)
+    entry.conn = conn
     this.#armIdle()
     const c = conn
     const socket = conn.socket
     conn.onClose((err) => {
       this.#live.delete(c)
-      if (this.#open.get(kind) === c) this.#open.delete(kind)
-      const cur = this.#conns.get(kind)
       // Only forget the connection if it is still the one registered for its kind.
-      if (cur !== undefined) cur.then((x) => { if (x === c && this.#conns.get(kind) === cur) this.#conns.delete(kind) }, () => {})
+      if (this.#conns.get(kind) === entry) this.#conns.delete(kind)
       this.#events.disconnect(this.meta, socket)
       if (this.#mechanism === null && !this.#closed) {
         // ApiVersions answered, the next request cut off unanswered by the broker (see cutAfterFirstRequest).
@@ -225,7 +229,6 @@ export class Broker {
   /** closeConnections closes every connection (they reopen on the next request). */
   closeConnections(): void {
     this.#conns.clear()
-    this.#open.clear()
     for (const c of this.#live) c.close()
   }
 
