@@ -124,9 +124,8 @@ export class Consumer implements CoreListener {
         cur.removed = false
         cur.paused = this.#pausedTopics.has(topic) || cur.paused
         cur.reset(spec)
-        this.placeCursor(cur)
-        // A partition assigned again at a new position must not wait behind a fetch in flight from its old one.
-        cur.source?.wake(true)
+        // Urgent: a partition assigned again at a new position must not wait behind a fetch in flight from its old one.
+        this.placeCursor(cur, true)
       }
     }
     this.core.metadata.interest(topics)
@@ -237,8 +236,11 @@ export class Consumer implements CoreListener {
     this.resolveSoon()
   }
 
-  /** placeCursor moves a cursor to the source of its leader (or preferred replica). */
-  placeCursor(c: Cursor): void {
+  /**
+   * placeCursor moves a cursor to the source of its leader (or preferred replica) and wakes that
+   * source; `urgent` when the cursor may have moved, so a fetch in flight without it is cut short (Source.wake).
+   */
+  placeCursor(c: Cursor, urgent = false): void {
     if (c.removed) return
     const info = this.core.metadata.topics.get(c.topic)
     const p = info?.partitions[c.partition]
@@ -257,7 +259,7 @@ export class Consumer implements CoreListener {
       return
     }
     if (c.source?.nodeId === node) {
-      c.source.wake()
+      c.source.wake(urgent)
       return
     }
     c.source?.remove(c)

@@ -2,7 +2,7 @@ import { ErrorCode } from '../../protocol/error-codes.js'
 import { ZERO_UUID } from '../../protocol/reader.js'
 import { KafkaProtocolError, KafkaWireError, ProtocolDecodeError } from '../../protocol/errors.js'
 import { Fetch, type FetchRequest, type FetchResponse, type FetchResponsePartitionData } from '../../protocol/messages/fetch.js'
-import { CorruptRecordBatchError, decodeRecordBatches, encodedRecordSize, RECORD_BATCH_OVERHEAD, scanRecordBatches, type BatchRecord, type ClientRecordFields, type RecordBatch } from '../../protocol/records.js'
+import { CorruptRecordBatchError, decodeRecordBatches, encodedRecordSize, RECORD_BATCH_OVERHEAD, scanRecordBatches, type BatchesScan, type BatchRecord, type ClientRecordFields, type RecordBatch } from '../../protocol/records.js'
 import type { FetchBatchMetrics } from '../../hooks/index.js'
 import type { Record } from '../../protocol/record.js'
 import type { Consumer } from './consumer.js'
@@ -20,16 +20,18 @@ interface BufferedFetch {
   bytes: number
 }
 
-/** FetchedData is a partition's records in a response, to decode from `start`; `scanned` once the cursor moved past them. */
+/**
+ * FetchedData is a partition's records in a response, to decode from `start`, and what their batch
+ * headers said (`scan`): when exact, the cursor has moved past them already; when exact and not
+ * corrupt, every whole batch's CRC-32C has been checked.
+ */
 interface FetchedData {
   cursor: Cursor
   pd: FetchResponsePartitionData
   start: bigint
   /** epoch is the cursor's lastFetchedEpoch before the headers moved it. */
   epoch: number
-  scanned: boolean
-  /** verified is true when the scan checked every whole batch's CRC-32C and all matched. */
-  verified: boolean
+  scan: BatchesScan
 }
 
 /** FetchedCursor is a cursor as it was when its data was fetched. */
@@ -362,7 +364,7 @@ export class Source {
     const data: FetchedData[] = []
     let records = 0
     let bytes = 0
-    let scanned = true
+    let exact = true
     let refresh = false
     for (const t of res.responses) {
       for (const pd of t.partitions) {
@@ -372,17 +374,15 @@ export class Source {
         if (r === 'refresh') refresh = true
         else if (r === 'data') {
           const scan = scanRecordBatches(pd.records!, cur.offset)
-          const d: FetchedData = { cursor: cur, pd, start: cur.offset, epoch: cur.lastFetchedEpoch, scanned: false, verified: scan.exact && !scan.corrupt }
+          data.push({ cursor: cur, pd, start: cur.offset, epoch: cur.lastFetchedEpoch, scan })
           // A corrupt batch: the partition waits out a backoff before it is fetched again (#decode).
           if (scan.corrupt) cur.backoffUntil = Date.now() + cfg.retryBackoff(3)
           if (scan.exact) {
             cur.offset = scan.next
             if (scan.leaderEpoch >= 0) cur.lastFetchedEpoch = scan.leaderEpoch
-            d.scanned = true
-          } else scanned = false
+          } else exact = false
           records += scan.records
           bytes += pd.records!.length
-          data.push(d)
         } else if (r !== null) {
           out.push(r)
           fetched.push({ cursor: cur, generation: cur.generation })
@@ -392,7 +392,7 @@ export class Source {
     if (refresh) c.core.metadata.trigger()
     end()
     // Where every partition's next offset is known, the next fetch need not wait for the decoding.
-    if (scanned && data.length > 0) this.#fetch(records, bytes)
+    if (exact && data.length > 0) this.#fetch(records, bytes)
     for (const d of data) {
       const p = this.#decode(d)
       if (p === null) continue
@@ -476,7 +476,7 @@ export class Source {
     let corrupt: KafkaWireError | null = null
     try {
       // Records are decoded straight into the shape handed to the application: one object each.
-      batches = decodeRecordBatches(raw, { verifyCrc: !d.verified, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: { topic: cur.topic, partition: cur.partition } })
+      batches = decodeRecordBatches(raw, { verifyCrc: !d.scan.exact || d.scan.corrupt, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: { topic: cur.topic, partition: cur.partition } })
     } catch (err) {
       // A corrupt batch: the complete batches before it are handed out with the error.
       cur.backoffUntil = Date.now() + cfg.retryBackoff(3)
@@ -514,10 +514,10 @@ export class Source {
         if (br.offset >= start) records.push(br as BatchRecord & ClientRecordFields)
       }
     }
-    if (!d.scanned) {
+    if (!d.scan.exact) {
       cur.offset = next
       if (epoch >= 0) cur.lastFetchedEpoch = epoch
-    } else if (next !== cur.offset) cur.setOffset(next, epoch >= 0 ? epoch : d.epoch)
+    } else if (next !== d.scan.next) cur.setOffset(next, epoch >= 0 ? epoch : d.epoch)
     if (records.length === 0 && corrupt === null) return null
     return { topic: cur.topic, partition: cur.partition, error: corrupt, highWatermark: pd.highWatermark, lastStableOffset: pd.lastStableOffset, logStartOffset: pd.logStartOffset, records }
   }
