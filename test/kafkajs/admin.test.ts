@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { startKafka, type KafkaCluster } from '../../src/testing/index.js'
 import { broker } from '../client/helpers.js'
-import { caught, errorShape, LIBS, Names, neutralAdmin, until, createTopicNamed, type Lib } from './helpers.js'
+import { caught, errorShape, LIBS, Names, neutralAdmin, until, createTopicNamed, type Lib, type Scenario as SharedScenario } from './helpers.js'
 
 let k: KafkaCluster
 let neutral: ReturnType<typeof neutralAdmin>
@@ -41,12 +41,9 @@ interface Run {
   admin: KafkaAdmin
 }
 
-interface Scenario {
-  name: string
+interface Scenario extends SharedScenario<Run> {
   /** acls runs the scenario against the broker with an authorizer instead of the shared one. */
   acls?: boolean
-  run(r: Run): Promise<unknown>
-  differs?(kafkajs: any, kafkaWire: any): void
 }
 
 const topic = (names: Names, i: number, partitions: number, configs: { [k: string]: string } = {}) => createTopicNamed(neutral.admin, names, i, partitions, configs)

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test'
 import type { KafkaCluster } from '../../src/testing/index.js'
 import { TEST_USERS } from '../../src/testing/index.js'
 import { broker } from '../client/helpers.js'
-import { caught, errorShape, LIBS, Names, neutralAdmin, until, committedOffsets, createTopicNamed, kafkaFor as kafkaForCluster, type Lib } from './helpers.js'
+import { caught, errorShape, LIBS, Names, neutralAdmin, until, committedOffsets, createTopicNamed, kafkaFor as kafkaForCluster, type Lib, type Scenario as SharedScenario } from './helpers.js'
 
 let k: KafkaCluster
 let neutral: ReturnType<typeof neutralAdmin>
@@ -31,16 +31,7 @@ interface Run {
   kafka: Kafka
 }
 
-/**
- * Scenario is one program. `run` returns what the program observed; `differs`, when given, checks the
- * documented differences between the two observations (which `run` keeps under a `differs` key, left
- * out of the equality check).
- */
-interface Scenario {
-  name: string
-  run(r: Run): Promise<unknown>
-  differs?(kafkajs: any, kafkaWire: any): void
-}
+type Scenario = SharedScenario<Run>
 
 const topic = (names: Names, i: number, partitions: number, configs: { [k: string]: string } = {}) => createTopicNamed(neutral.admin, names, i, partitions, configs)
 

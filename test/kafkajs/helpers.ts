@@ -17,6 +17,17 @@ export const LIBS: ReadonlyArray<{ name: 'kafkajs' | 'kafka-wire'; lib: Lib }> =
   { name: 'kafka-wire', lib: facade as unknown as Lib },
 ]
 
+/**
+ * Scenario is one program of a differential suite, run on KafkaJS and on kafka-wire/kafkajs. `run`
+ * returns what the program observed; `differs`, when given, checks the documented differences
+ * between the two observations (which `run` keeps under a `differs` key, left out of the equality check).
+ */
+export interface Scenario<R> {
+  name: string
+  run(r: R): Promise<unknown>
+  differs?(kafkajs: any, kafkaWire: any): void
+}
+
 /** Names hands out unique topic and group names for one run of a scenario and maps them back to placeholders. */
 export class Names {
   readonly #made = new Map<string, string>()

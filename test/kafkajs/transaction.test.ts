@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import type { KafkaCluster } from '../../src/testing/index.js'
 import { broker } from '../client/helpers.js'
-import { caught, errorShape, LIBS, Names, neutralAdmin, until, untilAsync, committedOffsets, createTopicNamed, kafkaFor as kafkaForCluster, type Lib } from './helpers.js'
+import { caught, errorShape, LIBS, Names, neutralAdmin, until, untilAsync, committedOffsets, createTopicNamed, kafkaFor as kafkaForCluster, type Lib, type Scenario as SharedScenario } from './helpers.js'
 
 let k: KafkaCluster
 let neutral: ReturnType<typeof neutralAdmin>
@@ -34,11 +34,7 @@ interface Run {
   connected: Array<{ disconnect(): Promise<void> }>
 }
 
-interface Scenario {
-  name: string
-  run(r: Run): Promise<unknown>
-  differs?(kafkajs: any, kafkaWire: any): void
-}
+type Scenario = SharedScenario<Run>
 
 const topic = (names: Names, i: number, partitions: number, configs: { [k: string]: string } = {}) => createTopicNamed(neutral.admin, names, i, partitions, configs)
 
