@@ -783,8 +783,11 @@ export class Producer implements CoreListener {
    * failAll settles every pending record with `err`, except records that may have been written (their
    * request is in flight, or one went unanswered), which get a RecordFateUnknownError saying `why`
    * (with `err` as its cause). Acknowledged batches waiting behind older ones complete as written.
+   * With `awaitInflight`, batches in flight are left to their answer, which tells their fate (a
+   * request never answered fails them as of unknown fate), and so are acknowledged batches behind
+   * them, to complete in order.
    */
-  #failAll(err: Error, why: string): void {
+  #failAll(err: Error, why: string, awaitInflight = false): void {
     const blocked = this.#blocked
     const blockedCbs = this.#blockedCbs
     const head = this.#blockedHead
@@ -800,7 +803,8 @@ export class Producer implements CoreListener {
         const batches = rb.batches
         rb.batches = []
         for (const b of batches) {
-          this.finishBatch(rb, b, b.acked ? null : b.inflight || b.maybeWritten ? new RecordFateUnknownError(why, rb.topic, rb.partition, err) : err)
+          if (awaitInflight && (b.inflight || (b.acked && rb.batches.length > 0))) rb.batches.push(b)
+          else this.finishBatch(rb, b, b.acked ? null : b.inflight || b.maybeWritten ? new RecordFateUnknownError(why, rb.topic, rb.partition, err) : err)
         }
       }
     }
@@ -809,11 +813,12 @@ export class Producer implements CoreListener {
 
   /**
    * failFatal fails every buffered record with an error retrying cannot fix (failed authentication,
-   * a missing authorization), so nothing waits forever; records produced later try again.
+   * a missing authorization, a fenced transactional producer), so nothing waits forever; records
+   * produced later try again. Records whose request is in flight learn their fate from its answer.
    */
   failFatal(err: Error): void {
     this.core.log('error', 'producing failed for good; failing buffered records', 'err', err.message)
-    this.#failAll(err, `producing failed for good (${err.message}) while a produce request carrying it was in flight or unanswered`)
+    this.#failAll(err, `producing failed for good (${err.message}) after a produce request carrying it went unanswered`, true)
   }
 
   /**

@@ -1,0 +1,132 @@
+// The produce path against scripted fake brokers, for timings a real broker will not give on demand:
+// a transactional producer is fenced by one partition leader's answer while a produce request to
+// another leader is still in flight. Each peer decodes requests with the generated decoders and
+// answers with the generated encoders.
+import assert from 'node:assert/strict'
+import { after, test } from 'node:test'
+import { Client } from '../../../src/client/client.js'
+import { ProducerFencedError, RecordFateUnknownError } from '../../../src/client/errors.js'
+import { KafkaProtocolError } from '../../../src/protocol/errors.js'
+import { ErrorCode } from '../../../src/protocol/error-codes.js'
+import { AddPartitionsToTxn, type AddPartitionsToTxnRequest } from '../../../src/protocol/messages/add-partitions-to-txn.js'
+import { FindCoordinator } from '../../../src/protocol/messages/find-coordinator.js'
+import { InitProducerId } from '../../../src/protocol/messages/init-producer-id.js'
+import { Metadata, newMetadataResponseMetadataResponsePartition, newMetadataResponseMetadataResponseTopic, type MetadataRequest } from '../../../src/protocol/messages/metadata.js'
+import { Produce, type ProduceRequest } from '../../../src/protocol/messages/produce.js'
+import { FakePeer, closePeers, ourVersions, type Received } from '../../helpers/fake-peer.js'
+
+const TOPIC = 'fenced-topic'
+const TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAg'
+
+after(closePeers)
+
+/**
+ * cluster starts two fake brokers: node 1 leads partition 0 and coordinates the transaction, node 2
+ * leads partition 1. Produce requests go to `onProduce(node, req)`; everything else is answered at once.
+ */
+async function cluster(onProduce: (node: number, req: Received, peer: FakePeer) => void): Promise<FakePeer[]> {
+  const peers = [await FakePeer.start(), await FakePeer.start()]
+  // Produce v12 names topics (v13 identifies them by id only).
+  const versions = ourVersions.map((v) => (v.apiKey === Produce.key ? { ...v, maxVersion: 12 } : v))
+  peers.forEach((peer, i) => {
+    const node = i + 1
+    peer.apiVersions = versions
+    peer.handler = (req) => {
+      const respond = (res: unknown) => peer.respond(req, res)
+      switch (req.api.key) {
+        case Metadata.key: {
+          const partitions = [0, 1].map((p) => ({ ...newMetadataResponseMetadataResponsePartition(), partitionIndex: p, leaderId: p + 1, leaderEpoch: 1, replicaNodes: [p + 1], isrNodes: [p + 1] }))
+          const topics = ((req.body as MetadataRequest).topics ?? [{ name: TOPIC }]).map((t) => ({ ...newMetadataResponseMetadataResponseTopic(), name: t.name, topicId: TOPIC_ID, partitions }))
+          const brokers = peers.map((b, j) => ({ nodeId: j + 1, host: '127.0.0.1', port: b.port, rack: null }))
+          return respond({ ...Metadata.newResponse(), brokers, controllerId: 1, clusterId: 'fake', topics })
+        }
+        case FindCoordinator.key: {
+          const keys: string[] = req.body.coordinatorKeys.length > 0 ? req.body.coordinatorKeys : [req.body.key]
+          const coordinators = keys.map((key) => ({ key, nodeId: 1, host: '127.0.0.1', port: peers[0]!.port, errorCode: 0, errorMessage: null }))
+          return respond(req.version >= 4 ? { ...FindCoordinator.newResponse(), coordinators } : { ...FindCoordinator.newResponse(), nodeId: 1, host: '127.0.0.1', port: peers[0]!.port })
+        }
+        case InitProducerId.key:
+          return respond({ ...InitProducerId.newResponse(), producerId: 7n, producerEpoch: 0 })
+        case AddPartitionsToTxn.key: {
+          const body = req.body as AddPartitionsToTxnRequest
+          const resultsByTopicV3AndBelow = body.v3AndBelowTopics.map((t) => ({ name: t.name, resultsByPartition: t.partitions.map((p) => ({ partitionIndex: p, partitionErrorCode: 0 })) }))
+          return respond({ ...AddPartitionsToTxn.newResponse(), resultsByTopicV3AndBelow })
+        }
+        case Produce.key:
+          return onProduce(node, req, peer)
+        default:
+          throw new Error(`fake broker ${node}: unexpected ${req.api.name}`)
+      }
+    }
+  })
+  return peers
+}
+
+/** produceAnswer answers every partition of a Produce request with `errorCode` (offset 0 when it is 0). */
+function produceAnswer(req: Received, errorCode: number): unknown {
+  const body = req.body as ProduceRequest
+  return {
+    ...Produce.newResponse(),
+    responses: body.topicData.map((t) => ({
+      name: t.name,
+      topicId: t.topicId,
+      partitionResponses: t.partitionData.map((p) => ({ index: p.index, errorCode, baseOffset: errorCode === 0 ? 0n : -1n, logAppendTimeMs: -1n, logStartOffset: 0n, recordErrors: [], errorMessage: null, currentLeader: { leaderId: -1, leaderEpoch: -1 } })),
+    })),
+  }
+}
+
+for (const late of [
+  { answer: ErrorCode.INVALID_PRODUCER_EPOCH, fate: 'refused: it fails with the broker\u2019s error' },
+  { answer: 0, fate: 'written: it succeeds with its offset' },
+  { answer: 'hang up' as const, fate: 'never answered: its fate is unknown, even when its resend is refused' },
+]) {
+  test(`fenced by one leader while a request to another is in flight, the in-flight record learns its fate from its own answer (${late.fate})`, { timeout: 30_000 }, async () => {
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const peers = await cluster((node, req, peer) => {
+      if (node === 1) peer.respond(req, produceAnswer(req, ErrorCode.INVALID_PRODUCER_EPOCH))
+      else if (late.answer !== 'hang up') void held.then(() => peer.respond(req, produceAnswer(req, late.answer)))
+      // The first request's connection drops unanswered; the resend is refused.
+      else if (peer.of(Produce).length === 1) void held.then(() => req.socket.destroy())
+      else peer.respond(req, produceAnswer(req, ErrorCode.INVALID_PRODUCER_EPOCH))
+    })
+    const c = new Client({ seedBrokers: [`127.0.0.1:${peers[0]!.port}`], transactionalId: `fenced-${String(late.answer)}`, retryBackoff: 20, metadataMinAge: 50 })
+    try {
+      c.beginTransaction()
+      const toLeader2 = c.produce({ topic: TOPIC, partition: 1, value: 'b' }).then(
+        (r) => r,
+        (err: Error) => err,
+      )
+      await peers[1]!.waitFor(1)
+      // Partition 1's request is in flight; partition 0's answer fences the producer.
+      const toLeader1 = await c.produce({ topic: TOPIC, partition: 0, value: 'a' }).then(
+        () => null,
+        (err: Error) => err,
+      )
+      assert.ok(toLeader1 instanceof KafkaProtocolError && toLeader1.errorCode === ErrorCode.INVALID_PRODUCER_EPOCH, String(toLeader1))
+      const fenced = await c.endTransaction('commit').then(
+        () => null,
+        (err: Error) => err,
+      )
+      assert.ok(fenced instanceof ProducerFencedError, String(fenced))
+      // Still unanswered, the in-flight record is not settled with a guess.
+      let settled = false
+      void toLeader2.then(() => (settled = true))
+      await new Promise(setImmediate)
+      assert.equal(settled, false, 'the in-flight record waits for its answer')
+      release()
+      const outcome = await toLeader2
+      if (late.answer === 'hang up') {
+        assert.ok(outcome instanceof RecordFateUnknownError && outcome.topic === TOPIC && outcome.partition === 1, String(outcome))
+        assert.equal(peers[1]!.of(Produce).length, 2, 'sent again after the hang-up')
+        return
+      }
+      assert.ok(!(outcome instanceof RecordFateUnknownError), String(outcome))
+      if (late.answer === 0) assert.equal((outcome as { offset: bigint }).offset, 0n, String(outcome))
+      else assert.ok(outcome instanceof KafkaProtocolError && outcome.errorCode === late.answer, String(outcome))
+    } finally {
+      release()
+      await c.close()
+    }
+  })
+}
