@@ -14,6 +14,7 @@
  * with a 2 GiB heap. Workloads (records at --scale 1):
  *
  *   produce-single     100,000 awaited single sends: acks 0, key "111-i", value "222", 2 headers, partition 0
+ *                      (this and produce-batch also get "records/s at the broker": see watchEnd)
  *   produce-batch      1,000 awaited sends of 100 such records
  *   consume            100,000 such records (1-record batches) in a fresh group, 2 KiB fetches, 10 ms wait
  *   produce-uncompressed  1,000,000 records of 1 KiB, acks all, idempotent, no compression, default
@@ -226,7 +227,13 @@ async function runOne(client: string, workload: WorkloadName, latencyRate: numbe
   }
   const s = spec(workload, topic, { partitions: workload === 'produce-realistic' || workload === 'produce-uncompressed' || workload === 'produce-transactional' || workload === 'latency' ? 6 : 1, rate: latencyRate })
   try {
-    const result = await runClient(client, s, rep)
+    // Acks 0: how soon the broker had the records, whatever the client reported (WorkerResult.brokerRecordsPerSec).
+    const watch = fresh.length > 0 && (workload === 'produce-single' || workload === 'produce-batch') ? watchEnd(topic) : null
+    const result = await runClient(client, s, rep).finally(() => void watch?.stop().catch(() => {}))
+    if (watch !== null && result.windowStartMs !== undefined) {
+      const seconds = Math.max(result.seconds, ((await watch.stop()) - result.windowStartMs) / 1000)
+      result.brokerRecordsPerSec = Math.round(result.records / seconds)
+    }
     if (workload === 'produce-transactional') {
       await checkTransactional(s, result)
       if (isJava && args['java-transaction-ms'] === undefined) {
@@ -237,6 +244,33 @@ async function runOne(client: string, workload: WorkloadName, latencyRate: numbe
     return result
   } finally {
     await admin.deleteTopics(fresh)
+  }
+}
+
+/**
+ * watchEnd polls a one-partition topic's end offset every 10 ms. stop() goes on until the offset has
+ * held still for 300 ms and resolves with when (epoch ms) it was first seen at that final value.
+ */
+function watchEnd(topic: string): { stop(): Promise<number> } {
+  let stopped = false
+  const done = (async () => {
+    let end = -1n
+    let at = 0
+    for (;;) {
+      const e = await admin.endOffsets(topic, 1)
+      const now = Date.now()
+      if (e !== end) {
+        end = e
+        at = now
+      } else if (stopped && now - at >= 300) return at
+      await new Promise((r) => setTimeout(r, 10))
+    }
+  })()
+  return {
+    stop: () => {
+      stopped = true
+      return done
+    },
   }
 }
 

@@ -92,6 +92,15 @@ export interface WorkerResult {
   peakBuffersMB?: number
   /** elu is the event-loop utilization over the window, 0..1 (null for the JVM). */
   elu: number | null
+  /** windowStartMs is when the timed window began, in epoch milliseconds (Node workers). */
+  windowStartMs?: number
+  /**
+   * brokerRecordsPerSec (acks 0 workloads, set by run.ts): records ÷ the time from the window's start
+   * until the topic's end offset reached its final value, the rate at which the broker took them.
+   * An awaited send with acks 0 resolves when the client has handed the request on, to the kernel
+   * or only to its own buffer, so the client's figure alone does not say the broker has the records.
+   */
+  brokerRecordsPerSec?: number
   /** extra notes (records lost, settings that differ). */
   notes: string[]
   /** txn: produce-transactional's facts, checked by run.ts against the topic's offsets. */
@@ -174,7 +183,7 @@ export class Meter {
   }
 
   /** stop ends the window and returns its figures. */
-  stop(): { seconds: number; cpuSeconds: number; peakRssMB: number; peakHeapMB: number; peakBuffersMB: number; elu: number } {
+  stop(): { seconds: number; cpuSeconds: number; peakRssMB: number; peakHeapMB: number; peakBuffersMB: number; elu: number; startMs: number } {
     const seconds = (performance.now() - this.#t0) / 1000
     const cpu = process.cpuUsage(this.#cpu0)
     const elu = performance.eventLoopUtilization(this.#elu0).utilization
@@ -190,7 +199,7 @@ export class Meter {
       s.disconnect()
     }
     const mb = (v: number) => Math.round((v / 1048576) * 10) / 10
-    return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMB: mb(this.#peak), peakHeapMB: mb(this.#peakHeap), peakBuffersMB: mb(this.#peakBuffers), elu: Math.round(elu * 1000) / 1000 }
+    return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMB: mb(this.#peak), peakHeapMB: mb(this.#peakHeap), peakBuffersMB: mb(this.#peakBuffers), elu: Math.round(elu * 1000) / 1000, startMs: performance.timeOrigin + this.#t0 }
   }
 }
 
@@ -224,7 +233,7 @@ export function report(r: {
   spec: WorkloadSpec
   records: number
   bytes: number
-  window: { seconds: number; cpuSeconds: number; peakRssMB: number; peakHeapMB: number; peakBuffersMB: number; elu: number }
+  window: ReturnType<Meter['stop']>
   latency: hdr.Histogram | null
   latencyKind: string
   notes?: string[]
@@ -249,6 +258,7 @@ export function report(r: {
     peakHeapMB: w.peakHeapMB,
     peakBuffersMB: w.peakBuffersMB,
     elu: w.elu,
+    windowStartMs: Math.round(w.startMs),
     notes: r.notes ?? [],
     ...(r.txn ? { txn: r.txn } : {}),
   }
