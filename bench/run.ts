@@ -230,10 +230,7 @@ async function runOne(client: string, workload: WorkloadName, latencyRate: numbe
     // Acks 0: how soon the broker had the records, whatever the client reported (WorkerResult.brokerRecordsPerSec).
     const watch = fresh.length > 0 && (workload === 'produce-single' || workload === 'produce-batch') ? watchEnd(topic) : null
     const result = await runClient(client, s, rep).finally(() => void watch?.stop().catch(() => {}))
-    if (watch !== null && result.windowStartMs !== undefined) {
-      const seconds = Math.max(result.seconds, ((await watch.stop()) - result.windowStartMs) / 1000)
-      result.brokerRecordsPerSec = Math.round(result.records / seconds)
-    }
+    if (watch !== null) atTheBroker(result, await watch.stop())
     if (workload === 'produce-transactional') {
       await checkTransactional(s, result)
       if (isJava && args['java-transaction-ms'] === undefined) {
@@ -249,20 +246,19 @@ async function runOne(client: string, workload: WorkloadName, latencyRate: numbe
 
 /**
  * watchEnd polls a one-partition topic's end offset every 10 ms. stop() goes on until the offset has
- * held still for 300 ms and resolves with when (epoch ms) it was first seen at that final value.
+ * held still for 300 ms and resolves with its samples (epoch ms, end offset), oldest first; the last
+ * is when the offset was first seen at its final value.
  */
-function watchEnd(topic: string): { stop(): Promise<number> } {
+function watchEnd(topic: string): { stop(): Promise<Array<{ at: number; end: bigint }>> } {
   let stopped = false
   const done = (async () => {
-    let end = -1n
-    let at = 0
+    const samples: Array<{ at: number; end: bigint }> = []
     for (;;) {
-      const e = await admin.endOffsets(topic, 1)
-      const now = Date.now()
-      if (e !== end) {
-        end = e
-        at = now
-      } else if (stopped && now - at >= 300) return at
+      const end = await admin.endOffsets(topic, 1)
+      const at = Date.now()
+      const last = samples.at(-1)
+      if (last === undefined || end !== last.end) samples.push({ at, end })
+      else if (stopped && at - last.at >= 300) return samples
       await new Promise((r) => setTimeout(r, 10))
     }
   })()
@@ -272,6 +268,22 @@ function watchEnd(topic: string): { stop(): Promise<number> } {
       return done
     },
   }
+}
+
+/**
+ * atTheBroker sets an acks-0 run's brokerRecordsPerSec from the end offsets watched through it: the
+ * records the topic gained after the window began (the warm-up send came before it), over the time
+ * until its end offset was final, and how many of the sends the client resolved the topic never got.
+ */
+function atTheBroker(result: WorkerResult, samples: Array<{ at: number; end: bigint }>): void {
+  if (result.windowStartMs === undefined || samples.length === 0) return
+  const start = result.windowStartMs
+  const before = samples.filter((x) => x.at <= start).at(-1)?.end ?? 0n
+  const last = samples.at(-1)!
+  const arrived = Number(last.end - before)
+  const seconds = Math.max(result.seconds, (last.at - start) / 1000)
+  result.brokerRecordsPerSec = Math.round(arrived / seconds)
+  result.brokerMissing = Math.max(0, result.records - arrived)
 }
 
 /** runClient runs one client on a prepared workload: the Java tools, or a Node worker (profiled with --profile). */

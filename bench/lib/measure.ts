@@ -101,6 +101,8 @@ export interface WorkerResult {
    * or only to its own buffer, so the client's figure alone does not say the broker has the records.
    */
   brokerRecordsPerSec?: number
+  /** brokerMissing (acks 0 workloads, set by run.ts): sends the client resolved that never reached the topic. */
+  brokerMissing?: number
   /** extra notes (records lost, settings that differ). */
   notes: string[]
   /** txn: produce-transactional's facts, checked by run.ts against the topic's offsets. */
