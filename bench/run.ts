@@ -60,6 +60,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { startKafka, KAFKA_VERSION, type KafkaCluster } from '../src/testing/index.js'
+import { Client } from '../src/index.js'
 import { Admin } from './lib/admin.js'
 import { consumerPerformance, producerPerformance } from './lib/java.js'
 import type { WorkerResult, WorkloadName, WorkloadSpec } from './lib/measure.js'
@@ -136,6 +137,16 @@ const counts = {
 let javaTransactionMs = Number(args['java-transaction-ms'] ?? '10')
 if (!(javaTransactionMs >= 1)) throw new Error('--java-transaction-ms must be >= 1')
 const latencySeconds = Number(args['latency-seconds'])
+
+// The workers load kafka-wire as a user's program does: the JavaScript `npm run build` makes (dist/),
+// not the TypeScript sources through tsx, whose transform (names kept on every function, source maps)
+// costs kafka-wire's closures and memory what no installed copy pays.
+{
+  const root = join(here, '..')
+  const t0 = Date.now()
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' })
+  console.log(`built kafka-wire (dist/, tsc -p tsconfig.build.json) in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+}
 
 const tmp = mkdtempSync(join(tmpdir(), 'kafka-wire-bench-'))
 const payloadFile = writePayloadFile(join(tmp, 'payloads.txt'))
@@ -351,6 +362,7 @@ if (workloads.includes('consume')) {
   await admin.createTopic(peerConsumeTopic, 1)
   await runNodeWorker('kafka-wire', spec('produce-single', peerConsumeTopic, { records: counts.consume }))
   await waitForEnd(peerConsumeTopic, 1, counts.consume)
+  await warmRead(peerConsumeTopic, counts.consume)
 }
 let realisticWriter = ''
 // The 1 KiB consumers read topics written once, the same bytes for every client.
@@ -366,6 +378,29 @@ for (const [workload, topic, producer] of [
   if (clients.includes('java')) await producerPerformance(s)
   else await runNodeWorker('kafka-wire', s)
   await waitForEnd(topic, 6, s.records)
+  await warmRead(topic, s.records)
+}
+
+/**
+ * warmRead reads a prefilled topic once, untimed, so that the first client of the first repetition
+ * does not meet a broker that has just written it (cold fetch paths, segments being flushed) when
+ * the others do not.
+ */
+async function warmRead(topic: string, n: number): Promise<void> {
+  const t0 = Date.now()
+  const reader = new Client({ seedBrokers: bootstrap, clientId: 'bench-warm-up', consumeTopics: [topic], consumeResetOffset: 'earliest' })
+  let seen = 0
+  try {
+    while (seen < n) {
+      const f = await reader.pollFetches({ signal: AbortSignal.timeout(60_000) })
+      const errs = f.errors()
+      if (errs.length > 0) throw errs[0]!.error
+      seen += f.numRecords()
+    }
+  } finally {
+    await reader.close()
+  }
+  log(`read ${topic} once to warm the broker (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
 }
 
 async function waitForEnd(topic: string, partitions: number, n: number): Promise<void> {

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
-import { Client } from '../../src/index.js'
-import type { ProduceRecord, Record as KRecord } from '../../src/index.js'
+import { Client } from '../../dist/index.js'
+import type { ProduceRecord, Record as KRecord } from '../../dist/index.js'
 import { loadPayloads } from '../lib/payload.js'
 import { LatencyCollector, Meter, PEER_VALUE, Schedule, keyForTime, newHistogram, parseSpec, peerKey, report, tick, timedTransactions, waitUntil, type WorkloadSpec } from '../lib/measure.js'
 

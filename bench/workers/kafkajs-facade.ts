@@ -1,6 +1,6 @@
 /**
  * The KafkaJS worker with its import switched: workers/kafkajs.ts, unchanged, with `kafkajs` resolving
- * to kafka-wire/kafkajs (../src/kafkajs) instead of kafkajs@2.2.4. The program, its options and its
+ * to kafka-wire/kafkajs (../dist/kafkajs, as built) instead of kafkajs@2.2.4. The program, its options and its
  * batching (1,000 messages per send(), 5 sends in flight) are KafkaJS's worker's; only the library under
  * it changes, which is what a KafkaJS user who changes one import gets. The result line is relabelled
  * `kafkajs-facade` with kafka-wire's version. Where the facade throws KafkaJSNotImplemented
@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs'
 import { register } from 'node:module'
 import { pathToFileURL } from 'node:url'
 
-const facade = new URL('../../src/kafkajs/index.ts', import.meta.url).href
+const facade = new URL('../../dist/kafkajs/index.js', import.meta.url).href
 // A resolve hook: the specifier 'kafkajs' (and only it) goes to the facade; the next hooks (tsx's)
 // resolve and load that TypeScript file.
 register(

@@ -10,7 +10,7 @@
 import { createRequire } from 'node:module'
 import { performance } from 'node:perf_hooks'
 import kafkajs, { type Message } from 'kafkajs'
-import { compressLz4, decompressLz4 } from '../../src/protocol/compression/lz4.js'
+import { compressLz4, decompressLz4 } from '../../dist/protocol/compression/lz4.js'
 import { loadPayloads } from '../lib/payload.js'
 import { LatencyCollector, Meter, PEER_VALUE, Schedule, keyForTime, newHistogram, notApplicable, parseSpec, peerKey, report, tick, timedTransactions, waitUntil, type WorkloadSpec } from '../lib/measure.js'
 
