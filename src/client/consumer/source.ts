@@ -164,10 +164,12 @@ export class Source {
       return
     }
     const cfg = c.core.config
-    const req = this.#buildRequest(usable)
+    // Each cursor's generation as sent: the response applies only to cursors still there (#onResponse).
+    const sent = new Map<Cursor, number>()
+    for (const u of usable) sent.set(u, u.generation)
+    const req = this.#buildRequest(sent)
     this.#inflight = true
-    const generations = usable.map((u) => u.generation)
-    this.#inflightCursors = new Map(usable.map((u, i) => [u, generations[i]!]))
+    this.#inflightCursors = sent
     // end frees the source for its next fetch, once: as soon as a response's offsets are known
     // (#onResponse), or when the fetch fails.
     let ended = false
@@ -184,7 +186,7 @@ export class Source {
       .then(
         (res) => {
           this.#failures = 0
-          this.#onResponse(res, usable, generations, end)
+          this.#onResponse(res, sent, end)
         },
         (err: Error) => this.#onError(err),
       )
@@ -228,7 +230,7 @@ export class Source {
     this.#timer.unref()
   }
 
-  #buildRequest(usable: Cursor[]): FetchRequest {
+  #buildRequest(usable: ReadonlyMap<Cursor, number>): FetchRequest {
     const c = this.#consumer
     const cfg = c.core.config
     const req = Fetch.newRequest()
@@ -244,7 +246,7 @@ export class Source {
     const full = !sessions || this.#sessionEpoch === 0
     const byTopic = new Map<string, FetchRequest['topics'][number]>()
     const inRequest = new Set<Cursor>()
-    for (const cur of usable) {
+    for (const cur of usable.keys()) {
       const entry = this.#session.get(cur)
       const changed = full || entry === undefined || entry.offset !== cur.offset || entry.leaderEpoch !== cur.leaderEpoch || entry.maxBytes !== cfg.fetchMaxPartitionBytes
       if (!changed) continue
@@ -267,7 +269,6 @@ export class Source {
       })
     }
     if (sessions) {
-      const usableSet = new Set(usable)
       if (full) this.#session.clear()
       else {
         // Partitions in the session that are not fetchable now (paused, removed, moved) are forgotten.
@@ -278,7 +279,7 @@ export class Source {
         for (const cur of inRequest) sent.add(`${cur.topic}\u0000${cur.partition}`)
         const forgotten = new Map<string, FetchRequest['forgottenTopicsData'][number]>()
         for (const cur of [...this.#session.keys()]) {
-          if (usableSet.has(cur)) continue
+          if (usable.has(cur)) continue
           this.#session.delete(cur)
           if (sent.has(`${cur.topic}\u0000${cur.partition}`)) continue
           let f = forgotten.get(cur.topic)
@@ -330,7 +331,7 @@ export class Source {
    * fetch goes out at once, bounds permitting, so the broker works on it while this response's
    * records are checked and decoded in the second pass.
    */
-  #onResponse(res: FetchResponse, usable: Cursor[], generations: number[], end: () => void): void {
+  #onResponse(res: FetchResponse, sent: ReadonlyMap<Cursor, number>, end: () => void): void {
     if (this.#closed) return
     const c = this.#consumer
     const cfg = c.core.config
@@ -352,10 +353,8 @@ export class Source {
         this.#resetSession()
       }
     }
-    const gen = new Map<Cursor, number>()
-    for (let i = 0; i < usable.length; i++) gen.set(usable[i]!, generations[i]!)
     const byKey = new Map<string, Cursor>()
-    for (const cur of usable) {
+    for (const cur of sent.keys()) {
       byKey.set(`${cur.topic}\u0000${cur.partition}`, cur)
       byKey.set(`${cur.topicId}\u0000${cur.partition}`, cur)
     }
@@ -369,7 +368,7 @@ export class Source {
     for (const t of res.responses) {
       for (const pd of t.partitions) {
         const cur = byKey.get(`${t.topic || t.topicId}\u0000${pd.partitionIndex}`)
-        if (cur === undefined || cur.removed || gen.get(cur) !== cur.generation) continue
+        if (cur === undefined || cur.removed || sent.get(cur) !== cur.generation) continue
         const r = this.#answer(cur, pd)
         if (r === 'refresh') refresh = true
         else if (r === 'data') {
