@@ -14,7 +14,8 @@
  * with a 2 GiB heap. Workloads (records at --scale 1):
  *
  *   produce-single     100,000 awaited single sends: acks 0, key "111-i", value "222", 2 headers, partition 0
- *                      (this and produce-batch also get "records/s at the broker": see watchEnd)
+ *                      (this and produce-batch also get "records/s at the broker" and "never arrived":
+ *                      see watchEnd and atTheBroker)
  *   produce-batch      1,000 awaited sends of 100 such records
  *   consume            100,000 such records (1-record batches) in a fresh group, 2 KiB fetches, 10 ms wait
  *   produce-uncompressed  1,000,000 records of 1 KiB, acks all, idempotent, no compression, default
@@ -60,7 +61,6 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { startKafka, KAFKA_VERSION, type KafkaCluster } from '../src/testing/index.js'
-import { Client } from '../src/index.js'
 import { Admin } from './lib/admin.js'
 import { consumerPerformance, producerPerformance } from './lib/java.js'
 import type { WorkerResult, WorkloadName, WorkloadSpec } from './lib/measure.js'
@@ -381,25 +381,10 @@ for (const [workload, topic, producer] of [
   await warmRead(topic, s.records)
 }
 
-/**
- * warmRead reads a prefilled topic once, untimed, so that the first client of the first repetition
- * does not meet a broker that has just written it (cold fetch paths, segments being flushed) when
- * the others do not.
- */
+/** warmRead reads a prefilled topic once before the timed runs (Admin.readOnce says why). */
 async function warmRead(topic: string, n: number): Promise<void> {
   const t0 = Date.now()
-  const reader = new Client({ seedBrokers: bootstrap, clientId: 'bench-warm-up', consumeTopics: [topic], consumeResetOffset: 'earliest' })
-  let seen = 0
-  try {
-    while (seen < n) {
-      const f = await reader.pollFetches({ signal: AbortSignal.timeout(60_000) })
-      const errs = f.errors()
-      if (errs.length > 0) throw errs[0]!.error
-      seen += f.numRecords()
-    }
-  } finally {
-    await reader.close()
-  }
+  await admin.readOnce(topic, n)
   log(`read ${topic} once to warm the broker (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
 }
 

@@ -4,10 +4,12 @@ import { Admin as KafkaAdmin } from '../../src/admin/index.js'
 import { ListOffsets } from '../../src/protocol/messages/list-offsets.js'
 import { KafkaProtocolError } from '../../src/protocol/errors.js'
 
-/** Admin creates and deletes the benchmark's topics. */
+/** Admin creates, warms and deletes the benchmark's topics. */
 export class Admin {
   readonly client: Client
+  readonly #bootstrap: string[]
   constructor(bootstrap: string[]) {
+    this.#bootstrap = bootstrap
     this.client = new Client({ seedBrokers: bootstrap, clientId: 'bench-admin', metadataMinAge: 50, retryBackoff: 100 })
   }
 
@@ -62,6 +64,26 @@ export class Admin {
     const [d] = await new KafkaAdmin(this.client).describeTransactions([transactionalId])
     if (!d || d.error) throw d?.error ?? new Error(`no description of transactional id ${transactionalId}`)
     return { epoch: d.producerEpoch, state: d.state }
+  }
+
+  /**
+   * readOnce reads a topic's first `n` records, untimed and through a client of its own, so that the
+   * first client of the first repetition does not meet a broker that has just written the topic
+   * (cold fetch paths, segments being flushed) when the others do not.
+   */
+  async readOnce(topic: string, n: number): Promise<void> {
+    const reader = new Client({ seedBrokers: this.#bootstrap, clientId: 'bench-warm-up', consumeTopics: [topic], consumeResetOffset: 'earliest' })
+    let seen = 0
+    try {
+      while (seen < n) {
+        const f = await reader.pollFetches({ signal: AbortSignal.timeout(60_000) })
+        const errs = f.errors()
+        if (errs.length > 0) throw errs[0]!.error
+        seen += f.numRecords()
+      }
+    } finally {
+      await reader.close()
+    }
   }
 
   close(): Promise<void> {
