@@ -228,8 +228,11 @@ export class Producer implements CoreListener {
     const hooks = this.core.hooks
     if (hooks.onProduceRecordPartitioned.length !== 0) hooks.produceRecordPartitioned(record, rb.leader)
     // The sink needs waking for a new batch (its linger starts) and a full one (it goes now); a record
-    // joining an open batch changes neither, and the sink's timer is armed for that batch already.
-    const full = batch.bytes + RECORD_BATCH_OVERHEAD >= this.#cfg.producerBatchMaxBytes
+    // joining an open batch changes neither, and the sink's timer is armed for that batch already. A
+    // batch is full when it reached the cap, or when the one before it, unsent, could not take this
+    // record: that one goes now, not when the sink's timer (armed for an older deadline) fires.
+    const prev = created && batches.length > 1 ? batches[batches.length - 2]! : null
+    const full = batch.bytes + RECORD_BATCH_OVERHEAD >= this.#cfg.producerBatchMaxBytes || (prev !== null && !prev.inflight && !prev.acked)
     if (rb.sink !== null && (created || full)) rb.sink.wake(full)
   }
 

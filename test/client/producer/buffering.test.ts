@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { KafkaCluster } from '../../../src/testing/index.js'
-import { broker, closeAll, createTopic, newClient, readAll, str } from '../helpers.js'
+import { broker, closeAll, createTopic, newClient, readAll, str, waitFor } from '../helpers.js'
 import { MaxBufferedError } from '../../../src/client/errors.js'
 import { recordSize } from '../../../src/client/producer/batch.js'
 
@@ -112,4 +112,20 @@ test('maxBufferedBytes defaults to 32 MiB: tryProduce fails once that much is bu
   const results = await Promise.all(taken)
   assert.equal(results.filter((r) => r !== null).length, fit)
   assert.equal(c.bufferedProduceRecords, 0)
+})
+
+test('a batch that cannot take the next record goes at once, whatever the linger', { timeout: 60_000 }, async () => {
+  const c = newClient(k, { linger: 30_000, producerBatchMaxBytes: 1_000 })
+  const topic = await createTopic(c)
+  const value = Buffer.alloc(250, 1)
+  let first: Error | null | undefined
+  c.produce({ topic, value }, (_r, err) => (first = err))
+  // Three records of 250 bytes fill the first batch; the fourth starts a new one, which lingers.
+  for (let i = 0; i < 3; i++) c.produce({ topic, value })
+  await waitFor(() => first !== undefined, 'the full batch to be written, long before the 30 s linger', 15_000)
+  assert.equal(first, null)
+  assert.equal(c.bufferedProduceRecords, 1, 'the open batch, with the fourth record, still lingers')
+  await c.flush()
+  const [stored] = await readAll(c, topic)
+  assert.equal(stored!.length, 4)
 })
