@@ -81,7 +81,11 @@ export interface ClientOptions<C = unknown> {
   requiredAcks?: Acks
   /** disableIdempotentWrite turns off idempotent producing (on by default, as in franz-go and Java 3.0+). */
   disableIdempotentWrite?: boolean
-  /** linger waits this long for more records before sending a batch, in ms. Default 10. Equivalent to Java's linger.ms. */
+  /**
+   * linger waits this long for more records before sending a batch, in ms. Default 10. Equivalent to
+   * Java's linger.ms. A full batch goes at once; a request to a broker takes the batches of all its
+   * partitions, lingering or not.
+   */
   linger?: number
   /** producerBatchMaxBytes caps one partition's batch, in bytes. Default 1,000,000 (franz-go's ProducerBatchMaxBytes). Equivalent to Java's batch.size (roughly). */
   producerBatchMaxBytes?: number

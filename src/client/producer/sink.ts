@@ -150,10 +150,13 @@ export class Sink {
     }
     while (this.inflightRequests < cfg.maxProduceRequestsInflightPerBroker) {
       const now = Date.now()
-      const force = p.flushing > 0
+      const rbs = this.#recBufs
+      // As franz-go's sink does: once one partition's batch is due (full, lingered, flushed), the
+      // request takes the next batch of every partition led by this broker, lingering or not, so
+      // their records ride along instead of waiting out their own lingers in requests of their own.
+      const force = p.flushing > 0 || this.#anyDue(now, cfg.linger)
       const sent: SentBatch[] = []
       let bytes = 0
-      const rbs = this.#recBufs
       const txn = p.txn
       // Start at a different partition each time so a size-capped request cannot starve the last ones.
       const start = rbs.length > 0 ? this.#rotate++ % rbs.length : 0
@@ -182,6 +185,16 @@ export class Sink {
     // At the in-flight limit the next answer drains again (#afterAnswer): a timer for a batch that has
     // lingered already would only fire, find no room, and fire again, every millisecond until then.
     if (this.inflightRequests < cfg.maxProduceRequestsInflightPerBroker) this.#arm(this.#nextDeadline())
+  }
+
+  /** anyDue is true when some partition of this sink has a batch ready to go on its own. */
+  #anyDue(now: number, linger: number): boolean {
+    const rbs = this.#recBufs
+    for (let i = 0; i < rbs.length; i++) {
+      const rb = rbs[i]!
+      if (!this.#moved.has(rb) && rb.sendable(now, linger, false) !== null) return true
+    }
+    return false
   }
 
   /**

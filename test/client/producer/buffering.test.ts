@@ -129,3 +129,22 @@ test('a batch that cannot take the next record goes at once, whatever the linger
   const [stored] = await readAll(c, topic)
   assert.equal(stored!.length, 4)
 })
+
+test('once one partition\'s batch is due, the request takes the lingering batch of every other partition on that broker', { timeout: 60_000 }, async () => {
+  const c = newClient(k, { linger: 30_000, producerBatchMaxBytes: 1_000 })
+  const topic = await createTopic(c, { partitions: 2 })
+  // Partition 0's record would linger for 30 s on its own ...
+  let lingering: Error | null | undefined
+  c.produce({ topic, partition: 0, value: 'lingering' }, (_r, err) => (lingering = err))
+  // ... but partition 1 (on the same broker: the test cluster has one) fills a batch, due at once.
+  const value = Buffer.alloc(300, 1)
+  const rest = Promise.all(Array.from({ length: 10 }, () => c.produce({ topic, partition: 1, value })))
+  await waitFor(() => lingering !== undefined, 'partition 0\'s record to go with partition 1\'s full batch, long before its 30 s linger', 15_000)
+  assert.equal(lingering, null)
+  // Partition 1's last batch is still open and lingers; flush sends it.
+  await c.flush()
+  assert.equal((await rest).length, 10)
+  const [p0, p1] = await readAll(c, topic)
+  assert.deepEqual(p0!.map((r) => str(r.value)), ['lingering'])
+  assert.equal(p1!.length, 10)
+})
