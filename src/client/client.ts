@@ -2,7 +2,7 @@ import type { ApiMessage } from '../protocol/messages/api.js'
 import type { ProduceRecord, Record } from '../protocol/record.js'
 import type { BrokerMetadata } from '../hooks/index.js'
 import { ClientCore } from './core.js'
-import { ClientClosedError, InvalidOperationError, InvalidOptionError, TransactionStateError } from './errors.js'
+import { AbortError, ClientClosedError, InvalidOperationError, InvalidOptionError, TransactionStateError } from './errors.js'
 import { checkTopicName } from './topic-name.js'
 import type { ClientOptions, Config, OffsetSpec } from './options.js'
 import { Producer, type ProduceCallback, type ProduceResult } from './producer/producer.js'
@@ -233,21 +233,28 @@ export class Client {
 
   /**
    * records iterates over consumed records until `signal` aborts or the client closes, then ends
-   * without throwing. It yields records only: use fetches() to see the errors polls hold.
+   * without throwing. An error retrying will not mend (`retriable` false: failed authentication, a
+   * topic not authorized, a corrupt batch) ends it: it throws that error after the records of the
+   * poll that held it. Retriable errors (a cluster out of reach, a topic not created yet) the
+   * consumer retries by itself; fetches() shows them.
    */
   async *records(opts: { signal?: AbortSignal } = {}): AsyncGenerator<Record> {
-    for await (const f of this.fetches(opts)) yield* f
+    for await (const f of this.fetches(opts)) {
+      yield* f
+      const err = lastingError(f)
+      if (err !== null) throw err
+    }
   }
 
   /**
    * fetches iterates over polls until `signal` aborts or the client closes, then ends without
-   * throwing. It yields polls that hold records or partition errors; the abort's (or the close's)
-   * topic '' entry is not yielded.
+   * throwing. It yields every poll that holds records or errors, but not the poll holding only the
+   * abort's (or the close's) topic '' entry.
    */
   async *fetches(opts: { signal?: AbortSignal } = {}): AsyncGenerator<Fetches> {
     while (!this.#core.closing && !opts.signal?.aborted) {
       const f = await this.pollFetches(opts)
-      if (f.numRecords() > 0 || f.errors().some((e) => e.partition >= 0)) yield f
+      if (f.numRecords() > 0 || f.errors().some((e) => !endsPoll(e.error))) yield f
     }
   }
 
@@ -509,6 +516,19 @@ export class Client {
     })()
     return this.#closing
   }
+}
+
+/** endsPoll is true for the error a poll holds because its signal aborted or the client closed. */
+function endsPoll(err: Error): boolean {
+  return err instanceof AbortError || err instanceof ClientClosedError
+}
+
+/** lastingError is a poll's first error that retrying will not mend (records() throws it), or null. */
+function lastingError(f: Fetches): Error | null {
+  for (const e of f.errors()) {
+    if (!endsPoll(e.error) && (e.error as { retriable?: boolean }).retriable !== true) return e.error
+  }
+  return null
 }
 
 function closedFetches(core: ClientCore, signal: AbortSignal | undefined): Fetches {

@@ -266,6 +266,48 @@ test('a consumer without SASL on a SASL listener, or with a wrong password, gets
   }
 })
 
+test('records() throws an error retrying will not mend (a wrong password) instead of waiting for ever; fetches() yields it', { timeout: 60_000 }, async () => {
+  const sasl = { mechanism: 'SCRAM-SHA-256' as const, user: k.users.scram256.username, pass: 'not-the-password' }
+  const c = newClient(k, { seedBrokers: saslServers(), consumeTopics: [topicName()], sasl })
+  let n = 0
+  await assert.rejects(
+    (async () => {
+      for await (const _ of c.records({ signal: AbortSignal.timeout(20_000) })) n++
+    })(),
+    (err: unknown) => {
+      assert.ok(err instanceof SaslAuthenticationError, String(err))
+      assert.equal(err.retriable, false)
+      return true
+    },
+  )
+  assert.equal(n, 0)
+  // fetches() yields the poll holding it (a poll with errors and no records), and goes on.
+  let held: Error | undefined
+  for await (const f of c.fetches({ signal: AbortSignal.timeout(20_000) })) {
+    assert.equal(f.numRecords(), 0)
+    held = f.errors().find((e) => e.error instanceof SaslAuthenticationError)?.error
+    if (held !== undefined) break
+  }
+  assert.ok(held instanceof SaslAuthenticationError, 'fetches() yielded the authentication error')
+})
+
+test('records() goes on through retriable errors (a topic not created yet), which fetches() yields as they come', { timeout: 60_000 }, async () => {
+  const topic = topicName('missing')
+  // Reported on every metadata load while missing (unknownTopicRetries 0), a load at most every 200 ms.
+  const c = newClient(k, { consumeTopics: [topic], metadataMinAge: 200, unknownTopicRetries: 0 })
+  let reported = 0
+  for await (const f of c.fetches({ signal: AbortSignal.timeout(3_000) })) {
+    const e = f.errors().find((x) => x.topic === topic)?.error
+    assert.ok(e instanceof KafkaProtocolError && e.code === 'UNKNOWN_TOPIC_OR_PARTITION', String(e))
+    reported++
+  }
+  assert.ok(reported >= 2, `fetches() yielded ${reported} polls reporting the missing topic in 3 s`)
+  // The same errors come to records() while it runs; it ends at its signal without throwing.
+  let n = 0
+  for await (const _ of c.records({ signal: AbortSignal.timeout(3_000) })) n++
+  assert.equal(n, 0)
+})
+
 test('a mechanism the broker does not enable fails with UnsupportedSaslMechanismError naming the enabled ones, within 10 s', { timeout: 60_000 }, async (t) => {
   const c = newClient(k, { seedBrokers: saslServers(), sasl: { mechanism: 'OAUTHBEARER', token: 'x.y.z' } })
   const start = performance.now()
