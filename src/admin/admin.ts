@@ -416,6 +416,15 @@ export class Admin {
     return txns.describeProducers(this.#core, topicPartitions, opts)
   }
 
+  /**
+   * writeTxnMarkers has partition leaders write commit or abort markers for producers' transactions:
+   * an abort marker clears a hanging transaction (producer id and epochs from describeProducers).
+   * Needs ClusterAction; one result per marker and partition.
+   */
+  async writeTxnMarkers(markers: txns.TxnMarkers[], opts: AdminOptions = {}): Promise<txns.TxnMarkerResult[]> {
+    return txns.writeTxnMarkers(this.#core, markers, opts)
+  }
+
   // ---------------------------------------------------------------- lifecycle
 
   /** close closes the admin's own client; an admin built over a Client leaves that client open. */

@@ -73,6 +73,6 @@ export type {
   TopicRef,
   WaitForTopicsOptions,
 } from './topics.js'
-export type { ListedTransaction, ListTransactionsOptions, PartitionProducers, ProducerState, TransactionDescription, TransactionState } from './transactions.js'
+export type { ListedTransaction, ListTransactionsOptions, PartitionProducers, ProducerState, TransactionDescription, TransactionState, TxnMarkerResult, TxnMarkers } from './transactions.js'
 export type { AlteredUser, DescribedUser, ScramDeletion, ScramMechanism, ScramUpsert } from './users.js'
 export type { AdminOptions, TimeoutOptions } from './util.js'

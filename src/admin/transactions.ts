@@ -1,12 +1,14 @@
 /**
  * Transactions and producers (KIP-664): list the transactions every transaction coordinator knows,
- * describe transactions at their coordinators, and describe the producers writing to partitions at the
- * partitions' leaders (their open transactions, last sequences and epochs).
+ * describe transactions at their coordinators, describe the producers writing to partitions at the
+ * partitions' leaders (their open transactions, last sequences and epochs), and write transaction
+ * markers at the leaders (ending a hanging transaction).
  */
 import { KafkaProtocolError, type KafkaWireError } from '../protocol/errors.js'
 import { DescribeProducers } from '../protocol/messages/describe-producers.js'
 import { DescribeTransactions } from '../protocol/messages/describe-transactions.js'
 import { ListTransactions } from '../protocol/messages/list-transactions.js'
+import { WriteTxnMarkers } from '../protocol/messages/write-txn-markers.js'
 import type { ClientCore } from '../client/core.js'
 import { InvalidArgumentError, UnsupportedVersionError } from '../client/errors.js'
 import { byTopicPartition, partitionsOf, type TopicPartitionsArg } from './offsets.js'
@@ -176,4 +178,87 @@ export async function describeProducers(core: ClientCore, partitions: TopicParti
   const out = [...results.values()]
   for (const [topic, error] of missing) out.push({ topic, partition: -1, producers: [], error })
   return out.sort(byTopicPartition)
+}
+
+/** TxnMarkers is one producer's transaction to end on some partitions (kadm's TxnMarkers). */
+export interface TxnMarkers {
+  producerId: bigint
+  producerEpoch: number
+  /** commit writes commit markers; false writes abort markers (what clearing a hanging transaction takes). */
+  commit: boolean
+  /** coordinatorEpoch is the producer's coordinatorEpoch as describeProducers reports it (-1: the leader has seen no marker of it yet). */
+  coordinatorEpoch: number
+  /** topics names the partitions: { topic: [partitions] }. */
+  topics: { [topic: string]: number[] } | Map<string, number[]>
+}
+
+/** TxnMarkerResult is the outcome of one marker on one partition. */
+export interface TxnMarkerResult {
+  producerId: bigint
+  topic: string
+  partition: number
+  /** error is the partition's (UNKNOWN_TOPIC_OR_PARTITION, CLUSTER_AUTHORIZATION_FAILED, a fenced coordinator epoch, ...) or null. */
+  error: KafkaWireError | null
+}
+
+/**
+ * writeTxnMarkers ends transactions on partitions by having each partition's leader write the commit
+ * or abort marker (KIP-664; kadm's WriteTxnMarkers, Java's Admin.abortTransaction and
+ * `kafka-transactions.sh abort`). It is the way to clear a hanging transaction, one its coordinator
+ * no longer completes, which holds the partition's last stable offset (and read_committed consumers)
+ * back: take the producer's id and epochs from describeProducers (a producer whose
+ * `currentTxnStartOffset` is not -1) and write an abort marker. It needs ClusterAction on the cluster.
+ * One result per marker and partition, in the order of the markers, each marker's partitions sorted.
+ */
+export async function writeTxnMarkers(core: ClientCore, markers: TxnMarkers[], opts: AdminOptions = {}): Promise<TxnMarkerResult[]> {
+  if (!Array.isArray(markers)) throw new InvalidArgumentError('markers', 'must be an array of TxnMarkers')
+  const checked = markers.map((m, i) => checkMarker(m, `markers[${i}]`))
+  const all = await Promise.all(
+    checked.map(async ({ marker, parts }) => {
+      const { producerId, producerEpoch, commit } = marker
+      // A leader that has seen no marker of the producer reports -1; any epoch from 0 is then accepted.
+      const coordinatorEpoch = Math.max(0, marker.coordinatorEpoch)
+      const results = await byLeader(
+        core,
+        parts,
+        async (node, mine, signal) => {
+          const topics = [...mine].map(([name, partitionIndexes]) => ({ name, partitionIndexes }))
+          const res = await onNode(core, node, 'other', WriteTxnMarkers, () => ({ ...WriteTxnMarkers.newRequest(), markers: [{ producerId, producerEpoch, transactionResult: commit, coordinatorEpoch, transactionVersion: 0, topics }] }), signal)
+          const out = new Map<string, TxnMarkerResult>()
+          for (const m of res.markers) {
+            for (const t of m.topics) {
+              for (const p of t.partitions) {
+                out.set(partitionKey(t.name, p.partitionIndex), { producerId, topic: t.name, partition: p.partitionIndex, error: errorFor(p.errorCode, { topic: t.name, partition: p.partitionIndex, broker: node }) })
+              }
+            }
+          }
+          return out
+        },
+        codeOfResult,
+        (topic, partition, err) => ({ producerId, topic, partition, error: err as KafkaWireError }),
+        opts,
+      )
+      return [...results.values()].sort(byTopicPartition)
+    }),
+  )
+  return all.flat()
+}
+
+/** checkMarker validates one TxnMarkers before anything is sent. */
+function checkMarker(m: TxnMarkers, at: string): { marker: TxnMarkers; parts: Map<string, number[]> } {
+  const s = m as Partial<TxnMarkers> | null
+  if (s === null || typeof s !== 'object') throw new InvalidArgumentError(at, 'must name producerId, producerEpoch, commit, coordinatorEpoch and topics')
+  if (typeof s.producerId !== 'bigint' || s.producerId < 0n) throw new InvalidArgumentError(`${at}.producerId`, `must be a bigint producer id, got ${String(s.producerId)}`)
+  if (!Number.isInteger(s.producerEpoch) || s.producerEpoch! < 0 || s.producerEpoch! > 0x7fff) throw new InvalidArgumentError(`${at}.producerEpoch`, `must be a producer epoch, got ${String(s.producerEpoch)}`)
+  if (typeof s.commit !== 'boolean') throw new InvalidArgumentError(`${at}.commit`, `must be true (commit) or false (abort), got ${String(s.commit)}`)
+  if (!Number.isInteger(s.coordinatorEpoch) || s.coordinatorEpoch! < -1) throw new InvalidArgumentError(`${at}.coordinatorEpoch`, `must be a coordinator epoch, got ${String(s.coordinatorEpoch)}`)
+  const topics = s.topics
+  if (topics === null || typeof topics !== 'object' || Array.isArray(topics)) throw new InvalidArgumentError(`${at}.topics`, 'must map topics to partitions: { topic: [partitions] }')
+  const parts = topics instanceof Map ? topics : new Map(Object.entries(topics))
+  if (parts.size === 0) throw new InvalidArgumentError(`${at}.topics`, 'must name at least one partition')
+  for (const [t, ps] of parts) {
+    if (typeof t !== 'string' || t === '') throw new InvalidArgumentError(`${at}.topics`, `must name topics, got ${JSON.stringify(t)}`)
+    if (!Array.isArray(ps) || ps.length === 0 || ps.some((p) => !Number.isInteger(p) || p < 0)) throw new InvalidArgumentError(`${at}.topics.${t}`, `must be a list of partition numbers, got ${JSON.stringify(ps)}`)
+  }
+  return { marker: m, parts }
 }

@@ -1,14 +1,17 @@
 // Admin's transaction methods against the real broker, with a transaction driven by raw requests
 // (InitProducerId, AddPartitionsToTxn, a transactional Produce, EndTxn): listed and described at its
 // coordinator while open, its producer described at the partition's leader, the last stable offset held
-// back by it, and the transaction's end seen by all three.
+// back by it, and the transaction's end seen by all three; and an open transaction ended by an abort
+// marker written with writeTxnMarkers, as a hanging one is cleared.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { Admin } from '../../src/admin/index.js'
+import type { Client } from '../../src/client/client.js'
 import { InvalidArgumentError } from '../../src/client/errors.js'
+import { KafkaProtocolError } from '../../src/protocol/errors.js'
 import { AddPartitionsToTxn } from '../../src/protocol/messages/add-partitions-to-txn.js'
 import { EndTxn } from '../../src/protocol/messages/end-txn.js'
-import { InitProducerId } from '../../src/protocol/messages/init-producer-id.js'
+import { InitProducerId, type InitProducerIdResponse } from '../../src/protocol/messages/init-producer-id.js'
 import { Produce } from '../../src/protocol/messages/produce.js'
 import { encodeRecordBatchBuffer } from '../../src/protocol/records.js'
 import type { KafkaCluster } from '../../src/testing/index.js'
@@ -22,14 +25,11 @@ before(async () => {
 
 after(closeAll)
 
-test('an open transaction: listed, described with its partitions, its producer at the leader, the last stable offset behind it; then aborted', async () => {
-  const admin = new Admin(newClient(k))
-  const c = admin.client
-  const topic = topicName()
-  const txId = topicName('tx')
-  await admin.createTopic({ name: topic, partitions: 2 })
-  await c.produce({ topic, partition: 0, value: 'before' })
-
+/**
+ * openTransaction opens a transaction with raw requests (InitProducerId, AddPartitionsToTxn v3, a
+ * transactional Produce of two records to partition 0) and leaves it open.
+ */
+async function openTransaction(c: Client, topic: string, txId: string): Promise<{ pid: InitProducerIdResponse; txStart: bigint }> {
   const init = InitProducerId.newRequest()
   init.transactionalId = txId
   init.transactionTimeoutMs = 60_000
@@ -60,6 +60,18 @@ test('an open transaction: listed, described with its partitions, its producer a
   produce.topicData = [{ ...Produce.newRequest().topicData[0]!, name: topic, partitionData: [{ index: 0, records }] }]
   const pres = await c.request(Produce, produce)
   const txStart = pres.responses[0]!.partitionResponses[0]!.baseOffset
+  return { pid, txStart }
+}
+
+test('an open transaction: listed, described with its partitions, its producer at the leader, the last stable offset behind it; then aborted', async () => {
+  const admin = new Admin(newClient(k))
+  const c = admin.client
+  const topic = topicName()
+  const txId = topicName('tx')
+  await admin.createTopic({ name: topic, partitions: 2 })
+  await c.produce({ topic, partition: 0, value: 'before' })
+
+  const { pid, txStart } = await openTransaction(c, topic, txId)
   assert.equal(txStart, 1n)
 
   const listed = await admin.listTransactions({ states: ['Ongoing'] })
@@ -109,9 +121,55 @@ test('an open transaction: listed, described with its partitions, its producer a
   assert.equal((await admin.describeProducers({ [topic]: [0] }))[0]!.producers.find((p) => p.producerId === pid.producerId)?.currentTxnStartOffset, -1n)
 })
 
+test('writeTxnMarkers: an abort marker ends a transaction left open on a partition, with the epochs describeProducers gives', async () => {
+  const admin = new Admin(newClient(k))
+  const c = admin.client
+  const topic = topicName()
+  const txId = topicName('tx')
+  await admin.createTopic({ name: topic, partitions: 1 })
+  await c.produce({ topic, partition: 0, value: 'before' })
+  const { pid, txStart } = await openTransaction(c, topic, txId)
+  const [described] = await admin.describeProducers({ [topic]: [0] })
+  const open = described!.producers.find((p) => p.producerId === pid.producerId)!
+  assert.equal(open.currentTxnStartOffset, txStart)
+  const marker = { producerId: pid.producerId, producerEpoch: open.producerEpoch, commit: false, coordinatorEpoch: open.coordinatorEpoch }
+
+  // A partition the topic does not have gets its own error; the transaction stays open.
+  const [missing] = await admin.writeTxnMarkers([{ ...marker, topics: { [topic]: [5] } }])
+  assert.ok(missing!.error instanceof KafkaProtocolError, String(missing!.error))
+  assert.deepEqual([missing!.producerId, missing!.topic, missing!.partition, missing!.error.code], [pid.producerId, topic, 5, 'UNKNOWN_TOPIC_OR_PARTITION'])
+  assert.deepEqual((await admin.listCommittedOffsets({ [topic]: [0] })).map((o) => o.offset), [txStart])
+
+  assert.deepEqual(await admin.writeTxnMarkers([{ ...marker, topics: { [topic]: [0] } }]), [{ producerId: pid.producerId, topic, partition: 0, error: null }])
+  // The abort marker follows the two records: the last stable offset is the end again, and nothing
+  // of the transaction is readable by read_committed consumers.
+  assert.deepEqual((await admin.listCommittedOffsets({ [topic]: [0] })).map((o) => o.offset), [4n])
+  assert.equal((await admin.describeProducers({ [topic]: [0] }))[0]!.producers.find((p) => p.producerId === pid.producerId)?.currentTxnStartOffset, -1n)
+  const reader = newClient(k, { consumePartitions: { [topic]: { 0: { offset: 0n } } }, isolationLevel: 'read_committed' })
+  const seen: string[] = []
+  await waitFor(async () => {
+    for (const r of (await reader.pollFetches({ signal: AbortSignal.timeout(500) })).records()) seen.push(r.value!.toString())
+    return seen.length > 0
+  }, 'the committed record')
+  assert.deepEqual(seen, ['before'])
+
+  // The coordinator still counts the transaction as ongoing; its producer ends it as usual.
+  const end = EndTxn.newRequest()
+  end.transactionalId = txId
+  end.producerId = pid.producerId
+  end.producerEpoch = pid.producerEpoch
+  end.committed = false
+  assert.equal((await c.request(EndTxn, end)).errorCode, 0)
+})
+
 test('bad arguments fail fast', async () => {
   const admin = new Admin(newClient(k))
   await assert.rejects(admin.describeTransactions(['']), InvalidArgumentError)
   await assert.rejects(admin.listTransactions({ producerIds: [1 as never] }), InvalidArgumentError)
   await assert.rejects(admin.describeProducers({ t: [-1] }), InvalidArgumentError)
+  const marker = { producerId: 1n, producerEpoch: 0, commit: false, coordinatorEpoch: 0, topics: { t: [0] } }
+  await assert.rejects(admin.writeTxnMarkers([{ ...marker, producerId: 1 as never }]), InvalidArgumentError)
+  await assert.rejects(admin.writeTxnMarkers([{ ...marker, commit: 'no' as never }]), InvalidArgumentError)
+  await assert.rejects(admin.writeTxnMarkers([{ ...marker, topics: {} }]), InvalidArgumentError)
+  await assert.rejects(admin.writeTxnMarkers([{ ...marker, topics: { t: [-1] } }]), /markers\[0\]\.topics\.t/)
 })
