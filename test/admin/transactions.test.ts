@@ -27,9 +27,16 @@ after(closeAll)
 
 /**
  * openTransaction opens a transaction with raw requests (InitProducerId, AddPartitionsToTxn v3, a
- * transactional Produce of two records to partition 0) and leaves it open.
+ * transactional Produce of two records to partition 0, after one record written outside it) on a
+ * new topic, and leaves it open.
  */
-async function openTransaction(c: Client, topic: string, txId: string): Promise<{ pid: InitProducerIdResponse; txStart: bigint }> {
+async function openTransaction(partitions: number): Promise<{ admin: Admin; c: Client; topic: string; txId: string; pid: InitProducerIdResponse; txStart: bigint }> {
+  const admin = new Admin(newClient(k))
+  const c = admin.client
+  const topic = topicName()
+  const txId = topicName('tx')
+  await admin.createTopic({ name: topic, partitions })
+  await c.produce({ topic, partition: 0, value: 'before' })
   const init = InitProducerId.newRequest()
   init.transactionalId = txId
   init.transactionTimeoutMs = 60_000
@@ -60,18 +67,21 @@ async function openTransaction(c: Client, topic: string, txId: string): Promise<
   produce.topicData = [{ ...Produce.newRequest().topicData[0]!, name: topic, partitionData: [{ index: 0, records }] }]
   const pres = await c.request(Produce, produce)
   const txStart = pres.responses[0]!.partitionResponses[0]!.baseOffset
-  return { pid, txStart }
+  return { admin, c, topic, txId, pid, txStart }
+}
+
+/** abortByCoordinator ends the transaction the usual way: EndTxn (abort) at its coordinator. */
+async function abortByCoordinator(c: Client, txId: string, pid: InitProducerIdResponse): Promise<void> {
+  const end = EndTxn.newRequest()
+  end.transactionalId = txId
+  end.producerId = pid.producerId
+  end.producerEpoch = pid.producerEpoch
+  end.committed = false
+  assert.equal((await c.request(EndTxn, end)).errorCode, 0)
 }
 
 test('an open transaction: listed, described with its partitions, its producer at the leader, the last stable offset behind it; then aborted', async () => {
-  const admin = new Admin(newClient(k))
-  const c = admin.client
-  const topic = topicName()
-  const txId = topicName('tx')
-  await admin.createTopic({ name: topic, partitions: 2 })
-  await c.produce({ topic, partition: 0, value: 'before' })
-
-  const { pid, txStart } = await openTransaction(c, topic, txId)
+  const { admin, c, topic, txId, pid, txStart } = await openTransaction(2)
   assert.equal(txStart, 1n)
 
   const listed = await admin.listTransactions({ states: ['Ongoing'] })
@@ -109,12 +119,7 @@ test('an open transaction: listed, described with its partitions, its producer a
     [3n],
   )
 
-  const end = EndTxn.newRequest()
-  end.transactionalId = txId
-  end.producerId = pid.producerId
-  end.producerEpoch = pid.producerEpoch
-  end.committed = false
-  assert.equal((await c.request(EndTxn, end)).errorCode, 0)
+  await abortByCoordinator(c, txId, pid)
   await waitFor(async () => (await admin.describeTransactions([txId]))[0]!.state === 'CompleteAbort', 'the abort to complete')
   await waitFor(async () => (await admin.listCommittedOffsets({ [topic]: [0] }))[0]!.offset === 4n, 'the last stable offset past the abort marker')
   assert.ok(!(await admin.listTransactions({ states: ['Ongoing'] })).some((t) => t.transactionalId === txId))
@@ -122,13 +127,7 @@ test('an open transaction: listed, described with its partitions, its producer a
 })
 
 test('writeTxnMarkers: an abort marker ends a transaction left open on a partition, with the epochs describeProducers gives', async () => {
-  const admin = new Admin(newClient(k))
-  const c = admin.client
-  const topic = topicName()
-  const txId = topicName('tx')
-  await admin.createTopic({ name: topic, partitions: 1 })
-  await c.produce({ topic, partition: 0, value: 'before' })
-  const { pid, txStart } = await openTransaction(c, topic, txId)
+  const { admin, c, topic, txId, pid, txStart } = await openTransaction(1)
   const [described] = await admin.describeProducers({ [topic]: [0] })
   const open = described!.producers.find((p) => p.producerId === pid.producerId)!
   assert.equal(open.currentTxnStartOffset, txStart)
@@ -154,12 +153,7 @@ test('writeTxnMarkers: an abort marker ends a transaction left open on a partiti
   assert.deepEqual(seen, ['before'])
 
   // The coordinator still counts the transaction as ongoing; its producer ends it as usual.
-  const end = EndTxn.newRequest()
-  end.transactionalId = txId
-  end.producerId = pid.producerId
-  end.producerEpoch = pid.producerEpoch
-  end.committed = false
-  assert.equal((await c.request(EndTxn, end)).errorCode, 0)
+  await abortByCoordinator(c, txId, pid)
 })
 
 test('bad arguments fail fast', async () => {
