@@ -14,12 +14,12 @@ import { DescribeLogDirs } from '../protocol/messages/describe-log-dirs.js'
 import { ElectLeaders } from '../protocol/messages/elect-leaders.js'
 import { apiByKey } from '../protocol/messages/index.js'
 import { ListPartitionReassignments } from '../protocol/messages/list-partition-reassignments.js'
-import type { ClientCore } from '../client/core.js'
+import { endsCall, type ClientCore } from '../client/core.js'
 import { InvalidArgumentError, UnsupportedVersionError } from '../client/errors.js'
 import { NAME, VERSION } from '../version.js'
 import { authorizedOperationsOf, type AclOperation } from './acls.js'
 import { byTopicPartition, partitionsOf, type TopicPartitionsArg } from './offsets.js'
-import { brokerIds, CONTROLLER_RETRY, errorFor, fatal, loadMetadata, retryItems, sendAny, sendController, sendTo, type AdminOptions, type TimeoutOptions } from './util.js'
+import { brokerIds, CONTROLLER_RETRY, errorFor, loadMetadata, retryItems, sendAny, sendController, sendTo, type AdminOptions, type TimeoutOptions } from './util.js'
 
 /** ClusterBroker is one broker of a described cluster. */
 export interface ClusterBroker {
@@ -221,7 +221,7 @@ export async function apiVersions(core: ClientCore, brokers?: number[], opts: Ad
             .sort((a, b) => a.key - b.key),
         }
       } catch (err) {
-        if (err instanceof KafkaWireError && !fatal(err)) return { nodeId, apis: [], error: err }
+        if (err instanceof KafkaWireError && !endsCall(err)) return { nodeId, apis: [], error: err }
         throw err
       }
     }),
@@ -265,7 +265,7 @@ export async function describeLogDirs(core: ClientCore, opts: AdminOptions & { b
           })),
         }
       } catch (err) {
-        if (err instanceof KafkaWireError && !fatal(err)) return { nodeId, dirs: [], error: err }
+        if (err instanceof KafkaWireError && !endsCall(err)) return { nodeId, dirs: [], error: err }
         throw err
       }
     }),

@@ -11,8 +11,8 @@ import type { ApiMessage } from '../protocol/messages/api.js'
 import { Metadata, type MetadataResponse } from '../protocol/messages/metadata.js'
 import { ZERO_UUID } from '../protocol/reader.js'
 import { delay } from '../client/broker.js'
-import type { ClientCore } from '../client/core.js'
-import { AbortError, ClientClosedError, IncompleteResponseError } from '../client/errors.js'
+import { endsCall, type ClientCore } from '../client/core.js'
+import { AbortError, IncompleteResponseError } from '../client/errors.js'
 import type { CoordinatorType } from '../client/types.js'
 
 /** AdminOptions are what every Admin method takes: a signal that aborts it. */
@@ -128,14 +128,9 @@ export class Retries {
   }
 }
 
-/** fatal is true for errors that end a whole call rather than one item: an abort, a closed client. */
-export function fatal(err: unknown): boolean {
-  return err instanceof AbortError || err instanceof ClientClosedError
-}
-
 /** retriableThrown is true for a thrown error that a new round may get past (a connection that died, a timeout). */
 export function retriableThrown(err: unknown): boolean {
-  return err instanceof KafkaWireError && err.retriable && !fatal(err)
+  return err instanceof KafkaWireError && err.retriable && !endsCall(err)
 }
 
 /** COORDINATOR_RETRY are the per-item codes after which a group's or transaction's coordinator is looked up again. */
@@ -177,7 +172,7 @@ export async function retryItems<K, R>(
         if (again(r, k)) next.push(k)
       }
     } catch (err) {
-      if (fatal(err)) throw err
+      if (endsCall(err)) throw err
       for (const k of pending) out.set(k, failed(k, err))
       if (!retriableThrown(err)) break
       next = pending
@@ -232,7 +227,7 @@ export async function byCoordinator<R>(
             if (ks === undefined) byNode.set(node, (ks = []))
             ks.push(k)
           } catch (err) {
-            if (fatal(err)) throw err
+            if (endsCall(err)) throw err
             final.add(k)
             out.set(k, failed(k, err))
           }
@@ -248,7 +243,7 @@ export async function byCoordinator<R>(
               if (r !== undefined && COORDINATOR_RETRY.has(codeOf(r))) core.invalidateCoordinator(type, k)
             }
           } catch (err) {
-            if (fatal(err)) throw err
+            if (endsCall(err)) throw err
             for (const k of ks) {
               if (retriableThrown(err)) core.invalidateCoordinator(type, k)
               out.set(k, failed(k, err))
@@ -328,7 +323,7 @@ export async function byLeader<R>(
             const res = await send(node, parts, signal)
             for (const k of mine) out.set(k, res.get(k) ?? fail(k, unanswered(`partition ${keyed.get(k)![0]}[${keyed.get(k)![1]}]`, { broker: node })))
           } catch (err) {
-            if (fatal(err)) throw err
+            if (endsCall(err)) throw err
             for (const k of mine) out.set(k, fail(k, err))
           }
         }),

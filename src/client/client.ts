@@ -1,8 +1,8 @@
 import type { ApiMessage } from '../protocol/messages/api.js'
 import type { ProduceRecord, Record } from '../protocol/record.js'
 import type { BrokerMetadata } from '../hooks/index.js'
-import { ClientCore } from './core.js'
-import { AbortError, ClientClosedError, InvalidOperationError, InvalidOptionError, TransactionStateError } from './errors.js'
+import { ClientCore, endsCall } from './core.js'
+import { ClientClosedError, InvalidOperationError, InvalidOptionError, TransactionStateError } from './errors.js'
 import { checkTopicName } from './topic-name.js'
 import type { ClientOptions, Config, OffsetSpec } from './options.js'
 import { Producer, type ProduceCallback, type ProduceResult } from './producer/producer.js'
@@ -254,7 +254,7 @@ export class Client {
   async *fetches(opts: { signal?: AbortSignal } = {}): AsyncGenerator<Fetches> {
     while (!this.#core.closing && !opts.signal?.aborted) {
       const f = await this.pollFetches(opts)
-      if (f.numRecords() > 0 || f.errors().some((e) => !endsPoll(e.error))) yield f
+      if (f.numRecords() > 0 || f.errors().some((e) => !endsCall(e.error))) yield f
     }
   }
 
@@ -518,15 +518,10 @@ export class Client {
   }
 }
 
-/** endsPoll is true for the error a poll holds because its signal aborted or the client closed. */
-function endsPoll(err: Error): boolean {
-  return err instanceof AbortError || err instanceof ClientClosedError
-}
-
 /** lastingError is a poll's first error that retrying will not mend (records() throws it), or null. */
 function lastingError(f: Fetches): Error | null {
   for (const e of f.errors()) {
-    if (!endsPoll(e.error) && (e.error as { retriable?: boolean }).retriable !== true) return e.error
+    if (!endsCall(e.error) && (e.error as { retriable?: boolean }).retriable !== true) return e.error
   }
   return null
 }

@@ -467,6 +467,14 @@ export class ClientCore {
 
 function noop(): void {}
 
+/**
+ * endsCall is true for an abort or a closed client: errors that end a whole call or poll rather than
+ * report on one of the things it asked about.
+ */
+export function endsCall(err: unknown): boolean {
+  return err instanceof AbortError || err instanceof ClientClosedError
+}
+
 /** isConnectionError is true for errors that mean a broker could not be reached or did not answer. */
 export function isConnectionError(err: unknown): boolean {
   return err instanceof BrokerConnectionError || err instanceof RequestTimeoutError

@@ -10,11 +10,10 @@ import { TxnOffsetCommit, type TxnOffsetCommitRequest } from '../../protocol/mes
 import { ZERO_UUID } from '../../protocol/reader.js'
 import { delay } from '../broker.js'
 import type { BrokerConnection } from '../connection.js'
-import type { ClientCore } from '../core.js'
+import { endsCall, type ClientCore } from '../core.js'
 import {
   AbortError,
   BrokerConnectionError,
-  ClientClosedError,
   NotInTransactionError,
   ProducerFencedError,
   RequestTimeoutError,
@@ -749,7 +748,7 @@ export class Transactions {
     } catch (err) {
       if ((err as { retriable?: boolean }).retriable === true) throw err
       this.#endPending = null
-      if (err instanceof KafkaWireError && !(err instanceof ClientClosedError) && !(err instanceof AbortError)) {
+      if (err instanceof KafkaWireError && !endsCall(err)) {
         // The broker cannot end transactions of this client (an unsupported version, say).
         throw this.#fail(new TransactionFatalError(`EndTxn failed: ${err.message}`, { transactionalId: this.id, cause: err }))
       }
