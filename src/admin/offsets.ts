@@ -8,7 +8,7 @@ import { DeleteRecords } from '../protocol/messages/delete-records.js'
 import { ListOffsets } from '../protocol/messages/list-offsets.js'
 import type { ClientCore } from '../client/core.js'
 import { InvalidArgumentError } from '../client/errors.js'
-import { byLeader, codeOfResult, errorFor, loadMetadata, partitionKey, sendTo, toPartitionMap, type AdminOptions, type TimeoutOptions } from './util.js'
+import { byLeader, codeOfResult, errorFor, loadMetadata, partitionKey, sendTo, partitionMapOf, type AdminOptions, type TimeoutOptions } from './util.js'
 
 /** ListedOffset is one partition's answer to a ListOffsets question. */
 export interface ListedOffset {
@@ -54,14 +54,7 @@ const MAX_TIMESTAMP = -3n
  */
 export async function partitionsOf(core: ClientCore, arg: TopicPartitionsArg | undefined, opts: AdminOptions): Promise<{ parts: Map<string, number[]>; missing: Map<string, KafkaWireError> }> {
   const missing = new Map<string, KafkaWireError>()
-  if (arg !== undefined && !Array.isArray(arg)) {
-    const m = toPartitionMap(arg)
-    for (const [t, ps] of m) {
-      if (typeof t !== 'string' || t === '') throw new InvalidArgumentError('topics', `must name topics, got ${JSON.stringify(t)}`)
-      if (!Array.isArray(ps) || ps.some((p) => !Number.isInteger(p) || p < 0)) throw new InvalidArgumentError(`topics.${t}`, `must be a list of partition numbers, got ${JSON.stringify(ps)}`)
-    }
-    return { parts: m, missing }
-  }
+  if (arg !== undefined && !Array.isArray(arg)) return { parts: partitionMapOf(arg, 'topics'), missing }
   if (arg !== undefined) {
     arg.forEach((t, i) => {
       if (typeof t !== 'string' || t === '') throw new InvalidArgumentError(`topics[${i}]`, `must be a topic name, got ${JSON.stringify(t)}`)

@@ -12,7 +12,7 @@ import { WriteTxnMarkers } from '../protocol/messages/write-txn-markers.js'
 import type { ClientCore } from '../client/core.js'
 import { InvalidArgumentError, UnsupportedVersionError } from '../client/errors.js'
 import { byTopicPartition, partitionsOf, type TopicPartitionsArg } from './offsets.js'
-import { brokerIds, byCoordinator, byLeader, codeOfResult, errorFor, onNode, partitionKey, sendTo, type AdminOptions } from './util.js'
+import { brokerIds, byCoordinator, byLeader, codeOfResult, errorFor, onNode, partitionKey, partitionMapOf, sendTo, type AdminOptions } from './util.js'
 
 /** TransactionState is a transaction's state at its coordinator: Empty, Ongoing, PrepareCommit, PrepareAbort, CompleteCommit, CompleteAbort, Dead, PrepareEpochFence. */
 export type TransactionState = string
@@ -254,11 +254,7 @@ function checkMarker(m: TxnMarkers, at: string): { marker: TxnMarkers; parts: Ma
   if (!Number.isInteger(s.coordinatorEpoch) || s.coordinatorEpoch! < -1) throw new InvalidArgumentError(`${at}.coordinatorEpoch`, `must be a coordinator epoch, got ${String(s.coordinatorEpoch)}`)
   const topics = s.topics
   if (topics === null || typeof topics !== 'object' || Array.isArray(topics)) throw new InvalidArgumentError(`${at}.topics`, 'must map topics to partitions: { topic: [partitions] }')
-  const parts = topics instanceof Map ? topics : new Map(Object.entries(topics))
+  const parts = partitionMapOf(topics, `${at}.topics`)
   if (parts.size === 0) throw new InvalidArgumentError(`${at}.topics`, 'must name at least one partition')
-  for (const [t, ps] of parts) {
-    if (typeof t !== 'string' || t === '') throw new InvalidArgumentError(`${at}.topics`, `must name topics, got ${JSON.stringify(t)}`)
-    if (!Array.isArray(ps) || ps.length === 0 || ps.some((p) => !Number.isInteger(p) || p < 0)) throw new InvalidArgumentError(`${at}.topics.${t}`, `must be a list of partition numbers, got ${JSON.stringify(ps)}`)
-  }
   return { marker: m, parts }
 }

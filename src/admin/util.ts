@@ -12,7 +12,7 @@ import { Metadata, type MetadataResponse } from '../protocol/messages/metadata.j
 import { ZERO_UUID } from '../protocol/reader.js'
 import { delay } from '../client/broker.js'
 import { endsCall, type ClientCore } from '../client/core.js'
-import { AbortError, IncompleteResponseError } from '../client/errors.js'
+import { AbortError, IncompleteResponseError, InvalidArgumentError } from '../client/errors.js'
 import type { CoordinatorType } from '../client/types.js'
 
 /** AdminOptions are what every Admin method takes: a signal that aborts it. */
@@ -356,9 +356,17 @@ export function groupBy<T, K>(xs: Iterable<T>, key: (x: T) => K): Map<K, T[]> {
   return m
 }
 
-/** toPartitionMap turns `{ topic: [partitions] }` (or a Map) into a Map. */
-export function toPartitionMap(p: { [topic: string]: number[] } | Map<string, number[]>): Map<string, number[]> {
-  return p instanceof Map ? p : new Map(Object.entries(p))
+/**
+ * partitionMapOf turns `{ topic: [partitions] }` (or a Map) into a Map, checking that it names topics
+ * and partition numbers; `path` names the argument in the InvalidArgumentError.
+ */
+export function partitionMapOf(p: { [topic: string]: number[] } | Map<string, number[]>, path: string): Map<string, number[]> {
+  const m = p instanceof Map ? p : new Map(Object.entries(p))
+  for (const [t, ps] of m) {
+    if (typeof t !== 'string' || t === '') throw new InvalidArgumentError(path, `must name topics, got ${JSON.stringify(t)}`)
+    if (!Array.isArray(ps) || ps.some((x) => !Number.isInteger(x) || x < 0)) throw new InvalidArgumentError(`${path}.${t}`, `must be a list of partition numbers, got ${JSON.stringify(ps)}`)
+  }
+  return m
 }
 
 /** signalOf is the request options of an admin call's signal. */
