@@ -149,6 +149,9 @@ test('SCRAM users: created, described, logged in with; the password changed (the
   )
   assert.match(created[1]!.error!.message, new RegExp(`user ${carol}`))
 
+  // The controller answers once the change is committed; the broker that describes applies it from
+  // the metadata log a moment later. Read once both of bob's credentials show.
+  await waitFor(async () => (await admin.describeUserScrams([bob]))[0]!.credentials.length === 2, 'both of bob\'s credentials to be described')
   const [d, none] = await admin.describeUserScrams([bob, carol])
   assert.equal(d!.error, null)
   assert.deepEqual(
