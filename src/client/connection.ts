@@ -135,10 +135,62 @@ const SPLICE_MIN = 8 << 10
 
 /**
  * READ_BUFFER_BYTES is the size of the buffer each connection reads into between frames; a response
- * larger than SMALL_FRAME_BYTES that is not all in it is read straight into a buffer of its own size.
+ * larger than SMALL_FRAME_BYTES goes to a buffer of its own (FrameSpare), read straight into when the
+ * response is not all in the read buffer.
  */
 const READ_BUFFER_BYTES = 64 << 10
 const SMALL_FRAME_BYTES = 16 << 10
+
+/** FRAME_GRAIN rounds the buffers of large responses up, so that one can be read into again (FrameSpare). */
+const FRAME_GRAIN = 16 << 10
+
+/**
+ * FrameSpare holds a connection's spare buffer for large responses. A consumer's fetch source hands a
+ * response's buffer back (recycleFrame) when nothing it gave the application views it: every batch
+ * in it was compressed, so the records view their decompressed copies. The connection's next large
+ * response is then read into it instead of into new memory, which V8 would count as external memory
+ * and reclaim only in a full collection. It keeps one buffer, and none once the connection closed.
+ */
+class FrameSpare {
+  #spare: ArrayBuffer | null = null
+  #closed = false
+
+  /**
+   * take returns a buffer of `size` bytes for a response: the spare when it is large enough and not
+   * more than twice too large, else a new one with an eighth to spare, as responses' sizes vary.
+   */
+  take(size: number): Buffer {
+    const spare = this.#spare
+    this.#spare = null
+    if (spare !== null && spare.byteLength >= size && spare.byteLength <= 2 * size + FRAME_GRAIN) return Buffer.from(spare, 0, size)
+    const b = Buffer.allocUnsafeSlow(Math.ceil((size + (size >>> 3)) / FRAME_GRAIN) * FRAME_GRAIN)
+    spares.set(b.buffer as ArrayBuffer, this)
+    return b.subarray(0, size)
+  }
+
+  give(ab: ArrayBuffer): void {
+    if (!this.#closed) this.#spare = ab
+  }
+
+  close(): void {
+    this.#closed = true
+    this.#spare = null
+  }
+}
+
+/** spares maps the buffer of each large response read to the spare holder of its connection. */
+const spares = new WeakMap<ArrayBuffer, FrameSpare>()
+
+/**
+ * recycleFrame hands the buffer of a response back to the connection that read it, for its next large
+ * response. `view` is any view of that response, such as a partition's records in a fetch response;
+ * the caller guarantees that nothing reachable views any part of the response any more, and hands each
+ * response back once. Small responses, which are not read into buffers of their own, are left alone.
+ */
+export function recycleFrame(view: Uint8Array): void {
+  const ab = view.buffer as ArrayBuffer
+  spares.get(ab)?.give(ab)
+}
 
 /**
  * THROTTLE_AFTER_RESPONSE gives, per API key, the first version whose throttle time the broker applies
@@ -191,6 +243,7 @@ export class BrokerConnection {
   // of the read buffer not yet framed, from readStart to readEnd.
   #frame: Buffer | null = null
   #frameHave = 0
+  #spare = new FrameSpare()
   #readBuf: Buffer
   #readStart = 0
   #readEnd = 0
@@ -657,14 +710,14 @@ export class BrokerConnection {
       if (!this.#checkSize(size)) return
       this.#markReadStart()
       if (avail - 4 >= size) {
-        const f = Buffer.allocUnsafe(size)
+        const f = size > SMALL_FRAME_BYTES ? this.#spare.take(size) : Buffer.allocUnsafe(size)
         b.copy(f, 0, start + 4, start + 4 + size)
         this.#readStart = start + 4 + size
         this.#onFrame(f)
         continue
       }
       if (size <= SMALL_FRAME_BYTES) break
-      const f = Buffer.allocUnsafe(size)
+      const f = this.#spare.take(size)
       b.copy(f, 0, start + 4, this.#readEnd)
       this.#frame = f
       this.#frameHave = avail - 4
@@ -760,6 +813,7 @@ export class BrokerConnection {
     if (this.#closed) return
     this.#closed = true
     this.#closeError = err
+    this.#spare.close()
     this.#socket.destroy()
     if (this.#throttleTimer !== null) clearTimeout(this.#throttleTimer)
     const pending = this.#queue.slice(this.#queueHead)

@@ -6,12 +6,13 @@ import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import * as net from 'node:net'
 import { after, test } from 'node:test'
-import { BrokerConnection, type BrokerConnectionOptions } from '../../src/client/connection.js'
+import { BrokerConnection, recycleFrame, type BrokerConnectionOptions } from '../../src/client/connection.js'
 import { FakePeer, closePeers, type Received } from '../helpers/fake-peer.js'
 import { ProtocolDecodeError } from '../../src/protocol/errors.js'
 import { ApiVersions, type ApiVersionsRequest, type ApiVersionsResponse } from '../../src/protocol/messages/api-versions.js'
 import { apiByKey } from '../../src/protocol/messages/index.js'
 import { Metadata, newMetadataResponseMetadataResponseTopic, type MetadataRequest, type MetadataResponse } from '../../src/protocol/messages/metadata.js'
+import { Fetch, newFetchResponsePartitionData } from '../../src/protocol/messages/fetch.js'
 import { Produce } from '../../src/protocol/messages/produce.js'
 import { ZERO_UUID } from '../../src/protocol/reader.js'
 import { AbortError, BrokerConnectionError, RequestTimeoutError, UnsupportedVersionError, ResponseTooLargeError } from '../../src/client/errors.js'
@@ -590,4 +591,43 @@ test('a peer that stops reading holds requests in the connection, not in the soc
   assert.equal(done.length, n)
   assert.equal(peer.requests().length, n, 'every request reached the peer once')
   conn.close()
+})
+
+// --- response buffers handed back (recycleFrame) ----------------------------------------------------
+
+test('recycleFrame: a large response handed back is read into again when the next fits it; one not handed back, too small or far too large is not', async () => {
+  // Each answer is a Fetch response whose one partition carries `size` bytes, all set to the answer's index.
+  const sizes = [200_000, 190_000, 210_000, 150_000, 50_000, 8_000, 200_000]
+  let n = 0
+  const peer = await FakePeer.start((req, p) => {
+    const i = n++
+    const pd = { ...newFetchResponsePartitionData(), partitionIndex: 0, records: Buffer.alloc(sizes[i]!, i) }
+    p.respond(req, { ...Fetch.newResponse(), responses: [{ topic: 't', topicId: ZERO_UUID, partitions: [pd], unknownTaggedFields: undefined }] })
+  })
+  const conn = await connect(peer)
+  const fetch = async (): Promise<Buffer> => {
+    const i = n
+    const records = (await conn.request(Fetch, Fetch.newRequest())).responses[0]!.partitions[0]!.records!
+    assert.ok(records.equals(Buffer.alloc(sizes[i]!, i)), `answer ${i} arrives intact`)
+    return records
+  }
+  const a = await fetch()
+  recycleFrame(a)
+  const b = await fetch()
+  assert.equal(b.buffer, a.buffer, 'a smaller response is read into the buffer handed back')
+  const c = await fetch()
+  assert.notEqual(c.buffer, b.buffer, 'a buffer not handed back is not read into again')
+  recycleFrame(c)
+  const d = await fetch()
+  assert.equal(d.buffer, c.buffer, '150,000 bytes go into the buffer of 210,000')
+  recycleFrame(d)
+  const e = await fetch()
+  assert.notEqual(e.buffer, d.buffer, '50,000 bytes do not take a buffer more than twice as large')
+  const f = await fetch()
+  recycleFrame(f)
+  const g = await fetch()
+  assert.notEqual(g.buffer, f.buffer, 'a small response (read whole and copied out of the read buffer) is not recycled')
+  assert.ok(a.subarray(0, sizes[1]).equals(Buffer.alloc(sizes[1]!, 1)), 'the first view now shows the second answer: it was read into the same memory')
+  conn.close()
+  recycleFrame(g)
 })
