@@ -5,6 +5,7 @@ import { Fetch, type FetchRequest, type FetchResponse, type FetchResponsePartiti
 import { CorruptRecordBatchError, decodeRecordBatches, encodedRecordSize, RECORD_BATCH_OVERHEAD, scanRecordBatches, type BatchesScan, type BatchRecord, type ClientRecordFields, type RecordBatch } from '../../protocol/records.js'
 import type { FetchBatchMetrics } from '../../hooks/index.js'
 import type { Record } from '../../protocol/record.js'
+import { recycleFrame } from '../connection.js'
 import type { Consumer } from './consumer.js'
 import type { Cursor } from './cursor.js'
 import type { FetchPartition } from './fetches.js'
@@ -81,6 +82,8 @@ export class Source {
   #timer: NodeJS.Timeout | null = null
   /** buffered is this source's fetched data waiting for polls, oldest first. */
   #buffered: BufferedFetch[] = []
+  /** frameViewed is set while decoding a response once a record or error handed out may view its buffer. */
+  #frameViewed = false
   /** bufRecords and bufBytes count what `buffered` holds: records not yet polled, wire bytes. */
   #bufRecords = 0
   #bufBytes = 0
@@ -392,12 +395,15 @@ export class Source {
     end()
     // Where every partition's next offset is known, the next fetch need not wait for the decoding.
     if (exact && data.length > 0) this.#fetch(records, bytes)
+    this.#frameViewed = false
     for (const d of data) {
       const p = this.#decode(d)
       if (p === null) continue
       out.push(p)
       fetched.push({ cursor: d.cursor, generation: d.cursor.generation })
     }
+    // Nothing handed out views the response (its records were all compressed): its buffer can be read into again.
+    if (!this.#frameViewed && data.length > 0) recycleFrame(data[0]!.pd.records!)
     if (out.length === 0) return
     const hooks = c.core.hooks
     if (hooks.onFetchRecordBuffered.length !== 0) {
@@ -477,7 +483,8 @@ export class Source {
       // Records are decoded straight into the shape handed to the application: one object each.
       batches = decodeRecordBatches(raw, { verifyCrc: !d.scan.exact || d.scan.corrupt, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: { topic: cur.topic, partition: cur.partition } })
     } catch (err) {
-      // A corrupt batch: the complete batches before it are handed out with the error.
+      // A corrupt batch: the complete batches before it are handed out with the error (which may view the response).
+      this.#frameViewed = true
       cur.backoffUntil = Date.now() + cfg.retryBackoff(3)
       corrupt = err instanceof KafkaWireError ? err : new ProtocolDecodeError(String(err), err)
       batches = err instanceof CorruptRecordBatchError ? err.decoded : []
@@ -508,6 +515,8 @@ export class Source {
         if (b.isTransactional && abortedProducers.has(b.producerId)) continue
       } else if (b.isControl) continue
       const rs = b.records
+      // Records of an uncompressed batch (or a legacy message set) are views of the response itself.
+      if (b.compression === 0 || b.magic !== 2) this.#frameViewed = true
       for (let i = 0; i < rs.length; i++) {
         const br = rs[i]!
         if (br.offset >= start) records.push(br as BatchRecord & ClientRecordFields)

@@ -67,6 +67,51 @@ test('consumeTopics from the start: every record once, in offset order per parti
   }
 })
 
+/** valueFor is record i's 1 KiB value: noise (incompressible: LZ4 stores such blocks as they are) or repeated text. */
+function valueFor(i: number): Buffer {
+  const b = Buffer.alloc(1024)
+  if (i % 2 === 0) return b.fill(`value ${i} `)
+  let x = (i + 1) * 2654435761
+  for (let j = 0; j < b.length; j++) {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    b[j] = x & 0xff
+  }
+  return b
+}
+
+test('records kept from earlier polls stay intact while later responses are read, over compressed, uncompressed and mixed batches', { timeout: 90_000 }, async () => {
+  // The source hands a response's buffer back to its connection when every batch in it was
+  // compressed (the records view their decompressed copies), and the next large response is read
+  // into it. Records whose batches were not compressed view the response itself: their responses
+  // must never be read into again. Each case keeps every record until the end and then checks them.
+  const n = 1_200
+  const cases = [
+    { name: 'lz4', writers: [['lz4'] as const] },
+    { name: 'uncompressed', writers: [['none'] as const] },
+    { name: 'lz4 and uncompressed batches in each partition', writers: [['lz4'] as const, ['none'] as const] },
+  ]
+  const admin = newClient(k)
+  await Promise.all(
+    cases.map(async ({ name, writers }) => {
+      const topic = await createTopic(admin, { partitions: 2 })
+      // Batches of about 16 records, so that each fetch of at most 40 KB holds a few of them.
+      const producers = writers.map((codec) => newClient(k, { producerBatchCompression: [...codec], producerBatchMaxBytes: 16_384 }))
+      for (let i = 0; i < n; i += 100) {
+        const w = producers[(i / 100) % producers.length]!
+        const res = await w.produceSync(Array.from({ length: 100 }, (_, j) => ({ topic, partition: (i + j) % 2, key: String(i + j), value: valueFor(i + j) })))
+        assert.equal(res.filter((r) => r.error !== null).length, 0, name)
+      }
+      const c = newClient(k, { consumeTopics: [topic], fetchMaxBytes: 40_000 })
+      const got = await pollUntil(c, (all) => all.length >= n, { what: name })
+      assert.equal(got.length, n, name)
+      for (const r of got) assert.ok(r.value!.equals(valueFor(Number(r.key!.toString()))), `${name}: record ${r.key!.toString()} (partition ${r.partition}, offset ${r.offset}) changed after it was polled`)
+      assert.equal(new Set(keysOf(got)).size, n, name)
+    }),
+  )
+})
+
 test('start offsets: earliest, latest, exact, by timestamp, relative to either end', { timeout: 60_000 }, async () => {
   const p = newClient(k)
   const topic = await createTopic(p, { partitions: 1 })
