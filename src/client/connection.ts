@@ -149,7 +149,8 @@ const FRAME_GRAIN = 16 << 10
  * response's buffer back (recycleFrame) when nothing it gave the application views it: every batch
  * in it was compressed, so the records view their decompressed copies. The connection's next large
  * response is then read into it instead of into new memory, which V8 would count as external memory
- * and reclaim only in a full collection. It keeps one buffer, and none once the connection closed.
+ * and reclaim only in a full collection. It keeps one buffer: none once a small response came (the
+ * consumer has caught up, and the memory goes back) or the connection closed.
  */
 class FrameSpare {
   #spare: ArrayBuffer | null = null
@@ -170,6 +171,11 @@ class FrameSpare {
 
   give(ab: ArrayBuffer): void {
     if (!this.#closed) this.#spare = ab
+  }
+
+  /** drop lets the spare go, when a small response says large ones have stopped for now. */
+  drop(): void {
+    this.#spare = null
   }
 
   close(): void {
@@ -710,7 +716,12 @@ export class BrokerConnection {
       if (!this.#checkSize(size)) return
       this.#markReadStart()
       if (avail - 4 >= size) {
-        const f = size > SMALL_FRAME_BYTES ? this.#spare.take(size) : Buffer.allocUnsafe(size)
+        let f: Buffer
+        if (size > SMALL_FRAME_BYTES) f = this.#spare.take(size)
+        else {
+          f = Buffer.allocUnsafe(size)
+          this.#spare.drop()
+        }
         b.copy(f, 0, start + 4, start + 4 + size)
         this.#readStart = start + 4 + size
         this.#onFrame(f)

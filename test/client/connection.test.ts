@@ -595,9 +595,9 @@ test('a peer that stops reading holds requests in the connection, not in the soc
 
 // --- response buffers handed back (recycleFrame) ----------------------------------------------------
 
-test('recycleFrame: a large response handed back is read into again when the next fits it; one not handed back, too small or far too large is not', async () => {
+test('recycleFrame: a large response handed back is read into again when the next fits it; one not handed back, too small or far too large is not, nor one after a small response', async () => {
   // Each answer is a Fetch response whose one partition carries `size` bytes, all set to the answer's index.
-  const sizes = [200_000, 190_000, 210_000, 150_000, 50_000, 8_000, 200_000]
+  const sizes = [200_000, 190_000, 210_000, 150_000, 50_000, 8_000, 60_000]
   let n = 0
   const peer = await FakePeer.start((req, p) => {
     const i = n++
@@ -623,9 +623,11 @@ test('recycleFrame: a large response handed back is read into again when the nex
   recycleFrame(d)
   const e = await fetch()
   assert.notEqual(e.buffer, d.buffer, '50,000 bytes do not take a buffer more than twice as large')
+  recycleFrame(e)
   const f = await fetch()
   recycleFrame(f)
   const g = await fetch()
+  assert.notEqual(g.buffer, e.buffer, 'a small response lets the spare go: 60,000 bytes would have fit the buffer of 50,000')
   assert.notEqual(g.buffer, f.buffer, 'a small response (read whole and copied out of the read buffer) is not recycled')
   assert.ok(a.subarray(0, sizes[1]).equals(Buffer.alloc(sizes[1]!, 1)), 'the first view now shows the second answer: it was read into the same memory')
   conn.close()
