@@ -158,13 +158,14 @@ class FrameSpare {
 
   /**
    * take returns a buffer of `size` bytes for a response: the spare when it is large enough and not
-   * more than twice too large, else a new one with an eighth to spare, as responses' sizes vary.
+   * more than twice too large, else a new one with an eighth (at most 1 MiB) to spare, as responses'
+   * sizes vary.
    */
   take(size: number): Buffer {
     const spare = this.#spare
     this.#spare = null
     if (spare !== null && spare.byteLength >= size && spare.byteLength <= 2 * size + FRAME_GRAIN) return Buffer.from(spare, 0, size)
-    const b = Buffer.allocUnsafeSlow(Math.ceil((size + (size >>> 3)) / FRAME_GRAIN) * FRAME_GRAIN)
+    const b = Buffer.allocUnsafeSlow(Math.ceil((size + Math.min(size >>> 3, 1 << 20)) / FRAME_GRAIN) * FRAME_GRAIN)
     spares.set(b.buffer as ArrayBuffer, this)
     return b.subarray(0, size)
   }
