@@ -515,8 +515,9 @@ export class Source {
         if (b.isTransactional && abortedProducers.has(b.producerId)) continue
       } else if (b.isControl) continue
       const rs = b.records
-      // Records of an uncompressed batch (or a legacy message set) are views of the response itself.
-      if (b.compression === 0 || b.magic !== 2) this.#frameViewed = true
+      // Records view the bytes they were decoded from (protocol/records.ts): the response itself for an
+      // uncompressed batch or legacy message, a decompressed copy otherwise.
+      if (b.compression === 0) this.#frameViewed = true
       for (let i = 0; i < rs.length; i++) {
         const br = rs[i]!
         if (br.offset >= start) records.push(br as BatchRecord & ClientRecordFields)
