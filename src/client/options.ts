@@ -61,7 +61,11 @@ export interface ClientOptions<C = unknown> {
   maxVersions?: { [apiKey: number]: number }
   /** metadataMaxAge refreshes metadata at least this often, in ms. Default 300,000. Equivalent to Java's metadata.max.age.ms. */
   metadataMaxAge?: number
-  /** metadataMinAge is the least time between two refreshes, so errors cannot storm the broker, in ms. Default 5,000 (franz-go's MetadataMinAge). */
+  /**
+   * metadataMinAge is the least time between two refreshes that errors trigger, so they cannot storm
+   * the broker, in ms. A partition's leader moving while it is fetched reloads at once, as in
+   * franz-go. Default 5,000 (franz-go's MetadataMinAge).
+   */
   metadataMinAge?: number
   /** retryBackoff gives the wait before retry `tries` (1-based), in ms. Default: exponential from 250 ms to 2.5 s with jitter (franz-go's). */
   retryBackoff?: number | ((tries: number) => number)

@@ -237,6 +237,25 @@ export class Consumer implements CoreListener {
   }
 
   /**
+   * awaitLeaders loads metadata at once for partitions whose leader moved (they are awaitingLeader),
+   * then lets them be fetched again, from wherever the load placed them. A failed load lets them go
+   * too: they are fetched again after their backoff, and a fetch that fails again asks again.
+   */
+  awaitLeaders(cursors: Cursor[]): void {
+    const release = (): void => {
+      for (const c of cursors) {
+        if (!c.awaitingLeader) continue
+        c.awaitingLeader = false
+        c.source?.wake(true)
+      }
+    }
+    this.core.metadata.refresh(true).then(release, (err: Error) => {
+      this.core.log('debug', 'metadata load after a leader move failed', 'err', err.message)
+      release()
+    })
+  }
+
+  /**
    * placeCursor moves a cursor to the source of its leader (or preferred replica) and wakes that
    * source; `urgent` when the cursor may have moved, so a fetch in flight without it is cut short (Source.wake).
    */
@@ -263,6 +282,9 @@ export class Consumer implements CoreListener {
       return
     }
     c.source?.remove(c)
+    // A backoff waits out trouble with the broker it was fetched from, not with the new one (franz-go's
+    // backoffs are per broker too).
+    c.backoffUntil = 0
     this.#source(node).add(c)
   }
 

@@ -31,6 +31,12 @@ export class Cursor {
   /** resolving is true while a ListOffsets for `pending` is in flight. */
   resolving = false
   backoffUntil = 0
+  /**
+   * awaitingLeader is set when the broker said the partition's leader moved (NOT_LEADER_OR_FOLLOWER,
+   * FENCED_LEADER_EPOCH, ...): the partition is not fetched again until the metadata load that asked
+   * for has finished, so the next fetch goes to the new leader with its epoch.
+   */
+  awaitingLeader = false
   highWatermark = -1n
   lastStableOffset = -1n
   logStartOffset = -1n
@@ -44,7 +50,7 @@ export class Cursor {
 
   /** fetchable is true when the cursor may go into a fetch request now. */
   fetchable(now: number): boolean {
-    return !this.paused && !this.removed && this.offset >= 0n && this.pending === null && now >= this.backoffUntil
+    return !this.paused && !this.removed && !this.awaitingLeader && this.offset >= 0n && this.pending === null && now >= this.backoffUntil
   }
 
   /** reset sets a start position to resolve (a new assignment, or OFFSET_OUT_OF_RANGE). */

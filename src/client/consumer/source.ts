@@ -48,19 +48,23 @@ interface SessionEntry {
   lastFetchedEpoch: number
 }
 
-// Errors that mean the partition moved or metadata is stale.
+// Errors that mean the partition moved or metadata is stale: the partition waits for a metadata load
+// before it is fetched again (Cursor.awaitingLeader), and the load goes out at once, whatever
+// metadataMinAge says (franz-go's triggerUpdateMetadataNow).
 const MOVED = new Set<number>([
-  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
   ErrorCode.LEADER_NOT_AVAILABLE,
   ErrorCode.NOT_LEADER_OR_FOLLOWER,
   ErrorCode.KAFKA_STORAGE_ERROR,
   ErrorCode.FENCED_LEADER_EPOCH,
   ErrorCode.UNKNOWN_LEADER_EPOCH,
-  ErrorCode.UNKNOWN_TOPIC_ID,
   ErrorCode.INCONSISTENT_TOPIC_ID,
   ErrorCode.OFFSET_NOT_AVAILABLE,
   ErrorCode.REPLICA_NOT_AVAILABLE,
 ])
+// Errors that most likely mean the topic is gone: metadata is reloaded no sooner than metadataMinAge
+// allows, and the partition is fetched again after a backoff (a deleted topic would make loading at
+// once wasteful; franz-go does the same).
+const UNKNOWN = new Set<number>([ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.UNKNOWN_TOPIC_ID])
 const { OFFSET_OUT_OF_RANGE, FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH, FETCH_SESSION_TOPIC_ID_ERROR } = ErrorCode
 
 /**
@@ -159,7 +163,7 @@ export class Source {
     let nextBackoff = Infinity
     for (const cur of this.cursors) {
       if (cur.fetchable(now)) usable.push(cur)
-      else if (!cur.paused && !cur.removed && cur.backoffUntil > now && cur.backoffUntil < nextBackoff) nextBackoff = cur.backoffUntil
+      else if (!cur.paused && !cur.removed && !cur.awaitingLeader && cur.backoffUntil > now && cur.backoffUntil < nextBackoff) nextBackoff = cur.backoffUntil
     }
     if (usable.length === 0) {
       c.releaseFetchSlot()
@@ -368,12 +372,14 @@ export class Source {
     let bytes = 0
     let exact = true
     let refresh = false
+    let moved: Cursor[] | null = null
     for (const t of res.responses) {
       for (const pd of t.partitions) {
         const cur = byKey.get(`${t.topic || t.topicId}\u0000${pd.partitionIndex}`)
         if (cur === undefined || cur.removed || sent.get(cur) !== cur.generation) continue
         const r = this.#answer(cur, pd)
         if (r === 'refresh') refresh = true
+        else if (r === 'moved') (moved ??= []).push(cur)
         else if (r === 'data') {
           const scan = scanRecordBatches(pd.records!, cur.offset)
           data.push({ cursor: cur, pd, start: cur.offset, epoch: cur.lastFetchedEpoch, scan })
@@ -391,7 +397,8 @@ export class Source {
         }
       }
     }
-    if (refresh) c.core.metadata.trigger()
+    if (moved !== null) c.awaitLeaders(moved)
+    else if (refresh) c.core.metadata.trigger()
     end()
     // Where every partition's next offset is known, the next fetch need not wait for the decoding.
     if (exact && data.length > 0) this.#fetch(records, bytes)
@@ -419,10 +426,11 @@ export class Source {
 
   /**
    * answer applies a partition's answer short of its records: errors handled, truncation and moves
-   * followed. It returns 'data' when there are records to decode, 'refresh' when metadata is stale,
-   * a partition carrying an error for the application, or null.
+   * followed. It returns 'data' when there are records to decode, 'moved' when the partition's
+   * leader moved, 'refresh' when its topic may be gone, a partition carrying an error for the
+   * application, or null.
    */
-  #answer(cur: Cursor, pd: FetchResponsePartitionData): FetchPartition | 'data' | 'refresh' | null {
+  #answer(cur: Cursor, pd: FetchResponsePartitionData): FetchPartition | 'data' | 'moved' | 'refresh' | null {
     const c = this.#consumer
     const cfg = c.core.config
     cur.highWatermark = pd.highWatermark
@@ -439,10 +447,12 @@ export class Source {
         c.resolveSoon()
         return null
       }
-      if (MOVED.has(code)) {
+      if (MOVED.has(code) || UNKNOWN.has(code)) {
         cur.backoffUntil = Date.now() + cfg.retryBackoff(1)
         cur.preferredReplica = -1
-        return 'refresh'
+        if (UNKNOWN.has(code)) return 'refresh'
+        cur.awaitingLeader = true
+        return 'moved'
       }
       // Authorization and other errors go to the application, which decides (franz-go does too).
       cur.backoffUntil = Date.now() + cfg.retryBackoff(2)

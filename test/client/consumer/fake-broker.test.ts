@@ -27,7 +27,14 @@ const TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAQ'
  */
 class FakeBroker {
   peer!: FakePeer
+  /** nodeId is this broker's id; cluster is every broker metadata lists (this one alone unless set). */
+  nodeId = 1
+  cluster: FakeBroker[] = [this]
+  /** leaderId is the node metadata names as the partition's leader. */
+  leaderId = 1
   leaderEpoch = 5
+  /** metadataDelay holds each Metadata answer back this long, in ms. */
+  metadataDelay = 0
   startOffset = 0n
   /** sessionId is what fetch responses carry: 0 refuses sessions, anything else opens or keeps one (KIP-227). */
   sessionId = 0
@@ -60,9 +67,14 @@ class FakeBroker {
     switch (api.key) {
       case Metadata.key: {
         const req = body as MetadataRequest
-        const partition = { ...newMetadataResponseMetadataResponsePartition(), partitionIndex: 0, leaderId: 1, leaderEpoch: this.leaderEpoch, replicaNodes: [1], isrNodes: [1] }
+        const nodes = this.cluster.map((b) => b.nodeId)
+        const partition = { ...newMetadataResponseMetadataResponsePartition(), partitionIndex: 0, leaderId: this.leaderId, leaderEpoch: this.leaderEpoch, replicaNodes: nodes, isrNodes: nodes }
         const topics = (req.topics ?? [{ name: TOPIC }]).map((t) => ({ ...newMetadataResponseMetadataResponseTopic(), name: t.name, topicId: TOPIC_ID, partitions: t.name === TOPIC ? [partition] : [], errorCode: t.name === TOPIC ? 0 : 3 }))
-        return respond({ ...Metadata.newResponse(), brokers: [{ nodeId: 1, host: '127.0.0.1', port, rack: null }], controllerId: 1, clusterId: 'fake', topics })
+        const brokers = this.cluster.map((b) => ({ nodeId: b.nodeId, host: '127.0.0.1', port: b === this ? port : b.peer.port, rack: null }))
+        const res = { ...Metadata.newResponse(), brokers, controllerId: 1, clusterId: 'fake', topics }
+        if (this.metadataDelay > 0) setTimeout(() => respond(res), this.metadataDelay)
+        else respond(res)
+        return
       }
       case ListOffsets.key: {
         const req = body as ListOffsetsRequest
@@ -174,14 +186,16 @@ test('a batch that fails decoding although its CRC matches: the batches before i
   assert.ok(offsets.slice(2).includes(2n), `then the consumer fetched from the corrupt batch again (${offsets.join(', ')})`)
 })
 
-test('NOT_LEADER_OR_FOLLOWER makes the consumer reload metadata and fetch again with the new leader epoch (KIP-320)', { timeout: 30_000 }, async () => {
-  const { b, c } = await setup()
+test('NOT_LEADER_OR_FOLLOWER makes the consumer reload metadata at once, and fetch again only after it, with the new leader epoch (KIP-320)', { timeout: 30_000 }, async () => {
+  // metadataMinAge would hold a reload for a minute: only a load that skips it lets this test end.
+  const { b, c } = await setup({ client: { metadataMinAge: 60_000 } })
   let moved = -1
   b.onFetch = (req, n) => {
     const p = req.topics[0]!.partitions[0]!
     if (n === 0) {
-      // The leader "moves": metadata now says epoch 6.
+      // The leader "moves": metadata now says epoch 6, and answers slower than the 50 ms backoff.
       b.leaderEpoch = 6
+      b.metadataDelay = 300
       moved = b.seen.length
       return { errorCode: 6 }
     }
@@ -200,8 +214,40 @@ test('NOT_LEADER_OR_FOLLOWER makes the consumer reload metadata and fetch again 
   assert.ok(md >= 0 && md < fetch, 'metadata reloaded before the next fetch')
   const fetches = b.of(Fetch)
   assert.equal(fetches[0]!.topics[0]!.partitions[0]!.currentLeaderEpoch, 5)
-  assert.equal(fetches.at(-1)!.topics[0]!.partitions[0]!.currentLeaderEpoch, 6, 'the retry carries the new leader epoch')
+  assert.equal(fetches[1]!.topics[0]!.partitions[0]!.currentLeaderEpoch, 6, 'the first fetch after the move waited for metadata: it carries the new leader epoch')
   assert.equal(got[0]!.leaderEpoch, 6)
+})
+
+test('a leader moved to another broker: the partition is fetched from the new leader as soon as metadata says so, without waiting out a backoff', { timeout: 30_000 }, async () => {
+  const b1 = new FakeBroker()
+  const b2 = new FakeBroker()
+  b2.nodeId = 2
+  b1.cluster = b2.cluster = [b1, b2]
+  await b1.start()
+  await b2.start()
+  opened.push(b1, b2)
+  b1.onFetch = (req, n) => {
+    if (n > 0) return null
+    for (const b of [b1, b2]) {
+      b.leaderId = 2
+      b.leaderEpoch = 6
+    }
+    return { errorCode: 6 }
+  }
+  b2.onFetch = (req) => ({ records: batch(req.topics[0]!.partitions[0]!.fetchOffset, 2, 6) })
+  // A minute of backoff and of metadataMinAge: records arrive within the test's time only if neither is waited out.
+  const c = new Client({ seedBrokers: [`127.0.0.1:${b1.peer.port}`], consumeTopics: [TOPIC], metadataMinAge: 60_000, retryBackoff: 60_000, fetchMaxWait: 50 })
+  opened.push(c)
+  let got: Record[] = []
+  await waitFor(async () => {
+    got = (await poll(c)).records
+    return got.length > 0
+  }, 'records from the new leader')
+  assert.deepEqual(got.map((r) => r.key!.toString()), ['r0', 'r1'])
+  const fromOld = b1.of(Fetch).filter((f) => f.topics.length > 0)
+  assert.equal(fromOld.length, 1, 'the old leader was asked once')
+  const fromNew = b2.of(Fetch)[0]!.topics[0]!.partitions[0]!
+  assert.deepEqual([fromNew.fetchOffset, fromNew.currentLeaderEpoch], [0n, 6], 'the new leader was asked from the same offset, in the new epoch')
 })
 
 test('a diverging epoch below the position moves the consumer back to where the logs agree (KIP-320 truncation)', { timeout: 30_000 }, async () => {
