@@ -99,7 +99,10 @@ export class Client {
    * requests (ListOffsets, DeleteRecords, OffsetForLeaderEpoch, Produce, Fetch) are split per
    * leader and the answers merged; group and transaction requests go to their coordinator; admin
    * requests go to the controller; the rest to any broker. Connection failures and coordinator
-   * moves are retried with backoff within `requestRetries` and `retryTimeout`.
+   * moves are retried with backoff within `requestRetries` and `retryTimeout`, a partition request's
+   * parts going to the leaders the reloaded metadata names; ListOffsets, DeleteRecords and
+   * OffsetForLeaderEpoch partitions answering NOT_LEADER_OR_FOLLOWER are asked again of their new
+   * leader (franz-go's sharded requests). Other errors inside an answer come back as sent.
    *
    * Start from `X.newRequest()` (every field at its default). The body is checked against the
    * negotiated version before anything is sent: a missing field, a wrong type or a malformed Uuid

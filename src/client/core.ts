@@ -356,51 +356,123 @@ export class ClientCore {
 
   /**
    * #splitByLeader sends each partition of a request to its leader (one request per leader, in
-   * parallel) and merges the answers into one response of the same shape. Partitions whose leader is
-   * unknown after a metadata refresh fail the call with UnknownLeaderError.
+   * parallel) and merges the answers into one response of the same shape. It works in rounds, within
+   * `requestRetries` and `retryTimeout`, with a metadata load and a backoff between them: the
+   * partitions of a leader's request that failed retriably (its broker went away, say) are sent
+   * again, split anew by the loaded leaders, and so is a partition without a leader for now (a
+   * topic or partition the metadata does not know fails the call at once). With
+   * `askAgain` (ListOffsets, DeleteRecords, OffsetForLeaderEpoch), a partition answering
+   * NOT_LEADER_OR_FOLLOWER is asked again of its new leader, and one answering
+   * UNKNOWN_TOPIC_OR_PARTITION too when the metadata it was routed by was over a second old (as
+   * franz-go's sharders do). When the rounds run out, a partition keeps its last answer; one never
+   * answered fails the call (the last request's error, or UnknownLeaderError).
    */
   async #splitByLeader<Req, Res>(api: ApiMessage<Req, Res>, body: Req, s: SplitSpec, opts: CoreRequestOptions): Promise<Res> {
-    const b = body as { [k: string]: unknown }
-    const topics = b[s.topics] as Array<{ [k: string]: unknown }>
-    const missing = topics.map((t) => t[s.topicName] as string).filter((n) => !this.metadata.topics.has(n))
+    const b = body as Struct
+    const missing = (b[s.topics] as Struct[]).map((t) => t[s.topicName] as string).filter((n) => !this.metadata.topics.has(n))
     if (missing.length > 0) {
       this.metadata.interest(missing)
       await this.metadata.refresh(true)
     }
-    const byLeader = new Map<number, Array<{ [k: string]: unknown }>>()
-    for (const t of topics) {
-      const name = t[s.topicName] as string
-      for (const p of t[s.partitions] as Array<{ [k: string]: unknown }>) {
-        const idx = p[s.partitionIndex] as number
-        const leader = this.leaderOf(name, idx)
-        if (leader < 0) throw new UnknownLeaderError(name, idx)
-        let ts = byLeader.get(leader)
-        if (ts === undefined) byLeader.set(leader, (ts = []))
-        let tt = ts.find((x) => x[s.topicName] === name)
-        if (tt === undefined) ts.push((tt = { ...t, [s.partitions]: [] }))
-        ;(tt[s.partitions] as unknown[]).push(p)
-      }
-    }
     // The consumer's long-polling fetch connection is its own; a Fetch sent here must not queue behind it.
     const kind: ConnectionKind = api.key === ApiKey.Produce ? 'produce' : 'other'
-    const parts = await Promise.all(
-      [...byLeader].map(([leader, ts]) => this.retry(opts, (signal) => this.requestOn(leader, kind, api, prepared({ ...b, [s.topics]: ts } as Req, opts.prepare), attemptOptions(opts, signal)))),
-    )
-    if (parts.length === 1) return parts[0]!
-    if (parts.length === 0) return api.newResponse()
-    // Merge: topics of every answer in one list (a topic split across leaders appears once).
-    const merged = { ...(parts[0] as { [k: string]: unknown }) }
-    const all: Array<{ [k: string]: unknown }> = []
-    for (const part of parts) {
-      for (const t of (part as { [k: string]: unknown })[s.responseTopics] as Array<{ [k: string]: unknown }>) {
-        const same = all.find((x) => x[s.responseTopicName] === t[s.responseTopicName])
-        if (same === undefined) all.push({ ...t, [s.responsePartitions]: [...(t[s.responsePartitions] as unknown[])] })
-        else (same[s.responsePartitions] as unknown[]).push(...(t[s.responsePartitions] as unknown[]))
+    const start = Date.now()
+    // What is left to ask: a request topic struct and the partitions of it still unanswered.
+    let pending: Ask[] = (b[s.topics] as Struct[]).map((t) => ({ topic: t, partitions: t[s.partitions] as Struct[] }))
+    // The answers: each response topic struct (the first seen) and each partition's latest answer.
+    const topicAnswers = new Map<string, { topic: Struct; partitions: Map<unknown, Struct> }>()
+    const responses: Res[] = []
+    this.hold()
+    try {
+      for (let tries = 1; ; tries++) {
+        if (opts.signal?.aborted) throw new AbortError(opts.signal.reason)
+        this.checkRunning()
+        const routedAt = this.metadata.lastLoad
+        const later: Ask[] = []
+        let failure: Error | null = null
+        const byLeader = new Map<number, Struct[]>()
+        for (const { topic: t, partitions } of pending) {
+          const name = t[s.topicName] as string
+          const held: Struct[] = []
+          for (const p of partitions) {
+            const idx = p[s.partitionIndex] as number
+            const leader = this.leaderOf(name, idx)
+            if (leader < 0) {
+              // No such topic or partition: fail at once. A partition between leaders waits a round.
+              if (this.metadata.topics.get(name)?.partitions[idx] === undefined) throw new UnknownLeaderError(name, idx)
+              failure ??= new UnknownLeaderError(name, idx)
+              held.push(p)
+              continue
+            }
+            let ts = byLeader.get(leader)
+            if (ts === undefined) byLeader.set(leader, (ts = []))
+            let tt = ts.find((x) => x[s.topicName] === name)
+            if (tt === undefined) ts.push((tt = { ...t, [s.partitions]: [] }))
+            ;(tt[s.partitions] as Struct[]).push(p)
+          }
+          if (held.length > 0) later.push({ topic: t, partitions: held })
+        }
+        const sent = [...byLeader]
+        const settled = await Promise.allSettled(sent.map(([leader, ts]) => this.requestOn(leader, kind, api, prepared({ ...b, [s.topics]: ts } as Req, opts.prepare), attemptOptions(opts, opts.signal))))
+        for (let i = 0; i < settled.length; i++) {
+          const r = settled[i]!
+          const asked = sent[i]![1]
+          if (r.status === 'rejected') {
+            const e = r.reason as Error & { retriable?: boolean }
+            if (!(e instanceof KafkaWireError) || !e.retriable || e instanceof AbortError) throw e
+            failure = e
+            for (const t of asked) later.push({ topic: t, partitions: t[s.partitions] as Struct[] })
+            continue
+          }
+          responses.push(r.value)
+          for (const rt of (r.value as Struct)[s.responseTopics] as Struct[]) {
+            // Versions that name topics by id answer with the id alone (the caller fills the names).
+            const name = rt[s.responseTopicName] as string
+            const id = rt.topicId as string | undefined
+            const key = name !== '' ? name : `\u0000${id}`
+            let ta = topicAnswers.get(key)
+            if (ta === undefined) topicAnswers.set(key, (ta = { topic: rt, partitions: new Map() }))
+            const reqTopic = asked.find((x) => (name !== '' ? x[s.topicName] === name : id !== undefined && x.topicId === id))
+            const again: Struct[] = []
+            for (const rp of rt[s.responsePartitions] as Struct[]) {
+              const idx = rp[s.responsePartitionIndex]
+              ta.partitions.set(idx, rp)
+              if (!s.askAgain || reqTopic === undefined || !movedAnswer(rp.errorCode as number, routedAt, this.config.metadataMinAge)) continue
+              const p = (reqTopic[s.partitions] as Struct[]).find((x) => x[s.partitionIndex] === idx)
+              if (p !== undefined) again.push(p)
+            }
+            if (again.length > 0) later.push({ topic: reqTopic!, partitions: again })
+          }
+        }
+        if (later.length === 0) break
+        if (tries > this.config.requestRetries || Date.now() - start > this.config.retryTimeout) {
+          // Out of rounds: a partition answered keeps its last answer; one never answered fails the call.
+          const answeredIn = (t: Struct) => topicAnswers.get(t[s.topicName] as string) ?? topicAnswers.get(`\u0000${t.topicId as string}`)
+          const unanswered = later.some((l) => l.partitions.some((p) => !answeredIn(l.topic)?.partitions.has(p[s.partitionIndex])))
+          if (unanswered) throw failure ?? new UnknownLeaderError(later[0]!.topic[s.topicName] as string, later[0]!.partitions[0]![s.partitionIndex] as number)
+          break
+        }
+        pending = later
+        this.log('debug', 'asking partitions again', 'api', api.name, 'try', tries, 'err', failure?.message ?? 'a leader moved')
+        await this.metadata.refresh(true).catch(() => {})
+        await delay(this.config.retryBackoff(tries), opts.signal).catch((reason) => {
+          throw new AbortError(reason)
+        })
       }
-      const thr = (part as { throttleTimeMs?: number }).throttleTimeMs
-      if (thr !== undefined && thr > ((merged.throttleTimeMs as number) ?? 0)) merged.throttleTimeMs = thr
+    } finally {
+      this.release()
     }
-    merged[s.responseTopics] = all
+    if (responses.length === 1) return responses[0]!
+    if (responses.length === 0) return api.newResponse()
+    // Merge: topics of every answer in one list (a topic split across leaders appears once).
+    const merged: Struct = { ...(responses[0] as Struct) }
+    merged[s.responseTopics] = [...topicAnswers.values()].map((ta) => ({ ...ta.topic, [s.responsePartitions]: [...ta.partitions.values()] }))
+    let throttle = -1
+    for (const r of responses) {
+      const thr = (r as { throttleTimeMs?: number }).throttleTimeMs
+      if (thr !== undefined && thr > throttle) throttle = thr
+    }
+    if (throttle >= 0) merged.throttleTimeMs = throttle
     return merged as Res
   }
 
@@ -492,4 +564,22 @@ function attemptOptions(opts: ClientRequestOptions, signal: AbortSignal | undefi
   if (opts.timeout !== undefined) o.timeout = opts.timeout
   if (signal !== undefined) o.signal = signal
   return o
+}
+
+type Struct = { [k: string]: unknown }
+
+/** Ask is a request topic struct and those of its partitions still to be asked. */
+interface Ask {
+  topic: Struct
+  partitions: Struct[]
+}
+
+/**
+ * movedAnswer is true for a partition's answer that its leader moved: NOT_LEADER_OR_FOLLOWER, or
+ * UNKNOWN_TOPIC_OR_PARTITION when the metadata the request was routed by (loaded at `routedAt`) was
+ * over a second (or metadataMinAge) old; fresher, the topic most likely does not exist.
+ */
+function movedAnswer(code: number, routedAt: number, minAge: number): boolean {
+  if (code === ErrorCode.NOT_LEADER_OR_FOLLOWER) return true
+  return code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && Date.now() - routedAt > Math.min(1_000, minAge)
 }

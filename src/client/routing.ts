@@ -6,7 +6,9 @@ import type { CoordinatorType } from './types.js'
 /**
  * SplitSpec describes a request whose partitions must each go to their leader: where the topics
  * array is, what the topic name and partition index fields are called, and the same for the
- * response so answers can be merged.
+ * response so answers can be merged. `askAgain` is set for requests whose partitions answering that
+ * their leader moved are asked again of the new one (franz-go's sharders of ListOffsets,
+ * DeleteRecords and OffsetForLeaderEpoch do so; Produce and Fetch answers are the caller's).
  */
 export interface SplitSpec {
   topics: string
@@ -16,6 +18,8 @@ export interface SplitSpec {
   responseTopics: string
   responseTopicName: string
   responsePartitions: string
+  responsePartitionIndex: string
+  askAgain: boolean
 }
 
 /**
@@ -54,11 +58,11 @@ export type Route =
 // Partition requests: one request per leader. Fetch by name only: topic-id versions are split by the
 // consumer, which knows the ids.
 const SPLITS: { readonly [key: number]: SplitSpec } = {
-  [ApiKey.Produce]: { topics: 'topicData', topicName: 'name', partitions: 'partitionData', partitionIndex: 'index', responseTopics: 'responses', responseTopicName: 'name', responsePartitions: 'partitionResponses' },
-  [ApiKey.Fetch]: { topics: 'topics', topicName: 'topic', partitions: 'partitions', partitionIndex: 'partition', responseTopics: 'responses', responseTopicName: 'topic', responsePartitions: 'partitions' },
-  [ApiKey.ListOffsets]: { topics: 'topics', topicName: 'name', partitions: 'partitions', partitionIndex: 'partitionIndex', responseTopics: 'topics', responseTopicName: 'name', responsePartitions: 'partitions' },
-  [ApiKey.DeleteRecords]: { topics: 'topics', topicName: 'name', partitions: 'partitions', partitionIndex: 'partitionIndex', responseTopics: 'topics', responseTopicName: 'name', responsePartitions: 'partitions' },
-  [ApiKey.OffsetForLeaderEpoch]: { topics: 'topics', topicName: 'topic', partitions: 'partitions', partitionIndex: 'partition', responseTopics: 'topics', responseTopicName: 'topic', responsePartitions: 'partitions' },
+  [ApiKey.Produce]: { topics: 'topicData', topicName: 'name', partitions: 'partitionData', partitionIndex: 'index', responseTopics: 'responses', responseTopicName: 'name', responsePartitions: 'partitionResponses', responsePartitionIndex: 'index', askAgain: false },
+  [ApiKey.Fetch]: { topics: 'topics', topicName: 'topic', partitions: 'partitions', partitionIndex: 'partition', responseTopics: 'responses', responseTopicName: 'topic', responsePartitions: 'partitions', responsePartitionIndex: 'partitionIndex', askAgain: false },
+  [ApiKey.ListOffsets]: { topics: 'topics', topicName: 'name', partitions: 'partitions', partitionIndex: 'partitionIndex', responseTopics: 'topics', responseTopicName: 'name', responsePartitions: 'partitions', responsePartitionIndex: 'partitionIndex', askAgain: true },
+  [ApiKey.DeleteRecords]: { topics: 'topics', topicName: 'name', partitions: 'partitions', partitionIndex: 'partitionIndex', responseTopics: 'topics', responseTopicName: 'name', responsePartitions: 'partitions', responsePartitionIndex: 'partitionIndex', askAgain: true },
+  [ApiKey.OffsetForLeaderEpoch]: { topics: 'topics', topicName: 'topic', partitions: 'partitions', partitionIndex: 'partition', responseTopics: 'topics', responseTopicName: 'topic', responsePartitions: 'partitions', responsePartitionIndex: 'partition', askAgain: true },
 }
 
 // Requests that name both a group and a transactional id go to one coordinator (KIP-98):
