@@ -399,7 +399,7 @@ export class ClientCore {
             const leader = this.leaderOf(name, idx)
             if (leader < 0) {
               // No such topic or partition: fail at once. A partition between leaders waits a round.
-              if (this.metadata.topics.get(name)?.partitions[idx] === undefined) throw new UnknownLeaderError(name, idx)
+              if (this.metadata.topics.get(name)?.partitions[idx] === undefined || opts.askAgain === false) throw new UnknownLeaderError(name, idx)
               failure ??= new UnknownLeaderError(name, idx)
               held.push(p)
               continue
@@ -437,7 +437,7 @@ export class ClientCore {
             for (const rp of rt[s.responsePartitions] as Struct[]) {
               const idx = rp[s.responsePartitionIndex]
               ta.partitions.set(idx, rp)
-              if (!s.askAgain || reqTopic === undefined || !movedAnswer(rp.errorCode as number, routedAt, this.config.metadataMinAge)) continue
+              if (!s.askAgain || opts.askAgain === false || reqTopic === undefined || !movedAnswer(rp.errorCode as number, routedAt, this.config.metadataMinAge)) continue
               const p = (reqTopic[s.partitions] as Struct[]).find((x) => x[s.partitionIndex] === idx)
               if (p !== undefined) again.push(p)
             }

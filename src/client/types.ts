@@ -30,6 +30,14 @@ export interface ClientRequestOptions {
  */
 export interface CoreRequestOptions extends ClientRequestOptions {
   prepare?: (version: number, body: any) => unknown
+  /**
+   * askAgain false keeps a partition request from waiting on moved partitions: those answering that
+   * their leader moved come back with that answer, and one without a leader fails the call at once
+   * (UnknownLeaderError), for callers that retry them on their own (the consumer's offset lookups, so
+   * one moved partition does not hold the others back). Failed requests are still sent again.
+   * Default true.
+   */
+  askAgain?: boolean
 }
 
 /** EpochOffset is an offset with the leader epoch of the record before it (for commits, KIP-320). */

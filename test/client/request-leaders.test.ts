@@ -4,7 +4,7 @@
 // franz-go's sharded requests do. Produce answers are never asked again: they are the caller's.
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
-import { Client } from '../../src/client/client.js'
+import { Client, coreOf } from '../../src/client/client.js'
 import { UnknownLeaderError } from '../../src/client/errors.js'
 import { DeleteRecords, type DeleteRecordsRequest } from '../../src/protocol/messages/delete-records.js'
 import { ListOffsets, type ListOffsetsRequest } from '../../src/protocol/messages/list-offsets.js'
@@ -166,4 +166,20 @@ test('Produce answers are the caller’s: NOT_LEADER_OR_FOLLOWER comes back, and
   const res = await c.request(Produce, req as never)
   assert.equal(res.responses[0]!.partitionResponses[0]!.errorCode, 6)
   assert.equal(cl.asked(1, Produce).length, 1, 'sent once')
+})
+
+test('askAgain false (the consumer’s offset lookups): a moved partition comes back after one round, a partition without a leader fails at once', { timeout: 30_000 }, async () => {
+  const cl = await new Cluster().start()
+  cl.answer = (node, req, peer) => {
+    if (req.api.key === ListOffsets.key) answerListOffsets(node, req, peer, (p) => (p === 1 ? 6 : 0))
+  }
+  const core = coreOf(client(cl))
+  const res = await core.request(ListOffsets, listOffsets([0, 1]), { askAgain: false })
+  const got = res.topics.flatMap((t) => t.partitions.map((p) => [p.partitionIndex, p.errorCode]))
+  assert.deepEqual(got.sort(), [[0, 0], [1, 6]])
+  assert.equal(cl.asked(2, ListOffsets).length, 1, 'not asked again')
+  cl.leaders = [1, -1]
+  await core.metadata.refresh(true)
+  await assert.rejects(core.request(ListOffsets, listOffsets([0, 1]), { askAgain: false }), (err: unknown) => err instanceof UnknownLeaderError && err.partition === 1)
+  assert.equal(cl.asked(1, ListOffsets).length, 1, 'nothing sent for a call that failed at once')
 })

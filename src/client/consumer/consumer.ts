@@ -414,7 +414,8 @@ export class Consumer implements CoreListener {
     let failed = false
     let again = false
     try {
-      const res = await this.core.request(ListOffsets, req)
+      // Partitions whose leader moved come back at once and are retried by #retryResolve, so the others start.
+      const res = await this.core.request(ListOffsets, req, { askAgain: false })
       const byKey = new Map<string, { errorCode: number; offset: bigint; leaderEpoch: number }>()
       for (const t of res.topics) for (const p of t.partitions) byKey.set(`${t.name}\u0000${p.partitionIndex}`, p)
       // Relative positions need both ends; earliest/latest lookups for them are folded in below.
