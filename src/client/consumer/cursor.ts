@@ -33,7 +33,7 @@ export class Cursor {
   backoffUntil = 0
   /**
    * awaitingLeader is set when the broker said the partition's leader moved (NOT_LEADER_OR_FOLLOWER,
-   * FENCED_LEADER_EPOCH, ...): the partition is not fetched again until the metadata load that asked
+   * FENCED_LEADER_EPOCH, ...): the partition is not fetched again until the metadata load this asks
    * for has finished, so the next fetch goes to the new leader with its epoch.
    */
   awaitingLeader = false
