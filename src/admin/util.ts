@@ -10,10 +10,12 @@ import { KafkaProtocolError, KafkaWireError } from '../protocol/errors.js'
 import type { ApiMessage } from '../protocol/messages/api.js'
 import { Metadata, type MetadataResponse } from '../protocol/messages/metadata.js'
 import { ZERO_UUID } from '../protocol/reader.js'
-import { delay } from '../client/broker.js'
-import { endsCall, type ClientCore } from '../client/core.js'
-import { AbortError, IncompleteResponseError, InvalidArgumentError } from '../client/errors.js'
+import { endsCall, retriableThrown, retryItems, type ClientCore } from '../client/core.js'
+import { IncompleteResponseError, InvalidArgumentError } from '../client/errors.js'
 import type { CoordinatorType } from '../client/types.js'
+
+// The rounds every retrying call shares live in the core; the admin modules take them from here.
+export { retriableThrown, retryItems }
 
 /** AdminOptions are what every Admin method takes: a signal that aborts it. */
 export interface AdminOptions {
@@ -103,36 +105,6 @@ export async function brokerIds(core: ClientCore, opts: AdminOptions = {}): Prom
   return md.brokers.map((b) => b.nodeId).sort((a, b) => a - b)
 }
 
-/**
- * Retries counts the retries of one admin call: at most `requestRetries` rounds within
- * `retryTimeout`, waiting `retryBackoff` between rounds (the client's own retry settings).
- */
-export class Retries {
-  #core: ClientCore
-  #tries = 0
-  #start = Date.now()
-  constructor(core: ClientCore) {
-    this.#core = core
-  }
-
-  /** next waits before the next round and resolves false when the budget is spent. */
-  async next(signal: AbortSignal | undefined): Promise<boolean> {
-    const cfg = this.#core.config
-    this.#tries++
-    if (this.#tries > cfg.requestRetries || Date.now() - this.#start > cfg.retryTimeout) return false
-    await delay(cfg.retryBackoff(this.#tries), signal).catch((reason) => {
-      throw new AbortError(reason)
-    })
-    this.#core.checkRunning()
-    return true
-  }
-}
-
-/** retriableThrown is true for a thrown error that a new round may get past (a connection that died, a timeout). */
-export function retriableThrown(err: unknown): boolean {
-  return err instanceof KafkaWireError && err.retriable && !endsCall(err)
-}
-
 /** COORDINATOR_RETRY are the per-item codes after which a group's or transaction's coordinator is looked up again. */
 export const COORDINATOR_RETRY = new Set<number>([ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.NOT_COORDINATOR])
 
@@ -142,47 +114,6 @@ export const CONTROLLER_RETRY = new Set<number>([ErrorCode.NOT_CONTROLLER])
 /** leaderRetry is true for a per-partition code of a leader request worth another round (Kafka's retriable codes). */
 export function leaderRetry(code: number): boolean {
   return code !== 0 && kafkaErrorCodes.get(code)?.retriable === true
-}
-
-/**
- * retryItems runs `round` over the items still pending until none is left or the retry budget is
- * spent. A round returns each item's result; items for which `again` says so go into the next round,
- * after `between` (a metadata refresh, say). A round that throws a retriable error puts all its items
- * back; the last result (or error, through `failed`) of an item is what it gets.
- */
-export async function retryItems<K, R>(
-  core: ClientCore,
-  items: K[],
-  round: (items: K[], signal: AbortSignal | undefined) => Promise<Map<K, R>>,
-  again: (r: R, item: K) => boolean,
-  failed: (item: K, err: unknown) => R,
-  opts: AdminOptions & { between?: () => Promise<void> } = {},
-): Promise<Map<K, R>> {
-  const out = new Map<K, R>()
-  const retries = new Retries(core)
-  let pending = items
-  while (pending.length > 0) {
-    let next: K[] = []
-    try {
-      const res = await round(pending, opts.signal)
-      for (const k of pending) {
-        const r = res.get(k)
-        if (r === undefined) continue
-        out.set(k, r)
-        if (again(r, k)) next.push(k)
-      }
-    } catch (err) {
-      if (endsCall(err)) throw err
-      for (const k of pending) out.set(k, failed(k, err))
-      if (!retriableThrown(err)) break
-      next = pending
-    }
-    if (next.length === 0 || !(await retries.next(opts.signal))) break
-    core.log('debug', 'admin: retrying items', 'count', next.length)
-    await opts.between?.()
-    pending = next
-  }
-  return out
 }
 
 /**

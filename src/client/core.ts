@@ -329,151 +329,119 @@ export class ClientCore {
   async retry<T>(opts: { signal?: AbortSignal }, attempt: (signal?: AbortSignal) => Promise<T>): Promise<T> {
     this.hold()
     try {
-      return await this.#retry(opts, attempt)
+      const retries = new Retries(this)
+      for (;;) {
+        if (opts.signal?.aborted) throw new AbortError(opts.signal.reason)
+        this.checkRunning()
+        try {
+          return await attempt(opts.signal)
+        } catch (err) {
+          if (!retriableThrown(err) || !(await retries.next(opts.signal))) throw err
+          this.log('debug', 'retrying request', 'err', (err as Error).message)
+        }
+      }
     } finally {
       this.release()
-    }
-  }
-
-  async #retry<T>(opts: { signal?: AbortSignal }, attempt: (signal?: AbortSignal) => Promise<T>): Promise<T> {
-    const start = Date.now()
-    for (let tries = 1; ; tries++) {
-      if (opts.signal?.aborted) throw new AbortError(opts.signal.reason)
-      this.checkRunning()
-      try {
-        return await attempt(opts.signal)
-      } catch (err) {
-        const e = err as Error & { retriable?: boolean }
-        if (!(e instanceof KafkaWireError) || !e.retriable || e instanceof AbortError) throw err
-        if (tries > this.config.requestRetries || Date.now() - start > this.config.retryTimeout) throw err
-        this.log('debug', 'retrying request', 'try', tries, 'err', e.message)
-        await delay(this.config.retryBackoff(tries), opts.signal).catch((reason) => {
-          throw new AbortError(reason)
-        })
-      }
     }
   }
 
   /**
    * #splitByLeader sends each partition of a request to its leader (one request per leader, in
-   * parallel) and merges the answers into one response of the same shape. It works in rounds, within
-   * `requestRetries` and `retryTimeout`, with a metadata load and a backoff between them: the
-   * partitions of a leader's request that failed retriably (its broker went away, say) are sent
-   * again, split anew by the loaded leaders, and so is a partition without a leader for now (a
-   * topic or partition the metadata does not know fails the call at once). With
-   * `askAgain` (ListOffsets, DeleteRecords, OffsetForLeaderEpoch), a partition answering
-   * NOT_LEADER_OR_FOLLOWER is asked again of its new leader, and one answering
+   * parallel) and merges the answers into one response of the same shape, in rounds (`retryItems`)
+   * with a metadata load between them: a partition whose leader's request failed retriably (its
+   * broker went away, say) or that has no leader for now is sent again to the leader the loaded
+   * metadata names. With `askAgain` (ListOffsets, DeleteRecords, OffsetForLeaderEpoch), a partition
+   * answering NOT_LEADER_OR_FOLLOWER is asked again of its new leader, and one answering
    * UNKNOWN_TOPIC_OR_PARTITION too when the metadata it was routed by was over a second old (as
    * franz-go's sharders do). When the rounds run out, a partition keeps its last answer; one never
-   * answered fails the call (the last request's error, or UnknownLeaderError).
+   * answered fails the call. A topic or partition the metadata does not know fails it at once.
    */
   async #splitByLeader<Req, Res>(api: ApiMessage<Req, Res>, body: Req, s: SplitSpec, opts: CoreRequestOptions): Promise<Res> {
     const b = body as Struct
-    const missing = (b[s.topics] as Struct[]).map((t) => t[s.topicName] as string).filter((n) => !this.metadata.topics.has(n))
+    const topics = b[s.topics] as Struct[]
+    const missing = topics.map((t) => t[s.topicName] as string).filter((n) => !this.metadata.topics.has(n))
     if (missing.length > 0) {
       this.metadata.interest(missing)
       await this.metadata.refresh(true)
     }
+    const askAgain = s.askAgain && opts.askAgain !== false
+    const items: Item[] = []
+    for (const t of topics) {
+      const name = t[s.topicName] as string
+      for (const p of t[s.partitions] as Struct[]) {
+        const idx = p[s.partitionIndex] as number
+        // A caller that retries on its own (askAgain false) gets a partition without a leader at once.
+        if (this.metadata.topics.get(name)?.partitions[idx] === undefined || (opts.askAgain === false && this.leaderOf(name, idx) < 0)) throw new UnknownLeaderError(name, idx)
+        items.push({ topic: t, partition: p })
+      }
+    }
     // The consumer's long-polling fetch connection is its own; a Fetch sent here must not queue behind it.
     const kind: ConnectionKind = api.key === ApiKey.Produce ? 'produce' : 'other'
-    const start = Date.now()
-    // What is left to ask: a request topic struct and the partitions of it still unanswered.
-    let pending: Ask[] = (b[s.topics] as Struct[]).map((t) => ({ topic: t, partitions: t[s.partitions] as Struct[] }))
-    // The answers: each response topic struct (the first seen) and each partition's latest answer.
-    const topicAnswers = new Map<string, { topic: Struct; partitions: Map<unknown, Struct> }>()
     const responses: Res[] = []
-    this.hold()
-    try {
-      for (let tries = 1; ; tries++) {
-        if (opts.signal?.aborted) throw new AbortError(opts.signal.reason)
-        this.checkRunning()
-        const routedAt = this.metadata.lastLoad
-        const later: Ask[] = []
-        let failure: Error | null = null
-        const byLeader = new Map<number, Struct[]>()
-        for (const { topic: t, partitions } of pending) {
-          const name = t[s.topicName] as string
-          const held: Struct[] = []
-          for (const p of partitions) {
-            const idx = p[s.partitionIndex] as number
-            const leader = this.leaderOf(name, idx)
-            if (leader < 0) {
-              // No such topic or partition: fail at once. A partition between leaders waits a round.
-              if (this.metadata.topics.get(name)?.partitions[idx] === undefined || opts.askAgain === false) throw new UnknownLeaderError(name, idx)
-              failure ??= new UnknownLeaderError(name, idx)
-              held.push(p)
-              continue
-            }
-            let ts = byLeader.get(leader)
-            if (ts === undefined) byLeader.set(leader, (ts = []))
-            let tt = ts.find((x) => x[s.topicName] === name)
-            if (tt === undefined) ts.push((tt = { ...t, [s.partitions]: [] }))
-            ;(tt[s.partitions] as Struct[]).push(p)
-          }
-          if (held.length > 0) later.push({ topic: t, partitions: held })
+    // The response topic struct answering each request topic (the first one seen), for the merge.
+    const answering = new Map<Struct, Struct>()
+    let routedAt = 0
+    const round = async (pending: Item[], signal: AbortSignal | undefined): Promise<Map<Item, Struct | Error>> => {
+      routedAt = this.metadata.lastLoad
+      const out = new Map<Item, Struct | Error>()
+      const byLeader = new Map<number, Item[]>()
+      for (const it of pending) {
+        const name = it.topic[s.topicName] as string
+        const idx = it.partition[s.partitionIndex] as number
+        const leader = this.leaderOf(name, idx)
+        if (leader < 0) {
+          out.set(it, new UnknownLeaderError(name, idx))
+          continue
         }
-        const sent = [...byLeader]
-        const settled = await Promise.allSettled(sent.map(([leader, ts]) => this.requestOn(leader, kind, api, prepared({ ...b, [s.topics]: ts } as Req, opts.prepare), attemptOptions(opts, opts.signal))))
-        for (let i = 0; i < settled.length; i++) {
-          const r = settled[i]!
-          const asked = sent[i]![1]
-          if (r.status === 'rejected') {
-            const e = r.reason as Error & { retriable?: boolean }
-            if (!(e instanceof KafkaWireError) || !e.retriable || e instanceof AbortError) throw e
-            failure = e
-            for (const t of asked) later.push({ topic: t, partitions: t[s.partitions] as Struct[] })
-            continue
-          }
-          responses.push(r.value)
-          for (const rt of (r.value as Struct)[s.responseTopics] as Struct[]) {
-            // Versions that name topics by id answer with the id alone (the caller fills the names).
-            const name = rt[s.responseTopicName] as string
-            const id = rt.topicId as string | undefined
-            const key = name !== '' ? name : `\u0000${id}`
-            let ta = topicAnswers.get(key)
-            if (ta === undefined) topicAnswers.set(key, (ta = { topic: rt, partitions: new Map() }))
-            const reqTopic = asked.find((x) => (name !== '' ? x[s.topicName] === name : id !== undefined && x.topicId === id))
-            const again: Struct[] = []
-            for (const rp of rt[s.responsePartitions] as Struct[]) {
-              const idx = rp[s.responsePartitionIndex]
-              ta.partitions.set(idx, rp)
-              if (!s.askAgain || opts.askAgain === false || reqTopic === undefined || !movedAnswer(rp.errorCode as number, routedAt, this.config.metadataMinAge)) continue
-              const p = (reqTopic[s.partitions] as Struct[]).find((x) => x[s.partitionIndex] === idx)
-              if (p !== undefined) again.push(p)
-            }
-            if (again.length > 0) later.push({ topic: reqTopic!, partitions: again })
-          }
-        }
-        if (later.length === 0) break
-        if (tries > this.config.requestRetries || Date.now() - start > this.config.retryTimeout) {
-          // Out of rounds: a partition answered keeps its last answer; one never answered fails the call.
-          const answeredIn = (t: Struct) => topicAnswers.get(t[s.topicName] as string) ?? topicAnswers.get(`\u0000${t.topicId as string}`)
-          const unanswered = later.some((l) => l.partitions.some((p) => !answeredIn(l.topic)?.partitions.has(p[s.partitionIndex])))
-          if (unanswered) throw failure ?? new UnknownLeaderError(later[0]!.topic[s.topicName] as string, later[0]!.partitions[0]![s.partitionIndex] as number)
-          break
-        }
-        pending = later
-        this.log('debug', 'asking partitions again', 'api', api.name, 'try', tries, 'err', failure?.message ?? 'a leader moved')
-        await this.metadata.refresh(true).catch(() => {})
-        await delay(this.config.retryBackoff(tries), opts.signal).catch((reason) => {
-          throw new AbortError(reason)
-        })
+        let mine = byLeader.get(leader)
+        if (mine === undefined) byLeader.set(leader, (mine = []))
+        mine.push(it)
       }
+      await Promise.all(
+        [...byLeader].map(async ([leader, mine]) => {
+          try {
+            const res = await this.requestOn(leader, kind, api, prepared({ ...b, [s.topics]: requestTopics(mine, s) } as Req, opts.prepare), attemptOptions(opts, signal))
+            responses.push(res)
+            answers(res, mine, s, out, answering)
+          } catch (err) {
+            if (endsCall(err)) throw err
+            for (const it of mine) out.set(it, err as Error)
+          }
+        }),
+      )
+      return out
+    }
+    this.hold()
+    let results: Map<Item, Struct | Error>
+    try {
+      results = await retryItems(
+        this,
+        items,
+        round,
+        (r) => (r instanceof Error ? retriableThrown(r) : askAgain && movedAnswer(r.errorCode as number, routedAt, this.config.metadataMinAge)),
+        (_it, err) => err as Error,
+        { signal: opts.signal, between: () => this.metadata.refresh(true).catch(() => {}) },
+      )
     } finally {
       this.release()
     }
+    for (const r of results.values()) if (r instanceof Error) throw r
     if (responses.length === 1) return responses[0]!
     if (responses.length === 0) return api.newResponse()
-    // Merge: topics of every answer in one list (a topic split across leaders appears once).
-    const merged: Struct = { ...(responses[0] as Struct) }
-    merged[s.responseTopics] = [...topicAnswers.values()].map((ta) => ({ ...ta.topic, [s.responsePartitions]: [...ta.partitions.values()] }))
-    let throttle = -1
-    for (const r of responses) {
-      const thr = (r as { throttleTimeMs?: number }).throttleTimeMs
-      if (thr !== undefined && thr > throttle) throttle = thr
+    // Merge: each request topic once, with the last answer of each of its partitions, in request order.
+    const merged = new Map<Struct, Struct>()
+    for (const it of items) {
+      const r = results.get(it) as Struct | undefined
+      if (r === undefined) continue
+      let t = merged.get(it.topic)
+      if (t === undefined) merged.set(it.topic, (t = { ...answering.get(it.topic)!, [s.responsePartitions]: [] }))
+      ;(t[s.responsePartitions] as Struct[]).push(r)
     }
-    if (throttle >= 0) merged.throttleTimeMs = throttle
-    return merged as Res
+    let throttle = -1
+    for (const r of responses) throttle = Math.max(throttle, (r as { throttleTimeMs?: number }).throttleTimeMs ?? -1)
+    const out: Struct = { ...(responses[0] as Struct), [s.responseTopics]: [...merged.values()] }
+    if (throttle >= 0) out.throttleTimeMs = throttle
+    return out as Res
   }
 
   // ---------------------------------------------------------------- coordinators
@@ -568,10 +536,44 @@ function attemptOptions(opts: ClientRequestOptions, signal: AbortSignal | undefi
 
 type Struct = { [k: string]: unknown }
 
-/** Ask is a request topic struct and those of its partitions still to be asked. */
-interface Ask {
+/** Item is one partition of a partition request: the request's topic struct and partition struct. */
+interface Item {
   topic: Struct
-  partitions: Struct[]
+  partition: Struct
+}
+
+/** requestTopics groups items into the request's topics array, each topic once, in item order. */
+function requestTopics(items: Item[], s: SplitSpec): Struct[] {
+  const byTopic = new Map<Struct, Struct>()
+  for (const it of items) {
+    let t = byTopic.get(it.topic)
+    if (t === undefined) byTopic.set(it.topic, (t = { ...it.topic, [s.partitions]: [] }))
+    ;(t[s.partitions] as Struct[]).push(it.partition)
+  }
+  return [...byTopic.values()]
+}
+
+/**
+ * answers sets, in `out`, each asked item's answer from a response, and in `answering` the response
+ * topic struct of each request topic. Versions that name topics by id answer with the id alone (the
+ * caller fills the names), so topics are matched by name or by id.
+ */
+function answers(res: unknown, asked: Item[], s: SplitSpec, out: Map<Item, Struct | Error>, answering: Map<Struct, Struct>): void {
+  const byKey = new Map<string, Item>()
+  for (const it of asked) {
+    const idx = it.partition[s.partitionIndex] as number
+    byKey.set(`${it.topic[s.topicName] as string}\u0000${idx}`, it)
+    if (typeof it.topic.topicId === 'string') byKey.set(`${it.topic.topicId}\u0000${idx}`, it)
+  }
+  for (const rt of (res as Struct)[s.responseTopics] as Struct[]) {
+    const topic = (rt[s.responseTopicName] as string) || (rt.topicId as string)
+    for (const rp of rt[s.responsePartitions] as Struct[]) {
+      const it = byKey.get(`${topic}\u0000${rp[s.responsePartitionIndex] as number}`)
+      if (it === undefined) continue
+      out.set(it, rp)
+      if (!answering.has(it.topic)) answering.set(it.topic, rt)
+    }
+  }
 }
 
 /**
@@ -582,4 +584,75 @@ interface Ask {
 function movedAnswer(code: number, routedAt: number, minAge: number): boolean {
   if (code === ErrorCode.NOT_LEADER_OR_FOLLOWER) return true
   return code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && Date.now() - routedAt > Math.min(1_000, minAge)
+}
+
+/**
+ * Retries counts the rounds of one call: at most `requestRetries` rounds within
+ * `retryTimeout`, waiting `retryBackoff` between rounds (the client's own retry settings).
+ */
+class Retries {
+  #core: ClientCore
+  #tries = 0
+  #start = Date.now()
+  constructor(core: ClientCore) {
+    this.#core = core
+  }
+
+  /** next waits before the next round and resolves false when the budget is spent. */
+  async next(signal: AbortSignal | undefined): Promise<boolean> {
+    const cfg = this.#core.config
+    this.#tries++
+    if (this.#tries > cfg.requestRetries || Date.now() - this.#start > cfg.retryTimeout) return false
+    await delay(cfg.retryBackoff(this.#tries), signal).catch((reason) => {
+      throw new AbortError(reason)
+    })
+    this.#core.checkRunning()
+    return true
+  }
+}
+
+/** retriableThrown is true for a thrown error that a new round may get past (a connection that died, a timeout). */
+export function retriableThrown(err: unknown): boolean {
+  return err instanceof KafkaWireError && err.retriable && !endsCall(err)
+}
+
+/**
+ * retryItems runs `round` over the items still pending until none is left or the retry budget is
+ * spent. A round returns each item's result; items for which `again` says so go into the next round,
+ * after `between` (a metadata refresh, say). A round that throws a retriable error puts all its items
+ * back; the last result (or error, through `failed`) of an item is what it gets.
+ */
+export async function retryItems<K, R>(
+  core: ClientCore,
+  items: K[],
+  round: (items: K[], signal: AbortSignal | undefined) => Promise<Map<K, R>>,
+  again: (r: R, item: K) => boolean,
+  failed: (item: K, err: unknown) => R,
+  opts: { signal?: AbortSignal; between?: () => Promise<void> } = {},
+): Promise<Map<K, R>> {
+  const out = new Map<K, R>()
+  const retries = new Retries(core)
+  let pending = items
+  while (pending.length > 0) {
+    let next: K[] = []
+    try {
+      const res = await round(pending, opts.signal)
+      for (const k of pending) {
+        const r = res.get(k)
+        if (r === undefined) continue
+        out.set(k, r)
+        if (again(r, k)) next.push(k)
+      }
+    } catch (err) {
+      if (endsCall(err)) throw err
+      for (const k of pending) out.set(k, failed(k, err))
+      if (!retriableThrown(err)) break
+      next = pending
+    }
+    if (next.length === 0 || !(await retries.next(opts.signal))) break
+    core.log('debug', 'retrying items', 'count', next.length)
+    await opts.between?.()
+    pending = next
+  }
+  return out
 }
