@@ -447,10 +447,11 @@ export class Source {
         c.resolveSoon()
         return null
       }
-      if (MOVED.has(code) || UNKNOWN.has(code)) {
+      const moved = MOVED.has(code)
+      if (moved || UNKNOWN.has(code)) {
         cur.backoffUntil = Date.now() + cfg.retryBackoff(1)
         cur.preferredReplica = -1
-        if (UNKNOWN.has(code)) return 'refresh'
+        if (!moved) return 'refresh'
         cur.awaitingLeader = true
         return 'moved'
       }
