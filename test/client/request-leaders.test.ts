@@ -8,43 +8,12 @@ import { Client, coreOf } from '../../src/client/client.js'
 import { UnknownLeaderError } from '../../src/client/errors.js'
 import { DeleteRecords, type DeleteRecordsRequest } from '../../src/protocol/messages/delete-records.js'
 import { ListOffsets, type ListOffsetsRequest } from '../../src/protocol/messages/list-offsets.js'
-import { Metadata, newMetadataResponseMetadataResponsePartition, newMetadataResponseMetadataResponseTopic, type MetadataRequest } from '../../src/protocol/messages/metadata.js'
+import { Metadata } from '../../src/protocol/messages/metadata.js'
 import { Produce, type ProduceRequest } from '../../src/protocol/messages/produce.js'
+import { FakeCluster } from '../helpers/fake-cluster.js'
 import { FakePeer, closePeers, type Received } from '../helpers/fake-peer.js'
 
 const TOPIC = 'moving'
-
-/**
- * Cluster is two fake brokers (ids 1 and 2) answering Metadata from `leaders` (partition → node; -1
- * for none) and every other request with `answer`, which gets the node asked.
- */
-class Cluster {
-  peers: FakePeer[] = []
-  leaders = [1, 2]
-  epoch = 1
-  answer: (node: number, req: Received, peer: FakePeer) => void = () => {}
-
-  async start(): Promise<this> {
-    for (const node of [1, 2]) {
-      this.peers.push(await FakePeer.start((req, peer) => this.#onRequest(node, req, peer)))
-    }
-    return this
-  }
-
-  /** asked returns the requests of one API that node `node` received, in order. */
-  asked<T>(node: number, api: { key: number }): T[] {
-    return this.peers[node - 1]!.requests().filter((r) => r.api.key === api.key).map((r) => r.body as T)
-  }
-
-  #onRequest(node: number, req: Received, peer: FakePeer): void {
-    if (req.api.key !== Metadata.key) return this.answer(node, req, peer)
-    const body = req.body as MetadataRequest
-    const partitions = this.leaders.map((leaderId, partitionIndex) => ({ ...newMetadataResponseMetadataResponsePartition(), partitionIndex, leaderId, leaderEpoch: this.epoch, replicaNodes: [1, 2], isrNodes: [1, 2] }))
-    const topics = (body.topics ?? [{ name: TOPIC }]).map((t) => ({ ...newMetadataResponseMetadataResponseTopic(), name: t.name, topicId: 'AAAAAAAAAAAAAAAAAAAAAQ', partitions: t.name === TOPIC ? partitions : [], errorCode: t.name === TOPIC ? 0 : 3 }))
-    const brokers = this.peers.map((p, i) => ({ nodeId: i + 1, host: '127.0.0.1', port: p.port, rack: null }))
-    peer.respond(req, { ...Metadata.newResponse(), brokers, controllerId: 1, clusterId: 'fake', topics })
-  }
-}
 
 const clients: Client[] = []
 after(async () => {
@@ -52,7 +21,7 @@ after(async () => {
   closePeers()
 })
 
-function client(cl: Cluster, opts: { retryBackoff?: number; requestRetries?: number } = {}): Client {
+function client(cl: FakeCluster, opts: { retryBackoff?: number; requestRetries?: number } = {}): Client {
   const c = new Client({ seedBrokers: [`127.0.0.1:${cl.peers[0]!.port}`], retryBackoff: 20, metadataMinAge: 10, ...opts })
   clients.push(c)
   return c
@@ -72,7 +41,7 @@ function answerListOffsets(node: number, req: Received, peer: FakePeer, code: (p
 }
 
 test('ListOffsets: a partition answering NOT_LEADER_OR_FOLLOWER is asked again of its new leader, the others are not asked twice', { timeout: 30_000 }, async () => {
-  const cl = await new Cluster().start()
+  const cl = await new FakeCluster(TOPIC).start()
   cl.answer = (node, req, peer) => {
     if (req.api.key !== ListOffsets.key) return
     // Partition 1 moves from node 2 to node 1 as node 2 answers.
@@ -97,7 +66,7 @@ test('ListOffsets: a partition answering NOT_LEADER_OR_FOLLOWER is asked again o
 })
 
 test('DeleteRecords: a leader that hangs up is left for the new leader the metadata names', { timeout: 30_000 }, async () => {
-  const cl = await new Cluster().start()
+  const cl = await new FakeCluster(TOPIC).start()
   cl.answer = (node, req, peer) => {
     if (req.api.key !== DeleteRecords.key) return
     if (node === 2) {
@@ -119,7 +88,7 @@ test('DeleteRecords: a leader that hangs up is left for the new leader the metad
 })
 
 test('ListOffsets: a partition still answering NOT_LEADER_OR_FOLLOWER when the retries run out keeps that answer', { timeout: 30_000 }, async () => {
-  const cl = await new Cluster().start()
+  const cl = await new FakeCluster(TOPIC).start()
   cl.answer = (node, req, peer) => {
     if (req.api.key === ListOffsets.key) answerListOffsets(node, req, peer, (p) => (p === 1 ? 6 : 0))
   }
@@ -132,7 +101,7 @@ test('ListOffsets: a partition still answering NOT_LEADER_OR_FOLLOWER when the r
 })
 
 test('a partition without a leader is asked once an election gives it one; a partition the topic lacks fails at once', { timeout: 30_000 }, async () => {
-  const cl = await new Cluster().start()
+  const cl = await new FakeCluster(TOPIC).start()
   cl.leaders = [1, -1]
   let metadataLoads = 0
   cl.answer = (node, req, peer) => {
@@ -154,7 +123,7 @@ test('a partition without a leader is asked once an election gives it one; a par
 })
 
 test('Produce answers are the caller’s: NOT_LEADER_OR_FOLLOWER comes back, and the batch is not sent again', { timeout: 30_000 }, async () => {
-  const cl = await new Cluster().start()
+  const cl = await new FakeCluster(TOPIC).start()
   cl.leaders = [1, 1]
   cl.answer = (_node, req, peer) => {
     if (req.api.key !== Produce.key) return
@@ -169,7 +138,7 @@ test('Produce answers are the caller’s: NOT_LEADER_OR_FOLLOWER comes back, and
 })
 
 test('askAgain false (the consumer’s offset lookups): a moved partition comes back after one round, a partition without a leader fails at once', { timeout: 30_000 }, async () => {
-  const cl = await new Cluster().start()
+  const cl = await new FakeCluster(TOPIC).start()
   cl.answer = (node, req, peer) => {
     if (req.api.key === ListOffsets.key) answerListOffsets(node, req, peer, (p) => (p === 1 ? 6 : 0))
   }
