@@ -9,7 +9,7 @@ import { HookRegistry, LogLevel, isSeedNode, seedNodeId, type BrokerMetadata, ty
 import { Broker, delay, type BrokerEvents } from './broker.js'
 import type { ConnectionObserver, RequestOptions } from './connection.js'
 import { AbortError, BrokerConnectionError, BrokersUnreachableError, ClientClosedError, InvalidOptionError, RequestTimeoutError, UnknownLeaderError } from './errors.js'
-import { MetadataCache, type ClusterMetadata, type TopicInfo } from './metadata.js'
+import { MetadataCache, type ClusterMetadata, type LeaderMove, type TopicInfo } from './metadata.js'
 import { resolveConfig, type ClientOptions, type Config } from './options.js'
 import { isCoordinatorError, route, type SplitSpec } from './routing.js'
 import type { ClientRequestOptions, ConnectionKind, CoordinatorType, CoreListener, CoreRequestOptions } from './types.js'
@@ -73,6 +73,7 @@ export class ClientCore {
       release: () => this.release(),
     })
     this.metadata.onUpdate((m) => this.#onMetadata(m))
+    this.metadata.onMove((moves) => this.#onLeadersMoved(moves))
   }
 
   /** listen registers a part of the client for metadata updates and topic-interest questions. */
@@ -197,7 +198,19 @@ export class ClientCore {
   }
 
   #onMetadata(m: MetadataCache): void {
-    for (const [id, meta] of m.brokers) {
+    this.#syncBrokers()
+    for (const [id, b] of this.#brokers) {
+      if (!m.brokers.has(id)) {
+        b.close()
+        this.#brokers.delete(id)
+      }
+    }
+    for (const l of this.#listeners) l.onMetadata?.()
+  }
+
+  /** syncBrokers opens the brokers metadata names that the client does not have yet, or has at another address. */
+  #syncBrokers(): void {
+    for (const [id, meta] of this.metadata.brokers) {
       const b = this.#brokers.get(id)
       if (b === undefined) this.#brokers.set(id, new Broker(meta, this.config, this.#events))
       else if (b.meta.host !== meta.host || b.meta.port !== meta.port) {
@@ -206,13 +219,21 @@ export class ClientCore {
         this.#brokers.set(id, new Broker(meta, this.config, this.#events))
       } else b.meta = meta
     }
-    for (const [id, b] of this.#brokers) {
-      if (!m.brokers.has(id)) {
-        b.close()
-        this.#brokers.delete(id)
-      }
-    }
-    for (const l of this.#listeners) l.onMetadata?.()
+  }
+
+  /** onLeadersMoved follows leaders that brokers named in their answers (KIP-951; MetadataCache.moveLeaders). */
+  #onLeadersMoved(moves: LeaderMove[]): void {
+    this.#syncBrokers()
+    this.log('info', 'partition leaders moved, as brokers answered', 'moves', moves.map((m) => `${m.topic}[${m.partition}] -> ${m.leader} (epoch ${m.leaderEpoch})`).join(', '))
+    for (const l of this.#listeners) l.onLeadersMoved?.(moves)
+  }
+
+  /**
+   * moveLeaders applies the leaders brokers named in produce and fetch answers (KIP-951), with the
+   * brokers they listed, and tells the producer and consumer (CoreListener.onLeadersMoved).
+   */
+  moveLeaders(moves: readonly LeaderMove[], endpoints: ReadonlyArray<{ nodeId: number; host: string; port: number; rack: string | null }>): LeaderMove[] {
+    return this.metadata.moveLeaders(moves, endpoints.map((e) => ({ nodeId: e.nodeId, host: e.host, port: e.port, rack: e.rack })))
   }
 
   async #loadMetadata(topics: string[] | null): Promise<ClusterMetadata> {

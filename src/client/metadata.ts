@@ -1,4 +1,5 @@
 import type { BrokerMetadata } from '../hooks/index.js'
+import { ZERO_UUID } from '../protocol/reader.js'
 
 /** PartitionInfo is what the client knows of one partition from the last metadata load. */
 export interface PartitionInfo {
@@ -36,6 +37,24 @@ export interface ClusterMetadata {
 }
 
 /**
+ * LeaderMove is a partition's new leader as a broker named it when it answered NOT_LEADER_OR_FOLLOWER
+ * (KIP-951: produce v10+, fetch v16+), ahead of any metadata load.
+ */
+export interface LeaderMove {
+  topic: string
+  partition: number
+  leader: number
+  leaderEpoch: number
+}
+
+/**
+ * MAX_EPOCH_REWINDS is how many loads in a row may name an older leader epoch for a partition than
+ * the client knows before the client believes them (franz-go's maxEpochRewinds): a broker behind on
+ * metadata is not believed, a cluster that really went back (an unclean election) is, in the end.
+ */
+const MAX_EPOCH_REWINDS = 5
+
+/**
  * MetadataLoader loads metadata for some topics (all topics when `topics` is null) from the cluster.
  * The client gives the cache one that sends a Metadata request to any live broker.
  */
@@ -68,6 +87,9 @@ export class MetadataCache {
   #waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = []
   #closed = false
   #onUpdate: Array<(m: MetadataCache) => void> = []
+  #onMove: Array<(moves: LeaderMove[]) => void> = []
+  /** rewinds counts, per partition (topic NUL partition), the loads in a row that named an older leader epoch. */
+  #rewinds = new Map<string, number>()
   #onError: (err: Error) => void
   #hold: () => void
   #release: () => void
@@ -122,6 +144,47 @@ export class MetadataCache {
   /** onUpdate registers a callback run after every successful load. */
   onUpdate(fn: (m: MetadataCache) => void): void {
     this.#onUpdate.push(fn)
+  }
+
+  /** onMove registers a callback run after moveLeaders applied moves. */
+  onMove(fn: (moves: LeaderMove[]) => void): void {
+    this.#onMove.push(fn)
+  }
+
+  /**
+   * moveLeaders applies leaders that brokers named in their answers (KIP-951) before a load says so,
+   * and adds or replaces the brokers named with them (no other broker is dropped). A move applies
+   * over an older leader epoch, or the same epoch naming another leader (as franz-go's), and only to
+   * a leader the client can reach. It returns the moves applied; the onMove callbacks get them.
+   */
+  moveLeaders(moves: readonly LeaderMove[], brokers: readonly BrokerMetadata[]): LeaderMove[] {
+    if (this.#closed || moves.length === 0) return []
+    let known = this.brokers
+    for (const b of brokers) {
+      const had = known.get(b.nodeId)
+      if (had !== undefined && had.host === b.host && had.port === b.port && had.rack === b.rack) continue
+      if (known === this.brokers) known = new Map(known)
+      known.set(b.nodeId, b)
+    }
+    const applied: LeaderMove[] = []
+    let topics = this.topics
+    for (const m of moves) {
+      const t = topics.get(m.topic)
+      const p = t?.partitions[m.partition]
+      if (t === undefined || p === undefined || p.partition !== m.partition || !known.has(m.leader)) continue
+      if (p.leaderEpoch > m.leaderEpoch || (p.leaderEpoch === m.leaderEpoch && p.leader === m.leader)) continue
+      const partitions = t.partitions.slice()
+      partitions[m.partition] = { ...p, leader: m.leader, leaderEpoch: m.leaderEpoch, errorCode: 0 }
+      if (topics === this.topics) topics = new Map(topics)
+      topics.set(m.topic, { ...t, partitions })
+      this.#rewinds.delete(`${m.topic}\u0000${m.partition}`)
+      applied.push(m)
+    }
+    if (applied.length === 0) return applied
+    this.brokers = known
+    this.topics = topics
+    for (const fn of this.#onMove) fn(applied)
+    return applied
   }
 
   /**
@@ -205,17 +268,57 @@ export class MetadataCache {
     this.controllerId = m.controllerId
     this.clusterId = m.clusterId
     this.lastLoad = m.loadedAt
+    const kept = this.#keepNewerEpochs(m.topics, m.brokers)
+    const loaded = kept ?? m.topics
+    if (kept !== null) this.trigger()
     if (asked === null) {
-      this.topics = m.topics
+      this.topics = loaded
     } else {
       const next = new Map(this.topics)
-      for (const [name, t] of m.topics) next.set(name, t)
+      for (const [name, t] of loaded) next.set(name, t)
       // Topics we asked for and the broker did not mention are gone.
       for (const name of asked) if (!m.topics.has(name)) next.delete(name)
       this.topics = next
     }
     this.#names = new Map([...this.topics.values()].map((t) => [t.id, t.name]))
     for (const fn of this.#onUpdate) fn(this)
+  }
+
+  /**
+   * keepNewerEpochs keeps what the client knows of a partition when a load names an older leader
+   * epoch for it (the broker asked is behind, or a leader move learned from an answer is newer than
+   * the load), up to MAX_EPOCH_REWINDS loads in a row, as franz-go does, if the load still lists the
+   * leader the client knows. It returns the loaded topics
+   * with those partitions kept, or null when it kept none.
+   */
+  #keepNewerEpochs(loaded: ReadonlyMap<string, TopicInfo>, brokers: ReadonlyMap<number, BrokerMetadata>): Map<string, TopicInfo> | null {
+    let out: Map<string, TopicInfo> | null = null
+    for (const [name, t] of loaded) {
+      const held = this.topics.get(name)
+      if (held === undefined || (held.id !== t.id && held.id !== ZERO_UUID && t.id !== ZERO_UUID)) continue
+      let partitions: PartitionInfo[] | null = null
+      for (let i = 0; i < t.partitions.length; i++) {
+        const p = t.partitions[i]!
+        const h = held.partitions[i]
+        const key = `${name}\u0000${p.partition}`
+        if (h === undefined || h.partition !== p.partition || p.leaderEpoch < 0 || h.leaderEpoch <= p.leaderEpoch || !brokers.has(h.leader)) {
+          this.#rewinds.delete(key)
+          continue
+        }
+        const n = (this.#rewinds.get(key) ?? 0) + 1
+        if (n > MAX_EPOCH_REWINDS) {
+          this.#rewinds.delete(key)
+          continue
+        }
+        this.#rewinds.set(key, n)
+        partitions ??= t.partitions.slice()
+        partitions[i] = h
+      }
+      if (partitions === null) continue
+      out ??= new Map(loaded)
+      out.set(name, { ...t, partitions })
+    }
+    return out
   }
 
   #armAgeTimer(): void {

@@ -3,6 +3,8 @@
  * so that those files need not import each other for a type. Types only: no runtime code.
  */
 
+import type { LeaderMove } from './metadata.js'
+
 /**
  * ConnectionKind separates traffic so that a long fetch never delays a produce or a heartbeat:
  * each broker gets up to one connection of each kind.
@@ -64,11 +66,14 @@ export interface GroupMetadata {
 
 /**
  * CoreListener is how a part of the client (producer, consumer) hears from the core: after every
- * metadata load, after a load that failed, and when the core asks whether a topic is still wanted.
+ * metadata load, after a load that failed, when a broker's answer names a partition's new leader, and
+ * when the core asks whether a topic is still wanted.
  */
 export interface CoreListener {
   onMetadata?(): void
   onMetadataError?(err: Error): void
+  /** onLeadersMoved is told of partition leaders learned from brokers' answers (KIP-951), between loads. */
+  onLeadersMoved?(moves: readonly LeaderMove[]): void
   /** wants is true while the part produces to or consumes the topic (its metadata stays of interest). */
   wants?(topic: string): boolean
 }

@@ -3,6 +3,7 @@ import { ErrorCode, kafkaErrorCodes } from '../../protocol/error-codes.js'
 import { ListOffsets, type ListOffsetsRequest } from '../../protocol/messages/list-offsets.js'
 import type { ClientCore } from '../core.js'
 import type { CoreListener } from '../types.js'
+import type { LeaderMove } from '../metadata.js'
 import type { OffsetSpec } from '../options.js'
 import type { Record } from '../../protocol/record.js'
 import { Cursor } from './cursor.js'
@@ -234,6 +235,17 @@ export class Consumer implements CoreListener {
     if (add.size > 0) this.assign(add)
     this.group?.onMetadata?.()
     this.resolveSoon()
+  }
+
+  /** onLeadersMoved places the cursors of partitions whose leader a broker named (KIP-951) on it. */
+  onLeadersMoved(moves: readonly LeaderMove[]): void {
+    if (this.#closed) return
+    for (const m of moves) {
+      const cur = this.cursor(m.topic, m.partition)
+      if (cur === undefined) continue
+      cur.awaitingLeader = false
+      this.placeCursor(cur, true)
+    }
   }
 
   /**

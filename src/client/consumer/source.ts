@@ -6,6 +6,7 @@ import { CorruptRecordBatchError, decodeRecordBatches, encodedRecordSize, RECORD
 import type { FetchBatchMetrics } from '../../hooks/index.js'
 import type { Record } from '../../protocol/record.js'
 import { recycleFrame } from '../connection.js'
+import type { LeaderMove } from '../metadata.js'
 import type { Consumer } from './consumer.js'
 import type { Cursor } from './cursor.js'
 import type { FetchPartition } from './fetches.js'
@@ -50,7 +51,8 @@ interface SessionEntry {
 
 // Errors that mean the partition moved or metadata is stale: the partition waits for a metadata load
 // before it is fetched again (Cursor.awaitingLeader), and the load goes out at once, whatever
-// metadataMinAge says (franz-go's triggerUpdateMetadataNow).
+// metadataMinAge says (franz-go's triggerUpdateMetadataNow). A NOT_LEADER_OR_FOLLOWER or
+// FENCED_LEADER_EPOCH answer that names the leader (KIP-951) needs no load (#onResponse).
 const MOVED = new Set<number>([
   ErrorCode.LEADER_NOT_AVAILABLE,
   ErrorCode.NOT_LEADER_OR_FOLLOWER,
@@ -65,7 +67,7 @@ const MOVED = new Set<number>([
 // allows, and the partition is fetched again after a backoff (a deleted topic would make loading at
 // once wasteful; franz-go does the same).
 const UNKNOWN = new Set<number>([ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.UNKNOWN_TOPIC_ID])
-const { OFFSET_OUT_OF_RANGE, FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH, FETCH_SESSION_TOPIC_ID_ERROR } = ErrorCode
+const { OFFSET_OUT_OF_RANGE, FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH, FETCH_SESSION_TOPIC_ID_ERROR, NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH } = ErrorCode
 
 /**
  * Source is one broker's fetch loop (franz-go's source): one fetch in flight at a time on the
@@ -373,10 +375,22 @@ export class Source {
     let exact = true
     let refresh = false
     let moved: Cursor[] | null = null
+    let moves: LeaderMove[] | null = null
+    let moving: Cursor[] | null = null
     for (const t of res.responses) {
       for (const pd of t.partitions) {
         const cur = byKey.get(`${t.topic || t.topicId}\u0000${pd.partitionIndex}`)
         if (cur === undefined || cur.removed || sent.get(cur) !== cur.generation) continue
+        const to = pd.currentLeader
+        if ((pd.errorCode === NOT_LEADER_OR_FOLLOWER || pd.errorCode === FENCED_LEADER_EPOCH) && to.leaderId >= 0 && to.leaderEpoch >= 0 && res.nodeEndpoints.length > 0) {
+          // KIP-951: the broker named the partition's leader (fetch v16+): follow it now, without a
+          // backoff or a metadata load (franz-go's kip951move).
+          this.#fetchedState(cur, pd)
+          cur.preferredReplica = -1
+          ;(moves ??= []).push({ topic: cur.topic, partition: cur.partition, leader: to.leaderId, leaderEpoch: to.leaderEpoch })
+          ;(moving ??= []).push(cur)
+          continue
+        }
         const r = this.#answer(cur, pd)
         if (r === 'refresh') refresh = true
         else if (r === 'moved') (moved ??= []).push(cur)
@@ -394,6 +408,22 @@ export class Source {
         } else if (r !== null) {
           out.push(r)
           fetched.push({ cursor: cur, generation: cur.generation })
+        }
+      }
+    }
+    if (moves !== null) {
+      c.core.moveLeaders(moves, res.nodeEndpoints)
+      for (let i = 0; i < moves.length; i++) {
+        const m = moves[i]!
+        const cur = moving![i]!
+        // Placed where the broker said (by this answer or an earlier one), in the named epoch or a
+        // newer one. A leader the client cannot follow leaves the partition to metadata.
+        const p = c.core.metadata.topics.get(m.topic)?.partitions[m.partition]
+        if (p !== undefined && p.leader === m.leader && p.leaderEpoch >= m.leaderEpoch) c.placeCursor(cur, true)
+        else {
+          cur.backoffUntil = Date.now() + c.core.config.retryBackoff(1)
+          cur.awaitingLeader = true
+          ;(moved ??= []).push(cur)
         }
       }
     }
@@ -424,6 +454,13 @@ export class Source {
     c.onBuffered(this)
   }
 
+  /** fetchedState keeps the partition's watermarks and log start from an answer. */
+  #fetchedState(cur: Cursor, pd: FetchResponsePartitionData): void {
+    cur.highWatermark = pd.highWatermark
+    cur.lastStableOffset = pd.lastStableOffset
+    if (pd.logStartOffset >= 0n) cur.logStartOffset = pd.logStartOffset
+  }
+
   /**
    * answer applies a partition's answer short of its records: errors handled, truncation and moves
    * followed. It returns 'data' when there are records to decode, 'moved' when the partition's
@@ -433,9 +470,7 @@ export class Source {
   #answer(cur: Cursor, pd: FetchResponsePartitionData): FetchPartition | 'data' | 'moved' | 'refresh' | null {
     const c = this.#consumer
     const cfg = c.core.config
-    cur.highWatermark = pd.highWatermark
-    cur.lastStableOffset = pd.lastStableOffset
-    if (pd.logStartOffset >= 0n) cur.logStartOffset = pd.logStartOffset
+    this.#fetchedState(cur, pd)
     const code = pd.errorCode
     if (code !== 0) {
       const err = new KafkaProtocolError(code, { broker: this.nodeId, topic: cur.topic, partition: cur.partition })

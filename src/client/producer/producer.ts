@@ -3,6 +3,7 @@ import { KafkaWireError, KafkaProtocolError } from '../../protocol/errors.js'
 import { InitProducerId } from '../../protocol/messages/init-producer-id.js'
 import type { ClientCore } from '../core.js'
 import type { CoreListener } from '../types.js'
+import type { LeaderMove } from '../metadata.js'
 import type { ProduceRecord } from '../../protocol/record.js'
 import { RECORD_BATCH_OVERHEAD } from '../../protocol/records.js'
 import { partitionerFrom, type Partitioner, type TopicPartitioner } from './partitioner.js'
@@ -309,10 +310,21 @@ export class Producer implements CoreListener {
     }
   }
 
+  /** onLeadersMoved moves partitions to the leaders brokers named in their answers (KIP-951). */
+  onLeadersMoved(moves: readonly LeaderMove[]): void {
+    for (const m of moves) {
+      const rb = this.#topics.get(m.topic)?.recBufs[m.partition]
+      if (rb === undefined) continue
+      rb.leaderEpoch = m.leaderEpoch
+      if (rb.leader !== m.leader) this.#moveRecBuf(rb, m.leader)
+    }
+  }
+
   #moveRecBuf(rb: RecBuf, leader: number): void {
     // A partition with batches in flight stays with its sink until they answer, so that a retried
     // batch cannot race a newer one on another connection; the sink moves it when they are done.
-    if (rb.inflight > 0) {
+    // So does one whose answer is being handled (failing): the sink settles it after that answer.
+    if (rb.inflight > 0 || rb.failing) {
       rb.sink?.markMoved(rb)
       return
     }

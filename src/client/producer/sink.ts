@@ -7,6 +7,7 @@ import { codecId } from '../../protocol/compression/index.js'
 import type { Producer } from './producer.js'
 import { Batch, recordSize, type RecBuf } from './batch.js'
 import { IncompleteResponseError } from '../errors.js'
+import type { LeaderMove } from '../metadata.js'
 
 // Errors after which the batch is retried once metadata says where the partition lives now.
 // UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH,
@@ -21,7 +22,7 @@ const MAYBE_WRITTEN = new Set<number>([ErrorCode.REQUEST_TIMED_OUT, ErrorCode.NO
 // The batch is larger than the broker or topic accepts (MESSAGE_TOO_LARGE), or than a log segment
 // (RECORD_LIST_TOO_LARGE): the broker wrote none of it.
 const TOO_LARGE = new Set<number>([ErrorCode.MESSAGE_TOO_LARGE, ErrorCode.RECORD_LIST_TOO_LARGE])
-const { UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID, DUPLICATE_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, UNKNOWN_PRODUCER_ID } = ErrorCode
+const { UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID, DUPLICATE_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, UNKNOWN_PRODUCER_ID, NOT_LEADER_OR_FOLLOWER } = ErrorCode
 const OUT_OF_ORDER = ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
 
 interface SentBatch {
@@ -327,6 +328,8 @@ export class Sink {
       for (const pr of t.partitionResponses) byKey.set(`${t.name || t.topicId}\u0000${pr.index}`, pr)
     }
     let refresh = false
+    let moves: LeaderMove[] | null = null
+    let moving: SentBatch[] | null = null
     for (const s of sent) {
       const pr = byKey.get(`${s.rb.topic}\u0000${s.rb.partition}`) ?? byKey.get(`${s.rb.topicId}\u0000${s.rb.partition}`)
       if (pr === undefined) {
@@ -348,6 +351,15 @@ export class Sink {
       if (MAYBE_WRITTEN.has(code)) s.batch.maybeWritten = true
       const err = new KafkaProtocolError(code, { broker: this.nodeId, topic: s.rb.topic, partition: s.rb.partition, errorMessage: pr.errorMessage })
       if (LEADER_ERRORS.has(code)) {
+        const to = pr.currentLeader
+        if (code === NOT_LEADER_OR_FOLLOWER && to.leaderId >= 0 && to.leaderEpoch >= 0 && to.leaderId !== this.nodeId && res.nodeEndpoints.length > 0) {
+          // KIP-951: the broker named the new leader. The batch goes there next, without a backoff
+          // or a metadata load (franz-go's kip951move).
+          this.#retry(s, err)
+          ;(moves ??= []).push({ topic: s.rb.topic, partition: s.rb.partition, leader: to.leaderId, leaderEpoch: to.leaderEpoch })
+          ;(moving ??= []).push(s)
+          continue
+        }
         refresh = true
         if ((code === UNKNOWN_TOPIC_OR_PARTITION || code === UNKNOWN_TOPIC_ID) && ++s.rb.unknownTopicFailures > p.core.config.unknownTopicRetries) {
           // The topic is gone (deleted after records were partitioned): retrying forever would
@@ -378,6 +390,17 @@ export class Sink {
       } else {
         // The broker refused the batch: it wrote none of it (an unknown server error says nothing).
         this.#fail(s, err, false, code !== ErrorCode.UNKNOWN_SERVER_ERROR)
+      }
+    }
+    if (moves !== null) {
+      p.core.moveLeaders(moves, res.nodeEndpoints)
+      for (let i = 0; i < moves.length; i++) {
+        const m = moves[i]!
+        // Moving (by this answer or an earlier one): no backoff. A named leader the client cannot
+        // follow (unknown to it, or older than what metadata says) leaves the partition to metadata
+        // and the backoff, as any leader error does.
+        if (p.core.leaderOf(m.topic, m.partition) === m.leader) moving![i]!.rb.backoffUntil = 0
+        else refresh = true
       }
     }
     if (refresh) p.core.metadata.trigger()

@@ -10,6 +10,9 @@ import { after, before, test } from 'node:test'
 import { Client, consumerOf, coreOf } from '../../../src/client/client.js'
 import type { Record } from '../../../src/protocol/record.js'
 import { Admin } from '../../../src/admin/index.js'
+import { Fetch } from '../../../src/protocol/messages/fetch.js'
+import { Metadata } from '../../../src/protocol/messages/metadata.js'
+import { Produce } from '../../../src/protocol/messages/produce.js'
 import { startKafka, type KafkaCluster } from '../../../src/testing/index.js'
 import { closeAll, createTopic, newClient, topicName, waitFor } from '../helpers.js'
 import { keysOf, pollUntil, produceKeys } from './helpers.js'
@@ -128,3 +131,63 @@ test('a consumer with a rack fetches from the in-sync replica in its rack when t
   assert.equal(consumerOf(near).cursor(topic, 0)!.source?.nodeId, rackNode)
   assert.deepEqual([...anywhere.nodes], [others[0]], 'without a rack: from the leader')
 })
+
+test('a leader moved by a preferred election: a producer and a consumer each follow the old leader’s answers to the new one (KIP-951), with no metadata load', { timeout: 180_000 }, async (t) => {
+  const topic = await createTopic(admin, { partitions: 1, replicationFactor: 3 })
+  const before = (await coreOf(admin).topic(topic, true))!.partitions[0]!
+  const next = before.replicas.find((r) => r !== before.leader)!
+  // Metadata is loaded at the start and then not for two minutes: only the brokers' answers can move the partition.
+  // Each client's requests, in order: 'M' for a metadata load, 'F<node>' and 'P<node>' for fetches and produces.
+  const counted = (opts: object) => {
+    const sent: string[] = []
+    const tag: { [key: number]: string } = { [Metadata.key]: 'M', [Fetch.key]: 'F', [Produce.key]: 'P' }
+    const c = newClient(k, { metadataMinAge: 120_000, metadataMaxAge: 120_000, hooks: [{ onBrokerWrite: (m: { nodeId: number }, key: number) => void (tag[key] !== undefined && sent.push(key === Metadata.key ? 'M' : `${tag[key]}${m.nodeId}`)) }], ...opts })
+    return { c, sent }
+  }
+  const p = counted({})
+  const c = counted({ consumeTopics: [topic], fetchMaxWait: 200 })
+  await produceKeys(p.c, topic, 5, { prefix: 'before-' })
+  const got = await pollUntil(c.c, (rs) => rs.length >= 5)
+  assert.deepEqual([coreOf(p.c).leaderOf(topic, 0), consumerOf(c.c).cursor(topic, 0)!.source?.nodeId], [before.leader, before.leader])
+  const sentBefore = [p.sent.length, c.sent.length]
+
+  // Node `next` becomes the preferred replica, then the leader.
+  const a = new Admin(admin)
+  await a.alterPartitionAssignments({ [topic]: { 0: [next, ...before.replicas.filter((r) => r !== next)] } })
+  await waitFor(async () => (await a.listPartitionReassignments({ [topic]: [0] })).length === 0, 'the reassignment to finish', 60_000)
+  const moved = performance.now()
+  const elected = await a.electLeaders('preferred', { [topic]: [0] })
+  assert.equal(elected[0]!.error, null)
+  await waitFor(async () => (await coreOf(admin).topic(topic, true))!.partitions[0]!.leader === next, 'the election to take effect', 60_000)
+  const after = (await coreOf(admin).topic(topic, true))!.partitions[0]!
+  assert.equal(coreOf(p.c).leaderOf(topic, 0), before.leader, 'the producer has not heard of the move yet')
+
+  await produceKeys(p.c, topic, 5, { prefix: 'after-' })
+  got.push(...(await pollUntil(c.c, (rs) => got.length + rs.length >= 10, { allowErrors: true, what: 'the records written after the move' })))
+  t.diagnostic(`leader ${before.leader} -> ${next}; produced and consumed through the move in ${((performance.now() - moved) / 1000).toFixed(1)} s`)
+  assert.deepEqual(keysOf(got), [0, 1, 2, 3, 4].map((i) => `before-${i}`).concat([0, 1, 2, 3, 4].map((i) => `after-${i}`)), 'every record once, in order')
+  const pSent = p.sent.slice(sentBefore[0])
+  const cSent = c.sent.slice(sentBefore[1])
+  t.diagnostic(`producer sent ${pSent.join(' ')}; consumer sent ${compress(cSent)}`)
+  assert.deepEqual(pSent.filter((x) => x !== 'M'), [`P${before.leader}`, `P${next}`], 'the producer asked the old leader once, then the new one')
+  assert.ok(!pSent.includes('M'), 'the producer loaded no metadata: the old leader named the new one')
+  // The consumer may load metadata after the move: a new leader that has not caught up with its own
+  // election answers UNKNOWN_LEADER_EPOCH, which reloads, as franz-go does. It must not need one to move.
+  const firstNew = cSent.indexOf(`F${next}`)
+  assert.ok(firstNew >= 0 && !cSent.slice(0, firstNew).includes('M'), 'the consumer fetched from the new leader before any metadata load')
+  assert.equal(coreOf(p.c).leaderOf(topic, 0), next, 'the producer writes to the new leader')
+  const cur = consumerOf(c.c).cursor(topic, 0)!
+  assert.deepEqual([cur.source?.nodeId, cur.leaderEpoch], [next, after.leaderEpoch], 'the consumer fetches from the new leader, in its epoch')
+})
+
+/** compress writes runs of the same request as one, with a count: "F1×12 M F3×4". */
+function compress(xs: string[]): string {
+  const out: string[] = []
+  for (let i = 0; i < xs.length; ) {
+    let j = i
+    while (j < xs.length && xs[j] === xs[i]) j++
+    out.push(j - i > 1 ? `${xs[i]}×${j - i}` : xs[i]!)
+    i = j
+  }
+  return out.join(' ')
+}
