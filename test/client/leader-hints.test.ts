@@ -13,9 +13,8 @@ import { Fetch, newFetchResponsePartitionData, type FetchRequest } from '../../s
 import { InitProducerId } from '../../src/protocol/messages/init-producer-id.js'
 import { ListOffsets, type ListOffsetsRequest } from '../../src/protocol/messages/list-offsets.js'
 import { Produce, type ProduceRequest } from '../../src/protocol/messages/produce.js'
-import { encodeRecordBatchBuffer } from '../../src/protocol/records.js'
 import { FakeCluster } from '../helpers/fake-cluster.js'
-import { closePeers, type FakePeer, type Received } from '../helpers/fake-peer.js'
+import { closePeers, keyedBatch, type FakePeer, type Received } from '../helpers/fake-peer.js'
 import { waitFor } from './helpers.js'
 
 const TOPIC = 'hinted'
@@ -152,19 +151,6 @@ async function consuming(onFetch: (node: number, req: FetchRequest, n: number) =
   return cl
 }
 
-/** batch encodes records `from`..`from+n-1` with keys "r<offset>", written in leader epoch `epoch`. */
-function batch(from: bigint, n: number, epoch: number): Buffer {
-  return encodeRecordBatchBuffer({
-    baseOffset: from,
-    partitionLeaderEpoch: epoch,
-    producerId: -1n,
-    producerEpoch: -1,
-    baseSequence: -1,
-    compression: 0,
-    records: Array.from({ length: n }, (_, i) => ({ key: `r${from + BigInt(i)}`, value: 'v', timestamp: 1_700_000_000_000 })),
-  })
-}
-
 async function firstRecords(c: Client): Promise<string[]> {
   let got: string[] = []
   await waitFor(async () => {
@@ -184,7 +170,7 @@ test('fetch: NOT_LEADER_OR_FOLLOWER naming the new leader moves the partition th
       loadsAtMove = cl.metadataLoads
       return { errorCode: NOT_LEADER_OR_FOLLOWER, currentLeader: { leaderId: 2, leaderEpoch: 2 }, nodeEndpoints: [cl.endpoint(2)] }
     }
-    return { records: batch(p.fetchOffset, 2, 2) }
+    return { records: keyedBatch(p.fetchOffset, 2, 2) }
   })
   const c = client(cl, { consumeTopics: [TOPIC], fetchMaxWait: 50 })
   assert.deepEqual(await firstRecords(c), ['r0', 'r1'])
@@ -202,7 +188,7 @@ test('fetch: FENCED_LEADER_EPOCH naming the same leader in a newer epoch fetches
       loadsAtMove = cl.metadataLoads
       return { errorCode: FENCED_LEADER_EPOCH, currentLeader: { leaderId: 1, leaderEpoch: 3 }, nodeEndpoints: [cl.endpoint(1)] }
     }
-    return { records: batch(p.fetchOffset, 1, 3) }
+    return { records: keyedBatch(p.fetchOffset, 1, 3) }
   })
   const c = client(cl, { consumeTopics: [TOPIC], fetchMaxWait: 50 })
   assert.deepEqual(await firstRecords(c), ['r0'])

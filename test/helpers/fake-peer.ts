@@ -8,6 +8,7 @@ import { ApiVersions } from '../../src/protocol/messages/api-versions.js'
 import { RequestHeader, ResponseHeader } from '../../src/protocol/messages/headers.js'
 import { apiByKey, apis } from '../../src/protocol/messages/index.js'
 import { Reader } from '../../src/protocol/reader.js'
+import { encodeRecordBatchBuffer } from '../../src/protocol/records.js'
 import { Writer } from '../../src/protocol/writer.js'
 
 /** Received is one request as the fake peer decoded it. */
@@ -141,4 +142,20 @@ export class FakePeer {
     const n = this.requests().length
     this.#waiters = this.#waiters.filter((w) => (w.n <= n ? (w.resolve(), false) : true))
   }
+}
+
+/**
+ * keyedBatch encodes records `from`..`from+n-1` with keys "r<offset>" and value "v", written in leader
+ * epoch `epoch`: a record batch for a fake peer's fetch answers.
+ */
+export function keyedBatch(from: bigint, n: number, epoch: number): Buffer {
+  return encodeRecordBatchBuffer({
+    baseOffset: from,
+    partitionLeaderEpoch: epoch,
+    producerId: -1n,
+    producerEpoch: -1,
+    baseSequence: -1,
+    compression: 0,
+    records: Array.from({ length: n }, (_, i) => ({ key: `r${from + BigInt(i)}`, value: 'v', timestamp: 1_700_000_000_000 })),
+  })
 }

@@ -13,9 +13,8 @@ import { Fetch, newFetchResponsePartitionData, type FetchRequest, type FetchResp
 import { ListOffsets, type ListOffsetsRequest } from '../../../src/protocol/messages/list-offsets.js'
 import { Metadata, newMetadataResponseMetadataResponsePartition, newMetadataResponseMetadataResponseTopic, type MetadataRequest } from '../../../src/protocol/messages/metadata.js'
 import { crc32c } from '../../../src/protocol/crc32c.js'
-import { encodeRecordBatchBuffer } from '../../../src/protocol/records.js'
 import { waitFor } from '../helpers.js'
-import { FakePeer, type Received } from '../../helpers/fake-peer.js'
+import { FakePeer, keyedBatch, type Received } from '../../helpers/fake-peer.js'
 
 const TOPIC = 'fake-topic'
 const TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAQ'
@@ -121,19 +120,6 @@ async function setup(opts: { startOffset?: bigint; sessionId?: number; client?: 
   return { b, c }
 }
 
-/** batch encodes records `from`..`from+n-1` with keys "r<offset>", written in leader epoch `epoch`. */
-function batch(from: bigint, n: number, epoch: number): Buffer {
-  return encodeRecordBatchBuffer({
-    baseOffset: from,
-    partitionLeaderEpoch: epoch,
-    producerId: -1n,
-    producerEpoch: -1,
-    baseSequence: -1,
-    compression: 0,
-    records: Array.from({ length: n }, (_, i) => ({ key: `r${from + BigInt(i)}`, value: 'v', timestamp: 1_700_000_000_000 })),
-  })
-}
-
 async function poll(c: Client): Promise<{ records: Record[]; errors: Error[] }> {
   const f = await c.pollFetches({ signal: AbortSignal.timeout(5_000) })
   return { records: f.records(), errors: f.errors().map((e) => e.error) }
@@ -143,7 +129,7 @@ test('a batch whose CRC does not match is reported in errors(), never handed out
   const { b, c } = await setup()
   b.onFetch = (req, n) => {
     const offset = req.topics[0]!.partitions[0]!.fetchOffset
-    const good = batch(offset, 3, 5)
+    const good = keyedBatch(offset, 3, 5)
     if (n > 0) return { records: good }
     const bad = Buffer.from(good)
     bad[bad.length - 2]! ^= 0xff // a value byte: the CRC-32C over attributes..records no longer matches
@@ -162,13 +148,13 @@ test('a batch that fails decoding although its CRC matches: the batches before i
   const { b, c } = await setup()
   b.onFetch = (req, n) => {
     const offset = req.topics[0]!.partitions[0]!.fetchOffset
-    if (offset !== 0n || n > 1) return { records: batch(offset, 2, 5) }
+    if (offset !== 0n || n > 1) return { records: keyedBatch(offset, 2, 5) }
     // r0..r1 good, then a batch of r2..r4 whose first record claims more bytes than the batch holds,
     // checksummed afresh: only decoding can tell, after the next fetch has gone out past it.
-    const bad = batch(2n, 3, 5)
+    const bad = keyedBatch(2n, 3, 5)
     bad[61] = 0x7e // the first record's length varint: 63 bytes
     bad.writeUInt32BE(crc32c(bad, 21), 17)
-    return { records: Buffer.concat([batch(0n, 2, 5), bad]) }
+    return { records: Buffer.concat([keyedBatch(0n, 2, 5), bad]) }
   }
   const got: Record[] = []
   const errors: Error[] = []
@@ -199,7 +185,7 @@ test('NOT_LEADER_OR_FOLLOWER makes the consumer reload metadata at once, and fet
       moved = b.seen.length
       return { errorCode: 6 }
     }
-    return { records: batch(p.fetchOffset, 2, 6) }
+    return { records: keyedBatch(p.fetchOffset, 2, 6) }
   }
   const got = await (async () => {
     for (;;) {
@@ -234,7 +220,7 @@ test('a leader moved to another broker: the partition is fetched from the new le
     }
     return { errorCode: 6 }
   }
-  b2.onFetch = (req) => ({ records: batch(req.topics[0]!.partitions[0]!.fetchOffset, 2, 6) })
+  b2.onFetch = (req) => ({ records: keyedBatch(req.topics[0]!.partitions[0]!.fetchOffset, 2, 6) })
   // A minute of backoff and of metadataMinAge: records arrive within the test's time only if neither is waited out.
   const c = new Client({ seedBrokers: [`127.0.0.1:${b1.peer.port}`], consumeTopics: [TOPIC], metadataMinAge: 60_000, retryBackoff: 60_000, fetchMaxWait: 50 })
   opened.push(c)
@@ -254,9 +240,9 @@ test('a diverging epoch below the position moves the consumer back to where the 
   const { b, c } = await setup({ startOffset: 10n })
   b.onFetch = (req, n) => {
     const p = req.topics[0]!.partitions[0]!
-    if (n === 0) return { records: batch(p.fetchOffset, 5, 5) } // 10..14 in epoch 5
+    if (n === 0) return { records: keyedBatch(p.fetchOffset, 5, 5) } // 10..14 in epoch 5
     if (n === 1) return { divergingEpoch: { epoch: 5, endOffset: 12n } } // epoch 5 really ended at 12
-    return { records: batch(p.fetchOffset, 3, 6) }
+    return { records: keyedBatch(p.fetchOffset, 3, 6) }
   }
   const first = await poll(c)
   assert.deepEqual(first.records.map((r) => r.key!.toString()), ['r10', 'r11', 'r12', 'r13', 'r14'])
@@ -273,7 +259,7 @@ test('a diverging epoch below the position moves the consumer back to where the 
 
 test('fetch sessions (KIP-227): after a full fetch, incremental ones carry the session and only what changed; disableFetchSessions never opens one', { timeout: 30_000 }, async () => {
   const { b, c } = await setup({ sessionId: 77 })
-  b.onFetch = (req, n) => (n === 0 ? { records: batch(req.topics[0]!.partitions[0]!.fetchOffset, 2, 5) } : null)
+  b.onFetch = (req, n) => (n === 0 ? { records: keyedBatch(req.topics[0]!.partitions[0]!.fetchOffset, 2, 5) } : null)
   await poll(c)
   await waitFor(() => b.of(Fetch).length >= 3, 'a few more fetches')
   const fs = b.of(Fetch)
