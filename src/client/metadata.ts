@@ -287,9 +287,9 @@ export class MetadataCache {
   /**
    * keepNewerEpochs keeps what the client knows of a partition when a load names an older leader
    * epoch for it (the broker asked is behind, or a leader move learned from an answer is newer than
-   * the load), up to MAX_EPOCH_REWINDS loads in a row, as franz-go does, if the load still lists the
-   * leader the client knows. It returns the loaded topics
-   * with those partitions kept, or null when it kept none.
+   * the load), up to MAX_EPOCH_REWINDS loads in a row, as franz-go does, while the load still lists
+   * the leader the client knows. It returns the loaded topics with those partitions kept, or null
+   * when it kept none.
    */
   #keepNewerEpochs(loaded: ReadonlyMap<string, TopicInfo>, brokers: ReadonlyMap<number, BrokerMetadata>): Map<string, TopicInfo> | null {
     let out: Map<string, TopicInfo> | null = null
