@@ -107,6 +107,32 @@ test('produce: NOT_LEADER_OR_FOLLOWER naming the new leader sends the batch ther
   assert.equal(cl.asked(2, Produce).length, 2)
 })
 
+test('produce: three requests in flight to the old leader, each answered with the new one: the batches reach it in order, with their sequences, once all three answered', { timeout: 30_000 }, async () => {
+  const held: Array<() => void> = []
+  let written = 0n
+  const cl = await producing((node, req, peer) => {
+    if (node === 2) {
+      const n = BigInt((req.body as ProduceRequest).topicData[0]!.partitionData.length)
+      answerProduce(cl, req, peer, 0, null, written)
+      written += n
+      return
+    }
+    // The old leader holds its answers until all three requests are in, then answers them in order.
+    held.push(() => answerProduce(cl, req, peer, NOT_LEADER_OR_FOLLOWER, { leaderId: 2, leaderEpoch: 2, endpoints: [2] }))
+    if (held.length === 3) for (const answer of held) answer()
+  })
+  const c = client(cl, { linger: 0 })
+  const sends: Array<Promise<{ offset: bigint }>> = []
+  for (let i = 0; i < 3; i++) {
+    sends.push(c.produce({ topic: TOPIC, key: `k${i}`, value: 'v' }))
+    await waitFor(() => cl.asked(1, Produce).length === i + 1, `request ${i + 1} at node 1`)
+  }
+  const offsets = (await Promise.all(sends)).map((r) => r.offset)
+  assert.deepEqual(offsets, [0n, 1n, 2n], 'written in the order produced')
+  assert.deepEqual(cl.asked<ProduceRequest>(1, Produce).map(baseSequence), [0, 1, 2], 'three requests to node 1')
+  assert.deepEqual(cl.asked<ProduceRequest>(2, Produce).map(baseSequence), [0, 1, 2], 'each batch once at node 2, in sequence')
+})
+
 test('produce: a hint naming a broker the answer does not list is left to metadata, as any leader error', { timeout: 30_000 }, async () => {
   const cl = await producing((node, req, peer) => {
     if (node === 1) {
