@@ -221,19 +221,11 @@ export class ClientCore {
     }
   }
 
-  /** onLeadersMoved follows leaders that brokers named in their answers (KIP-951; MetadataCache.moveLeaders). */
+  /** onLeadersMoved follows leaders that brokers named in their answers (KIP-951; MetadataCache.moveLeaders, which the sinks and sources call). */
   #onLeadersMoved(moves: LeaderMove[]): void {
     this.#syncBrokers()
     this.log('info', 'partition leaders moved, as brokers answered', 'moves', moves.map((m) => `${m.topic}[${m.partition}] -> ${m.leader} (epoch ${m.leaderEpoch})`).join(', '))
     for (const l of this.#listeners) l.onLeadersMoved?.(moves)
-  }
-
-  /**
-   * moveLeaders applies the leaders brokers named in produce and fetch answers (KIP-951), with the
-   * brokers they listed, and tells the producer and consumer (CoreListener.onLeadersMoved).
-   */
-  moveLeaders(moves: readonly LeaderMove[], endpoints: ReadonlyArray<{ nodeId: number; host: string; port: number; rack: string | null }>): LeaderMove[] {
-    return this.metadata.moveLeaders(moves, endpoints.map((e) => ({ nodeId: e.nodeId, host: e.host, port: e.port, rack: e.rack })))
   }
 
   async #loadMetadata(topics: string[] | null): Promise<ClusterMetadata> {

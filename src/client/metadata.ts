@@ -38,7 +38,7 @@ export interface ClusterMetadata {
 
 /**
  * LeaderMove is a partition's new leader as a broker named it when it answered NOT_LEADER_OR_FOLLOWER
- * (KIP-951: produce v10+, fetch v16+), ahead of any metadata load.
+ * or FENCED_LEADER_EPOCH (KIP-951: produce v10+, fetch v16+), ahead of any metadata load.
  */
 export interface LeaderMove {
   topic: string
@@ -153,38 +153,45 @@ export class MetadataCache {
 
   /**
    * moveLeaders applies leaders that brokers named in their answers (KIP-951) before a load says so,
-   * and adds or replaces the brokers named with them (no other broker is dropped). A move applies
+   * and adds or replaces the brokers the answer listed (no other broker is dropped). A move applies
    * over an older leader epoch, or the same epoch naming another leader (as franz-go's), and only to
-   * a leader the client can reach. It returns the moves applied; the onMove callbacks get them.
+   * a leader the client can reach; the onMove callbacks get the moves applied. It returns the moves
+   * the metadata now follows (applied now, or known already): the others are left to a load.
    */
-  moveLeaders(moves: readonly LeaderMove[], brokers: readonly BrokerMetadata[]): LeaderMove[] {
+  moveLeaders(moves: readonly LeaderMove[], brokers: ReadonlyArray<Readonly<BrokerMetadata>>): LeaderMove[] {
     if (this.#closed || moves.length === 0) return []
     let known = this.brokers
     for (const b of brokers) {
       const had = known.get(b.nodeId)
       if (had !== undefined && had.host === b.host && had.port === b.port && had.rack === b.rack) continue
       if (known === this.brokers) known = new Map(known)
-      known.set(b.nodeId, b)
+      // A copy: the answer's struct carries wire fields that hooks must not see.
+      known.set(b.nodeId, { nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })
     }
     const applied: LeaderMove[] = []
+    const followed: LeaderMove[] = []
     let topics = this.topics
     for (const m of moves) {
       const t = topics.get(m.topic)
       const p = t?.partitions[m.partition]
       if (t === undefined || p === undefined || p.partition !== m.partition || !known.has(m.leader)) continue
-      if (p.leaderEpoch > m.leaderEpoch || (p.leaderEpoch === m.leaderEpoch && p.leader === m.leader)) continue
+      if (p.leaderEpoch > m.leaderEpoch || (p.leaderEpoch === m.leaderEpoch && p.leader === m.leader)) {
+        if (p.leader === m.leader) followed.push(m)
+        continue
+      }
       const partitions = t.partitions.slice()
       partitions[m.partition] = { ...p, leader: m.leader, leaderEpoch: m.leaderEpoch, errorCode: 0 }
       if (topics === this.topics) topics = new Map(topics)
       topics.set(m.topic, { ...t, partitions })
       this.#rewinds.delete(`${m.topic}\u0000${m.partition}`)
       applied.push(m)
+      followed.push(m)
     }
-    if (applied.length === 0) return applied
+    if (applied.length === 0) return followed
     this.brokers = known
     this.topics = topics
     for (const fn of this.#onMove) fn(applied)
-    return applied
+    return followed
   }
 
   /**

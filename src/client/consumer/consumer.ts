@@ -242,10 +242,18 @@ export class Consumer implements CoreListener {
     if (this.#closed) return
     for (const m of moves) {
       const cur = this.cursor(m.topic, m.partition)
-      if (cur === undefined) continue
-      cur.awaitingLeader = false
-      this.placeCursor(cur, true)
+      if (cur !== undefined) this.followLeader(cur)
     }
+  }
+
+  /**
+   * followLeader places a cursor on the leader metadata now names for it, learned from a broker's
+   * answer (KIP-951), and lets it be fetched there at once: no metadata load to wait for, no backoff.
+   */
+  followLeader(c: Cursor): void {
+    c.awaitingLeader = false
+    c.backoffUntil = 0
+    this.placeCursor(c, true)
   }
 
   /**

@@ -52,7 +52,7 @@ interface SessionEntry {
 // Errors that mean the partition moved or metadata is stale: the partition waits for a metadata load
 // before it is fetched again (Cursor.awaitingLeader), and the load goes out at once, whatever
 // metadataMinAge says (franz-go's triggerUpdateMetadataNow). A NOT_LEADER_OR_FOLLOWER or
-// FENCED_LEADER_EPOCH answer that names the leader (KIP-951) needs no load (#onResponse).
+// FENCED_LEADER_EPOCH answer that names the leader (KIP-951) is followed without one (#onResponse).
 const MOVED = new Set<number>([
   ErrorCode.LEADER_NOT_AVAILABLE,
   ErrorCode.NOT_LEADER_OR_FOLLOWER,
@@ -381,20 +381,16 @@ export class Source {
       for (const pd of t.partitions) {
         const cur = byKey.get(`${t.topic || t.topicId}\u0000${pd.partitionIndex}`)
         if (cur === undefined || cur.removed || sent.get(cur) !== cur.generation) continue
-        const to = pd.currentLeader
-        if ((pd.errorCode === NOT_LEADER_OR_FOLLOWER || pd.errorCode === FENCED_LEADER_EPOCH) && to.leaderId >= 0 && to.leaderEpoch >= 0 && res.nodeEndpoints.length > 0) {
-          // KIP-951: the broker named the partition's leader (fetch v16+): follow it now, without a
-          // backoff or a metadata load (franz-go's kip951move).
-          this.#fetchedState(cur, pd)
-          cur.preferredReplica = -1
-          ;(moves ??= []).push({ topic: cur.topic, partition: cur.partition, leader: to.leaderId, leaderEpoch: to.leaderEpoch })
-          ;(moving ??= []).push(cur)
-          continue
-        }
         const r = this.#answer(cur, pd)
         if (r === 'refresh') refresh = true
-        else if (r === 'moved') (moved ??= []).push(cur)
-        else if (r === 'data') {
+        else if (r === 'moved') {
+          const to = pd.currentLeader
+          if ((pd.errorCode === NOT_LEADER_OR_FOLLOWER || pd.errorCode === FENCED_LEADER_EPOCH) && to.leaderId >= 0 && to.leaderEpoch >= 0 && res.nodeEndpoints.length > 0) {
+            // KIP-951: the broker named the partition's leader (fetch v16+): no metadata load is needed.
+            ;(moves ??= []).push({ topic: cur.topic, partition: cur.partition, leader: to.leaderId, leaderEpoch: to.leaderEpoch })
+            ;(moving ??= []).push(cur)
+          } else (moved ??= []).push(cur)
+        } else if (r === 'data') {
           const scan = scanRecordBatches(pd.records!, cur.offset)
           data.push({ cursor: cur, pd, start: cur.offset, epoch: cur.lastFetchedEpoch, scan })
           // A corrupt batch: the partition waits out a backoff before it is fetched again (#decode).
@@ -412,19 +408,12 @@ export class Source {
       }
     }
     if (moves !== null) {
-      c.core.moveLeaders(moves, res.nodeEndpoints)
+      // Followed (by this answer or an earlier one): fetched from the named leader at once (franz-go's
+      // kip951move). A leader the client cannot follow leaves the partition to the metadata load.
+      const followed = new Set(c.core.metadata.moveLeaders(moves, res.nodeEndpoints))
       for (let i = 0; i < moves.length; i++) {
-        const m = moves[i]!
-        const cur = moving![i]!
-        // Placed where the broker said (by this answer or an earlier one), in the named epoch or a
-        // newer one. A leader the client cannot follow leaves the partition to metadata.
-        const p = c.core.metadata.topics.get(m.topic)?.partitions[m.partition]
-        if (p !== undefined && p.leader === m.leader && p.leaderEpoch >= m.leaderEpoch) c.placeCursor(cur, true)
-        else {
-          cur.backoffUntil = Date.now() + c.core.config.retryBackoff(1)
-          cur.awaitingLeader = true
-          ;(moved ??= []).push(cur)
-        }
+        if (followed.has(moves[i]!)) c.followLeader(moving![i]!)
+        else (moved ??= []).push(moving![i]!)
       }
     }
     if (moved !== null) c.awaitLeaders(moved)
@@ -454,13 +443,6 @@ export class Source {
     c.onBuffered(this)
   }
 
-  /** fetchedState keeps the partition's watermarks and log start from an answer. */
-  #fetchedState(cur: Cursor, pd: FetchResponsePartitionData): void {
-    cur.highWatermark = pd.highWatermark
-    cur.lastStableOffset = pd.lastStableOffset
-    if (pd.logStartOffset >= 0n) cur.logStartOffset = pd.logStartOffset
-  }
-
   /**
    * answer applies a partition's answer short of its records: errors handled, truncation and moves
    * followed. It returns 'data' when there are records to decode, 'moved' when the partition's
@@ -470,7 +452,9 @@ export class Source {
   #answer(cur: Cursor, pd: FetchResponsePartitionData): FetchPartition | 'data' | 'moved' | 'refresh' | null {
     const c = this.#consumer
     const cfg = c.core.config
-    this.#fetchedState(cur, pd)
+    cur.highWatermark = pd.highWatermark
+    cur.lastStableOffset = pd.lastStableOffset
+    if (pd.logStartOffset >= 0n) cur.logStartOffset = pd.logStartOffset
     const code = pd.errorCode
     if (code !== 0) {
       const err = new KafkaProtocolError(code, { broker: this.nodeId, topic: cur.topic, partition: cur.partition })

@@ -393,13 +393,12 @@ export class Sink {
       }
     }
     if (moves !== null) {
-      p.core.moveLeaders(moves, res.nodeEndpoints)
+      const followed = new Set(p.core.metadata.moveLeaders(moves, res.nodeEndpoints))
       for (let i = 0; i < moves.length; i++) {
-        const m = moves[i]!
         // Moving (by this answer or an earlier one): no backoff. A named leader the client cannot
         // follow (unknown to it, or older than what metadata says) leaves the partition to metadata
         // and the backoff, as any leader error does.
-        if (p.core.leaderOf(m.topic, m.partition) === m.leader) moving![i]!.rb.backoffUntil = 0
+        if (followed.has(moves[i]!)) moving![i]!.rb.backoffUntil = 0
         else refresh = true
       }
     }
