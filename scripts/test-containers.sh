@@ -139,7 +139,7 @@ else
   $compose --profile cluster run --rm cluster-ready
 fi
 step "compose: 3-node profile up" "$(secs "$t")"
-KAFKA_BOOTSTRAP=127.0.0.1:19092,127.0.0.1:29092,127.0.0.1:39092 KAFKA_BROKERS=3 \
+KAFKA_BOOTSTRAP=127.0.0.1:19092,127.0.0.1:29092,127.0.0.1:31092 KAFKA_BROKERS=3 \
   KAFKA_CONTAINERS=kafka-wire-kafka-1,kafka-wire-kafka-2,kafka-wire-kafka-3 \
   run_tests "compose: 3-node cluster" test/testing/kafka-cluster.test.ts test/testing/kafka.test.ts
 $compose --profile cluster down -v
