@@ -7,6 +7,7 @@ import { checkTopicName } from './topic-name.js'
 import type { ClientOptions, Config, OffsetSpec } from './options.js'
 import { Producer, type ProduceCallback, type ProduceResult } from './producer/producer.js'
 import { Consumer } from './consumer/consumer.js'
+import { ShareConsumer, type AckStatus } from './consumer/share.js'
 import { Fetches } from './consumer/fetches.js'
 import { userRequest } from './raw-request.js'
 import type { ClientRequestOptions, CommitOffsets, GroupMetadata } from './types.js'
@@ -45,6 +46,7 @@ export class Client {
   #core: ClientCore
   #producer: Producer | null = null
   #consumer: Consumer | null = null
+  #share: ShareConsumer | null = null
   #closing: Promise<void> | null = null
 
   static {
@@ -57,10 +59,12 @@ export class Client {
     this.#core = core
     cores.set(this, core)
     const c = core.config
-    if (c.consumeTopics.length > 0 || c.consumePartitions.size > 0 || c.consumerGroup !== null) this.#consumer = new Consumer(core)
+    if (c.shareGroup !== null) this.#share = new ShareConsumer(core)
+    else if (c.consumeTopics.length > 0 || c.consumePartitions.size > 0 || c.consumerGroup !== null) this.#consumer = new Consumer(core)
     core.hooks.newClient(this)
     // Consuming starts once the hooks had their say (franz-go starts its goroutines after OnNewClient).
     if (this.#consumer !== null) queueMicrotask(() => this.#consumer?.start())
+    if (this.#share !== null) queueMicrotask(() => this.#share?.start())
   }
 
   /** config is the resolved, frozen form of the options given to the constructor. */
@@ -193,6 +197,7 @@ export class Client {
   /** #consumeSide is the client's consumer, created on first use (or at construction when consume options are set). */
   get #consumeSide(): Consumer {
     this.#core.checkOpen()
+    if (this.#share !== null) throw new InvalidOperationError('a share group member cannot do this: the share group assigns partitions and tracks what was consumed (use markAcks and flushAcks)')
     if (this.#consumer === null) {
       this.#consumer = new Consumer(this.#core)
       this.#consumer.start()
@@ -225,13 +230,37 @@ export class Client {
    */
   pollFetches(opts: { signal?: AbortSignal } = {}): Promise<Fetches> {
     if (this.#core.closing) return Promise.resolve(closedFetches(this.#core, opts.signal))
+    if (this.#share !== null) return this.#share.poll(0, opts.signal)
     return this.#consumeSide.poll(0, opts.signal)
   }
 
   /** pollRecords is pollFetches returning at most `max` records (the rest stay buffered), under the same AbortSignal contract. */
   pollRecords(max: number, opts: { signal?: AbortSignal } = {}): Promise<Fetches> {
     if (this.#core.closing) return Promise.resolve(closedFetches(this.#core, opts.signal))
+    if (this.#share !== null) return this.#share.poll(max, opts.signal)
     return this.#consumeSide.poll(max, opts.signal)
+  }
+
+  /**
+   * markAcks marks share-group records of the last poll (shareGroup): 'accept' (processed), 'release'
+   * (handed out again, to any member, its deliveryCount raised) or 'reject' (never handed out again).
+   * Without records it marks every record of the last poll not marked yet. A record keeps its first
+   * mark. Marks are sent with the next fetch, by flushAcks, or at close; the next poll accepts the
+   * records of this one left unmarked, and close releases them (franz-go's MarkAcks).
+   */
+  markAcks(status: AckStatus, ...records: Record[]): void {
+    if (this.#share === null) throw new InvalidOperationError('markAcks needs a shareGroup')
+    this.#share.markAcks(status, records)
+  }
+
+  /**
+   * flushAcks sends every mark made so far (markAcks) and resolves once the brokers answered them;
+   * their answers went to shareAckCallback by then. A fetch waiting on a broker is answered first
+   * (at most fetchMaxWait). It rejects with an AbortError if `signal` aborts first.
+   */
+  flushAcks(opts: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.#share === null) return Promise.reject(new InvalidOperationError('flushAcks needs a shareGroup'))
+    return this.#share.flushAcks(opts.signal)
   }
 
   /**
@@ -505,6 +534,7 @@ export class Client {
       try {
         await Promise.all([
           this.#consumer?.close(deadline),
+          this.#share?.close(deadline),
           (async () => {
             // An open transaction is aborted rather than left for the broker's transactionTimeout, which
             // would hold read_committed consumers back until then; within close's timeout.

@@ -4,6 +4,7 @@ import { partitionerFrom, type Partitioner } from './producer/partitioner.js'
 import type { ProduceRecord } from '../protocol/record.js'
 import type { SaslConfig, Mechanism } from './sasl/index.js'
 import { balancerByName, BALANCER_NAMES, type BalancerName, type GroupBalancer } from './consumer/balancers/index.js'
+import type { ShareAckResult } from './consumer/share.js'
 import { InvalidOptionError } from './errors.js'
 import { topicNameProblem } from './topic-name.js'
 
@@ -205,6 +206,17 @@ export interface ClientOptions<C = unknown> {
   disableAutoCommit?: boolean
   /** autoCommitMarks autocommits only records marked with markCommitRecords. */
   autoCommitMarks?: boolean
+  /**
+   * shareGroup consumes consumeTopics as a member of this share group (KIP-932, Kafka 4.2+): the
+   * brokers hand each record to one member at a time, and each polled record is acknowledged
+   * (`markAcks`; the next poll accepts what was left unmarked). Cannot be combined with consumerGroup,
+   * consumePartitions or consumeRegex. Equivalent to Java's KafkaShareConsumer group.id.
+   */
+  shareGroup?: string
+  /** shareMaxRecords caps the records one share fetch acquires (its MaxRecords and BatchSize). Default 500 (franz-go's). */
+  shareMaxRecords?: number
+  /** shareAckCallback is told the brokers' answer to every acknowledgement the share consumer sends, per partition. */
+  shareAckCallback?: (results: ShareAckResult[]) => void
 
   /** allowAutoTopicCreation asks the broker to create unknown topics on metadata requests (if the broker allows it). Default false. */
   allowAutoTopicCreation?: boolean
@@ -272,6 +284,9 @@ export interface Config {
   readonly autoCommitInterval: number
   readonly disableAutoCommit: boolean
   readonly autoCommitMarks: boolean
+  readonly shareGroup: string | null
+  readonly shareMaxRecords: number
+  readonly shareAckCallback: ((results: ShareAckResult[]) => void) | null
 }
 
 /** defaultRetryBackoff is franz-go's: exponential from 250 ms to 2.5 s, with up to 20% jitter. */
@@ -292,7 +307,7 @@ const KNOWN = new Set([
   'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'maxBufferedFetchRecords', 'maxBufferedFetchBytes', 'isolationLevel', 'disableFetchSessions', 'consumerGroup',
   'groupProtocol', 'balancers', 'groupRemoteAssignor', 'instanceId', 'sessionTimeout', 'rebalanceTimeout',
   'heartbeatInterval', 'onPartitionsAssigned', 'onPartitionsRevoked', 'onPartitionsLost', 'blockRebalanceOnPoll',
-  'autoCommitInterval', 'disableAutoCommit', 'autoCommitMarks',
+  'autoCommitInterval', 'disableAutoCommit', 'autoCommitMarks', 'shareGroup', 'shareMaxRecords', 'shareAckCallback',
 ])
 
 /** validateOffsetSpec checks an OffsetSpec and names the option when it is wrong. */
@@ -489,6 +504,14 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
   const group = options.consumerGroup ?? null
   if (group !== null && (typeof group !== 'string' || group === '')) throw new InvalidOptionError('consumerGroup', 'must be a non-empty string')
   if (group !== null && partitions.size > 0) throw new InvalidOptionError('consumePartitions', 'cannot be used with consumerGroup (a group assigns partitions)')
+  const share = options.shareGroup ?? null
+  if (share !== null) {
+    if (typeof share !== 'string' || share === '') throw new InvalidOptionError('shareGroup', 'must be a non-empty string')
+    if (group !== null) throw new InvalidOptionError('consumerGroup', 'cannot be used with shareGroup (a member is in one group)')
+    if (partitions.size > 0) throw new InvalidOptionError('consumePartitions', 'cannot be used with shareGroup (the share group hands out records)')
+    if (options.consumeRegex) throw new InvalidOptionError('consumeRegex', 'cannot be used with shareGroup (share groups subscribe to topic names)')
+    if (topics.length === 0) throw new InvalidOptionError('consumeTopics', 'shareGroup needs the topics to consume')
+  }
   const protocol = options.groupProtocol ?? 'classic'
   if (protocol !== 'classic' && protocol !== 'consumer') throw new InvalidOptionError('groupProtocol', `${String(protocol)} is not 'classic' or 'consumer'`)
   const iso = options.isolationLevel ?? 'read_uncommitted'
@@ -535,5 +558,8 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
     autoCommitInterval: num(o, 'autoCommitInterval', 5_000, 10),
     disableAutoCommit: options.disableAutoCommit === true,
     autoCommitMarks: options.autoCommitMarks === true,
+    shareGroup: share,
+    shareMaxRecords: num(o, 'shareMaxRecords', 500, 1, 2 ** 31 - 1),
+    shareAckCallback: fn<(results: ShareAckResult[]) => void>(o, 'shareAckCallback'),
   }
 }

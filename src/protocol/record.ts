@@ -46,6 +46,8 @@ export interface Record {
   producerEpoch: number
   /** context carries per-record state for hooks (an OpenTelemetry Context for kotel). */
   context?: RecordContext
+  /** deliveryCount is how many times a share group has handed this record out (1 the first time); set on share-group records only. */
+  deliveryCount?: number
 }
 
 /**

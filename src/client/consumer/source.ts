@@ -681,7 +681,7 @@ export class Source {
  * carries them, and counts them at one byte each. A legacy message set counts its message overhead
  * in both, as franz-go's does. numRecords includes control records.
  */
-function fetchBatchMetrics(b: RecordBatch): FetchBatchMetrics {
+export function fetchBatchMetrics(b: RecordBatch): FetchBatchMetrics {
   const rs = b.records
   const wire = b.batchLength + 12
   if (b.magic < 2) return { numRecords: rs.length, uncompressedBytes: wire, compressedBytes: wire, compressionType: b.compression }

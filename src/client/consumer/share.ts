@@ -1,0 +1,1159 @@
+import { randomUUID } from 'node:crypto'
+import { ErrorCode } from '../../protocol/error-codes.js'
+import { KafkaProtocolError, KafkaWireError, ProtocolDecodeError } from '../../protocol/errors.js'
+import type { ApiMessage } from '../../protocol/messages/api.js'
+import { ShareAcknowledge, type ShareAcknowledgeRequest, type ShareAcknowledgeResponse } from '../../protocol/messages/share-acknowledge.js'
+import { ShareFetch, type ShareFetchRequest, type ShareFetchResponse, type ShareFetchResponsePartitionData } from '../../protocol/messages/share-fetch.js'
+import { ShareGroupHeartbeat, type ShareGroupHeartbeatRequest } from '../../protocol/messages/share-group-heartbeat.js'
+import { CorruptRecordBatchError, decodeRecordBatches, type RecordBatch } from '../../protocol/records.js'
+import type { Record } from '../../protocol/record.js'
+import type { BrokerMetadata } from '../../hooks/index.js'
+import type { ClientCore } from '../core.js'
+import { AbortError, ClientClosedError, InvalidArgumentError } from '../errors.js'
+import type { LeaderMove } from '../metadata.js'
+import type { CoreListener } from '../types.js'
+import { Fetches, type FetchPartition } from './fetches.js'
+import { fetchBatchMetrics } from './source.js'
+
+/** AckStatus is how a share-group record is acknowledged: processed, given back for redelivery, or refused for good. */
+export type AckStatus = 'accept' | 'release' | 'reject'
+
+/** ShareAckResult is a broker's answer to the acknowledgements of one partition sent in one request. */
+export interface ShareAckResult {
+  topic: string
+  partition: number
+  /** records counts the polled records whose acknowledgement this answer settles. */
+  records: number
+  /** error is null when the broker applied them; otherwise the records go back to the group (delivered again after the broker's acquisition lock expires, at worst). */
+  error: KafkaWireError | null
+}
+
+// AcknowledgeType on the wire (KIP-932): 0 is a gap (an acquired offset with no record to hand out).
+const GAP = 0
+const ACK_TYPES: { readonly [K in AckStatus]: number } = { accept: 1, release: 2, reject: 3 }
+/** QUEUED flags a mark (Slab.marks) whose acknowledgement has been queued for sending. */
+const QUEUED = 0x80
+const FINAL_EPOCH = -1
+/**
+ * ACKS_MAX_WAIT bounds how long a fetch carrying acknowledgements may wait on the broker for records:
+ * their answer comes with the fetch's, and flushAcks, close and shareAckCallback wait for it.
+ */
+const ACKS_MAX_WAIT = 500
+
+/** Errors that mean a partition is led elsewhere now, or its metadata is stale: it waits for a load (or a KIP-951 hint). */
+const MOVED = new Set<number>([
+  ErrorCode.NOT_LEADER_OR_FOLLOWER,
+  ErrorCode.FENCED_LEADER_EPOCH,
+  ErrorCode.LEADER_NOT_AVAILABLE,
+  ErrorCode.UNKNOWN_LEADER_EPOCH,
+  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  ErrorCode.UNKNOWN_TOPIC_ID,
+  ErrorCode.KAFKA_STORAGE_ERROR,
+  ErrorCode.REPLICA_NOT_AVAILABLE,
+])
+const SESSION_LOST = new Set<number>([ErrorCode.SHARE_SESSION_NOT_FOUND, ErrorCode.INVALID_SHARE_SESSION_EPOCH])
+const { UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH, NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH } = ErrorCode
+
+/** SharePart is an assigned partition. */
+interface SharePart {
+  key: string
+  topic: string
+  topicId: string
+  partition: number
+  /** backoffUntil holds the partition back after an error (Date.now() ms). */
+  backoffUntil: number
+}
+
+/** AckRange is a run of offsets acknowledged the same way; `user` counts the polled records in it. */
+interface AckRange {
+  first: bigint
+  last: bigint
+  type: number
+  user: number
+}
+
+/** PendingAcks are one partition's acknowledgements waiting to be sent to its source's broker. */
+interface PendingAcks {
+  topic: string
+  topicId: string
+  partition: number
+  ranges: AckRange[]
+}
+
+/**
+ * Slab is one partition's records from one share fetch: the records handed out (sorted by offset)
+ * and each one's mark (0 until markAcks or the next poll marks it; QUEUED once sent on its way).
+ * `session` is the source's session generation the records were acquired in: acknowledgements
+ * belong to that session and are dropped (with an error result) once it is gone.
+ */
+interface Slab {
+  source: ShareSource
+  session: number
+  topic: string
+  topicId: string
+  partition: number
+  records: Record[]
+  marks: Uint8Array
+  /** taken counts the records handed to polls so far. */
+  taken: number
+}
+
+/** Polled is a run of a slab's records one poll handed out. */
+interface Polled {
+  slab: Slab
+  from: number
+  to: number
+}
+
+/**
+ * ShareConsumer consumes as a member of a share group (KIP-932). The coordinator assigns partitions
+ * (ShareGroupHeartbeat), possibly to several members at once; each partition's leader hands each
+ * record to one member at a time, under an acquisition lock, through a share session per broker
+ * (ShareFetch). Every acquired record is acknowledged: accepted, released (delivered again, to any
+ * member, with its delivery count raised) or rejected (archived). As in franz-go, records of one
+ * poll that the application did not mark (markAcks) are accepted at the next poll; at close they are
+ * released, with the records fetched and never polled. Acknowledgements ride on the next ShareFetch
+ * to the broker, or go alone (ShareAcknowledge) when no fetch is due or flushAcks asks.
+ */
+export class ShareConsumer implements CoreListener {
+  readonly core: ClientCore
+  readonly group: string
+  memberId: string = randomUUID()
+  memberEpoch = 0
+  #interval: number
+  #failures = 0
+  #timer: NodeJS.Timeout | null = null
+  #beating: Promise<void> | null = null
+  #beatSoon = false
+  #sentTopics = ''
+  /** assigned is the coordinator's assignment, by topic name; parts every assigned partition. */
+  #assigned = new Map<string, number[]>()
+  #parts = new Map<string, SharePart>()
+  #unresolved = false
+  #sources = new Map<number, ShareSource>()
+  /** ready are the sources with records to poll, oldest first. */
+  #ready: ShareSource[] = []
+  #lastPolled: Polled[] = []
+  #pollWaiters: Array<() => void> = []
+  #errors = new Map<string, { error: Error; topic: string; partition: number }>()
+  #missing = new Map<string, number>()
+  #closed = false
+  #leaving = false
+  readonly abort = new AbortController()
+
+  constructor(core: ClientCore) {
+    this.core = core
+    this.group = core.config.shareGroup!
+    this.#interval = core.config.heartbeatInterval
+    core.listen(this)
+    core.metadata.interest(core.config.consumeTopics)
+  }
+
+  /** start joins the group and loads metadata, so that topic ids can be named and leaders found. */
+  start(): void {
+    if (this.#closed) return
+    this.#schedule(0)
+    this.core.metadata.refresh(true).catch((err: Error) => this.core.log('warn', 'metadata load failed', 'err', err.message))
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  wants(topic: string): boolean {
+    return this.core.config.consumeTopics.includes(topic)
+  }
+
+  // ---------------------------------------------------------------- membership
+
+  #schedule(ms: number): void {
+    if (this.#closed || this.#leaving) return
+    if (this.#beating !== null) {
+      if (ms === 0) this.#beatSoon = true
+      return
+    }
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#timer = setTimeout(() => {
+      this.#timer = null
+      this.#beating = this.#beat().then((next) => {
+        this.#beating = null
+        const soon = this.#beatSoon
+        this.#beatSoon = false
+        if (next !== null) this.#schedule(soon ? 0 : next)
+      })
+    }, ms)
+    // Membership is background work: an idle member does not keep the process alive by itself.
+    this.#timer.unref()
+  }
+
+  /** beat sends one ShareGroupHeartbeat and returns when to send the next (null: not at all). */
+  async #beat(): Promise<number | null> {
+    const cfg = this.core.config
+    const req: ShareGroupHeartbeatRequest = ShareGroupHeartbeat.newRequest()
+    req.groupId = this.group
+    req.memberId = this.memberId
+    req.memberEpoch = this.memberEpoch
+    const topics = [...cfg.consumeTopics].sort()
+    const key = topics.join('\u0000')
+    // Subscription and rack are sent on joining and when they change; null means "unchanged".
+    const full = this.memberEpoch === 0 || key !== this.#sentTopics
+    req.subscribedTopicNames = full ? topics : null
+    req.rackId = full ? cfg.rack : null
+    let next = this.#interval
+    try {
+      const res = await this.core.request(ShareGroupHeartbeat, req, { timeout: cfg.sessionTimeout, signal: this.abort.signal })
+      if (res.errorCode !== 0) throw new KafkaProtocolError(res.errorCode, { errorMessage: res.errorMessage })
+      this.#failures = 0
+      this.#sentTopics = key
+      if (res.memberId !== null && res.memberId !== '') this.memberId = res.memberId
+      this.memberEpoch = res.memberEpoch
+      if (res.heartbeatIntervalMs > 0) this.#interval = res.heartbeatIntervalMs
+      next = this.#interval
+      if (res.assignment !== null) {
+        this.#assigned = new Map(res.assignment.topicPartitions.map((tp) => [tp.topicId, [...tp.partitions].sort((a, b) => a - b)]))
+        this.#unresolved = true
+      }
+      if (this.#unresolved && !(await this.#resolveAssignment())) next = Math.min(next, 200)
+    } catch (err) {
+      if (this.#closed || this.#leaving) return null
+      const e = err as Error
+      this.#failures++
+      next = cfg.retryBackoff(this.#failures)
+      if (e instanceof KafkaProtocolError && (e.errorCode === FENCED_MEMBER_EPOCH || e.errorCode === UNKNOWN_MEMBER_ID)) {
+        // Fenced or forgotten: the assignment is gone; rejoin at once with epoch 0 and the same member id.
+        this.core.log('warn', 'share group member fenced; rejoining', 'group', this.group, 'err', e.message)
+        this.memberEpoch = 0
+        this.#assigned = new Map()
+        this.#unresolved = false
+        this.#setParts(new Map())
+        next = 0
+      } else {
+        this.core.log('warn', 'share group heartbeat failed', 'group', this.group, 'err', e.message)
+        // What retrying cannot mend (authorization, a group of another type, a full group) is told to polls.
+        if (e instanceof KafkaWireError && !e.retriable) this.addError(e)
+      }
+      this.core.hooks.groupManageError(e)
+    }
+    return this.#closed || this.#leaving ? null : next
+  }
+
+  /**
+   * resolveAssignment names the assignment's topic ids from metadata (loading it when an id is
+   * unknown) and places the partitions on their leaders. False while an id stays unknown.
+   */
+  async #resolveAssignment(): Promise<boolean> {
+    const md = this.core.metadata
+    const ids = [...this.#assigned.keys()]
+    if (ids.some((id) => md.topicName(id) === undefined)) {
+      md.interestAll(true)
+      await md.refresh(true).catch(() => {})
+      md.interestAll(false)
+    }
+    const parts = new Map<string, SharePart>()
+    let all = true
+    for (const [id, ps] of this.#assigned) {
+      const topic = md.topicName(id)
+      if (topic === undefined) {
+        all = false
+        continue
+      }
+      md.interest([topic])
+      for (const p of ps) {
+        const key = `${topic}\u0000${p}`
+        parts.set(key, this.#parts.get(key) ?? { key, topic, topicId: id, partition: p, backoffUntil: 0 })
+      }
+    }
+    this.#unresolved = !all
+    this.#setParts(parts)
+    return all
+  }
+
+  /** setParts replaces the assigned partitions and places them on their leaders' sources. */
+  #setParts(parts: Map<string, SharePart>): void {
+    this.#parts = parts
+    this.#place()
+  }
+
+  /** place puts every assigned partition on its leader's source (and off any other), waking them. */
+  #place(): void {
+    const md = this.core.metadata
+    let leaderless = false
+    const byNode = new Map<number, SharePart[]>()
+    for (const part of this.#parts.values()) {
+      const leader = md.topics.get(part.topic)?.partitions[part.partition]?.leader ?? -1
+      if (leader < 0) {
+        leaderless = true
+        continue
+      }
+      let list = byNode.get(leader)
+      if (list === undefined) byNode.set(leader, (list = []))
+      list.push(part)
+    }
+    for (const node of byNode.keys()) this.#source(node)
+    for (const [node, s] of this.#sources) s.setParts(byNode.get(node) ?? [])
+    if (leaderless) md.trigger()
+  }
+
+  #source(node: number): ShareSource {
+    let s = this.#sources.get(node)
+    if (s === undefined) this.#sources.set(node, (s = new ShareSource(this, node)))
+    return s
+  }
+
+  onMetadata(): void {
+    if (this.#closed) return
+    if (this.#unresolved) this.#schedule(0)
+    this.#place()
+    this.#checkMissing()
+  }
+
+  onMetadataError(err: Error): void {
+    if (err instanceof KafkaWireError && !err.retriable) this.addError(err)
+  }
+
+  onLeadersMoved(_moves: readonly LeaderMove[]): void {
+    if (!this.#closed) this.#place()
+  }
+
+  /** checkMissing tells polls of subscribed topics that metadata has lacked three loads in a row. */
+  #checkMissing(): void {
+    const md = this.core.metadata
+    for (const t of this.core.config.consumeTopics) {
+      const info = md.topics.get(t)
+      if (info !== undefined && info.errorCode === 0) {
+        this.#missing.delete(t)
+        continue
+      }
+      const n = (this.#missing.get(t) ?? 0) + 1
+      this.#missing.set(t, n)
+      if (n === 3) this.addError(new KafkaProtocolError(info?.errorCode || ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, { topic: t, errorMessage: `topic ${t} does not exist (checked ${n} metadata loads)` }), t)
+      if (n < 3) md.trigger()
+    }
+  }
+
+  // ---------------------------------------------------------------- polling
+
+  /** addError queues an error for the next poll: one per kind and place, the newest. */
+  addError(error: Error, topic = '', partition = -1): void {
+    this.#errors.set(`${(error as { code?: string }).code ?? error.name}\u0000${topic}\u0000${partition}`, { error, topic, partition })
+    this.#wakePolls()
+  }
+
+  /** onBuffered is called by a source that has records to poll. */
+  onBuffered(s: ShareSource): void {
+    if (!this.#ready.includes(s)) this.#ready.push(s)
+    this.#wakePolls()
+  }
+
+  #wakePolls(): void {
+    const waiters = this.#pollWaiters
+    this.#pollWaiters = []
+    for (const w of waiters) w()
+  }
+
+  /**
+   * poll accepts what the previous poll handed out and the application left unmarked, then returns
+   * the acquired records buffered (up to `max`, all when max <= 0) and the errors met since, under
+   * the same AbortSignal contract as Consumer.poll.
+   */
+  async poll(max: number, signal?: AbortSignal): Promise<Fetches> {
+    const hooks = this.core.hooks
+    if (hooks.onPollStart.length !== 0) hooks.pollStart(signal)
+    if (this.#closed) {
+      const f = new Fetches()
+      f.addError(new ClientClosedError())
+      return f
+    }
+    this.#finishPoll(ACK_TYPES.accept)
+    this.core.hold()
+    try {
+      for (;;) {
+        if (this.#ready.length > 0 || this.#errors.size > 0) {
+          const f = this.#take(max)
+          for (const e of this.#errors.values()) f.addError(e.error, e.topic, e.partition)
+          this.#errors.clear()
+          if (f.partitions.length > 0 || f.errors().length > 0) return f
+        }
+        if (this.#closed || signal?.aborted) {
+          const f = new Fetches()
+          f.addError(this.#closed ? new ClientClosedError() : new AbortError(signal?.reason))
+          return f
+        }
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            signal?.removeEventListener('abort', done)
+            const i = this.#pollWaiters.indexOf(done)
+            if (i >= 0) this.#pollWaiters.splice(i, 1)
+            resolve()
+          }
+          this.#pollWaiters.push(done)
+          signal?.addEventListener('abort', done, { once: true })
+        })
+      }
+    } finally {
+      this.core.release()
+    }
+  }
+
+  #take(max: number): Fetches {
+    const out: FetchPartition[] = []
+    let left = max > 0 ? max : Infinity
+    const ready = this.#ready
+    for (let k = ready.length; k > 0 && ready.length > 0 && left > 0; k--) {
+      const s = ready.shift()!
+      left -= s.take(left, out, this.#lastPolled)
+      if (s.hasBuffered) ready.push(s)
+    }
+    const hooks = this.core.hooks
+    if (hooks.onFetchRecordUnbuffered.length !== 0) for (const p of out) hooks.fetchRecordsUnbuffered(p.records, true)
+    return new Fetches(out)
+  }
+
+  /**
+   * finishPoll marks what the last poll handed out and the application left unmarked with `type`
+   * (accept at the next poll, release at close) and queues every mark not yet queued.
+   */
+  #finishPoll(type: number): void {
+    const polled = this.#lastPolled
+    if (polled.length === 0) return
+    this.#lastPolled = []
+    for (const p of polled) {
+      const marks = p.slab.marks
+      for (let i = p.from; i < p.to; i++) if (marks[i] === 0) marks[i] = type
+    }
+    this.#queueMarks(polled)
+  }
+
+  /** queueMarks hands the marked, not yet queued records of `polled` to their sources. */
+  #queueMarks(polled: Polled[]): void {
+    const touched = new Set<ShareSource>()
+    for (const p of polled) {
+      const { slab } = p
+      const { marks, records } = slab
+      let run: AckRange | null = null
+      const ranges: AckRange[] = []
+      for (let i = p.from; i < p.to; i++) {
+        const m = marks[i]!
+        if (m === 0 || (m & QUEUED) !== 0) {
+          run = null
+          continue
+        }
+        marks[i] = m | QUEUED
+        const off = records[i]!.offset
+        if (run !== null && run.type === m && run.last + 1n === off) {
+          run.last = off
+          run.user++
+        } else {
+          ranges.push((run = { first: off, last: off, type: m, user: 1 }))
+        }
+      }
+      if (ranges.length > 0) {
+        slab.source.queueAcks(slab, ranges)
+        touched.add(slab.source)
+      }
+    }
+    for (const s of touched) s.wake()
+  }
+
+  /**
+   * markAcks marks records of the last poll with `status`: the given records, or every record of the
+   * last poll not marked yet. A record keeps its first mark; records not from the last poll are left
+   * alone (their poll marked them already).
+   */
+  markAcks(status: AckStatus, records: Record[]): void {
+    const type = ACK_TYPES[status]
+    if (type === undefined || !Object.hasOwn(ACK_TYPES, status)) throw new InvalidArgumentError('status', `${JSON.stringify(status)} is not 'accept', 'release' or 'reject'`)
+    const polled = this.#lastPolled
+    if (records.length === 0) {
+      for (const p of polled) {
+        const marks = p.slab.marks
+        for (let i = p.from; i < p.to; i++) if (marks[i] === 0) marks[i] = type
+      }
+      return
+    }
+    for (const r of records) {
+      for (const p of polled) {
+        const { slab } = p
+        if (slab.partition !== r.partition || slab.topic !== r.topic) continue
+        const i = indexOfOffset(slab.records, p.from, p.to, r.offset)
+        if (i >= 0) {
+          if (slab.marks[i] === 0) slab.marks[i] = type
+          break
+        }
+      }
+    }
+  }
+
+  /**
+   * flushAcks sends every mark made so far and resolves once the brokers answered them (the answers
+   * went to shareAckCallback), or when `signal` aborts.
+   */
+  async flushAcks(signal?: AbortSignal): Promise<void> {
+    if (this.#closed) return
+    this.#queueMarks(this.#lastPolled)
+    const done = Promise.all([...this.#sources.values()].map((s) => s.flushed()))
+    this.core.hold()
+    try {
+      if (signal === undefined) await done
+      else {
+        if (signal.aborted) throw new AbortError(signal.reason)
+        await new Promise<void>((resolve, reject) => {
+          const onAbort = () => reject(new AbortError(signal.reason))
+          signal.addEventListener('abort', onAbort, { once: true })
+          done.then(() => {
+            signal.removeEventListener('abort', onAbort)
+            resolve()
+          })
+        })
+      }
+    } finally {
+      this.core.release()
+    }
+  }
+
+  /** reportAcks hands acknowledgement outcomes to shareAckCallback. */
+  reportAcks(results: ShareAckResult[]): void {
+    const cb = this.core.config.shareAckCallback
+    if (cb === null || results.length === 0) return
+    try {
+      cb(results)
+    } catch (err) {
+      this.core.log('error', 'shareAckCallback threw', 'err', (err as Error).message)
+    }
+  }
+
+  // ---------------------------------------------------------------- close
+
+  /**
+   * close releases what the last poll handed out unmarked and what was fetched and never polled,
+   * sends every acknowledgement with the close of each share session, and leaves the group, within
+   * `deadline`.
+   */
+  async close(deadline = Infinity): Promise<void> {
+    if (this.#closed) return
+    this.#leaving = true
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#finishPoll(ACK_TYPES.release)
+    const within = <T>(p: Promise<T>): Promise<T | void> => {
+      const ms = deadline - Date.now()
+      if (ms === Infinity) return p
+      let t: NodeJS.Timeout | undefined
+      return Promise.race([p, new Promise<void>((resolve) => (t = setTimeout(resolve, Math.max(0, ms))))]).finally(() => clearTimeout(t))
+    }
+    await within(Promise.all([...this.#sources.values()].map((s) => s.closeSession(deadline))))
+    await within(this.#beating?.catch(() => {}) ?? Promise.resolve())
+    if (this.memberEpoch > 0) {
+      const req = ShareGroupHeartbeat.newRequest()
+      req.groupId = this.group
+      req.memberId = this.memberId
+      req.memberEpoch = -1
+      req.rackId = null
+      req.subscribedTopicNames = null
+      await within(
+        this.core
+          .request(ShareGroupHeartbeat, req, { timeout: Math.max(1, Math.min(5_000, deadline - Date.now())) })
+          .then((res) => {
+            if (res.errorCode !== 0 && res.errorCode !== UNKNOWN_MEMBER_ID && res.errorCode !== FENCED_MEMBER_EPOCH) throw new KafkaProtocolError(res.errorCode)
+          })
+          .catch((err: Error) => this.core.log('warn', 'leaving the share group failed', 'group', this.group, 'err', err.message)),
+      )
+    }
+    this.#closed = true
+    this.abort.abort()
+    for (const s of this.#sources.values()) s.stop()
+    this.#errors.clear()
+    this.#wakePolls()
+  }
+}
+
+/**
+ * ShareSource is one broker's share session: the assigned partitions it leads, one request at a time
+ * (the session epoch orders them), the acquired records buffered until polled, and the
+ * acknowledgements waiting to go to this broker.
+ */
+class ShareSource {
+  readonly nodeId: number
+  #consumer: ShareConsumer
+  #parts = new Map<string, SharePart>()
+  /** inSession are the partitions the broker's session holds (as far as the last answer says). */
+  #inSession = new Map<string, SharePart>()
+  #epoch = 0
+  /** session counts the sessions this source opened; slabs of an older one cannot be acknowledged. */
+  #session = 1
+  #pending = new Map<string, PendingAcks>()
+  #buffered: Slab[] = []
+  #inflight = false
+  #scheduled = false
+  #timer: NodeJS.Timeout | null = null
+  #failures = 0
+  /** inflightAcks is set while the request in flight carries acknowledgements. */
+  #inflightAcks = false
+  /** flushWaiters wait for every queued acknowledgement to be answered; idleWaiters for the request in flight to end. */
+  #flushWaiters: Array<() => void> = []
+  #idleWaiters: Array<() => void> = []
+  /** closing is set once closeSession began: a failed request then leaves the session for the close to end. */
+  #closing = false
+  #stopped = false
+
+  constructor(consumer: ShareConsumer, nodeId: number) {
+    this.#consumer = consumer
+    this.nodeId = nodeId
+  }
+
+  /** setParts sets the partitions this broker leads for the member. */
+  setParts(parts: SharePart[]): void {
+    const next = new Map(parts.map((p) => [p.key, p]))
+    let changed = next.size !== this.#parts.size
+    if (!changed) for (const k of next.keys()) if (!this.#parts.has(k)) changed = true
+    this.#parts = next
+    if (changed) this.wake()
+  }
+
+  get hasBuffered(): boolean {
+    return this.#buffered.length !== 0
+  }
+
+  /** queueAcks adds acknowledgements of a slab's records; those of a session gone are answered with an error at once. */
+  queueAcks(slab: Slab, ranges: AckRange[]): void {
+    if (slab.session !== this.#session || this.#stopped) {
+      let n = 0
+      for (const r of ranges) n += r.user
+      if (n > 0) this.#consumer.reportAcks([{ topic: slab.topic, partition: slab.partition, records: n, error: sessionGone(this.nodeId) }])
+      return
+    }
+    this.#queue(slab, ranges)
+  }
+
+  #queue(slab: Slab, ranges: AckRange[]): void {
+    const key = `${slab.topic}\u0000${slab.partition}`
+    let p = this.#pending.get(key)
+    if (p === undefined) this.#pending.set(key, (p = { topic: slab.topic, topicId: slab.topicId, partition: slab.partition, ranges: [] }))
+    for (const r of ranges) p.ranges.push(r)
+  }
+
+  /** flushed resolves once every acknowledgement queued so far has been answered (or dropped). */
+  flushed(): Promise<void> {
+    if (this.#pending.size === 0 && !this.#inflightAcks) return Promise.resolve()
+    const p = new Promise<void>((resolve) => this.#flushWaiters.push(resolve))
+    this.wake()
+    return p
+  }
+
+  #flushDone(): void {
+    if (this.#flushWaiters.length === 0 || this.#pending.size !== 0 || this.#inflightAcks) return
+    const w = this.#flushWaiters
+    this.#flushWaiters = []
+    for (const fn of w) fn()
+  }
+
+  /**
+   * wake sends the next request soon, if one is due: a ShareFetch when partitions are fetchable and
+   * nothing is buffered (acknowledgements of fetched partitions ride on it), otherwise a
+   * ShareAcknowledge when acknowledgements wait (`flush`, records buffered, or partitions not fetched).
+   */
+  wake(): void {
+    if (this.#stopped || this.#inflight || this.#scheduled) return
+    this.#scheduled = true
+    setImmediate(() => {
+      this.#scheduled = false
+      this.#next()
+    })
+  }
+
+  #next(): void {
+    if (this.#stopped || this.#inflight) return
+    const c = this.#consumer
+    const now = Date.now()
+    const fetchable: SharePart[] = []
+    let nextBackoff = Infinity
+    for (const p of this.#parts.values()) {
+      if (p.backoffUntil <= now) fetchable.push(p)
+      else if (p.backoffUntil < nextBackoff) nextBackoff = p.backoffUntil
+    }
+    const fetch = fetchable.length > 0 && this.#buffered.length === 0 && !this.#closing
+    if (this.#pending.size > 0 && this.#epoch > 0) {
+      // Acknowledgements go alone when no fetch is due, when flushAcks waits for them, or when some
+      // are for partitions the fetch would not name; otherwise they ride on it.
+      let alone = !fetch || this.#flushWaiters.length > 0
+      if (!alone) {
+        const names = new Set(fetchable.map((p) => p.key))
+        for (const key of this.#pending.keys()) if (!names.has(key)) alone = true
+      }
+      if (alone) return this.#acknowledge(this.#epoch)
+    }
+    // Acknowledgements cannot open a session (epoch 0): a session gone took them with it.
+    if (this.#pending.size > 0 && this.#epoch === 0) this.#dropPending(sessionGone(this.nodeId))
+    if (fetch) return this.#fetch(fetchable)
+    this.#flushDone()
+    if (nextBackoff !== Infinity) this.#wakeAt(nextBackoff)
+  }
+
+  #wakeAt(at: number): void {
+    if (this.#timer !== null) return
+    this.#timer = setTimeout(() => {
+      this.#timer = null
+      this.wake()
+    }, Math.max(1, at - Date.now()))
+    this.#timer.unref()
+  }
+
+  /** takeAcks removes the pending acknowledgements of the given partitions (all when null), sorted and merged for the wire. */
+  #takeAcks(only: ReadonlyMap<string, SharePart> | null): Map<string, PendingAcks> {
+    const out = new Map<string, PendingAcks>()
+    for (const [key, p] of this.#pending) {
+      if (only !== null && !only.has(key)) continue
+      this.#pending.delete(key)
+      p.ranges.sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0))
+      const merged: AckRange[] = []
+      for (const r of p.ranges) {
+        const last = merged[merged.length - 1]
+        if (last !== undefined && last.type === r.type && last.last + 1n === r.first) {
+          last.last = r.last
+          last.user += r.user
+        } else merged.push({ ...r })
+      }
+      p.ranges = merged
+      out.set(key, p)
+    }
+    return out
+  }
+
+  #fetch(fetchable: SharePart[]): void {
+    const c = this.#consumer
+    const cfg = c.core.config
+    const req: ShareFetchRequest = ShareFetch.newRequest()
+    req.groupId = c.group
+    req.memberId = c.memberId
+    req.shareSessionEpoch = this.#epoch
+    req.minBytes = cfg.fetchMinBytes
+    req.maxBytes = cfg.fetchMaxBytes
+    req.maxRecords = cfg.shareMaxRecords
+    req.batchSize = cfg.shareMaxRecords
+    const opening = this.#epoch === 0
+    const want = new Map(fetchable.map((p) => [p.key, p]))
+    // Acknowledgements go with the fetch for partitions in it (never in the request opening a session).
+    const acks = opening ? new Map<string, PendingAcks>() : this.#takeAcks(want)
+    req.maxWaitMs = acks.size > 0 ? Math.min(cfg.fetchMaxWait, ACKS_MAX_WAIT) : cfg.fetchMaxWait
+    const byTopic = new Map<string, ShareFetchRequest['topics'][number]>()
+    const entry = (topic: string, topicId: string) => {
+      let t = byTopic.get(topic)
+      if (t === undefined) {
+        byTopic.set(topic, (t = { topicId, partitions: [] }))
+        req.topics.push(t)
+      }
+      return t
+    }
+    for (const p of fetchable) {
+      const a = acks.get(p.key)
+      // Partitions the session holds already are fetched without being named, unless they carry acknowledgements.
+      if (!opening && this.#inSession.has(p.key) && a === undefined) continue
+      entry(p.topic, p.topicId).partitions.push({ partitionIndex: p.partition, partitionMaxBytes: 0, acknowledgementBatches: a === undefined ? [] : wireBatches(a.ranges) })
+    }
+    const forgotten = new Map<string, ShareFetchRequest['forgottenTopicsData'][number]>()
+    if (!opening) {
+      for (const [key, p] of this.#inSession) {
+        if (want.has(key)) continue
+        let f = forgotten.get(p.topic)
+        if (f === undefined) {
+          forgotten.set(p.topic, (f = { topicId: p.topicId, partitions: [] }))
+          req.forgottenTopicsData.push(f)
+        }
+        f.partitions.push(p.partition)
+      }
+    }
+    this.#send(
+      ShareFetch,
+      req,
+      acks,
+      { timeout: cfg.fetchMaxWait + cfg.requestTimeoutOverhead, kind: 'fetch' },
+      (res) => {
+        if (opening) this.#inSession = new Map(want)
+        else {
+          for (const p of fetchable) this.#inSession.set(p.key, p)
+          for (const key of [...this.#inSession.keys()]) if (!want.has(key)) this.#inSession.delete(key)
+        }
+        this.#onFetched(res, want, acks)
+      },
+    )
+  }
+
+  #acknowledge(epoch: number): void {
+    const acks = this.#takeAcks(null)
+    const req: ShareAcknowledgeRequest = ShareAcknowledge.newRequest()
+    req.groupId = this.#consumer.group
+    req.memberId = this.#consumer.memberId
+    req.shareSessionEpoch = epoch
+    req.topics = ackTopics(acks)
+    this.#send(ShareAcknowledge, req, acks, { timeout: this.#consumer.core.config.requestTimeoutOverhead, kind: 'other' }, (res) => this.#onAcknowledged(res, acks))
+  }
+
+  /** send sends one session request and moves the session epoch on when the broker took it. */
+  #send<Req, Res extends { errorCode: number; errorMessage: string | null }>(
+    api: ApiMessage<Req, Res>,
+    req: Req,
+    acks: Map<string, PendingAcks>,
+    opts: { timeout: number; kind: 'fetch' | 'other' },
+    onResponse: (res: Res) => void,
+  ): void {
+    const c = this.#consumer
+    const session = this.#session
+    this.#inflight = true
+    this.#inflightAcks = acks.size > 0
+    c.core.hold()
+    c.core
+      .requestOn(this.nodeId, opts.kind, api, req, { timeout: opts.timeout, signal: c.abort.signal, flush: true })
+      .then(
+        (res) => {
+          if (session !== this.#session) return
+          if (res.errorCode !== 0) {
+            const err = new KafkaProtocolError(res.errorCode, { errorMessage: res.errorMessage, broker: this.nodeId })
+            this.#reportAll(acks, err)
+            this.#failed(err, SESSION_LOST.has(res.errorCode))
+            return
+          }
+          this.#failures = 0
+          this.#epoch = this.#epoch >= 0x7fffffff ? 1 : this.#epoch + 1
+          onResponse(res)
+        },
+        (err: Error) => {
+          if (session !== this.#session) return
+          // The request may or may not have reached the broker: the session's state is unknown, so it
+          // starts over, and these acknowledgements' fate with it (the records come back if they were not applied).
+          this.#reportAll(acks, err instanceof KafkaWireError ? err : new ProtocolDecodeError(err.message, err))
+          this.#failed(err, true)
+        },
+      )
+      .finally(() => {
+        c.core.release()
+        this.#inflight = false
+        this.#inflightAcks = false
+        const idle = this.#idleWaiters
+        this.#idleWaiters = []
+        for (const fn of idle) fn()
+        this.#flushDone()
+        this.wake()
+      })
+  }
+
+  #failed(err: Error, resetSession: boolean): void {
+    const c = this.#consumer
+    if (this.#stopped || this.#closing) return
+    this.#failures++
+    if (resetSession) this.#resetSession()
+    c.core.log('debug', 'share request failed', 'broker', this.nodeId, 'err', err.message)
+    const until = Date.now() + (err instanceof KafkaProtocolError && SESSION_LOST.has(err.errorCode) && this.#failures === 1 ? 0 : c.core.config.retryBackoff(this.#failures))
+    for (const p of this.#parts.values()) p.backoffUntil = until
+    if ((err as { retriable?: boolean }).retriable !== false) c.core.metadata.trigger()
+    else if (err instanceof KafkaWireError) c.addError(err)
+  }
+
+  /** resetSession forgets the broker's session: the next fetch opens a new one; what the old one acquired cannot be acknowledged. */
+  #resetSession(): void {
+    this.#epoch = 0
+    this.#session++
+    this.#inSession.clear()
+    this.#dropPending(sessionGone(this.nodeId))
+  }
+
+  #dropPending(err: KafkaWireError): void {
+    if (this.#pending.size === 0) return
+    const acks = this.#pending
+    this.#pending = new Map()
+    this.#reportAll(acks, err)
+  }
+
+  #reportAll(acks: Map<string, PendingAcks>, err: KafkaWireError | null): void {
+    const results: ShareAckResult[] = []
+    for (const a of acks.values()) {
+      let n = 0
+      for (const r of a.ranges) n += r.user
+      if (n > 0 || err !== null) results.push({ topic: a.topic, partition: a.partition, records: n, error: err })
+    }
+    this.#consumer.reportAcks(results)
+  }
+
+  #onAcknowledged(res: ShareAcknowledgeResponse, acks: Map<string, PendingAcks>): void {
+    const c = this.#consumer
+    const results: ShareAckResult[] = []
+    const answered = new Set<string>()
+    const moves: LeaderMove[] = []
+    for (const t of res.responses) {
+      const topic = c.core.metadata.topicName(t.topicId)
+      if (topic === undefined) continue
+      for (const pd of t.partitions) {
+        const key = `${topic}\u0000${pd.partitionIndex}`
+        const a = acks.get(key)
+        if (a === undefined) continue
+        answered.add(key)
+        results.push(ackResult(a, pd.errorCode, pd.errorMessage, this.nodeId))
+        if (pd.errorCode !== 0 && MOVED.has(pd.errorCode)) {
+          if (pd.currentLeader.leaderId >= 0 && pd.currentLeader.leaderEpoch >= 0) moves.push({ topic, partition: pd.partitionIndex, leader: pd.currentLeader.leaderId, leaderEpoch: pd.currentLeader.leaderEpoch })
+        }
+      }
+    }
+    for (const [key, a] of acks) if (!answered.has(key)) results.push(ackResult(a, ErrorCode.UNKNOWN_SERVER_ERROR, 'the broker did not answer for this partition', this.nodeId))
+    c.reportAcks(results)
+    this.#follow(moves, res.nodeEndpoints)
+  }
+
+  /** follow applies leaders named in an answer (KIP-951), or loads metadata when none can be followed. */
+  #follow(moves: LeaderMove[], endpoints: ReadonlyArray<{ nodeId: number; host: string; port: number; rack: string | null }>): void {
+    if (moves.length === 0) return
+    const md = this.#consumer.core.metadata
+    const followed = md.moveLeaders(moves, endpoints)
+    if (followed.length < moves.length) md.trigger()
+  }
+
+  #onFetched(res: ShareFetchResponse, sent: ReadonlyMap<string, SharePart>, acks: Map<string, PendingAcks>): void {
+    const c = this.#consumer
+    const cfg = c.core.config
+    const md = c.core.metadata
+    const hooks = c.core.hooks
+    const meta = hooks.onFetchBatchRead.length !== 0 ? c.core.broker(this.nodeId)?.meta : undefined
+    const results: ShareAckResult[] = []
+    const answered = new Set<string>()
+    const moves: LeaderMove[] = []
+    let refresh = false
+    const slabs: Slab[] = []
+    const now = Date.now()
+    for (const t of res.responses) {
+      const topic = md.topicName(t.topicId)
+      for (const pd of t.partitions) {
+        const key = topic === undefined ? '' : `${topic}\u0000${pd.partitionIndex}`
+        const part = sent.get(key)
+        const a = acks.get(key)
+        if (a !== undefined) {
+          answered.add(key)
+          results.push(ackResult(a, pd.acknowledgeErrorCode, pd.acknowledgeErrorMessage, this.nodeId))
+        }
+        if (topic === undefined) continue
+        if (part === undefined) {
+          // Records acquired for a partition this fetch did not ask for (the session still held it):
+          // released at once rather than left locked until their acquisition lock runs out.
+          if (pd.acquiredRecords.length > 0) {
+            const slab: Slab = { source: this, session: this.#session, topic, topicId: t.topicId, partition: pd.partitionIndex, records: [], marks: new Uint8Array(0), taken: 0 }
+            this.#queue(slab, pd.acquiredRecords.map((r) => ({ first: r.firstOffset, last: r.lastOffset, type: ACK_TYPES.release, user: 0 })))
+          }
+          continue
+        }
+        if (pd.errorCode !== 0) {
+          if (MOVED.has(pd.errorCode)) {
+            this.#inSession.delete(key)
+            if ((pd.errorCode === NOT_LEADER_OR_FOLLOWER || pd.errorCode === FENCED_LEADER_EPOCH) && pd.currentLeader.leaderId >= 0 && pd.currentLeader.leaderEpoch >= 0) {
+              moves.push({ topic, partition: pd.partitionIndex, leader: pd.currentLeader.leaderId, leaderEpoch: pd.currentLeader.leaderEpoch })
+            } else refresh = true
+          } else {
+            const err = new KafkaProtocolError(pd.errorCode, { topic, partition: pd.partitionIndex, errorMessage: pd.errorMessage, broker: this.nodeId })
+            if (!err.retriable) c.addError(err, topic, pd.partitionIndex)
+          }
+          part.backoffUntil = now + cfg.retryBackoff(1)
+          continue
+        }
+        const slab = this.#decode(topic, part, pd, meta)
+        if (slab !== null) slabs.push(slab)
+      }
+    }
+    for (const [key, a] of acks) if (!answered.has(key)) results.push(ackResult(a, ErrorCode.UNKNOWN_SERVER_ERROR, 'the broker did not answer for this partition', this.nodeId))
+    c.reportAcks(results)
+    if (moves.length > 0) this.#follow(moves, res.nodeEndpoints)
+    if (refresh) md.trigger()
+    if (slabs.length === 0) return
+    if (hooks.onFetchRecordBuffered.length !== 0) for (const s of slabs) hooks.fetchRecordsBuffered(s.records)
+    for (const s of slabs) this.#buffered.push(s)
+    c.onBuffered(this)
+  }
+
+  /**
+   * decode reads a partition's batches and keeps the records it acquired, each with its delivery
+   * count. Acquired offsets with no record to hand out (control records, compacted away) are
+   * acknowledged as gaps at once, as the broker expects every acquired offset to be.
+   */
+  #decode(topic: string, part: SharePart, pd: ShareFetchResponsePartitionData, meta: BrokerMetadata | undefined): Slab | null {
+    const c = this.#consumer
+    const acquired = pd.acquiredRecords
+    if (acquired.length === 0 || pd.records === null) return null
+    let batches: RecordBatch[]
+    let corrupt: KafkaWireError | null = null
+    try {
+      batches = decodeRecordBatches(pd.records, { verifyCrc: true, maxDecompressedBytes: Math.max(c.core.config.fetchMaxBytes, 64 << 20), recordFields: { topic, partition: part.partition } })
+    } catch (err) {
+      corrupt = err instanceof KafkaWireError ? err : new ProtocolDecodeError(String(err), err)
+      batches = err instanceof CorruptRecordBatchError ? err.decoded : []
+    }
+    const hooks = c.core.hooks
+    const records: Record[] = []
+    let ri = 0
+    const sorted = [...acquired].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0))
+    for (const b of batches) {
+      if (meta !== undefined && hooks.onFetchBatchRead.length !== 0) hooks.fetchBatchRead(meta, topic, part.partition, fetchBatchMetrics(b))
+      if (b.isControl) continue
+      for (const r of b.records) {
+        while (ri < sorted.length && sorted[ri]!.lastOffset < r.offset) ri++
+        const range = sorted[ri]
+        if (range === undefined || range.firstOffset > r.offset) continue
+        ;(r as Record).deliveryCount = range.deliveryCount < 1 ? 1 : range.deliveryCount
+        records.push(r as Record)
+      }
+    }
+    // Every acquired offset without a record is acknowledged now: as a gap, or as a release when the
+    // batch holding it could not be read (corrupt), so that the broker hands it out again.
+    const gaps: AckRange[] = []
+    const gapType = corrupt === null ? GAP : ACK_TYPES.release
+    let k = 0
+    for (const range of sorted) {
+      let off = range.firstOffset
+      while (k < records.length && records[k]!.offset < off) k++
+      while (off <= range.lastOffset) {
+        const next = k < records.length ? records[k]!.offset : range.lastOffset + 1n
+        if (next > off) {
+          const end = next - 1n < range.lastOffset ? next - 1n : range.lastOffset
+          gaps.push({ first: off, last: end, type: gapType, user: 0 })
+          off = end + 1n
+        } else {
+          off = next + 1n
+          k++
+        }
+      }
+    }
+    const slab: Slab = { source: this, session: this.#session, topic, topicId: part.topicId, partition: part.partition, records, marks: new Uint8Array(records.length), taken: 0 }
+    if (gaps.length > 0) {
+      this.queueAcks(slab, gaps)
+      this.wake()
+    }
+    if (corrupt !== null) {
+      c.addError(corrupt, topic, part.partition)
+      part.backoffUntil = Date.now() + c.core.config.retryBackoff(3)
+    }
+    return records.length === 0 ? null : slab
+  }
+
+  /** take moves up to `max` buffered records into `out` (one FetchPartition per slab run) and notes them in `polled`. */
+  take(max: number, out: FetchPartition[], polled: Polled[]): number {
+    let left = max
+    let taken = 0
+    while (this.#buffered.length > 0 && left > 0) {
+      const slab = this.#buffered[0]!
+      const from = slab.taken
+      const to = Math.min(slab.records.length, from + left)
+      const records = from === 0 && to === slab.records.length ? slab.records : slab.records.slice(from, to)
+      out.push({ topic: slab.topic, partition: slab.partition, error: null, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, records })
+      polled.push({ slab, from, to })
+      slab.taken = to
+      taken += to - from
+      left -= to - from
+      if (to === slab.records.length) this.#buffered.shift()
+    }
+    if (this.#buffered.length === 0) this.wake()
+    return taken
+  }
+
+  /**
+   * closeSession releases the records fetched and never polled, then closes the broker's session
+   * with every acknowledgement left (ShareAcknowledge, epoch -1), after the request in flight.
+   */
+  async closeSession(deadline: number): Promise<void> {
+    const c = this.#consumer
+    this.#parts = new Map()
+    this.#closing = true
+    if (this.#inflight) {
+      // A fetch waiting on the broker (up to fetchMaxWait) is cut short by closing its connection: the
+      // session's close below releases whatever it acquired. A request carrying acknowledgements is
+      // waited for, so that their answer is known.
+      if (!this.#inflightAcks) c.core.broker(this.nodeId)?.connection('fetch').then((conn) => conn.close(), () => {})
+      const idle = new Promise<void>((resolve) => this.#idleWaiters.push(resolve))
+      const ms = deadline - Date.now()
+      if (ms === Infinity) await idle
+      else {
+        let t: NodeJS.Timeout | undefined
+        await Promise.race([idle, new Promise<void>((resolve) => (t = setTimeout(resolve, Math.max(0, ms))))]).finally(() => clearTimeout(t))
+      }
+    }
+    this.#stopped = true
+    // What was fetched and never polled is released, to be handed out again at once.
+    const hooks = c.core.hooks
+    for (const slab of this.#buffered) {
+      const from = slab.taken
+      if (hooks.onFetchRecordUnbuffered.length !== 0) hooks.fetchRecordsUnbuffered(slab.records.slice(from), false)
+      const ranges: AckRange[] = []
+      for (let i = from; i < slab.records.length; i++) {
+        slab.marks[i] = ACK_TYPES.release | QUEUED
+        const off = slab.records[i]!.offset
+        const last = ranges[ranges.length - 1]
+        if (last !== undefined && last.last + 1n === off) {
+          last.last = off
+          last.user++
+        } else ranges.push({ first: off, last: off, type: ACK_TYPES.release, user: 1 })
+      }
+      if (slab.session === this.#session) this.#queue(slab, ranges)
+    }
+    this.#buffered = []
+    if (this.#epoch === 0) {
+      this.#dropPending(sessionGone(this.nodeId))
+      return
+    }
+    const acks = this.#takeAcks(null)
+    const req: ShareAcknowledgeRequest = ShareAcknowledge.newRequest()
+    req.groupId = c.group
+    req.memberId = c.memberId
+    req.shareSessionEpoch = FINAL_EPOCH
+    req.topics = ackTopics(acks)
+    this.#epoch = 0
+    try {
+      const res = await c.core.requestOn(this.nodeId, 'other', ShareAcknowledge, req, { timeout: Math.max(1, Math.min(c.core.config.requestTimeoutOverhead, deadline - Date.now())) })
+      if (res.errorCode !== 0) this.#reportAll(acks, new KafkaProtocolError(res.errorCode, { errorMessage: res.errorMessage, broker: this.nodeId }))
+      else this.#onAcknowledged(res, acks)
+    } catch (err) {
+      this.#reportAll(acks, err instanceof KafkaWireError ? err : new ProtocolDecodeError((err as Error).message, err))
+    }
+  }
+
+  stop(): void {
+    this.#stopped = true
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#buffered = []
+    const w = [...this.#flushWaiters, ...this.#idleWaiters]
+    this.#flushWaiters = []
+    this.#idleWaiters = []
+    for (const fn of w) fn()
+  }
+}
+
+/** indexOfOffset finds the record with `offset` in records[from, to) (sorted by offset), or -1. */
+function indexOfOffset(records: Record[], from: number, to: number, offset: bigint): number {
+  let lo = from
+  let hi = to - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1
+    const o = records[mid]!.offset
+    if (o === offset) return mid
+    if (o < offset) lo = mid + 1
+    else hi = mid - 1
+  }
+  return -1
+}
+
+function wireBatches(ranges: AckRange[]): Array<{ firstOffset: bigint; lastOffset: bigint; acknowledgeTypes: number[] }> {
+  return ranges.map((r) => ({ firstOffset: r.first, lastOffset: r.last, acknowledgeTypes: [r.type] }))
+}
+
+function ackTopics(acks: Map<string, PendingAcks>): ShareAcknowledgeRequest['topics'] {
+  const byTopic = new Map<string, ShareAcknowledgeRequest['topics'][number]>()
+  for (const a of acks.values()) {
+    let t = byTopic.get(a.topic)
+    if (t === undefined) byTopic.set(a.topic, (t = { topicId: a.topicId, partitions: [] }))
+    t.partitions.push({ partitionIndex: a.partition, acknowledgementBatches: wireBatches(a.ranges) })
+  }
+  return [...byTopic.values()]
+}
+
+function ackResult(a: PendingAcks, code: number, message: string | null, broker: number): ShareAckResult {
+  let n = 0
+  for (const r of a.ranges) n += r.user
+  return { topic: a.topic, partition: a.partition, records: n, error: code === 0 ? null : new KafkaProtocolError(code, { topic: a.topic, partition: a.partition, errorMessage: message, broker }) }
+}
+
+/** sessionGone is the error of acknowledgements whose share session ended before they could be sent. */
+function sessionGone(broker: number): KafkaWireError {
+  return new KafkaProtocolError(ErrorCode.SHARE_SESSION_NOT_FOUND, { broker, errorMessage: 'the share session that acquired these records ended before they were acknowledged; the broker delivers them again' })
+}
+
