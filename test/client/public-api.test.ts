@@ -14,7 +14,7 @@ const NOWHERE = ['127.0.0.1:1']
 const CLIENT_API = [
   'addConsumePartitions', 'addConsumeTopics', 'allowRebalance', 'beginTransaction', 'bufferedFetchBytes', 'bufferedFetchRecords',
   'bufferedProduceRecords', 'close', 'closed', 'clusterId', 'commitOffsets', 'commitRecords', 'commitUncommittedOffsets',
-  'config', 'discoveredBrokers', 'endTransaction', 'fetchCommittedOffsets', 'fetches', 'flush', 'groupMetadata', 'markCommitRecords',
+  'config', 'discoveredBrokers', 'endTransaction', 'fetchCommittedOffsets', 'fetches', 'flush', 'flushAcks', 'groupMetadata', 'markAcks', 'markCommitRecords',
   'partitionLeader', 'pauseFetchPartitions', 'pauseFetchTopics', 'pollFetches', 'pollRecords', 'produce', 'produceSync',
   'records', 'removeConsumePartitions', 'request', 'resumeFetchPartitions', 'resumeFetchTopics', 'sendOffsetsToTransaction', 'setOffsets', 'tryProduce',
 ]
@@ -37,7 +37,7 @@ test('the package entry exports the types users name and no internal helper', ()
   for (const name of ['Client', 'GroupTransactSession', 'Fetches', 'BrokerConnection', 'HookRegistry', 'ErrorCode', 'defaultPartitioner', 'rangeBalancer', 'scramSha512', 'KafkaProtocolError']) {
     assert.ok(name in kw, `${name} is exported`)
   }
-  for (const name of ['coreOf', 'ClientCore', 'Producer', 'Consumer', 'Transactions', 'MetadataCache', 'partitionerFrom', 'mechanismFrom', 'route', 'ROUTING']) {
+  for (const name of ['coreOf', 'ClientCore', 'Producer', 'Consumer', 'ShareConsumer', 'Transactions', 'MetadataCache', 'partitionerFrom', 'mechanismFrom', 'route', 'ROUTING']) {
     assert.equal(name in kw, false, `${name} is not exported`)
   }
 })

@@ -940,8 +940,11 @@ class ShareSource {
           if (MOVED.has(pd.errorCode)) {
             this.#inSession.delete(key)
             if ((pd.errorCode === NOT_LEADER_OR_FOLLOWER || pd.errorCode === FENCED_LEADER_EPOCH) && pd.currentLeader.leaderId >= 0 && pd.currentLeader.leaderEpoch >= 0) {
+              // Fetched from the named leader at once, once the move is applied (onLeadersMoved).
               moves.push({ topic, partition: pd.partitionIndex, leader: pd.currentLeader.leaderId, leaderEpoch: pd.currentLeader.leaderEpoch })
-            } else refresh = true
+              continue
+            }
+            refresh = true
           } else {
             const err = new KafkaProtocolError(pd.errorCode, { topic, partition: pd.partitionIndex, errorMessage: pd.errorMessage, broker: this.nodeId })
             if (!err.retriable) c.addError(err, topic, pd.partitionIndex)
