@@ -197,7 +197,7 @@ export class Client {
   /** #consumeSide is the client's consumer, created on first use (or at construction when consume options are set). */
   get #consumeSide(): Consumer {
     this.#core.checkOpen()
-    if (this.#share !== null) throw new InvalidOperationError('a share group member cannot do this: the share group assigns partitions and tracks what was consumed (use markAcks and flushAcks)')
+    if (this.#share !== null) throw new InvalidOperationError(SHARE_REFUSES)
     if (this.#consumer === null) {
       this.#consumer = new Consumer(this.#core)
       this.#consumer.start()
@@ -207,12 +207,12 @@ export class Client {
 
   /** bufferedFetchRecords is the number of fetched records waiting to be polled (franz-go's BufferedFetchRecords). */
   get bufferedFetchRecords(): number {
-    return this.#consumer?.bufferedRecords ?? 0
+    return this.#consumer?.bufferedRecords ?? this.#share?.bufferedRecords ?? 0
   }
 
   /** bufferedFetchBytes is the wire size of the fetch responses whose records wait to be polled (franz-go's BufferedFetchBytes). */
   get bufferedFetchBytes(): number {
-    return this.#consumer?.bufferedBytes ?? 0
+    return this.#consumer?.bufferedBytes ?? this.#share?.bufferedBytes ?? 0
   }
 
   /**
@@ -412,6 +412,7 @@ export class Client {
       m.set(t, pm)
     }
     this.#core.checkOpen()
+    if (this.#share !== null) throw new InvalidOperationError(SHARE_REFUSES)
     // A client that consumes nothing has no position to move.
     this.#consumer?.setOffsets(m)
   }
@@ -550,6 +551,9 @@ export class Client {
     return this.#closing
   }
 }
+
+/** SHARE_REFUSES is why consumer-group and positioning methods throw on a share-group member. */
+const SHARE_REFUSES = 'a share group member cannot do this: the share group assigns partitions and tracks what was consumed (acknowledge records with markAcks)'
 
 /** lastingError is a poll's first error that retrying will not mend (records() throws it), or null. */
 function lastingError(f: Fetches): Error | null {

@@ -96,6 +96,8 @@ interface Slab {
   marks: Uint8Array
   /** taken counts the records handed to polls so far. */
   taken: number
+  /** bytes is the wire size of the partition's records in the response, counted until all are polled. */
+  bytes: number
 }
 
 /** Polled is a run of a slab's records one poll handed out. */
@@ -337,6 +339,20 @@ export class ShareConsumer implements CoreListener {
   addError(error: Error, topic = '', partition = -1): void {
     this.#errors.set(`${(error as { code?: string }).code ?? error.name}\u0000${topic}\u0000${partition}`, { error, topic, partition })
     this.#wakePolls()
+  }
+
+  /** bufferedRecords counts the acquired records not yet polled. */
+  get bufferedRecords(): number {
+    let n = 0
+    for (const s of this.#ready) n += s.bufferedRecords
+    return n
+  }
+
+  /** bufferedBytes is the wire size of the partitions' records not wholly polled yet. */
+  get bufferedBytes(): number {
+    let n = 0
+    for (const s of this.#ready) n += s.bufferedBytes
+    return n
   }
 
   /** onBuffered is called by a source that has records to poll. */
@@ -611,6 +627,18 @@ class ShareSource {
 
   get hasBuffered(): boolean {
     return this.#buffered.length !== 0
+  }
+
+  get bufferedRecords(): number {
+    let n = 0
+    for (const s of this.#buffered) n += s.records.length - s.taken
+    return n
+  }
+
+  get bufferedBytes(): number {
+    let n = 0
+    for (const s of this.#buffered) n += s.bytes
+    return n
   }
 
   /** queueAcks adds acknowledgements of a slab's records; those of a session gone are answered with an error at once. */
@@ -931,7 +959,7 @@ class ShareSource {
           // Records acquired for a partition this fetch did not ask for (the session still held it):
           // released at once rather than left locked until their acquisition lock runs out.
           if (pd.acquiredRecords.length > 0) {
-            const slab: Slab = { source: this, session: this.#session, topic, topicId: t.topicId, partition: pd.partitionIndex, records: [], marks: new Uint8Array(0), taken: 0 }
+            const slab: Slab = { source: this, session: this.#session, topic, topicId: t.topicId, partition: pd.partitionIndex, records: [], marks: new Uint8Array(0), taken: 0, bytes: 0 }
             this.#queue(slab, pd.acquiredRecords.map((r) => ({ first: r.firstOffset, last: r.lastOffset, type: ACK_TYPES.release, user: 0 })))
           }
           continue
@@ -1018,7 +1046,7 @@ class ShareSource {
         }
       }
     }
-    const slab: Slab = { source: this, session: this.#session, topic, topicId: part.topicId, partition: part.partition, records, marks: new Uint8Array(records.length), taken: 0 }
+    const slab: Slab = { source: this, session: this.#session, topic, topicId: part.topicId, partition: part.partition, records, marks: new Uint8Array(records.length), taken: 0, bytes: pd.records.length }
     if (gaps.length > 0) {
       this.queueAcks(slab, gaps)
       this.wake()

@@ -1,0 +1,268 @@
+// A share-group member against a scripted broker: what goes on the wire in the share session
+// (epochs, acknowledgement batches, gaps, forgotten partitions), and what happens to acknowledgements
+// when the session ends under them (an error answer, a lost connection). The real-broker behaviour
+// (delivery, redelivery, two members) is in share-group.test.ts.
+import assert from 'node:assert/strict'
+import { after, test } from 'node:test'
+import { Client } from '../../../src/client/client.js'
+import type { ClientOptions } from '../../../src/client/options.js'
+import type { ShareAckResult } from '../../../src/client/consumer/share.js'
+import { ErrorCode } from '../../../src/protocol/error-codes.js'
+import { FindCoordinator, newFindCoordinatorResponseCoordinator } from '../../../src/protocol/messages/find-coordinator.js'
+import { ShareAcknowledge, type ShareAcknowledgeRequest } from '../../../src/protocol/messages/share-acknowledge.js'
+import { ShareFetch, type ShareFetchRequest } from '../../../src/protocol/messages/share-fetch.js'
+import { ShareGroupHeartbeat, type ShareGroupHeartbeatRequest } from '../../../src/protocol/messages/share-group-heartbeat.js'
+import { FakeCluster } from '../../helpers/fake-cluster.js'
+import { closePeers, keyedBatch, type FakePeer, type Received } from '../../helpers/fake-peer.js'
+import { waitFor } from '../helpers.js'
+
+const TOPIC = 'shared'
+const TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAQ'
+const GROUP = 'sg'
+
+const clients: Client[] = []
+after(async () => {
+  for (const c of clients) await c.close()
+  closePeers()
+})
+
+/** Acked is one acknowledged offset range as a request carried it: [first, last, type]. */
+type Acked = [number, number, number]
+
+/**
+ * Broker scripts a one-partition share group on node 1: the coordinator assigns partition 0, and
+ * `onFetch` answers each ShareFetch (n counts them) with records or an error. Every acknowledgement
+ * batch sent (in ShareFetch or ShareAcknowledge) is collected in `acked`, with the epoch it was sent in.
+ */
+class Broker {
+  cl!: FakeCluster
+  fetches: ShareFetchRequest[] = []
+  acks: ShareAcknowledgeRequest[] = []
+  heartbeats: ShareGroupHeartbeatRequest[] = []
+  acked: Array<{ epoch: number; via: 'fetch' | 'ack'; batches: Acked[] }> = []
+  onFetch: (req: ShareFetchRequest, n: number, received: Received, peer: FakePeer) => object | 'hang' | null = () => null
+  onAck: (req: ShareAcknowledgeRequest) => number = () => 0
+
+  async start(): Promise<this> {
+    this.cl = await new FakeCluster(TOPIC, TOPIC_ID).start()
+    this.cl.leaders = [1]
+    this.cl.answer = (_node, req, peer) => this.#answer(req, peer)
+    return this
+  }
+
+  #answer(req: Received, peer: FakePeer): void {
+    if (req.api.key === FindCoordinator.key) {
+      const keys: string[] = req.body.coordinatorKeys
+      return peer.respond(req, { ...FindCoordinator.newResponse(), coordinators: keys.map((key) => ({ ...newFindCoordinatorResponseCoordinator(), key, nodeId: 1, host: '127.0.0.1', port: peer.port })) })
+    }
+    if (req.api.key === ShareGroupHeartbeat.key) {
+      const body = req.body as ShareGroupHeartbeatRequest
+      this.heartbeats.push(body)
+      const leaving = body.memberEpoch === -1
+      return peer.respond(req, { ...ShareGroupHeartbeat.newResponse(), memberId: body.memberId, memberEpoch: leaving ? -1 : 1, heartbeatIntervalMs: 100, assignment: body.memberEpoch === 0 ? { topicPartitions: [{ topicId: TOPIC_ID, partitions: [0] }] } : null })
+    }
+    if (req.api.key === ShareAcknowledge.key) {
+      const body = req.body as ShareAcknowledgeRequest
+      this.acks.push(body)
+      this.#collect(body.shareSessionEpoch, 'ack', body.topics)
+      const code = this.onAck(body)
+      return peer.respond(req, { ...ShareAcknowledge.newResponse(), responses: body.topics.map((t) => ({ topicId: t.topicId, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code, errorMessage: null, currentLeader: { leaderId: -1, leaderEpoch: -1 } })) })) })
+    }
+    if (req.api.key !== ShareFetch.key) return
+    const body = req.body as ShareFetchRequest
+    const n = this.fetches.length
+    this.fetches.push(body)
+    this.#collect(body.shareSessionEpoch, 'fetch', body.topics)
+    const answer = this.onFetch(body, n, req, peer)
+    if (answer === 'hang') return
+    const send = () => {
+      const { errorCode, ...partition } = (answer ?? {}) as { errorCode?: number }
+      if (errorCode !== undefined && errorCode !== 0 && !('partition' in partition)) {
+        return peer.respond(req, { ...ShareFetch.newResponse(), errorCode })
+      }
+      const acked = body.topics.flatMap((t) => t.partitions).some((p) => p.acknowledgementBatches.length > 0)
+      const partitions = answer === null ? (acked ? [{ partitionIndex: 0 }] : []) : [{ partitionIndex: 0, ...partition }]
+      peer.respond(req, {
+        ...ShareFetch.newResponse(),
+        acquisitionLockTimeoutMs: 30_000,
+        responses: partitions.length === 0 ? [] : [{ topicId: TOPIC_ID, partitions: partitions.map((p) => ({ errorCode: 0, errorMessage: null, acknowledgeErrorCode: 0, acknowledgeErrorMessage: null, currentLeader: { leaderId: -1, leaderEpoch: -1 }, records: Buffer.alloc(0), acquiredRecords: [], ...p })) }],
+      })
+    }
+    if (answer === null) setTimeout(send, Math.min(body.maxWaitMs, 50))
+    else send()
+  }
+
+  #collect(epoch: number, via: 'fetch' | 'ack', topics: Array<{ partitions: Array<{ acknowledgementBatches: Array<{ firstOffset: bigint; lastOffset: bigint; acknowledgeTypes: number[] }> }> }>): void {
+    const batches: Acked[] = []
+    for (const t of topics) for (const p of t.partitions) for (const b of p.acknowledgementBatches) batches.push([Number(b.firstOffset), Number(b.lastOffset), b.acknowledgeTypes[0]!])
+    if (batches.length > 0) this.acked.push({ epoch, via, batches })
+  }
+
+  /** ackedTypes maps every acknowledged offset to its type, across all requests. */
+  ackedTypes(): Map<number, number> {
+    const m = new Map<number, number>()
+    for (const a of this.acked) for (const [first, last, type] of a.batches) for (let o = first; o <= last; o++) m.set(o, type)
+    return m
+  }
+}
+
+function member(b: Broker, opts: Partial<ClientOptions> = {}, results: ShareAckResult[] = []): Client {
+  const c = new Client({ seedBrokers: [`127.0.0.1:${b.cl.peers[0]!.port}`], shareGroup: GROUP, consumeTopics: [TOPIC], fetchMaxWait: 200, retryBackoff: 50, shareAckCallback: (r) => results.push(...r), ...opts })
+  clients.push(c)
+  return c
+}
+
+async function pollSome(c: Client): Promise<Array<{ key: string; offset: bigint; deliveryCount: number | undefined }>> {
+  let got: Array<{ key: string; offset: bigint; deliveryCount: number | undefined }> = []
+  await waitFor(async () => {
+    const f = await c.pollFetches({ signal: AbortSignal.timeout(2_000) })
+    got = f.records().map((r) => ({ key: r.key!.toString(), offset: r.offset, deliveryCount: r.deliveryCount }))
+    return got.length > 0
+  }, 'records', 10_000)
+  return got
+}
+
+test('only acquired records are handed out, with their delivery counts; acquired offsets without a record are acknowledged as gaps at once', { timeout: 30_000 }, async () => {
+  const b = await new Broker().start()
+  // Offsets 0-9 come back; 2-4 and 7 were acquired (7 twice before), 5 is acquired but has no record
+  // (compacted away): it must be acknowledged as a gap (type 0) without waiting for the application.
+  b.onFetch = (_req, n) => (n === 0 ? { records: keyedBatch(0n, 5, 1), acquiredRecords: [{ firstOffset: 2n, lastOffset: 5n, deliveryCount: 1 }, { firstOffset: 7n, lastOffset: 7n, deliveryCount: 3 }] } : null)
+  // keyedBatch(0, 5) holds offsets 0-4 only: 7 has no record either, so it is a gap too.
+  const c = member(b)
+  const got = await pollSome(c)
+  assert.deepEqual(got.map((r) => [r.offset, r.deliveryCount]), [[2n, 1], [3n, 1], [4n, 1]])
+  await waitFor(() => b.ackedTypes().get(5) === 0 && b.ackedTypes().get(7) === 0, 'the gaps at 5 and 7 to be acknowledged')
+  assert.deepEqual([...b.ackedTypes()].sort((x, y) => x[0] - y[0]), [[5, 0], [7, 0]], 'nothing but the gaps is acknowledged before the application marks or polls again')
+  assert.equal(b.fetches[0]!.shareSessionEpoch, 0, 'the first fetch opens the session')
+  assert.ok(b.acked.every((a) => a.epoch > 0), 'acknowledgements never go in the request that opens a session')
+})
+
+test('marks ride on the next fetch in one batch per run; the next poll accepts what was left unmarked', { timeout: 30_000 }, async () => {
+  const b = await new Broker().start()
+  b.onFetch = (_req, n) => (n === 0 ? { records: keyedBatch(0n, 6, 1), acquiredRecords: [{ firstOffset: 0n, lastOffset: 5n, deliveryCount: 1 }] } : null)
+  const results: ShareAckResult[] = []
+  const c = member(b, {}, results)
+  const got = await pollSome(c)
+  assert.equal(got.length, 6)
+  const marked = b.fetches.length
+  // Nothing is sent for them before the next poll or flushAcks.
+  assert.equal(b.ackedTypes().size, 0)
+  // A second poll (it returns nothing new within its signal) accepts all six at once.
+  const f = await c.pollFetches({ signal: AbortSignal.timeout(300) })
+  assert.equal(f.numRecords(), 0)
+  await waitFor(() => b.ackedTypes().size === 6, 'the six records to be acknowledged')
+  assert.deepEqual([...b.ackedTypes().values()], [1, 1, 1, 1, 1, 1])
+  const sent = b.acked.filter((a) => a.batches.length > 0)
+  assert.deepEqual(sent.flatMap((a) => a.batches), [[0, 5, 1]], 'one batch for the run of six')
+  assert.equal(sent[0]!.via, 'fetch', 'it rode on the next fetch')
+  assert.ok(b.fetches.length > marked)
+  await waitFor(() => results.length > 0, 'the answer to reach shareAckCallback')
+  assert.deepEqual(results.map((r) => [r.topic, r.partition, r.records, r.error]), [[TOPIC, 0, 6, null]])
+})
+
+test('markAcks: release and reject single records, accept the rest; flushAcks resolves once the broker answered', { timeout: 30_000 }, async () => {
+  const b = await new Broker().start()
+  b.onFetch = (_req, n) => (n === 0 ? { records: keyedBatch(0n, 5, 1), acquiredRecords: [{ firstOffset: 0n, lastOffset: 4n, deliveryCount: 1 }] } : null)
+  const results: ShareAckResult[] = []
+  const c = member(b, {}, results)
+  let records: import('../../../src/protocol/record.js').Record[] = []
+  await waitFor(async () => {
+    records = (await c.pollFetches({ signal: AbortSignal.timeout(2_000) })).records()
+    return records.length > 0
+  }, 'records')
+  c.markAcks('release', records[1]!)
+  c.markAcks('reject', records[3]!)
+  c.markAcks('release', records[3]!) // a record keeps its first mark
+  c.markAcks('accept')
+  await c.flushAcks()
+  assert.deepEqual([...b.ackedTypes()].sort((x, y) => x[0] - y[0]), [[0, 1], [1, 2], [2, 1], [3, 3], [4, 1]])
+  assert.equal(results.reduce((n, r) => n + r.records, 0), 5, 'flushAcks resolved after the answers reached shareAckCallback')
+  assert.ok(results.every((r) => r.error === null))
+  assert.throws(() => c.markAcks('bogus' as 'accept'), (e: Error) => e.name === 'InvalidArgumentError')
+})
+
+test('a session the broker no longer knows takes its acknowledgements with it: reported failed, and the next fetch opens a new session', { timeout: 30_000 }, async () => {
+  const b = await new Broker().start()
+  let lost = false
+  b.onFetch = (req, n) => {
+    if (n === 0) return { records: keyedBatch(0n, 3, 1), acquiredRecords: [{ firstOffset: 0n, lastOffset: 2n, deliveryCount: 1 }] }
+    // The fetch carrying the acknowledgements meets a broker that lost the session.
+    if (!lost && req.topics.some((t) => t.partitions.some((p) => p.acknowledgementBatches.length > 0))) {
+      lost = true
+      return { errorCode: ErrorCode.SHARE_SESSION_NOT_FOUND }
+    }
+    return null
+  }
+  const results: ShareAckResult[] = []
+  const c = member(b, {}, results)
+  await pollSome(c)
+  c.markAcks('accept')
+  await c.pollFetches({ signal: AbortSignal.timeout(300) })
+  await waitFor(() => results.length > 0, 'the acknowledgements to be reported')
+  assert.equal(results[0]!.records, 3)
+  assert.equal((results[0]!.error as { errorCode?: number } | null)?.errorCode, ErrorCode.SHARE_SESSION_NOT_FOUND)
+  await waitFor(() => b.fetches.slice(2).some((f) => f.shareSessionEpoch === 0), 'a fetch opening a new session')
+  const reopened = b.fetches.findIndex((f, i) => i >= 2 && f.shareSessionEpoch === 0)
+  assert.deepEqual(b.fetches[reopened]!.topics.map((t) => t.partitions.map((p) => [p.partitionIndex, p.acknowledgementBatches.length])), [[[0, 0]]], 'the new session names the partition again and carries no acknowledgement')
+})
+
+test('a connection lost under a fetch carrying acknowledgements: their fate is reported unknown, the session starts over', { timeout: 30_000 }, async () => {
+  const b = await new Broker().start()
+  let dropped = false
+  b.onFetch = (req, n, received) => {
+    if (n === 0) return { records: keyedBatch(0n, 2, 1), acquiredRecords: [{ firstOffset: 0n, lastOffset: 1n, deliveryCount: 1 }] }
+    if (!dropped && req.topics.some((t) => t.partitions.some((p) => p.acknowledgementBatches.length > 0))) {
+      dropped = true
+      received.socket.destroy()
+      return 'hang'
+    }
+    return null
+  }
+  const results: ShareAckResult[] = []
+  const c = member(b, {}, results)
+  await pollSome(c)
+  await c.pollFetches({ signal: AbortSignal.timeout(300) })
+  await waitFor(() => results.length > 0, 'the acknowledgements to be reported')
+  assert.equal(results[0]!.records, 2)
+  assert.ok(results[0]!.error !== null, 'not reported applied')
+  assert.equal(results[0]!.error!.retriable, true)
+  await waitFor(() => b.fetches.slice(2).some((f) => f.shareSessionEpoch === 0), 'a fetch opening a new session')
+})
+
+test('close releases the unmarked records of the last poll and those never polled, closes the session (epoch -1) and leaves the group', { timeout: 30_000 }, async () => {
+  const b = await new Broker().start()
+  // Two fetches' worth: the first is polled with pollRecords(2) (3 stay buffered, never polled).
+  b.onFetch = (_req, n) => (n === 0 ? { records: keyedBatch(0n, 5, 1), acquiredRecords: [{ firstOffset: 0n, lastOffset: 4n, deliveryCount: 1 }] } : null)
+  const c = member(b)
+  let got = 0
+  await waitFor(async () => {
+    got += (await c.pollRecords(2, { signal: AbortSignal.timeout(2_000) })).numRecords()
+    return got > 0
+  }, 'records')
+  assert.equal(got, 2)
+  const started = Date.now()
+  await c.close()
+  assert.ok(Date.now() - started < 2_000, 'close does not wait out a fetch parked on the broker')
+  const final = b.acks.filter((a) => a.shareSessionEpoch === -1)
+  assert.equal(final.length, 1, 'the session was closed once')
+  assert.deepEqual([...b.ackedTypes()].sort((x, y) => x[0] - y[0]), [[0, 2], [1, 2], [2, 2], [3, 2], [4, 2]], 'all five released: two polled and unmarked, three never polled')
+  assert.ok(b.heartbeats.some((h) => h.memberEpoch === -1), 'the member left the group')
+})
+
+test('share-group options and operations fail with typed errors', async () => {
+  const seed = ['127.0.0.1:1']
+  assert.throws(() => new Client({ seedBrokers: seed, shareGroup: 'g', consumeTopics: ['t'], consumerGroup: 'g' }), (e: Error) => e.name === 'InvalidOptionError' && /consumerGroup/.test(e.message))
+  assert.throws(() => new Client({ seedBrokers: seed, shareGroup: 'g', consumeTopics: ['t'], consumePartitions: { t: { 0: 'earliest' } } }), (e: Error) => e.name === 'InvalidOptionError')
+  assert.throws(() => new Client({ seedBrokers: seed, shareGroup: 'g', consumeTopics: ['t.*'], consumeRegex: true }), (e: Error) => e.name === 'InvalidOptionError' && /consumeRegex/.test(e.message))
+  assert.throws(() => new Client({ seedBrokers: seed, shareGroup: 'g' }), (e: Error) => e.name === 'InvalidOptionError' && /consumeTopics/.test(e.message))
+  assert.throws(() => new Client({ seedBrokers: seed, shareGroup: '' , consumeTopics: ['t'] }), (e: Error) => e.name === 'InvalidOptionError' && /shareGroup/.test(e.message))
+  const plain = new Client({ seedBrokers: seed })
+  assert.throws(() => plain.markAcks('accept'), (e: Error) => e.name === 'InvalidOperationError')
+  await assert.rejects(plain.flushAcks(), (e: Error) => e.name === 'InvalidOperationError')
+  await plain.close()
+  const s = new Client({ seedBrokers: seed, shareGroup: 'g', consumeTopics: ['t'] })
+  await assert.rejects(async () => s.commitRecords(), (e: Error) => e.name === 'InvalidOperationError')
+  assert.throws(() => s.setOffsets({ t: { 0: { offset: 0n } } }), (e: Error) => e.name === 'InvalidOperationError')
+  assert.throws(() => s.pauseFetchTopics('t'), (e: Error) => e.name === 'InvalidOperationError')
+  await s.close({ timeout: 1_000 })
+})
