@@ -9,7 +9,7 @@ import { CorruptRecordBatchError, decodeRecordBatches, type RecordBatch } from '
 import type { Record } from '../../protocol/record.js'
 import type { BrokerMetadata } from '../../hooks/index.js'
 import type { ClientCore } from '../core.js'
-import { AbortError, ClientClosedError, InvalidArgumentError } from '../errors.js'
+import { AbortError, BrokersUnreachableError, ClientClosedError, InvalidArgumentError } from '../errors.js'
 import type { LeaderMove } from '../metadata.js'
 import type { CoreListener } from '../types.js'
 import { Fetches, type FetchPartition } from './fetches.js'
@@ -141,7 +141,9 @@ export class ShareConsumer implements CoreListener {
   #missing = new Map<string, number>()
   #closed = false
   #leaving = false
+  /** abort ends the sources' requests once the member has closed; beatAbort ends a heartbeat once it starts closing. */
   readonly abort = new AbortController()
+  #beatAbort = new AbortController()
 
   constructor(core: ClientCore) {
     this.core = core
@@ -203,7 +205,7 @@ export class ShareConsumer implements CoreListener {
     req.rackId = full ? cfg.rack : null
     let next = this.#interval
     try {
-      const res = await this.core.request(ShareGroupHeartbeat, req, { timeout: cfg.sessionTimeout, signal: this.abort.signal })
+      const res = await this.core.request(ShareGroupHeartbeat, req, { timeout: cfg.sessionTimeout, signal: this.#beatAbort.signal })
       if (res.errorCode !== 0) throw new KafkaProtocolError(res.errorCode, { errorMessage: res.errorMessage })
       this.#failures = 0
       this.#sentTopics = key
@@ -309,8 +311,13 @@ export class ShareConsumer implements CoreListener {
     this.#checkMissing()
   }
 
+  /** onMetadataError: as for consumer groups, a lasting error reaches the next poll, an unreachable cluster after three failed loads. */
   onMetadataError(err: Error): void {
+    if (this.#closed) return
+    const md = this.core.metadata
     if (err instanceof KafkaWireError && !err.retriable) this.addError(err)
+    else if (err instanceof BrokersUnreachableError && md.failures >= 3) this.addError(err)
+    md.trigger()
   }
 
   onLeadersMoved(_moves: readonly LeaderMove[]): void {
@@ -549,6 +556,8 @@ export class ShareConsumer implements CoreListener {
     if (this.#closed) return
     this.#leaving = true
     if (this.#timer !== null) clearTimeout(this.#timer)
+    // A heartbeat under way (retrying an unreachable coordinator, say) is not waited for: the member leaves.
+    this.#beatAbort.abort()
     this.#finishPoll(ACK_TYPES.release)
     const within = <T>(p: Promise<T>): Promise<T | void> => {
       const ms = deadline - Date.now()

@@ -266,3 +266,16 @@ test('share-group options and operations fail with typed errors', async () => {
   assert.throws(() => s.pauseFetchTopics('t'), (e: Error) => e.name === 'InvalidOperationError')
   await s.close({ timeout: 1_000 })
 })
+
+test('a share member whose cluster cannot be reached says so to its polls, and closes at once', { timeout: 30_000 }, async () => {
+  const c = new Client({ seedBrokers: ['127.0.0.1:1'], shareGroup: GROUP, consumeTopics: [TOPIC], retryBackoff: 20, metadataMinAge: 10 })
+  let err: Error | null = null
+  await waitFor(async () => {
+    const f = await c.pollFetches({ signal: AbortSignal.timeout(500) })
+    err = f.errors().find((e) => e.error.name === 'BrokersUnreachableError')?.error ?? null
+    return err !== null
+  }, 'BrokersUnreachableError in a poll', 20_000)
+  const started = Date.now()
+  await c.close()
+  assert.ok(Date.now() - started < 2_000, `closed in ${Date.now() - started} ms`)
+})
