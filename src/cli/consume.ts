@@ -1,6 +1,6 @@
 /**
  * `kafka-wire consume`: prints records with a kcat -f format string, from a start offset or as a
- * member of a group, as `kcat -C` / `kcat -G`.
+ * member of a group, as `kcat -C` / `kcat -G`, or as a member of a share group.
  */
 import type { Client } from '../client/client.js'
 import type { OffsetSpec } from '../client/options.js'
@@ -12,6 +12,7 @@ import { DEFAULT_FORMAT, compileFormat } from './format.js'
 
 export const CONSUME_HELP = `usage: kafka-wire consume -t TOPIC [options]
        kafka-wire consume -G GROUP -t TOPIC [-t TOPIC…] [options]
+       kafka-wire consume --share-group GROUP -t TOPIC [-t TOPIC…] [options]
 
 Prints records, like kcat -C (or kcat -G with a group).
 
@@ -23,6 +24,8 @@ Prints records, like kcat -C (or kcat -G with a group).
                                s@MS (first record at or after the timestamp); with -G, where to
                                start without a committed offset
   -G, --group GROUP            consume as a member of GROUP, committing offsets
+      --share-group GROUP      consume as a member of share group GROUP (KIP-932): each record
+                               printed is accepted; records fetched and not printed are released
   -c, --count N                exit after N records
   -e, --exit                   exit at the end of every partition (as it was when consuming began)
   -f, --format FMT             output format (default '${DEFAULT_FORMAT}'): %t topic, %p partition,
@@ -42,6 +45,7 @@ export async function consumeCommand(argv: string[]): Promise<number> {
     partition: { type: 'string', short: 'p', multiple: true },
     offset: { type: 'string', short: 'o' },
     group: { type: 'string', short: 'G' },
+    'share-group': { type: 'string' },
     count: { type: 'string', short: 'c' },
     exit: { type: 'boolean', short: 'e' },
     format: { type: 'string', short: 'f' },
@@ -55,7 +59,14 @@ export async function consumeCommand(argv: string[]): Promise<number> {
   const topics = (values.topic as string[] | undefined) ?? []
   if (topics.length === 0) throw new UsageError(`${cmd}: -t TOPIC is required`)
   const group = values.group as string | undefined
-  if (group === undefined && topics.length > 1) throw new UsageError(`${cmd}: several topics need a group (-G); without one, consume one topic`)
+  const share = values['share-group'] as string | undefined
+  if (share !== undefined) {
+    if (group !== undefined) throw new UsageError(`${cmd}: -G and --share-group cannot be used together`)
+    for (const [flag, set] of [['-p', values.partition !== undefined], ['-o', values.offset !== undefined], ['-e', values.exit === true]] as const) {
+      if (set) throw new UsageError(`${cmd}: ${flag} cannot be used with --share-group (the share group hands out records; where it starts is its share.auto.offset.reset config)`)
+    }
+  }
+  if (group === undefined && share === undefined && topics.length > 1) throw new UsageError(`${cmd}: several topics need a group (-G); without one, consume one topic`)
   const partitionsFlag = ((values.partition as string[] | undefined) ?? []).map((p) => int(cmd, 'partition', p, 0))
   if (group !== undefined && partitionsFlag.length > 0) throw new UsageError(`${cmd}: -p and -G cannot be used together (the group assigns partitions)`)
   if (group !== undefined && values.exit) throw new UsageError(`${cmd}: -e needs partitions read directly; with -G use -c or Ctrl-C`)
@@ -85,9 +96,11 @@ export async function consumeCommand(argv: string[]): Promise<number> {
 
   const spec: OffsetSpec = start === 'stored' ? 'earliest' : start
   if (start === 'stored' && group === undefined) throw new UsageError(`${cmd}: -o stored needs a group (-G)`)
-  const client = group !== undefined
-    ? newClient(cmd, { seedBrokers: brokers, dialTimeout: timeout, consumeTopics: topics, consumerGroup: group, consumeResetOffset: spec, autoCommitInterval: 1000 })
-    : newClient(cmd, { seedBrokers: brokers, dialTimeout: timeout, consumePartitions: { [topic]: Object.fromEntries(partitions.map((p) => [p, spec])) } })
+  const client = share !== undefined
+    ? newClient(cmd, { seedBrokers: brokers, dialTimeout: timeout, consumeTopics: topics, shareGroup: share })
+    : group !== undefined
+      ? newClient(cmd, { seedBrokers: brokers, dialTimeout: timeout, consumeTopics: topics, consumerGroup: group, consumeResetOffset: spec, autoCommitInterval: 1000 })
+      : newClient(cmd, { seedBrokers: brokers, dialTimeout: timeout, consumePartitions: { [topic]: Object.fromEntries(partitions.map((p) => [p, spec])) } })
 
   // -e: the end of each partition as consuming begins; a partition is done once a record at or past
   // end - 1 was printed, or at once when nothing lies between its start and its end.
@@ -129,15 +142,24 @@ export async function consumeCommand(argv: string[]): Promise<number> {
         throw new CliError(`${cmd}: ${e.topic ? `${e.topic}[${e.partition}]: ` : ''}${e.error.message}`)
       }
       let out = ''
-      for (const r of f.records()) {
+      const records = f.records()
+      let i = 0
+      for (; i < records.length; i++) {
+        const r = records[i]!
         if (printed >= count) break
         out += format(r)
         printed++
         if (ends !== null && r.offset >= (ends.get(r.partition) ?? 0n) - 1n) done.add(r.partition)
       }
       if (out.length > 0 && !process.stdout.write(out)) await new Promise((r) => process.stdout.once('drain', r))
+      if (share !== undefined) {
+        // Printed records are done with; those past -c go back to the group for other members.
+        if (i < records.length) client.markAcks('release', ...records.slice(i))
+        client.markAcks('accept')
+      }
     }
     if (group !== undefined) await client.commitUncommittedOffsets().catch(() => {})
+    if (share !== undefined) await client.flushAcks().catch(() => {})
   } finally {
     await client.close()
   }

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { KafkaCluster } from '../../src/testing/index.js'
+import { Admin } from '../../src/admin/index.js'
 import { broker, closeAll, createTopic, newClient } from '../client/helpers.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
@@ -189,6 +190,25 @@ describe('kafka-wire produce → consume round trip', () => {
       assert.doesNotMatch(stderr, /interrupted|AbortError/)
     })
   }
+
+  test('a share group: each record is printed by one run only, and records fetched past -c go to the next run', async () => {
+    const c = newClient(k)
+    const topic = await createTopic(c, { partitions: 1 })
+    const group = `sg-${topic}`
+    const [set] = await new Admin(c).alterConfigs([{ type: 'group', name: group, configs: [{ name: 'share.auto.offset.reset', value: 'earliest' }] }])
+    assert.equal(set!.error, null)
+    await c.produceSync(['s1', 's2', 's3', 's4', 's5'].map((value) => ({ topic, value })))
+    const first = await kw(['consume', '--share-group', group, '-t', topic, '-c', '3', '-q', '-f', '%s\\n'], { env })
+    assert.equal(first.code, 0, first.stderr)
+    assert.equal(first.stdout.trim().split('\n').length, 3)
+    // The first run fetched all five (one fetch takes up to 500): the two it did not print were released.
+    const second = await kw(['consume', '--share-group', group, '-t', topic, '-c', '2', '-q', '-f', '%s\\n'], { env })
+    assert.equal(second.code, 0, second.stderr)
+    assert.deepEqual([...first.stdout.trim().split('\n'), ...second.stdout.trim().split('\n')].sort(), ['s1', 's2', 's3', 's4', 's5'])
+    const both = await kw(['consume', '--share-group', group, '-G', group, '-t', topic], { env })
+    assert.equal(both.code, 2)
+    assert.match(both.stderr, /-G and --share-group cannot be used together/)
+  })
 
   test('a missing topic is an error that names it', async () => {
     const r = await kw(['produce', '-t', 'no-such-topic-for-kafka-wire-cli'], { env, input: 'x\n' })
