@@ -25,7 +25,7 @@ export class ClientInfo {
   /** attach is called from onNewClient. */
   attach(client: Client): void {
     const id = client.config?.clientId ?? undefined
-    const group = client.config?.consumerGroup ?? undefined
+    const group = client.config?.consumerGroup ?? client.config?.shareGroup ?? undefined
     if (this.#clients === 0) {
       this.#clientId = id
       this.#group = group

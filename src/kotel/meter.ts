@@ -32,7 +32,7 @@ export interface MeterOptions {
    * `messaging.process.duration`. Default: true unless semconv is 'old'.
    */
   semconvMetrics?: boolean
-  /** consumerGroup is the `messaging.consumer.group.name` attribute. Default: the client's consumerGroup. */
+  /** consumerGroup is the `messaging.consumer.group.name` attribute. Default: the client's consumerGroup (or shareGroup). */
   consumerGroup?: string
   /**
    * transactionCounters records `messaging.kafka.transactions.count`, one point per ended transaction

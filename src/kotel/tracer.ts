@@ -73,7 +73,7 @@ export interface TracerOptions {
   semconv?: sc.SemconvFlavour
   /** clientId is the `messaging.client.id` attribute. Default: the client's clientId. Equivalent to kotel's ClientID. */
   clientId?: string
-  /** consumerGroup is the consumer group attribute. Default: the client's consumerGroup. Equivalent to kotel's ConsumerGroup. */
+  /** consumerGroup is the consumer group attribute. Default: the client's consumerGroup (or shareGroup). Equivalent to kotel's ConsumerGroup. */
   consumerGroup?: string
   /**
    * keyFormatter renders a non-null record key for the key attribute, replacing UTF-8 decoding (keys

@@ -30,12 +30,11 @@ export function testBrokerSettings(brokers: number): Record<string, string> {
     'group.consumer.heartbeat.interval.ms': '500',
     'group.consumer.min.session.timeout.ms': '6000',
     'group.consumer.session.timeout.ms': '10000',
-    // Share groups (KIP-932) the same; and an acquisition lock a group may set as short as a second.
+    // Share groups (KIP-932) the same.
     'group.share.min.heartbeat.interval.ms': '100',
     'group.share.heartbeat.interval.ms': '500',
     'group.share.min.session.timeout.ms': '6000',
     'group.share.session.timeout.ms': '10000',
-    'group.share.min.record.lock.duration.ms': '1000',
     // Sized for a 2-core machine that runs the tests too.
     'num.network.threads': '2',
     'num.io.threads': '4',
