@@ -128,7 +128,7 @@ export class ShareConsumer implements CoreListener {
   #beating: Promise<void> | null = null
   #beatSoon = false
   #sentTopics = ''
-  /** assigned is the coordinator's assignment, by topic name; parts every assigned partition. */
+  /** assigned is the coordinator's assignment, by topic id; parts is every assigned partition, by "topic\u0000partition". */
   #assigned = new Map<string, number[]>()
   #parts = new Map<string, SharePart>()
   #unresolved = false
