@@ -9,6 +9,7 @@ import * as cluster from './cluster.js'
 import * as configs from './configs.js'
 import * as groups from './groups.js'
 import * as offsets from './offsets.js'
+import * as share from './share-groups.js'
 import * as topics from './topics.js'
 import * as txns from './transactions.js'
 import * as users from './users.js'
@@ -307,6 +308,40 @@ export class Admin {
    */
   async lag(groupIds: string[], opts: AdminOptions = {}): Promise<groups.GroupLag[]> {
     return groups.lag(this.#core, groupIds, opts)
+  }
+
+  /**
+   * describeShareGroups describes share groups (KIP-932): state, epochs, assignor, members with their
+   * subscriptions and assigned partitions. One result per group; a group that does not exist has state
+   * Dead and GROUP_ID_NOT_FOUND.
+   */
+  async describeShareGroups(groupIds: string[], opts: AdminOptions & { authorizedOperations?: boolean } = {}): Promise<share.ShareGroupDescription[]> {
+    return share.describeShareGroups(this.#core, groupIds, opts)
+  }
+
+  /** describeShareGroup describes one share group and throws its error (GROUP_ID_NOT_FOUND for a group that does not exist). */
+  async describeShareGroup(group: string, opts: AdminOptions & { authorizedOperations?: boolean } = {}): Promise<share.ShareGroupDescription> {
+    const [d] = await share.describeShareGroups(this.#core, [group], opts)
+    if (d!.error !== null) throw d!.error
+    return d!
+  }
+
+  /**
+   * describeShareGroupOffsets returns share groups' start offsets and lag per partition (of every
+   * topic the group holds state for, or of `topicPartitions`), one result per group with its error.
+   */
+  async describeShareGroupOffsets(groupIds: string[], topicPartitions?: offsets.TopicPartitionsArg, opts: AdminOptions = {}): Promise<share.ShareGroupOffsets[]> {
+    return share.describeShareGroupOffsets(this.#core, groupIds, topicPartitions, opts)
+  }
+
+  /** alterShareGroupOffsets sets a share group's start offsets, one result per partition; it throws the group's error (NON_EMPTY_GROUP while it has members). */
+  async alterShareGroupOffsets(group: string, startOffsets: { [topic: string]: { [partition: number]: bigint } }, opts: AdminOptions = {}): Promise<share.AlteredShareGroupOffset[]> {
+    return share.alterShareGroupOffsets(this.#core, group, startOffsets, opts)
+  }
+
+  /** deleteShareGroupOffsets deletes a share group's state for topics, one result per topic; it throws the group's error. */
+  async deleteShareGroupOffsets(group: string, topicNames: string[], opts: AdminOptions = {}): Promise<share.DeletedShareGroupOffsets[]> {
+    return share.deleteShareGroupOffsets(this.#core, group, topicNames, opts)
   }
 
   /** findGroupCoordinators returns the node id coordinating each group (kadm's FindGroupCoordinators). */

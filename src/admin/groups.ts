@@ -289,7 +289,8 @@ export async function listGroups(core: ClientCore, opts: ListGroupsOptions = {})
 
 // ---------------------------------------------------------------- describe
 
-function checkGroups(groups: unknown, what = 'groups'): string[] {
+/** checkGroups checks an array of group ids, InvalidArgumentError naming `what` otherwise. */
+export function checkGroups(groups: unknown, what = 'groups'): string[] {
   if (!Array.isArray(groups)) throw new InvalidArgumentError(what, 'must be an array of group ids')
   groups.forEach((g, i) => {
     if (typeof g !== 'string' || g === '') throw new InvalidArgumentError(`${what}[${i}]`, `must be a group id, got ${JSON.stringify(g)}`)
@@ -297,7 +298,8 @@ function checkGroups(groups: unknown, what = 'groups'): string[] {
   return groups as string[]
 }
 
-function checkGroup(group: unknown): string {
+/** checkGroup checks one group id, InvalidArgumentError naming `group` otherwise. */
+export function checkGroup(group: unknown): string {
   if (typeof group !== 'string' || group === '') throw new InvalidArgumentError('group', `must be a group id, got ${JSON.stringify(group)}`)
   return group
 }
@@ -316,7 +318,8 @@ const deadGroup = (group: string, coordinator: number, error: KafkaWireError | n
   error,
 })
 
-function partitionsList(tps: Array<{ topic?: string; topicName?: string; partitions: number[] }>): TopicPartitionList {
+/** partitionsList sorts topics' partitions into a TopicPartitionList (by topic name, then partition). */
+export function partitionsList(tps: Array<{ topic?: string; topicName?: string; partitions: number[] }>): TopicPartitionList {
   return tps
     .map((t) => ({ topic: t.topic ?? t.topicName ?? '', partitions: [...t.partitions].sort((a, b) => a - b) }))
     .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0))
@@ -595,7 +598,8 @@ export async function fetchOffsets(core: ClientCore, group: string, topics?: Top
   return r!.offsets
 }
 
-function offsetsList(offsets: OffsetToCommit[] | { [topic: string]: { [partition: number]: bigint } }): OffsetToCommit[] {
+/** offsetsList flattens offsets given as a list or as `{ topic: { partition: offset } }`, checking each. */
+export function offsetsList(offsets: OffsetToCommit[] | { [topic: string]: { [partition: number]: bigint } }): OffsetToCommit[] {
   const list: OffsetToCommit[] = Array.isArray(offsets)
     ? offsets
     : Object.entries(offsets).flatMap(([topic, ps]) => Object.entries(ps).map(([p, offset]) => ({ topic, partition: Number(p), offset })))

@@ -73,6 +73,7 @@ export type {
   TopicRef,
   WaitForTopicsOptions,
 } from './topics.js'
+export type { AlteredShareGroupOffset, DeletedShareGroupOffsets, ShareGroupDescription, ShareGroupMemberDescription, ShareGroupOffset, ShareGroupOffsets } from './share-groups.js'
 export type { ListedTransaction, ListTransactionsOptions, PartitionProducers, ProducerState, TransactionDescription, TransactionState, TxnMarkerResult, TxnMarkers } from './transactions.js'
 export type { AlteredUser, DescribedUser, ScramDeletion, ScramMechanism, ScramUpsert } from './users.js'
 export type { AdminOptions, TimeoutOptions } from './util.js'
