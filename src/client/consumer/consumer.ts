@@ -7,12 +7,13 @@ import type { LeaderMove } from '../metadata.js'
 import type { OffsetSpec } from '../options.js'
 import type { Record } from '../../protocol/record.js'
 import { Cursor } from './cursor.js'
-import { Fetches, type FetchError, type FetchPartition } from './fetches.js'
+import { Fetches, type FetchPartition } from './fetches.js'
+import { endedPoll, PollErrors, PollWaiters } from './polls.js'
 import { Source } from './source.js'
 import type { GroupBase } from './group-base.js'
 import { ClassicGroup } from './group-classic.js'
 import { ConsumerProtocolGroup } from './group-848.js'
-import { AbortError, BrokersUnreachableError, ClientClosedError } from '../errors.js'
+import { BrokersUnreachableError, ClientClosedError } from '../errors.js'
 
 /** EpochOffset is an offset with the leader epoch of the record before it (for commits, KIP-320). */
 export interface EpochOffset {
@@ -39,7 +40,7 @@ export class Consumer implements CoreListener {
   #cursors = new Map<string, Map<number, Cursor>>()
   #sources = new Map<number, Source>()
   #ready: Source[] = []
-  #pollWaiters: Array<() => void> = []
+  #polls = new PollWaiters()
   #fetchSlots = 0
   #slotWaiters: Source[] = []
   #resolveScheduled = false
@@ -53,12 +54,8 @@ export class Consumer implements CoreListener {
   polled = new Map<string, Map<number, EpochOffset>>()
   group: (ConsumerGroupHooks & GroupBase) | null = null
   #closed = false
-  /**
-   * errors are what the next poll reports besides records: failed authentication, an unreachable
-   * cluster, a topic that does not exist. One per kind and place (the newest), so a poll loop that
-   * meets the same failure again and again is not flooded.
-   */
-  #errors = new Map<string, FetchError>()
+  /** errors are what the next poll reports besides records. */
+  #errors = new PollErrors()
   /** missing counts, per consumed topic absent from metadata, the loads in a row that lacked it. */
   #missing = new Map<string, number>()
 
@@ -345,10 +342,9 @@ export class Consumer implements CoreListener {
    * addError makes the next poll report `error` (waking a poll that waits). `key` names the kind and
    * place: a newer error of the same key replaces one not yet polled.
    */
-  addError(error: Error, topic = '', partition = -1, key = `${(error as { code?: string }).code ?? error.name}\u0000${topic}\u0000${partition}`): void {
+  addError(error: Error, topic = '', partition = -1, key?: string): void {
     if (this.#closed) return
-    this.#errors.delete(key)
-    this.#errors.set(key, { topic, partition, error })
+    this.#errors.add(error, topic, partition, key)
     this.#wakePolls()
   }
 
@@ -357,9 +353,7 @@ export class Consumer implements CoreListener {
   }
 
   #wakePolls(): void {
-    const ws = this.#pollWaiters
-    this.#pollWaiters = []
-    for (const w of ws) w()
+    this.#polls.wakeAll()
   }
 
   /**
@@ -553,39 +547,16 @@ export class Consumer implements CoreListener {
           }
         } else if (this.#ready.length > 0 || this.#errors.size > 0) {
           const f = this.#ready.length > 0 ? this.#take(max) : new Fetches()
-          const errs = this.#takeErrors(f)
+          const errs = this.#errors.takeInto(f)
           if (f.partitions.length > 0 || errs > 0) return f
           // Everything buffered was stale (revoked, repositioned or paused): wait for more.
         }
-        if (this.#closed || signal?.aborted) {
-          const f = new Fetches()
-          this.#takeErrors(f)
-          f.addError(this.#closed ? new ClientClosedError() : new AbortError(signal?.reason))
-          return f
-        }
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            signal?.removeEventListener('abort', done)
-            const i = this.#pollWaiters.indexOf(done)
-            if (i >= 0) this.#pollWaiters.splice(i, 1)
-            resolve()
-          }
-          this.#pollWaiters.push(done)
-          signal?.addEventListener('abort', done, { once: true })
-        })
+        if (this.#closed || signal?.aborted) return endedPoll(this.#closed, signal, this.#errors)
+        await this.#polls.wait(signal)
       }
     } finally {
       this.core.release()
     }
-  }
-
-  /** takeErrors moves the pending errors into a poll's result and returns how many. */
-  #takeErrors(f: Fetches): number {
-    const n = this.#errors.size
-    if (n === 0) return 0
-    for (const e of this.#errors.values()) f.addError(e.error, e.topic, e.partition)
-    this.#errors.clear()
-    return n
   }
 
   #take(max: number): Fetches {

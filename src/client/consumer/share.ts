@@ -13,6 +13,7 @@ import { AbortError, BrokersUnreachableError, ClientClosedError, InvalidArgument
 import type { LeaderMove } from '../metadata.js'
 import type { CoreListener } from '../types.js'
 import { Fetches, type FetchPartition } from './fetches.js'
+import { endedPoll, PollErrors, PollWaiters } from './polls.js'
 import { fetchBatchMetrics } from './source.js'
 
 /** AckStatus is how a share-group record is acknowledged: processed, given back for redelivery, or refused for good. */
@@ -136,8 +137,8 @@ export class ShareConsumer implements CoreListener {
   /** ready are the sources with records to poll, oldest first. */
   #ready: ShareSource[] = []
   #lastPolled: Polled[] = []
-  #pollWaiters: Array<() => void> = []
-  #errors = new Map<string, { error: Error; topic: string; partition: number }>()
+  #polls = new PollWaiters()
+  #errors = new PollErrors()
   #missing = new Map<string, number>()
   #closed = false
   #leaving = false
@@ -344,8 +345,8 @@ export class ShareConsumer implements CoreListener {
 
   /** addError queues an error for the next poll: one per kind and place, the newest. */
   addError(error: Error, topic = '', partition = -1): void {
-    this.#errors.set(`${(error as { code?: string }).code ?? error.name}\u0000${topic}\u0000${partition}`, { error, topic, partition })
-    this.#wakePolls()
+    this.#errors.add(error, topic, partition)
+    this.#polls.wakeAll()
   }
 
   /** bufferedRecords counts the acquired records not yet polled. */
@@ -365,13 +366,7 @@ export class ShareConsumer implements CoreListener {
   /** onBuffered is called by a source that has records to poll. */
   onBuffered(s: ShareSource): void {
     if (!this.#ready.includes(s)) this.#ready.push(s)
-    this.#wakePolls()
-  }
-
-  #wakePolls(): void {
-    const waiters = this.#pollWaiters
-    this.#pollWaiters = []
-    for (const w of waiters) w()
+    this.#polls.wakeAll()
   }
 
   /**
@@ -393,25 +388,10 @@ export class ShareConsumer implements CoreListener {
       for (;;) {
         if (this.#ready.length > 0 || this.#errors.size > 0) {
           const f = this.#take(max)
-          for (const e of this.#errors.values()) f.addError(e.error, e.topic, e.partition)
-          this.#errors.clear()
-          if (f.partitions.length > 0 || f.errors().length > 0) return f
+          if (this.#errors.takeInto(f) > 0 || f.partitions.length > 0) return f
         }
-        if (this.#closed || signal?.aborted) {
-          const f = new Fetches()
-          f.addError(this.#closed ? new ClientClosedError() : new AbortError(signal?.reason))
-          return f
-        }
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            signal?.removeEventListener('abort', done)
-            const i = this.#pollWaiters.indexOf(done)
-            if (i >= 0) this.#pollWaiters.splice(i, 1)
-            resolve()
-          }
-          this.#pollWaiters.push(done)
-          signal?.addEventListener('abort', done, { once: true })
-        })
+        if (this.#closed || signal?.aborted) return endedPoll(this.#closed, signal, this.#errors)
+        await this.#polls.wait(signal)
       }
     } finally {
       this.core.release()
@@ -587,7 +567,7 @@ export class ShareConsumer implements CoreListener {
     this.abort.abort()
     for (const s of this.#sources.values()) s.stop()
     this.#errors.clear()
-    this.#wakePolls()
+    this.#polls.wakeAll()
   }
 }
 
@@ -699,7 +679,6 @@ class ShareSource {
 
   #next(): void {
     if (this.#stopped || this.#inflight) return
-    const c = this.#consumer
     const now = Date.now()
     const fetchable: SharePart[] = []
     let nextBackoff = Infinity
