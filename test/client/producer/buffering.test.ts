@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test'
 import type { KafkaCluster } from '../../../src/testing/index.js'
 import { broker, closeAll, createTopic, newClient, readAll, str, waitFor } from '../helpers.js'
 import { MaxBufferedError } from '../../../src/client/errors.js'
+import { coreOf } from '../../../src/client/client.js'
 import { recordSize } from '../../../src/client/producer/batch.js'
 
 let k: KafkaCluster
@@ -138,8 +139,21 @@ test('once one partition\'s batch is due, the request takes the lingering batch 
   c.produce({ topic, partition: 0, value: 'lingering' }, (_r, err) => (lingering = err))
   // ... but partition 1 (on the same broker: the test cluster has one) fills a batch, due at once.
   const value = Buffer.alloc(300, 1)
-  const rest = Promise.all(Array.from({ length: 10 }, () => c.produce({ topic, partition: 1, value })))
-  await waitFor(() => lingering !== undefined, 'partition 0\'s record to go with partition 1\'s full batch, long before its 30 s linger', 15_000)
+  // Each of partition 1's records' outcome, for the failure message (this test failed once, under
+  // load, with partition 0's record still lingering after 15 s, and nothing else known).
+  const outcomes: string[] = []
+  const rest = Promise.all(Array.from({ length: 10 }, (_, i) => c.produce({ topic, partition: 1, value }).then(
+    (r) => ((outcomes[i] = `ok@${r.offset}`), r),
+    (err: Error) => {
+      outcomes[i] = `${err.name}: ${err.message}`
+      throw err
+    },
+  )))
+  rest.catch(() => {})
+  const started = Date.now()
+  await waitFor(() => lingering !== undefined, 'partition 0\'s record to go with partition 1\'s full batch, long before its 30 s linger', 15_000).catch((err: Error) => {
+    throw new Error(`${err.message}; after ${Date.now() - started} ms partition 1's records: [${Array.from({ length: 10 }, (_, i) => outcomes[i] ?? 'pending').join(', ')}]; buffered ${c.bufferedProduceRecords}; partitions known: ${coreOf(c).metadata.topics.get(topic)?.partitions.map((p) => `${p.partition}@${p.leader}`).join(',') ?? 'topic unknown'}`)
+  })
   assert.equal(lingering, null)
   // Partition 1's last batch is still open and lingers; flush sends it.
   await c.flush()
