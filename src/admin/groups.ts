@@ -24,6 +24,7 @@ import {
   brokerIds,
   byCoordinator,
   errorFor,
+  groupCall,
   onNode,
   partitionKey,
   retryItems,
@@ -478,12 +479,10 @@ export async function leaveGroup(core: ClientCore, group: string, members: Membe
     if (instanceId === null && memberId === '') throw new InvalidArgumentError(`members[${i}]`, 'needs an instanceId or a memberId')
     return { memberId, groupInstanceId: instanceId, reason: opts.reason ?? null }
   })
-  type R = { res: RemovedMember[] | null; error: KafkaWireError | null }
-  const results = await byCoordinator<R>(
+  return groupCall(
     core,
-    0,
-    [group],
-    async (node, _keys, signal) => {
+    group,
+    async (node, signal) => {
       const res = await onNode(
         core,
         node,
@@ -495,24 +494,13 @@ export async function leaveGroup(core: ClientCore, group: string, members: Membe
         },
         signal,
       )
-      const error = errorFor(res.errorCode, { group, broker: node })
-      return new Map([
-        [
-          group,
-          {
-            error,
-            res: res.members.map((m) => ({ memberId: m.memberId, instanceId: m.groupInstanceId, error: errorFor(m.errorCode, { group, broker: node, resource: `member ${m.groupInstanceId ?? m.memberId}` }) })),
-          },
-        ],
-      ])
+      return {
+        error: errorFor(res.errorCode, { group, broker: node }),
+        res: res.members.map((m) => ({ memberId: m.memberId, instanceId: m.groupInstanceId, error: errorFor(m.errorCode, { group, broker: node, resource: `member ${m.groupInstanceId ?? m.memberId}` }) })),
+      }
     },
-    (r) => (r.error instanceof KafkaProtocolError ? r.error.errorCode : 0),
-    (_, err) => ({ res: null, error: err as KafkaWireError }),
     opts,
   )
-  const r = results.get(group)!
-  if (r.error !== null || r.res === null) throw r.error
-  return r.res
 }
 
 // ---------------------------------------------------------------- offsets
@@ -681,23 +669,17 @@ export async function deleteOffsets(core: ClientCore, group: string, partitions:
   checkGroup(group)
   const { parts } = await partitionsOf(core, partitions, opts)
   if (parts.size === 0) return []
-  type R = { res: CommittedResult[]; error: KafkaWireError | null }
-  const results = await byCoordinator<R>(
+  const res = await groupCall(
     core,
-    0,
-    [group],
-    async (node, _keys, signal) => {
+    group,
+    async (node, signal) => {
       const res = await onNode(core, node, 'group', OffsetDelete, () => ({ ...OffsetDelete.newRequest(), groupId: group, topics: [...parts].map(([name, ps]) => ({ name, partitions: ps.map((partitionIndex) => ({ partitionIndex })) })) }), signal)
       const out = res.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: -1n, error: errorFor(p.errorCode, { group, topic: t.name, partition: p.partitionIndex, broker: node }) })))
-      return new Map([[group, { res: out, error: errorFor(res.errorCode, { group, broker: node }) }]])
+      return { res: out, error: errorFor(res.errorCode, { group, broker: node }) }
     },
-    (r) => (r.error instanceof KafkaProtocolError ? r.error.errorCode : 0),
-    (_, err) => ({ res: [], error: err as KafkaWireError }),
     opts,
   )
-  const r = results.get(group)!
-  if (r.error !== null) throw r.error
-  return r.res.sort(byTopicPartition)
+  return res.sort(byTopicPartition)
 }
 
 /**

@@ -14,7 +14,7 @@ import { InvalidArgumentError } from '../client/errors.js'
 import { authorizedOperationsOf, type AclOperation } from './acls.js'
 import { checkGroup, checkGroups, offsetsList, partitionsList, type TopicPartitionList } from './groups.js'
 import { byTopicPartition, partitionsOf, type TopicPartitionsArg } from './offsets.js'
-import { byCoordinator, codeOfResult, errorFor, groupBy, onNode, unanswered, type AdminOptions } from './util.js'
+import { byCoordinator, codeOfResult, errorFor, groupBy, groupCall, onNode, unanswered, type AdminOptions } from './util.js'
 
 /** ShareGroupMemberDescription is one member of a described share group. */
 export interface ShareGroupMemberDescription {
@@ -226,12 +226,10 @@ export async function alterShareGroupOffsets(core: ClientCore, group: string, of
   const list = offsetsList(offsets)
   if (list.length === 0) return []
   const byTopic = groupBy(list, (o) => o.topic)
-  type R = { res: AlteredShareGroupOffset[]; error: KafkaWireError | null }
-  const results = await byCoordinator<R>(
+  const res = await groupCall(
     core,
-    0,
-    [group],
-    async (node, _keys, signal) => {
+    group,
+    async (node, signal) => {
       const res = await onNode(
         core,
         node,
@@ -248,15 +246,11 @@ export async function alterShareGroupOffsets(core: ClientCore, group: string, of
           error: errorFor(p.errorCode, { group, topic: t.topicName, partition: p.partitionIndex, broker: node, errorMessage: p.errorMessage }),
         })),
       )
-      return new Map([[group, { res: out, error: errorFor(res.errorCode, { group, broker: node, errorMessage: res.errorMessage }) }]])
+      return { res: out, error: errorFor(res.errorCode, { group, broker: node, errorMessage: res.errorMessage }) }
     },
-    codeOfResult,
-    (_, err) => ({ res: [], error: err as KafkaWireError }),
     opts,
   )
-  const r = results.get(group)!
-  if (r.error !== null) throw r.error
-  return r.res.sort(byTopicPartition)
+  return res.sort(byTopicPartition)
 }
 
 /**
@@ -272,23 +266,17 @@ export async function deleteShareGroupOffsets(core: ClientCore, group: string, t
   })
   const names = [...new Set(topics)]
   if (names.length === 0) return []
-  type R = { res: DeletedShareGroupOffsets[]; error: KafkaWireError | null }
-  const results = await byCoordinator<R>(
+  const res = await groupCall(
     core,
-    0,
-    [group],
-    async (node, _keys, signal) => {
+    group,
+    async (node, signal) => {
       const res = await onNode(core, node, 'group', DeleteShareGroupOffsets, () => ({ ...DeleteShareGroupOffsets.newRequest(), groupId: group, topics: names.map((topicName) => ({ topicName })) }), signal)
       const out = res.responses.map((t) => ({ topic: t.topicName, error: errorFor(t.errorCode, { group, topic: t.topicName, broker: node, errorMessage: t.errorMessage }) }))
-      return new Map([[group, { res: out, error: errorFor(res.errorCode, { group, broker: node, errorMessage: res.errorMessage }) }]])
+      return { res: out, error: errorFor(res.errorCode, { group, broker: node, errorMessage: res.errorMessage }) }
     },
-    codeOfResult,
-    (_, err) => ({ res: [], error: err as KafkaWireError }),
     opts,
   )
-  const r = results.get(group)!
-  if (r.error !== null) throw r.error
-  const byName = new Map(r.res.map((t) => [t.topic, t]))
+  const byName = new Map(res.map((t) => [t.topic, t]))
   return names.map((topic) => byName.get(topic) ?? { topic, error: unanswered(`topic ${topic}`, { topic }) })
 }
 

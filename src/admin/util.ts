@@ -190,6 +190,32 @@ export async function byCoordinator<R>(
   )
 }
 
+/**
+ * groupCall sends one request about `group` to its coordinator (with byCoordinator's retries of
+ * coordinator errors and lost connections) and returns what `send` read from the answer; the group's
+ * own error (`error`) is thrown.
+ */
+export async function groupCall<T>(
+  core: ClientCore,
+  group: string,
+  send: (node: number, signal: AbortSignal | undefined) => Promise<{ res: T; error: KafkaWireError | null }>,
+  opts: AdminOptions = {},
+): Promise<T> {
+  type R = { res: T | null; error: KafkaWireError | null }
+  const results = await byCoordinator<R>(
+    core,
+    0,
+    [group],
+    async (node, _keys, signal) => new Map([[group, await send(node, signal)]]),
+    codeOfResult,
+    (_, err) => ({ res: null, error: err as KafkaWireError }),
+    opts,
+  )
+  const r = results.get(group)!
+  if (r.error !== null || r.res === null) throw r.error
+  return r.res
+}
+
 /** partitionKey is the map key of a topic's partition. */
 export const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`
 
