@@ -7,10 +7,10 @@ import { checkTopicName } from './topic-name.js'
 import type { ClientOptions, Config, OffsetSpec } from './options.js'
 import { Producer, type ProduceCallback, type ProduceResult } from './producer/producer.js'
 import { Consumer } from './consumer/consumer.js'
-import { ShareConsumer, type AckStatus } from './consumer/share.js'
+import { ShareConsumer } from './consumer/share.js'
 import { Fetches } from './consumer/fetches.js'
 import { userRequest } from './raw-request.js'
-import type { ClientRequestOptions, CommitOffsets, GroupMetadata } from './types.js'
+import type { AckStatus, ClientRequestOptions, CommitOffsets, GroupMetadata } from './types.js'
 import type { Transactions } from './producer/transaction.js'
 
 const cores = new WeakMap<Client, ClientCore>()

@@ -4,9 +4,9 @@ import { partitionerFrom, type Partitioner } from './producer/partitioner.js'
 import type { ProduceRecord } from '../protocol/record.js'
 import type { SaslConfig, Mechanism } from './sasl/index.js'
 import { balancerByName, BALANCER_NAMES, type BalancerName, type GroupBalancer } from './consumer/balancers/index.js'
-import type { ShareAckResult } from './consumer/share.js'
 import { InvalidOptionError } from './errors.js'
 import { topicNameProblem } from './topic-name.js'
+import type { ShareAckResult } from './types.js'
 
 /** Acks is how many replicas must have a record before the broker answers: 0, 1 or 'all' (-1). */
 export type Acks = 0 | 1 | -1 | 'all'

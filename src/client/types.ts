@@ -3,6 +3,7 @@
  * so that those files need not import each other for a type. Types only: no runtime code.
  */
 
+import type { KafkaWireError } from '../protocol/errors.js'
 import type { LeaderMove } from './metadata.js'
 
 /**
@@ -76,4 +77,17 @@ export interface CoreListener {
   onLeadersMoved?(moves: readonly LeaderMove[]): void
   /** wants is true while the part produces to or consumes the topic (its metadata stays of interest). */
   wants?(topic: string): boolean
+}
+
+/** AckStatus is how a share-group record is acknowledged: processed, given back for redelivery, or refused for good. */
+export type AckStatus = 'accept' | 'release' | 'reject'
+
+/** ShareAckResult is a broker's answer to the acknowledgements of one partition sent in one request. */
+export interface ShareAckResult {
+  topic: string
+  partition: number
+  /** records counts the polled records whose acknowledgement this answer settles. */
+  records: number
+  /** error is null when the broker applied them; otherwise the records go back to the group (delivered again after the broker's acquisition lock expires, at worst). */
+  error: KafkaWireError | null
 }

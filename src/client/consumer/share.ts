@@ -11,23 +11,10 @@ import type { BrokerMetadata } from '../../hooks/index.js'
 import type { ClientCore } from '../core.js'
 import { AbortError, BrokersUnreachableError, ClientClosedError, InvalidArgumentError } from '../errors.js'
 import type { LeaderMove } from '../metadata.js'
-import type { CoreListener } from '../types.js'
+import type { AckStatus, CoreListener, ShareAckResult } from '../types.js'
 import { Fetches, type FetchPartition } from './fetches.js'
 import { endedPoll, PollErrors, PollWaiters } from './polls.js'
 import { fetchBatchMetrics } from './source.js'
-
-/** AckStatus is how a share-group record is acknowledged: processed, given back for redelivery, or refused for good. */
-export type AckStatus = 'accept' | 'release' | 'reject'
-
-/** ShareAckResult is a broker's answer to the acknowledgements of one partition sent in one request. */
-export interface ShareAckResult {
-  topic: string
-  partition: number
-  /** records counts the polled records whose acknowledgement this answer settles. */
-  records: number
-  /** error is null when the broker applied them; otherwise the records go back to the group (delivered again after the broker's acquisition lock expires, at worst). */
-  error: KafkaWireError | null
-}
 
 // AcknowledgeType on the wire (KIP-932): 0 is a gap (an acquired offset with no record to hand out).
 const GAP = 0
