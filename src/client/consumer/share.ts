@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { ErrorCode } from '../../protocol/error-codes.js'
+import { ErrorCode, kafkaErrorCodes } from '../../protocol/error-codes.js'
 import { KafkaProtocolError, KafkaWireError, ProtocolDecodeError } from '../../protocol/errors.js'
 import type { ApiMessage } from '../../protocol/messages/api.js'
 import { ShareAcknowledge, type ShareAcknowledgeRequest, type ShareAcknowledgeResponse } from '../../protocol/messages/share-acknowledge.js'
@@ -204,6 +204,7 @@ export class ShareConsumer implements CoreListener {
       if (res.assignment !== null) {
         this.#assigned = new Map(res.assignment.topicPartitions.map((tp) => [tp.topicId, [...tp.partitions].sort((a, b) => a - b)]))
         this.#unresolved = true
+        this.core.log('info', 'share group assignment', 'group', this.group, 'epoch', this.memberEpoch, 'partitions', res.assignment.topicPartitions.map((tp) => `${tp.topicId}:${tp.partitions.join(',')}`).join(' '))
       }
       if (this.#unresolved && !(await this.#resolveAssignment())) next = Math.min(next, 200)
     } catch (err) {
@@ -952,6 +953,7 @@ class ShareSource {
             const err = new KafkaProtocolError(pd.errorCode, { topic, partition: pd.partitionIndex, errorMessage: pd.errorMessage, broker: this.nodeId })
             if (!err.retriable) c.addError(err, topic, pd.partitionIndex)
           }
+          c.core.log('debug', 'share fetch partition error', 'broker', this.nodeId, 'topic', topic, 'partition', pd.partitionIndex, 'err', kafkaErrorCodes.get(pd.errorCode)?.name ?? pd.errorCode)
           part.backoffUntil = now + cfg.retryBackoff(1)
           continue
         }
@@ -1062,10 +1064,10 @@ class ShareSource {
     this.#parts = new Map()
     this.#closing = true
     if (this.#inflight) {
-      // A fetch waiting on the broker (up to fetchMaxWait) is cut short by closing its connection: the
-      // session's close below releases whatever it acquired. A request carrying acknowledgements is
-      // waited for, so that their answer is known.
-      if (!this.#inflightAcks) c.core.broker(this.nodeId)?.connection('fetch').then((conn) => conn.close(), () => {})
+      // The request in flight is waited for, a fetch parked on the broker included (fetchMaxWait at
+      // most): a fetch cut short by closing its connection stays parked on the broker, and what it
+      // acquires when records come is locked for the acquisition lock (30 s by default) with no member
+      // to hand it to. Waited for, whatever it acquired comes back here and is released below.
       const idle = new Promise<void>((resolve) => this.#idleWaiters.push(resolve))
       const ms = deadline - Date.now()
       if (ms === Infinity) await idle
