@@ -10,11 +10,13 @@ import { UsageError, parse } from './common.js'
 /** GROUPS_HELP is `kafka-wire groups --help`. */
 export const GROUPS_HELP = `usage: kafka-wire groups [ACTION] [GROUP...] [options]
 
-Administers consumer groups (classic and KIP-848). ACTION is one of:
+Administers consumer groups (classic and KIP-848), and describes share groups (KIP-932). ACTION is
+one of:
 
   list                         every group with its type, state and coordinator (the default)
   describe GROUP...            state, protocol, members, and per partition the committed offset, log
-                               end offset, lag and owning member (as kafka-consumer-groups --describe)
+                               end offset, lag and owning member (as kafka-consumer-groups --describe);
+                               for a share group, per partition its start offset and lag
   reset-offsets GROUP          move the group's committed offsets; the group must have no members.
                                Prints the plan; commits it only with --execute
   delete GROUP...              delete empty groups and their committed offsets
@@ -22,7 +24,7 @@ Administers consumer groups (classic and KIP-848). ACTION is one of:
 Options:
 ${ADMIN_FLAGS_HELP}
       --state STATE            list: only groups in STATE (Stable, Empty, …; repeatable)
-      --type TYPE              list: only groups of TYPE (classic, consumer; repeatable)
+      --type TYPE              list: only groups of TYPE (classic, consumer, share; repeatable)
       --members                describe: also print the members table
       --to-earliest            reset-offsets: to each partition's log start
       --to-latest              reset-offsets: to each partition's log end
@@ -124,9 +126,27 @@ export async function groupsCommand(argv: string[]): Promise<number> {
     case 'describe':
       return withAdmin(cmd, values, async (admin) => {
         const [ds, lags] = await Promise.all([admin.describeGroups(args), admin.lag(args)])
-        const out = ds.map((d, i) => ({ ...d, lag: lags[i]! }))
-        if (asJson) console.log(json(out.map(({ members, lag, ...d }) => ({ ...d, members: members.map(({ metadata: _m, assignmentBytes: _a, ...m }) => m), lag: { total: lag.total, topics: lag.topics, partitions: lag.partitions, error: lag.error } }))))
-        else {
+        // Groups that are not consumer groups may be share groups: described apart, with their own lag.
+        const notFound = ds.filter((d) => d.error?.code === 'GROUP_ID_NOT_FOUND').map((d) => d.group)
+        const [shares, shareOffsets] = notFound.length === 0 ? [[], []] : await Promise.all([admin.describeShareGroups(notFound), admin.describeShareGroupOffsets(notFound)])
+        const shared = new Map(shares.map((d, i) => [d.group, { ...d, offsets: shareOffsets[i]! }] as const).filter(([, d]) => d.error === null))
+        const out = ds.filter((d) => !shared.has(d.group)).map((d) => ({ ...d, lag: lags[args.indexOf(d.group)]! }))
+        if (asJson) {
+          console.log(
+            json([
+              ...out.map(({ members, lag, ...d }) => ({ ...d, members: members.map(({ metadata: _m, assignmentBytes: _a, ...m }) => m), lag: { total: lag.total, topics: lag.topics, partitions: lag.partitions, error: lag.error } })),
+              ...[...shared.values()].map(({ offsets, ...d }) => ({ ...d, type: 'share', offsets: offsets.offsets, offsetsError: offsets.error })),
+            ]),
+          )
+        } else {
+          for (const g of shared.values()) {
+            const total = g.offsets.offsets.reduce((n, o) => (o.lag >= 0n ? n + o.lag : n), 0n)
+            console.log(`Group ${g.group}  type share  state ${g.state}  coordinator ${g.coordinator}  members ${g.members.length}  total lag ${g.offsets.error ? '-' : total}`)
+            console.log(table(['GROUP', 'TOPIC', 'PARTITION', 'START-OFFSET', 'LAG'], g.offsets.offsets.map((o) => [g.group, o.topic, o.partition, o.startOffset < 0n ? null : o.startOffset, o.lag < 0n ? null : o.lag])))
+            if (values.members && g.members.length === 0) console.log('(no members)')
+            else if (values.members) console.log(table(['MEMBER-ID', 'CLIENT-ID', 'HOST', 'ASSIGNMENT'], g.members.map((m) => [m.memberId, m.clientId, m.clientHost, m.assignment.map((a) => `${a.topic}:${a.partitions.join(',')}`).join(' ') || null])))
+            if (g.offsets.error) process.stderr.write(`${cmd}: ${g.offsets.error.message}\n`)
+          }
           for (const g of out) {
             if (g.error) continue
             console.log(`Group ${g.group}  type ${g.type}  state ${g.state}  protocol ${g.protocol || '-'}  coordinator ${g.coordinator}  members ${g.members.length}  total lag ${g.lag.error ? '-' : g.lag.total}`)
@@ -150,7 +170,7 @@ export async function groupsCommand(argv: string[]): Promise<number> {
             if (e) process.stderr.write(`${cmd}: ${e.message}\n`)
           }
         }
-        return failed(out) || failed(lags) ? 1 : 0
+        return failed(out) || failed(out.map((d) => d.lag)) || [...shared.values()].some((g) => g.offsets.error !== null) ? 1 : 0
       })
     case 'reset-offsets': {
       const to = resetSpec(cmd, values)

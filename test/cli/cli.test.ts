@@ -205,6 +205,11 @@ describe('kafka-wire produce → consume round trip', () => {
     const second = await kw(['consume', '--share-group', group, '-t', topic, '-c', '2', '-q', '-f', '%s\\n'], { env })
     assert.equal(second.code, 0, second.stderr)
     assert.deepEqual([...first.stdout.trim().split('\n'), ...second.stdout.trim().split('\n')].sort(), ['s1', 's2', 's3', 's4', 's5'])
+    // groups describe knows a share group: its type, no lag left (every record was accepted), its partition.
+    const d = await kw(['groups', 'describe', group], { env })
+    assert.equal(d.code, 0, d.stderr)
+    assert.match(d.stdout, new RegExp(`^Group ${group}  type share  state Empty  coordinator \\d+  members 0  total lag 0$`, 'm'))
+    assert.match(d.stdout, new RegExp(`^${group}\\s+${topic}\\s+0\\s+\\S+\\s+0\\s*$`, 'm'))
     const both = await kw(['consume', '--share-group', group, '-G', group, '-t', topic], { env })
     assert.equal(both.code, 2)
     assert.match(both.stderr, /-G and --share-group cannot be used together/)
