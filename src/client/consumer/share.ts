@@ -803,7 +803,10 @@ class ShareSource {
     const session = this.#session
     this.#inflight = true
     this.#inflightAcks = acks.size > 0
-    c.core.hold()
+    // A fetch waiting for records is background work and does not keep the process alive (an idle
+    // consumer never does); a request carrying acknowledgements does, until it is answered.
+    const held = this.#inflightAcks
+    if (held) c.core.hold()
     c.core
       .requestOn(this.nodeId, opts.kind, api, req, { timeout: opts.timeout, signal: c.abort.signal, flush: true })
       .then(
@@ -828,7 +831,7 @@ class ShareSource {
         },
       )
       .finally(() => {
-        c.core.release()
+        if (held) c.core.release()
         this.#inflight = false
         this.#inflightAcks = false
         const idle = this.#idleWaiters
