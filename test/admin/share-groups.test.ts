@@ -26,7 +26,7 @@ import { KafkaProtocolError } from '../../src/protocol/errors.js'
 import type { Record } from '../../src/protocol/record.js'
 import type { KafkaCluster } from '../../src/testing/index.js'
 import { broker, closeAll, newClient, topicName, waitFor } from '../client/helpers.js'
-import { pollUntil, produceKeys } from '../client/consumer/helpers.js'
+import { pollUntil, produceKeys, shareGroupFromStart } from '../client/consumer/helpers.js'
 import { countingAdmin } from './helpers.js'
 
 let k: KafkaCluster
@@ -36,12 +36,6 @@ before(async () => {
 }, { timeout: 300_000 })
 
 after(closeAll)
-
-/** earliest makes a share group start at the earliest offsets (a new group starts at the latest otherwise). */
-async function earliest(admin: Admin, group: string): Promise<void> {
-  const [res] = await admin.alterConfigs([{ type: 'group', name: group, configs: [{ name: 'share.auto.offset.reset', value: 'earliest' }] }])
-  assert.equal(res!.error, null)
-}
 
 /** shareMember makes a share-group member of `topic`, with a short fetch wait so that polls and close do not hang on a held ShareFetch. */
 function shareMember(topic: string, group: string, opts: Partial<ClientOptions<Client>> = {}): Client {
@@ -75,7 +69,7 @@ test('describeShareGroups: a group with a kafka-wire member (Stable, client id, 
   const missing = topicName('sg')
   const consumerGroup = topicName('cg')
   await admin.createTopic({ name: topic, partitions: 3 })
-  await earliest(admin, group)
+  await shareGroupFromStart(admin.client, group)
   shareMember(topic, group, { clientId: 'share-describe' })
   await waitFor(async () => {
     const [d] = await admin.describeShareGroups([group])
@@ -122,7 +116,7 @@ test('describeShareGroupOffsets: -1 before the group fetched a partition; after 
   const topic = topicName()
   const group = topicName('sg')
   await admin.createTopic({ name: topic, partitions: 2 })
-  await earliest(admin, group)
+  await shareGroupFromStart(admin.client, group)
   await produceKeys(admin.client, topic, 20, { partition: 0 })
 
   // No member has fetched yet: the group holds no state for the partitions (the broker answers
@@ -168,7 +162,7 @@ test('alterShareGroupOffsets: refused with NON_EMPTY_GROUP while a member is in 
   const topic = topicName()
   const group = topicName('sg')
   await admin.createTopic({ name: topic, partitions: 1 })
-  await earliest(admin, group)
+  await shareGroupFromStart(admin.client, group)
   await produceKeys(admin.client, topic, 10, { partition: 0 })
 
   const a = shareMember(topic, group)
@@ -203,7 +197,7 @@ test('deleteShareGroupOffsets: with the group empty, a topic\'s state is deleted
   const topic = topicName()
   const group = topicName('sg')
   await admin.createTopic({ name: topic, partitions: 1 })
-  await earliest(admin, group)
+  await shareGroupFromStart(admin.client, group)
   await produceKeys(admin.client, topic, 5, { partition: 0 })
 
   const a = shareMember(topic, group)

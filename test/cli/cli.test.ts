@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { KafkaCluster } from '../../src/testing/index.js'
-import { Admin } from '../../src/admin/index.js'
 import { broker, closeAll, createTopic, newClient } from '../client/helpers.js'
+import { shareGroupFromStart } from '../client/consumer/helpers.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -195,8 +195,7 @@ describe('kafka-wire produce → consume round trip', () => {
     const c = newClient(k)
     const topic = await createTopic(c, { partitions: 1 })
     const group = `sg-${topic}`
-    const [set] = await new Admin(c).alterConfigs([{ type: 'group', name: group, configs: [{ name: 'share.auto.offset.reset', value: 'earliest' }] }])
-    assert.equal(set!.error, null)
+    await shareGroupFromStart(c, group)
     await c.produceSync(['s1', 's2', 's3', 's4', 's5'].map((value) => ({ topic, value })))
     const first = await kw(['consume', '--share-group', group, '-t', topic, '-c', '3', '-q', '-f', '%s\\n'], { env })
     assert.equal(first.code, 0, first.stderr)

@@ -7,6 +7,7 @@ import type { Record } from '../../../src/protocol/record.js'
 import { ConsumerGroupDescribe } from '../../../src/protocol/messages/consumer-group-describe.js'
 import { DescribeGroups } from '../../../src/protocol/messages/describe-groups.js'
 import { AbortError } from '../../../src/client/errors.js'
+import { Admin } from '../../../src/admin/index.js'
 
 /**
  * produceKeys produces `n` records `${prefix}${i}` (key and value alike) and resolves when every one
@@ -43,6 +44,16 @@ function padded(key: string, size: number): Buffer {
   const b = Buffer.alloc(Math.max(size, key.length + 1), 'v')
   b.write(key + ':')
   return b
+}
+
+/**
+ * shareGroupFromStart sets a share group's configs before any member joins: share.auto.offset.reset
+ * 'earliest' (a new share group starts at the latest offsets otherwise) and whatever `extra` adds.
+ */
+export async function shareGroupFromStart(c: Client, group: string, extra: { [name: string]: string } = {}): Promise<void> {
+  const configs = Object.entries({ 'share.auto.offset.reset': 'earliest', ...extra }).map(([name, value]) => ({ name, value }))
+  const [res] = await new Admin(c).alterConfigs([{ type: 'group', name: group, configs }])
+  if (res!.error !== null) throw new Error(`setting ${JSON.stringify(configs)} on share group ${group}: ${res!.error.message}`)
 }
 
 /**

@@ -20,13 +20,12 @@ import { Client } from '../../../src/client/client.js'
 import type { ClientOptions } from '../../../src/client/options.js'
 import type { ShareAckResult } from '../../../src/client/types.js'
 import { AbortError, InvalidArgumentError, InvalidOperationError, InvalidOptionError } from '../../../src/client/errors.js'
-import { Admin } from '../../../src/admin/index.js'
 import { ShareGroupDescribe } from '../../../src/protocol/messages/share-group-describe.js'
 import { DescribeShareGroupOffsets } from '../../../src/protocol/messages/describe-share-group-offsets.js'
 import type { Record } from '../../../src/protocol/record.js'
 import type { KafkaCluster } from '../../../src/testing/index.js'
 import { broker, closeAll, createTopic, listOffsets, newClient, topicName, waitFor } from '../helpers.js'
-import { keysOf, pollUntil, produceKeys, summary } from './helpers.js'
+import { keysOf, pollUntil, produceKeys, shareGroupFromStart, summary } from './helpers.js'
 import { Kotel, Tracer } from '../../../src/kotel/index.js'
 import { makeOtel } from '../../kotel/helpers.js'
 
@@ -37,16 +36,6 @@ before(async () => {
 }, { timeout: 300_000 })
 
 after(closeAll)
-
-/**
- * groupConfigs sets the share group's configs before any member joins: share.auto.offset.reset
- * 'earliest' (a new group starts at the latest offset otherwise) and whatever else is given.
- */
-async function groupConfigs(c: Client, group: string, extra: { [name: string]: string } = {}): Promise<void> {
-  const configs = Object.entries({ 'share.auto.offset.reset': 'earliest', ...extra }).map(([name, value]) => ({ name, value }))
-  const [res] = await new Admin(c).alterConfigs([{ type: 'group', name: group, configs }])
-  assert.equal(res!.error, null, `setting ${JSON.stringify(extra)} on share group ${group}`)
-}
 
 /** shareMember makes a share-group member of `topic`, with a short fetch wait so that polls and close do not hang on a held ShareFetch. */
 function shareMember(topic: string, group: string, opts: Partial<ClientOptions<Client>> = {}): Client {
@@ -147,7 +136,7 @@ test('one member: every record of a 3-partition topic delivered exactly once wit
   const admin = newClient(k)
   const topic = await createTopic(admin, { partitions: 3 })
   const group = topicName('sg')
-  await groupConfigs(admin, group)
+  await shareGroupFromStart(admin, group)
   await produceKeys(admin, topic, 60)
 
   const a = shareMember(topic, group)
@@ -191,7 +180,7 @@ test('two members of one group, 4 partitions: every record delivered exactly onc
   const admin = newClient(k)
   const topic = await createTopic(admin, { partitions: 4 })
   const group = topicName('sg')
-  await groupConfigs(admin, group)
+  await shareGroupFromStart(admin, group)
   const a = shareMember(topic, group, { shareMaxRecords: 20 })
   const b = shareMember(topic, group, { shareMaxRecords: 20 })
   await waitFor(async () => {
@@ -256,7 +245,7 @@ test('release, reject, accept: the released record comes back with deliveryCount
   const admin = newClient(k)
   const topic = await createTopic(admin, { partitions: 2 })
   const group = topicName('sg')
-  await groupConfigs(admin, group, { 'share.record.lock.duration.ms': '60000' })
+  await shareGroupFromStart(admin, group, { 'share.record.lock.duration.ms': '60000' })
   await produceKeys(admin, topic, 20)
   const results: ShareAckResult[] = []
   const c = shareMember(topic, group, { shareAckCallback: (rs) => void results.push(...rs) })
@@ -306,7 +295,7 @@ test('close releases what was not acknowledged, polled or only buffered: the nex
   const admin = newClient(k)
   const topic = await createTopic(admin, { partitions: 2 })
   const group = topicName('sg')
-  await groupConfigs(admin, group, { 'share.record.lock.duration.ms': '60000' })
+  await shareGroupFromStart(admin, group, { 'share.record.lock.duration.ms': '60000' })
   await produceKeys(admin, topic, 20)
 
   const a = shareMember(topic, group)
@@ -343,7 +332,7 @@ test('flushAcks resolves after shareAckCallback reported the acknowledged partit
   const admin = newClient(k)
   const topic = await createTopic(admin, { partitions: 2 })
   const group = topicName('sg')
-  await groupConfigs(admin, group, { 'share.record.lock.duration.ms': '60000' })
+  await shareGroupFromStart(admin, group, { 'share.record.lock.duration.ms': '60000' })
   await produceKeys(admin, topic, 30)
   const log: string[] = []
   const results: ShareAckResult[] = []
@@ -442,7 +431,7 @@ test('hooks: onFetchRecordBuffered sees every record a share member is handed, b
   const admin = newClient(k)
   const topic = await createTopic(admin, { partitions: 3 })
   const group = topicName('sg')
-  await groupConfigs(admin, group)
+  await shareGroupFromStart(admin, group)
   await produceKeys(admin, topic, 45)
   const buffered = new Set<Record>()
   let calls = 0
@@ -475,7 +464,7 @@ test("Kafka's Java share consumer in the same group gets exactly what kafka-wire
   const admin = newClient(k)
   const topic = await createTopic(admin, { partitions: 1 })
   const group = topicName('sg')
-  await groupConfigs(admin, group, { 'share.record.lock.duration.ms': '60000' })
+  await shareGroupFromStart(admin, group, { 'share.record.lock.duration.ms': '60000' })
   await produceKeys(admin, topic, 12)
 
   const c = shareMember(topic, group)
@@ -513,7 +502,7 @@ test("kotel: a share member's records get receive spans naming the share group a
   const admin = newClient(k)
   const topic = await createTopic(admin, { partitions: 1 })
   const group = topicName('sg')
-  await groupConfigs(admin, group)
+  await shareGroupFromStart(admin, group)
   await produceKeys(admin, topic, 5)
   const otel = makeOtel()
   const c = shareMember(topic, group, { hooks: new Kotel({ tracer: new Tracer({ tracerProvider: otel.tracerProvider }) }).hooks() })

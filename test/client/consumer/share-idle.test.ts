@@ -4,10 +4,9 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { Admin } from '../../../src/admin/index.js'
 import type { KafkaCluster } from '../../../src/testing/index.js'
 import { broker, closeAll, createTopic, newClient, topicName } from '../helpers.js'
-import { produceKeys } from './helpers.js'
+import { produceKeys, shareGroupFromStart } from './helpers.js'
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/share/idle-member.ts', import.meta.url))
 let k: KafkaCluster
@@ -22,8 +21,7 @@ test('a share member that polled and went idle (not closed) lets its process exi
   const admin = newClient(k)
   const topic = await createTopic(admin, { partitions: 2 })
   const group = topicName('sg')
-  const [set] = await new Admin(admin).alterConfigs([{ type: 'group', name: group, configs: [{ name: 'share.auto.offset.reset', value: 'earliest' }] }])
-  assert.equal(set!.error, null)
+  await shareGroupFromStart(admin, group)
   await produceKeys(admin, topic, 10)
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, topic, group, '10'], { env: { ...process.env, KAFKA_BOOTSTRAP: k.bootstrapServers.join(',') }, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''

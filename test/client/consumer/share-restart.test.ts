@@ -12,7 +12,7 @@ import { Client } from '../../../src/client/client.js'
 import type { Record } from '../../../src/protocol/record.js'
 import { startKafka, type KafkaCluster } from '../../../src/testing/index.js'
 import { closeAll, createTopic, newClient, topicName, waitFor } from '../helpers.js'
-import { keysOf, pollUntil, produceKeys } from './helpers.js'
+import { keysOf, pollUntil, produceKeys, shareGroupFromStart } from './helpers.js'
 
 let k: KafkaCluster | undefined
 
@@ -36,8 +36,7 @@ test('a share member goes on through a restart of its broker: nothing acknowledg
   const admin = newClient(cluster)
   const topic = await createTopic(admin, { partitions: 3 })
   const group = topicName('sg')
-  const [set] = await new Admin(admin).alterConfigs([{ type: 'group', name: group, configs: [{ name: 'share.auto.offset.reset', value: 'earliest' }] }])
-  assert.equal(set!.error, null)
+  await shareGroupFromStart(admin, group)
   await produceKeys(admin, topic, 60)
 
   const m: Client = newClient(cluster, { shareGroup: group, consumeTopics: [topic], fetchMaxWait: 1_000 })
