@@ -104,7 +104,14 @@ for (const acks of [0, 1, 'all'] as const) {
       const results = await Promise.all(Array.from({ length: n }, (_, i) => c.produce({ topic, partition: i % 3, key: `k${i}`, value: `v${i}` })))
       // acks 0 settles a record once it is written to the socket, before the broker appended it: wait
       // until the logs hold every record (a ListOffsets can overtake the last produce requests).
-      if (acks === 0) await waitFor(async () => (await listOffsets(c, topic, 3)).every((o) => o >= BigInt(n / 3)), 'the acks 0 records to be appended')
+      if (acks === 0) {
+        let ends: bigint[] = []
+        await waitFor(async () => (ends = await listOffsets(c, topic, 3)).every((o) => o >= BigInt(n / 3)), 'the acks 0 records to be appended').catch((err: Error) => {
+          // It timed out in a Node 24 smoke run: say how far each partition got. (Kafka answers a
+          // failed acks 0 produce request by closing the connection; what it held is lost.)
+          throw new Error(`${err.message}; the partitions' ends: ${ends.join(', ')} of ${n / 3} each`)
+        })
+      }
       const stored = await readAll(c, topic)
       for (let p = 0; p < 3; p++) {
         const values = stored[p]!.map((r) => str(r.value))
