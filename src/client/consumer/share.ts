@@ -420,24 +420,7 @@ export class ShareConsumer implements CoreListener {
     const touched = new Set<ShareSource>()
     for (const p of polled) {
       const { slab } = p
-      const { marks, records } = slab
-      let run: AckRange | null = null
-      const ranges: AckRange[] = []
-      for (let i = p.from; i < p.to; i++) {
-        const m = marks[i]!
-        if (m === 0 || (m & QUEUED) !== 0) {
-          run = null
-          continue
-        }
-        marks[i] = m | QUEUED
-        const off = records[i]!.offset
-        if (run !== null && run.type === m && run.last + 1n === off) {
-          run.last = off
-          run.user++
-        } else {
-          ranges.push((run = { first: off, last: off, type: m, user: 1 }))
-        }
-      }
+      const ranges = takeMarks(slab, p.from, p.to)
       if (ranges.length > 0) {
         slab.source.queueAcks(slab, ranges)
         touched.add(slab.source)
@@ -621,8 +604,7 @@ class ShareSource {
   /** queueAcks adds acknowledgements of a slab's records; those of a session gone are answered with an error at once. */
   queueAcks(slab: Slab, ranges: AckRange[]): void {
     if (slab.session !== this.#session || this.#stopped) {
-      let n = 0
-      for (const r of ranges) n += r.user
+      const n = userAcks(ranges)
       if (n > 0) this.#consumer.reportAcks([{ topic: slab.topic, partition: slab.partition, records: n, error: sessionGone(this.nodeId) }])
       return
     }
@@ -872,8 +854,7 @@ class ShareSource {
   #reportAll(acks: Map<string, PendingAcks>, err: KafkaWireError | null): void {
     const results: ShareAckResult[] = []
     for (const a of acks.values()) {
-      let n = 0
-      for (const r of a.ranges) n += r.user
+      const n = userAcks(a.ranges)
       if (n > 0 || err !== null) results.push({ topic: a.topic, partition: a.partition, records: n, error: err })
     }
     this.#consumer.reportAcks(results)
@@ -1085,16 +1066,8 @@ class ShareSource {
     for (const slab of this.#buffered) {
       const from = slab.taken
       if (hooks.onFetchRecordUnbuffered.length !== 0) hooks.fetchRecordsUnbuffered(slab.records.slice(from), false)
-      const ranges: AckRange[] = []
-      for (let i = from; i < slab.records.length; i++) {
-        slab.marks[i] = ACK_TYPES.release | QUEUED
-        const off = slab.records[i]!.offset
-        const last = ranges[ranges.length - 1]
-        if (last !== undefined && last.last + 1n === off) {
-          last.last = off
-          last.user++
-        } else ranges.push({ first: off, last: off, type: ACK_TYPES.release, user: 1 })
-      }
+      slab.marks.fill(ACK_TYPES.release, from)
+      const ranges = takeMarks(slab, from, slab.records.length)
       if (slab.session === this.#session) this.#queue(slab, ranges)
     }
     this.#buffered = []
@@ -1129,6 +1102,37 @@ class ShareSource {
   }
 }
 
+/**
+ * takeMarks turns the marks of records [from, to) of a slab that are set and not queued yet into
+ * acknowledgement runs (consecutive offsets marked alike), flagging them queued.
+ */
+function takeMarks(slab: Slab, from: number, to: number): AckRange[] {
+  const { marks, records } = slab
+  const ranges: AckRange[] = []
+  let run: AckRange | null = null
+  for (let i = from; i < to; i++) {
+    const m = marks[i]!
+    if (m === 0 || (m & QUEUED) !== 0) {
+      run = null
+      continue
+    }
+    marks[i] = m | QUEUED
+    const off = records[i]!.offset
+    if (run !== null && run.type === m && run.last + 1n === off) {
+      run.last = off
+      run.user++
+    } else ranges.push((run = { first: off, last: off, type: m, user: 1 }))
+  }
+  return ranges
+}
+
+/** userAcks counts the polled records whose acknowledgements `ranges` carry (gaps are not records). */
+function userAcks(ranges: AckRange[]): number {
+  let n = 0
+  for (const r of ranges) n += r.user
+  return n
+}
+
 /** indexOfOffset finds the record with `offset` in records[from, to) (sorted by offset), or -1. */
 function indexOfOffset(records: Record[], from: number, to: number, offset: bigint): number {
   let lo = from
@@ -1158,9 +1162,7 @@ function ackTopics(acks: Map<string, PendingAcks>): ShareAcknowledgeRequest['top
 }
 
 function ackResult(a: PendingAcks, code: number, message: string | null, broker: number): ShareAckResult {
-  let n = 0
-  for (const r of a.ranges) n += r.user
-  return { topic: a.topic, partition: a.partition, records: n, error: code === 0 ? null : new KafkaProtocolError(code, { topic: a.topic, partition: a.partition, errorMessage: message, broker }) }
+  return { topic: a.topic, partition: a.partition, records: userAcks(a.ranges), error: code === 0 ? null : new KafkaProtocolError(code, { topic: a.topic, partition: a.partition, errorMessage: message, broker }) }
 }
 
 /** sessionGone is the error of acknowledgements whose share session ended before they could be sent. */
