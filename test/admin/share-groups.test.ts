@@ -19,14 +19,12 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { Admin, type ShareGroupOffset } from '../../src/admin/index.js'
-import type { Client } from '../../src/client/client.js'
 import { InvalidArgumentError } from '../../src/client/errors.js'
-import type { ClientOptions } from '../../src/client/options.js'
 import { KafkaProtocolError } from '../../src/protocol/errors.js'
 import type { Record } from '../../src/protocol/record.js'
 import type { KafkaCluster } from '../../src/testing/index.js'
 import { broker, closeAll, newClient, topicName, waitFor } from '../client/helpers.js'
-import { pollUntil, produceKeys, shareGroupFromStart } from '../client/consumer/helpers.js'
+import { pollUntil, produceKeys, newShareMember, shareGroupFromStart } from '../client/consumer/helpers.js'
 import { countingAdmin } from './helpers.js'
 
 let k: KafkaCluster
@@ -36,11 +34,6 @@ before(async () => {
 }, { timeout: 300_000 })
 
 after(closeAll)
-
-/** shareMember makes a share-group member of `topic`, with a short fetch wait so that polls and close do not hang on a held ShareFetch. */
-function shareMember(topic: string, group: string, opts: Partial<ClientOptions<Client>> = {}): Client {
-  return newClient(k, { shareGroup: group, consumeTopics: [topic], fetchMaxWait: 1_000, ...opts })
-}
 
 /** offsetOf is one partition's entry of a share group's offsets, described now. */
 async function offsetOf(admin: Admin, group: string, topic: string, partition: number): Promise<ShareGroupOffset> {
@@ -70,7 +63,7 @@ test('describeShareGroups: a group with a kafka-wire member (Stable, client id, 
   const consumerGroup = topicName('cg')
   await admin.createTopic({ name: topic, partitions: 3 })
   await shareGroupFromStart(admin.client, group)
-  shareMember(topic, group, { clientId: 'share-describe' })
+  newShareMember(k, topic, group, { clientId: 'share-describe' })
   await waitFor(async () => {
     const [d] = await admin.describeShareGroups([group])
     return d!.state === 'Stable' && d!.members.length === 1 && d!.members[0]!.assignment.length === 1 && d!.members[0]!.assignment[0]!.partitions.length === 3
@@ -126,7 +119,7 @@ test('describeShareGroupOffsets: -1 before the group fetched a partition; after 
   assert.deepEqual(before!.offsets.map((o) => [o.topic, o.partition, o.startOffset, o.lag, o.error]), [[topic, 0, -1n, -1n, null], [topic, 1, -1n, -1n, null]])
 
   // Accept offsets 0-7, release the rest; every record seen is marked, so no poll accepts more.
-  const m = shareMember(topic, group)
+  const m = newShareMember(k, topic, group)
   const accepted = new Set<number>()
   await waitFor(async () => {
     const f = await m.pollFetches({ signal: AbortSignal.timeout(1_000) })
@@ -165,7 +158,7 @@ test('alterShareGroupOffsets: refused with NON_EMPTY_GROUP while a member is in 
   await shareGroupFromStart(admin.client, group)
   await produceKeys(admin.client, topic, 10, { partition: 0 })
 
-  const a = shareMember(topic, group)
+  const a = newShareMember(k, topic, group)
   await pollUntil(a, (all) => all.length > 0, { what: 'a first record' })
   await assert.rejects(admin.alterShareGroupOffsets(group, { [topic]: { 0: 6n } }), (e: unknown) => isCode('NON_EMPTY_GROUP', group)(e) && (e as KafkaProtocolError).errorCode === 68 && !(e as KafkaProtocolError).retriable)
   await assert.rejects(admin.deleteShareGroupOffsets(group, [topic]), isCode('NON_EMPTY_GROUP', group))
@@ -183,7 +176,7 @@ test('alterShareGroupOffsets: refused with NON_EMPTY_GROUP while a member is in 
   assert.deepEqual([o.startOffset, o.lag], [6n, 4n])
 
   // Bounded: a share member gets every available record; 6-9 are all there is after the new start.
-  const b = shareMember(topic, group)
+  const b = newShareMember(k, topic, group)
   const got = await pollUntil(b, (all) => new Set(offsets(all)).size >= 4, { what: 'offsets 6-9' })
   assert.deepEqual([...new Set(offsets(got))].sort((x, y) => x - y), [6, 7, 8, 9], 'from the new start offset on, none before')
   // Bounded negative check: 2 s more of polling brings nothing (none before 6 turns up late).
@@ -200,7 +193,7 @@ test('deleteShareGroupOffsets: with the group empty, a topic\'s state is deleted
   await shareGroupFromStart(admin.client, group)
   await produceKeys(admin.client, topic, 5, { partition: 0 })
 
-  const a = shareMember(topic, group)
+  const a = newShareMember(k, topic, group)
   const first = await pollUntil(a, (all) => all.length >= 5, { what: 'the 5 records' })
   assert.deepEqual(offsets(first).sort(), [0, 1, 2, 3, 4])
   a.markAcks('accept')
@@ -220,7 +213,7 @@ test('deleteShareGroupOffsets: with the group empty, a topic\'s state is deleted
   assert.deepEqual(all!.offsets.filter((x) => x.topic === topic), [])
   // And so the group starts over where share.auto.offset.reset says (earliest): the accepted
   // records are delivered again, as first deliveries.
-  const b = shareMember(topic, group)
+  const b = newShareMember(k, topic, group)
   const again = await pollUntil(b, (all) => all.length >= 5, { what: 'the 5 records again' })
   assert.deepEqual(offsets(again).sort(), [0, 1, 2, 3, 4])
   for (const r of again) assert.equal(r.deliveryCount, 1)

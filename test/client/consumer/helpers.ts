@@ -8,6 +8,8 @@ import { ConsumerGroupDescribe } from '../../../src/protocol/messages/consumer-g
 import { DescribeGroups } from '../../../src/protocol/messages/describe-groups.js'
 import { AbortError } from '../../../src/client/errors.js'
 import { Admin } from '../../../src/admin/index.js'
+import type { KafkaCluster } from '../../../src/testing/index.js'
+import { newClient } from '../helpers.js'
 
 /**
  * produceKeys produces `n` records `${prefix}${i}` (key and value alike) and resolves when every one
@@ -44,6 +46,11 @@ function padded(key: string, size: number): Buffer {
   const b = Buffer.alloc(Math.max(size, key.length + 1), 'v')
   b.write(key + ':')
   return b
+}
+
+/** newShareMember makes a share-group member of `topic`, with a short fetch wait so that polls and close do not wait on a ShareFetch parked on the broker for long. */
+export function newShareMember(k: KafkaCluster, topic: string, group: string, opts: Partial<ClientOptions<Client>> = {}): Client {
+  return newClient(k, { shareGroup: group, consumeTopics: [topic], fetchMaxWait: 1_000, ...opts })
 }
 
 /**

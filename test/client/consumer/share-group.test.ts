@@ -25,7 +25,7 @@ import { DescribeShareGroupOffsets } from '../../../src/protocol/messages/descri
 import type { Record } from '../../../src/protocol/record.js'
 import type { KafkaCluster } from '../../../src/testing/index.js'
 import { broker, closeAll, createTopic, listOffsets, newClient, topicName, waitFor } from '../helpers.js'
-import { keysOf, pollUntil, produceKeys, shareGroupFromStart, summary } from './helpers.js'
+import { keysOf, newShareMember, pollUntil, produceKeys, shareGroupFromStart, summary } from './helpers.js'
 import { Kotel, Tracer } from '../../../src/kotel/index.js'
 import { makeOtel } from '../../kotel/helpers.js'
 
@@ -36,11 +36,6 @@ before(async () => {
 }, { timeout: 300_000 })
 
 after(closeAll)
-
-/** shareMember makes a share-group member of `topic`, with a short fetch wait so that polls and close do not hang on a held ShareFetch. */
-function shareMember(topic: string, group: string, opts: Partial<ClientOptions<Client>> = {}): Client {
-  return newClient(k, { shareGroup: group, consumeTopics: [topic], fetchMaxWait: 1_000, ...opts })
-}
 
 /** keyOf is a record's key as a string. */
 const keyOf = (r: Record): string => (r.key === null ? '<null>' : r.key.toString())
@@ -139,7 +134,7 @@ test('one member: every record of a 3-partition topic delivered exactly once wit
   await shareGroupFromStart(admin, group)
   await produceKeys(admin, topic, 60)
 
-  const a = shareMember(topic, group)
+  const a = newShareMember(k, topic, group)
   const got = await pollUntil(a, (all) => all.length >= 60, { what: 'the 60 records' })
   assert.deepEqual(dupes(keysOf(got)), [], 'no record handed out twice')
   assert.deepEqual(keysOf(got).sort(), range('k', 60))
@@ -156,7 +151,7 @@ test('one member: every record of a 3-partition topic delivered exactly once wit
   // The broker's own account: every offset of every partition is acknowledged for the group.
   await waitFor(() => allAcknowledged(admin, group, topic, 3), "the group's start offsets to reach the partitions' ends", 15_000)
 
-  const b = shareMember(topic, group)
+  const b = newShareMember(k, topic, group)
   await waitFor(async () => {
     const d = await describeShare(admin, group)
     return d.members.length === 1 && d.members[0]!.partitions.length === 3
@@ -181,8 +176,8 @@ test('two members of one group, 4 partitions: every record delivered exactly onc
   const topic = await createTopic(admin, { partitions: 4 })
   const group = topicName('sg')
   await shareGroupFromStart(admin, group)
-  const a = shareMember(topic, group, { shareMaxRecords: 20 })
-  const b = shareMember(topic, group, { shareMaxRecords: 20 })
+  const a = newShareMember(k, topic, group, { shareMaxRecords: 20 })
+  const b = newShareMember(k, topic, group, { shareMaxRecords: 20 })
   await waitFor(async () => {
     const d = await describeShare(admin, group)
     return d.members.length === 2 && d.members.every((m) => m.partitions.length > 0) && new Set(d.members.flatMap((m) => m.partitions)).size === 4
@@ -248,7 +243,7 @@ test('release, reject, accept: the released record comes back with deliveryCount
   await shareGroupFromStart(admin, group, { 'share.record.lock.duration.ms': '60000' })
   await produceKeys(admin, topic, 20)
   const results: ShareAckResult[] = []
-  const c = shareMember(topic, group, { shareAckCallback: (rs) => void results.push(...rs) })
+  const c = newShareMember(k, topic, group, { shareAckCallback: (rs) => void results.push(...rs) })
 
   const { records, before: earlier } = await pollOnce(c, 3)
   const [released, rejected] = records
@@ -298,7 +293,7 @@ test('close releases what was not acknowledged, polled or only buffered: the nex
   await shareGroupFromStart(admin, group, { 'share.record.lock.duration.ms': '60000' })
   await produceKeys(admin, topic, 20)
 
-  const a = shareMember(topic, group)
+  const a = newShareMember(k, topic, group)
   // pollRecords(3): three records handed out, the rest of the fetch stays buffered (acquired, never polled).
   let polled: Record[] = []
   await waitFor(async () => {
@@ -313,7 +308,7 @@ test('close releases what was not acknowledged, polled or only buffered: the nex
   await a.close()
   assert.deepEqual((await describeShare(admin, group)).members, [], 'the closed member left the group')
 
-  const b = shareMember(topic, group)
+  const b = newShareMember(k, topic, group)
   const got = await pollUntil(b, (all) => all.length >= 20, { what: 'all 20 records at the second member', timeoutMs: 20_000 })
   const took = Date.now() - closedAt
   assert.ok(took < 20_000, `all 20 at the second member ${took} ms after the close: released, not the 60 s lock expiring`)
@@ -336,7 +331,7 @@ test('flushAcks resolves after shareAckCallback reported the acknowledged partit
   await produceKeys(admin, topic, 30)
   const log: string[] = []
   const results: ShareAckResult[] = []
-  const c = shareMember(topic, group, {
+  const c = newShareMember(k, topic, group, {
     shareAckCallback: (rs) => {
       log.push('callback')
       results.push(...rs)
@@ -405,7 +400,7 @@ test('option and operation errors: shareGroup with consumerGroup, consumePartiti
   const none = newClient(k)
   assert.throws(() => none.markAcks('release'), InvalidOperationError, 'markAcks on a client that consumes nothing')
 
-  const share = shareMember(topic, group)
+  const share = newShareMember(k, topic, group)
   assert.throws(() => share.markAcks('bogus' as never), InvalidArgumentError)
   /** fails is null when `f` throws InvalidOperationError or returns a promise rejecting with it, else what happened. */
   const fails = async (what: string, f: () => unknown): Promise<string | null> => {
@@ -435,7 +430,7 @@ test('hooks: onFetchRecordBuffered sees every record a share member is handed, b
   await produceKeys(admin, topic, 45)
   const buffered = new Set<Record>()
   let calls = 0
-  const c = shareMember(topic, group, {
+  const c = newShareMember(k, topic, group, {
     hooks: {
       onFetchRecordBuffered: (r: Record) => {
         calls++
@@ -467,7 +462,7 @@ test("Kafka's Java share consumer in the same group gets exactly what kafka-wire
   await shareGroupFromStart(admin, group, { 'share.record.lock.duration.ms': '60000' })
   await produceKeys(admin, topic, 12)
 
-  const c = shareMember(topic, group)
+  const c = newShareMember(k, topic, group)
   const { records, before: earlier } = await pollOnce(c, 6)
   // Of this poll: two accepted, two rejected, the rest left unmarked, which close releases.
   c.markAcks('accept', records[0]!, records[1]!)
@@ -505,7 +500,7 @@ test("kotel: a share member's records get receive spans naming the share group a
   await shareGroupFromStart(admin, group)
   await produceKeys(admin, topic, 5)
   const otel = makeOtel()
-  const c = shareMember(topic, group, { hooks: new Kotel({ tracer: new Tracer({ tracerProvider: otel.tracerProvider }) }).hooks() })
+  const c = newShareMember(k, topic, group, { hooks: new Kotel({ tracer: new Tracer({ tracerProvider: otel.tracerProvider }) }).hooks() })
   const got: Record[] = []
   const deadline = Date.now() + 30_000
   while (got.length < 5) {

@@ -12,7 +12,7 @@ import { Client } from '../../../src/client/client.js'
 import type { Record } from '../../../src/protocol/record.js'
 import { startKafka, type KafkaCluster } from '../../../src/testing/index.js'
 import { closeAll, createTopic, newClient, topicName, waitFor } from '../helpers.js'
-import { keysOf, pollUntil, produceKeys, shareGroupFromStart } from './helpers.js'
+import { keysOf, newShareMember, pollUntil, produceKeys, shareGroupFromStart } from './helpers.js'
 
 let k: KafkaCluster | undefined
 
@@ -39,7 +39,7 @@ test('a share member goes on through a restart of its broker: nothing acknowledg
   await shareGroupFromStart(admin, group)
   await produceKeys(admin, topic, 60)
 
-  const m: Client = newClient(cluster, { shareGroup: group, consumeTopics: [topic], fetchMaxWait: 1_000 })
+  const m: Client = newShareMember(cluster, topic, group)
   // Before: at least 20 records polled, accepted and flushed (the broker answered for them).
   const before = await pollUntil(m, (all) => all.length >= 20, { what: '20 records before the restart' })
   m.markAcks('accept')
