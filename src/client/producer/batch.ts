@@ -123,9 +123,7 @@ export class RecBuf {
     for (let i = 0; i < batches.length; i++) {
       const b = batches[i]!
       if (b.inflight || b.acked) continue
-      // A batch is ready once it is full (a newer batch exists), has lingered, or on flush.
-      const ready = force || b.unlingered || i < batches.length - 1 || now - b.createdAt >= linger || b.encoded !== null
-      return ready ? b : null
+      return force || now >= this.#lingerEnd(i, linger) ? b : null
     }
     return null
   }
@@ -136,16 +134,28 @@ export class RecBuf {
     if (b !== undefined && !b.inflight && !b.acked) b.unlingered = true
   }
 
-  /** nextDeadline is when the newest unsent batch finishes lingering, or Infinity. */
+  /**
+   * nextDeadline is when `sendable` will next return a batch without `force`, or Infinity: the
+   * later of the oldest unsent batch's linger end and the partition's backoff.
+   */
   nextDeadline(linger: number): number {
     if (this.failing) return this.backoffUntil > 0 ? this.backoffUntil : Infinity
     const batches = this.batches
     for (let i = 0; i < batches.length; i++) {
       const b = batches[i]!
       if (b.inflight || b.acked) continue
-      return Math.max(b.unlingered ? 0 : b.createdAt + linger, this.backoffUntil)
+      return Math.max(this.#lingerEnd(i, linger), this.backoffUntil)
     }
     return Infinity
+  }
+
+  /**
+   * lingerEnd is when batch `i` may go: at once (0) once it is full (a newer batch exists), marked
+   * to go (flush, unlinger) or encoded already (a batch being retried), else when it has lingered.
+   */
+  #lingerEnd(i: number, linger: number): number {
+    const b = this.batches[i]!
+    return b.unlingered || i < this.batches.length - 1 || b.encoded !== null ? 0 : b.createdAt + linger
   }
 }
 

@@ -130,3 +130,24 @@ for (const late of [
     }
   })
 }
+
+test('a full batch the broker answered with a retriable error is sent again once its backoff ends, not after the linger', { timeout: 30_000 }, async () => {
+  // CI caught this on a real broker: a new topic's first produce was refused, and the retry of a
+  // full batch waited out the 30 s linger as if the batch were still open.
+  const peers = await cluster((_node, req, peer) => peer.respond(req, produceAnswer(req, peer.of(Produce).length === 1 ? ErrorCode.NOT_ENOUGH_REPLICAS : 0)))
+  const c = new Client({ seedBrokers: [`127.0.0.1:${peers[0]!.port}`], linger: 30_000, producerBatchMaxBytes: 1_000, retryBackoff: 20, metadataMinAge: 50 })
+  try {
+    const value = Buffer.alloc(300, 1)
+    // Two records fill a batch of 1,000 bytes: the third opens the next, which lingers.
+    const full = [c.produce({ topic: TOPIC, partition: 0, value }), c.produce({ topic: TOPIC, partition: 0, value })]
+    void c.produce({ topic: TOPIC, partition: 0, value }).catch(() => {})
+    const started = Date.now()
+    const written = await Promise.race([Promise.all(full), new Promise<null>((resolve) => setTimeout(resolve, 10_000, null).unref())])
+    assert.notEqual(written, null, `the full batch was not sent again within ${Date.now() - started} ms of its refusal; produce requests: ${peers[0]!.of(Produce).length}`)
+    assert.equal(peers[0]!.of(Produce).length, 2, 'refused once, then written')
+    assert.deepEqual(written!.map((r) => r.offset), [0n, 1n])
+    assert.equal(c.bufferedProduceRecords, 1, 'the open batch still lingers')
+  } finally {
+    await c.close()
+  }
+})
