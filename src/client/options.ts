@@ -215,6 +215,13 @@ export interface ClientOptions<C = unknown> {
   shareGroup?: string
   /** shareMaxRecords caps the records one share fetch acquires (its MaxRecords and BatchSize). Default 500 (franz-go's). */
   shareMaxRecords?: number
+  /**
+   * shareMaxRecordsStrict makes shareMaxRecords a hard limit (KIP-1206's record-limit acquire mode,
+   * Kafka 4.2+): the broker splits batches to acquire no more. By default it may acquire the whole
+   * batches that hold the records, so a fetch can bring more. Default false (franz-go's
+   * ShareMaxRecordsStrict; Java's share.acquire.mode=record_limit).
+   */
+  shareMaxRecordsStrict?: boolean
   /** shareAckCallback is told the brokers' answer to every acknowledgement the share consumer sends, per partition. */
   shareAckCallback?: (results: ShareAckResult[]) => void
 
@@ -286,6 +293,7 @@ export interface Config {
   readonly autoCommitMarks: boolean
   readonly shareGroup: string | null
   readonly shareMaxRecords: number
+  readonly shareMaxRecordsStrict: boolean
   readonly shareAckCallback: ((results: ShareAckResult[]) => void) | null
 }
 
@@ -307,7 +315,7 @@ const KNOWN = new Set([
   'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'maxBufferedFetchRecords', 'maxBufferedFetchBytes', 'isolationLevel', 'disableFetchSessions', 'consumerGroup',
   'groupProtocol', 'balancers', 'groupRemoteAssignor', 'instanceId', 'sessionTimeout', 'rebalanceTimeout',
   'heartbeatInterval', 'onPartitionsAssigned', 'onPartitionsRevoked', 'onPartitionsLost', 'blockRebalanceOnPoll',
-  'autoCommitInterval', 'disableAutoCommit', 'autoCommitMarks', 'shareGroup', 'shareMaxRecords', 'shareAckCallback',
+  'autoCommitInterval', 'disableAutoCommit', 'autoCommitMarks', 'shareGroup', 'shareMaxRecords', 'shareMaxRecordsStrict', 'shareAckCallback',
 ])
 
 /** validateOffsetSpec checks an OffsetSpec and names the option when it is wrong. */
@@ -560,6 +568,7 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
     autoCommitMarks: options.autoCommitMarks === true,
     shareGroup: share,
     shareMaxRecords: num(o, 'shareMaxRecords', 500, 1, 2 ** 31 - 1),
+    shareMaxRecordsStrict: options.shareMaxRecordsStrict === true,
     shareAckCallback: fn<(results: ShareAckResult[]) => void>(o, 'shareAckCallback'),
   }
 }

@@ -79,8 +79,12 @@ export interface CoreListener {
   wants?(topic: string): boolean
 }
 
-/** AckStatus is how a share-group record is acknowledged: processed, given back for redelivery, or refused for good. */
-export type AckStatus = 'accept' | 'release' | 'reject'
+/**
+ * AckStatus is how a share-group record is acknowledged: processed ('accept'), given back for
+ * redelivery ('release'), refused for good ('reject'), or kept a while longer ('renew': its
+ * acquisition lock starts over, KIP-1222; it still needs one of the other three).
+ */
+export type AckStatus = 'accept' | 'release' | 'reject' | 'renew'
 
 /** ShareAckResult is a broker's answer to the acknowledgements of one partition sent in one request. */
 export interface ShareAckResult {
@@ -88,6 +92,8 @@ export interface ShareAckResult {
   partition: number
   /** records counts the polled records whose acknowledgement this answer settles. */
   records: number
+  /** renewed counts those of `records` that were renewals: they stay acquired, and a final mark is still to come. */
+  renewed: number
   /** error is null when the broker applied them; otherwise the records go back to the group (delivered again after the broker's acquisition lock expires, at worst). */
   error: KafkaWireError | null
 }

@@ -9,7 +9,7 @@ import { CorruptRecordBatchError, decodeRecordBatches, type RecordBatch } from '
 import type { Record } from '../../protocol/record.js'
 import type { BrokerMetadata } from '../../hooks/index.js'
 import type { ClientCore } from '../core.js'
-import { AbortError, BrokersUnreachableError, ClientClosedError, InvalidArgumentError } from '../errors.js'
+import { AbortError, BrokersUnreachableError, ClientClosedError, InvalidArgumentError, UnsupportedVersionError } from '../errors.js'
 import type { LeaderMove } from '../metadata.js'
 import type { AckStatus, CoreListener, ShareAckResult } from '../types.js'
 import { Fetches, type FetchPartition } from './fetches.js'
@@ -18,9 +18,19 @@ import { fetchBatchMetrics } from './source.js'
 
 // AcknowledgeType on the wire (KIP-932): 0 is a gap (an acquired offset with no record to hand out).
 const GAP = 0
-const ACK_TYPES: { readonly [K in AckStatus]: number } = { accept: 1, release: 2, reject: 3 }
-/** QUEUED flags a mark (Slab.marks) whose acknowledgement has been queued for sending. */
+const ACK_TYPES: { readonly [K in AckStatus]: number } = { accept: 1, release: 2, reject: 3, renew: 4 }
+/** RENEW (KIP-1222) extends a record's acquisition lock; it is not a final acknowledgement. */
+const RENEW = ACK_TYPES.renew
+/** A mark (Slab.marks) is a final acknowledgement type (0 until set) in its low bits, and flags. */
+const TYPE_BITS = 0x07
+/** QUEUED flags a mark whose acknowledgement has been queued for sending. */
 const QUEUED = 0x80
+/** RENEWING flags a record whose renewal is queued or in flight: its final acknowledgement waits for the answer. */
+const RENEWING = 0x40
+/** SHARE_V2 is the first ShareFetch and ShareAcknowledge version with renewals and the record-limit acquire mode (Kafka 4.2). */
+const SHARE_V2 = 2
+/** ACQUIRE_RECORD_LIMIT is ShareFetch's record-limit acquire mode (KIP-1206): at most MaxRecords, batches split. */
+const ACQUIRE_RECORD_LIMIT = 1
 const FINAL_EPOCH = -1
 /**
  * ACKS_MAX_WAIT bounds how long a fetch carrying acknowledgements may wait on the broker for records:
@@ -52,12 +62,17 @@ interface SharePart {
   backoffUntil: number
 }
 
-/** AckRange is a run of offsets acknowledged the same way; `user` counts the polled records in it. */
+/**
+ * AckRange is a run of offsets acknowledged the same way; `user` counts the polled records in it. A
+ * renewal's run names its records (`renewing`: records [from, to) of a slab) so that their final
+ * marks can go once it is answered.
+ */
 interface AckRange {
   first: bigint
   last: bigint
   type: number
   user: number
+  renewing?: { slab: Slab; from: number; to: number }
 }
 
 /** PendingAcks are one partition's acknowledgements waiting to be sent to its source's broker. */
@@ -70,7 +85,8 @@ interface PendingAcks {
 
 /**
  * Slab is one partition's records from one share fetch: the records handed out (sorted by offset)
- * and each one's mark (0 until markAcks or the next poll marks it; QUEUED once sent on its way).
+ * and each one's mark (0 until markAcks or the next poll marks it; QUEUED once sent on its way;
+ * RENEWING while a renewal of it is on its way).
  * `session` is the source's session generation the records were acquired in: acknowledgements
  * belong to that session and are dropped (with an error result) once it is gone.
  */
@@ -410,7 +426,7 @@ export class ShareConsumer implements CoreListener {
     this.#lastPolled = []
     for (const p of polled) {
       const marks = p.slab.marks
-      for (let i = p.from; i < p.to; i++) if (marks[i] === 0) marks[i] = type
+      for (let i = p.from; i < p.to; i++) if ((marks[i]! & TYPE_BITS) === 0) marks[i]! |= type
     }
     this.#queueMarks(polled)
   }
@@ -431,31 +447,70 @@ export class ShareConsumer implements CoreListener {
 
   /**
    * markAcks marks records of the last poll with `status`: the given records, or every record of the
-   * last poll not marked yet. A record keeps its first mark; records not from the last poll are left
-   * alone (their poll marked them already).
+   * last poll not marked yet. A record keeps its first final mark; records not from the last poll
+   * are left alone (their poll marked them already). 'renew' is sent at once and leaves the record
+   * unmarked, to be marked again (or accepted by the next poll); a renewal of a record marked
+   * already, or with a renewal on its way, is left out.
    */
   markAcks(status: AckStatus, records: Record[]): void {
     const type = ACK_TYPES[status]
-    if (type === undefined || !Object.hasOwn(ACK_TYPES, status)) throw new InvalidArgumentError('status', `${JSON.stringify(status)} is not 'accept', 'release' or 'reject'`)
+    if (type === undefined || !Object.hasOwn(ACK_TYPES, status)) throw new InvalidArgumentError('status', `${JSON.stringify(status)} is not 'accept', 'release', 'reject' or 'renew'`)
     const polled = this.#lastPolled
-    if (records.length === 0) {
-      for (const p of polled) {
-        const marks = p.slab.marks
-        for (let i = p.from; i < p.to; i++) if (marks[i] === 0) marks[i] = type
-      }
-      return
-    }
-    for (const r of records) {
-      for (const p of polled) {
-        const { slab } = p
-        if (slab.partition !== r.partition || slab.topic !== r.topic) continue
-        const i = indexOfOffset(slab.records, p.from, p.to, r.offset)
-        if (i >= 0) {
-          if (slab.marks[i] === 0) slab.marks[i] = type
-          break
+    const targets: Polled[] = []
+    if (records.length === 0) for (const p of polled) targets.push(p)
+    else {
+      for (const r of records) {
+        for (const p of polled) {
+          const { slab } = p
+          if (slab.partition !== r.partition || slab.topic !== r.topic) continue
+          const i = indexOfOffset(slab.records, p.from, p.to, r.offset)
+          if (i >= 0) {
+            targets.push({ slab, from: i, to: i + 1 })
+            break
+          }
         }
       }
     }
+    if (type === RENEW) return this.#renew(targets)
+    for (const p of targets) {
+      const marks = p.slab.marks
+      for (let i = p.from; i < p.to; i++) if ((marks[i]! & TYPE_BITS) === 0) marks[i]! |= type
+    }
+  }
+
+  /**
+   * renew sends renewals of the unmarked records of `targets` that have none on its way (KIP-1222):
+   * their brokers start their acquisition locks over. It throws, changing nothing, when a broker
+   * predates renewals.
+   */
+  #renew(targets: Polled[]): void {
+    for (const p of targets) {
+      if (!p.slab.source.renewable) throw new UnsupportedVersionError(`renewing share-group records needs ShareAcknowledge v${SHARE_V2} (Kafka 4.2+); broker ${p.slab.source.nodeId} is older`, { broker: p.slab.source.nodeId })
+    }
+    const touched = new Set<ShareSource>()
+    for (const p of targets) {
+      const { slab } = p
+      const ranges: AckRange[] = []
+      let run: AckRange | null = null
+      for (let i = p.from; i < p.to; i++) {
+        if (slab.marks[i] !== 0) {
+          run = null
+          continue
+        }
+        slab.marks[i] = RENEWING
+        const off = slab.records[i]!.offset
+        if (run !== null && run.last + 1n === off) {
+          run.last = off
+          run.user++
+          run.renewing!.to = i + 1
+        } else ranges.push((run = { first: off, last: off, type: RENEW, user: 1, renewing: { slab, from: i, to: i + 1 } }))
+      }
+      if (ranges.length > 0) {
+        slab.source.queueAcks(slab, ranges)
+        touched.add(slab.source)
+      }
+    }
+    for (const s of touched) s.wake()
   }
 
   /**
@@ -570,6 +625,8 @@ class ShareSource {
   /** closing is set once closeSession began: a failed request then leaves the session for the close to end. */
   #closing = false
   #stopped = false
+  /** version is the ShareFetch version this broker answered last (-1 before its first answer). */
+  #version = -1
 
   constructor(consumer: ShareConsumer, nodeId: number) {
     this.#consumer = consumer
@@ -583,6 +640,11 @@ class ShareSource {
     if (!changed) for (const k of next.keys()) if (!this.#parts.has(k)) changed = true
     this.#parts = next
     if (changed) this.wake()
+  }
+
+  /** renewable is true once this broker is known to take renewals (KIP-1222). */
+  get renewable(): boolean {
+    return this.#version >= SHARE_V2
   }
 
   get hasBuffered(): boolean {
@@ -605,7 +667,8 @@ class ShareSource {
   queueAcks(slab: Slab, ranges: AckRange[]): void {
     if (slab.session !== this.#session || this.#stopped) {
       const n = userAcks(ranges)
-      if (n > 0) this.#consumer.reportAcks([{ topic: slab.topic, partition: slab.partition, records: n, error: sessionGone(this.nodeId) }])
+      if (n > 0) this.#consumer.reportAcks([{ topic: slab.topic, partition: slab.partition, records: n, renewed: renewals(ranges), error: sessionGone(this.nodeId) }])
+      endRenewals(ranges)
       return
     }
     this.#queue(slab, ranges)
@@ -660,10 +723,11 @@ class ShareSource {
     if (this.#pending.size > 0 && this.#epoch > 0) {
       // Acknowledgements go alone when no fetch is due, when flushAcks waits for them, or when some
       // are for partitions the fetch would not name; otherwise they ride on it.
+      // Renewals always go alone: the broker takes them only in a request that fetches nothing.
       let alone = !fetch || this.#flushWaiters.length > 0
       if (!alone) {
         const names = new Set(fetchable.map((p) => p.key))
-        for (const key of this.#pending.keys()) if (!names.has(key)) alone = true
+        for (const [key, a] of this.#pending) if (!names.has(key) || renewals(a.ranges) > 0) alone = true
       }
       if (alone) return this.#acknowledge(this.#epoch)
     }
@@ -693,9 +757,10 @@ class ShareSource {
       const merged: AckRange[] = []
       for (const r of p.ranges) {
         const last = merged[merged.length - 1]
-        if (last !== undefined && last.type === r.type && last.last + 1n === r.first) {
+        if (last !== undefined && last.type === r.type && last.last + 1n === r.first && joins(last.renewing, r.renewing)) {
           last.last = r.last
           last.user += r.user
+          if (last.renewing !== undefined) last.renewing = { slab: last.renewing.slab, from: last.renewing.from, to: r.renewing!.to }
         } else merged.push({ ...r })
       }
       p.ranges = merged
@@ -747,9 +812,17 @@ class ShareSource {
         f.partitions.push(p.partition)
       }
     }
+    const strict = cfg.shareMaxRecordsStrict
     this.#send(
       ShareFetch,
-      req,
+      (version: number) => {
+        this.#version = version
+        if (strict) {
+          if (version < SHARE_V2) throw new UnsupportedVersionError(`shareMaxRecordsStrict needs ShareFetch v${SHARE_V2} (Kafka 4.2+); broker ${this.nodeId} is older`, { broker: this.nodeId })
+          req.shareAcquireMode = ACQUIRE_RECORD_LIMIT
+        }
+        return req
+      },
       acks,
       { timeout: cfg.fetchMaxWait + cfg.requestTimeoutOverhead, kind: 'fetch' },
       (res) => {
@@ -770,13 +843,14 @@ class ShareSource {
     req.memberId = this.#consumer.memberId
     req.shareSessionEpoch = epoch
     req.topics = ackTopics(acks)
+    for (const a of acks.values()) if (renewals(a.ranges) > 0) req.isRenewAck = true
     this.#send(ShareAcknowledge, req, acks, { timeout: this.#consumer.core.config.requestTimeoutOverhead, kind: 'other' }, (res) => this.#onAcknowledged(res, acks))
   }
 
   /** send sends one session request and moves the session epoch on when the broker took it. */
   #send<Req, Res extends { errorCode: number; errorMessage: string | null }>(
     api: ApiMessage<Req, Res>,
-    req: Req,
+    req: Req | ((version: number) => Req),
     acks: Map<string, PendingAcks>,
     opts: { timeout: number; kind: 'fetch' | 'other' },
     onResponse: (res: Res) => void,
@@ -855,9 +929,10 @@ class ShareSource {
     const results: ShareAckResult[] = []
     for (const a of acks.values()) {
       const n = userAcks(a.ranges)
-      if (n > 0 || err !== null) results.push({ topic: a.topic, partition: a.partition, records: n, error: err })
+      if (n > 0 || err !== null) results.push({ topic: a.topic, partition: a.partition, records: n, renewed: renewals(a.ranges), error: err })
     }
     this.#consumer.reportAcks(results)
+    for (const a of acks.values()) endRenewals(a.ranges)
   }
 
   #onAcknowledged(res: ShareAcknowledgeResponse, acks: Map<string, PendingAcks>): void {
@@ -881,6 +956,7 @@ class ShareSource {
     }
     for (const [key, a] of acks) if (!answered.has(key)) results.push(ackResult(a, ErrorCode.UNKNOWN_SERVER_ERROR, 'the broker did not answer for this partition', this.nodeId))
     c.reportAcks(results)
+    for (const a of acks.values()) endRenewals(a.ranges)
     this.#follow(moves, res.nodeEndpoints)
   }
 
@@ -947,6 +1023,7 @@ class ShareSource {
     }
     for (const [key, a] of acks) if (!answered.has(key)) results.push(ackResult(a, ErrorCode.UNKNOWN_SERVER_ERROR, 'the broker did not answer for this partition', this.nodeId))
     c.reportAcks(results)
+    for (const a of acks.values()) endRenewals(a.ranges)
     if (moves.length > 0) this.#follow(moves, res.nodeEndpoints)
     if (refresh) md.trigger()
     if (slabs.length === 0) return
@@ -1060,6 +1137,14 @@ class ShareSource {
         await Promise.race([idle, new Promise<void>((resolve) => (t = setTimeout(resolve, Math.max(0, ms))))]).finally(() => clearTimeout(t))
       }
     }
+    // Renewals not sent yet are dropped (the session ends), and the final marks they held back go instead.
+    for (const a of this.#pending.values()) {
+      const renewed = a.ranges.filter((r) => r.type === RENEW)
+      if (renewed.length === 0) continue
+      a.ranges = a.ranges.filter((r) => r.type !== RENEW)
+      endRenewals(renewed)
+    }
+    for (const [key, a] of this.#pending) if (a.ranges.length === 0) this.#pending.delete(key)
     this.#stopped = true
     // What was fetched and never polled is released, to be handed out again at once.
     const hooks = c.core.hooks
@@ -1112,7 +1197,7 @@ function takeMarks(slab: Slab, from: number, to: number): AckRange[] {
   let run: AckRange | null = null
   for (let i = from; i < to; i++) {
     const m = marks[i]!
-    if (m === 0 || (m & QUEUED) !== 0) {
+    if ((m & TYPE_BITS) === 0 || (m & (QUEUED | RENEWING)) !== 0) {
       run = null
       continue
     }
@@ -1131,6 +1216,38 @@ function userAcks(ranges: AckRange[]): number {
   let n = 0
   for (const r of ranges) n += r.user
   return n
+}
+
+/** joins is true when two runs' renewals (or their lack of one) can be one run: records next to each other in one slab. */
+function joins(a: AckRange['renewing'], b: AckRange['renewing']): boolean {
+  if (a === undefined || b === undefined) return a === b
+  return a.slab === b.slab && a.to === b.from
+}
+
+/** renewals counts the records whose renewals `ranges` carry. */
+function renewals(ranges: AckRange[]): number {
+  let n = 0
+  for (const r of ranges) if (r.type === RENEW) n += r.user
+  return n
+}
+
+/**
+ * endRenewals ends the renewals `ranges` carry, answered or not: their records may be renewed
+ * again, and the final marks set meanwhile (markAcks, the next poll, close) are queued now.
+ */
+function endRenewals(ranges: AckRange[]): void {
+  for (const r of ranges) {
+    const rn = r.renewing
+    if (rn === undefined) continue
+    r.renewing = undefined
+    const { slab, from, to } = rn
+    for (let i = from; i < to; i++) slab.marks[i]! &= ~RENEWING
+    const final = takeMarks(slab, from, to)
+    if (final.length > 0) {
+      slab.source.queueAcks(slab, final)
+      slab.source.wake()
+    }
+  }
 }
 
 /** indexOfOffset finds the record with `offset` in records[from, to) (sorted by offset), or -1. */
@@ -1162,7 +1279,7 @@ function ackTopics(acks: Map<string, PendingAcks>): ShareAcknowledgeRequest['top
 }
 
 function ackResult(a: PendingAcks, code: number, message: string | null, broker: number): ShareAckResult {
-  return { topic: a.topic, partition: a.partition, records: userAcks(a.ranges), error: code === 0 ? null : new KafkaProtocolError(code, { topic: a.topic, partition: a.partition, errorMessage: message, broker }) }
+  return { topic: a.topic, partition: a.partition, records: userAcks(a.ranges), renewed: renewals(a.ranges), error: code === 0 ? null : new KafkaProtocolError(code, { topic: a.topic, partition: a.partition, errorMessage: message, broker }) }
 }
 
 /** sessionGone is the error of acknowledgements whose share session ended before they could be sent. */

@@ -13,7 +13,7 @@ import { ShareAcknowledge, type ShareAcknowledgeRequest } from '../../../src/pro
 import { ShareFetch, type ShareFetchRequest } from '../../../src/protocol/messages/share-fetch.js'
 import { ShareGroupHeartbeat, type ShareGroupHeartbeatRequest } from '../../../src/protocol/messages/share-group-heartbeat.js'
 import { FakeCluster } from '../../helpers/fake-cluster.js'
-import { closePeers, keyedBatch, type FakePeer, type Received } from '../../helpers/fake-peer.js'
+import { closePeers, keyedBatch, ourVersions, type FakePeer, type Received } from '../../helpers/fake-peer.js'
 import { waitFor } from '../helpers.js'
 
 const TOPIC = 'shared'
@@ -41,7 +41,7 @@ class Broker {
   heartbeats: ShareGroupHeartbeatRequest[] = []
   acked: Array<{ epoch: number; via: 'fetch' | 'ack'; batches: Acked[] }> = []
   onFetch: (req: ShareFetchRequest, n: number, received: Received, peer: FakePeer) => object | 'hang' | null = () => null
-  onAck: (req: ShareAcknowledgeRequest) => number = () => 0
+  onAck: (req: ShareAcknowledgeRequest) => number | Promise<number> = () => 0
 
   async start(): Promise<this> {
     this.cl = await new FakeCluster(TOPIC, TOPIC_ID).start()
@@ -65,8 +65,10 @@ class Broker {
       const body = req.body as ShareAcknowledgeRequest
       this.acks.push(body)
       this.#collect(body.shareSessionEpoch, 'ack', body.topics)
-      const code = this.onAck(body)
-      return peer.respond(req, { ...ShareAcknowledge.newResponse(), responses: body.topics.map((t) => ({ topicId: t.topicId, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code, errorMessage: null, currentLeader: { leaderId: -1, leaderEpoch: -1 } })) })) })
+      void Promise.resolve(this.onAck(body)).then((code) =>
+        peer.respond(req, { ...ShareAcknowledge.newResponse(), responses: body.topics.map((t) => ({ topicId: t.topicId, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code, errorMessage: null, currentLeader: { leaderId: -1, leaderEpoch: -1 } })) })) }),
+      )
+      return
     }
     if (req.api.key !== ShareFetch.key) return
     const body = req.body as ShareFetchRequest
@@ -273,6 +275,110 @@ test('close waits for a fetch parked on the broker, and releases what it acquire
   const final = b.acks.filter((a) => a.shareSessionEpoch === -1)
   assert.equal(final.length, 1, 'the session was closed once, after the parked fetch answered')
   assert.deepEqual([...b.ackedTypes()].sort((x, y) => x[0] - y[0]), [[0, 1], [1, 1], [2, 2], [3, 2], [4, 2]], 'the two polled and marked accepted; the three the parked fetch acquired released')
+})
+
+test('renew goes at once, alone, as a renewal; a final mark made meanwhile waits for its answer; the next poll accepts renewed records left unmarked', { timeout: 30_000 }, async () => {
+  const b = await new Broker().start()
+  b.onFetch = (_req, n) => (n === 0 ? { records: keyedBatch(0n, 3, 1), acquiredRecords: [{ firstOffset: 0n, lastOffset: 2n, deliveryCount: 1 }] } : null)
+  let answer!: () => void
+  const held = new Promise<number>((resolve) => (answer = () => resolve(0)))
+  b.onAck = (req) => (req.isRenewAck ? held : 0)
+  const results: ShareAckResult[] = []
+  const c = member(b, {}, results)
+  let records: import('../../../src/protocol/record.js').Record[] = []
+  await waitFor(async () => {
+    records = (await c.pollFetches({ signal: AbortSignal.timeout(2_000) })).records()
+    return records.length > 0
+  }, 'records')
+  assert.equal(records.length, 3)
+  c.markAcks('renew', records[0]!, records[1]!)
+  await waitFor(() => b.acks.length === 1, 'the renewal to be sent')
+  assert.equal(b.acks[0]!.isRenewAck, true)
+  assert.deepEqual(b.acked.map((a) => [a.via, a.batches]), [['ack', [[0, 1, 4]]]], 'one renewal batch, in a ShareAcknowledge')
+  // While the renewal is unanswered: a second renewal of the same records is left out, and a final
+  // mark waits (the broker must not see an offset twice in flight).
+  c.markAcks('renew', records[0]!)
+  c.markAcks('reject', records[0]!)
+  const flushed = c.flushAcks()
+  await new Promise((r) => setTimeout(r, 100))
+  assert.equal(b.acks.length, 1, 'nothing else went while the renewal was unanswered')
+  answer()
+  await flushed
+  assert.deepEqual(b.acked.map((a) => [a.via, a.batches]), [['ack', [[0, 1, 4]]], ['ack', [[0, 0, 3]]]], 'the reject went after the renewal\'s answer')
+  assert.deepEqual(results.map((r) => [r.records, r.renewed, r.error]), [[2, 2, null], [1, 0, null]])
+  // Renewed records are not marked by it: the next poll accepts records 1 and 2; 0 stays rejected.
+  await c.pollFetches({ signal: AbortSignal.timeout(300) })
+  await waitFor(() => b.ackedTypes().get(2) === 1, 'the next poll to accept what was left unmarked')
+  assert.deepEqual([...b.ackedTypes()].sort((x, y) => x[0] - y[0]), [[0, 3], [1, 1], [2, 1]])
+  assert.ok(b.acked.filter((a) => a.batches.some((x) => x[2] === 4)).every((a) => a.via === 'ack'), 'renewals never ride on a fetch')
+})
+
+test('close after a renewal: what the renewal held back is released with the session\'s close, whether the renewal was answered or never sent', { timeout: 30_000 }, async () => {
+  for (const when of ['answered during close', 'queued behind a parked fetch'] as const) {
+    const b = await new Broker().start()
+    let parked: { req: Received; peer: FakePeer } | null = null
+    b.onFetch = (_req, n, received, peer) => {
+      if (n === 0) return { records: keyedBatch(0n, 2, 1), acquiredRecords: [{ firstOffset: 0n, lastOffset: 1n, deliveryCount: 1 }] }
+      if (when === 'queued behind a parked fetch' && n === 1) {
+        parked = { req: received, peer }
+        return 'hang'
+      }
+      return null
+    }
+    let answer!: () => void
+    const held = new Promise<number>((resolve) => (answer = () => resolve(0)))
+    b.onAck = (req) => (req.isRenewAck ? held : 0)
+    const c = member(b, { fetchMaxWait: when === 'queued behind a parked fetch' ? 10_000 : 200 })
+    await pollSome(c)
+    if (when === 'queued behind a parked fetch') await waitFor(() => parked !== null, 'the next fetch to park on the broker')
+    c.markAcks('renew')
+    if (when === 'answered during close') await waitFor(() => b.acks.length === 1, 'the renewal to be sent')
+    const closing = c.close()
+    await new Promise((r) => setTimeout(r, 50))
+    const p = parked as { req: Received; peer: FakePeer } | null
+    if (p !== null) b.respondFetch(p.req, p.peer, null)
+    answer()
+    await closing
+    const final = b.acks.filter((a) => a.shareSessionEpoch === -1)
+    assert.equal(final.length, 1, when)
+    assert.deepEqual(final[0]!.topics.flatMap((t) => t.partitions.flatMap((p) => p.acknowledgementBatches.map((x) => [Number(x.firstOffset), Number(x.lastOffset), x.acknowledgeTypes[0]]))), [[0, 1, 2]], `${when}: both released in the close`)
+    assert.equal(b.acks.filter((a) => a.isRenewAck).length, when === 'answered during close' ? 1 : 0, `${when}: a renewal not sent before close is not sent`)
+  }
+})
+
+test('a broker before Kafka 4.2: renew throws UnsupportedVersionError and changes nothing; shareMaxRecordsStrict reaches polls as UnsupportedVersionError; on 4.2 it asks for the record-limit mode', { timeout: 30_000 }, async () => {
+  const v1 = ourVersions.map((v) => (v.apiKey === ShareFetch.key || v.apiKey === ShareAcknowledge.key ? { ...v, maxVersion: 1 } : v))
+  const old = await new Broker().start()
+  old.cl.peers[0]!.apiVersions = v1
+  old.onFetch = (_req, n) => (n === 0 ? { records: keyedBatch(0n, 2, 1), acquiredRecords: [{ firstOffset: 0n, lastOffset: 1n, deliveryCount: 1 }] } : null)
+  const c = member(old)
+  let records: import('../../../src/protocol/record.js').Record[] = []
+  await waitFor(async () => {
+    records = (await c.pollFetches({ signal: AbortSignal.timeout(2_000) })).records()
+    return records.length > 0
+  }, 'records')
+  assert.throws(() => c.markAcks('renew', records[0]!), (e: Error) => e.name === 'UnsupportedVersionError' && /Kafka 4\.2/.test(e.message) && (e as { broker?: number }).broker === 1)
+  c.markAcks('release', records[0]!)
+  await c.flushAcks()
+  assert.deepEqual([...old.ackedTypes()], [[0, 2]], 'the record took the release: the refused renewal left no mark')
+  assert.equal(old.fetches[0]!.shareAcquireMode, 0)
+
+  const oldStrict = await new Broker().start()
+  oldStrict.cl.peers[0]!.apiVersions = v1
+  const s = member(oldStrict, { shareMaxRecordsStrict: true })
+  let err: Error | null = null
+  await waitFor(async () => {
+    err = (await s.pollFetches({ signal: AbortSignal.timeout(1_000) })).errors()[0]?.error ?? null
+    return err !== null
+  }, 'the error to reach a poll')
+  assert.ok(err!.name === 'UnsupportedVersionError' && /shareMaxRecordsStrict/.test(err!.message), String(err))
+  assert.equal(oldStrict.fetches.length, 0, 'no fetch went without the record limit')
+
+  const current = await new Broker().start()
+  const strict = member(current, { shareMaxRecordsStrict: true, shareMaxRecords: 7 })
+  await strict.pollFetches({ signal: AbortSignal.timeout(300) })
+  await waitFor(() => current.fetches.length > 0, 'a fetch')
+  assert.deepEqual([current.fetches[0]!.shareAcquireMode, current.fetches[0]!.maxRecords], [1, 7])
 })
 
 test('share-group options and operations fail with typed errors', async () => {
