@@ -35,6 +35,9 @@ export function testBrokerSettings(brokers: number): Record<string, string> {
     'group.share.heartbeat.interval.ms': '500',
     'group.share.min.session.timeout.ms': '6000',
     'group.share.session.timeout.ms': '10000',
+    // Groups may set an acquisition lock down to 1 s (the broker's floor is 15 s by default), so that
+    // tests of lock expiry and renewal take seconds.
+    'group.share.min.record.lock.duration.ms': '1000',
     // Sized for a 2-core machine that runs the tests too.
     'num.network.threads': '2',
     'num.io.threads': '4',

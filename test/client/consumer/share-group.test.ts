@@ -8,9 +8,10 @@
 // Broker facts these tests lean on (Kafka 4.4, checked against the broker):
 // - a new share group starts at the LATEST offset (group config share.auto.offset.reset, 'earliest',
 //   'latest' or 'by_duration:…'), so every test sets 'earliest' for its group before a member joins;
-// - share.record.lock.duration.ms (the acquisition lock) accepts 15000 to 60000 for a group (the
-//   broker's group.share.min/max.record.lock.duration.ms; its default is 30000): a test that must tell
-//   an explicit release from an expired lock sets 60000 and expects the record back far sooner;
+// - share.record.lock.duration.ms (the acquisition lock) accepts 1000 to 60000 for a group on the test
+//   brokers (group.share.min/max.record.lock.duration.ms; settings.ts lowers the minimum from 15000;
+//   the default lock is 30000): a test that must tell an explicit release from an expired lock sets
+//   60000 and expects the record back far sooner; the renewal test sets 3000 to see locks expire;
 // - members learn their assignment by heartbeat (every 500 ms on the test brokers, settings.ts; 5 s
 //   by default), so joins and reassignments take a while: waits here are conditions with deadlines of
 //   30 s or more.
@@ -512,4 +513,79 @@ test("kotel: a share member's records get receive spans naming the share group a
   const receive = (await otel.spans()).filter((s) => s.attributes['messaging.operation.type'] === 'receive' && s.attributes['messaging.destination.name'] === topic && s.attributes['messaging.kafka.offset'] !== undefined)
   assert.equal(receive.length, 5, 'one receive span per record')
   for (const s of receive) assert.equal(s.attributes['messaging.consumer.group.name'], group)
+})
+
+test('renew keeps a record acquired past its lock while a record not renewed expires to the other member; accepted at last, it never reaches the other member', { timeout: 120_000 }, async () => {
+  const admin = newClient(k)
+  const topic = await createTopic(admin)
+  const group = topicName('sg')
+  const LOCK = 3_000
+  await shareGroupFromStart(admin, group, { 'share.record.lock.duration.ms': String(LOCK) })
+  await produceKeys(admin, topic, 2)
+  const results: ShareAckResult[] = []
+  const a = newShareMember(k, topic, group, { shareAckCallback: (rs) => void results.push(...rs) })
+  const { records } = await pollOnce(a, 2)
+  const held = records.find((r) => keyOf(r) === 'k0')!
+  const left = records.find((r) => keyOf(r) === 'k1')!
+  const acquiredAt = Date.now()
+  // A second member polls meanwhile: k1's lock runs out and it is handed over; k0 is renewed every
+  // second by the first member, which does not poll (a poll would accept its records).
+  const b = newShareMember(k, topic, group)
+  const other: Record[] = []
+  let renewals = 0
+  const renewing = (async () => {
+    while (Date.now() - acquiredAt < 4 * LOCK) {
+      a.markAcks('renew', held)
+      renewals++
+      await a.flushAcks()
+      await new Promise((r) => setTimeout(r, 1_000))
+    }
+  })()
+  while (Date.now() - acquiredAt < 4 * LOCK) {
+    const f = await b.pollFetches({ signal: AbortSignal.timeout(1_000) })
+    checkErrors(f)
+    other.push(...f.records())
+  }
+  await renewing
+  // k1 comes back with a raised delivery count: 2, or more when the first member's background fetch
+  // acquired it again meanwhile (to be handed out at its next poll) and that lock ran out too.
+  assert.deepEqual(other.map(keyOf), ['k1'], `in ${4 * LOCK} ms the other member got only k1, once its ${LOCK} ms lock ran out`)
+  assert.ok(other[0]!.deliveryCount! >= 2, `k1 delivery ${other[0]!.deliveryCount}`)
+  const failed = results.filter((r) => r.error !== null)
+  assert.deepEqual(failed.map((r) => r.error!.message), [], 'every renewal applied')
+  assert.equal(results.reduce((n, r) => n + r.renewed, 0), renewals, 'each renewal was answered, one record each')
+  a.markAcks('accept', held)
+  await a.flushAcks()
+  assert.deepEqual(results.filter((r) => r.error !== null).map((r) => r.error!.message), [], 'the accept applied after the renewals')
+  b.markAcks('accept')
+  await b.flushAcks()
+  assert.deepEqual((await drainFor(b, 1_000)).map(keyOf), [], 'k0 never reached the other member')
+  await waitFor(() => allAcknowledged(admin, group, topic, 1), 'both records to be acknowledged for the group', 15_000)
+})
+
+test('shareMaxRecordsStrict: one fetch acquires at most shareMaxRecords, splitting a batch; without it the broker hands out the whole batch', { timeout: 120_000 }, async () => {
+  const admin = newClient(k)
+  const topic = await createTopic(admin)
+  await produceKeys(admin, topic, 10)
+  const firstPolls = async (strict: boolean): Promise<number[]> => {
+    const group = topicName('sg')
+    await shareGroupFromStart(admin, group)
+    const c = newShareMember(k, topic, group, { shareMaxRecords: 3, shareMaxRecordsStrict: strict })
+    const sizes: number[] = []
+    const deadline = Date.now() + 30_000
+    for (let got = 0; got < 10; ) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for the 10 records; polls so far: ${sizes.join(', ')}`)
+      const f = await c.pollFetches({ signal: AbortSignal.timeout(1_000) })
+      checkErrors(f)
+      if (f.numRecords() > 0) sizes.push(f.numRecords())
+      got += f.numRecords()
+    }
+    await c.close()
+    return sizes
+  }
+  const strict = await firstPolls(true)
+  assert.ok(strict.every((n) => n <= 3), `every strict poll held at most 3 records: ${strict.join(', ')}`)
+  assert.equal(strict.reduce((a, b) => a + b, 0), 10)
+  const whole = await firstPolls(false)
+  assert.ok(whole[0]! > 3, `without it the first poll holds the whole batch: ${whole.join(', ')}`)
 })
