@@ -292,24 +292,33 @@ export class Client {
     }
   }
 
-  /** pauseFetchTopics stops fetching topics until resumed; buffered records stay pollable. */
+  /**
+   * pauseFetchTopics stops fetching topics until resumed. Their records fetched and not yet polled are
+   * not returned: they are fetched again after resume (a share member releases them to its group).
+   */
   pauseFetchTopics(...topics: string[]): void {
-    this.#consumeSide.pause(topics)
+    this.#pauseSide.pause(topics)
   }
 
   /** resumeFetchTopics resumes topics paused with pauseFetchTopics. */
   resumeFetchTopics(...topics: string[]): void {
-    this.#consumeSide.resume(topics)
+    this.#pauseSide.resume(topics)
   }
 
-  /** pauseFetchPartitions stops fetching some partitions: { topic: [partitions] }. */
+  /** pauseFetchPartitions stops fetching some partitions, { topic: [partitions] }, as pauseFetchTopics does topics. */
   pauseFetchPartitions(partitions: { [topic: string]: number[] }): void {
-    this.#consumeSide.pause(new Map(Object.entries(partitions)))
+    this.#pauseSide.pause(new Map(Object.entries(partitions)))
   }
 
   /** resumeFetchPartitions resumes partitions paused with pauseFetchPartitions. */
   resumeFetchPartitions(partitions: { [topic: string]: number[] }): void {
-    this.#consumeSide.resume(new Map(Object.entries(partitions)))
+    this.#pauseSide.resume(new Map(Object.entries(partitions)))
+  }
+
+  /** #pauseSide is what pausing acts on: the share consumer of a share member, the consumer otherwise. */
+  get #pauseSide(): Consumer | ShareConsumer {
+    this.#core.checkOpen()
+    return this.#share ?? this.#consumeSide
   }
 
   /** addConsumePartitions consumes more partitions directly: { topic: { partition: OffsetSpec } }. */

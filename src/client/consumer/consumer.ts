@@ -633,7 +633,7 @@ export class Consumer implements CoreListener {
 
   // ---------------------------------------------------------------- pause, seek
 
-  /** pause stops fetching topics, or some partitions of topics; buffered records stay pollable. */
+  /** pause stops fetching topics, or some partitions of topics; their buffered records are dropped, to be fetched again after resume. */
   pause(topics: string[] | Map<string, number[]>): void {
     for (const c of this.#select(topics)) c.paused = true
     if (Array.isArray(topics)) for (const t of topics) this.#pausedTopics.add(t)

@@ -136,6 +136,9 @@ export class ShareConsumer implements CoreListener {
   #assigned = new Map<string, number[]>()
   #parts = new Map<string, SharePart>()
   #unresolved = false
+  /** pausedTopics and pausedParts ("topic\u0000partition") are not fetched (pause). */
+  #pausedTopics = new Set<string>()
+  #pausedParts = new Set<string>()
   #sources = new Map<number, ShareSource>()
   /** ready are the sources with records to poll, oldest first. */
   #ready: ShareSource[] = []
@@ -514,6 +517,30 @@ export class ShareConsumer implements CoreListener {
   }
 
   /**
+   * pause stops fetching topics, or some partitions of topics, until resumed (also partitions assigned
+   * later). What was fetched of them and not polled is released at once, for any member to take, as
+   * franz-go does: the share group's way of "fetched again after resume".
+   */
+  pause(topics: string[] | Map<string, number[]>): void {
+    if (Array.isArray(topics)) for (const t of topics) this.#pausedTopics.add(t)
+    else for (const [t, ps] of topics) for (const p of ps) this.#pausedParts.add(`${t}\u0000${p}`)
+    for (const s of this.#sources.values()) s.releasePaused()
+    this.#ready = this.#ready.filter((s) => s.hasBuffered)
+  }
+
+  /** resume fetches paused topics or partitions again. */
+  resume(topics: string[] | Map<string, number[]>): void {
+    if (Array.isArray(topics)) for (const t of topics) this.#pausedTopics.delete(t)
+    else for (const [t, ps] of topics) for (const p of ps) this.#pausedParts.delete(`${t}\u0000${p}`)
+    for (const s of this.#sources.values()) s.wake()
+  }
+
+  /** isPaused is true when a partition is paused, by itself or with its topic. */
+  isPaused(topic: string, partition: number): boolean {
+    return (this.#pausedTopics.size !== 0 && this.#pausedTopics.has(topic)) || (this.#pausedParts.size !== 0 && this.#pausedParts.has(`${topic}\u0000${partition}`))
+  }
+
+  /**
    * flushAcks sends every mark made so far and resolves once the brokers answered them (the answers
    * went to shareAckCallback), or when `signal` aborts.
    */
@@ -716,6 +743,7 @@ class ShareSource {
     const fetchable: SharePart[] = []
     let nextBackoff = Infinity
     for (const p of this.#parts.values()) {
+      if (this.#consumer.isPaused(p.topic, p.partition)) continue
       if (p.backoffUntil <= now) fetchable.push(p)
       else if (p.backoffUntil < nextBackoff) nextBackoff = p.backoffUntil
     }
@@ -1029,7 +1057,32 @@ class ShareSource {
     if (slabs.length === 0) return
     if (hooks.onFetchRecordBuffered.length !== 0) for (const s of slabs) hooks.fetchRecordsBuffered(s.records)
     for (const s of slabs) this.#buffered.push(s)
-    c.onBuffered(this)
+    // A partition paused while this fetch was on its way: its records go back at once.
+    this.releasePaused()
+    if (this.#buffered.length !== 0) c.onBuffered(this)
+  }
+
+  /** releasePaused releases what was fetched of paused partitions and not polled, and forgets it. */
+  releasePaused(): void {
+    const c = this.#consumer
+    let released = false
+    for (let k = 0; k < this.#buffered.length; k++) {
+      const slab = this.#buffered[k]!
+      if (!c.isPaused(slab.topic, slab.partition)) continue
+      this.#release(slab, slab.taken)
+      this.#buffered.splice(k--, 1)
+      released = true
+    }
+    if (released) this.wake()
+  }
+
+  /** release queues the release of a slab's records from `from` on, never polled (onFetchRecordUnbuffered runs for them). */
+  #release(slab: Slab, from: number): void {
+    const hooks = this.#consumer.core.hooks
+    if (hooks.onFetchRecordUnbuffered.length !== 0) hooks.fetchRecordsUnbuffered(slab.records.slice(from), false)
+    slab.marks.fill(ACK_TYPES.release, from)
+    const ranges = takeMarks(slab, from, slab.records.length)
+    if (slab.session === this.#session) this.#queue(slab, ranges)
   }
 
   /**
@@ -1147,14 +1200,7 @@ class ShareSource {
     for (const [key, a] of this.#pending) if (a.ranges.length === 0) this.#pending.delete(key)
     this.#stopped = true
     // What was fetched and never polled is released, to be handed out again at once.
-    const hooks = c.core.hooks
-    for (const slab of this.#buffered) {
-      const from = slab.taken
-      if (hooks.onFetchRecordUnbuffered.length !== 0) hooks.fetchRecordsUnbuffered(slab.records.slice(from), false)
-      slab.marks.fill(ACK_TYPES.release, from)
-      const ranges = takeMarks(slab, from, slab.records.length)
-      if (slab.session === this.#session) this.#queue(slab, ranges)
-    }
+    for (const slab of this.#buffered) this.#release(slab, slab.taken)
     this.#buffered = []
     if (this.#epoch === 0) {
       this.#dropPending(sessionGone(this.nodeId))

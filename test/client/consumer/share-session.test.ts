@@ -381,6 +381,47 @@ test('a broker before Kafka 4.2: renew throws UnsupportedVersionError and change
   assert.deepEqual([current.fetches[0]!.shareAcquireMode, current.fetches[0]!.maxRecords], [1, 7])
 })
 
+test('pause: what was fetched and not polled is released at once and never polled, the paused partition is not fetched; resume fetches it again', { timeout: 30_000 }, async () => {
+  const b = await new Broker().start()
+  b.onFetch = (_req, n) => {
+    if (n === 0) return { records: keyedBatch(0n, 3, 1), acquiredRecords: [{ firstOffset: 0n, lastOffset: 2n, deliveryCount: 1 }] }
+    if (n === 1) return { records: keyedBatch(0n, 3, 1), acquiredRecords: [{ firstOffset: 0n, lastOffset: 2n, deliveryCount: 2 }] }
+    return null
+  }
+  const c = member(b)
+  // Nothing is polled: the fetch's records wait in the buffer.
+  await waitFor(() => c.bufferedFetchRecords === 3, 'the first fetch to be buffered')
+  c.pauseFetchTopics(TOPIC)
+  assert.equal(c.bufferedFetchRecords, 0, 'dropped from the buffer at once')
+  await waitFor(() => b.ackedTypes().size === 3, 'the three to be released')
+  assert.deepEqual([...b.ackedTypes()], [[0, 2], [1, 2], [2, 2]])
+  const whilePaused = await c.pollFetches({ signal: AbortSignal.timeout(400) })
+  assert.equal(whilePaused.numRecords(), 0, 'nothing of the paused topic is polled')
+  assert.equal(b.fetches.length, 1, 'the paused partition was not fetched')
+  c.resumeFetchTopics(TOPIC)
+  const got = await pollSome(c)
+  assert.deepEqual(got.map((r) => [r.offset, r.deliveryCount]), [[0n, 2], [1n, 2], [2n, 2]], 'fetched again after resume (the broker hands them out again)')
+
+  // A fetch on its way when the partition is paused: what it brings is released, never polled.
+  const b2 = await new Broker().start()
+  let parked: { req: Received; peer: FakePeer } | null = null
+  b2.onFetch = (_req, n, received, peer) => {
+    if (n === 0) {
+      parked = { req: received, peer }
+      return 'hang'
+    }
+    return null
+  }
+  const c2 = member(b2, { fetchMaxWait: 10_000 })
+  await waitFor(() => parked !== null, 'the first fetch to park on the broker')
+  c2.pauseFetchPartitions({ [TOPIC]: [0] })
+  const p = parked as { req: Received; peer: FakePeer } | null
+  b2.respondFetch(p!.req, p!.peer, { records: keyedBatch(0n, 2, 1), acquiredRecords: [{ firstOffset: 0n, lastOffset: 1n, deliveryCount: 1 }] })
+  await waitFor(() => b2.ackedTypes().size === 2, 'the two to be released')
+  assert.deepEqual([...b2.ackedTypes()], [[0, 2], [1, 2]])
+  assert.equal((await c2.pollFetches({ signal: AbortSignal.timeout(300) })).numRecords(), 0)
+})
+
 test('share-group options and operations fail with typed errors', async () => {
   const seed = ['127.0.0.1:1']
   assert.throws(() => new Client({ seedBrokers: seed, shareGroup: 'g', consumeTopics: ['t'], consumerGroup: 'g' }), (e: Error) => e.name === 'InvalidOptionError' && /consumerGroup/.test(e.message))
@@ -395,7 +436,6 @@ test('share-group options and operations fail with typed errors', async () => {
   const s = new Client({ seedBrokers: seed, shareGroup: 'g', consumeTopics: ['t'] })
   await assert.rejects(async () => s.commitRecords(), (e: Error) => e.name === 'InvalidOperationError')
   assert.throws(() => s.setOffsets({ t: { 0: { offset: 0n } } }), (e: Error) => e.name === 'InvalidOperationError')
-  assert.throws(() => s.pauseFetchTopics('t'), (e: Error) => e.name === 'InvalidOperationError')
   await s.close({ timeout: 1_000 })
 })
 
