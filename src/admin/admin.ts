@@ -339,6 +339,15 @@ export class Admin {
     return share.alterShareGroupOffsets(this.#core, group, startOffsets, opts)
   }
 
+  /**
+   * resetShareGroupOffsets moves a share group's start offsets as resetOffsets moves a consumer group's
+   * committed ones: only while it has no members, to the earliest or latest offsets, a time, an
+   * offset, a shift or explicit offsets, kept inside each log; `dryRun` changes nothing.
+   */
+  async resetShareGroupOffsets(group: string, to: groups.OffsetResetSpec, opts: groups.ResetOffsetsOptions = {}): Promise<groups.ResetOffset[]> {
+    return share.resetShareGroupOffsets(this.#core, group, to, opts)
+  }
+
   /** deleteShareGroupOffsets deletes a share group's state for topics, one result per topic; it throws the group's error. */
   async deleteShareGroupOffsets(group: string, topicNames: string[], opts: AdminOptions = {}): Promise<share.DeletedShareGroupOffsets[]> {
     return share.deleteShareGroupOffsets(this.#core, group, topicNames, opts)

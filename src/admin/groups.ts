@@ -696,9 +696,26 @@ export async function resetOffsets(core: ClientCore, group: string, to: OffsetRe
   const desc = d!
   if (desc.error !== null && !(desc.error instanceof KafkaProtocolError && desc.error.errorCode === ErrorCode.GROUP_ID_NOT_FOUND)) throw desc.error
   if (desc.members.length > 0 || (desc.state !== 'Empty' && desc.state !== 'Dead')) throw new GroupNotEmptyError(group, desc.state, desc.members.length)
-
   const committed = await fetchOffsets(core, group, undefined, opts)
-  const prev = new Map(committed.filter((c) => c.error === null && c.offset >= 0n).map((c) => [partitionKey(c.topic, c.partition), c.offset]))
+  const now = committed.filter((c) => c.error === null && c.offset >= 0n)
+  return applyReset(core, group, spec, now, opts, (todo) => commitOffsets(core, group, todo, opts))
+}
+
+/**
+ * applyReset is the part of an offsets reset that is the same for every kind of group: it picks the
+ * partitions (`opts.topics`, the explicit offsets, or those with an offset now, `current`), works out each one's target for `spec` inside its log, as the Java tools do, and,
+ * unless `opts.dryRun`, hands the targets to `write` (a commit, an AlterShareGroupOffsets). One
+ * result per partition, sorted by topic and partition.
+ */
+export async function applyReset(
+  core: ClientCore,
+  group: string,
+  spec: OffsetResetSpec,
+  current: ReadonlyArray<{ topic: string; partition: number; offset: bigint }>,
+  opts: ResetOffsetsOptions,
+  write: (todo: Array<{ topic: string; partition: number; offset: bigint }>) => Promise<Array<{ topic: string; partition: number; error: KafkaWireError | null }>>,
+): Promise<ResetOffset[]> {
+  const previous = new Map(current.map((c) => [partitionKey(c.topic, c.partition), c.offset]))
   let parts: Map<string, number[]>
   const errors: ResetOffset[] = []
   if ('offsets' in (typeof spec === 'object' ? spec : {}) && opts.topics === undefined) {
@@ -710,8 +727,7 @@ export async function resetOffsets(core: ClientCore, group: string, to: OffsetRe
     for (const [topic, error] of r.missing) errors.push({ topic, partition: -1, previous: null, offset: -1n, error })
   } else {
     parts = new Map()
-    for (const c of committed) {
-      if (c.offset < 0n) continue
+    for (const c of current) {
       let ps = parts.get(c.topic)
       if (ps === undefined) parts.set(c.topic, (ps = []))
       ps.push(c.partition)
@@ -732,12 +748,12 @@ export async function resetOffsets(core: ClientCore, group: string, to: OffsetRe
   for (const [topic, ps] of parts) {
     for (const partition of ps) {
       const k = partitionKey(topic, partition)
-      const previous = prev.get(k) ?? null
+      const prev = previous.get(k) ?? null
       const start = startOf.get(k)
       const end = endOf.get(k)
       const failed = start?.error ?? end?.error ?? byTime?.get(k)?.error ?? null
       if (start === undefined || end === undefined || failed !== null) {
-        plan.push({ topic, partition, previous, offset: -1n, error: failed ?? errorFor(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, { topic, partition }) })
+        plan.push({ topic, partition, previous: prev, offset: -1n, error: failed ?? errorFor(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, { topic, partition }) })
         continue
       }
       let target: bigint
@@ -746,11 +762,11 @@ export async function resetOffsets(core: ClientCore, group: string, to: OffsetRe
       else if ('timestamp' in spec) target = byTime!.get(k)!.offset
       else if ('offset' in spec) target = spec.offset
       else if ('shiftBy' in spec) {
-        if (previous === null) {
-          plan.push({ topic, partition, previous, offset: -1n, error: new InvalidArgumentError('to.shiftBy', `group ${group} has no committed offset for ${topic}[${partition}] to shift`) })
+        if (prev === null) {
+          plan.push({ topic, partition, previous: prev, offset: -1n, error: new InvalidArgumentError('to.shiftBy', `group ${group} has no offset for ${topic}[${partition}] to shift`) })
           continue
         }
-        target = previous + BigInt(spec.shiftBy)
+        target = prev + BigInt(spec.shiftBy)
       } else {
         const t = spec.offsets[topic]?.[partition]
         if (t === undefined) continue
@@ -758,17 +774,18 @@ export async function resetOffsets(core: ClientCore, group: string, to: OffsetRe
       }
       if (target < start.offset) target = start.offset
       if (target > end.offset) target = end.offset
-      plan.push({ topic, partition, previous, offset: target, error: null })
+      plan.push({ topic, partition, previous: prev, offset: target, error: null })
     }
   }
   const todo = plan.filter((p) => p.error === null)
   if (opts.dryRun === true || todo.length === 0) return [...errors, ...plan].sort(byTopicPartition)
-  const res = await commitOffsets(core, group, todo.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset })), opts)
+  const res = await write(todo.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset })))
   const resOf = new Map(res.map((r) => [partitionKey(r.topic, r.partition), r]))
   return [...errors, ...plan.map((p) => (p.error === null ? { ...p, error: resOf.get(partitionKey(p.topic, p.partition))?.error ?? null } : p))].sort(byTopicPartition)
 }
 
-function checkSpec(to: OffsetResetSpec): OffsetResetSpec {
+/** checkSpec checks an offsets reset's target and returns it. */
+export function checkSpec(to: OffsetResetSpec): OffsetResetSpec {
   if (to === 'earliest' || to === 'latest') return to
   if (typeof to === 'object' && to !== null) {
     if ('timestamp' in to && Number.isFinite(to.timestamp)) return to

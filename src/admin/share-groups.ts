@@ -1,18 +1,19 @@
 /**
  * Share groups (KIP-932): describe them (members and the partitions assigned to each), and their
  * offsets: describe (start offset and lag per partition), alter (refused by the broker while the group
- * has members) and delete (per topic). Every request goes to the group's coordinator, as the other
+ * has members), reset (to the earliest or latest offsets, a time, …) and delete (per topic). Every request goes to the group's coordinator, as the other
  * group requests do (byCoordinator: one request per coordinator, retried where it moved or loads).
  */
-import type { KafkaWireError } from '../protocol/errors.js'
+import { KafkaProtocolError, type KafkaWireError } from '../protocol/errors.js'
+import { ErrorCode } from '../protocol/error-codes.js'
 import { AlterShareGroupOffsets } from '../protocol/messages/alter-share-group-offsets.js'
 import { DeleteShareGroupOffsets } from '../protocol/messages/delete-share-group-offsets.js'
 import { DescribeShareGroupOffsets } from '../protocol/messages/describe-share-group-offsets.js'
 import { ShareGroupDescribe } from '../protocol/messages/share-group-describe.js'
 import type { ClientCore } from '../client/core.js'
-import { InvalidArgumentError } from '../client/errors.js'
+import { GroupNotEmptyError, InvalidArgumentError } from '../client/errors.js'
 import { authorizedOperationsOf, type AclOperation } from './acls.js'
-import { checkGroup, checkGroups, offsetsList, partitionsList, type TopicPartitionList } from './groups.js'
+import { applyReset, checkGroup, checkGroups, checkSpec, offsetsList, partitionsList, type OffsetResetSpec, type ResetOffset, type ResetOffsetsOptions, type TopicPartitionList } from './groups.js'
 import { byTopicPartition, partitionsOf, type TopicPartitionsArg } from './offsets.js'
 import { byCoordinator, codeOfResult, errorFor, groupBy, groupCall, onNode, unanswered, type AdminOptions } from './util.js'
 
@@ -251,6 +252,34 @@ export async function alterShareGroupOffsets(core: ClientCore, group: string, of
     opts,
   )
   return res.sort(byTopicPartition)
+}
+
+/**
+ * resetShareGroupOffsets moves a share group's start offsets as resetOffsets moves a consumer group's
+ * committed ones (kafka-share-groups --reset-offsets): only while the group has no members
+ * (GroupNotEmptyError otherwise; a group that does not exist yet is created), for `topics` (default:
+ * the topics the group holds state for), to `to`, kept inside each partition's log; with `dryRun`
+ * nothing is changed. One result per partition (`previous` is the start offset before), sorted by
+ * topic and partition.
+ */
+export async function resetShareGroupOffsets(core: ClientCore, group: string, to: OffsetResetSpec, opts: ResetOffsetsOptions = {}): Promise<ResetOffset[]> {
+  checkGroup(group)
+  const spec = checkSpec(to)
+  const [d] = await describeShareGroups(core, [group], opts)
+  if (d!.error !== null && !notFound(d!.error)) throw d!.error
+  if (d!.members.length > 0 || (d!.state !== 'Empty' && d!.state !== 'Dead')) throw new GroupNotEmptyError(group, d!.state, d!.members.length)
+  const [o] = await describeShareGroupOffsets(core, [group], undefined, opts)
+  if (o!.error !== null && !notFound(o!.error)) throw o!.error
+  const now = o!.offsets.filter((x) => x.error === null && x.startOffset >= 0n).map((x) => ({ topic: x.topic, partition: x.partition, offset: x.startOffset }))
+  return applyReset(core, group, spec, now, opts, (todo) => {
+    const offsets: { [topic: string]: { [partition: number]: bigint } } = {}
+    for (const t of todo) (offsets[t.topic] ??= {})[t.partition] = t.offset
+    return alterShareGroupOffsets(core, group, offsets, opts)
+  })
+}
+
+function notFound(err: KafkaWireError): boolean {
+  return err instanceof KafkaProtocolError && err.errorCode === ErrorCode.GROUP_ID_NOT_FOUND
 }
 
 /**

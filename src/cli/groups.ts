@@ -1,7 +1,7 @@
 /**
- * `kafka-wire groups`: list consumer groups, describe them with a lag table (the columns of
- * kafka-consumer-groups --describe), reset their offsets (a dry run unless --execute, as the Java tool
- * does) and delete them, over Admin.
+ * `kafka-wire groups`: list consumer and share groups, describe them with a lag table (the columns of
+ * kafka-consumer-groups --describe), reset their offsets (a dry run unless --execute, as the Java tools
+ * do) and delete them, over Admin.
  */
 import type { OffsetResetSpec } from '../admin/groups.js'
 import { ADMIN_FLAGS_HELP, ADMIN_OPTIONS, action, errText, failed, json, printErrors, table, withAdmin } from './admin-common.js'
@@ -10,15 +10,15 @@ import { UsageError, parse } from './common.js'
 /** GROUPS_HELP is `kafka-wire groups --help`. */
 export const GROUPS_HELP = `usage: kafka-wire groups [ACTION] [GROUP...] [options]
 
-Administers consumer groups (classic and KIP-848), and describes share groups (KIP-932). ACTION is
-one of:
+Administers consumer groups (classic and KIP-848) and share groups (KIP-932). ACTION is one of:
 
   list                         every group with its type, state and coordinator (the default)
   describe GROUP...            state, protocol, members, and per partition the committed offset, log
                                end offset, lag and owning member (as kafka-consumer-groups --describe);
                                for a share group, per partition its start offset and lag
-  reset-offsets GROUP          move the group's committed offsets; the group must have no members.
-                               Prints the plan; commits it only with --execute
+  reset-offsets GROUP          move the group's committed offsets (a share group's start offsets);
+                               the group must have no members. Prints the plan; applies it only
+                               with --execute
   delete GROUP...              delete empty groups and their committed offsets
 
 Options:
@@ -30,10 +30,10 @@ ${ADMIN_FLAGS_HELP}
       --to-latest              reset-offsets: to each partition's log end
       --to-datetime T          reset-offsets: to the first offset at or after T (ISO 8601 or epoch ms)
       --to-offset N            reset-offsets: to offset N (kept inside each log)
-      --shift-by N             reset-offsets: move the committed offsets by N (back: --shift-by=-N)
+      --shift-by N             reset-offsets: move the offsets by N (back: --shift-by=-N)
   -t, --topic TOPIC[:P,P…]     reset-offsets: only this topic (or these partitions; repeatable;
-                               default: the topics the group has committed offsets for)
-      --execute                reset-offsets: commit the new offsets (without it: a dry run)
+                               default: the topics the group has offsets for)
+      --execute                reset-offsets: apply the new offsets (without it: a dry run)
 
 Exit status: 0 on success, 1 when a group's answer is an error, 2 for bad flags.`
 
@@ -177,11 +177,16 @@ export async function groupsCommand(argv: string[]): Promise<number> {
       const topics = topicsFlag(cmd, values.topic)
       const execute = values.execute === true
       return withAdmin(cmd, values, async (admin) => {
-        const res = await admin.resetOffsets(args[0]!, to, { dryRun: !execute, ...(topics ? { topics } : {}) })
-        if (asJson) console.log(json({ group: args[0], executed: execute, offsets: res }))
+        // A share group (the group describes as one) has start offsets, not committed offsets.
+        const [sd] = await admin.describeShareGroups([args[0]!])
+        const share = sd!.error === null
+        const opts = { dryRun: !execute, ...(topics ? { topics } : {}) }
+        const res = share ? await admin.resetShareGroupOffsets(args[0]!, to, opts) : await admin.resetOffsets(args[0]!, to, opts)
+        if (asJson) console.log(json({ group: args[0], type: share ? 'share' : 'consumer', executed: execute, offsets: res }))
         else {
-          console.log(table(['GROUP', 'TOPIC', 'PARTITION', 'PREVIOUS-OFFSET', 'NEW-OFFSET', 'ERROR'], res.map((r) => [args[0]!, r.topic, r.partition, r.previous, r.offset, errText(r.error)])))
-          if (!execute) process.stderr.write(`${cmd}: dry run; add --execute to commit these offsets\n`)
+          const [prev, next] = share ? ['PREVIOUS-START-OFFSET', 'NEW-START-OFFSET'] : ['PREVIOUS-OFFSET', 'NEW-OFFSET']
+          console.log(table(['GROUP', 'TOPIC', 'PARTITION', prev, next, 'ERROR'], res.map((r) => [args[0]!, r.topic, r.partition, r.previous, r.offset, errText(r.error)])))
+          if (!execute) process.stderr.write(`${cmd}: dry run; add --execute to ${share ? 'set these start offsets' : 'commit these offsets'}\n`)
           printErrors(cmd, res)
         }
         return failed(res) ? 1 : 0

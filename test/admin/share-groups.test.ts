@@ -2,8 +2,9 @@
 // share member (state, member, client id, subscription, assignment by topic name) and groups that are
 // not share groups; describe offsets (start offset and lag) after a member accepted part of a
 // partition; alter the start offset of an empty group and see a new member start there (and the
-// broker refuse while a member is in the group); delete a topic's state and see it uninitialized
-// (and delivered from the start again); argument errors.
+// broker refuse while a member is in the group); reset it (dry run, an offset, a shift, a time; refused
+// with members); delete a topic's state and see it uninitialized (and delivered from the start
+// again); argument errors.
 //
 // Broker facts these tests lean on (Kafka 4.4, checked against the broker):
 // - a new share group starts at the LATEST offset unless its config share.auto.offset.reset is
@@ -19,7 +20,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { Admin, type ShareGroupOffset } from '../../src/admin/index.js'
-import { InvalidArgumentError } from '../../src/client/errors.js'
+import { GroupNotEmptyError, InvalidArgumentError } from '../../src/client/errors.js'
 import { KafkaProtocolError } from '../../src/protocol/errors.js'
 import type { Record } from '../../src/protocol/record.js'
 import type { KafkaCluster } from '../../src/testing/index.js'
@@ -219,6 +220,38 @@ test('deleteShareGroupOffsets: with the group empty, a topic\'s state is deleted
   for (const r of again) assert.equal(r.deliveryCount, 1)
 })
 
+test('resetShareGroupOffsets: refused with GroupNotEmptyError while a member is in; a dry run changes nothing; earliest, a shift and a time move the start offset, kept inside the log; a new member starts there', { timeout: 120_000 }, async () => {
+  const admin = new Admin(newClient(k))
+  const topic = topicName()
+  const group = topicName('sg')
+  await admin.createTopic({ name: topic, partitions: 1 })
+  await shareGroupFromStart(admin.client, group)
+  await produceKeys(admin.client, topic, 10, { partition: 0 })
+  const a = newShareMember(k, topic, group)
+  await pollUntil(a, (all) => all.length > 0, { what: 'a first record' })
+  await assert.rejects(admin.resetShareGroupOffsets(group, 'earliest'), (e: unknown) => e instanceof GroupNotEmptyError && e.members === 1 && e.group === group)
+  a.markAcks('release')
+  await a.close()
+  await emptied(admin, group)
+
+  const dry = await admin.resetShareGroupOffsets(group, { offset: 4n }, { dryRun: true })
+  assert.deepEqual(dry.map((r) => [r.topic, r.partition, r.offset, r.error]), [[topic, 0, 4n, null]])
+  assert.equal((await offsetOf(admin, group, topic, 0)).lag, 10n, 'the dry run changed nothing')
+  const moved = await admin.resetShareGroupOffsets(group, { offset: 4n })
+  assert.deepEqual(moved.map((r) => [r.partition, r.previous, r.offset, r.error]), [[0, 0n, 4n, null]])
+  assert.deepEqual([(await offsetOf(admin, group, topic, 0)).startOffset, (await offsetOf(admin, group, topic, 0)).lag], [4n, 6n])
+  // A shift counts from the start offset; one past the log end is kept at the end.
+  const shifted = await admin.resetShareGroupOffsets(group, { shiftBy: 3 })
+  assert.deepEqual(shifted.map((r) => [r.previous, r.offset]), [[4n, 7n]])
+  assert.deepEqual((await admin.resetShareGroupOffsets(group, { shiftBy: 100 })).map((r) => r.offset), [10n])
+  // A time: the first record at or after it (produceKeys stamps every record with now; far back is offset 0).
+  assert.deepEqual((await admin.resetShareGroupOffsets(group, { timestamp: 0 })).map((r) => r.offset), [0n])
+  await admin.resetShareGroupOffsets(group, { offset: 8n }, { topics: [topic] })
+  const b = newShareMember(k, topic, group)
+  const got = await pollUntil(b, (all) => new Set(offsets(all)).size >= 2, { what: 'offsets 8-9' })
+  assert.deepEqual([...new Set(offsets(got))].sort((x, y) => x - y), [8, 9], 'a new member starts at the reset start offset')
+})
+
 test('argument errors: InvalidArgumentError naming the argument, before anything is sent', async () => {
   const { admin, writes } = countingAdmin(k)
   const mark = writes.mark
@@ -236,6 +269,8 @@ test('argument errors: InvalidArgumentError naming the argument, before anything
   await assert.rejects(admin.deleteShareGroupOffsets('', ['t']), named('group'))
   await assert.rejects(admin.deleteShareGroupOffsets('g', 't' as never), named('topics'))
   await assert.rejects(admin.deleteShareGroupOffsets('g', ['t', '']), named('topics[1]'))
+  await assert.rejects(admin.resetShareGroupOffsets('', 'earliest'), named('group'))
+  await assert.rejects(admin.resetShareGroupOffsets('g', 'soon' as never), named('to'))
   assert.equal(writes.mark, mark, 'nothing was sent')
   // Nothing to do is not an error, and sends nothing.
   assert.deepEqual(await admin.alterShareGroupOffsets('g', {}), [])

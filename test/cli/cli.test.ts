@@ -212,6 +212,29 @@ describe('kafka-wire produce → consume round trip', () => {
     const both = await kw(['consume', '--share-group', group, '-G', group, '-t', topic], { env })
     assert.equal(both.code, 2)
     assert.match(both.stderr, /-G and --share-group cannot be used together/)
+    // reset-offsets on a share group moves its start offset: a dry run changes nothing ...
+    const dry = await kw(['groups', 'reset-offsets', group, '--to-earliest'], { env })
+    assert.equal(dry.code, 0, dry.stderr)
+    assert.match(dry.stdout, /PREVIOUS-START-OFFSET\s+NEW-START-OFFSET/)
+    // (The previous start offset is the broker's: it can trail the last acknowledged record for a while.)
+    assert.match(dry.stdout, new RegExp(`^${group}\\s+${topic}\\s+0\\s+\\d+\\s+0\\s+-\\s*$`, 'm'))
+    assert.match(dry.stderr, /dry run; add --execute to set these start offsets/)
+    assert.match((await kw(['groups', 'describe', group], { env })).stdout, /total lag 0$/m)
+    // ... --execute sets it, and the group hands out all five again.
+    const exec = await kw(['groups', 'reset-offsets', group, '--to-earliest', '--execute', '--json'], { env })
+    assert.equal(exec.code, 0, exec.stderr)
+    const plan = JSON.parse(exec.stdout) as { type: string; executed: boolean; offsets: Array<{ partition: number; previous: string; offset: string; error: unknown }> }
+    assert.deepEqual([plan.type, plan.executed, plan.offsets.map((o) => [o.partition, String(o.offset), o.error])], ['share', true, [[0, '0', null]]])
+    assert.match((await kw(['groups', 'describe', group], { env })).stdout, /total lag 5$/m)
+    const again = await kw(['consume', '--share-group', group, '-t', topic, '-c', '5', '-q', '-f', '%s\\n'], { env })
+    assert.equal(again.code, 0, again.stderr)
+    assert.deepEqual(again.stdout.trim().split('\n').sort(), ['s1', 's2', 's3', 's4', 's5'])
+    // delete removes an empty share group.
+    const del = await kw(['groups', 'delete', group], { env })
+    assert.equal(del.code, 0, del.stderr)
+    assert.match(del.stdout, new RegExp(`^${group}\\s+deleted\\s*$`, 'm'))
+    const gone = await kw(['groups', 'describe', group], { env })
+    assert.doesNotMatch(gone.stdout, /type share/)
   })
 
   test('a missing topic is an error that names it', async () => {
