@@ -20,6 +20,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { Admin, type ShareGroupOffset } from '../../src/admin/index.js'
+import type { Client } from '../../src/client/client.js'
 import { GroupNotEmptyError, InvalidArgumentError } from '../../src/client/errors.js'
 import { KafkaProtocolError } from '../../src/protocol/errors.js'
 import type { Record } from '../../src/protocol/record.js'
@@ -51,6 +52,32 @@ async function emptied(admin: Admin, group: string): Promise<void> {
     const d = await admin.describeShareGroup(group)
     return d.state === 'Empty' && d.members.length === 0
   }, `share group ${group} to be empty`)
+}
+
+/** shareTopic makes a 1-partition topic of `n` records and a share group (no member yet) that reads it from the start. */
+async function shareTopic(n: number): Promise<{ admin: Admin; topic: string; group: string }> {
+  const admin = new Admin(newClient(k))
+  const topic = topicName()
+  const group = topicName('sg')
+  await admin.createTopic({ name: topic, partitions: 1 })
+  await shareGroupFromStart(admin.client, group)
+  await produceKeys(admin.client, topic, n, { partition: 0 })
+  return { admin, topic, group }
+}
+
+/** groupWithMember is shareTopic(10) with a member that holds some of the records. */
+async function groupWithMember(): Promise<{ admin: Admin; topic: string; group: string; member: Client }> {
+  const { admin, topic, group } = await shareTopic(10)
+  const member = newShareMember(k, topic, group)
+  await pollUntil(member, (all) => all.length > 0, { what: 'a first record' })
+  return { admin, topic, group, member }
+}
+
+/** leave closes the member, releasing what it holds, and waits until the group is empty. */
+async function leave(admin: Admin, group: string, member: Client): Promise<void> {
+  member.markAcks('release')
+  await member.close()
+  await emptied(admin, group)
 }
 
 const isCode = (code: string, group?: string) => (e: unknown) => e instanceof KafkaProtocolError && e.code === code && (group === undefined || e.group === group)
@@ -152,20 +179,10 @@ test('describeShareGroupOffsets: -1 before the group fetched a partition; after 
 })
 
 test('alterShareGroupOffsets: refused with NON_EMPTY_GROUP while a member is in the group (deleteShareGroupOffsets too); once empty, a start offset of 6 makes a new member get offsets 6-9 and none before', { timeout: 120_000 }, async () => {
-  const admin = new Admin(newClient(k))
-  const topic = topicName()
-  const group = topicName('sg')
-  await admin.createTopic({ name: topic, partitions: 1 })
-  await shareGroupFromStart(admin.client, group)
-  await produceKeys(admin.client, topic, 10, { partition: 0 })
-
-  const a = newShareMember(k, topic, group)
-  await pollUntil(a, (all) => all.length > 0, { what: 'a first record' })
+  const { admin, topic, group, member: a } = await groupWithMember()
   await assert.rejects(admin.alterShareGroupOffsets(group, { [topic]: { 0: 6n } }), (e: unknown) => isCode('NON_EMPTY_GROUP', group)(e) && (e as KafkaProtocolError).errorCode === 68 && !(e as KafkaProtocolError).retriable)
   await assert.rejects(admin.deleteShareGroupOffsets(group, [topic]), isCode('NON_EMPTY_GROUP', group))
-  a.markAcks('release')
-  await a.close()
-  await emptied(admin, group)
+  await leave(admin, group, a)
 
   const nope = topicName('missing')
   const res = await admin.alterShareGroupOffsets(group, { [topic]: { 0: 6n }, [nope]: { 0: 1n } })
@@ -187,13 +204,7 @@ test('alterShareGroupOffsets: refused with NON_EMPTY_GROUP while a member is in 
 })
 
 test('deleteShareGroupOffsets: with the group empty, a topic\'s state is deleted (then described as uninitialized, -1) and a new member gets its records from the start again; an unknown topic is its own error', { timeout: 120_000 }, async () => {
-  const admin = new Admin(newClient(k))
-  const topic = topicName()
-  const group = topicName('sg')
-  await admin.createTopic({ name: topic, partitions: 1 })
-  await shareGroupFromStart(admin.client, group)
-  await produceKeys(admin.client, topic, 5, { partition: 0 })
-
+  const { admin, topic, group } = await shareTopic(5)
   const a = newShareMember(k, topic, group)
   const first = await pollUntil(a, (all) => all.length >= 5, { what: 'the 5 records' })
   assert.deepEqual(offsets(first).sort(), [0, 1, 2, 3, 4])
@@ -221,18 +232,9 @@ test('deleteShareGroupOffsets: with the group empty, a topic\'s state is deleted
 })
 
 test('resetShareGroupOffsets: refused with GroupNotEmptyError while a member is in; a dry run changes nothing; earliest, a shift and a time move the start offset, kept inside the log; a new member starts there', { timeout: 120_000 }, async () => {
-  const admin = new Admin(newClient(k))
-  const topic = topicName()
-  const group = topicName('sg')
-  await admin.createTopic({ name: topic, partitions: 1 })
-  await shareGroupFromStart(admin.client, group)
-  await produceKeys(admin.client, topic, 10, { partition: 0 })
-  const a = newShareMember(k, topic, group)
-  await pollUntil(a, (all) => all.length > 0, { what: 'a first record' })
+  const { admin, topic, group, member: a } = await groupWithMember()
   await assert.rejects(admin.resetShareGroupOffsets(group, 'earliest'), (e: unknown) => e instanceof GroupNotEmptyError && e.members === 1 && e.group === group)
-  a.markAcks('release')
-  await a.close()
-  await emptied(admin, group)
+  await leave(admin, group, a)
 
   const dry = await admin.resetShareGroupOffsets(group, { offset: 4n }, { dryRun: true })
   assert.deepEqual(dry.map((r) => [r.topic, r.partition, r.offset, r.error]), [[topic, 0, 4n, null]])

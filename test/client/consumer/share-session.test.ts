@@ -7,6 +7,7 @@ import { after, test } from 'node:test'
 import { Client } from '../../../src/client/client.js'
 import type { ClientOptions } from '../../../src/client/options.js'
 import type { ShareAckResult } from '../../../src/client/types.js'
+import type { Record } from '../../../src/protocol/record.js'
 import { ErrorCode } from '../../../src/protocol/error-codes.js'
 import { FindCoordinator, newFindCoordinatorResponseCoordinator } from '../../../src/protocol/messages/find-coordinator.js'
 import { ShareAcknowledge, type ShareAcknowledgeRequest } from '../../../src/protocol/messages/share-acknowledge.js'
@@ -117,14 +118,18 @@ function member(b: Broker, opts: Partial<ClientOptions> = {}, results: ShareAckR
   return c
 }
 
-async function pollSome(c: Client): Promise<Array<{ key: string; offset: bigint; deliveryCount: number | undefined }>> {
-  let got: Array<{ key: string; offset: bigint; deliveryCount: number | undefined }> = []
+/** firstRecords polls until a poll hands out records, and returns that poll's records (those markAcks applies to). */
+async function firstRecords(c: Client): Promise<Record[]> {
+  let got: Record[] = []
   await waitFor(async () => {
-    const f = await c.pollFetches({ signal: AbortSignal.timeout(2_000) })
-    got = f.records().map((r) => ({ key: r.key!.toString(), offset: r.offset, deliveryCount: r.deliveryCount }))
+    got = (await c.pollFetches({ signal: AbortSignal.timeout(2_000) })).records()
     return got.length > 0
   }, 'records', 10_000)
   return got
+}
+
+async function pollSome(c: Client): Promise<Array<{ key: string; offset: bigint; deliveryCount: number | undefined }>> {
+  return (await firstRecords(c)).map((r) => ({ key: r.key!.toString(), offset: r.offset, deliveryCount: r.deliveryCount }))
 }
 
 test('only acquired records are handed out, with their delivery counts; acquired offsets without a record are acknowledged as gaps at once', { timeout: 30_000 }, async () => {
@@ -170,11 +175,7 @@ test('markAcks: release and reject single records, accept the rest; flushAcks re
   b.onFetch = (_req, n) => (n === 0 ? { records: keyedBatch(0n, 5, 1), acquiredRecords: [{ firstOffset: 0n, lastOffset: 4n, deliveryCount: 1 }] } : null)
   const results: ShareAckResult[] = []
   const c = member(b, {}, results)
-  let records: import('../../../src/protocol/record.js').Record[] = []
-  await waitFor(async () => {
-    records = (await c.pollFetches({ signal: AbortSignal.timeout(2_000) })).records()
-    return records.length > 0
-  }, 'records')
+  const records = await firstRecords(c)
   c.markAcks('release', records[1]!)
   c.markAcks('reject', records[3]!)
   c.markAcks('release', records[3]!) // a record keeps its first mark
@@ -285,11 +286,7 @@ test('renew goes at once, alone, as a renewal; a final mark made meanwhile waits
   b.onAck = (req) => (req.isRenewAck ? held : 0)
   const results: ShareAckResult[] = []
   const c = member(b, {}, results)
-  let records: import('../../../src/protocol/record.js').Record[] = []
-  await waitFor(async () => {
-    records = (await c.pollFetches({ signal: AbortSignal.timeout(2_000) })).records()
-    return records.length > 0
-  }, 'records')
+  const records = await firstRecords(c)
   assert.equal(records.length, 3)
   c.markAcks('renew', records[0]!, records[1]!)
   await waitFor(() => b.acks.length === 1, 'the renewal to be sent')
@@ -352,11 +349,7 @@ test('a broker before Kafka 4.2: renew throws UnsupportedVersionError and change
   old.cl.peers[0]!.apiVersions = v1
   old.onFetch = (_req, n) => (n === 0 ? { records: keyedBatch(0n, 2, 1), acquiredRecords: [{ firstOffset: 0n, lastOffset: 1n, deliveryCount: 1 }] } : null)
   const c = member(old)
-  let records: import('../../../src/protocol/record.js').Record[] = []
-  await waitFor(async () => {
-    records = (await c.pollFetches({ signal: AbortSignal.timeout(2_000) })).records()
-    return records.length > 0
-  }, 'records')
+  const records = await firstRecords(c)
   assert.throws(() => c.markAcks('renew', records[0]!), (e: Error) => e.name === 'UnsupportedVersionError' && /Kafka 4\.2/.test(e.message) && (e as { broker?: number }).broker === 1)
   c.markAcks('release', records[0]!)
   await c.flushAcks()
