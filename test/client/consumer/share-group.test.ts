@@ -11,7 +11,7 @@
 // - share.record.lock.duration.ms (the acquisition lock) accepts 1000 to 60000 for a group on the test
 //   brokers (group.share.min/max.record.lock.duration.ms; settings.ts lowers the minimum from 15000;
 //   the default lock is 30000): a test that must tell an explicit release from an expired lock sets
-//   60000 and expects the record back far sooner; the renewal test sets 3000 to see locks expire;
+//   60000 and expects the record back far sooner; the renewal test sets 4000 to see locks expire;
 // - members learn their assignment by heartbeat (every 500 ms on the test brokers, settings.ts; 5 s
 //   by default), so joins and reassignments take a while: waits here are conditions with deadlines of
 //   30 s or more.
@@ -519,11 +519,13 @@ test('renew keeps a record acquired past its lock while a record not renewed exp
   const admin = newClient(k)
   const topic = await createTopic(admin)
   const group = topicName('sg')
-  const LOCK = 3_000
+  const LOCK = 4_000
   await shareGroupFromStart(admin, group, { 'share.record.lock.duration.ms': String(LOCK) })
   await produceKeys(admin, topic, 2)
   const results: ShareAckResult[] = []
-  const a = newShareMember(k, topic, group, { shareAckCallback: (rs) => void results.push(...rs) })
+  // A renewal waits for the member's fetch parked on the broker (one request at a time per session):
+  // a short fetchMaxWait keeps renewals about a second apart, well inside the lock, under load too.
+  const a = newShareMember(k, topic, group, { fetchMaxWait: 200, shareAckCallback: (rs) => void results.push(...rs) })
   const { records } = await pollOnce(a, 2)
   const held = records.find((r) => keyOf(r) === 'k0')!
   const left = records.find((r) => keyOf(r) === 'k1')!
@@ -534,14 +536,14 @@ test('renew keeps a record acquired past its lock while a record not renewed exp
   const other: Record[] = []
   let renewals = 0
   const renewing = (async () => {
-    while (Date.now() - acquiredAt < 4 * LOCK) {
+    while (Date.now() - acquiredAt < 3 * LOCK) {
       a.markAcks('renew', held)
       renewals++
       await a.flushAcks()
       await new Promise((r) => setTimeout(r, 1_000))
     }
   })()
-  while (Date.now() - acquiredAt < 4 * LOCK) {
+  while (Date.now() - acquiredAt < 3 * LOCK) {
     const f = await b.pollFetches({ signal: AbortSignal.timeout(1_000) })
     checkErrors(f)
     other.push(...f.records())
@@ -549,7 +551,7 @@ test('renew keeps a record acquired past its lock while a record not renewed exp
   await renewing
   // k1 comes back with a raised delivery count: 2, or more when the first member's background fetch
   // acquired it again meanwhile (to be handed out at its next poll) and that lock ran out too.
-  assert.deepEqual(other.map(keyOf), ['k1'], `in ${4 * LOCK} ms the other member got only k1, once its ${LOCK} ms lock ran out`)
+  assert.deepEqual(other.map(keyOf), ['k1'], `in ${3 * LOCK} ms the other member got only k1, once its ${LOCK} ms lock ran out`)
   assert.ok(other[0]!.deliveryCount! >= 2, `k1 delivery ${other[0]!.deliveryCount}`)
   const failed = results.filter((r) => r.error !== null)
   assert.deepEqual(failed.map((r) => r.error!.message), [], 'every renewal applied')
