@@ -247,8 +247,9 @@ export class Client {
    * Without records it marks every record of the last poll not marked yet. A record keeps its first
    * mark. Marks are sent with the next fetch, by flushAcks, or at close; the next poll accepts the
    * records of this one left unmarked, and close releases them (franz-go's MarkAcks).
-   * 'renew' (Kafka 4.2+) is sent at once and starts the records' acquisition locks over without
-   * marking them; it throws UnsupportedVersionError on an older broker.
+   * 'renew' (Kafka 4.2+) goes out without waiting for a poll (after a fetch parked on the broker,
+   * fetchMaxWait at most) and starts the records' acquisition locks over without marking them; it
+   * throws UnsupportedVersionError on an older broker.
    */
   markAcks(status: AckStatus, ...records: Record[]): void {
     if (this.#share === null) throw new InvalidOperationError('markAcks needs a shareGroup')
