@@ -22,9 +22,10 @@ after(closePeers)
 
 /**
  * cluster starts two fake brokers: node 1 leads partition 0 and coordinates the transaction, node 2
- * leads partition 1. Produce requests go to `onProduce(node, req)`; everything else is answered at once.
+ * leads partition 1 (unless `leaders` names each partition's leader). Produce requests go to
+ * `onProduce(node, req)`; everything else is answered at once.
  */
-async function cluster(onProduce: (node: number, req: Received, peer: FakePeer) => void): Promise<FakePeer[]> {
+async function cluster(onProduce: (node: number, req: Received, peer: FakePeer) => void, leaders = [1, 2]): Promise<FakePeer[]> {
   const peers = [await FakePeer.start(), await FakePeer.start()]
   // Produce v12 names topics (v13 identifies them by id only).
   const versions = ourVersions.map((v) => (v.apiKey === Produce.key ? { ...v, maxVersion: 12 } : v))
@@ -35,7 +36,7 @@ async function cluster(onProduce: (node: number, req: Received, peer: FakePeer) 
       const respond = (res: unknown) => peer.respond(req, res)
       switch (req.api.key) {
         case Metadata.key: {
-          const partitions = [0, 1].map((p) => ({ ...newMetadataResponseMetadataResponsePartition(), partitionIndex: p, leaderId: p + 1, leaderEpoch: 1, replicaNodes: [p + 1], isrNodes: [p + 1] }))
+          const partitions = [0, 1].map((p) => ({ ...newMetadataResponseMetadataResponsePartition(), partitionIndex: p, leaderId: leaders[p]!, leaderEpoch: 1, replicaNodes: [leaders[p]!], isrNodes: [leaders[p]!] }))
           const topics = ((req.body as MetadataRequest).topics ?? [{ name: TOPIC }]).map((t) => ({ ...newMetadataResponseMetadataResponseTopic(), name: t.name, topicId: TOPIC_ID, partitions }))
           const brokers = peers.map((b, j) => ({ nodeId: j + 1, host: '127.0.0.1', port: b.port, rack: null }))
           return respond({ ...Metadata.newResponse(), brokers, controllerId: 1, clusterId: 'fake', topics })
@@ -62,15 +63,15 @@ async function cluster(onProduce: (node: number, req: Received, peer: FakePeer) 
   return peers
 }
 
-/** produceAnswer answers every partition of a Produce request with `errorCode` (offset 0 when it is 0). */
-function produceAnswer(req: Received, errorCode: number): unknown {
+/** produceAnswer answers every partition of a Produce request with `errorCode` (offset 0 when it is 0), or with what `codeOf` says for it. */
+function produceAnswer(req: Received, errorCode: number, codeOf: (partition: number) => number = () => errorCode): unknown {
   const body = req.body as ProduceRequest
   return {
     ...Produce.newResponse(),
     responses: body.topicData.map((t) => ({
       name: t.name,
       topicId: t.topicId,
-      partitionResponses: t.partitionData.map((p) => ({ index: p.index, errorCode, baseOffset: errorCode === 0 ? 0n : -1n, logAppendTimeMs: -1n, logStartOffset: 0n, recordErrors: [], errorMessage: null, currentLeader: { leaderId: -1, leaderEpoch: -1 } })),
+      partitionResponses: t.partitionData.map((p) => ({ index: p.index, errorCode: codeOf(p.index), baseOffset: codeOf(p.index) === 0 ? 0n : -1n, logAppendTimeMs: -1n, logStartOffset: 0n, recordErrors: [], errorMessage: null, currentLeader: { leaderId: -1, leaderEpoch: -1 } })),
     })),
   }
 }
@@ -131,23 +132,36 @@ for (const late of [
   })
 }
 
-test('a full batch the broker answered with a retriable error is sent again once its backoff ends, not after the linger', { timeout: 30_000 }, async () => {
-  // CI caught this on a real broker: a new topic's first produce was refused, and the retry of a
-  // full batch waited out the 30 s linger as if the batch were still open.
-  const peers = await cluster((_node, req, peer) => peer.respond(req, produceAnswer(req, peer.of(Produce).length === 1 ? ErrorCode.NOT_ENOUGH_REPLICAS : 0)))
-  const c = new Client({ seedBrokers: [`127.0.0.1:${peers[0]!.port}`], linger: 30_000, producerBatchMaxBytes: 1_000, retryBackoff: 20, metadataMinAge: 50 })
-  try {
-    const value = Buffer.alloc(300, 1)
-    // Two records fill a batch of 1,000 bytes: the third opens the next, which lingers.
-    const full = [c.produce({ topic: TOPIC, partition: 0, value }), c.produce({ topic: TOPIC, partition: 0, value })]
-    void c.produce({ topic: TOPIC, partition: 0, value }).catch(() => {})
-    const started = Date.now()
-    const written = await Promise.race([Promise.all(full), new Promise<null>((resolve) => setTimeout(resolve, 10_000, null).unref())])
-    assert.notEqual(written, null, `the full batch was not sent again within ${Date.now() - started} ms of its refusal; produce requests: ${peers[0]!.of(Produce).length}`)
-    assert.equal(peers[0]!.of(Produce).length, 2, 'refused once, then written')
-    assert.deepEqual(written!.map((r) => r.offset), [0n, 1n])
-    assert.equal(c.bufferedProduceRecords, 1, 'the open batch still lingers')
-  } finally {
-    await c.close()
-  }
-})
+for (const which of ['a full batch', 'a lingering batch that rode along with another partition\'s'] as const) {
+  test(`${which} the broker answered with a retriable error is sent again once its backoff ends, not after the linger`, { timeout: 30_000 }, async () => {
+    // CI caught this on a real broker: a new topic's first produce was refused for one partition, and
+    // the retry of its batch (lingering, sent along with the other partition's full batch) waited out
+    // the 30 s linger, as if it had never been sent.
+    const alongside = which !== 'a full batch'
+    // Both partitions on node 1 when one rides along with the other; partition 0 is refused once.
+    const peers = await cluster((_node, req, peer) => peer.respond(req, produceAnswer(req, 0, (p) => (p === 0 && peer.of(Produce).length === 1 ? ErrorCode.NOT_ENOUGH_REPLICAS : 0))), alongside ? [1, 1] : [1, 2])
+    const c = new Client({ seedBrokers: [`127.0.0.1:${peers[0]!.port}`], linger: 30_000, producerBatchMaxBytes: 1_000, retryBackoff: 20, metadataMinAge: 50 })
+    try {
+      const value = Buffer.alloc(300, 1)
+      let refused: Array<Promise<{ offset: bigint }>>
+      if (!alongside) {
+        // Two records fill a batch of 1,000 bytes: the third opens the next, which lingers.
+        refused = [c.produce({ topic: TOPIC, partition: 0, value }), c.produce({ topic: TOPIC, partition: 0, value })]
+        void c.produce({ topic: TOPIC, partition: 0, value }).catch(() => {})
+      } else {
+        // Partition 0's one record lingers; partition 1 fills a batch, due at once, and partition 0's
+        // batch goes in the same request.
+        refused = [c.produce({ topic: TOPIC, partition: 0, value: 'lingering' })]
+        for (let i = 0; i < 3; i++) void c.produce({ topic: TOPIC, partition: 1, value }).catch(() => {})
+      }
+      const started = Date.now()
+      const written = await Promise.race([Promise.all(refused), new Promise<null>((resolve) => setTimeout(resolve, 10_000, null).unref())])
+      assert.notEqual(written, null, `the refused batch was not sent again within ${Date.now() - started} ms; produce requests: ${peers[0]!.of(Produce).length}`)
+      assert.equal(peers[0]!.of(Produce).length, 2, 'refused once, then written')
+      // The open batch lingers on, unless it rode along with the retry (which was due).
+      if (!alongside) assert.equal(c.bufferedProduceRecords, 1, 'the open batch still lingers')
+    } finally {
+      await c.close()
+    }
+  })
+}
