@@ -90,7 +90,7 @@ export type AckStatus = 'accept' | 'release' | 'reject' | 'renew'
 export interface ShareAckResult {
   topic: string
   partition: number
-  /** records counts the polled records whose acknowledgement this answer settles. */
+  /** records counts the polled records this answer is about: their acknowledgements, and their renewals (`renewed`). */
   records: number
   /** renewed counts those of `records` that were renewals: they stay acquired, and a final mark is still to come. */
   renewed: number
