@@ -1,5 +1,4 @@
 import { KafkaProtocolError, KafkaWireError } from '../../protocol/errors.js'
-import { ErrorCode, kafkaErrorCodes } from '../../protocol/error-codes.js'
 import { ListOffsets, type ListOffsetsRequest } from '../../protocol/messages/list-offsets.js'
 import type { ClientCore } from '../core.js'
 import type { CoreListener } from '../types.js'
@@ -8,7 +7,7 @@ import type { OffsetSpec } from '../options.js'
 import type { Record } from '../../protocol/record.js'
 import { Cursor } from './cursor.js'
 import { Fetches, type FetchPartition } from './fetches.js'
-import { endedPoll, PollErrors, PollWaiters } from './polls.js'
+import { endedPoll, MissingTopics, PollErrors, PollWaiters } from './polls.js'
 import { Source } from './source.js'
 import type { GroupBase } from './group-base.js'
 import { ClassicGroup } from './group-classic.js'
@@ -57,7 +56,7 @@ export class Consumer implements CoreListener {
   /** errors are what the next poll reports besides records. */
   #errors = new PollErrors()
   /** missing counts, per consumed topic absent from metadata, the loads in a row that lacked it. */
-  #missing = new Map<string, number>()
+  #missing = new MissingTopics()
 
   constructor(core: ClientCore) {
     this.core = core
@@ -306,36 +305,17 @@ export class Consumer implements CoreListener {
   }
 
   /**
-   * checkMissing looks for the consumed topics (by name) that the last metadata load did not have. Each
-   * is looked for again (at most once per metadataMinAge); once one has been missing from more than
-   * unknownTopicRetries loads in a row, polls report UNKNOWN_TOPIC_OR_PARTITION for it (and again every
-   * as many loads while it stays missing). Consuming goes on: when the topic appears, its partitions
-   * are picked up. Errors retrying cannot fix (TOPIC_AUTHORIZATION_FAILED, ...) are reported at once.
+   * checkMissing reports the consumed topics (by name) that metadata lacks (MissingTopics), and loads
+   * metadata again (at most once per metadataMinAge) while any is missing: when the topic appears, its
+   * partitions are picked up.
    */
   #checkMissing(): void {
-    const md = this.core.metadata
     const cfg = this.core.config
     const named = new Set<string>(this.#directTopics)
     if (this.group !== null && !cfg.consumeRegex) for (const t of this.group.subscription) named.add(t)
     for (const t of this.#cursors.keys()) named.add(t)
-    for (const t of this.#missing.keys()) if (!named.has(t)) this.#missing.delete(t)
-    const every = cfg.unknownTopicRetries + 1
-    for (const t of named) {
-      const info = md.topics.get(t)
-      const code = info === undefined ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : info.errorCode
-      if (code === 0) {
-        if (this.#missing.delete(t)) this.#dropError(`topic\u0000${t}`)
-        continue
-      }
-      const misses = (this.#missing.get(t) ?? 0) + 1
-      this.#missing.set(t, misses)
-      md.trigger()
-      const retriable = kafkaErrorCodes.get(code)?.retriable === true
-      if (!retriable || (Number.isFinite(every) && misses % every === 0)) {
-        const why = code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? `topic ${t} does not exist (missing from ${misses} metadata loads in a row); consuming starts when it is created` : null
-        this.addError(new KafkaProtocolError(code, { topic: t, errorMessage: why }), t, -1, `topic\u0000${t}`)
-      }
-    }
+    if (this.#missing.check(named, this.core.metadata, cfg.unknownTopicRetries, this.#errors)) this.core.metadata.trigger()
+    if (this.#errors.size > 0) this.#wakePolls()
   }
 
   /**
@@ -346,10 +326,6 @@ export class Consumer implements CoreListener {
     if (this.#closed) return
     this.#errors.add(error, topic, partition, key)
     this.#wakePolls()
-  }
-
-  #dropError(key: string): void {
-    this.#errors.delete(key)
   }
 
   #wakePolls(): void {

@@ -3,7 +3,10 @@
  * member: the polls parked until records or errors come, the errors the next poll reports, and the
  * result of a poll that ends with nothing.
  */
+import { ErrorCode, kafkaErrorCodes } from '../../protocol/error-codes.js'
+import { KafkaProtocolError } from '../../protocol/errors.js'
 import { AbortError, ClientClosedError } from '../errors.js'
+import type { MetadataCache } from '../metadata.js'
 import { Fetches, type FetchError } from './fetches.js'
 
 /** PollWaiters parks polls until `wakeAll`, or until a poll's own signal aborts. */
@@ -76,4 +79,42 @@ export function endedPoll(closed: boolean, signal: AbortSignal | undefined, erro
   errors?.takeInto(f)
   f.addError(closed ? new ClientClosedError() : new AbortError(signal?.reason))
   return f
+}
+
+/**
+ * MissingTopics tells polls about consumed topics that metadata lacks. A topic missing from more than
+ * unknownTopicRetries loads in a row is reported as UNKNOWN_TOPIC_OR_PARTITION (and again every as
+ * many loads while it stays missing); an error retrying cannot fix (TOPIC_AUTHORIZATION_FAILED, ...)
+ * at once. The report is withdrawn when the topic appears. Consuming goes on meanwhile.
+ */
+export class MissingTopics {
+  #misses = new Map<string, number>()
+
+  /**
+   * check runs after each metadata load with the topics consumed, adding reports to `errors` or
+   * withdrawing them; it returns true while some topic is missing (metadata is to be loaded again).
+   */
+  check(topics: ReadonlySet<string>, md: MetadataCache, unknownTopicRetries: number, errors: PollErrors): boolean {
+    for (const t of this.#misses.keys()) if (!topics.has(t)) this.#misses.delete(t)
+    const every = unknownTopicRetries + 1
+    let missing = false
+    for (const t of topics) {
+      const info = md.topics.get(t)
+      const code = info === undefined ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : info.errorCode
+      const key = `topic\u0000${t}`
+      if (code === 0) {
+        if (this.#misses.delete(t)) errors.delete(key)
+        continue
+      }
+      missing = true
+      const misses = (this.#misses.get(t) ?? 0) + 1
+      this.#misses.set(t, misses)
+      const retriable = kafkaErrorCodes.get(code)?.retriable === true
+      if (!retriable || (Number.isFinite(every) && misses % every === 0)) {
+        const why = code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? `topic ${t} does not exist (missing from ${misses} metadata loads in a row); consuming starts when it is created` : null
+        errors.add(new KafkaProtocolError(code, { topic: t, errorMessage: why }), t, -1, key)
+      }
+    }
+    return missing
+  }
 }

@@ -13,7 +13,7 @@ import { AbortError, BrokersUnreachableError, ClientClosedError, InvalidArgument
 import type { LeaderMove } from '../metadata.js'
 import type { AckStatus, CoreListener, ShareAckResult } from '../types.js'
 import { Fetches, type FetchPartition } from './fetches.js'
-import { endedPoll, PollErrors, PollWaiters } from './polls.js'
+import { endedPoll, MissingTopics, PollErrors, PollWaiters } from './polls.js'
 import { fetchBatchMetrics } from './source.js'
 
 // AcknowledgeType on the wire (KIP-932): 0 is a gap (an acquired offset with no record to hand out).
@@ -145,7 +145,7 @@ export class ShareConsumer implements CoreListener {
   #lastPolled: Polled[] = []
   #polls = new PollWaiters()
   #errors = new PollErrors()
-  #missing = new Map<string, number>()
+  #missing = new MissingTopics()
   #closed = false
   #leaving = false
   /** abort ends the sources' requests once the member has closed; beatAbort ends a heartbeat once it starts closing. */
@@ -332,20 +332,11 @@ export class ShareConsumer implements CoreListener {
     if (!this.#closed) this.#place()
   }
 
-  /** checkMissing tells polls of subscribed topics that metadata has lacked three loads in a row. */
+  /** checkMissing reports the subscribed topics metadata lacks (MissingTopics), loading metadata again while any is. */
   #checkMissing(): void {
     const md = this.core.metadata
-    for (const t of this.core.config.consumeTopics) {
-      const info = md.topics.get(t)
-      if (info !== undefined && info.errorCode === 0) {
-        this.#missing.delete(t)
-        continue
-      }
-      const n = (this.#missing.get(t) ?? 0) + 1
-      this.#missing.set(t, n)
-      if (n === 3) this.addError(new KafkaProtocolError(info?.errorCode || ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, { topic: t, errorMessage: `topic ${t} does not exist (checked ${n} metadata loads)` }), t)
-      if (n < 3) md.trigger()
-    }
+    if (this.#missing.check(new Set(this.core.config.consumeTopics), md, this.core.config.unknownTopicRetries, this.#errors)) md.trigger()
+    if (this.#errors.size > 0) this.#polls.wakeAll()
   }
 
   // ---------------------------------------------------------------- polling

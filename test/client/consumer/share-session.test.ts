@@ -9,6 +9,7 @@ import type { ClientOptions } from '../../../src/client/options.js'
 import type { ShareAckResult } from '../../../src/client/types.js'
 import type { Record } from '../../../src/protocol/record.js'
 import { ErrorCode } from '../../../src/protocol/error-codes.js'
+import { KafkaProtocolError } from '../../../src/protocol/errors.js'
 import { FindCoordinator, newFindCoordinatorResponseCoordinator } from '../../../src/protocol/messages/find-coordinator.js'
 import { ShareAcknowledge, type ShareAcknowledgeRequest } from '../../../src/protocol/messages/share-acknowledge.js'
 import { ShareFetch, type ShareFetchRequest } from '../../../src/protocol/messages/share-fetch.js'
@@ -413,6 +414,18 @@ test('pause: what was fetched and not polled is released at once and never polle
   await waitFor(() => b2.ackedTypes().size === 2, 'the two to be released')
   assert.deepEqual([...b2.ackedTypes()], [[0, 2], [1, 2]])
   assert.equal((await c2.pollFetches({ signal: AbortSignal.timeout(300) })).numRecords(), 0)
+})
+
+test('a share member of a topic metadata lacks gets UNKNOWN_TOPIC_OR_PARTITION for it in a poll, as any consumer does', { timeout: 30_000 }, async () => {
+  const b = await new Broker().start()
+  const c = member(b, { consumeTopics: ['absent'], unknownTopicRetries: 1, metadataMinAge: 20 })
+  let err: { topic: string; error: Error } | undefined
+  await waitFor(async () => {
+    err = (await c.pollFetches({ signal: AbortSignal.timeout(500) })).errors().find((e) => e.topic === 'absent')
+    return err !== undefined
+  }, 'the missing topic to be reported')
+  assert.ok(err!.error instanceof KafkaProtocolError && err!.error.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, String(err!.error))
+  assert.match(err!.error.message, /topic absent does not exist/)
 })
 
 test('share-group options and operations fail with typed errors', async () => {
