@@ -7,7 +7,7 @@ import type { OffsetSpec } from '../options.js'
 import type { Record } from '../../protocol/record.js'
 import { Cursor } from './cursor.js'
 import { Fetches, type FetchPartition } from './fetches.js'
-import { endedPoll, MissingTopics, PollErrors, PollWaiters } from './polls.js'
+import { endedPoll, MissingTopics, PollErrors, PollWaiters, takeRoundRobin } from './polls.js'
 import { Source } from './source.js'
 import type { GroupBase } from './group-base.js'
 import { ClassicGroup } from './group-classic.js'
@@ -537,15 +537,7 @@ export class Consumer implements CoreListener {
 
   #take(max: number): Fetches {
     const out: FetchPartition[] = []
-    let left = max > 0 ? max : Infinity
-    // Each source gives its oldest buffered response (s.take), then goes to the back of the line if
-    // it has more: one poll has a partition once per broker, and a busy broker does not starve others.
-    const ready = this.#ready
-    for (let k = ready.length; k > 0 && ready.length > 0 && left > 0; k--) {
-      const s = ready.shift()!
-      left -= s.take(left, out)
-      if (s.hasBuffered) ready.push(s)
-    }
+    takeRoundRobin(this.#ready, max, out, undefined)
     this.#roomFreed()
     // Track what the application now has, for commits; then the unbuffered hooks before returning.
     const hooks = this.core.hooks

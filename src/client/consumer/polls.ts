@@ -7,7 +7,7 @@ import { ErrorCode, kafkaErrorCodes } from '../../protocol/error-codes.js'
 import { KafkaProtocolError } from '../../protocol/errors.js'
 import { AbortError, ClientClosedError } from '../errors.js'
 import type { MetadataCache } from '../metadata.js'
-import { Fetches, type FetchError } from './fetches.js'
+import { Fetches, type FetchError, type FetchPartition } from './fetches.js'
 
 /** PollWaiters parks polls until `wakeAll`, or until a poll's own signal aborts. */
 export class PollWaiters {
@@ -67,6 +67,21 @@ export class PollErrors {
     for (const e of this.#errors.values()) f.addError(e.error, e.topic, e.partition)
     this.#errors.clear()
     return n
+  }
+}
+
+/**
+ * takeRoundRobin fills one poll's `out` from the sources with records buffered (`ready`, oldest
+ * first): each gives its oldest buffered response (`take`, up to the records left; `max` <= 0 takes
+ * all), then goes to the back of the line if it has more. One poll has a partition once per broker,
+ * and a busy broker does not starve the others. `extra` is handed to each take.
+ */
+export function takeRoundRobin<T, S extends { readonly hasBuffered: boolean; take(max: number, out: FetchPartition[], extra: T): number }>(ready: S[], max: number, out: FetchPartition[], extra: T): void {
+  let left = max > 0 ? max : Infinity
+  for (let k = ready.length; k > 0 && ready.length > 0 && left > 0; k--) {
+    const s = ready.shift()!
+    left -= s.take(left, out, extra)
+    if (s.hasBuffered) ready.push(s)
   }
 }
 

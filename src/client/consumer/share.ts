@@ -13,7 +13,7 @@ import { AbortError, BrokersUnreachableError, ClientClosedError, InvalidArgument
 import type { LeaderMove } from '../metadata.js'
 import type { AckStatus, CoreListener, ShareAckResult } from '../types.js'
 import { Fetches, type FetchPartition } from './fetches.js'
-import { endedPoll, MissingTopics, PollErrors, PollWaiters } from './polls.js'
+import { endedPoll, MissingTopics, PollErrors, PollWaiters, takeRoundRobin } from './polls.js'
 import { fetchBatchMetrics } from './source.js'
 
 // AcknowledgeType on the wire (KIP-932): 0 is a gap (an acquired offset with no record to hand out).
@@ -398,13 +398,7 @@ export class ShareConsumer implements CoreListener {
 
   #take(max: number): Fetches {
     const out: FetchPartition[] = []
-    let left = max > 0 ? max : Infinity
-    const ready = this.#ready
-    for (let k = ready.length; k > 0 && ready.length > 0 && left > 0; k--) {
-      const s = ready.shift()!
-      left -= s.take(left, out, this.#lastPolled)
-      if (s.hasBuffered) ready.push(s)
-    }
+    takeRoundRobin(this.#ready, max, out, this.#lastPolled)
     const hooks = this.core.hooks
     if (hooks.onFetchRecordUnbuffered.length !== 0) for (const p of out) hooks.fetchRecordsUnbuffered(p.records, true)
     return new Fetches(out)
