@@ -15,6 +15,7 @@ import type { AckStatus, CoreListener, ShareAckResult } from '../types.js'
 import { Fetches, type FetchPartition } from './fetches.js'
 import { endedPoll, MissingTopics, PollErrors, PollWaiters, takeRoundRobin } from './polls.js'
 import { fetchBatchMetrics } from './source.js'
+import { WakeTimer } from '../wake-timer.js'
 
 // AcknowledgeType on the wire (KIP-932): 0 is a gap (an acquired offset with no record to hand out).
 const GAP = 0
@@ -627,7 +628,8 @@ class ShareSource {
   #buffered: Slab[] = []
   #inflight = false
   #scheduled = false
-  #timer: NodeJS.Timeout | null = null
+  /** backoffTimer wakes the source when a partition's backoff ends. */
+  #backoffTimer = new WakeTimer(() => this.wake())
   #failures = 0
   /** inflightAcks is set while the request in flight carries acknowledgements. */
   #inflightAcks = false
@@ -748,16 +750,7 @@ class ShareSource {
     if (this.#pending.size > 0 && this.#epoch === 0) this.#dropPending(sessionGone(this.nodeId))
     if (fetch) return this.#fetch(fetchable)
     this.#flushDone()
-    if (nextBackoff !== Infinity) this.#wakeAt(nextBackoff)
-  }
-
-  #wakeAt(at: number): void {
-    if (this.#timer !== null) return
-    this.#timer = setTimeout(() => {
-      this.#timer = null
-      this.wake()
-    }, Math.max(1, at - Date.now()))
-    this.#timer.unref()
+    this.#backoffTimer.at(nextBackoff)
   }
 
   /** takeAcks removes the pending acknowledgements of the given partitions (all when null), sorted and merged for the wire. */
@@ -1209,7 +1202,7 @@ class ShareSource {
 
   stop(): void {
     this.#stopped = true
-    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#backoffTimer.stop()
     this.#buffered = []
     const w = [...this.#flushWaiters, ...this.#idleWaiters]
     this.#flushWaiters = []

@@ -10,6 +10,7 @@ import type { LeaderMove } from '../metadata.js'
 import type { Consumer } from './consumer.js'
 import type { Cursor } from './cursor.js'
 import type { FetchPartition } from './fetches.js'
+import { WakeTimer } from '../wake-timer.js'
 
 /** BufferedFetch is one fetch response's worth of records waiting to be polled. */
 interface BufferedFetch {
@@ -85,7 +86,8 @@ export class Source {
   #consumer: Consumer
   #inflight = false
   #scheduled = false
-  #timer: NodeJS.Timeout | null = null
+  /** backoffTimer wakes the source when a backoff ends (background work: pending polls hold the event loop themselves). */
+  #backoffTimer = new WakeTimer(() => this.wake())
   /** buffered is this source's fetched data waiting for polls, oldest first. */
   #buffered: BufferedFetch[] = []
   /** frameViewed is set while decoding a response once a record or error handed out may view its buffer. */
@@ -169,7 +171,7 @@ export class Source {
     }
     if (usable.length === 0) {
       c.releaseFetchSlot()
-      if (nextBackoff !== Infinity) this.#wakeAt(nextBackoff)
+      this.#backoffTimer.at(nextBackoff)
       return
     }
     const cfg = c.core.config
@@ -227,16 +229,6 @@ export class Source {
     if (!missing) return
     this.#killed = true
     this.#consumer.core.broker(this.nodeId)?.connection('fetch').then((conn) => conn.close(), () => {})
-  }
-
-  #wakeAt(at: number): void {
-    if (this.#timer !== null) return
-    this.#timer = setTimeout(() => {
-      this.#timer = null
-      this.wake()
-    }, Math.max(1, at - Date.now()))
-    // Background work: pending polls hold the event loop themselves.
-    this.#timer.unref()
   }
 
   #buildRequest(usable: ReadonlyMap<Cursor, number>): FetchRequest {
@@ -330,7 +322,7 @@ export class Source {
     // An error retrying cannot fix (failed authentication on the fetch connection) reaches the
     // application's next poll instead of only the debug log.
     else if (err instanceof KafkaWireError) c.addError(err, '', -1, `fetch\u0000${this.nodeId}\u0000${err.code}`)
-    this.#wakeAt(until)
+    this.#backoffTimer.at(until)
   }
 
   /**
@@ -669,7 +661,7 @@ export class Source {
   close(): void {
     this.#closed = true
     this.#abort.abort(new Error('consumer closed'))
-    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#backoffTimer.stop()
   }
 }
 

@@ -7,6 +7,7 @@ import { codecId } from '../../protocol/compression/index.js'
 import type { Producer } from './producer.js'
 import { Batch, recordSize, type RecBuf } from './batch.js'
 import { IncompleteResponseError } from '../errors.js'
+import { WakeTimer } from '../wake-timer.js'
 import type { LeaderMove } from '../metadata.js'
 
 // Errors after which the batch is retried once metadata says where the partition lives now.
@@ -41,8 +42,8 @@ export class Sink {
   #recBufs: RecBuf[] = []
   #moved = new Set<RecBuf>()
   inflightRequests = 0
-  #timer: NodeJS.Timeout | null = null
-  #timerAt = Infinity
+  /** lingerTimer drains when the oldest unsent batch has lingered (or its backoff ends). Buffered records hold the event loop themselves (ClientCore.hold). */
+  #lingerTimer = new WakeTimer(() => this.#drain())
   #immediate: NodeJS.Immediate | null = null
   #idle: Array<() => void> = []
   #closed = false
@@ -90,8 +91,8 @@ export class Sink {
       })
       return
     }
-    // A timer already armed fires no later than this batch's deadline; its drain re-arms for the rest.
-    if (this.#timer === null) this.#arm(Date.now() + this.#producer.core.config.linger)
+    // A drain re-arms the timer for the batches after this one.
+    this.#lingerTimer.at(Date.now() + this.#producer.core.config.linger)
   }
 
   #nextDeadline(): number {
@@ -102,22 +103,6 @@ export class Sink {
       if (d < at) at = d
     }
     return at
-  }
-
-  #arm(at: number): void {
-    if (at === Infinity) return
-    if (this.#timer !== null) {
-      if (this.#timerAt <= at) return
-      clearTimeout(this.#timer)
-    }
-    this.#timerAt = at
-    this.#timer = setTimeout(() => {
-      this.#timer = null
-      this.#timerAt = Infinity
-      this.#drain()
-    }, Math.max(0, at - Date.now()))
-    // Buffered records hold the event loop themselves (ClientCore.hold).
-    this.#timer.unref()
   }
 
   #drain(): void {
@@ -185,7 +170,7 @@ export class Sink {
     }
     // At the in-flight limit the next answer drains again (#afterAnswer): a timer for a batch that has
     // lingered already would only fire, find no room, and fire again, every millisecond until then.
-    if (this.inflightRequests < cfg.maxProduceRequestsInflightPerBroker) this.#arm(this.#nextDeadline())
+    if (this.inflightRequests < cfg.maxProduceRequestsInflightPerBroker) this.#lingerTimer.at(this.#nextDeadline())
   }
 
   /** anyDue is true when some partition of this sink has a batch ready to go on its own. */
@@ -598,9 +583,8 @@ export class Sink {
 
   close(): void {
     this.#closed = true
-    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#lingerTimer.stop()
     if (this.#immediate !== null) clearImmediate(this.#immediate)
-    this.#timer = null
     this.#immediate = null
   }
 }

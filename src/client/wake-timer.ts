@@ -1,0 +1,37 @@
+/**
+ * WakeTimer calls its `wake` function once, at the earliest of the times asked for since it last
+ * fired: a producer sink waiting for a batch to finish lingering, a fetch source waiting out a
+ * backoff. It does not hold the process (what waits on it holds it, if anything).
+ */
+export class WakeTimer {
+  #timer: NodeJS.Timeout | null = null
+  #at = Infinity
+  readonly #wake: () => void
+
+  constructor(wake: () => void) {
+    this.#wake = wake
+  }
+
+  /** at asks for a wake at `at` (Date.now() milliseconds; Infinity asks nothing); an earlier one asked for already stands. */
+  at(at: number): void {
+    if (at === Infinity) return
+    if (this.#timer !== null) {
+      if (this.#at <= at) return
+      clearTimeout(this.#timer)
+    }
+    this.#at = at
+    this.#timer = setTimeout(() => {
+      this.#timer = null
+      this.#at = Infinity
+      this.#wake()
+    }, Math.max(0, at - Date.now()))
+    this.#timer.unref()
+  }
+
+  /** stop cancels the wake asked for, if any. */
+  stop(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#timer = null
+    this.#at = Infinity
+  }
+}
