@@ -693,12 +693,24 @@ export async function resetOffsets(core: ClientCore, group: string, to: OffsetRe
   checkGroup(group)
   const spec = checkSpec(to)
   const [d] = await describeGroups(core, [group], opts)
-  const desc = d!
-  if (desc.error !== null && !(desc.error instanceof KafkaProtocolError && desc.error.errorCode === ErrorCode.GROUP_ID_NOT_FOUND)) throw desc.error
-  if (desc.members.length > 0 || (desc.state !== 'Empty' && desc.state !== 'Dead')) throw new GroupNotEmptyError(group, desc.state, desc.members.length)
+  checkResettable(group, d!)
   const committed = await fetchOffsets(core, group, undefined, opts)
   const now = committed.filter((c) => c.error === null && c.offset >= 0n)
   return applyReset(core, group, spec, now, opts, (todo) => commitOffsets(core, group, todo, opts))
+}
+
+/**
+ * checkResettable throws, before an offsets reset, the described group's error (GROUP_ID_NOT_FOUND
+ * aside: the reset creates the group) or GroupNotEmptyError while the group has members.
+ */
+export function checkResettable(group: string, d: { error: KafkaWireError | null; state: string; members: readonly unknown[] }): void {
+  if (d.error !== null && !isGroupNotFound(d.error)) throw d.error
+  if (d.members.length > 0 || (d.state !== 'Empty' && d.state !== 'Dead')) throw new GroupNotEmptyError(group, d.state, d.members.length)
+}
+
+/** isGroupNotFound is true for GROUP_ID_NOT_FOUND: a group that does not exist (or, for some requests, is of another type). */
+export function isGroupNotFound(err: KafkaWireError | null): boolean {
+  return err instanceof KafkaProtocolError && err.errorCode === ErrorCode.GROUP_ID_NOT_FOUND
 }
 
 /**

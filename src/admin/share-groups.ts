@@ -4,16 +4,15 @@
  * has members), reset (to the earliest or latest offsets, a time, …) and delete (per topic). Every request goes to the group's coordinator, as the other
  * group requests do (byCoordinator: one request per coordinator, retried where it moved or loads).
  */
-import { KafkaProtocolError, type KafkaWireError } from '../protocol/errors.js'
-import { ErrorCode } from '../protocol/error-codes.js'
+import type { KafkaWireError } from '../protocol/errors.js'
 import { AlterShareGroupOffsets } from '../protocol/messages/alter-share-group-offsets.js'
 import { DeleteShareGroupOffsets } from '../protocol/messages/delete-share-group-offsets.js'
 import { DescribeShareGroupOffsets } from '../protocol/messages/describe-share-group-offsets.js'
 import { ShareGroupDescribe } from '../protocol/messages/share-group-describe.js'
 import type { ClientCore } from '../client/core.js'
-import { GroupNotEmptyError, InvalidArgumentError } from '../client/errors.js'
+import { InvalidArgumentError } from '../client/errors.js'
 import { authorizedOperationsOf, type AclOperation } from './acls.js'
-import { applyReset, checkGroup, checkGroups, checkSpec, offsetsList, partitionsList, type OffsetResetSpec, type ResetOffset, type ResetOffsetsOptions, type TopicPartitionList } from './groups.js'
+import { applyReset, checkGroup, checkGroups, checkResettable, checkSpec, isGroupNotFound, offsetsList, partitionsList, type OffsetResetSpec, type ResetOffset, type ResetOffsetsOptions, type TopicPartitionList } from './groups.js'
 import { byTopicPartition, partitionsOf, type TopicPartitionsArg } from './offsets.js'
 import { byCoordinator, codeOfResult, errorFor, groupBy, groupCall, onNode, unanswered, type AdminOptions } from './util.js'
 
@@ -266,20 +265,15 @@ export async function resetShareGroupOffsets(core: ClientCore, group: string, to
   checkGroup(group)
   const spec = checkSpec(to)
   const [d] = await describeShareGroups(core, [group], opts)
-  if (d!.error !== null && !notFound(d!.error)) throw d!.error
-  if (d!.members.length > 0 || (d!.state !== 'Empty' && d!.state !== 'Dead')) throw new GroupNotEmptyError(group, d!.state, d!.members.length)
+  checkResettable(group, d!)
   const [o] = await describeShareGroupOffsets(core, [group], undefined, opts)
-  if (o!.error !== null && !notFound(o!.error)) throw o!.error
+  if (o!.error !== null && !isGroupNotFound(o!.error)) throw o!.error
   const now = o!.offsets.filter((x) => x.error === null && x.startOffset >= 0n).map((x) => ({ topic: x.topic, partition: x.partition, offset: x.startOffset }))
   return applyReset(core, group, spec, now, opts, (todo) => {
     const offsets: { [topic: string]: { [partition: number]: bigint } } = {}
     for (const t of todo) (offsets[t.topic] ??= {})[t.partition] = t.offset
     return alterShareGroupOffsets(core, group, offsets, opts)
   })
-}
-
-function notFound(err: KafkaWireError): boolean {
-  return err instanceof KafkaProtocolError && err.errorCode === ErrorCode.GROUP_ID_NOT_FOUND
 }
 
 /**
