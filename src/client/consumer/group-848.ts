@@ -5,6 +5,7 @@ import { ConsumerGroupHeartbeat, type ConsumerGroupHeartbeatRequest } from '../.
 import type { ClientCore } from '../core.js'
 import type { Consumer } from './consumer.js'
 import { GroupBase, diff } from './group-base.js'
+import { HeartbeatLoop } from './heartbeat-loop.js'
 
 const { UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH } = ErrorCode
 const FATAL = new Set<number>([
@@ -27,16 +28,17 @@ const FATAL = new Set<number>([
  */
 export class ConsumerProtocolGroup extends GroupBase {
   #running = false
-  #timer: NodeJS.Timeout | null = null
+  /** heartbeats sends ConsumerGroupHeartbeats, one at a time, until the member closes or leaves. */
+  #heartbeats = new HeartbeatLoop(
+    () => this.#beat().catch(() => this.#interval),
+    () => !this.closed && !this.#leaving,
+  )
   #interval: number
   /** full is true when the next heartbeat must carry every field (first join, after an error). */
   #full = true
   #sentTopics: string | null = null
   #reconciling = false
   #failures = 0
-  #inflight: Promise<void> | null = null
-  /** soon asks for a heartbeat right after the one in flight. */
-  #soon = false
   /** target is an assignment waiting to be reconciled; reconcileRun the reconciliation under way. */
   #target: Map<string, number[]> | null = null
   #reconcileRun: Promise<void> | null = null
@@ -56,41 +58,16 @@ export class ConsumerProtocolGroup extends GroupBase {
     this.#running = true
     if (!this.core.config.consumeRegex) this.core.metadata.interest(this.subscription)
     this.startAutocommit()
-    this.#schedule(0)
+    this.#heartbeats.schedule(0)
   }
 
   protected onSubscriptionChanged(): void {
     // The next heartbeat carries the new subscription (its key differs from what was last sent).
-    this.#schedule(0)
+    this.#heartbeats.schedule(0)
   }
 
   onMetadata(): void {
     // New topics matching a regex are picked up by the coordinator itself (subscribedTopicRegex).
-  }
-
-  /**
-   * schedule sends the next heartbeat in `ms`. Heartbeats never overlap (concurrent
-   * ConsumerGroupHeartbeats of one member confuse the coordinator, KAFKA-19222): asked while one is in
-   * flight, the next goes as soon as it is answered.
-   */
-  #schedule(ms: number): void {
-    if (this.closed || this.#leaving) return
-    if (this.#inflight !== null) {
-      if (ms === 0) this.#soon = true
-      return
-    }
-    if (this.#timer !== null) clearTimeout(this.#timer)
-    this.#timer = setTimeout(() => {
-      this.#timer = null
-      this.#inflight = this.#beat().catch(() => this.#interval).then((next) => {
-        this.#inflight = null
-        const soon = this.#soon
-        this.#soon = false
-        if (next !== null) this.#schedule(soon ? 0 : next)
-      })
-    }, ms)
-    // Membership is background work: an idle member does not keep the process alive by itself.
-    this.#timer.unref()
   }
 
   /**
@@ -107,7 +84,7 @@ export class ConsumerProtocolGroup extends GroupBase {
         const t = this.#target
         this.#target = null
         // Acknowledge the new owned set at once, as the Java consumer does.
-        if (await this.#reconcile(t)) this.#schedule(0)
+        if (await this.#reconcile(t)) this.#heartbeats.schedule(0)
       }
     })()
       .catch((err: Error) => this.core.log('warn', 'reconciling the assignment failed', 'group', this.group, 'err', err.message))
@@ -262,14 +239,13 @@ export class ConsumerProtocolGroup extends GroupBase {
   protected onGenerationError(code: number): void {
     if (code === FENCED_MEMBER_EPOCH || code === UNKNOWN_MEMBER_ID) {
       this.#full = true
-      this.#schedule(0)
+      this.#heartbeats.schedule(0)
     }
   }
 
   protected async leave(): Promise<void> {
     this.#leaving = true
-    if (this.#timer !== null) clearTimeout(this.#timer)
-    await this.#inflight?.catch(() => {})
+    await this.#heartbeats.stop()
     await this.#reconcileRun
     if (this.generation <= 0 && this.owned.size === 0) return
     await this.revokePartitions(this.ownedMap(), false).catch(() => {})

@@ -16,6 +16,7 @@ import { Fetches, type FetchPartition } from './fetches.js'
 import { endedPoll, MissingTopics, PollErrors, PollWaiters, takeRoundRobin } from './polls.js'
 import { fetchBatchMetrics } from './source.js'
 import { WakeTimer } from '../wake-timer.js'
+import { HeartbeatLoop } from './heartbeat-loop.js'
 
 // AcknowledgeType on the wire (KIP-932): 0 is a gap (an acquired offset with no record to hand out).
 const GAP = 0
@@ -129,9 +130,11 @@ export class ShareConsumer implements CoreListener {
   memberEpoch = 0
   #interval: number
   #failures = 0
-  #timer: NodeJS.Timeout | null = null
-  #beating: Promise<void> | null = null
-  #beatSoon = false
+  /** heartbeats sends ShareGroupHeartbeats, one at a time, until the member closes or leaves. */
+  #heartbeats = new HeartbeatLoop(
+    () => this.#beat(),
+    () => !this.#closed && !this.#leaving,
+  )
   #sentTopics = ''
   /** assigned is the coordinator's assignment, by topic id; parts is every assigned partition, by "topic\u0000partition". */
   #assigned = new Map<string, number[]>()
@@ -164,7 +167,7 @@ export class ShareConsumer implements CoreListener {
   /** start joins the group and loads metadata, so that topic ids can be named and leaders found. */
   start(): void {
     if (this.#closed) return
-    this.#schedule(0)
+    this.#heartbeats.schedule(0)
     this.core.metadata.refresh(true).catch((err: Error) => this.core.log('warn', 'metadata load failed', 'err', err.message))
   }
 
@@ -177,26 +180,6 @@ export class ShareConsumer implements CoreListener {
   }
 
   // ---------------------------------------------------------------- membership
-
-  #schedule(ms: number): void {
-    if (this.#closed || this.#leaving) return
-    if (this.#beating !== null) {
-      if (ms === 0) this.#beatSoon = true
-      return
-    }
-    if (this.#timer !== null) clearTimeout(this.#timer)
-    this.#timer = setTimeout(() => {
-      this.#timer = null
-      this.#beating = this.#beat().then((next) => {
-        this.#beating = null
-        const soon = this.#beatSoon
-        this.#beatSoon = false
-        if (next !== null) this.#schedule(soon ? 0 : next)
-      })
-    }, ms)
-    // Membership is background work: an idle member does not keep the process alive by itself.
-    this.#timer.unref()
-  }
 
   /** beat sends one ShareGroupHeartbeat and returns when to send the next (null: not at all). */
   async #beat(): Promise<number | null> {
@@ -315,7 +298,7 @@ export class ShareConsumer implements CoreListener {
 
   onMetadata(): void {
     if (this.#closed) return
-    if (this.#unresolved) this.#schedule(0)
+    if (this.#unresolved) this.#heartbeats.schedule(0)
     this.#place()
     this.#checkMissing()
   }
@@ -574,8 +557,8 @@ export class ShareConsumer implements CoreListener {
   async close(deadline = Infinity): Promise<void> {
     if (this.#closed) return
     this.#leaving = true
-    if (this.#timer !== null) clearTimeout(this.#timer)
-    // A heartbeat under way (retrying an unreachable coordinator, say) is not waited for: the member leaves.
+    const beating = this.#heartbeats.stop()
+    // A heartbeat under way (retrying an unreachable coordinator, say) is cut short: the member leaves.
     this.#beatAbort.abort()
     this.#finishPoll(ACK_TYPES.release)
     const within = <T>(p: Promise<T>): Promise<T | void> => {
@@ -585,7 +568,7 @@ export class ShareConsumer implements CoreListener {
       return Promise.race([p, new Promise<void>((resolve) => (t = setTimeout(resolve, Math.max(0, ms))))]).finally(() => clearTimeout(t))
     }
     await within(Promise.all([...this.#sources.values()].map((s) => s.closeSession(deadline))))
-    await within(this.#beating?.catch(() => {}) ?? Promise.resolve())
+    await within(beating)
     if (this.memberEpoch > 0) {
       const req = ShareGroupHeartbeat.newRequest()
       req.groupId = this.group
