@@ -1,4 +1,4 @@
-import { KafkaProtocolError, KafkaWireError } from '../../protocol/errors.js'
+import { KafkaProtocolError } from '../../protocol/errors.js'
 import { ListOffsets, type ListOffsetsRequest } from '../../protocol/messages/list-offsets.js'
 import type { ClientCore } from '../core.js'
 import type { CoreListener } from '../types.js'
@@ -7,12 +7,12 @@ import type { OffsetSpec } from '../options.js'
 import type { Record } from '../../protocol/record.js'
 import { Cursor } from './cursor.js'
 import { Fetches, type FetchPartition } from './fetches.js'
-import { endedPoll, MissingTopics, PollErrors, PollWaiters, takeRoundRobin } from './polls.js'
+import { endedPoll, MissingTopics, PollErrors, PollWaiters, reportsMetadataError, takeRoundRobin } from './polls.js'
 import { Source } from './source.js'
 import type { GroupBase } from './group-base.js'
 import { ClassicGroup } from './group-classic.js'
 import { ConsumerProtocolGroup } from './group-848.js'
-import { BrokersUnreachableError, ClientClosedError } from '../errors.js'
+import { ClientClosedError } from '../errors.js'
 
 /** EpochOffset is an offset with the leader epoch of the record before it (for commits, KIP-320). */
 export interface EpochOffset {
@@ -340,8 +340,7 @@ export class Consumer implements CoreListener {
   onMetadataError(err: Error): void {
     if (this.#closed) return
     const md = this.core.metadata
-    if (err instanceof KafkaWireError && !err.retriable) this.addError(err)
-    else if (err instanceof BrokersUnreachableError && md.failures >= 3) this.addError(err)
+    if (reportsMetadataError(err, md.failures)) this.addError(err)
     if (this.#directTopics.size > 0 || this.#regexes.length > 0 || this.#cursors.size > 0 || this.group !== null) md.trigger()
   }
 

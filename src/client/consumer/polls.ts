@@ -4,8 +4,8 @@
  * result of a poll that ends with nothing.
  */
 import { ErrorCode, kafkaErrorCodes } from '../../protocol/error-codes.js'
-import { KafkaProtocolError } from '../../protocol/errors.js'
-import { AbortError, ClientClosedError } from '../errors.js'
+import { KafkaProtocolError, KafkaWireError } from '../../protocol/errors.js'
+import { AbortError, BrokersUnreachableError, ClientClosedError } from '../errors.js'
 import type { MetadataCache } from '../metadata.js'
 import { Fetches, type FetchError, type FetchPartition } from './fetches.js'
 
@@ -94,6 +94,15 @@ export function endedPoll(closed: boolean, signal: AbortSignal | undefined, erro
   errors?.takeInto(f)
   f.addError(closed ? new ClientClosedError() : new AbortError(signal?.reason))
   return f
+}
+
+/**
+ * reportsMetadataError is true when polls are to hear of a failed metadata load: at once for an error
+ * retrying cannot fix (failed authentication), after three failed loads in a row (`failures`) for a
+ * cluster that cannot be reached.
+ */
+export function reportsMetadataError(err: Error, failures: number): boolean {
+  return (err instanceof KafkaWireError && !err.retriable) || (err instanceof BrokersUnreachableError && failures >= 3)
 }
 
 /**

@@ -9,11 +9,11 @@ import { CorruptRecordBatchError, decodeRecordBatches, type RecordBatch } from '
 import type { Record } from '../../protocol/record.js'
 import type { BrokerMetadata } from '../../hooks/index.js'
 import type { ClientCore } from '../core.js'
-import { AbortError, BrokersUnreachableError, ClientClosedError, InvalidArgumentError, UnsupportedVersionError } from '../errors.js'
+import { AbortError, ClientClosedError, InvalidArgumentError, UnsupportedVersionError } from '../errors.js'
 import type { LeaderMove } from '../metadata.js'
 import type { AckStatus, CoreListener, ShareAckResult } from '../types.js'
 import { Fetches, type FetchPartition } from './fetches.js'
-import { endedPoll, MissingTopics, PollErrors, PollWaiters, takeRoundRobin } from './polls.js'
+import { endedPoll, MissingTopics, PollErrors, PollWaiters, reportsMetadataError, takeRoundRobin } from './polls.js'
 import { fetchBatchMetrics } from './source.js'
 import { WakeTimer } from '../wake-timer.js'
 import { HeartbeatLoop } from './heartbeat-loop.js'
@@ -303,13 +303,11 @@ export class ShareConsumer implements CoreListener {
     this.#checkMissing()
   }
 
-  /** onMetadataError: as for consumer groups, a lasting error reaches the next poll, an unreachable cluster after three failed loads. */
+  /** onMetadataError tells polls of a failed metadata load as the consumer does (reportsMetadataError), and loads again. */
   onMetadataError(err: Error): void {
     if (this.#closed) return
-    const md = this.core.metadata
-    if (err instanceof KafkaWireError && !err.retriable) this.addError(err)
-    else if (err instanceof BrokersUnreachableError && md.failures >= 3) this.addError(err)
-    md.trigger()
+    if (reportsMetadataError(err, this.core.metadata.failures)) this.addError(err)
+    this.core.metadata.trigger()
   }
 
   onLeadersMoved(_moves: readonly LeaderMove[]): void {
