@@ -528,7 +528,6 @@ test('renew keeps a record acquired past its lock while a record not renewed exp
   const a = newShareMember(k, topic, group, { fetchMaxWait: 200, shareAckCallback: (rs) => void results.push(...rs) })
   const { records } = await pollOnce(a, 2)
   const held = records.find((r) => keyOf(r) === 'k0')!
-  const left = records.find((r) => keyOf(r) === 'k1')!
   const acquiredAt = Date.now()
   // A second member polls meanwhile: k1's lock runs out and it is handed over; k0 is renewed every
   // second by the first member, which does not poll (a poll would accept its records).
