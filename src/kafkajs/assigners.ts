@@ -8,7 +8,6 @@ import { Reader } from '../protocol/reader.js'
 import { Writer } from '../protocol/writer.js'
 import type { GroupBalancer, GroupMember, Plan } from '../client/consumer/balancers/index.js'
 import type { Logger } from './logger.js'
-import type { PartitionMetadata } from './partitioners.js'
 import type { Cluster } from './types.js'
 
 /** Assignment maps topics to partitions. */

@@ -17,7 +17,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { after, before, test } from 'node:test'
-import { Client, consumerOf } from '../../src/client/client.js'
+import { consumerOf } from '../../src/client/client.js'
 import { startKafka, type KafkaCluster } from '../../src/testing/index.js'
 import { closeAll, createTopic, listOffsets, newClient, waitFor } from './helpers.js'
 

@@ -22,7 +22,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, before, test } from 'node:test'
 
-import { BrokersUnreachableError, InvalidOptionError, InvalidTopicError, SaslAuthenticationError, UnsupportedSaslMechanismError } from '../../src/client/errors.js'
+import { InvalidOptionError, InvalidTopicError, SaslAuthenticationError, UnsupportedSaslMechanismError } from '../../src/client/errors.js'
 import { KafkaProtocolError } from '../../src/protocol/errors.js'
 import type { KafkaCluster } from '../../src/testing/index.js'
 import { broker, closeAll, createTopic, newClient, readAll, topicName } from './helpers.js'
