@@ -144,6 +144,15 @@ export interface ClientOptions<C = unknown> {
   consumeTopics?: string[]
   /** consumeRegex treats consumeTopics as regular expressions matched against every topic. */
   consumeRegex?: boolean
+  /**
+   * consumeExcludeTopics are regular expressions of topics not to consume with consumeRegex: a topic
+   * any of them matches is left out even when a consumeTopics pattern matches it. Only with
+   * consumeRegex (an error otherwise, as franz-go's). A KIP-848 member (groupProtocol 'consumer') then
+   * matches topics itself and subscribes by name, since the coordinator's regex has no exclude: new
+   * matching topics are picked up at the next metadata load (metadataMaxAge), not by the coordinator.
+   * Default none. Equivalent to franz-go's ConsumeExcludeTopics.
+   */
+  consumeExcludeTopics?: string[]
   /** consumePartitions consumes exact partitions from exact starts: { topic: { partition: OffsetSpec } } (no group). */
   consumePartitions?: { [topic: string]: { [partition: number]: OffsetSpec } }
   /** consumeResetOffset is where to start without a committed offset, and after OFFSET_OUT_OF_RANGE. Default 'earliest' (franz-go's). Equivalent to Java's auto.offset.reset. */
@@ -265,6 +274,7 @@ export interface Config {
   readonly transactionTimeout: number
   readonly consumeTopics: ReadonlyArray<string>
   readonly consumeRegex: boolean
+  readonly consumeExcludeTopics: ReadonlyArray<string>
   readonly consumePartitions: ReadonlyMap<string, ReadonlyMap<number, OffsetSpec>>
   readonly consumeResetOffset: OffsetSpec
   readonly fetchMaxBytes: number
@@ -311,7 +321,7 @@ const KNOWN = new Set([
   'producerBatchMaxBytes', 'producerBatchCompression', 'maxBufferedRecords', 'maxBufferedBytes',
   'maxProduceRequestsInflightPerBroker', 'produceRequestTimeout', 'recordDeliveryTimeout', 'recordRetries',
   'unknownTopicRetries', 'partitioner', 'allowAutoTopicCreation', 'transactionalId', 'transactionTimeout',
-  'consumeTopics', 'consumeRegex', 'consumePartitions', 'consumeResetOffset', 'fetchMaxBytes', 'fetchMaxPartitionBytes',
+  'consumeTopics', 'consumeRegex', 'consumeExcludeTopics', 'consumePartitions', 'consumeResetOffset', 'fetchMaxBytes', 'fetchMaxPartitionBytes',
   'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'maxBufferedFetchRecords', 'maxBufferedFetchBytes', 'isolationLevel', 'disableFetchSessions', 'consumerGroup',
   'groupProtocol', 'balancers', 'groupRemoteAssignor', 'instanceId', 'sessionTimeout', 'rebalanceTimeout',
   'heartbeatInterval', 'onPartitionsAssigned', 'onPartitionsRevoked', 'onPartitionsLost', 'blockRebalanceOnPoll',
@@ -499,6 +509,18 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
       }
     }
   }
+  const exclude = options.consumeExcludeTopics ?? []
+  if (!Array.isArray(exclude) || exclude.some((t) => typeof t !== 'string' || t === '')) {
+    throw new InvalidOptionError('consumeExcludeTopics', 'must be a list of regular expressions')
+  }
+  if (exclude.length > 0 && !options.consumeRegex) throw new InvalidOptionError('consumeExcludeTopics', 'needs consumeRegex (it leaves out topics that consumeTopics patterns match)')
+  for (const t of exclude) {
+    try {
+      new RegExp(t)
+    } catch (err) {
+      throw new InvalidOptionError('consumeExcludeTopics', `${JSON.stringify(t)} is not a regular expression: ${(err as Error).message}`)
+    }
+  }
   const partitions = new Map<string, Map<number, OffsetSpec>>()
   for (const [topic, ps] of Object.entries(options.consumePartitions ?? {})) {
     topicOption('consumePartitions', topic)
@@ -540,6 +562,7 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
   return {
     consumeTopics: Object.freeze([...topics]),
     consumeRegex: options.consumeRegex === true,
+    consumeExcludeTopics: Object.freeze([...exclude]),
     consumePartitions: partitions,
     consumeResetOffset: options.consumeResetOffset === undefined ? ('earliest' as const) : validateOffsetSpec(options.consumeResetOffset, 'consumeResetOffset'),
     fetchMaxBytes: num(o, 'fetchMaxBytes', 50 << 20, 1, 2 ** 31 - 1),

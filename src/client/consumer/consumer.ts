@@ -12,6 +12,7 @@ import { Source } from './source.js'
 import type { GroupBase } from './group-base.js'
 import { ClassicGroup } from './group-classic.js'
 import { ConsumerProtocolGroup } from './group-848.js'
+import { TopicPatterns } from './topic-patterns.js'
 import { ClientClosedError } from '../errors.js'
 
 /** EpochOffset is an offset with the leader epoch of the record before it (for commits, KIP-320). */
@@ -45,9 +46,10 @@ export class Consumer implements CoreListener {
   #resolveScheduled = false
   #resolveTimer: NodeJS.Timeout | null = null
   #resolveFailures = 0
-  /** direct consuming: topics (or regexes) to consume every partition of, from consumeResetOffset. */
+  /** direct consuming: topics to consume every partition of, from consumeResetOffset. */
   #directTopics = new Set<string>()
-  #regexes: RegExp[] = []
+  /** patterns picks the topics consumeRegex consumes, directly or in a group; null without consumeRegex. */
+  readonly patterns: TopicPatterns | null
   #pausedTopics = new Set<string>()
   /** polled holds, per partition, the offset after the last record handed to the application. */
   polled = new Map<string, Map<number, EpochOffset>>()
@@ -62,14 +64,15 @@ export class Consumer implements CoreListener {
     this.core = core
     core.listen(this)
     const cfg = core.config
+    this.patterns = cfg.consumeRegex ? new TopicPatterns(cfg.consumeTopics, cfg.consumeExcludeTopics) : null
     if (cfg.consumerGroup !== null) {
       this.group = cfg.groupProtocol === 'consumer' ? new ConsumerProtocolGroup(core, this) : new ClassicGroup(core, this)
       // A classic member matches regular expressions itself, against every topic (franz-go loads
-      // all topics for regex consuming too); KIP-848 members leave it to the coordinator.
-      if (cfg.consumeRegex && cfg.groupProtocol === 'classic') core.metadata.interestAll(true)
+      // all topics for regex consuming too); KIP-848 members leave it to the coordinator, unless
+      // topics are excluded, which its regex cannot say: then they match too and subscribe by name.
+      if (this.patterns !== null && (cfg.groupProtocol === 'classic' || this.patterns.excludes)) core.metadata.interestAll(true)
     } else {
-      if (cfg.consumeRegex) {
-        this.#regexes = cfg.consumeTopics.map((t) => new RegExp(t))
+      if (this.patterns !== null) {
         core.metadata.interestAll(true)
       } else {
         for (const t of cfg.consumeTopics) this.#directTopics.add(t)
@@ -93,13 +96,18 @@ export class Consumer implements CoreListener {
       if (this.core.metadata.lastLoad === 0) this.core.metadata.refresh(true).catch((err: Error) => this.core.log('warn', 'metadata load failed', 'err', err.message))
       return
     }
-    if (this.#directTopics.size > 0 || this.#regexes.length > 0 || this.#cursors.size > 0) {
+    if (this.#directTopics.size > 0 || this.#directPatterns !== null || this.#cursors.size > 0) {
       this.core.metadata.refresh(true).catch((err: Error) => this.core.log('warn', 'metadata load failed', 'err', err.message))
     }
   }
 
   get closed(): boolean {
     return this.#closed
+  }
+
+  /** directPatterns are the patterns direct consuming (no group) takes topics by, null when none. */
+  get #directPatterns(): TopicPatterns | null {
+    return this.group === null && this.patterns !== null && !this.patterns.empty ? this.patterns : null
   }
 
   // ---------------------------------------------------------------- assignment
@@ -189,7 +197,7 @@ export class Consumer implements CoreListener {
       this.#directTopics.has(topic) ||
       this.#cursors.has(topic) ||
       this.core.config.consumeTopics.includes(topic) ||
-      this.#regexes.some((r) => r.test(topic)) ||
+      (this.patterns?.matches(topic) ?? false) ||
       // A group member's subscription grows with addConsumeTopics.
       (this.group?.subscription.includes(topic) ?? false)
     )
@@ -213,9 +221,10 @@ export class Consumer implements CoreListener {
     const md = this.core.metadata
     const add = new Map<string, Map<number, OffsetSpec>>()
     const reset = this.core.config.consumeResetOffset
-    const wanted = (name: string) => this.#directTopics.has(name) || (this.#regexes.length > 0 && this.#regexes.some((r) => r.test(name)))
+    const patterns = this.#directPatterns
+    const wanted = (name: string) => this.#directTopics.has(name) || (patterns?.matches(name) ?? false)
     this.#checkMissing()
-    if (this.#directTopics.size > 0 || this.#regexes.length > 0) {
+    if (this.#directTopics.size > 0 || patterns !== null) {
       for (const [name, info] of md.topics) {
         if (info.isInternal || info.errorCode !== 0 || !wanted(name)) continue
         const have = this.#cursors.get(name)
@@ -341,7 +350,7 @@ export class Consumer implements CoreListener {
     if (this.#closed) return
     const md = this.core.metadata
     if (reportsMetadataError(err, md.failures)) this.addError(err)
-    if (this.#directTopics.size > 0 || this.#regexes.length > 0 || this.#cursors.size > 0 || this.group !== null) md.trigger()
+    if (this.#directTopics.size > 0 || this.#directPatterns !== null || this.#cursors.size > 0 || this.group !== null) md.trigger()
   }
 
   #source(nodeId: number): Source {
@@ -673,13 +682,14 @@ export class Consumer implements CoreListener {
 
   /** addTopics starts consuming more topics directly (not with a group). */
   addTopics(topics: string[]): void {
+    // With consumeRegex they are patterns, for direct consuming and groups alike.
+    this.patterns?.add(topics)
     if (this.group !== null) {
       // A group member subscribes: the coordinator (or leader) assigns the topics' partitions.
       this.group.addTopics(topics)
       return
     }
-    if (this.core.config.consumeRegex) {
-      this.#regexes.push(...topics.map((t) => new RegExp(t)))
+    if (this.patterns !== null) {
       this.core.metadata.refresh(true).then(() => this.onMetadata(), () => {})
       return
     }

@@ -62,12 +62,26 @@ export class ConsumerProtocolGroup extends GroupBase {
   }
 
   protected onSubscriptionChanged(): void {
-    // The next heartbeat carries the new subscription (its key differs from what was last sent).
-    this.#heartbeats.schedule(0)
+    // The next heartbeat carries the new subscription (its key differs from what was last sent); a
+    // member matching patterns itself matches them against a fresh load first.
+    if (this.#matchesLocally) this.core.metadata.refresh(true).then(() => this.#heartbeats.schedule(0), () => this.#heartbeats.schedule(0))
+    else this.#heartbeats.schedule(0)
+  }
+
+  /**
+   * matchesLocally is true when the member matches consumeRegex patterns against metadata itself and
+   * subscribes by name: consumeExcludeTopics has no place in the coordinator's subscribedTopicRegex,
+   * which only includes (franz-go does the same).
+   */
+  get #matchesLocally(): boolean {
+    return this.consumer.patterns?.excludes ?? false
   }
 
   onMetadata(): void {
-    // New topics matching a regex are picked up by the coordinator itself (subscribedTopicRegex).
+    // New topics matching a regex are picked up by the coordinator itself (subscribedTopicRegex),
+    // unless the member matches them itself: a load that changed what matches goes out at once.
+    if (!this.#matchesLocally || !this.#running || this.#sentTopics === null) return
+    if (this.consumer.patterns!.matching(this.core.metadata.topics).join('\u0000') !== this.#sentTopics) this.#heartbeats.schedule(0)
   }
 
   /**
@@ -103,7 +117,10 @@ export class ConsumerProtocolGroup extends GroupBase {
     req.instanceId = cfg.instanceId
     // Fields left null mean "unchanged since the last heartbeat"; a full heartbeat sends them all.
     const sub = this.subscription
-    const topics = cfg.consumeRegex ? null : [...sub].sort()
+    const md = this.core.metadata
+    // A member matching patterns itself joins with the topics of a first load, not with none.
+    if (this.#matchesLocally && md.lastLoad === 0) await md.refresh(true).catch(() => {})
+    const topics = !cfg.consumeRegex ? [...sub].sort() : this.#matchesLocally ? this.consumer.patterns!.matching(md.topics) : null
     const topicsKey = topics === null ? `re:${sub.join('|')}` : topics.join('\u0000')
     const full = this.#full || this.generation === 0
     req.rackId = full ? cfg.rack : null

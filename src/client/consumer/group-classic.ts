@@ -62,10 +62,8 @@ export class ClassicGroup extends GroupBase {
   }
 
   #topics(): string[] {
-    const cfg = this.core.config
-    if (!cfg.consumeRegex) return [...this.subscription]
-    const res = this.subscription.map((t) => new RegExp(t))
-    return [...this.core.metadata.topics.values()].filter((t) => !t.isInternal && res.some((r) => r.test(t.name))).map((t) => t.name).sort()
+    const patterns = this.consumer.patterns
+    return patterns === null ? [...this.subscription] : patterns.matching(this.core.metadata.topics)
   }
 
   protected onSubscriptionChanged(): void {
