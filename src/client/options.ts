@@ -185,6 +185,25 @@ export interface ClientOptions<C = unknown> {
   isolationLevel?: IsolationLevel
   /** disableFetchSessions turns off incremental fetch sessions (KIP-227). */
   disableFetchSessions?: boolean
+  /**
+   * disableFetchCRCValidation skips checking the CRC of fetched record batches (franz-go's
+   * DisableFetchCRCValidation; Java's check.crcs=false), for the rare broker that does not compute
+   * them properly. By default a batch whose CRC does not match is never handed out: the poll reports
+   * it in errors() as a ProtocolDecodeError (a CorruptRecordBatchError naming its offset), and the
+   * partition fetches it again after a backoff. With this option its records are handed out as
+   * they are. Applies to share-group members too.
+   */
+  disableFetchCRCValidation?: boolean
+  /**
+   * keepControlRecords hands out control records (the commit and abort markers brokers write at the
+   * end of each transaction) with the data records instead of dropping them (franz-go's
+   * KeepControlRecords). A control record has `record.control` set, saying which marker it is; data
+   * records never do. Offsets are as without it: a control record takes an offset, positions move
+   * past it either way, and committing a polled control record commits the offset after it.
+   * read_committed still hides aborted data records (their abort markers are handed out). Share-group
+   * members hand out the control records of their acquired offsets, as franz-go's do. Default false.
+   */
+  keepControlRecords?: boolean
   /** consumerGroup consumes consumeTopics as a member of this group. Equivalent to Java's group.id. */
   consumerGroup?: string
   /** groupProtocol: 'classic' (JoinGroup/SyncGroup, the default) or 'consumer' (KIP-848). Equivalent to Java's group.protocol. */
@@ -286,6 +305,8 @@ export interface Config {
   readonly maxBufferedFetchBytes: number
   readonly isolationLevel: 0 | 1
   readonly disableFetchSessions: boolean
+  readonly disableFetchCRCValidation: boolean
+  readonly keepControlRecords: boolean
   readonly consumerGroup: string | null
   readonly groupProtocol: 'classic' | 'consumer'
   readonly balancers: ReadonlyArray<BalancerName | GroupBalancer>
@@ -322,7 +343,7 @@ const KNOWN = new Set([
   'maxProduceRequestsInflightPerBroker', 'produceRequestTimeout', 'recordDeliveryTimeout', 'recordRetries',
   'unknownTopicRetries', 'partitioner', 'allowAutoTopicCreation', 'transactionalId', 'transactionTimeout',
   'consumeTopics', 'consumeRegex', 'consumeExcludeTopics', 'consumePartitions', 'consumeResetOffset', 'fetchMaxBytes', 'fetchMaxPartitionBytes',
-  'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'maxBufferedFetchRecords', 'maxBufferedFetchBytes', 'isolationLevel', 'disableFetchSessions', 'consumerGroup',
+  'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'maxBufferedFetchRecords', 'maxBufferedFetchBytes', 'isolationLevel', 'disableFetchSessions', 'disableFetchCRCValidation', 'keepControlRecords', 'consumerGroup',
   'groupProtocol', 'balancers', 'groupRemoteAssignor', 'instanceId', 'sessionTimeout', 'rebalanceTimeout',
   'heartbeatInterval', 'onPartitionsAssigned', 'onPartitionsRevoked', 'onPartitionsLost', 'blockRebalanceOnPoll',
   'autoCommitInterval', 'disableAutoCommit', 'autoCommitMarks', 'shareGroup', 'shareMaxRecords', 'shareMaxRecordsStrict', 'shareAckCallback',
@@ -574,6 +595,8 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
     maxBufferedFetchBytes: num(o, 'maxBufferedFetchBytes', 8 << 20, 0, 2 ** 31 - 1),
     isolationLevel: iso === 'read_committed' ? (1 as const) : (0 as const),
     disableFetchSessions: options.disableFetchSessions === true,
+    disableFetchCRCValidation: options.disableFetchCRCValidation === true,
+    keepControlRecords: options.keepControlRecords === true,
     consumerGroup: group,
     groupProtocol: protocol,
     balancers: Object.freeze([...balancers]),

@@ -624,6 +624,9 @@ class Runner {
       fetchMaxBytes: config.maxBytes ?? 10_485_760,
       fetchMaxWait: config.maxWaitTimeInMs ?? 5_000,
       isolationLevel: config.readUncommitted === true ? 'read_uncommitted' : 'read_committed',
+      // KafkaJS never hands out control records (transaction markers), whatever its config says:
+      // neither does the facade, which passes no option of its caller's through to the Client.
+      keepControlRecords: false,
       metadataMaxAge: config.metadataMaxAge ?? 300_000,
       allowAutoTopicCreation: config.allowAutoTopicCreation !== false,
       // Where partitions without a committed offset start; with mixed fromBeginning settings the

@@ -24,6 +24,17 @@ export interface ProduceRecordHeader {
  */
 export type RecordContext = unknown
 
+/** ControlMarker is what a control record says: the end of a transaction, or a type clients ignore. */
+export interface ControlMarker {
+  /**
+   * type is 'commit' or 'abort' for transaction markers (control types 1 and 0); any other control
+   * type (KRaft's, or a future one) is given as its number.
+   */
+  type: 'abort' | 'commit' | number
+  /** coordinatorEpoch of the transaction coordinator that wrote a commit or abort marker; -1 otherwise. */
+  coordinatorEpoch: number
+}
+
 /**
  * Record is a record as the client hands it out: consumed records, and produced records once they
  * settle. `key` and `value` are views into the fetched bytes (never copies) on consumed records.
@@ -48,6 +59,13 @@ export interface Record {
   context?: RecordContext
   /** deliveryCount is how many times a share group has handed this record out (1 the first time); set on share-group records only. */
   deliveryCount?: number
+  /**
+   * control is set on control records only: the transaction markers (commit, abort) that brokers
+   * write into a partition. Consumers hand them out only with `keepControlRecords` (franz-go's
+   * Record.Attrs.IsControl()); `record.control !== undefined` tells one apart, and `control.type`
+   * says which marker it is. Their key and value are the marker's raw bytes.
+   */
+  control?: ControlMarker
 }
 
 /**

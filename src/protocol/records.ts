@@ -24,9 +24,9 @@ import { compress, decompress, DEFAULT_MAX_DECOMPRESSED_BYTES, type CompressionC
 import { ProtocolDecodeError, ProtocolEncodeError } from './errors.js'
 import { Reader } from './reader.js'
 import { varintSize, Writer } from './writer.js'
-import type { RecordHeader } from './record.js'
+import type { ControlMarker, RecordHeader } from './record.js'
 
-export type { RecordHeader } from './record.js'
+export type { ControlMarker, RecordHeader } from './record.js'
 
 /** RecordCompression is a batch's codec id: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd. */
 export type RecordCompression = 0 | CompressionCodec
@@ -49,17 +49,6 @@ export interface BatchRecord {
   value: Buffer | null
   /** headers in the order they were written; always empty for magic 0 and 1. */
   headers: RecordHeader[]
-}
-
-/** ControlMarker is what a control batch says: the end of a transaction, or a type clients ignore. */
-export interface ControlMarker {
-  /**
-   * type is 'commit' or 'abort' for transaction markers (control types 1 and 0); any other control
-   * type (KRaft's, or a future one) is given as its number.
-   */
-  type: 'abort' | 'commit' | number
-  /** coordinatorEpoch of the transaction coordinator that wrote a commit or abort marker; -1 otherwise. */
-  coordinatorEpoch: number
 }
 
 /**
@@ -566,9 +555,10 @@ export interface BatchesScan {
  * possibly ending in a partial batch) and checks each whole batch's CRC-32C, and says where the next
  * fetch starts: what decodeRecordBatches would make of the offsets, without decompressing or
  * decoding records. When it is exact and not corrupt, every whole batch's checksum matched, and
- * decoding need not check them again (`verifyCrc: false`).
+ * decoding need not check them again (`verifyCrc: false`). With `verifyCrc` false no checksum is
+ * checked and `corrupt` is never set (a consumer's disableFetchCRCValidation).
  */
-export function scanRecordBatches(buf: Buffer, from: bigint): BatchesScan {
+export function scanRecordBatches(buf: Buffer, from: bigint, verifyCrc = true): BatchesScan {
   const end = buf.length
   let next = from
   let leaderEpoch = -1
@@ -579,7 +569,7 @@ export function scanRecordBatches(buf: Buffer, from: bigint): BatchesScan {
     if (buf[pos + MAGIC_OFFSET] !== 2 || size < RECORD_BATCH_OVERHEAD - LOG_OVERHEAD) return { next, leaderEpoch, records, exact: false, corrupt: false }
     if (size > end - pos - LOG_OVERHEAD) break
     const batchEnd = pos + LOG_OVERHEAD + size
-    if (crc32c(buf, pos + ATTRIBUTES_OFFSET, batchEnd) !== buf.readUInt32BE(pos + CRC_OFFSET)) return { next, leaderEpoch, records, exact: true, corrupt: true }
+    if (verifyCrc && crc32c(buf, pos + ATTRIBUTES_OFFSET, batchEnd) !== buf.readUInt32BE(pos + CRC_OFFSET)) return { next, leaderEpoch, records, exact: true, corrupt: true }
     const last = buf.readBigInt64BE(pos) + BigInt(buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET))
     if (last >= next) {
       next = last + 1n

@@ -571,6 +571,8 @@ test('scanRecordBatches stops at a batch whose CRC does not match, and leaves le
   bad[bad.length - 1] ^= 1
   assert.deepEqual(scanRecordBatches(Buffer.concat([good(10n), good(12n), bad, good(16n)]), 10n), { next: 14n, leaderEpoch: 7, records: 4, exact: true, corrupt: true })
   assert.deepEqual(scanRecordBatches(bad, 14n), { next: 14n, leaderEpoch: -1, records: 0, exact: true, corrupt: true })
+  // verifyCrc false (a consumer's disableFetchCRCValidation): no checksum is checked, the scan goes on past it.
+  assert.deepEqual(scanRecordBatches(Buffer.concat([good(10n), good(12n), bad, good(16n)]), 10n, false), { next: 18n, leaderEpoch: 7, records: 8, exact: true, corrupt: false })
   // A magic 1 message set (v1-none.bin) is not a v2 batch: the scan says so and checks nothing after it.
   const legacy = fixture('v1-none.bin')
   assert.deepEqual(scanRecordBatches(Buffer.concat([good(10n), legacy]), 10n), { next: 12n, leaderEpoch: 7, records: 2, exact: false, corrupt: false })

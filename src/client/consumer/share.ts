@@ -1053,10 +1053,11 @@ class ShareSource {
     const c = this.#consumer
     const acquired = pd.acquiredRecords
     if (acquired.length === 0 || pd.records === null) return null
+    const cfg = c.core.config
     let batches: RecordBatch[]
     let corrupt: KafkaWireError | null = null
     try {
-      batches = decodeRecordBatches(pd.records, { verifyCrc: true, maxDecompressedBytes: Math.max(c.core.config.fetchMaxBytes, 64 << 20), recordFields: { topic, partition: part.partition } })
+      batches = decodeRecordBatches(pd.records, { verifyCrc: !cfg.disableFetchCRCValidation, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: { topic, partition: part.partition } })
     } catch (err) {
       corrupt = err instanceof KafkaWireError ? err : new ProtocolDecodeError(String(err), err)
       batches = err instanceof CorruptRecordBatchError ? err.decoded : []
@@ -1067,12 +1068,14 @@ class ShareSource {
     const sorted = [...acquired].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0))
     for (const b of batches) {
       if (meta !== undefined && hooks.onFetchBatchRead.length !== 0) hooks.fetchBatchRead(meta, topic, part.partition, fetchBatchMetrics(b))
-      if (b.isControl) continue
+      // Control records are acknowledged as gaps (below), unless keepControlRecords hands them out.
+      if (b.isControl && !cfg.keepControlRecords) continue
       for (const r of b.records) {
         while (ri < sorted.length && sorted[ri]!.lastOffset < r.offset) ri++
         const range = sorted[ri]
         if (range === undefined || range.firstOffset > r.offset) continue
         ;(r as Record).deliveryCount = range.deliveryCount < 1 ? 1 : range.deliveryCount
+        if (b.isControl) (r as Record).control = b.control!
         records.push(r as Record)
       }
     }
@@ -1103,7 +1106,7 @@ class ShareSource {
     }
     if (corrupt !== null) {
       c.addError(corrupt, topic, part.partition)
-      part.backoffUntil = Date.now() + c.core.config.retryBackoff(3)
+      part.backoffUntil = Date.now() + cfg.retryBackoff(3)
     }
     return records.length === 0 ? null : slab
   }

@@ -383,7 +383,7 @@ export class Source {
             ;(moving ??= []).push(cur)
           } else (moved ??= []).push(cur)
         } else if (r === 'data') {
-          const scan = scanRecordBatches(pd.records!, cur.offset)
+          const scan = scanRecordBatches(pd.records!, cur.offset, !cfg.disableFetchCRCValidation)
           data.push({ cursor: cur, pd, start: cur.offset, epoch: cur.lastFetchedEpoch, scan })
           // A corrupt batch: the partition waits out a backoff before it is fetched again (#decode).
           if (scan.corrupt) cur.backoffUntil = Date.now() + cfg.retryBackoff(3)
@@ -502,8 +502,10 @@ export class Source {
     let batches: RecordBatch[]
     let corrupt: KafkaWireError | null = null
     try {
-      // Records are decoded straight into the shape handed to the application: one object each.
-      batches = decodeRecordBatches(raw, { verifyCrc: !d.scan.exact || d.scan.corrupt, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: { topic: cur.topic, partition: cur.partition } })
+      // Records are decoded straight into the shape handed to the application: one object each. The
+      // scan checked the checksums already when it was exact (and checked none when they are not to be).
+      const verifyCrc = !cfg.disableFetchCRCValidation && (!d.scan.exact || d.scan.corrupt)
+      batches = decodeRecordBatches(raw, { verifyCrc, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: { topic: cur.topic, partition: cur.partition } })
     } catch (err) {
       // A corrupt batch: the complete batches before it are handed out with the error (which may view the response).
       this.#frameViewed = true
@@ -513,6 +515,7 @@ export class Source {
     }
     const records: Record[] = []
     const readCommitted = cfg.isolationLevel === 1
+    const keepControl = cfg.keepControlRecords
     const aborted = readCommitted ? pd.abortedTransactions ?? [] : []
     aborted.sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0))
     let abortedIdx = 0
@@ -532,11 +535,13 @@ export class Source {
         while (abortedIdx < aborted.length && aborted[abortedIdx]!.firstOffset <= last) abortedProducers.add(aborted[abortedIdx++]!.producerId)
         if (b.isControl) {
           if (b.control?.type === 'abort') abortedProducers.delete(b.producerId)
-          continue
-        }
-        if (b.isTransactional && abortedProducers.has(b.producerId)) continue
-      } else if (b.isControl) continue
+          if (!keepControl) continue
+        } else if (b.isTransactional && abortedProducers.has(b.producerId)) continue
+      } else if (b.isControl && !keepControl) continue
       const rs = b.records
+      // A control record kept (keepControlRecords) says so, and which marker it is; data records
+      // never get the property, so their shape stays the one the decoder made.
+      if (b.isControl) for (let i = 0; i < rs.length; i++) (rs[i] as Record).control = b.control!
       // Records view the bytes they were decoded from (protocol/records.ts): the response itself for an
       // uncompressed batch or legacy message, a decompressed copy otherwise.
       if (b.compression === 0) this.#frameViewed = true

@@ -13,6 +13,8 @@ import { Fetch, newFetchResponsePartitionData, type FetchRequest, type FetchResp
 import { ListOffsets, type ListOffsetsRequest } from '../../../src/protocol/messages/list-offsets.js'
 import { Metadata, newMetadataResponseMetadataResponsePartition, newMetadataResponseMetadataResponseTopic, type MetadataRequest } from '../../../src/protocol/messages/metadata.js'
 import { crc32c } from '../../../src/protocol/crc32c.js'
+import { ProtocolDecodeError } from '../../../src/protocol/errors.js'
+import { CorruptRecordBatchError } from '../../../src/protocol/records.js'
 import { waitFor } from '../helpers.js'
 import { FakePeer, keyedBatch, type Received } from '../../helpers/fake-peer.js'
 
@@ -142,6 +144,42 @@ test('a batch whose CRC does not match is reported in errors(), never handed out
   const second = await poll(c)
   assert.deepEqual(second.records.map((r) => r.key!.toString()), ['r0', 'r1', 'r2'])
   assert.deepEqual(b.of(Fetch).slice(0, 2).map((f) => f.topics[0]!.partitions[0]!.fetchOffset), [0n, 0n], 'the corrupt batch was fetched again from the same offset')
+})
+
+test('disableFetchCRCValidation: a batch whose CRC never matches fails every poll by default, and is handed out with the option', { timeout: 30_000 }, async () => {
+  // The broker serves the same corrupt batch of r0..r2 from offset 0, and nothing after it.
+  const corrupt = (req: FetchRequest) => {
+    if (req.topics[0]!.partitions[0]!.fetchOffset !== 0n) return null
+    const bad = keyedBatch(0n, 3, 5)
+    bad[bad.length - 2]! ^= 0xff // r2's value byte: 'v' becomes 0x89, and the CRC-32C no longer matches
+    return { records: bad }
+  }
+
+  // Default: the corruption is reported on every poll, as a CorruptRecordBatchError naming the batch,
+  // no record of it is handed out, and the partition stays at the batch.
+  const strict = await setup()
+  strict.b.onFetch = corrupt
+  for (let i = 0; i < 2; i++) {
+    const got = await poll(strict.c)
+    assert.equal(got.records.length, 0, 'nothing from the corrupt batch')
+    assert.equal(got.errors.length, 1)
+    const err = got.errors[0]!
+    assert.ok(err instanceof CorruptRecordBatchError && err instanceof ProtocolDecodeError, `a CorruptRecordBatchError, got ${err}`)
+    assert.equal(err.offset, 0n)
+    assert.match(err.message, /CRC-32C mismatch/)
+  }
+  assert.ok(strict.b.of(Fetch).every((f) => f.topics.length === 0 || f.topics[0]!.partitions[0]!.fetchOffset === 0n), 'fetched from the corrupt batch again and again')
+
+  // disableFetchCRCValidation: the records come as fetched, corrupt byte included, with no error, and
+  // the partition moves past them.
+  const lax = await setup({ client: { disableFetchCRCValidation: true } })
+  lax.b.onFetch = corrupt
+  const got = await poll(lax.c)
+  assert.deepEqual(got.errors, [])
+  assert.deepEqual(got.records.map((r) => [r.offset, r.key!.toString(), r.value![0]]), [[0n, 'r0', 0x76], [1n, 'r1', 0x76], [2n, 'r2', 0x76 ^ 0xff]])
+  await waitFor(() => lax.b.of(Fetch).some((f) => f.topics[0]?.partitions[0]?.fetchOffset === 3n), 'a fetch from offset 3')
+  assert.equal(strict.c.config.disableFetchCRCValidation, false)
+  assert.equal(lax.c.config.disableFetchCRCValidation, true)
 })
 
 test('a batch that fails decoding although its CRC matches: the batches before it are handed out, it is reported, and fetched again from it', { timeout: 30_000 }, async () => {

@@ -9,7 +9,8 @@ import type { ClientOptions } from '../../../src/client/options.js'
 import type { ShareAckResult } from '../../../src/client/types.js'
 import type { Record } from '../../../src/protocol/record.js'
 import { ErrorCode } from '../../../src/protocol/error-codes.js'
-import { KafkaProtocolError } from '../../../src/protocol/errors.js'
+import { KafkaProtocolError, ProtocolDecodeError } from '../../../src/protocol/errors.js'
+import { CorruptRecordBatchError, encodeRecordBatchBuffer } from '../../../src/protocol/records.js'
 import { FindCoordinator, newFindCoordinatorResponseCoordinator } from '../../../src/protocol/messages/find-coordinator.js'
 import { ShareAcknowledge, type ShareAcknowledgeRequest } from '../../../src/protocol/messages/share-acknowledge.js'
 import { ShareFetch, type ShareFetchRequest } from '../../../src/protocol/messages/share-fetch.js'
@@ -426,6 +427,60 @@ test('a share member of a topic metadata lacks gets UNKNOWN_TOPIC_OR_PARTITION f
   }, 'the missing topic to be reported')
   assert.ok(err!.error instanceof KafkaProtocolError && err!.error.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, String(err!.error))
   assert.match(err!.error.message, /topic absent does not exist/)
+})
+
+/** txnBatches is a transaction of producer 7 on the wire: data records t0, t1 at offsets 0 and 1, then its commit marker at 2. */
+function txnBatches(): Buffer {
+  const txn = { producerId: 7n, producerEpoch: 0, isTransactional: true, compression: 0 as const }
+  const data = encodeRecordBatchBuffer({ ...txn, baseOffset: 0n, baseSequence: 0, records: [{ key: 't0', value: 'v', timestamp: 1 }, { key: 't1', value: 'v', timestamp: 1 }] })
+  // A control record: key = version 0, type 1 (commit); value = version 0, coordinator epoch 3.
+  const marker = encodeRecordBatchBuffer({ ...txn, baseOffset: 2n, baseSequence: -1, isControl: true, records: [{ key: Buffer.from([0, 0, 0, 1]), value: Buffer.from([0, 0, 0, 0, 0, 3]), timestamp: 2 }] })
+  return Buffer.concat([data, marker])
+}
+
+test('keepControlRecords: a control record among the acquired offsets is acknowledged as a gap by default, and handed out (and accepted) with the option', { timeout: 30_000 }, async () => {
+  for (const keep of [false, true]) {
+    const b = await new Broker().start()
+    b.onFetch = (_req, n) => (n === 0 ? { records: txnBatches(), acquiredRecords: [{ firstOffset: 0n, lastOffset: 2n, deliveryCount: 1 }] } : null)
+    const c = member(b, keep ? { keepControlRecords: true } : {})
+    const got = await firstRecords(c)
+    if (!keep) {
+      assert.deepEqual(got.map((r) => [r.offset, r.key!.toString(), r.control]), [[0n, 't0', undefined], [1n, 't1', undefined]])
+      await waitFor(() => b.ackedTypes().get(2) === 0, 'the marker at 2 to be acknowledged as a gap')
+    } else {
+      assert.deepEqual(got.map((r) => [r.offset, r.control]), [[0n, undefined], [1n, undefined], [2n, { type: 'commit', coordinatorEpoch: 3 }]])
+      assert.equal(got[2]!.deliveryCount, 1)
+      assert.deepEqual([...got[2]!.key!], [0, 0, 0, 1], 'the marker\'s raw key')
+      assert.equal(b.ackedTypes().size, 0, 'nothing is acknowledged as a gap')
+    }
+    // The next poll accepts what the application polled.
+    await c.pollFetches({ signal: AbortSignal.timeout(300) })
+    await waitFor(() => b.ackedTypes().size === 3, 'all three offsets to be acknowledged')
+    assert.deepEqual([...b.ackedTypes()].sort((x, y) => x[0] - y[0]), [[0, 1], [1, 1], [2, keep ? 1 : 0]])
+  }
+})
+
+test('disableFetchCRCValidation: a batch whose CRC does not match is reported and its offsets released by default, and handed out with the option', { timeout: 30_000 }, async () => {
+  for (const lax of [false, true]) {
+    const b = await new Broker().start()
+    const bad = keyedBatch(0n, 3, 1)
+    bad[bad.length - 2]! ^= 0xff // r2's value byte
+    b.onFetch = (_req, n) => (n === 0 ? { records: bad, acquiredRecords: [{ firstOffset: 0n, lastOffset: 2n, deliveryCount: 1 }] } : null)
+    const c = member(b, lax ? { disableFetchCRCValidation: true } : {})
+    let f = await c.pollFetches({ signal: AbortSignal.timeout(5_000) })
+    if (!lax) {
+      assert.equal(f.numRecords(), 0)
+      const err = f.errors()[0]?.error
+      assert.ok(err instanceof CorruptRecordBatchError && err instanceof ProtocolDecodeError, `a CorruptRecordBatchError, got ${err}`)
+      assert.match(err.message, /CRC-32C mismatch/)
+      await waitFor(() => b.ackedTypes().size === 3, 'the three offsets to be released')
+      assert.deepEqual([...b.ackedTypes().values()], [2, 2, 2], 'released, for the broker to hand out again')
+    } else {
+      while (f.numRecords() === 0 && f.errors().length === 0) f = await c.pollFetches({ signal: AbortSignal.timeout(5_000) })
+      assert.deepEqual(f.errors(), [])
+      assert.deepEqual(f.records().map((r) => [r.offset, r.value![0]]), [[0n, 0x76], [1n, 0x76], [2n, 0x76 ^ 0xff]])
+    }
+  }
 })
 
 test('share-group options and operations fail with typed errors', async () => {
