@@ -39,7 +39,7 @@ export type { CredentialSource, Mechanism, OAuthBearerConfig, OAuthBearerToken, 
 
 // ---- one connection (franz-go's broker-level requests)
 export { BrokerConnection } from './client/connection.js'
-export type { BrokerConnectionOptions, ConnectionObserver, RequestOptions } from './client/connection.js'
+export type { BrokerConnectionOptions, ConnectionObserver, Dialer, DialOptions, RequestOptions } from './client/connection.js'
 
 // ---- hooks
 export * from './hooks/index.js'

@@ -133,6 +133,7 @@ export class Broker {
         nodeId: this.meta.nodeId,
         clientId: this.#cfg.clientId,
         tls: this.#cfg.tls,
+        dialer: this.#cfg.dialer ?? undefined,
         connectTimeout: this.#cfg.dialTimeout,
         requestTimeout: this.#cfg.requestTimeoutOverhead + 30_000,
         maxResponseBytes: this.#cfg.brokerMaxReadBytes,

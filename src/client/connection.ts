@@ -23,6 +23,28 @@ export interface ConnectionObserver {
   onThrottle?(throttleMs: number, afterResponse: boolean): void
 }
 
+/** DialOptions is what a `dialer` is given for each connection it opens. */
+export interface DialOptions {
+  /** host and port are the broker's address, as metadata (or the seed list) gives it. */
+  host: string
+  port: number
+  /** nodeId is the broker's id (negative for a seed broker). */
+  nodeId: number
+  /**
+   * signal aborts when the client stops waiting for this dial (dialTimeout, or the client closing).
+   * A socket resolved after that is destroyed.
+   */
+  signal: AbortSignal
+}
+
+/**
+ * Dialer opens the connection to a broker in place of `net.connect` (franz-go's Dialer): through a
+ * proxy, a tunnel, a Unix socket. It returns a socket, connected or still connecting (the client waits
+ * for 'connect'), or a promise of one. With the `tls` option as well, the client runs TLS over the
+ * socket it returns.
+ */
+export type Dialer = (opts: DialOptions) => net.Socket | Promise<net.Socket>
+
 /** BrokerConnectionOptions configures one connection to one broker. */
 export interface BrokerConnectionOptions {
   host: string
@@ -33,6 +55,8 @@ export interface BrokerConnectionOptions {
   clientId?: string | null
   /** tls enables TLS; an object is passed to `tls.connect`. */
   tls?: boolean | tls.ConnectionOptions
+  /** dialer opens the socket in place of `net.connect`; `tls` then runs over it. */
+  dialer?: Dialer
   /** connectTimeout bounds dialing and the ApiVersions exchange, in ms. Default 10,000. */
   connectTimeout?: number
   /** requestTimeout bounds each request, in ms, unless the request gives its own. Default 30,000. */
@@ -361,7 +385,7 @@ export class BrokerConnection {
 
   /**
    * socket is the underlying socket (for hooks that want it). The connection reads it into buffers of
-   * its own (`onread`), so the socket emits no 'data' events.
+   * its own (`onread`), so the socket emits no 'data' events, unless a `dialer` made it.
    */
   get socket(): net.Socket {
     return this.#socket
@@ -953,36 +977,92 @@ function dial(opts: BrokerConnectionOptions, timeout: number, onread: OnRead): P
       reject(new AbortError(signal.reason))
       return
     }
+    const addr = `${opts.host}:${opts.port}`
     const useTls = opts.tls !== undefined && opts.tls !== false
-    let socket: net.Socket
     const tlsOpts = typeof opts.tls === 'object' ? opts.tls : {}
-    if (useTls) {
-      socket = tls.connect({ host: opts.host, port: opts.port, servername: net.isIP(opts.host) ? undefined : opts.host, ...tlsOpts, onread } as tls.ConnectionOptions)
-    } else {
-      socket = net.connect({ host: opts.host, port: opts.port, onread })
-    }
-    socket.setNoDelay(true)
+    const servername = net.isIP(opts.host) ? undefined : opts.host
+    let socket: net.Socket | null = null
     let done = false
+    // A dialer is told to give up through its own signal, which aborts on the timeout too.
+    const dialAbort = opts.dialer !== undefined ? new AbortController() : null
     const finish = (err: Error | null) => {
       if (done) return
       done = true
       clearTimeout(timer)
       signal?.removeEventListener('abort', onAbort)
-      socket.off('error', onError)
+      socket?.off('error', onError)
       if (err) {
-        socket.destroy()
+        dialAbort?.abort(err)
+        socket?.destroy()
         reject(err)
-      } else resolve(socket)
+      } else resolve(socket!)
     }
-    const onError = (err: Error) => finish(new BrokerConnectionError(`cannot connect to ${opts.host}:${opts.port}: ${err.message}`, { cause: err, broker: opts.nodeId }))
+    const onError = (err: Error) => finish(new BrokerConnectionError(`cannot connect to ${addr}: ${err.message}`, { cause: err, broker: opts.nodeId }))
     const onAbort = () => finish(new AbortError(signal!.reason))
-    const timer = setTimeout(() => finish(new BrokerConnectionError(`connecting to ${opts.host}:${opts.port} timed out after ${timeout} ms`, { broker: opts.nodeId })), timeout)
-    if (opts.unref === true) {
-      timer.unref()
-      socket.unref()
-    }
+    const timer = setTimeout(() => finish(new BrokerConnectionError(`connecting to ${addr} timed out after ${timeout} ms`, { broker: opts.nodeId })), timeout)
+    if (opts.unref === true) timer.unref()
     signal?.addEventListener('abort', onAbort, { once: true })
-    socket.once('error', onError)
-    socket.once(useTls ? 'secureConnect' : 'connect', () => finish(null))
+    // watch waits for the socket to be ready: connected, and with TLS, past the handshake.
+    const watch = (s: net.Socket, event: 'connect' | 'secureConnect' | null) => {
+      socket = s
+      s.setNoDelay(true)
+      if (opts.unref === true) s.unref()
+      s.once('error', onError)
+      if (event === null) finish(null)
+      else s.once(event, () => finish(null))
+    }
+    if (opts.dialer === undefined) {
+      if (useTls) watch(tls.connect({ host: opts.host, port: opts.port, servername, ...tlsOpts, onread } as tls.ConnectionOptions), 'secureConnect')
+      else watch(net.connect({ host: opts.host, port: opts.port, onread }), 'connect')
+      return
+    }
+    let made: net.Socket | Promise<net.Socket>
+    try {
+      made = opts.dialer({ host: opts.host, port: opts.port, nodeId: opts.nodeId ?? -1, signal: dialAbort!.signal })
+    } catch (err) {
+      onError(err instanceof Error ? err : new Error(String(err)))
+      return
+    }
+    Promise.resolve(made).then(
+      (raw) => {
+        if (!(raw instanceof net.Socket)) {
+          finish(new BrokerConnectionError(`the dialer for ${addr} gave ${raw === null ? 'null' : typeof raw}, not a net.Socket`, { broker: opts.nodeId }))
+          return
+        }
+        if (done || raw.destroyed) {
+          raw.destroy()
+          if (!done) finish(new BrokerConnectionError(`the dialer for ${addr} gave a closed socket`, { broker: opts.nodeId }))
+          return
+        }
+        // A socket made elsewhere (or TLS over one: tls.connect takes `onread` only for a socket of its
+        // own) reads in 'data' chunks, copied into the buffers the connection gives, as a read into
+        // them would have been.
+        let s = raw
+        if (useTls) {
+          raw.on('error', onError)
+          s = tls.connect({ socket: raw, servername, ...tlsOpts } as tls.ConnectionOptions)
+        }
+        s.on('data', (chunk: Buffer) => feed(onread, chunk, s))
+        watch(s, useTls ? 'secureConnect' : raw.connecting ? 'connect' : null)
+      },
+      (err: unknown) => onError(err instanceof Error ? err : new Error(String(err))),
+    )
   })
+}
+
+/** feed hands `chunk` to onread's functions, in as many pieces as the buffers they give need. */
+function feed(onread: OnRead, chunk: Buffer, socket: net.Socket): void {
+  let off = 0
+  while (off < chunk.length) {
+    const target = onread.buffer()
+    const n = Math.min(target.length, chunk.length - off)
+    if (n === 0) {
+      // The connection always leaves room (see readTarget); if it ever did not, fail rather than spin.
+      socket.destroy(new Error('no room left to read the response into'))
+      return
+    }
+    target.set(chunk.subarray(off, off + n))
+    off += n
+    onread.callback(n, target)
+  }
 }

@@ -5,6 +5,7 @@ import type { ProduceRecord } from '../protocol/record.js'
 import type { SaslConfig, Mechanism } from './sasl/index.js'
 import { balancerByName, BALANCER_NAMES, type BalancerName, type GroupBalancer } from './consumer/balancers/index.js'
 import { InvalidOptionError } from './errors.js'
+import type { Dialer } from './connection.js'
 import { topicNameProblem } from './topic-name.js'
 import type { ShareAckResult } from './types.js'
 
@@ -50,6 +51,13 @@ export interface ClientOptions<C = unknown> {
   tls?: boolean | TlsOptions
   /** sasl authenticates every connection: a config object or a mechanism. */
   sasl?: SaslConfig | Mechanism
+  /**
+   * dialer opens each broker connection in place of `net.connect` (franz-go's Dialer): through a proxy,
+   * a tunnel or a Unix socket. It gets the broker's host, port and id and a signal that aborts when the
+   * client stops waiting, and returns a net.Socket (connected or connecting) or a promise of one. With
+   * `tls` set too, TLS runs over the socket it returns. Errors it throws are dial failures, retried as any.
+   */
+  dialer?: Dialer
   /** dialTimeout bounds connecting, ApiVersions and SASL, in ms. Default 10,000 (franz-go's DialTimeout). */
   dialTimeout?: number
   /** requestTimeoutOverhead is added to a request's own timeout (e.g. a produce or fetch wait) to bound it, in ms. Default 10,000 (franz-go's RequestTimeoutOverhead). */
@@ -264,6 +272,7 @@ export interface Config {
   readonly rack: string | null
   readonly tls: boolean | TlsOptions
   readonly sasl: SaslConfig | Mechanism | null
+  readonly dialer: Dialer | null
   readonly dialTimeout: number
   readonly requestTimeoutOverhead: number
   readonly connIdleTimeout: number
@@ -336,7 +345,7 @@ export function defaultRetryBackoff(tries: number): number {
 
 const CODECS = new Set<CompressionName>(['none', 'gzip', 'snappy', 'lz4', 'zstd'])
 const KNOWN = new Set([
-  'seedBrokers', 'clientId', 'rack', 'tls', 'sasl', 'dialTimeout', 'requestTimeoutOverhead', 'connIdleTimeout',
+  'seedBrokers', 'clientId', 'rack', 'tls', 'sasl', 'dialer', 'dialTimeout', 'requestTimeoutOverhead', 'connIdleTimeout',
   'brokerMaxReadBytes', 'maxVersions', 'metadataMaxAge', 'metadataMinAge', 'retryBackoff', 'requestRetries',
   'retryTimeout', 'hooks', 'logger', 'defaultProduceTopic', 'requiredAcks', 'disableIdempotentWrite', 'linger',
   'producerBatchMaxBytes', 'producerBatchCompression', 'maxBufferedRecords', 'maxBufferedBytes',
@@ -463,6 +472,7 @@ export function resolveConfig(options: ClientOptions): Config {
   if (options.tls !== undefined && typeof options.tls !== 'boolean' && (options.tls === null || typeof options.tls !== 'object')) {
     throw new InvalidOptionError('tls', 'must be a boolean or tls.connect options')
   }
+  if (options.dialer !== undefined && typeof options.dialer !== 'function') throw new InvalidOptionError('dialer', 'must be a function returning a net.Socket')
   if (options.rack !== undefined && typeof options.rack !== 'string') throw new InvalidOptionError('rack', 'must be a string')
   const transactionalId = options.transactionalId ?? null
   if (transactionalId !== null) {
@@ -483,6 +493,7 @@ export function resolveConfig(options: ClientOptions): Config {
     rack: options.rack ?? null,
     tls: options.tls ?? false,
     sasl: options.sasl ?? null,
+    dialer: options.dialer ?? null,
     dialTimeout: num(o, 'dialTimeout', 10_000, 1),
     requestTimeoutOverhead: num(o, 'requestTimeoutOverhead', 10_000, 100),
     connIdleTimeout: num(o, 'connIdleTimeout', 20_000, 0),

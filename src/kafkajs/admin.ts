@@ -19,6 +19,7 @@ import {
   KafkaJSNonRetriableError,
   KafkaJSNumberOfRetriesExceeded,
   KafkaJSProtocolError,
+  retriesSpent,
   toKafkaJSError,
 } from './errors.js'
 import { ADMIN_EVENTS, Instrumentation, networkHooks, type AdminEvents, type InstrumentationEvent, type RemoveInstrumentationEventListener } from './events.js'
@@ -114,7 +115,11 @@ export class Admin {
       this.#client = new Client({ ...this.#ctx.clientOptions(brokers, [networkHooks(this.#events, ADMIN_EVENTS, this.#ctx.clientId)], this.#config.retry), allowAutoTopicCreation: false })
       this.#admin = new WireAdmin(this.#client)
     }
-    await this.#wrap(() => coreOf(this.#client!).metadata.refresh(true))
+    try {
+      await coreOf(this.#client!).metadata.refresh(true)
+    } catch (err) {
+      throw retriesSpent(this.#convert(err), this.#retry())
+    }
     this.#events.emit(ADMIN_EVENTS.CONNECT)
   }
 

@@ -13,7 +13,7 @@ import { DescribeGroups } from '../protocol/messages/describe-groups.js'
 import { Metadata } from '../protocol/messages/metadata.js'
 import type { Record } from '../protocol/record.js'
 import { assignerBalancer, PartitionAssigners, type PartitionAssigner } from './assigners.js'
-import { createErrorFromCode, isRebalancing, KafkaJSError, KafkaJSNonRetriableError, KafkaJSNotImplemented, KafkaJSNumberOfRetriesExceeded, toKafkaJSError } from './errors.js'
+import { createErrorFromCode, isRebalancing, KafkaJSError, KafkaJSNonRetriableError, KafkaJSNotImplemented, KafkaJSNumberOfRetriesExceeded, retriesSpent, toKafkaJSError } from './errors.js'
 import { CONSUMER_EVENTS, Instrumentation, networkHooks, type ConsumerEvents, type InstrumentationEvent, type RemoveInstrumentationEventListener } from './events.js'
 import type { ConnectEvent, ConsumerCommitOffsetsEvent, ConsumerCrashEvent, ConsumerEndBatchProcessEvent, ConsumerFetchEvent, ConsumerFetchStartEvent, ConsumerGroupJoinEvent, ConsumerHeartbeatEvent, ConsumerRebalancingEvent, ConsumerReceivedUnsubcribedTopicsEvent, ConsumerStartBatchProcessEvent, DisconnectEvent, RequestEvent, RequestQueueSizeEvent, RequestTimeoutEvent, Cluster } from './types.js'
 import { kafkaJSBackoff, type KafkaContext, type RetryOptions } from './context.js'
@@ -255,7 +255,7 @@ export class Consumer {
     try {
       await coreOf(control).metadata.refresh(true)
     } catch (err) {
-      throw toKafkaJSError(err, brokerAddress(control))
+      throw retriesSpent(toKafkaJSError(err, brokerAddress(control)), { ...this.#ctx.retry, ...this.#config.retry })
     }
     this.#events.emit(CONSUMER_EVENTS.CONNECT)
   }

@@ -12,6 +12,7 @@ import { KafkaProtocolError, KafkaWireError } from '../protocol/errors.js'
 import {
   AbortError,
   BrokerConnectionError,
+  BrokersUnreachableError,
   ClientClosedError,
   InvalidArgumentError,
   InvalidOperationError,
@@ -158,6 +159,14 @@ export class KafkaJSNumberOfRetriesExceeded extends KafkaJSNonRetriableError {
     this.retryTime = meta.retryTime
     this.name = 'KafkaJSNumberOfRetriesExceeded'
   }
+}
+
+/**
+ * retriesSpent is how a KafkaJS call that retries (connect, send) rejects once its retries are used up:
+ * a retriable error becomes KafkaJSNumberOfRetriesExceeded with it as the cause; others stay as they are.
+ */
+export function retriesSpent(e: KafkaJSError, retry: { retries?: number; maxRetryTime?: number }): KafkaJSError {
+  return e.retriable ? new KafkaJSNumberOfRetriesExceeded(e, { retryCount: retry.retries ?? 5, retryTime: retry.maxRetryTime ?? 30_000 }) : e
 }
 
 /** KafkaJSConnectionError means a connection to a broker could not be made or was lost; `broker` is its "host:port". */
@@ -470,6 +479,11 @@ export function toKafkaJSError(err: unknown, brokerAddress?: BrokerAddress): Kaf
   } else if (err instanceof RequestTimeoutError) {
     out = new KafkaJSRequestTimeoutError('Request timed out', { broker: where(err), cause: err })
     out.message = `Request timed out: ${err.message}`
+  } else if (err instanceof BrokersUnreachableError && err.cause instanceof Error) {
+    // No broker answered: KafkaJS reports the last connection's error (a KafkaJSConnectionError, or
+    // the SASL error that ended it); the message keeps which brokers were tried.
+    out = toKafkaJSError(err.cause, brokerAddress)
+    out.message = err.message
   } else if (err instanceof BrokerConnectionError) {
     const sys = (err.cause as { code?: unknown } | undefined)?.code
     out = new KafkaJSConnectionError(err.message, { broker: where(err), code: typeof sys === 'string' ? sys : undefined, cause: err })

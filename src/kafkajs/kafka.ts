@@ -3,8 +3,10 @@
  * makes producers, consumers and admin clients, each over kafka-wire clients of its own (as each
  * KafkaJS producer, consumer and admin has a cluster connection of its own).
  */
+import { Socket } from 'node:net'
 import type { ConnectionOptions as TlsOptions } from 'node:tls'
 import type { Client } from '../client/client.js'
+import type { Dialer } from '../client/connection.js'
 import type { ClientOptions } from '../client/options.js'
 import type { SaslConfig } from '../client/sasl/index.js'
 import type { HookInput } from '../hooks/index.js'
@@ -14,6 +16,7 @@ import { Producer, type ProducerConfig } from './producer.js'
 import { Consumer, type ConsumerConfig } from './consumer.js'
 import { Admin, type AdminConfig } from './admin.js'
 import { kafkaJSBackoff, type KafkaContext, type RetryOptions } from './context.js'
+import type { ISocketFactoryArgs } from './types.js'
 
 export type { RetryOptions }
 
@@ -42,8 +45,11 @@ export type SASLOptions = SASLMechanismOptions<SASLMechanism>
 /** Mechanism is a custom SASL mechanism as KafkaJS describes it (not supported by the facade: see docs/kafkajs.md). */
 export type Mechanism = { mechanism: string; authenticationProvider: (args: any) => { authenticate: () => Promise<void> } }
 
-/** ISocketFactory makes sockets (not supported by the facade: see docs/kafkajs.md). */
-export type ISocketFactory = (args: { host: string; port: number; ssl: TlsOptions; onConnect: () => void }) => unknown
+/**
+ * ISocketFactory makes the socket of each broker connection, as KafkaJS's: it connects to host:port
+ * (with TLS when `ssl` is set, the Kafka's `ssl` as given) and calls `onConnect` once connected.
+ */
+export type ISocketFactory = (args: ISocketFactoryArgs) => Socket
 
 /** KafkaConfig configures `new Kafka()`, as KafkaJS's; `hooks` is kafka-wire's addition. */
 export interface KafkaConfig {
@@ -112,7 +118,8 @@ export class Kafka {
     if (!Array.isArray(brokers) && typeof brokers !== 'function') {
       throw new KafkaJSNonRetriableError(`Failed to connect: expected brokers array and got ${String(brokers)}`)
     }
-    if (config.socketFactory !== undefined) throw new KafkaJSNotImplemented('socketFactory is not supported by kafka-wire/kafkajs')
+    if (config.socketFactory !== undefined && typeof config.socketFactory !== 'function') throw new KafkaJSNonRetriableError('socketFactory must be a function')
+    const dialer = config.socketFactory === undefined ? undefined : socketDialer(config.socketFactory, config.ssl)
     let level: logLevel = config.logLevel ?? logLevel.INFO
     const root = createLogger({ level, logCreator: config.logCreator })
     this.#logger = {
@@ -154,7 +161,9 @@ export class Kafka {
           logger: wire,
           hooks: config.hooks === undefined ? hooks : [config.hooks, ...hooks],
         }
-        if (config.ssl !== undefined && config.ssl !== false) opts.tls = config.ssl
+        // A socket factory does TLS itself (KafkaJS hands it `ssl`), so the client must not add its own.
+        if (dialer !== undefined) opts.dialer = dialer
+        else if (config.ssl !== undefined && config.ssl !== false) opts.tls = config.ssl
         if (sasl !== undefined) opts.sasl = sasl
         return opts
       },
@@ -180,4 +189,41 @@ export class Kafka {
   logger(): Logger {
     return this.#logger
   }
+}
+
+/**
+ * socketDialer makes a KafkaJS socket factory kafka-wire's dialer: the socket is ready once the factory
+ * calls onConnect, and an error before that fails the dial.
+ */
+function socketDialer(factory: ISocketFactory, ssl: KafkaConfig['ssl']): Dialer {
+  return ({ host, port, signal }) =>
+    new Promise<Socket>((resolve, reject) => {
+      let socket: Socket | null = null
+      let connected = false
+      const settle = (err: Error | null) => {
+        signal.removeEventListener('abort', onAbort)
+        socket?.off('error', onError)
+        if (err === null) resolve(socket!)
+        else reject(err)
+      }
+      const onError = (err: Error) => settle(err)
+      // The client gave up (connectionTimeout): a socket still connecting is closed.
+      const onAbort = () => {
+        socket?.destroy()
+        settle(signal.reason instanceof Error ? signal.reason : new Error('dial aborted'))
+      }
+      const onConnect = () => {
+        connected = true
+        if (socket !== null) settle(null) // else called from inside the factory: settled once it returns
+      }
+      const made = factory({ host, port, ssl: ssl as TlsOptions, onConnect })
+      if (!(made instanceof Socket)) {
+        reject(new KafkaJSNonRetriableError(`socketFactory returned ${made === null ? 'null' : typeof made}, not a net.Socket`))
+        return
+      }
+      socket = made
+      if (connected) return settle(null)
+      made.once('error', onError)
+      signal.addEventListener('abort', onAbort, { once: true })
+    })
 }

@@ -9,7 +9,7 @@ import { codecName, CompressionTypes } from './constants.js'
 import {
   KafkaJSError,
   KafkaJSNonRetriableError,
-  KafkaJSNumberOfRetriesExceeded,
+  retriesSpent,
   toKafkaJSError,
   type KafkaJSError as KafkaJSErrorType,
 } from './errors.js'
@@ -146,7 +146,7 @@ export class Producer implements Sender {
     try {
       await coreOf(lane).metadata.refresh(true)
     } catch (err) {
-      throw this.#error(err, lane)
+      throw retriesSpent(this.#error(err, lane), this.#retryOptions())
     }
     this.#status = 'connected'
     this.#events.emit(PRODUCER_EVENTS.CONNECT)
@@ -332,12 +332,12 @@ export class Producer implements Sender {
 
   /** sendError maps a failed message's error; a retriable one has used up its retries. */
   #sendError(err: unknown, client: Client): Error {
-    const e = this.#error(err, client)
-    if (e.retriable) {
-      const retries = this.#config.retry?.retries ?? this.#ctx.retry.retries ?? 5
-      return new KafkaJSNumberOfRetriesExceeded(e, { retryCount: retries, retryTime: this.#config.retry?.maxRetryTime ?? this.#ctx.retry.maxRetryTime ?? 30_000 })
-    }
-    return e
+    return retriesSpent(this.#error(err, client), this.#retryOptions())
+  }
+
+  /** retryOptions are the retry settings this producer's calls use: the Kafka's, then its own. */
+  #retryOptions(): RetryOptions {
+    return { ...this.#ctx.retry, ...this.#config.retry }
   }
 }
 
