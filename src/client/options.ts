@@ -6,7 +6,7 @@ import type { SaslConfig, Mechanism } from './sasl/index.js'
 import { balancerByName, BALANCER_NAMES, type BalancerName, type GroupBalancer } from './consumer/balancers/index.js'
 import { InvalidOptionError } from './errors.js'
 import { topicNameProblem } from './topic-name.js'
-import type { ShareAckResult } from './types.js'
+import type { AutoCommitResult, ShareAckResult } from './types.js'
 
 /** Acks is how many replicas must have a record before the broker answers: 0, 1 or 'all' (-1). */
 export type Acks = 0 | 1 | -1 | 'all'
@@ -207,6 +207,15 @@ export interface ClientOptions<C = unknown> {
   /** autoCommitMarks autocommits only records marked with markCommitRecords. */
   autoCommitMarks?: boolean
   /**
+   * autoCommitCallback is told the outcome of every commit the client makes by itself: the periodic
+   * autocommit, and the commit of what was polled before partitions are revoked and before the
+   * client closes (commits with nothing to commit are not sent and not reported). It replaces the
+   * default, which logs failures and goes on. It is called without being awaited; if it throws or
+   * its promise rejects, that is logged and consuming goes on. Not called with disableAutoCommit.
+   * Equivalent to franz-go's AutoCommitCallback.
+   */
+  autoCommitCallback?: (result: AutoCommitResult) => void | Promise<void>
+  /**
    * shareGroup consumes consumeTopics as a member of this share group (KIP-932, Kafka 4.2+): the
    * brokers hand each record to one member at a time, and each polled record is acknowledged
    * (`markAcks`; the next poll accepts what was left unmarked). Cannot be combined with consumerGroup,
@@ -291,6 +300,7 @@ export interface Config {
   readonly autoCommitInterval: number
   readonly disableAutoCommit: boolean
   readonly autoCommitMarks: boolean
+  readonly autoCommitCallback: ((result: AutoCommitResult) => void | Promise<void>) | null
   readonly shareGroup: string | null
   readonly shareMaxRecords: number
   readonly shareMaxRecordsStrict: boolean
@@ -315,7 +325,7 @@ const KNOWN = new Set([
   'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'maxBufferedFetchRecords', 'maxBufferedFetchBytes', 'isolationLevel', 'disableFetchSessions', 'consumerGroup',
   'groupProtocol', 'balancers', 'groupRemoteAssignor', 'instanceId', 'sessionTimeout', 'rebalanceTimeout',
   'heartbeatInterval', 'onPartitionsAssigned', 'onPartitionsRevoked', 'onPartitionsLost', 'blockRebalanceOnPoll',
-  'autoCommitInterval', 'disableAutoCommit', 'autoCommitMarks', 'shareGroup', 'shareMaxRecords', 'shareMaxRecordsStrict', 'shareAckCallback',
+  'autoCommitInterval', 'disableAutoCommit', 'autoCommitMarks', 'autoCommitCallback', 'shareGroup', 'shareMaxRecords', 'shareMaxRecordsStrict', 'shareAckCallback',
 ])
 
 /** validateOffsetSpec checks an OffsetSpec and names the option when it is wrong. */
@@ -566,6 +576,7 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
     autoCommitInterval: num(o, 'autoCommitInterval', 5_000, 10),
     disableAutoCommit: options.disableAutoCommit === true,
     autoCommitMarks: options.autoCommitMarks === true,
+    autoCommitCallback: fn<(result: AutoCommitResult) => void | Promise<void>>(o, 'autoCommitCallback'),
     shareGroup: share,
     shareMaxRecords: num(o, 'shareMaxRecords', 500, 1, 2 ** 31 - 1),
     shareMaxRecordsStrict: options.shareMaxRecordsStrict === true,
