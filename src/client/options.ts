@@ -6,7 +6,7 @@ import type { SaslConfig, Mechanism } from './sasl/index.js'
 import { balancerByName, BALANCER_NAMES, type BalancerName, type GroupBalancer } from './consumer/balancers/index.js'
 import { InvalidOptionError } from './errors.js'
 import { topicNameProblem } from './topic-name.js'
-import type { AutoCommitResult, ShareAckResult } from './types.js'
+import type { AutoCommitResult, CommitOffsets, ShareAckResult } from './types.js'
 
 /** Acks is how many replicas must have a record before the broker answers: 0, 1 or 'all' (-1). */
 export type Acks = 0 | 1 | -1 | 'all'
@@ -216,6 +216,18 @@ export interface ClientOptions<C = unknown> {
    */
   autoCommitCallback?: (result: AutoCommitResult) => void | Promise<void>
   /**
+   * onOffsetsFetched runs (and is awaited) after a rebalance assigned partitions and their committed
+   * offsets were fetched, before they are fetched from and before onPartitionsAssigned (franz-go
+   * calls it after OnPartitionsAssigned): `offsets` has every newly assigned partition with its
+   * committed offset (-1 when none), leader epoch and commit metadata. `signal` aborts when the member
+   * closes or (classic protocol) a heartbeat ends the session meanwhile. If it throws or rejects, the
+   * member gives up its session: the partitions it owns are lost (onPartitionsLost), a
+   * GroupSessionError reaches the next poll and onGroupManageError, and after a backoff it joins the
+   * group again (with its member id; KIP-848 at epoch 0), where the callback runs again.
+   * Equivalent to franz-go's OnOffsetsFetched.
+   */
+  onOffsetsFetched?: (offsets: CommitOffsets, signal: AbortSignal) => void | Promise<void>
+  /**
    * shareGroup consumes consumeTopics as a member of this share group (KIP-932, Kafka 4.2+): the
    * brokers hand each record to one member at a time, and each polled record is acknowledged
    * (`markAcks`; the next poll accepts what was left unmarked). Cannot be combined with consumerGroup,
@@ -301,6 +313,7 @@ export interface Config {
   readonly disableAutoCommit: boolean
   readonly autoCommitMarks: boolean
   readonly autoCommitCallback: ((result: AutoCommitResult) => void | Promise<void>) | null
+  readonly onOffsetsFetched: ((offsets: CommitOffsets, signal: AbortSignal) => void | Promise<void>) | null
   readonly shareGroup: string | null
   readonly shareMaxRecords: number
   readonly shareMaxRecordsStrict: boolean
@@ -325,7 +338,7 @@ const KNOWN = new Set([
   'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'maxBufferedFetchRecords', 'maxBufferedFetchBytes', 'isolationLevel', 'disableFetchSessions', 'consumerGroup',
   'groupProtocol', 'balancers', 'groupRemoteAssignor', 'instanceId', 'sessionTimeout', 'rebalanceTimeout',
   'heartbeatInterval', 'onPartitionsAssigned', 'onPartitionsRevoked', 'onPartitionsLost', 'blockRebalanceOnPoll',
-  'autoCommitInterval', 'disableAutoCommit', 'autoCommitMarks', 'autoCommitCallback', 'shareGroup', 'shareMaxRecords', 'shareMaxRecordsStrict', 'shareAckCallback',
+  'autoCommitInterval', 'disableAutoCommit', 'autoCommitMarks', 'autoCommitCallback', 'onOffsetsFetched', 'shareGroup', 'shareMaxRecords', 'shareMaxRecordsStrict', 'shareAckCallback',
 ])
 
 /** validateOffsetSpec checks an OffsetSpec and names the option when it is wrong. */
@@ -577,6 +590,7 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
     disableAutoCommit: options.disableAutoCommit === true,
     autoCommitMarks: options.autoCommitMarks === true,
     autoCommitCallback: fn<(result: AutoCommitResult) => void | Promise<void>>(o, 'autoCommitCallback'),
+    onOffsetsFetched: fn<(offsets: CommitOffsets, signal: AbortSignal) => void | Promise<void>>(o, 'onOffsetsFetched'),
     shareGroup: share,
     shareMaxRecords: num(o, 'shareMaxRecords', 500, 1, 2 ** 31 - 1),
     shareMaxRecordsStrict: options.shareMaxRecordsStrict === true,

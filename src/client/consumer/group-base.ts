@@ -4,6 +4,7 @@ import { ZERO_UUID } from '../../protocol/reader.js'
 import { OffsetCommit, type OffsetCommitRequest } from '../../protocol/messages/offset-commit.js'
 import { OffsetFetch, type OffsetFetchRequest } from '../../protocol/messages/offset-fetch.js'
 import { delay } from '../broker.js'
+import { GroupSessionError } from '../errors.js'
 import type { ApiMessage } from '../../protocol/messages/api.js'
 import type { ClientCore } from '../core.js'
 import type { OffsetSpec, PartitionsCallback } from '../options.js'
@@ -131,7 +132,11 @@ export abstract class GroupBase implements ConsumerGroupHooks {
 
   // ---------------------------------------------------------------- assignment changes
 
-  /** assignPartitions fetches committed offsets for new partitions, starts consuming them, then runs onPartitionsAssigned. */
+  /**
+   * assignPartitions fetches committed offsets for new partitions, hands them to onOffsetsFetched,
+   * starts consuming them, then runs onPartitionsAssigned. It throws GroupSessionError when
+   * onOffsetsFetched fails: the partitions are not taken, and the caller gives the session up.
+   */
   protected async assignPartitions(added: Map<string, number[]>, signal?: AbortSignal): Promise<void> {
     if (added.size === 0) return
     const stop = signal === undefined ? this.abort.signal : AbortSignal.any([this.abort.signal, signal])
@@ -145,6 +150,21 @@ export abstract class GroupBase implements ConsumerGroupHooks {
         this.core.log('warn', 'fetching committed offsets failed; retrying', 'group', this.group, 'err', (err as Error).message)
         await delay(this.core.config.retryBackoff(attempt), stop, true)
       }
+    }
+    const onFetched = this.core.config.onOffsetsFetched
+    if (onFetched !== null) {
+      // Awaited before any cursor exists: nothing of these partitions is fetched until it is done. It
+      // gets a copy: what it does to the offsets does not move where consuming starts.
+      const copy: CommitOffsets = new Map([...committed].map(([t, ps]) => [t, new Map([...ps].map(([p, o]) => [p, { ...o }]))]))
+      try {
+        await onFetched(copy, stop)
+      } catch (err) {
+        // A callback that failed because the session ended (its signal) goes the session's way.
+        if (stop.aborted) throw stop.reason
+        throw new GroupSessionError(this.group, err)
+      }
+      // The session ended while the callback ran: the partitions are not taken, as when the fetch is given up.
+      if (stop.aborted) throw stop.reason
     }
     for (const [t, ps] of added) {
       let s = this.owned.get(t)

@@ -1,7 +1,9 @@
-// autoCommitCallback when the coordinator refuses a commit, against a scripted fake broker (a real
-// one refuses a partition's commit only in states a test cannot set up on demand), for the classic
-// protocol and KIP-848: the callback gets the offsets the commit carried and the refusal as a typed
-// per-partition error; a callback that throws or rejects is logged and the member goes on.
+// Group callbacks against a scripted fake broker, for the classic protocol and KIP-848, where the
+// requests themselves are the point. autoCommitCallback when the coordinator refuses a commit (a real
+// broker refuses a partition's commit only in states a test cannot set up on demand): the callback
+// gets the offsets the commit carried and the refusal as a typed per-partition error; a callback
+// that throws or rejects is logged and the member goes on. onOffsetsFetched that throws: the member
+// joins again with its member id (KIP-848: at epoch 0, owning nothing).
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { Client } from '../../../src/client/client.js'
@@ -169,5 +171,43 @@ for (const { name, opts } of PROTOCOLS) {
     assert.deepEqual(sent.slice(0, snapshot.length), snapshot.map((r) => [...r.offsets.get(TOPIC)!].map(([p, eo]) => `${p}@${eo.offset}`).sort().join(',')))
     assert.ok(logged.filter((m) => m === 'autoCommitCallback threw').length >= 2, 'the throw and the rejection were logged')
     assert.ok(!logged.includes('autocommit failed'), 'the callback replaces the default log')
+  })
+}
+
+for (const { name, opts } of PROTOCOLS) {
+  test(`${name}: onOffsetsFetched that throws makes the member join again with its member id${name === 'KIP-848' ? ' at epoch 0, owning nothing' : ''}; the callback runs again and consuming starts`, { timeout: 30_000 }, async () => {
+    const peer = await fakeGroupBroker(() => 0)
+    let calls = 0
+    const c = new Client({
+      ...opts,
+      seedBrokers: [`127.0.0.1:${peer.port}`],
+      consumeTopics: [TOPIC],
+      consumerGroup: 'fake-group',
+      metadataMinAge: 50,
+      retryBackoff: 50,
+      fetchMaxWait: 50,
+      onOffsetsFetched: () => {
+        if (++calls === 1) throw new Error('not yet')
+      },
+    })
+    clients.push(c)
+    let polled = 0
+    await waitFor(async () => {
+      polled += (await c.pollFetches({ signal: AbortSignal.timeout(500) })).numRecords()
+      return polled === 2 * RECORDS
+    }, 'every record')
+    assert.equal(calls, 2)
+    if (name === 'classic') {
+      const joins = peer.of<JoinGroupRequest>(JoinGroup)
+      assert.equal(joins.length, 2, 'one join per session')
+      assert.equal(joins[0]!.memberId, '')
+      assert.equal(joins[1]!.memberId, MEMBER, 'the rejoin keeps the member id')
+    } else {
+      const beats = peer.of<ConsumerGroupHeartbeatRequest>(ConsumerGroupHeartbeat)
+      const joins = beats.filter((b) => b.memberEpoch === 0)
+      assert.equal(joins.length, 2, 'one join (epoch 0) per session')
+      assert.equal(joins[1]!.memberId, joins[0]!.memberId, 'the rejoin keeps the member id')
+      assert.deepEqual(joins[1]!.topicPartitions, [], 'owning nothing')
+    }
   })
 }
