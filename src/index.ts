@@ -10,7 +10,7 @@ export type { ControlMarker, ProduceRecord, ProduceRecordHeader, Record, RecordC
 export type { ProduceCallback, ProduceResult } from './client/producer/producer.js'
 export { Fetches } from './client/consumer/fetches.js'
 export type { FetchError, FetchPartition } from './client/consumer/fetches.js'
-export type { AckStatus, ShareAckResult } from './client/types.js'
+export type { AckStatus, AutoCommitResult, CommitOffsets, EpochOffset, ShareAckResult } from './client/types.js'
 
 // ---- transactions
 export { GroupTransactSession } from './client/transact-session.js'

@@ -255,6 +255,19 @@ export class GroupNotEmptyError extends KafkaWireError {
   }
 }
 
+
+/**
+ * GroupSessionError means a group member gave up its group session and joins again (franz-go's
+ * ErrGroupSession): `onOffsetsFetched` threw or rejected, and `cause` is what it threw. The
+ * partitions of the session are lost (onPartitionsLost), the error reaches the next poll and
+ * onGroupManageError, and the member rejoins after a backoff, so it is retriable.
+ */
+export class GroupSessionError extends KafkaWireError {
+  constructor(group: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause)
+    super(`group ${group}: onOffsetsFetched failed (${why}); the member gives up its partitions and rejoins`, { code: 'GROUP_SESSION', retriable: true, group, cause })
+  }
+}
 // ---------------------------------------------------------------- transactions
 
 /** TransactionErrorOptions are what a transaction error concerns and what caused it. */

@@ -7,7 +7,7 @@ import { balancerByName, BALANCER_NAMES, type BalancerName, type GroupBalancer }
 import { InvalidOptionError } from './errors.js'
 import type { Dialer } from './connection.js'
 import { topicNameProblem } from './topic-name.js'
-import type { ShareAckResult } from './types.js'
+import type { AutoCommitResult, CommitOffsets, ShareAckResult } from './types.js'
 
 /** Acks is how many replicas must have a record before the broker answers: 0, 1 or 'all' (-1). */
 export type Acks = 0 | 1 | -1 | 'all'
@@ -243,6 +243,27 @@ export interface ClientOptions<C = unknown> {
   /** autoCommitMarks autocommits only records marked with markCommitRecords. */
   autoCommitMarks?: boolean
   /**
+   * autoCommitCallback is told the outcome of every commit the client makes by itself: the periodic
+   * autocommit, and the commit of what was polled before partitions are revoked and before the
+   * client closes (commits with nothing to commit are not sent and not reported). It replaces the
+   * default, which logs failures and goes on. It is called without being awaited; if it throws or
+   * its promise rejects, that is logged and consuming goes on. Not called with disableAutoCommit.
+   * Equivalent to franz-go's AutoCommitCallback.
+   */
+  autoCommitCallback?: (result: AutoCommitResult) => void | Promise<void>
+  /**
+   * onOffsetsFetched runs (and is awaited) after a rebalance assigned partitions and their committed
+   * offsets were fetched, before they are fetched from and before onPartitionsAssigned (franz-go
+   * calls it after OnPartitionsAssigned): `offsets` has every newly assigned partition with its
+   * committed offset (-1 when none), leader epoch and commit metadata. `signal` aborts when the member
+   * closes or (classic protocol) a heartbeat ends the session meanwhile. If it throws or rejects, the
+   * member gives up its session: the partitions it owns are lost (onPartitionsLost), a
+   * GroupSessionError reaches the next poll and onGroupManageError, and after a backoff it joins the
+   * group again (with its member id; KIP-848 at epoch 0), where the callback runs again.
+   * Equivalent to franz-go's OnOffsetsFetched.
+   */
+  onOffsetsFetched?: (offsets: CommitOffsets, signal: AbortSignal) => void | Promise<void>
+  /**
    * shareGroup consumes consumeTopics as a member of this share group (KIP-932, Kafka 4.2+): the
    * brokers hand each record to one member at a time, and each polled record is acknowledged
    * (`markAcks`; the next poll accepts what was left unmarked). Cannot be combined with consumerGroup,
@@ -331,6 +352,8 @@ export interface Config {
   readonly autoCommitInterval: number
   readonly disableAutoCommit: boolean
   readonly autoCommitMarks: boolean
+  readonly autoCommitCallback: ((result: AutoCommitResult) => void | Promise<void>) | null
+  readonly onOffsetsFetched: ((offsets: CommitOffsets, signal: AbortSignal) => void | Promise<void>) | null
   readonly shareGroup: string | null
   readonly shareMaxRecords: number
   readonly shareMaxRecordsStrict: boolean
@@ -355,7 +378,7 @@ const KNOWN = new Set([
   'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'maxBufferedFetchRecords', 'maxBufferedFetchBytes', 'isolationLevel', 'disableFetchSessions', 'disableFetchCRCValidation', 'keepControlRecords', 'consumerGroup',
   'groupProtocol', 'balancers', 'groupRemoteAssignor', 'instanceId', 'sessionTimeout', 'rebalanceTimeout',
   'heartbeatInterval', 'onPartitionsAssigned', 'onPartitionsRevoked', 'onPartitionsLost', 'blockRebalanceOnPoll',
-  'autoCommitInterval', 'disableAutoCommit', 'autoCommitMarks', 'shareGroup', 'shareMaxRecords', 'shareMaxRecordsStrict', 'shareAckCallback',
+  'autoCommitInterval', 'disableAutoCommit', 'autoCommitMarks', 'autoCommitCallback', 'onOffsetsFetched', 'shareGroup', 'shareMaxRecords', 'shareMaxRecordsStrict', 'shareAckCallback',
 ])
 
 /** validateOffsetSpec checks an OffsetSpec and names the option when it is wrong. */
@@ -623,6 +646,8 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
     autoCommitInterval: num(o, 'autoCommitInterval', 5_000, 10),
     disableAutoCommit: options.disableAutoCommit === true,
     autoCommitMarks: options.autoCommitMarks === true,
+    autoCommitCallback: fn<(result: AutoCommitResult) => void | Promise<void>>(o, 'autoCommitCallback'),
+    onOffsetsFetched: fn<(offsets: CommitOffsets, signal: AbortSignal) => void | Promise<void>>(o, 'onOffsetsFetched'),
     shareGroup: share,
     shareMaxRecords: num(o, 'shareMaxRecords', 500, 1, 2 ** 31 - 1),
     shareMaxRecordsStrict: options.shareMaxRecordsStrict === true,

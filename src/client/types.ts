@@ -3,7 +3,7 @@
  * so that those files need not import each other for a type. Types only: no runtime code.
  */
 
-import type { KafkaWireError } from '../protocol/errors.js'
+import type { KafkaProtocolError, KafkaWireError } from '../protocol/errors.js'
 import type { LeaderMove } from './metadata.js'
 
 /**
@@ -51,6 +51,24 @@ export interface EpochOffset {
 
 /** CommitOffsets maps topic → partition → offset (with leader epoch and commit metadata). */
 export type CommitOffsets = Map<string, Map<number, EpochOffset & { metadata?: string | null }>>
+
+/**
+ * AutoCommitResult is the outcome of one commit the client made by itself (autoCommitCallback): the
+ * periodic autocommit, or the commit of what was polled before partitions are revoked or the client
+ * closes.
+ */
+export interface AutoCommitResult {
+  /** offsets are what the commit carried: topic → partition → the next offset to consume, with its leader epoch. */
+  offsets: CommitOffsets
+  /**
+   * error is null when every partition was committed. Otherwise it is the failure of the whole request
+   * (nothing was committed: the coordinator unreachable, the client closing) or, when the broker
+   * refused some partitions, the first of `partitionErrors`.
+   */
+  error: Error | null
+  /** partitionErrors are the partitions the broker refused, each a KafkaProtocolError naming its topic and partition. */
+  partitionErrors: KafkaProtocolError[]
+}
 
 /**
  * GroupMetadata identifies a consumer group member for offsets committed in a transaction (Java's

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { KafkaProtocolError } from '../../protocol/errors.js'
 import { ConsumerGroupHeartbeat, type ConsumerGroupHeartbeatRequest } from '../../protocol/messages/consumer-group-heartbeat.js'
 import type { ClientCore } from '../core.js'
+import { GroupSessionError } from '../errors.js'
 import type { Consumer } from './consumer.js'
 import { GroupBase, diff } from './group-base.js'
 import { HeartbeatLoop } from './heartbeat-loop.js'
@@ -43,6 +44,13 @@ export class ConsumerProtocolGroup extends GroupBase {
   #target: Map<string, number[]> | null = null
   #reconcileRun: Promise<void> | null = null
   #leaving = false
+  /**
+   * sessionFailed is set when onOffsetsFetched failed: no new assignment is taken while the member
+   * gives its partitions up; then `rejoin` is set, and the next heartbeat turn reports the error and
+   * the one after joins again with epoch 0.
+   */
+  #sessionFailed: GroupSessionError | null = null
+  #rejoin = false
 
   constructor(core: ClientCore, consumer: Consumer) {
     super(core, consumer)
@@ -91,14 +99,28 @@ export class ConsumerProtocolGroup extends GroupBase {
    * one is being reconciled replaces it and is taken next.
    */
   #reconcileSoon(target: Map<string, number[]>): void {
+    if (this.#sessionFailed !== null) return
     this.#target = target
     if (this.#reconcileRun !== null) return
     this.#reconcileRun = (async () => {
       while (this.#target !== null && !this.closed && !this.#leaving) {
         const t = this.#target
         this.#target = null
-        // Acknowledge the new owned set at once, as the Java consumer does.
-        if (await this.#reconcile(t)) this.#heartbeats.schedule(0)
+        try {
+          // Acknowledge the new owned set at once, as the Java consumer does.
+          if (await this.#reconcile(t)) this.#heartbeats.schedule(0)
+        } catch (err) {
+          if (!(err instanceof GroupSessionError) || this.closed) throw err
+          // onOffsetsFetched failed: as franz-go, the session's partitions are lost. Heartbeats go on
+          // meanwhile (the application may hold the revocation), but bring no new assignment.
+          this.#target = null
+          this.#sessionFailed = err
+          this.core.log('warn', 'giving up the group session; rejoining', 'group', this.group, 'err', err.message)
+          await this.revokePartitions(this.ownedMap(), true)
+          this.#rejoin = true
+          this.#heartbeats.schedule(0)
+          return
+        }
       }
     })()
       .catch((err: Error) => this.core.log('warn', 'reconciling the assignment failed', 'group', this.group, 'err', err.message))
@@ -110,6 +132,20 @@ export class ConsumerProtocolGroup extends GroupBase {
   /** beat sends one heartbeat and returns when to send the next (null: not at all). */
   async #beat(): Promise<number | null> {
     const cfg = this.core.config
+    const failed = this.#sessionFailed
+    if (failed !== null && this.#rejoin) {
+      // The session given up (its partitions lost), the error is reported (poll, onGroupManageError),
+      // and after a backoff the member joins again with epoch 0 and the same member id, which the
+      // coordinator answers with its assignment (franz-go's way out of a failed session).
+      this.#sessionFailed = null
+      this.#rejoin = false
+      this.generation = 0
+      this.#full = true
+      this.#failures++
+      this.consumer.addError(failed)
+      this.core.hooks.groupManageError(failed)
+      return this.closed || this.#leaving ? null : cfg.retryBackoff(this.#failures)
+    }
     const req: ConsumerGroupHeartbeatRequest = ConsumerGroupHeartbeat.newRequest()
     req.groupId = this.group
     req.memberId = this.memberId
@@ -139,6 +175,8 @@ export class ConsumerProtocolGroup extends GroupBase {
     let next = this.#interval
     try {
       const res = await this.core.request(ConsumerGroupHeartbeat, req, { timeout: cfg.sessionTimeout, signal: this.abort.signal })
+      // The session was given up while this heartbeat was out: its answer belongs to it; rejoin now.
+      if (this.#rejoin) return this.closed || this.#leaving ? null : 0
       if (res.errorCode !== 0) throw new KafkaProtocolError(res.errorCode, { errorMessage: res.errorMessage })
       this.#failures = 0
       this.#full = false

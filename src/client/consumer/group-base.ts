@@ -4,6 +4,7 @@ import { ZERO_UUID } from '../../protocol/reader.js'
 import { OffsetCommit, type OffsetCommitRequest } from '../../protocol/messages/offset-commit.js'
 import { OffsetFetch, type OffsetFetchRequest } from '../../protocol/messages/offset-fetch.js'
 import { delay } from '../broker.js'
+import { GroupSessionError } from '../errors.js'
 import type { ApiMessage } from '../../protocol/messages/api.js'
 import type { ClientCore } from '../core.js'
 import type { OffsetSpec, PartitionsCallback } from '../options.js'
@@ -131,7 +132,11 @@ export abstract class GroupBase implements ConsumerGroupHooks {
 
   // ---------------------------------------------------------------- assignment changes
 
-  /** assignPartitions fetches committed offsets for new partitions, starts consuming them, then runs onPartitionsAssigned. */
+  /**
+   * assignPartitions fetches committed offsets for new partitions, hands them to onOffsetsFetched,
+   * starts consuming them, then runs onPartitionsAssigned. It throws GroupSessionError when
+   * onOffsetsFetched fails: the partitions are not taken, and the caller gives the session up.
+   */
   protected async assignPartitions(added: Map<string, number[]>, signal?: AbortSignal): Promise<void> {
     if (added.size === 0) return
     const stop = signal === undefined ? this.abort.signal : AbortSignal.any([this.abort.signal, signal])
@@ -145,6 +150,21 @@ export abstract class GroupBase implements ConsumerGroupHooks {
         this.core.log('warn', 'fetching committed offsets failed; retrying', 'group', this.group, 'err', (err as Error).message)
         await delay(this.core.config.retryBackoff(attempt), stop, true)
       }
+    }
+    const onFetched = this.core.config.onOffsetsFetched
+    if (onFetched !== null) {
+      // Awaited before any cursor exists: nothing of these partitions is fetched until it is done. It
+      // gets a copy: what it does to the offsets does not move where consuming starts.
+      const copy: CommitOffsets = new Map([...committed].map(([t, ps]) => [t, new Map([...ps].map(([p, o]) => [p, { ...o }]))]))
+      try {
+        await onFetched(copy, stop)
+      } catch (err) {
+        // A callback that failed because the session ended (its signal) goes the session's way.
+        if (stop.aborted) throw stop.reason
+        throw new GroupSessionError(this.group, err)
+      }
+      // The session ended while the callback ran: the partitions are not taken, as when the fetch is given up.
+      if (stop.aborted) throw stop.reason
     }
     for (const [t, ps] of added) {
       let s = this.owned.get(t)
@@ -183,9 +203,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
       await this.#callback(cfg.onPartitionsLost ?? cfg.onPartitionsRevoked, revoked)
     } else {
       await this.#callback(cfg.onPartitionsRevoked, revoked)
-      if (!cfg.disableAutoCommit) {
-        await this.commitUncommitted(revoked).catch((err: Error) => this.core.log('warn', 'commit on revoke failed', 'group', this.group, 'err', err.message))
-      }
+      if (!cfg.disableAutoCommit) await this.autoCommit('commit on revoke', revoked)
     }
     for (const [t, ps] of revoked) {
       const s = this.owned.get(t)
@@ -325,14 +343,54 @@ export abstract class GroupBase implements ConsumerGroupHooks {
    * commit commits offsets for the group. Commits are serialized so an older commit can never land
    * after a newer one. Per-partition errors reject with the first error after every partition was tried.
    */
-  commit(offsets: CommitOffsets): Promise<void> {
-    if (offsets.size === 0) return this.#commitChain.then(() => undefined)
+  async commit(offsets: CommitOffsets): Promise<void> {
+    const refused = await this.#queueCommit(offsets)
+    if (refused.length > 0) throw refused[0]
+  }
+
+  /**
+   * queueCommit sends a commit after those before it and resolves with the partitions the broker
+   * refused; it rejects when the request failed as a whole. Nothing to commit waits for the commits
+   * before it.
+   */
+  #queueCommit(offsets: CommitOffsets): Promise<KafkaProtocolError[]> {
+    if (offsets.size === 0) return this.#commitChain.then(() => [])
     const run = this.#commitChain.then(() => this.#commitNow(offsets))
     this.#commitChain = run.catch(() => {})
     return run
   }
 
-  async #commitNow(offsets: CommitOffsets): Promise<void> {
+  /**
+   * autoCommit commits what was polled (or marked) and not yet committed, as the client does by itself
+   * (every autoCommitInterval, before a revoke, at close), and tells autoCommitCallback how it went;
+   * without one, a failure is logged (franz-go's default commit callback). It never rejects.
+   */
+  protected async autoCommit(what: string, only?: Map<string, number[]>): Promise<void> {
+    const offsets = this.uncommitted(only)
+    let error: Error | null = null
+    let refused: KafkaProtocolError[] = []
+    try {
+      refused = await this.#queueCommit(offsets)
+    } catch (err) {
+      error = err as Error
+    }
+    if (offsets.size === 0) return
+    error ??= refused[0] ?? null
+    const cb = this.core.config.autoCommitCallback
+    if (cb === null) {
+      if (error !== null) this.core.log('warn', `${what} failed`, 'group', this.group, 'err', error.message)
+      return
+    }
+    const failed = (err: unknown) => this.core.log('error', 'autoCommitCallback threw', 'group', this.group, 'err', err instanceof Error ? err.message : String(err))
+    try {
+      // Not awaited: a slow callback must not hold the revoke or the close it reports on.
+      Promise.resolve(cb({ offsets, error, partitionErrors: refused })).catch(failed)
+    } catch (err) {
+      failed(err)
+    }
+  }
+
+  async #commitNow(offsets: CommitOffsets): Promise<KafkaProtocolError[]> {
     const md = this.core.metadata
     // OffsetCommit v10+ names topics by id.
     await this.#knowTopics([...offsets.keys()])
@@ -352,13 +410,12 @@ export abstract class GroupBase implements ConsumerGroupHooks {
       }
       return req
     })
-    let first: Error | null = null
+    const refused: KafkaProtocolError[] = []
     for (const t of res.topics) {
       const name = t.name || md.topicName(t.topicId) || ''
       for (const p of t.partitions) {
         if (p.errorCode !== 0) {
-          const err = new KafkaProtocolError(p.errorCode, { topic: name, partition: p.partitionIndex })
-          first ??= err
+          refused.push(new KafkaProtocolError(p.errorCode, { topic: name, partition: p.partitionIndex }))
           if (REJOIN_ERRORS.has(p.errorCode)) this.onGenerationError(p.errorCode)
           continue
         }
@@ -369,7 +426,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
         m.set(p.partitionIndex, eo.offset)
       }
     }
-    if (first !== null) throw first
+    return refused
   }
 
   // ---------------------------------------------------------------- transactions (GroupTransactSession)
@@ -425,7 +482,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
     if (cfg.disableAutoCommit || this.#autoTimer !== null || this.closed) return
     this.#autoTimer = setInterval(() => {
       if (this.closed || this.generation < 0) return
-      this.commitUncommitted().catch((err: Error) => this.core.log('warn', 'autocommit failed', 'group', this.group, 'err', err.message))
+      void this.autoCommit('autocommit')
     }, cfg.autoCommitInterval)
     // Membership is background work: an idle member does not keep the process alive by itself.
     this.#autoTimer.unref()
@@ -442,9 +499,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
     const left = deadline - Date.now()
     const timer = Number.isFinite(left) ? setTimeout(() => this.abort.abort(new Error('close() ran out of time')), Math.max(0, left)) : null
     try {
-      if (!cfg.disableAutoCommit && this.generation >= 0) {
-        await this.commitUncommitted().catch((err: Error) => this.core.log('warn', 'commit on close failed', 'group', this.group, 'err', err.message))
-      }
+      if (!cfg.disableAutoCommit && this.generation >= 0) await this.autoCommit('commit on close')
       this.closed = true
       this.allowRebalance()
       for (const w of this.#rebalancedWaiters.splice(0)) w()

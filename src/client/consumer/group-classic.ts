@@ -1,6 +1,6 @@
 import { ErrorCode } from '../../protocol/error-codes.js'
 import { KafkaProtocolError } from '../../protocol/errors.js'
-import { ClientClosedError } from '../errors.js'
+import { ClientClosedError, GroupSessionError } from '../errors.js'
 import { JoinGroup } from '../../protocol/messages/join-group.js'
 import { SyncGroup } from '../../protocol/messages/sync-group.js'
 import { Heartbeat } from '../../protocol/messages/heartbeat.js'
@@ -146,6 +146,13 @@ export class ClassicGroup extends GroupBase {
         }
         if (e instanceof KafkaProtocolError && (e.errorCode === UNKNOWN_MEMBER_ID || e.errorCode === ILLEGAL_GENERATION)) {
           await this.#lose()
+        }
+        if (e instanceof GroupSessionError) {
+          // onOffsetsFetched failed: the member gives this session up as franz-go does, losing what it
+          // owns and joining again (with its member id) after the backoff; the poll hears of it too.
+          await this.revokePartitions(this.ownedMap(), true)
+          this.generation = -1
+          this.consumer.addError(e)
         }
         // franz-go runs OnGroupManageError for every error that breaks the loop, right after any
         // partitions it cost were reported lost.
