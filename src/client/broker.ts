@@ -64,8 +64,21 @@ export class Broker {
     this.#mechanism = cfg.sasl === null ? null : mechanismFrom(cfg.sasl)
   }
 
-  /** connection returns the open connection of a kind, dialing it first if needed. */
+  /**
+   * connection returns the open connection of a kind, dialing it first if needed. A caller waits for
+   * the dial, so the client holds the event loop meanwhile: a program awaiting it (an Admin call
+   * learning a version) does not end with its promise unsettled.
+   */
   connection(kind: ConnectionKind, signal?: AbortSignal): Promise<BrokerConnection> {
+    const p = this.#connection(kind, signal)
+    const open = this.#conns.get(kind)?.conn
+    if ((open != null && !open.closed) || this.#events.hold === undefined) return p
+    this.#events.hold()
+    return p.finally(() => this.#events.release?.())
+  }
+
+  /** #connection is connection() without the hold: for background work (fetches) and held requests. */
+  #connection(kind: ConnectionKind, signal?: AbortSignal): Promise<BrokerConnection> {
     if (this.#closed) return Promise.reject(new BrokerConnectionError(`broker ${this.#name()} is closed`, { broker: this.meta.nodeId }))
     let d = this.#conns.get(kind)
     if (d === undefined) {
@@ -89,7 +102,7 @@ export class Broker {
       // An open connection takes the request now, not a turn later (the consumer's fetch is paced by it).
       const open = this.#conns.get(kind)?.conn
       if (open != null && !open.closed) return open.request(api, req, opts)
-      return this.connection(kind, opts.signal).then((conn) => conn.request(api, req, opts))
+      return this.#connection(kind, opts.signal).then((conn) => conn.request(api, req, opts))
     }
     return this.#heldRequest(kind, api, req, opts)
   }
@@ -97,7 +110,7 @@ export class Broker {
   async #heldRequest<Req, Res>(kind: ConnectionKind, api: ApiMessage<Req, Res>, req: Req | ((version: number) => Req), opts: RequestOptions): Promise<Res> {
     this.#events.hold!()
     try {
-      const conn = await this.connection(kind, opts.signal)
+      const conn = await this.#connection(kind, opts.signal)
       return await conn.request(api, req, opts)
     } finally {
       this.#events.release?.()
