@@ -11,6 +11,7 @@ import { KafkaProtocolError } from '../protocol/errors.js'
 import {
   createErrorFromCode,
   KafkaJSAggregateError,
+  KafkaJSCreateTopicError,
   KafkaJSAlterPartitionReassignmentsError,
   KafkaJSBrokerNotFound,
   KafkaJSDeleteGroupsError,
@@ -227,18 +228,25 @@ export class Admin {
         { validateOnly: options.validateOnly === true, timeout: options.timeout ?? 5_000, waitReady: options.waitForLeaders !== false && options.validateOnly !== true },
       ),
     )
-    const failed = results.filter((r) => r.error !== null && r.error.code !== 'TOPIC_ALREADY_EXISTS')
-    if (failed.length > 0) throw toKafkaJSError(failed[0]!.error)
-    return results.some((r) => r.error === null)
+    // As KafkaJS: false when the only errors are topics that exist already, else every topic's error
+    // (those that exist included) in one KafkaJSAggregateError.
+    const failed = results.filter((r) => r.error !== null)
+    if (failed.every((r) => r.error!.code === 'TOPIC_ALREADY_EXISTS')) return failed.length === 0
+    const other = failed.find((r) => !(r.error instanceof KafkaProtocolError))
+    if (other !== undefined) throw this.#convert(other.error)
+    throw new KafkaJSAggregateError('Topic creation errors', failed.map((r) => new KafkaJSCreateTopicError(toKafkaJSError(r.error) as KafkaJSProtocolError, r.name)))
   }
 
   /** deleteTopics deletes topics. */
   async deleteTopics(options: { topics: string[]; timeout?: number }): Promise<void> {
     const { admin } = this.#parts()
     if (!options || !Array.isArray(options.topics)) throw new KafkaJSNonRetriableError(`Invalid topics array ${String(options?.topics)}`)
-    const results = await this.#wrap(() => admin.deleteTopics(options.topics, { timeout: options.timeout ?? 5_000 }))
-    const failed = results.find((r) => r.error !== null)
-    if (failed !== undefined) throw toKafkaJSError(failed.error)
+    // KafkaJS retries a retriable answer (an unknown topic among them) before giving up.
+    await this.#retrying(async () => {
+      const results = await admin.deleteTopics(options.topics, { timeout: options.timeout ?? 5_000 })
+      const failed = results.find((r) => r.error !== null)
+      if (failed !== undefined) throw failed.error
+    }, (e) => e.retriable)
   }
 
   /** fetchTopicMetadata describes topics (all when none are named). */
@@ -360,14 +368,21 @@ export class Admin {
   async describeGroups(groupIds: string[]): Promise<{ groups: GroupDescription[] }> {
     const { client } = this.#parts()
     return this.#wrap(async () => {
-      const groups: GroupDescription[] = []
+      // errorCode is not in KafkaJS's declarations, but its runtime gives it (0).
+      const groups: Array<GroupDescription & { errorCode: number }> = []
       for (const id of groupIds) {
         const req = DescribeGroups.newRequest()
         req.groups = [id]
         const res = await client.request(DescribeGroups, req)
         for (const g of res.groups) {
+          // Kafka 4 answers an unknown group with GROUP_ID_NOT_FOUND (DescribeGroups v6); the versions
+          // KafkaJS sends get it as an empty group in state Dead, which KafkaJS hands back.
+          if (g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) {
+            groups.push({ errorCode: 0, groupId: g.groupId, state: 'Dead', protocolType: '', protocol: '', members: [] })
+            continue
+          }
           if (g.errorCode !== 0) throw createErrorFromCode(g.errorCode, { message: g.errorMessage })
-          groups.push({ groupId: g.groupId, state: g.groupState, protocol: g.protocolData, protocolType: g.protocolType, members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, memberMetadata: m.memberMetadata, memberAssignment: m.memberAssignment })) })
+          groups.push({ errorCode: 0, groupId: g.groupId, state: g.groupState, protocolType: g.protocolType, protocol: g.protocolData, members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, memberMetadata: m.memberMetadata, memberAssignment: m.memberAssignment })) })
         }
       }
       return { groups }

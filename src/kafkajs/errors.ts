@@ -18,6 +18,7 @@ import {
   InvalidOperationError,
   InvalidOptionError,
   InvalidRecordError,
+  InvalidTopicError,
   PartitionerError,
   ProducerFencedError,
   RecordTimeoutError,
@@ -479,6 +480,9 @@ export function toKafkaJSError(err: unknown, brokerAddress?: BrokerAddress): Kaf
   } else if (err instanceof RequestTimeoutError) {
     out = new KafkaJSRequestTimeoutError('Request timed out', { broker: where(err), cause: err })
     out.message = `Request timed out: ${err.message}`
+  } else if (err instanceof InvalidTopicError) {
+    // kafka-wire refuses the name before sending; KafkaJS hears the broker's INVALID_TOPIC_EXCEPTION.
+    out = createErrorFromCode(ErrorCode.INVALID_TOPIC_EXCEPTION, { topic: err.topic, message: err.message, cause: err })
   } else if (err instanceof BrokersUnreachableError && err.cause instanceof Error) {
     // No broker answered: KafkaJS reports the last connection's error (a KafkaJSConnectionError, or
     // the SASL error that ended it); the message keeps which brokers were tried.

@@ -4,6 +4,7 @@
  * KafkaJS's RecordMetadata once every message of the call has settled.
  */
 import { Client, coreOf } from '../client/client.js'
+import { InvalidTopicError } from '../client/errors.js'
 import type { ProduceRecord, ProduceRecordHeader } from '../protocol/record.js'
 import { codecName, CompressionTypes } from './constants.js'
 import {
@@ -330,9 +331,15 @@ export class Producer implements Sender {
     })
   }
 
-  /** sendError maps a failed message's error; a retriable one has used up its retries. */
+  /**
+   * sendError maps a failed message's error; a retriable one has used up its retries. An invalid topic
+   * name is what KafkaJS learns from metadata, before producing, where its retrier wraps a
+   * non-retriable error in KafkaJSNonRetriableError.
+   */
   #sendError(err: unknown, client: Client): Error {
-    return retriesSpent(this.#error(err, client), this.#retryOptions())
+    const e = this.#error(err, client)
+    if (err instanceof InvalidTopicError) return new KafkaJSNonRetriableError(e, { cause: e })
+    return retriesSpent(e, this.#retryOptions())
   }
 
   /** retryOptions are the retry settings this producer's calls use: the Kafka's, then its own. */
