@@ -1,6 +1,7 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls'
 import type { HookInput, Logger } from '../hooks/index.js'
 import { partitionerFrom, type Partitioner } from './producer/partitioner.js'
+import { produceRequestOverhead } from './producer/batch.js'
 import type { ProduceRecord } from '../protocol/record.js'
 import type { SaslConfig, Mechanism } from './sasl/index.js'
 import { balancerByName, BALANCER_NAMES, type BalancerName, type GroupBalancer } from './consumer/balancers/index.js'
@@ -58,6 +59,15 @@ export interface ClientOptions<C = unknown> {
   connIdleTimeout?: number
   /** brokerMaxReadBytes refuses larger responses before allocating them. Default 100 MiB (franz-go's BrokerMaxReadBytes). */
   brokerMaxReadBytes?: number
+  /**
+   * brokerMaxWriteBytes caps one produce request's size on the wire, size prefix included, in bytes:
+   * a request takes its broker's partitions' batches while they fit, the others go in the next one.
+   * Keep it at or under the brokers' socket.request.max.bytes (100 MiB by default), past which a
+   * broker closes the connection. It must hold one full batch: at least producerBatchMaxBytes plus a
+   * request's overhead (about 300 bytes, more with a long clientId or transactionalId); at most 1 GiB.
+   * Default 100 MiB (franz-go's BrokerMaxWriteBytes; only produce requests come near it).
+   */
+  brokerMaxWriteBytes?: number
   /** maxVersions caps the version used per API key (franz-go's MaxVersions), e.g. { 0: 9 } for Produce v9. */
   maxVersions?: { [apiKey: number]: number }
   /** metadataMaxAge refreshes metadata at least this often, in ms. Default 300,000. Equivalent to Java's metadata.max.age.ms. */
@@ -240,6 +250,7 @@ export interface Config {
   readonly requestTimeoutOverhead: number
   readonly connIdleTimeout: number
   readonly brokerMaxReadBytes: number
+  readonly brokerMaxWriteBytes: number
   readonly maxVersions: ReadonlyMap<number, number>
   readonly metadataMaxAge: number
   readonly metadataMinAge: number
@@ -306,7 +317,7 @@ export function defaultRetryBackoff(tries: number): number {
 const CODECS = new Set<CompressionName>(['none', 'gzip', 'snappy', 'lz4', 'zstd'])
 const KNOWN = new Set([
   'seedBrokers', 'clientId', 'rack', 'tls', 'sasl', 'dialTimeout', 'requestTimeoutOverhead', 'connIdleTimeout',
-  'brokerMaxReadBytes', 'maxVersions', 'metadataMaxAge', 'metadataMinAge', 'retryBackoff', 'requestRetries',
+  'brokerMaxReadBytes', 'brokerMaxWriteBytes', 'maxVersions', 'metadataMaxAge', 'metadataMinAge', 'retryBackoff', 'requestRetries',
   'retryTimeout', 'hooks', 'logger', 'defaultProduceTopic', 'requiredAcks', 'disableIdempotentWrite', 'linger',
   'producerBatchMaxBytes', 'producerBatchCompression', 'maxBufferedRecords', 'maxBufferedBytes',
   'maxProduceRequestsInflightPerBroker', 'produceRequestTimeout', 'recordDeliveryTimeout', 'recordRetries',
@@ -446,6 +457,16 @@ export function resolveConfig(options: ClientOptions): Config {
     // could make a retried batch look out of order.
     throw new InvalidOptionError('maxProduceRequestsInflightPerBroker', 'at most 5 with idempotent writes')
   }
+  const producerBatchMaxBytes = num(o, 'producerBatchMaxBytes', 1_000_000, 64, 2 ** 30)
+  const brokerMaxWriteBytes = num(o, 'brokerMaxWriteBytes', 100 << 20, 1024, 2 ** 30)
+  if (!Number.isInteger(brokerMaxWriteBytes)) throw new InvalidOptionError('brokerMaxWriteBytes', `${brokerMaxWriteBytes} is not a whole number of bytes`)
+  const overhead = produceRequestOverhead(clientId, transactionalId)
+  if (brokerMaxWriteBytes < producerBatchMaxBytes + overhead) {
+    // franz-go refuses this too. Name the option the caller set: a large producerBatchMaxBytes alone
+    // is refused against the default brokerMaxWriteBytes.
+    const named = o.brokerMaxWriteBytes === undefined ? 'producerBatchMaxBytes' : 'brokerMaxWriteBytes'
+    throw new InvalidOptionError(named, `a produce request of brokerMaxWriteBytes (${brokerMaxWriteBytes}) cannot hold a full batch: it must be at least producerBatchMaxBytes (${producerBatchMaxBytes}) plus ${overhead} bytes of request overhead, ${producerBatchMaxBytes + overhead}; raise brokerMaxWriteBytes (up to the brokers' socket.request.max.bytes) or lower producerBatchMaxBytes`)
+  }
   const cfg: Config = {
     seedBrokers,
     clientId,
@@ -456,6 +477,7 @@ export function resolveConfig(options: ClientOptions): Config {
     requestTimeoutOverhead: num(o, 'requestTimeoutOverhead', 10_000, 100),
     connIdleTimeout: num(o, 'connIdleTimeout', 20_000, 0),
     brokerMaxReadBytes: num(o, 'brokerMaxReadBytes', 100 << 20, 1024, 2 ** 31 - 1),
+    brokerMaxWriteBytes,
     maxVersions,
     metadataMaxAge: num(o, 'metadataMaxAge', 300_000, 100),
     metadataMinAge: num(o, 'metadataMinAge', 5_000, 0),
@@ -466,7 +488,7 @@ export function resolveConfig(options: ClientOptions): Config {
     requiredAcks,
     idempotent,
     linger: num(o, 'linger', 10, 0, 60_000),
-    producerBatchMaxBytes: num(o, 'producerBatchMaxBytes', 1_000_000, 64, 2 ** 30),
+    producerBatchMaxBytes,
     compression: Object.freeze([...compression]),
     maxBufferedRecords: num(o, 'maxBufferedRecords', 10_000, 1),
     maxBufferedBytes: num(o, 'maxBufferedBytes', 32 << 20, 0),

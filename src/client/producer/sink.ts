@@ -5,7 +5,7 @@ import { encodeRecordBatch, encodedRecordSize, restampRecordBatch, RECORD_BATCH_
 import type { ProduceBatchMetrics } from '../../hooks/index.js'
 import { codecId } from '../../protocol/compression/index.js'
 import type { Producer } from './producer.js'
-import { Batch, recordSize, type RecBuf } from './batch.js'
+import { Batch, recordSize, produceRequestBaseBytes, produceTopicBytes, PRODUCE_PARTITION_BYTES, type RecBuf } from './batch.js'
 import { IncompleteResponseError } from '../errors.js'
 import { WakeTimer } from '../wake-timer.js'
 import type { LeaderMove } from '../metadata.js'
@@ -50,10 +50,13 @@ export class Sink {
   #waitingPid = false
   #failures = 0
   #rotate = 0
+  /** baseBytes bounds a produce request of this client without its topics (brokerMaxWriteBytes). */
+  readonly #baseBytes: number
 
   constructor(producer: Producer, nodeId: number) {
     this.#producer = producer
     this.nodeId = nodeId
+    this.#baseBytes = produceRequestBaseBytes(producer.core.config.clientId, producer.core.config.transactionalId)
   }
 
   add(rb: RecBuf): void {
@@ -142,7 +145,10 @@ export class Sink {
       // their records ride along instead of waiting out their own lingers in requests of their own.
       const force = p.flushing > 0 || this.#anyDue(now, cfg.linger)
       const sent: SentBatch[] = []
-      let bytes = 0
+      // The request's size on the wire, kept within brokerMaxWriteBytes; a topic's name is counted once.
+      const maxBytes = cfg.brokerMaxWriteBytes
+      let bytes = this.#baseBytes
+      let topics: Set<string> | null = null
       const txn = p.txn
       // Start at a different partition each time so a size-capped request cannot starve the last ones.
       const start = rbs.length > 0 ? this.#rotate++ % rbs.length : 0
@@ -158,11 +164,16 @@ export class Sink {
           if (p.bumping) break
           continue
         }
-        if (bytes > 0 && bytes + b.bytes > MAX_REQUEST_BYTES) break
         // Transactions: the partition may have to join the transaction first (AddPartitionsToTxn).
         if (txn !== null && !txn.maySend(rb)) continue
         if (b.encoded === null && !this.#encode(rb, b)) continue
-        bytes += b.encoded!.length
+        // Measured as encoded (compression may make a batch larger than its records). One that does
+        // not fit ends the request and goes in a later one; a request's first batch always goes, as
+        // brokerMaxWriteBytes holds any batch.
+        const size = PRODUCE_PARTITION_BYTES + (topics?.has(rb.topic) === true ? 0 : produceTopicBytes(rb.topic.length)) + b.encoded!.length
+        if (sent.length > 0 && bytes + size > maxBytes) break
+        bytes += size
+        ;(topics ??= new Set()).add(rb.topic)
         sent.push({ rb, batch: b })
       }
       if (sent.length === 0) break
@@ -618,5 +629,3 @@ function sequenceAfter(a: number, b: number): boolean {
   return d > 0 && d < 1073741824
 }
 
-/** MAX_REQUEST_BYTES keeps one produce request well under the broker's socket.request.max.bytes (100 MiB). */
-const MAX_REQUEST_BYTES = 64 << 20

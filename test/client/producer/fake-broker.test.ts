@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { Client } from '../../../src/client/client.js'
-import { ProducerFencedError, RecordFateUnknownError } from '../../../src/client/errors.js'
+import { InvalidOptionError, ProducerFencedError, RecordFateUnknownError } from '../../../src/client/errors.js'
 import { KafkaProtocolError } from '../../../src/protocol/errors.js'
 import { ErrorCode } from '../../../src/protocol/error-codes.js'
 import { AddPartitionsToTxn, type AddPartitionsToTxnRequest } from '../../../src/protocol/messages/add-partitions-to-txn.js'
 import { FindCoordinator } from '../../../src/protocol/messages/find-coordinator.js'
-import { InitProducerId } from '../../../src/protocol/messages/init-producer-id.js'
+import { InitProducerId, type InitProducerIdRequest } from '../../../src/protocol/messages/init-producer-id.js'
 import { Metadata, newMetadataResponseMetadataResponsePartition, newMetadataResponseMetadataResponseTopic, type MetadataRequest } from '../../../src/protocol/messages/metadata.js'
 import { Produce, type ProduceRequest } from '../../../src/protocol/messages/produce.js'
 import { FakePeer, closePeers, ourVersions, type Received } from '../../helpers/fake-peer.js'
@@ -22,8 +22,9 @@ after(closePeers)
 
 /**
  * cluster starts two fake brokers: node 1 leads partition 0 and coordinates the transaction, node 2
- * leads partition 1 (unless `leaders` names each partition's leader). Produce requests go to
- * `onProduce(node, req)`; everything else is answered at once.
+ * leads partition 1 (unless `leaders` names each partition's leader; the topic has as many
+ * partitions). Produce requests go to `onProduce(node, req)`; everything else is answered at once.
+ * InitProducerId hands out producer id 7, epoch 0, and bumps the epoch of an id it is given (KIP-360).
  */
 async function cluster(onProduce: (node: number, req: Received, peer: FakePeer) => void, leaders = [1, 2]): Promise<FakePeer[]> {
   const peers = [await FakePeer.start(), await FakePeer.start()]
@@ -36,7 +37,7 @@ async function cluster(onProduce: (node: number, req: Received, peer: FakePeer) 
       const respond = (res: unknown) => peer.respond(req, res)
       switch (req.api.key) {
         case Metadata.key: {
-          const partitions = [0, 1].map((p) => ({ ...newMetadataResponseMetadataResponsePartition(), partitionIndex: p, leaderId: leaders[p]!, leaderEpoch: 1, replicaNodes: [leaders[p]!], isrNodes: [leaders[p]!] }))
+          const partitions = leaders.map((leaderId, p) => ({ ...newMetadataResponseMetadataResponsePartition(), partitionIndex: p, leaderId, leaderEpoch: 1, replicaNodes: [leaderId], isrNodes: [leaderId] }))
           const topics = ((req.body as MetadataRequest).topics ?? [{ name: TOPIC }]).map((t) => ({ ...newMetadataResponseMetadataResponseTopic(), name: t.name, topicId: TOPIC_ID, partitions }))
           const brokers = peers.map((b, j) => ({ nodeId: j + 1, host: '127.0.0.1', port: b.port, rack: null }))
           return respond({ ...Metadata.newResponse(), brokers, controllerId: 1, clusterId: 'fake', topics })
@@ -46,8 +47,10 @@ async function cluster(onProduce: (node: number, req: Received, peer: FakePeer) 
           const coordinators = keys.map((key) => ({ key, nodeId: 1, host: '127.0.0.1', port: peers[0]!.port, errorCode: 0, errorMessage: null }))
           return respond(req.version >= 4 ? { ...FindCoordinator.newResponse(), coordinators } : { ...FindCoordinator.newResponse(), nodeId: 1, host: '127.0.0.1', port: peers[0]!.port })
         }
-        case InitProducerId.key:
-          return respond({ ...InitProducerId.newResponse(), producerId: 7n, producerEpoch: 0 })
+        case InitProducerId.key: {
+          const body = req.body as InitProducerIdRequest
+          return respond({ ...InitProducerId.newResponse(), producerId: 7n, producerEpoch: body.producerId >= 0n ? body.producerEpoch + 1 : 0 })
+        }
         case AddPartitionsToTxn.key: {
           const body = req.body as AddPartitionsToTxnRequest
           const resultsByTopicV3AndBelow = body.v3AndBelowTopics.map((t) => ({ name: t.name, resultsByPartition: t.partitions.map((p) => ({ partitionIndex: p, partitionErrorCode: 0 })) }))
@@ -165,3 +168,55 @@ for (const which of ['a full batch', 'a lingering batch that rode along with ano
     }
   })
 }
+
+/** header reads what the producer stamped on the record batch a Produce request carries for one partition. */
+function header(batch: Buffer): { producerId: bigint; epoch: number; sequence: number; records: number } {
+  return { producerId: batch.readBigInt64BE(43), epoch: batch.readInt16BE(51), sequence: batch.readInt32BE(53), records: batch.readInt32BE(57) }
+}
+
+/** batchesOf lists the batches of every Produce request a peer received, in order, with their partition. */
+function batchesOf(peer: FakePeer): Array<{ partition: number } & ReturnType<typeof header>> {
+  return peer.of(Produce).flatMap((r) => r.topicData.flatMap((t) => t.partitionData.map((p) => ({ partition: p.index, ...header(p.records as Buffer) }))))
+}
+
+test('brokerMaxWriteBytes splits produce requests: none is larger, and every record is written', { timeout: 30_000 }, async () => {
+  const limit = 1_400
+  const peers = await cluster((_node, req, peer) => peer.respond(req, produceAnswer(req, 0)), [1, 1, 1, 1])
+  const c = new Client({ seedBrokers: [`127.0.0.1:${peers[0]!.port}`], linger: 30_000, producerBatchMaxBytes: 1_000, brokerMaxWriteBytes: limit, metadataMinAge: 50 })
+  try {
+    // Two records of 400 bytes make a full batch of about 900 bytes per partition: one fits in a
+    // request of 1,400 bytes, two do not.
+    const value = Buffer.alloc(400, 7)
+    const results = await c.produceSync(Array.from({ length: 8 }, (_, i) => ({ topic: TOPIC, partition: i % 4, value })))
+    for (const r of results) assert.equal(r.error, null)
+    const produces = peers[0]!.received.filter((r) => r.api.key === Produce.key)
+    for (const r of produces) assert.ok(r.size <= limit, `a produce request of ${r.size} bytes`)
+    assert.deepEqual(produces.map((r) => (r.body as ProduceRequest).topicData.flatMap((t) => t.partitionData).length), [1, 1, 1, 1], 'one batch per request')
+    assert.deepEqual(batchesOf(peers[0]!).map((b) => b.records), [2, 2, 2, 2])
+    assert.deepEqual(new Set(batchesOf(peers[0]!).map((b) => b.partition)), new Set([0, 1, 2, 3]))
+  } finally {
+    await c.close()
+  }
+})
+
+test('brokerMaxWriteBytes is validated at construction, naming the option', () => {
+  const cases: Array<[Record<string, unknown>, string]> = [
+    [{ brokerMaxWriteBytes: 0 }, 'brokerMaxWriteBytes'],
+    [{ brokerMaxWriteBytes: 200_000.5 }, 'brokerMaxWriteBytes'],
+    [{ brokerMaxWriteBytes: 2 ** 31 }, 'brokerMaxWriteBytes'],
+    // One full batch must fit in a request, with the request's overhead.
+    [{ producerBatchMaxBytes: 100_000, brokerMaxWriteBytes: 100_000 }, 'brokerMaxWriteBytes'],
+    [{ producerBatchMaxBytes: 200 << 20 }, 'producerBatchMaxBytes'],
+  ]
+  for (const [opts, option] of cases) {
+    assert.throws(
+      () => new Client({ seedBrokers: ['127.0.0.1:1'], ...opts } as never),
+      (err: unknown) => err instanceof InvalidOptionError && err.option === option && !err.retriable,
+      JSON.stringify(opts),
+    )
+  }
+  // Just enough for a full batch is accepted.
+  const c = new Client({ seedBrokers: ['127.0.0.1:1'], producerBatchMaxBytes: 100_000, brokerMaxWriteBytes: 100_400 })
+  assert.equal(c.config.brokerMaxWriteBytes, 100_400)
+  void c.close()
+})
