@@ -136,6 +136,25 @@ export interface ClientOptions<C = unknown> {
   unknownTopicRetries?: number
   /** partitioner picks partitions. Default: Java's default (murmur2 for keys, uniform sticky for keyless, KIP-794). */
   partitioner?: PartitionerOption
+  /**
+   * stopProducerOnDataLossDetected stops the producer for good once it detects data loss: a broker
+   * answers OUT_OF_ORDER_SEQUENCE_NUMBER or UNKNOWN_PRODUCER_ID for a partition's oldest
+   * unacknowledged batch after it acknowledged earlier batches of the same producer id and epoch,
+   * and the partition's log start offset has not moved past them (records deleted by retention are
+   * no loss). That batch, every record not in flight (of every partition) and every record produced
+   * afterwards fail with DataLossError; records in flight learn their fate from their answers. A new
+   * client is needed to produce again. Default false: the producer bumps its epoch (KIP-360), resends
+   * the batch and calls producerOnDataLossDetected. Idempotent, non-transactional producers only (a
+   * transactional producer fails the batch either way). franz-go's StopProducerOnDataLossDetected.
+   */
+  stopProducerOnDataLossDetected?: boolean
+  /**
+   * producerOnDataLossDetected is called with the topic and partition when the producer detects data
+   * loss (as stopProducerOnDataLossDetected describes) and goes on producing. It is called apart from
+   * the produce path (in a microtask), so it may produce; an error it throws is logged. Cannot be
+   * combined with stopProducerOnDataLossDetected. franz-go's ProducerOnDataLossDetected.
+   */
+  producerOnDataLossDetected?: (topic: string, partition: number) => void
   // ---- transactions ----
   /**
    * transactionalId makes the producer transactional (KIP-98): records are produced between
@@ -271,6 +290,8 @@ export interface Config {
   readonly recordRetries: number
   readonly unknownTopicRetries: number
   readonly partitioner: PartitionerOption
+  readonly stopProducerOnDataLossDetected: boolean
+  readonly producerOnDataLossDetected: ((topic: string, partition: number) => void) | null
   readonly allowAutoTopicCreation: boolean
   readonly transactionalId: string | null
   readonly transactionTimeout: number
@@ -321,7 +342,7 @@ const KNOWN = new Set([
   'retryTimeout', 'hooks', 'logger', 'defaultProduceTopic', 'requiredAcks', 'disableIdempotentWrite', 'linger',
   'producerBatchMaxBytes', 'producerBatchCompression', 'maxBufferedRecords', 'maxBufferedBytes',
   'maxProduceRequestsInflightPerBroker', 'produceRequestTimeout', 'recordDeliveryTimeout', 'recordRetries',
-  'unknownTopicRetries', 'partitioner', 'allowAutoTopicCreation', 'transactionalId', 'transactionTimeout',
+  'unknownTopicRetries', 'partitioner', 'stopProducerOnDataLossDetected', 'producerOnDataLossDetected', 'allowAutoTopicCreation', 'transactionalId', 'transactionTimeout',
   'consumeTopics', 'consumeRegex', 'consumePartitions', 'consumeResetOffset', 'fetchMaxBytes', 'fetchMaxPartitionBytes',
   'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'maxBufferedFetchRecords', 'maxBufferedFetchBytes', 'isolationLevel', 'disableFetchSessions', 'consumerGroup',
   'groupProtocol', 'balancers', 'groupRemoteAssignor', 'instanceId', 'sessionTimeout', 'rebalanceTimeout',
@@ -457,6 +478,13 @@ export function resolveConfig(options: ClientOptions): Config {
     // could make a retried batch look out of order.
     throw new InvalidOptionError('maxProduceRequestsInflightPerBroker', 'at most 5 with idempotent writes')
   }
+  const stopOnDataLoss = options.stopProducerOnDataLossDetected ?? false
+  if (typeof stopOnDataLoss !== 'boolean') throw new InvalidOptionError('stopProducerOnDataLossDetected', 'must be a boolean')
+  const onDataLoss = fn<(topic: string, partition: number) => void>(o, 'producerOnDataLossDetected')
+  if (stopOnDataLoss && onDataLoss !== null) {
+    // franz-go's two options are exclusive too: the callback is for a producer that goes on.
+    throw new InvalidOptionError('producerOnDataLossDetected', 'cannot be combined with stopProducerOnDataLossDetected (the callback is called when the producer goes on after data loss)')
+  }
   const producerBatchMaxBytes = num(o, 'producerBatchMaxBytes', 1_000_000, 64, 2 ** 30)
   const brokerMaxWriteBytes = num(o, 'brokerMaxWriteBytes', 100 << 20, 1024, 2 ** 30)
   if (!Number.isInteger(brokerMaxWriteBytes)) throw new InvalidOptionError('brokerMaxWriteBytes', `${brokerMaxWriteBytes} is not a whole number of bytes`)
@@ -498,6 +526,8 @@ export function resolveConfig(options: ClientOptions): Config {
     recordRetries: num(o, 'recordRetries', Infinity, 0, Number.MAX_SAFE_INTEGER, true),
     unknownTopicRetries: num(o, 'unknownTopicRetries', 4, 0, Number.MAX_SAFE_INTEGER, true),
     partitioner: p,
+    stopProducerOnDataLossDetected: stopOnDataLoss,
+    producerOnDataLossDetected: onDataLoss,
     allowAutoTopicCreation: options.allowAutoTopicCreation === true,
     transactionalId,
     transactionTimeout: num(o, 'transactionTimeout', 40_000, 1, 2 ** 31 - 1),

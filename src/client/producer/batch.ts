@@ -104,6 +104,18 @@ export class RecBuf {
    * unknownTopicRetries the batches fail, as franz-go's do, so records of a deleted topic settle.
    */
   unknownTopicFailures = 0
+  /**
+   * ackedInEpoch is set once the broker acknowledged a batch of the partition stamped with the
+   * current producer id and epoch (cleared when sequences restart): the broker then holds sequence
+   * state for them, and an answer that it has none, or expects another sequence, means it lost
+   * records it had acknowledged (franz-go's data loss).
+   */
+  ackedInEpoch = false
+  /**
+   * lastAckedOffset is the offset of the last record the broker acknowledged, -1n when unknown: a log
+   * start offset past it means retention deleted those records, and the broker's state with them.
+   */
+  lastAckedOffset = -1n
   /** backoffUntil delays the retry of a failed batch. */
   backoffUntil = 0
   /** bufferedBytes is the sum of `bytes` over the batches, for maxBufferedBytes. */

@@ -110,7 +110,14 @@ export class Sink {
 
   #drain(): void {
     const p = this.#producer
-    if (this.#closed || p.bumping) return
+    if (this.#closed) return
+    if (p.stopped !== null) {
+      // Data loss stopped the producer: what waits to be sent (a batch answered with a retriable
+      // error since, say) fails instead.
+      p.failUnsent(p.stopped)
+      return
+    }
+    if (p.bumping) return
     const cfg = p.core.config
     if (cfg.idempotent && p.producerId < 0n) {
       if (this.#waitingPid) return
@@ -381,6 +388,16 @@ export class Sink {
           this.#fail(s, err)
           continue
         }
+        if (first && code !== INVALID_PRODUCER_EPOCH && lostAcknowledged(s.rb, pr.logStartOffset)) {
+          // Data loss (franz-go's): the broker acknowledged earlier batches of this producer id and
+          // epoch and now has no state for them, or expects another sequence: it lost records.
+          const stop = p.dataLost(s.rb, err)
+          if (stop !== null) {
+            // The broker refused the batch: it was not written, and nothing is sent again.
+            this.#fail(s, stop)
+            continue
+          }
+        }
         if (first) p.requestBump()
         this.#retry(s, err)
       } else {
@@ -438,6 +455,10 @@ export class Sink {
     s.rb.inflight--
     s.rb.recovering = false
     s.rb.unknownTopicFailures = 0
+    if (s.batch.baseSequence >= 0) {
+      s.rb.ackedInEpoch = true
+      if (baseOffset >= 0n) s.rb.lastAckedOffset = baseOffset + BigInt(s.batch.records.length - 1)
+    }
     // A broker with no state for the producer takes any first sequence: after that, the gap a
     // refused batch left is behind the broker's state and must stay.
     if (s.rb.refused.length > 0 && s.batch.baseSequence >= 0 && sequenceAfter(s.batch.baseSequence, s.rb.refused[0]![0])) s.rb.refusedSkipped = true
@@ -616,6 +637,19 @@ function batchMetrics(b: Batch): ProduceBatchMetrics {
     for (let i = 0; i < rs.length; i++) uncompressed += encodedRecordSize(rs[i]!, i, rs[i]!.timestamp! - base)
   }
   return { numRecords: rs.length, uncompressedBytes: uncompressed, compressedBytes: compressed, compressionType: b.codec }
+}
+
+/**
+ * lostAcknowledged tells whether an OUT_OF_ORDER_SEQUENCE_NUMBER or UNKNOWN_PRODUCER_ID answer for a
+ * partition's oldest unacknowledged batch means the broker lost records it had acknowledged: it
+ * acknowledged a batch of this producer id and epoch (a broker that never did may rightly know
+ * nothing of them: no loss), and its log start offset (`logStartOffset`, -1 when not sent) is not past
+ * the last record acknowledged (retention or DeleteRecords removed them, and the broker's producer
+ * state with them, as Java and franz-go tell apart).
+ */
+function lostAcknowledged(rb: RecBuf, logStartOffset: bigint): boolean {
+  if (!rb.ackedInEpoch) return false
+  return !(rb.lastAckedOffset >= 0n && logStartOffset > rb.lastAckedOffset)
 }
 
 /** nextSequence adds `n` (which may be negative) to a sequence number; sequences wrap to 0 after int32 max, as Java's do. */

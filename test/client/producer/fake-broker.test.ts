@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { Client } from '../../../src/client/client.js'
-import { InvalidOptionError, ProducerFencedError, RecordFateUnknownError } from '../../../src/client/errors.js'
+import { DataLossError, InvalidOptionError, ProducerFencedError, RecordFateUnknownError } from '../../../src/client/errors.js'
+import { LogLevel, type Logger } from '../../../src/hooks/index.js'
 import { KafkaProtocolError } from '../../../src/protocol/errors.js'
 import { ErrorCode } from '../../../src/protocol/error-codes.js'
 import { AddPartitionsToTxn, type AddPartitionsToTxnRequest } from '../../../src/protocol/messages/add-partitions-to-txn.js'
@@ -179,6 +180,182 @@ function batchesOf(peer: FakePeer): Array<{ partition: number } & ReturnType<typ
   return peer.of(Produce).flatMap((r) => r.topicData.flatMap((t) => t.partitionData.map((p) => ({ partition: p.index, ...header(p.records as Buffer) }))))
 }
 
+/**
+ * PartitionLog answers Produce requests as a partition leader keeping offsets would: a batch
+ * `refuse` names is answered with that error code (and the log start offset given), every other one
+ * is appended at the partition's next offset.
+ */
+class PartitionLog {
+  next = new Map<number, bigint>()
+  refuse: (partition: number, n: number) => { code: number; logStartOffset?: bigint } | null = () => null
+  #n = 0
+
+  answer(req: Received): unknown {
+    const body = req.body as ProduceRequest
+    const n = ++this.#n
+    return {
+      ...Produce.newResponse(),
+      responses: body.topicData.map((t) => ({
+        name: t.name,
+        topicId: t.topicId,
+        partitionResponses: t.partitionData.map((p) => {
+          const refused = this.refuse(p.index, n)
+          const base = this.next.get(p.index) ?? 0n
+          if (refused === null) this.next.set(p.index, base + BigInt(header(p.records as Buffer).records))
+          return { index: p.index, errorCode: refused?.code ?? 0, baseOffset: refused === null ? base : -1n, logAppendTimeMs: -1n, logStartOffset: refused?.logStartOffset ?? 0n, recordErrors: [], errorMessage: null, currentLeader: { leaderId: -1, leaderEpoch: -1 } }
+        }),
+      })),
+    }
+  }
+}
+
+/** settle resolves with a produce's result or its error. */
+function settle<T>(p: Promise<T>): Promise<T | Error> {
+  return p.then(
+    (r) => r,
+    (err: Error) => err,
+  )
+}
+
+for (const code of [ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, ErrorCode.UNKNOWN_PRODUCER_ID]) {
+  test(`data loss (${code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER ? 'OUT_OF_ORDER_SEQUENCE_NUMBER' : 'UNKNOWN_PRODUCER_ID'} after an acknowledged batch): producerOnDataLossDetected is called once, even when it throws, and the record is written after an epoch bump`, { timeout: 30_000 }, async () => {
+    const log = new PartitionLog()
+    // The second produce request (the batch after the acknowledged one) is refused.
+    log.refuse = (_p, n) => (n === 2 ? { code } : null)
+    const peers = await cluster((_node, req, peer) => peer.respond(req, log.answer(req)), [1, 1])
+    const calls: Array<[string, number]> = []
+    const logged: string[] = []
+    const logger: Logger = { level: () => LogLevel.Error, log: (_l, msg) => void logged.push(msg) }
+    const c = new Client({
+      seedBrokers: [`127.0.0.1:${peers[0]!.port}`],
+      linger: 0,
+      retryBackoff: 20,
+      metadataMinAge: 50,
+      logger,
+      producerOnDataLossDetected: (topic, partition) => {
+        calls.push([topic, partition])
+        throw new Error('a callback that throws')
+      },
+    })
+    try {
+      const a = await c.produce({ topic: TOPIC, partition: 0, value: 'a' })
+      assert.equal(a.offset, 0n)
+      const b = await c.produce({ topic: TOPIC, partition: 0, value: 'b' })
+      assert.equal(b.offset, 1n, 'written after the bump')
+      assert.deepEqual(calls, [[TOPIC, 0]], 'called once, with the topic and partition')
+      assert.ok(logged.includes('producerOnDataLossDetected threw'), `the throw is logged: ${logged.join('; ')}`)
+      // Sent at sequence 0 and 1 of epoch 0; refused; resent at sequence 0 of epoch 1.
+      assert.deepEqual(batchesOf(peers[0]!).map((h) => [h.epoch, h.sequence]), [[0, 0], [0, 1], [1, 0]])
+      const inits = peers.flatMap((p) => p.received.filter((r) => r.api.key === InitProducerId.key)).sort((x, y) => x.at - y.at)
+      assert.deepEqual(inits.map((r) => [(r.body as InitProducerIdRequest).producerId, (r.body as InitProducerIdRequest).producerEpoch]), [[-1n, -1], [7n, 0]], 'one epoch bump')
+      // The sink goes on: the next record is written too, and nothing calls the callback again.
+      const d = await c.produce({ topic: TOPIC, partition: 0, value: 'd' })
+      assert.equal(d.offset, 2n)
+      assert.equal(calls.length, 1)
+    } finally {
+      await c.close()
+    }
+  })
+}
+
+test('stopProducerOnDataLossDetected: the refused batch and every record not in flight fail with DataLossError and are not sent; records in flight learn their fate from their answer; later records fail at once', { timeout: 30_000 }, async () => {
+  const log = new PartitionLog()
+  let refusedAnswer!: () => void
+  const refusedArrived = new Promise<void>((resolve) => {
+    refusedAnswer = resolve
+  })
+  let heldReq: Received | null = null
+  let release!: () => void
+  const held = new Promise<void>((resolve) => (release = resolve))
+  let xArrived!: () => void
+  const xSent = new Promise<void>((resolve) => (xArrived = resolve))
+  log.refuse = (p, n) => (p === 0 && n === 2 ? { code: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER } : null)
+  const peers = await cluster((node, req, peer) => {
+    if (node === 2) {
+      xArrived()
+      void held.then(() => peer.respond(req, log.answer(req)))
+    } else if (peer.of(Produce).length === 2) {
+      // Node 1's second request is answered when the test says.
+      heldReq = req
+      refusedAnswer()
+    } else peer.respond(req, log.answer(req))
+  })
+  // One request in flight per broker: the record produced while partition 0's request is in flight waits unsent.
+  const c = new Client({ seedBrokers: [`127.0.0.1:${peers[0]!.port}`], linger: 0, retryBackoff: 20, metadataMinAge: 50, maxProduceRequestsInflightPerBroker: 1, stopProducerOnDataLossDetected: true })
+  try {
+    assert.equal((await c.produce({ topic: TOPIC, partition: 0, value: 'a' })).offset, 0n)
+    const x = settle(c.produce({ topic: TOPIC, partition: 1, value: 'x' }))
+    await xSent
+    const b = settle(c.produce({ topic: TOPIC, partition: 0, value: 'b' }))
+    await refusedArrived
+    const unsent = settle(c.produce({ topic: TOPIC, partition: 0, value: 'unsent' }))
+    peers[0]!.respond(heldReq!, log.answer(heldReq!))
+    for (const [what, err] of [['the refused record', await b], ['the record never sent', await unsent]] as const) {
+      assert.ok(err instanceof DataLossError, `${what}: ${String(err)}`)
+      assert.equal(err.code, 'DATA_LOSS_DETECTED')
+      assert.equal(err.retriable, false)
+      assert.equal(err.topic, TOPIC)
+      assert.equal(err.partition, 0)
+      assert.ok(err.cause instanceof KafkaProtocolError && err.cause.errorCode === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, String(err.cause))
+    }
+    // The record in flight to the other broker is not settled with a guess.
+    let settled = false
+    void x.then(() => (settled = true))
+    await new Promise(setImmediate)
+    assert.equal(settled, false, 'the in-flight record waits for its answer')
+    // A record produced now fails at once (its callback runs before produce returns), on any partition.
+    let later: Error | null | undefined
+    c.produce({ topic: TOPIC, partition: 1, value: 'later' }, (_r, err) => (later = err))
+    assert.ok(later instanceof DataLossError, String(later))
+    release()
+    const written = await x
+    assert.ok(!(written instanceof Error), String(written))
+    assert.equal(written.offset, 0n, 'its answer said written')
+    // Nothing was sent again, nor sent after the loss, and the epoch was not bumped.
+    assert.deepEqual(batchesOf(peers[0]!).map((h) => [h.partition, h.sequence]), [[0, 0], [0, 1]])
+    assert.equal(peers[1]!.of(Produce).length, 1)
+    assert.equal(peers.flatMap((p) => p.of(InitProducerId)).length, 1)
+    assert.equal(c.bufferedProduceRecords, 0)
+  } finally {
+    release()
+    await c.close()
+  }
+})
+
+for (const mode of ['producerOnDataLossDetected', 'stopProducerOnDataLossDetected'] as const) {
+  for (const situation of [
+    { name: 'the first batch of a new producer id refused UNKNOWN_PRODUCER_ID', before: false, refusal: { code: ErrorCode.UNKNOWN_PRODUCER_ID } },
+    { name: 'a broker whose log start offset moved past the acknowledged records (retention)', before: true, refusal: { code: ErrorCode.UNKNOWN_PRODUCER_ID, logStartOffset: 1n } },
+  ]) {
+    test(`no data loss (${situation.name}): ${mode === 'producerOnDataLossDetected' ? 'no callback' : 'the producer does not stop'}, the epoch is bumped and the record written`, { timeout: 30_000 }, async () => {
+      const log = new PartitionLog()
+      const refusedAt = situation.before ? 2 : 1
+      log.refuse = (_p, n) => (n === refusedAt ? situation.refusal : null)
+      const peers = await cluster((_node, req, peer) => peer.respond(req, log.answer(req)), [1, 1])
+      const calls: Array<[string, number]> = []
+      const c = new Client({
+        seedBrokers: [`127.0.0.1:${peers[0]!.port}`],
+        linger: 0,
+        retryBackoff: 20,
+        metadataMinAge: 50,
+        ...(mode === 'producerOnDataLossDetected' ? { producerOnDataLossDetected: (t: string, p: number) => void calls.push([t, p]) } : { stopProducerOnDataLossDetected: true }),
+      })
+      try {
+        if (situation.before) assert.equal((await c.produce({ topic: TOPIC, partition: 0, value: 'a' })).offset, 0n)
+        const r = await c.produce({ topic: TOPIC, partition: 0, value: 'b' })
+        assert.equal(r.offset, situation.before ? 1n : 0n)
+        assert.equal((await c.produce({ topic: TOPIC, partition: 0, value: 'c' })).offset, r.offset + 1n)
+        assert.deepEqual(calls, [])
+        const inits = peers.flatMap((p) => p.of(InitProducerId))
+        assert.equal(inits.length, 2, 'one epoch bump')
+        assert.deepEqual(batchesOf(peers[0]!).at(-2)!.epoch, 1, 'resent in the new epoch')
+      } finally {
+        await c.close()
+      }
+    })
+  }
+}
+
 test('brokerMaxWriteBytes splits produce requests: none is larger, and every record is written', { timeout: 30_000 }, async () => {
   const limit = 1_400
   const peers = await cluster((_node, req, peer) => peer.respond(req, produceAnswer(req, 0)), [1, 1, 1, 1])
@@ -199,8 +376,11 @@ test('brokerMaxWriteBytes splits produce requests: none is larger, and every rec
   }
 })
 
-test('brokerMaxWriteBytes is validated at construction, naming the option', () => {
+test('data-loss and request-size options are validated at construction, naming the option', () => {
   const cases: Array<[Record<string, unknown>, string]> = [
+    [{ stopProducerOnDataLossDetected: true, producerOnDataLossDetected: () => {} }, 'producerOnDataLossDetected'],
+    [{ stopProducerOnDataLossDetected: 'yes' }, 'stopProducerOnDataLossDetected'],
+    [{ producerOnDataLossDetected: 'log it' }, 'producerOnDataLossDetected'],
     [{ brokerMaxWriteBytes: 0 }, 'brokerMaxWriteBytes'],
     [{ brokerMaxWriteBytes: 200_000.5 }, 'brokerMaxWriteBytes'],
     [{ brokerMaxWriteBytes: 2 ** 31 }, 'brokerMaxWriteBytes'],
