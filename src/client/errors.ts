@@ -169,6 +169,21 @@ export class RecordTimeoutError extends KafkaWireError {
   }
 }
 
+/**
+ * DataLossError means the producer detected data loss on `topic`[`partition`] and stopped, as
+ * stopProducerOnDataLossDetected asks (franz-go's StopProducerOnDataLossDetected): the broker
+ * answered OUT_OF_ORDER_SEQUENCE_NUMBER or UNKNOWN_PRODUCER_ID (`cause`) for the partition's oldest
+ * unacknowledged batch after acknowledging earlier ones, so it lost records it had acknowledged (an
+ * unclean leader election, say). A record failed with it was not written: the refused batch, every
+ * record not yet sent, of any partition, and every record produced afterwards. The producer stays
+ * stopped: a new client is needed to produce again.
+ */
+export class DataLossError extends KafkaWireError {
+  constructor(topic: string, partition: number, cause?: unknown) {
+    super(`data loss detected on ${topic}[${partition}]: the broker no longer has records it acknowledged (${cause instanceof Error ? cause.message : 'no producer state'}); the producer stopped (stopProducerOnDataLossDetected) and the record was not written`, { code: 'DATA_LOSS_DETECTED', retriable: false, topic, partition, cause })
+  }
+}
+
 /** PartitionerError is thrown by a partitioner for a record it cannot place; the producer fails that record with it. */
 export class PartitionerError extends KafkaWireError {
   constructor(message: string, topic: string) {

@@ -1,6 +1,7 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls'
 import type { HookInput, Logger } from '../hooks/index.js'
 import { partitionerFrom, type Partitioner } from './producer/partitioner.js'
+import { produceRequestOverhead } from './producer/batch.js'
 import type { ProduceRecord } from '../protocol/record.js'
 import type { SaslConfig, Mechanism } from './sasl/index.js'
 import { balancerByName, BALANCER_NAMES, type BalancerName, type GroupBalancer } from './consumer/balancers/index.js'
@@ -66,6 +67,15 @@ export interface ClientOptions<C = unknown> {
   connIdleTimeout?: number
   /** brokerMaxReadBytes refuses larger responses before allocating them. Default 100 MiB (franz-go's BrokerMaxReadBytes). */
   brokerMaxReadBytes?: number
+  /**
+   * brokerMaxWriteBytes caps one produce request's size on the wire, size prefix included, in bytes:
+   * a request takes its broker's partitions' batches while they fit, the others go in the next one.
+   * Keep it at or under the brokers' socket.request.max.bytes (100 MiB by default), past which a
+   * broker closes the connection. It must hold one full batch: at least producerBatchMaxBytes plus a
+   * request's overhead (about 300 bytes, more with a long clientId or transactionalId); at most 1 GiB.
+   * Default 100 MiB (franz-go's BrokerMaxWriteBytes; only produce requests come near it).
+   */
+  brokerMaxWriteBytes?: number
   /** maxVersions caps the version used per API key (franz-go's MaxVersions), e.g. { 0: 9 } for Produce v9. */
   maxVersions?: { [apiKey: number]: number }
   /** metadataMaxAge refreshes metadata at least this often, in ms. Default 300,000. Equivalent to Java's metadata.max.age.ms. */
@@ -134,6 +144,25 @@ export interface ClientOptions<C = unknown> {
   unknownTopicRetries?: number
   /** partitioner picks partitions. Default: Java's default (murmur2 for keys, uniform sticky for keyless, KIP-794). */
   partitioner?: PartitionerOption
+  /**
+   * stopProducerOnDataLossDetected stops the producer for good once it detects data loss: a broker
+   * answers OUT_OF_ORDER_SEQUENCE_NUMBER or UNKNOWN_PRODUCER_ID for a partition's oldest
+   * unacknowledged batch after it acknowledged earlier batches of the same producer id and epoch,
+   * and the partition's log start offset has not moved past them (records deleted by retention are
+   * no loss). That batch, every record not in flight (of every partition) and every record produced
+   * afterwards fail with DataLossError; records in flight learn their fate from their answers. A new
+   * client is needed to produce again. Default false: the producer bumps its epoch (KIP-360), resends
+   * the batch and calls producerOnDataLossDetected. Idempotent, non-transactional producers only (a
+   * transactional producer fails the batch either way). franz-go's StopProducerOnDataLossDetected.
+   */
+  stopProducerOnDataLossDetected?: boolean
+  /**
+   * producerOnDataLossDetected is called with the topic and partition when the producer detects data
+   * loss (as stopProducerOnDataLossDetected describes) and goes on producing. It is called apart from
+   * the produce path (in a microtask), so it may produce; an error it throws is logged. Cannot be
+   * combined with stopProducerOnDataLossDetected. franz-go's ProducerOnDataLossDetected.
+   */
+  producerOnDataLossDetected?: (topic: string, partition: number) => void
   // ---- transactions ----
   /**
    * transactionalId makes the producer transactional (KIP-98): records are produced between
@@ -298,6 +327,7 @@ export interface Config {
   readonly requestTimeoutOverhead: number
   readonly connIdleTimeout: number
   readonly brokerMaxReadBytes: number
+  readonly brokerMaxWriteBytes: number
   readonly maxVersions: ReadonlyMap<number, number>
   readonly metadataMaxAge: number
   readonly metadataMinAge: number
@@ -318,6 +348,8 @@ export interface Config {
   readonly recordRetries: number
   readonly unknownTopicRetries: number
   readonly partitioner: PartitionerOption
+  readonly stopProducerOnDataLossDetected: boolean
+  readonly producerOnDataLossDetected: ((topic: string, partition: number) => void) | null
   readonly allowAutoTopicCreation: boolean
   readonly transactionalId: string | null
   readonly transactionTimeout: number
@@ -369,11 +401,11 @@ export function defaultRetryBackoff(tries: number): number {
 const CODECS = new Set<CompressionName>(['none', 'gzip', 'snappy', 'lz4', 'zstd'])
 const KNOWN = new Set([
   'seedBrokers', 'clientId', 'rack', 'tls', 'sasl', 'dialer', 'dialTimeout', 'requestTimeoutOverhead', 'connIdleTimeout',
-  'brokerMaxReadBytes', 'maxVersions', 'metadataMaxAge', 'metadataMinAge', 'retryBackoff', 'requestRetries',
+  'brokerMaxReadBytes', 'brokerMaxWriteBytes', 'maxVersions', 'metadataMaxAge', 'metadataMinAge', 'retryBackoff', 'requestRetries',
   'retryTimeout', 'hooks', 'logger', 'defaultProduceTopic', 'requiredAcks', 'disableIdempotentWrite', 'linger',
   'producerBatchMaxBytes', 'producerBatchCompression', 'maxBufferedRecords', 'maxBufferedBytes',
   'maxProduceRequestsInflightPerBroker', 'produceRequestTimeout', 'recordDeliveryTimeout', 'recordRetries',
-  'unknownTopicRetries', 'partitioner', 'allowAutoTopicCreation', 'transactionalId', 'transactionTimeout',
+  'unknownTopicRetries', 'partitioner', 'stopProducerOnDataLossDetected', 'producerOnDataLossDetected', 'allowAutoTopicCreation', 'transactionalId', 'transactionTimeout',
   'consumeTopics', 'consumeRegex', 'consumeExcludeTopics', 'consumePartitions', 'consumeResetOffset', 'fetchMaxBytes', 'fetchMaxPartitionBytes',
   'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'maxBufferedFetchRecords', 'maxBufferedFetchBytes', 'isolationLevel', 'disableFetchSessions', 'disableFetchCRCValidation', 'keepControlRecords', 'consumerGroup',
   'groupProtocol', 'balancers', 'groupRemoteAssignor', 'instanceId', 'sessionTimeout', 'rebalanceTimeout',
@@ -510,6 +542,23 @@ export function resolveConfig(options: ClientOptions): Config {
     // could make a retried batch look out of order.
     throw new InvalidOptionError('maxProduceRequestsInflightPerBroker', 'at most 5 with idempotent writes')
   }
+  const stopOnDataLoss = options.stopProducerOnDataLossDetected ?? false
+  if (typeof stopOnDataLoss !== 'boolean') throw new InvalidOptionError('stopProducerOnDataLossDetected', 'must be a boolean')
+  const onDataLoss = fn<(topic: string, partition: number) => void>(o, 'producerOnDataLossDetected')
+  if (stopOnDataLoss && onDataLoss !== null) {
+    // franz-go's two options are exclusive too: the callback is for a producer that goes on.
+    throw new InvalidOptionError('producerOnDataLossDetected', 'cannot be combined with stopProducerOnDataLossDetected (the callback is called when the producer goes on after data loss)')
+  }
+  const producerBatchMaxBytes = num(o, 'producerBatchMaxBytes', 1_000_000, 64, 2 ** 30)
+  const brokerMaxWriteBytes = num(o, 'brokerMaxWriteBytes', 100 << 20, 1024, 2 ** 30)
+  if (!Number.isInteger(brokerMaxWriteBytes)) throw new InvalidOptionError('brokerMaxWriteBytes', `${brokerMaxWriteBytes} is not a whole number of bytes`)
+  const overhead = produceRequestOverhead(clientId, transactionalId)
+  if (brokerMaxWriteBytes < producerBatchMaxBytes + overhead) {
+    // franz-go refuses this too. Name the option the caller set: a large producerBatchMaxBytes alone
+    // is refused against the default brokerMaxWriteBytes.
+    const named = o.brokerMaxWriteBytes === undefined ? 'producerBatchMaxBytes' : 'brokerMaxWriteBytes'
+    throw new InvalidOptionError(named, `a produce request of brokerMaxWriteBytes (${brokerMaxWriteBytes}) cannot hold a full batch: it must be at least producerBatchMaxBytes (${producerBatchMaxBytes}) plus ${overhead} bytes of request overhead, ${producerBatchMaxBytes + overhead}; raise brokerMaxWriteBytes (up to the brokers' socket.request.max.bytes) or lower producerBatchMaxBytes`)
+  }
   const cfg: Config = {
     seedBrokers,
     clientId,
@@ -521,6 +570,7 @@ export function resolveConfig(options: ClientOptions): Config {
     requestTimeoutOverhead: num(o, 'requestTimeoutOverhead', 10_000, 100),
     connIdleTimeout: num(o, 'connIdleTimeout', 20_000, 0),
     brokerMaxReadBytes: num(o, 'brokerMaxReadBytes', 100 << 20, 1024, 2 ** 31 - 1),
+    brokerMaxWriteBytes,
     maxVersions,
     metadataMaxAge: num(o, 'metadataMaxAge', 300_000, 100),
     metadataMinAge: num(o, 'metadataMinAge', 5_000, 0),
@@ -531,7 +581,7 @@ export function resolveConfig(options: ClientOptions): Config {
     requiredAcks,
     idempotent,
     linger: num(o, 'linger', 10, 0, 60_000),
-    producerBatchMaxBytes: num(o, 'producerBatchMaxBytes', 1_000_000, 64, 2 ** 30),
+    producerBatchMaxBytes,
     compression: Object.freeze([...compression]),
     maxBufferedRecords: num(o, 'maxBufferedRecords', 10_000, 1),
     maxBufferedBytes: num(o, 'maxBufferedBytes', 32 << 20, 0),
@@ -541,6 +591,8 @@ export function resolveConfig(options: ClientOptions): Config {
     recordRetries: num(o, 'recordRetries', Infinity, 0, Number.MAX_SAFE_INTEGER, true),
     unknownTopicRetries: num(o, 'unknownTopicRetries', 4, 0, Number.MAX_SAFE_INTEGER, true),
     partitioner: p,
+    stopProducerOnDataLossDetected: stopOnDataLoss,
+    producerOnDataLossDetected: onDataLoss,
     allowAutoTopicCreation: options.allowAutoTopicCreation === true,
     transactionalId,
     transactionTimeout: num(o, 'transactionTimeout', 40_000, 1, 2 ** 31 - 1),

@@ -20,6 +20,8 @@ export interface Received {
   body: any
   /** at is performance.now() when the peer decoded the request. */
   at: number
+  /** size is the request's bytes on the wire, its size prefix included. */
+  size: number
   socket: net.Socket
 }
 
@@ -131,7 +133,7 @@ export class FakePeer {
     const header = RequestHeader.decode(r, api.requestHeaderVersion(version))
     const body = api.decodeRequest(r, version)
     r.complete(`${api.name} v${version} request`)
-    const req: Received = { api, version, correlationId: header.correlationId, clientId: header.clientId, body, at: performance.now(), socket }
+    const req: Received = { api, version, correlationId: header.correlationId, clientId: header.clientId, body, at: performance.now(), size: 4 + frame.length, socket }
     this.received.push(req)
     if (api.key === ApiVersions.key) {
       if (this.onApiVersions) this.onApiVersions(req, this)

@@ -104,6 +104,18 @@ export class RecBuf {
    * unknownTopicRetries the batches fail, as franz-go's do, so records of a deleted topic settle.
    */
   unknownTopicFailures = 0
+  /**
+   * ackedInEpoch is set once the broker acknowledged a batch of the partition stamped with the
+   * current producer id and epoch (cleared when sequences restart): the broker then holds sequence
+   * state for them, and an answer that it has none, or expects another sequence, means it lost
+   * records it had acknowledged (franz-go's data loss).
+   */
+  ackedInEpoch = false
+  /**
+   * lastAckedOffset is the offset of the last record the broker acknowledged, -1n when unknown: a log
+   * start offset past it means retention deleted those records, and the broker's state with them.
+   */
+  lastAckedOffset = -1n
   /** backoffUntil delays the retry of a failed batch. */
   backoffUntil = 0
   /** bufferedBytes is the sum of `bytes` over the batches, for maxBufferedBytes. */
@@ -170,4 +182,40 @@ export function recordSize(r: ProduceRecord): number {
   const hs = r.headers
   if (hs !== undefined) for (let i = 0; i < hs.length; i++) n += 10 + Buffer.byteLength(hs[i]!.key) + byteLen(hs[i]!.value)
   return n
+}
+
+/** MAX_TOPIC_NAME_LENGTH is the longest topic name Kafka allows. */
+const MAX_TOPIC_NAME_LENGTH = 249
+
+/**
+ * PRODUCE_PARTITION_BYTES bounds what one partition adds to a Produce request besides its batch: its
+ * index, the batch's length prefix (a varint of up to 5 bytes in flexible versions) and its tags.
+ */
+export const PRODUCE_PARTITION_BYTES = 4 + 5 + 1
+
+/**
+ * produceTopicBytes bounds what one topic adds to a Produce request besides its partitions: its name
+ * of `nameLength` characters (ASCII, as Kafka's rules want; its 16-byte id from v13), its partition
+ * array's length and its tags.
+ */
+export function produceTopicBytes(nameLength: number): number {
+  return Math.max(2 + nameLength, 16) + 5 + 1
+}
+
+/**
+ * produceRequestBaseBytes bounds a Produce request without topics, as it goes on the wire: the size
+ * prefix, the header (client id, tags), the transactional id, acks, timeout, the topic array's
+ * length and the tags. Counted for the larger of the flexible and the older encodings.
+ */
+export function produceRequestBaseBytes(clientId: string, transactionalId: string | null): number {
+  const txn = transactionalId === null ? 2 : 5 + Buffer.byteLength(transactionalId)
+  return 4 + 8 + 2 + Buffer.byteLength(clientId) + 1 + txn + 2 + 4 + 5 + 1
+}
+
+/**
+ * produceRequestOverhead bounds a Produce request carrying one batch, less the batch: what
+ * brokerMaxWriteBytes must hold beyond producerBatchMaxBytes for any batch to fit.
+ */
+export function produceRequestOverhead(clientId: string, transactionalId: string | null): number {
+  return produceRequestBaseBytes(clientId, transactionalId) + produceTopicBytes(MAX_TOPIC_NAME_LENGTH) + PRODUCE_PARTITION_BYTES
 }

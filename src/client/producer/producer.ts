@@ -14,7 +14,7 @@ import { WriterPool } from './writer-pool.js'
 
 export type { ProduceCallback } from './batch.js'
 export { recordSize } from './batch.js'
-import { MaxBufferedError, RecordTooLargeError, InvalidRecordError, RecordTimeoutError, RecordFateUnknownError, BrokersUnreachableError } from '../errors.js'
+import { MaxBufferedError, RecordTooLargeError, InvalidRecordError, RecordTimeoutError, RecordFateUnknownError, BrokersUnreachableError, DataLossError } from '../errors.js'
 import { ClientClosedError } from '../errors.js'
 import { checkTopicName } from '../topic-name.js'
 
@@ -71,6 +71,11 @@ export class Producer implements CoreListener {
   #pidError: Error | null = null
   /** bumping is true while sends are held for an epoch bump (KIP-360). */
   bumping = false
+  /**
+   * stopped is the error that stopped the producer for good once it detected data loss
+   * (stopProducerOnDataLossDetected), null while it produces.
+   */
+  stopped: DataLossError | null = null
   #needBump = false
   #timeoutTimer: NodeJS.Timeout | null = null
   /** holding is true while records are pending: the client keeps the event loop open for them. */
@@ -121,6 +126,10 @@ export class Producer implements CoreListener {
     }
     if (this.#closed) {
       this.#finishOne(record, callback, new ClientClosedError())
+      return
+    }
+    if (this.stopped !== null) {
+      this.#finishOne(record, callback, this.stopped)
       return
     }
     if (record.timestamp === undefined) record.timestamp = Date.now()
@@ -541,6 +550,38 @@ export class Producer implements CoreListener {
     this.producerEpoch = res.producerEpoch
   }
 
+  /**
+   * dataLost is told by a sink that the broker lost records of `rb` it had acknowledged (`cause` is
+   * its answer). With stopProducerOnDataLossDetected the producer stops for good: the returned error
+   * is what the refused batch fails with; `stopped`, the first such error, is what every record not
+   * in flight fails with on the sinks' next drain (failUnsent), and every later record at once. Otherwise producerOnDataLossDetected
+   * is called in a microtask (the sink is in the middle of an answer, which a callback producing to
+   * the partition must not cut into), and null is returned: the sink bumps the epoch and resends.
+   */
+  dataLost(rb: RecBuf, cause: KafkaProtocolError): DataLossError | null {
+    if (this.#cfg.stopProducerOnDataLossDetected) {
+      this.core.log('error', 'data loss detected; the producer stops (stopProducerOnDataLossDetected)', 'topic', rb.topic, 'partition', rb.partition, 'err', cause.message)
+      // The refused batch's error names its own partition; what else fails gets the first one's.
+      const err = new DataLossError(rb.topic, rb.partition, cause)
+      this.stopped ??= err
+      this.#needBump = false
+      return err
+    }
+    this.core.log('warn', 'data loss detected; bumping the producer epoch and going on', 'topic', rb.topic, 'partition', rb.partition, 'err', cause.message)
+    const fn = this.#cfg.producerOnDataLossDetected
+    if (fn !== null) {
+      const { topic, partition } = rb
+      queueMicrotask(() => {
+        try {
+          fn(topic, partition)
+        } catch (e) {
+          this.core.log('error', 'producerOnDataLossDetected threw', 'topic', topic, 'partition', partition, 'err', (e as Error)?.message ?? String(e))
+        }
+      })
+    }
+    return null
+  }
+
   /** needBump asks for an epoch bump before any further send (OUT_OF_ORDER_SEQUENCE_NUMBER and similar). */
   requestBump(): void {
     this.#needBump = true
@@ -550,7 +591,8 @@ export class Producer implements CoreListener {
   #startBump(): void {
     // A transactional producer bumps between transactions only (Transactions): mid-transaction,
     // InitProducerId would abort the transaction on the coordinator.
-    if (!this.#cfg.idempotent || this.#closed || this.txn !== null) {
+    // A producer stopped for data loss sends nothing more: no new epoch either.
+    if (!this.#cfg.idempotent || this.#closed || this.txn !== null || this.stopped !== null) {
       this.#needBump = false
       return
     }
@@ -581,6 +623,7 @@ export class Producer implements CoreListener {
           for (const t of this.#topics.values()) {
             for (const rb of t.recBufs) {
               rb.nextSequence = 0
+              rb.ackedInEpoch = false
               // Batches whose records already learned their fate (expired in flight) are not sent again.
               if (rb.batches.some((b) => b.done && !b.acked)) rb.batches = rb.batches.filter((b) => !b.done || b.acked)
               for (const b of rb.batches) {
@@ -614,6 +657,7 @@ export class Producer implements CoreListener {
     for (const t of this.#topics.values()) {
       for (const rb of t.recBufs) {
         rb.nextSequence = 0
+        rb.ackedInEpoch = false
         rb.refused = []
         rb.refusedSkipped = false
       }

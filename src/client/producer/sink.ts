@@ -5,7 +5,7 @@ import { encodeRecordBatch, encodedRecordSize, restampRecordBatch, RECORD_BATCH_
 import type { ProduceBatchMetrics } from '../../hooks/index.js'
 import { codecId } from '../../protocol/compression/index.js'
 import type { Producer } from './producer.js'
-import { Batch, recordSize, type RecBuf } from './batch.js'
+import { Batch, recordSize, produceRequestBaseBytes, produceTopicBytes, PRODUCE_PARTITION_BYTES, type RecBuf } from './batch.js'
 import { IncompleteResponseError } from '../errors.js'
 import { WakeTimer } from '../wake-timer.js'
 import type { LeaderMove } from '../metadata.js'
@@ -50,10 +50,13 @@ export class Sink {
   #waitingPid = false
   #failures = 0
   #rotate = 0
+  /** baseBytes bounds a produce request of this client without its topics (brokerMaxWriteBytes). */
+  readonly #baseBytes: number
 
   constructor(producer: Producer, nodeId: number) {
     this.#producer = producer
     this.nodeId = nodeId
+    this.#baseBytes = produceRequestBaseBytes(producer.core.config.clientId, producer.core.config.transactionalId)
   }
 
   add(rb: RecBuf): void {
@@ -107,7 +110,14 @@ export class Sink {
 
   #drain(): void {
     const p = this.#producer
-    if (this.#closed || p.bumping) return
+    if (this.#closed) return
+    if (p.stopped !== null) {
+      // Data loss stopped the producer: what waits to be sent (a batch answered with a retriable
+      // error since, say) fails instead.
+      p.failUnsent(p.stopped)
+      return
+    }
+    if (p.bumping) return
     const cfg = p.core.config
     if (cfg.idempotent && p.producerId < 0n) {
       if (this.#waitingPid) return
@@ -142,7 +152,10 @@ export class Sink {
       // their records ride along instead of waiting out their own lingers in requests of their own.
       const force = p.flushing > 0 || this.#anyDue(now, cfg.linger)
       const sent: SentBatch[] = []
-      let bytes = 0
+      // The request's size on the wire, kept within brokerMaxWriteBytes; a topic's name is counted once.
+      const maxBytes = cfg.brokerMaxWriteBytes
+      let bytes = this.#baseBytes
+      let topics: Set<string> | null = null
       const txn = p.txn
       // Start at a different partition each time so a size-capped request cannot starve the last ones.
       const start = rbs.length > 0 ? this.#rotate++ % rbs.length : 0
@@ -158,11 +171,16 @@ export class Sink {
           if (p.bumping) break
           continue
         }
-        if (bytes > 0 && bytes + b.bytes > MAX_REQUEST_BYTES) break
         // Transactions: the partition may have to join the transaction first (AddPartitionsToTxn).
         if (txn !== null && !txn.maySend(rb)) continue
         if (b.encoded === null && !this.#encode(rb, b)) continue
-        bytes += b.encoded!.length
+        // Measured as encoded (compression may make a batch larger than its records). One that does
+        // not fit ends the request and goes in a later one; a request's first batch always goes, as
+        // brokerMaxWriteBytes holds any batch.
+        const size = PRODUCE_PARTITION_BYTES + (topics?.has(rb.topic) === true ? 0 : produceTopicBytes(rb.topic.length)) + b.encoded!.length
+        if (sent.length > 0 && bytes + size > maxBytes) break
+        bytes += size
+        ;(topics ??= new Set()).add(rb.topic)
         sent.push({ rb, batch: b })
       }
       if (sent.length === 0) break
@@ -370,6 +388,16 @@ export class Sink {
           this.#fail(s, err)
           continue
         }
+        if (first && code !== INVALID_PRODUCER_EPOCH && lostAcknowledged(s.rb, pr.logStartOffset)) {
+          // Data loss (franz-go's): the broker acknowledged earlier batches of this producer id and
+          // epoch and now has no state for them, or expects another sequence: it lost records.
+          const stop = p.dataLost(s.rb, err)
+          if (stop !== null) {
+            // The broker refused the batch: it was not written, and nothing is sent again.
+            this.#fail(s, stop)
+            continue
+          }
+        }
         if (first) p.requestBump()
         this.#retry(s, err)
       } else {
@@ -427,6 +455,10 @@ export class Sink {
     s.rb.inflight--
     s.rb.recovering = false
     s.rb.unknownTopicFailures = 0
+    if (s.batch.baseSequence >= 0) {
+      s.rb.ackedInEpoch = true
+      if (baseOffset >= 0n) s.rb.lastAckedOffset = baseOffset + BigInt(s.batch.records.length - 1)
+    }
     // A broker with no state for the producer takes any first sequence: after that, the gap a
     // refused batch left is behind the broker's state and must stay.
     if (s.rb.refused.length > 0 && s.batch.baseSequence >= 0 && sequenceAfter(s.batch.baseSequence, s.rb.refused[0]![0])) s.rb.refusedSkipped = true
@@ -607,6 +639,19 @@ function batchMetrics(b: Batch): ProduceBatchMetrics {
   return { numRecords: rs.length, uncompressedBytes: uncompressed, compressedBytes: compressed, compressionType: b.codec }
 }
 
+/**
+ * lostAcknowledged tells whether an OUT_OF_ORDER_SEQUENCE_NUMBER or UNKNOWN_PRODUCER_ID answer for a
+ * partition's oldest unacknowledged batch means the broker lost records it had acknowledged: it
+ * acknowledged a batch of this producer id and epoch (a broker that never did may rightly know
+ * nothing of them: no loss), and its log start offset (`logStartOffset`, -1 when not sent) is not past
+ * the last record acknowledged (retention or DeleteRecords removed them, and the broker's producer
+ * state with them, as Java and franz-go tell apart).
+ */
+function lostAcknowledged(rb: RecBuf, logStartOffset: bigint): boolean {
+  if (!rb.ackedInEpoch) return false
+  return !(rb.lastAckedOffset >= 0n && logStartOffset > rb.lastAckedOffset)
+}
+
 /** nextSequence adds `n` (which may be negative) to a sequence number; sequences wrap to 0 after int32 max, as Java's do. */
 function nextSequence(seq: number, n: number): number {
   return (((seq + n) % 2147483648) + 2147483648) % 2147483648
@@ -618,5 +663,3 @@ function sequenceAfter(a: number, b: number): boolean {
   return d > 0 && d < 1073741824
 }
 
-/** MAX_REQUEST_BYTES keeps one produce request well under the broker's socket.request.max.bytes (100 MiB). */
-const MAX_REQUEST_BYTES = 64 << 20

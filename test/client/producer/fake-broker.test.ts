@@ -5,12 +5,13 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { Client } from '../../../src/client/client.js'
-import { ProducerFencedError, RecordFateUnknownError } from '../../../src/client/errors.js'
+import { DataLossError, InvalidOptionError, ProducerFencedError, RecordFateUnknownError } from '../../../src/client/errors.js'
+import { LogLevel, type Logger } from '../../../src/hooks/index.js'
 import { KafkaProtocolError } from '../../../src/protocol/errors.js'
 import { ErrorCode } from '../../../src/protocol/error-codes.js'
 import { AddPartitionsToTxn, type AddPartitionsToTxnRequest } from '../../../src/protocol/messages/add-partitions-to-txn.js'
 import { FindCoordinator } from '../../../src/protocol/messages/find-coordinator.js'
-import { InitProducerId } from '../../../src/protocol/messages/init-producer-id.js'
+import { InitProducerId, type InitProducerIdRequest } from '../../../src/protocol/messages/init-producer-id.js'
 import { Metadata, newMetadataResponseMetadataResponsePartition, newMetadataResponseMetadataResponseTopic, type MetadataRequest } from '../../../src/protocol/messages/metadata.js'
 import { Produce, type ProduceRequest } from '../../../src/protocol/messages/produce.js'
 import { FakePeer, closePeers, ourVersions, type Received } from '../../helpers/fake-peer.js'
@@ -22,8 +23,9 @@ after(closePeers)
 
 /**
  * cluster starts two fake brokers: node 1 leads partition 0 and coordinates the transaction, node 2
- * leads partition 1 (unless `leaders` names each partition's leader). Produce requests go to
- * `onProduce(node, req)`; everything else is answered at once.
+ * leads partition 1 (unless `leaders` names each partition's leader; the topic has as many
+ * partitions). Produce requests go to `onProduce(node, req)`; everything else is answered at once.
+ * InitProducerId hands out producer id 7, epoch 0, and bumps the epoch of an id it is given (KIP-360).
  */
 async function cluster(onProduce: (node: number, req: Received, peer: FakePeer) => void, leaders = [1, 2]): Promise<FakePeer[]> {
   const peers = [await FakePeer.start(), await FakePeer.start()]
@@ -36,7 +38,7 @@ async function cluster(onProduce: (node: number, req: Received, peer: FakePeer) 
       const respond = (res: unknown) => peer.respond(req, res)
       switch (req.api.key) {
         case Metadata.key: {
-          const partitions = [0, 1].map((p) => ({ ...newMetadataResponseMetadataResponsePartition(), partitionIndex: p, leaderId: leaders[p]!, leaderEpoch: 1, replicaNodes: [leaders[p]!], isrNodes: [leaders[p]!] }))
+          const partitions = leaders.map((leaderId, p) => ({ ...newMetadataResponseMetadataResponsePartition(), partitionIndex: p, leaderId, leaderEpoch: 1, replicaNodes: [leaderId], isrNodes: [leaderId] }))
           const topics = ((req.body as MetadataRequest).topics ?? [{ name: TOPIC }]).map((t) => ({ ...newMetadataResponseMetadataResponseTopic(), name: t.name, topicId: TOPIC_ID, partitions }))
           const brokers = peers.map((b, j) => ({ nodeId: j + 1, host: '127.0.0.1', port: b.port, rack: null }))
           return respond({ ...Metadata.newResponse(), brokers, controllerId: 1, clusterId: 'fake', topics })
@@ -46,8 +48,10 @@ async function cluster(onProduce: (node: number, req: Received, peer: FakePeer) 
           const coordinators = keys.map((key) => ({ key, nodeId: 1, host: '127.0.0.1', port: peers[0]!.port, errorCode: 0, errorMessage: null }))
           return respond(req.version >= 4 ? { ...FindCoordinator.newResponse(), coordinators } : { ...FindCoordinator.newResponse(), nodeId: 1, host: '127.0.0.1', port: peers[0]!.port })
         }
-        case InitProducerId.key:
-          return respond({ ...InitProducerId.newResponse(), producerId: 7n, producerEpoch: 0 })
+        case InitProducerId.key: {
+          const body = req.body as InitProducerIdRequest
+          return respond({ ...InitProducerId.newResponse(), producerId: 7n, producerEpoch: body.producerId >= 0n ? body.producerEpoch + 1 : 0 })
+        }
         case AddPartitionsToTxn.key: {
           const body = req.body as AddPartitionsToTxnRequest
           const resultsByTopicV3AndBelow = body.v3AndBelowTopics.map((t) => ({ name: t.name, resultsByPartition: t.partitions.map((p) => ({ partitionIndex: p, partitionErrorCode: 0 })) }))
@@ -165,3 +169,234 @@ for (const which of ['a full batch', 'a lingering batch that rode along with ano
     }
   })
 }
+
+/** header reads what the producer stamped on the record batch a Produce request carries for one partition. */
+function header(batch: Buffer): { producerId: bigint; epoch: number; sequence: number; records: number } {
+  return { producerId: batch.readBigInt64BE(43), epoch: batch.readInt16BE(51), sequence: batch.readInt32BE(53), records: batch.readInt32BE(57) }
+}
+
+/** batchesOf lists the batches of every Produce request a peer received, in order, with their partition. */
+function batchesOf(peer: FakePeer): Array<{ partition: number } & ReturnType<typeof header>> {
+  return peer.of(Produce).flatMap((r) => r.topicData.flatMap((t) => t.partitionData.map((p) => ({ partition: p.index, ...header(p.records as Buffer) }))))
+}
+
+/**
+ * PartitionLog answers Produce requests as a partition leader keeping offsets would: a batch
+ * `refuse` names is answered with that error code (and the log start offset given), every other one
+ * is appended at the partition's next offset.
+ */
+class PartitionLog {
+  next = new Map<number, bigint>()
+  refuse: (partition: number, n: number) => { code: number; logStartOffset?: bigint } | null = () => null
+  #n = 0
+
+  answer(req: Received): unknown {
+    const body = req.body as ProduceRequest
+    const n = ++this.#n
+    return {
+      ...Produce.newResponse(),
+      responses: body.topicData.map((t) => ({
+        name: t.name,
+        topicId: t.topicId,
+        partitionResponses: t.partitionData.map((p) => {
+          const refused = this.refuse(p.index, n)
+          const base = this.next.get(p.index) ?? 0n
+          if (refused === null) this.next.set(p.index, base + BigInt(header(p.records as Buffer).records))
+          return { index: p.index, errorCode: refused?.code ?? 0, baseOffset: refused === null ? base : -1n, logAppendTimeMs: -1n, logStartOffset: refused?.logStartOffset ?? 0n, recordErrors: [], errorMessage: null, currentLeader: { leaderId: -1, leaderEpoch: -1 } }
+        }),
+      })),
+    }
+  }
+}
+
+/** settle resolves with a produce's result or its error. */
+function settle<T>(p: Promise<T>): Promise<T | Error> {
+  return p.then(
+    (r) => r,
+    (err: Error) => err,
+  )
+}
+
+for (const code of [ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, ErrorCode.UNKNOWN_PRODUCER_ID]) {
+  test(`data loss (${code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER ? 'OUT_OF_ORDER_SEQUENCE_NUMBER' : 'UNKNOWN_PRODUCER_ID'} after an acknowledged batch): producerOnDataLossDetected is called once, even when it throws, and the record is written after an epoch bump`, { timeout: 30_000 }, async () => {
+    const log = new PartitionLog()
+    // The second produce request (the batch after the acknowledged one) is refused.
+    log.refuse = (_p, n) => (n === 2 ? { code } : null)
+    const peers = await cluster((_node, req, peer) => peer.respond(req, log.answer(req)), [1, 1])
+    const calls: Array<[string, number]> = []
+    const logged: string[] = []
+    const logger: Logger = { level: () => LogLevel.Error, log: (_l, msg) => void logged.push(msg) }
+    const c = new Client({
+      seedBrokers: [`127.0.0.1:${peers[0]!.port}`],
+      linger: 0,
+      retryBackoff: 20,
+      metadataMinAge: 50,
+      logger,
+      producerOnDataLossDetected: (topic, partition) => {
+        calls.push([topic, partition])
+        throw new Error('a callback that throws')
+      },
+    })
+    try {
+      const a = await c.produce({ topic: TOPIC, partition: 0, value: 'a' })
+      assert.equal(a.offset, 0n)
+      const b = await c.produce({ topic: TOPIC, partition: 0, value: 'b' })
+      assert.equal(b.offset, 1n, 'written after the bump')
+      assert.deepEqual(calls, [[TOPIC, 0]], 'called once, with the topic and partition')
+      assert.ok(logged.includes('producerOnDataLossDetected threw'), `the throw is logged: ${logged.join('; ')}`)
+      // Sent at sequence 0 and 1 of epoch 0; refused; resent at sequence 0 of epoch 1.
+      assert.deepEqual(batchesOf(peers[0]!).map((h) => [h.epoch, h.sequence]), [[0, 0], [0, 1], [1, 0]])
+      const inits = peers.flatMap((p) => p.received.filter((r) => r.api.key === InitProducerId.key)).sort((x, y) => x.at - y.at)
+      assert.deepEqual(inits.map((r) => [(r.body as InitProducerIdRequest).producerId, (r.body as InitProducerIdRequest).producerEpoch]), [[-1n, -1], [7n, 0]], 'one epoch bump')
+      // The sink goes on: the next record is written too, and nothing calls the callback again.
+      const d = await c.produce({ topic: TOPIC, partition: 0, value: 'd' })
+      assert.equal(d.offset, 2n)
+      assert.equal(calls.length, 1)
+    } finally {
+      await c.close()
+    }
+  })
+}
+
+test('stopProducerOnDataLossDetected: the refused batch and every record not in flight fail with DataLossError and are not sent; records in flight learn their fate from their answer; later records fail at once', { timeout: 30_000 }, async () => {
+  const log = new PartitionLog()
+  let refusedAnswer!: () => void
+  const refusedArrived = new Promise<void>((resolve) => {
+    refusedAnswer = resolve
+  })
+  let heldReq: Received | null = null
+  let release!: () => void
+  const held = new Promise<void>((resolve) => (release = resolve))
+  let xArrived!: () => void
+  const xSent = new Promise<void>((resolve) => (xArrived = resolve))
+  log.refuse = (p, n) => (p === 0 && n === 2 ? { code: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER } : null)
+  const peers = await cluster((node, req, peer) => {
+    if (node === 2) {
+      xArrived()
+      void held.then(() => peer.respond(req, log.answer(req)))
+    } else if (peer.of(Produce).length === 2) {
+      // Node 1's second request is answered when the test says.
+      heldReq = req
+      refusedAnswer()
+    } else peer.respond(req, log.answer(req))
+  })
+  // One request in flight per broker: the record produced while partition 0's request is in flight waits unsent.
+  const c = new Client({ seedBrokers: [`127.0.0.1:${peers[0]!.port}`], linger: 0, retryBackoff: 20, metadataMinAge: 50, maxProduceRequestsInflightPerBroker: 1, stopProducerOnDataLossDetected: true })
+  try {
+    assert.equal((await c.produce({ topic: TOPIC, partition: 0, value: 'a' })).offset, 0n)
+    const x = settle(c.produce({ topic: TOPIC, partition: 1, value: 'x' }))
+    await xSent
+    const b = settle(c.produce({ topic: TOPIC, partition: 0, value: 'b' }))
+    await refusedArrived
+    const unsent = settle(c.produce({ topic: TOPIC, partition: 0, value: 'unsent' }))
+    peers[0]!.respond(heldReq!, log.answer(heldReq!))
+    for (const [what, err] of [['the refused record', await b], ['the record never sent', await unsent]] as const) {
+      assert.ok(err instanceof DataLossError, `${what}: ${String(err)}`)
+      assert.equal(err.code, 'DATA_LOSS_DETECTED')
+      assert.equal(err.retriable, false)
+      assert.equal(err.topic, TOPIC)
+      assert.equal(err.partition, 0)
+      assert.ok(err.cause instanceof KafkaProtocolError && err.cause.errorCode === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, String(err.cause))
+    }
+    // The record in flight to the other broker is not settled with a guess.
+    let settled = false
+    void x.then(() => (settled = true))
+    await new Promise(setImmediate)
+    assert.equal(settled, false, 'the in-flight record waits for its answer')
+    // A record produced now fails at once (its callback runs before produce returns), on any partition.
+    let later: Error | null | undefined
+    c.produce({ topic: TOPIC, partition: 1, value: 'later' }, (_r, err) => (later = err))
+    assert.ok(later instanceof DataLossError, String(later))
+    release()
+    const written = await x
+    assert.ok(!(written instanceof Error), String(written))
+    assert.equal(written.offset, 0n, 'its answer said written')
+    // Nothing was sent again, nor sent after the loss, and the epoch was not bumped.
+    assert.deepEqual(batchesOf(peers[0]!).map((h) => [h.partition, h.sequence]), [[0, 0], [0, 1]])
+    assert.equal(peers[1]!.of(Produce).length, 1)
+    assert.equal(peers.flatMap((p) => p.of(InitProducerId)).length, 1)
+    assert.equal(c.bufferedProduceRecords, 0)
+  } finally {
+    release()
+    await c.close()
+  }
+})
+
+for (const mode of ['producerOnDataLossDetected', 'stopProducerOnDataLossDetected'] as const) {
+  for (const situation of [
+    { name: 'the first batch of a new producer id refused UNKNOWN_PRODUCER_ID', before: false, refusal: { code: ErrorCode.UNKNOWN_PRODUCER_ID } },
+    { name: 'a broker whose log start offset moved past the acknowledged records (retention)', before: true, refusal: { code: ErrorCode.UNKNOWN_PRODUCER_ID, logStartOffset: 1n } },
+  ]) {
+    test(`no data loss (${situation.name}): ${mode === 'producerOnDataLossDetected' ? 'no callback' : 'the producer does not stop'}, the epoch is bumped and the record written`, { timeout: 30_000 }, async () => {
+      const log = new PartitionLog()
+      const refusedAt = situation.before ? 2 : 1
+      log.refuse = (_p, n) => (n === refusedAt ? situation.refusal : null)
+      const peers = await cluster((_node, req, peer) => peer.respond(req, log.answer(req)), [1, 1])
+      const calls: Array<[string, number]> = []
+      const c = new Client({
+        seedBrokers: [`127.0.0.1:${peers[0]!.port}`],
+        linger: 0,
+        retryBackoff: 20,
+        metadataMinAge: 50,
+        ...(mode === 'producerOnDataLossDetected' ? { producerOnDataLossDetected: (t: string, p: number) => void calls.push([t, p]) } : { stopProducerOnDataLossDetected: true }),
+      })
+      try {
+        if (situation.before) assert.equal((await c.produce({ topic: TOPIC, partition: 0, value: 'a' })).offset, 0n)
+        const r = await c.produce({ topic: TOPIC, partition: 0, value: 'b' })
+        assert.equal(r.offset, situation.before ? 1n : 0n)
+        assert.equal((await c.produce({ topic: TOPIC, partition: 0, value: 'c' })).offset, r.offset + 1n)
+        assert.deepEqual(calls, [])
+        const inits = peers.flatMap((p) => p.of(InitProducerId))
+        assert.equal(inits.length, 2, 'one epoch bump')
+        assert.deepEqual(batchesOf(peers[0]!).at(-2)!.epoch, 1, 'resent in the new epoch')
+      } finally {
+        await c.close()
+      }
+    })
+  }
+}
+
+test('brokerMaxWriteBytes splits produce requests: none is larger, and every record is written', { timeout: 30_000 }, async () => {
+  const limit = 1_400
+  const peers = await cluster((_node, req, peer) => peer.respond(req, produceAnswer(req, 0)), [1, 1, 1, 1])
+  const c = new Client({ seedBrokers: [`127.0.0.1:${peers[0]!.port}`], linger: 30_000, producerBatchMaxBytes: 1_000, brokerMaxWriteBytes: limit, metadataMinAge: 50 })
+  try {
+    // Two records of 400 bytes make a full batch of about 900 bytes per partition: one fits in a
+    // request of 1,400 bytes, two do not.
+    const value = Buffer.alloc(400, 7)
+    const results = await c.produceSync(Array.from({ length: 8 }, (_, i) => ({ topic: TOPIC, partition: i % 4, value })))
+    for (const r of results) assert.equal(r.error, null)
+    const produces = peers[0]!.received.filter((r) => r.api.key === Produce.key)
+    for (const r of produces) assert.ok(r.size <= limit, `a produce request of ${r.size} bytes`)
+    assert.deepEqual(produces.map((r) => (r.body as ProduceRequest).topicData.flatMap((t) => t.partitionData).length), [1, 1, 1, 1], 'one batch per request')
+    assert.deepEqual(batchesOf(peers[0]!).map((b) => b.records), [2, 2, 2, 2])
+    assert.deepEqual(new Set(batchesOf(peers[0]!).map((b) => b.partition)), new Set([0, 1, 2, 3]))
+  } finally {
+    await c.close()
+  }
+})
+
+test('data-loss and request-size options are validated at construction, naming the option', () => {
+  const cases: Array<[Record<string, unknown>, string]> = [
+    [{ stopProducerOnDataLossDetected: true, producerOnDataLossDetected: () => {} }, 'producerOnDataLossDetected'],
+    [{ stopProducerOnDataLossDetected: 'yes' }, 'stopProducerOnDataLossDetected'],
+    [{ producerOnDataLossDetected: 'log it' }, 'producerOnDataLossDetected'],
+    [{ brokerMaxWriteBytes: 0 }, 'brokerMaxWriteBytes'],
+    [{ brokerMaxWriteBytes: 200_000.5 }, 'brokerMaxWriteBytes'],
+    [{ brokerMaxWriteBytes: 2 ** 31 }, 'brokerMaxWriteBytes'],
+    // One full batch must fit in a request, with the request's overhead.
+    [{ producerBatchMaxBytes: 100_000, brokerMaxWriteBytes: 100_000 }, 'brokerMaxWriteBytes'],
+    [{ producerBatchMaxBytes: 200 << 20 }, 'producerBatchMaxBytes'],
+  ]
+  for (const [opts, option] of cases) {
+    assert.throws(
+      () => new Client({ seedBrokers: ['127.0.0.1:1'], ...opts } as never),
+      (err: unknown) => err instanceof InvalidOptionError && err.option === option && !err.retriable,
+      JSON.stringify(opts),
+    )
+  }
+  // Just enough for a full batch is accepted.
+  const c = new Client({ seedBrokers: ['127.0.0.1:1'], producerBatchMaxBytes: 100_000, brokerMaxWriteBytes: 100_400 })
+  assert.equal(c.config.brokerMaxWriteBytes, 100_400)
+  void c.close()
+})
