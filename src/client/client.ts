@@ -394,9 +394,14 @@ export class Client {
     this.#group('markCommitRecords').mark(records)
   }
 
-  /** fetchCommittedOffsets returns the group's committed offsets for partitions: { topic: [partitions] }. */
+  /**
+   * fetchCommittedOffsets returns the group's committed offsets for partitions: { topic: [partitions] }.
+   * Offsets a transaction is committing are waited for (KIP-447), the process held open meanwhile.
+   */
   fetchCommittedOffsets(partitions: { [topic: string]: number[] }) {
-    return this.#group('fetchCommittedOffsets').fetchCommitted(new Map(Object.entries(partitions)))
+    const pending = this.#group('fetchCommittedOffsets').fetchCommitted(new Map(Object.entries(partitions)))
+    this.#core.hold()
+    return pending.finally(() => this.#core.release())
   }
 
   /**
