@@ -309,13 +309,19 @@ export class Admin {
 
   /** fetchTopicOffsetsByTimestamp returns each partition's first offset at or after `timestamp` (the high watermark when none). */
   async fetchTopicOffsetsByTimestamp(topic: string, timestamp?: number): Promise<SeekEntry[]> {
-    const high = await this.#listOffsets(topic, -1n)
-    if (timestamp === undefined) return [...high].sort((a, b) => a[0] - b[0]).map(([partition, o]) => ({ partition, offset: String(o) }))
-    const at = await this.#listOffsets(topic, BigInt(timestamp))
-    return [...high.keys()].sort((a, b) => a - b).map((p) => {
-      const o = at.get(p) ?? -1n
-      return { partition: p, offset: String(o < 0n ? high.get(p)! : o) }
-    })
+    // An unknown topic is retried, then KafkaJSNumberOfRetriesExceeded, as fetchTopicOffsets.
+    return this.#retrying(
+      async () => {
+        const high = await this.#listOffsets(topic, -1n)
+        if (timestamp === undefined) return [...high].sort((a, b) => a[0] - b[0]).map(([partition, o]) => ({ partition, offset: String(o) }))
+        const at = await this.#listOffsets(topic, BigInt(timestamp))
+        return [...high.keys()].sort((a, b) => a - b).map((p) => {
+          const o = at.get(p) ?? -1n
+          return { partition: p, offset: String(o < 0n ? high.get(p)! : o) }
+        })
+      },
+      (e) => (e as KafkaJSProtocolError).type === 'UNKNOWN_TOPIC_OR_PARTITION',
+    )
   }
 
   /**

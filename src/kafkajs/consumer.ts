@@ -10,7 +10,8 @@ import type { BrokerE2E, BrokerMetadata, Hook } from '../hooks/index.js'
 import { KafkaWireError } from '../protocol/errors.js'
 import { ApiKey } from '../protocol/messages/index.js'
 import { DescribeGroups } from '../protocol/messages/describe-groups.js'
-import { Metadata } from '../protocol/messages/metadata.js'
+import { Metadata, newMetadataRequestMetadataRequestTopic } from '../protocol/messages/metadata.js'
+import { ErrorCode } from '../protocol/error-codes.js'
 import type { Record } from '../protocol/record.js'
 import { assignerBalancer, PartitionAssigners, type PartitionAssigner } from './assigners.js'
 import { createErrorFromCode, isRebalancing, KafkaJSError, KafkaJSNonRetriableError, KafkaJSNotImplemented, KafkaJSNumberOfRetriesExceeded, retriesSpent, toKafkaJSError } from './errors.js'
@@ -171,6 +172,9 @@ export type GroupDescription = { groupId: string; members: MemberDescription[]; 
 export type TopicPartitions = { topic: string; partitions: number[] }
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`
+
+/** SUBSCRIBE_ERRORS are the topic errors KafkaJS's subscribe fails with (from its metadata request). */
+const SUBSCRIBE_ERRORS = new Set<number>([ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.INVALID_TOPIC_EXCEPTION, ErrorCode.TOPIC_AUTHORIZATION_FAILED])
 
 function parseOffset(offset: unknown, what: string): bigint {
   try {
@@ -339,6 +343,7 @@ export class Consumer {
     }
     let all: string[] | null = null
     if (subs.some((t) => t instanceof RegExp)) all = await this.#allTopics()
+    await this.#checkTopics(subs.filter((t): t is string => typeof t === 'string'))
     const fromBeginning = s.fromBeginning === true
     for (const t of subs) {
       if (typeof t === 'string') this.#subscriptions.set(t, fromBeginning)
@@ -356,6 +361,28 @@ export class Consumer {
       return res.topics.filter((t) => t.name !== null && !t.isInternal).map((t) => t.name!)
     } catch (err) {
       throw toKafkaJSError(err, brokerAddress(control))
+    }
+  }
+
+  /**
+   * checkTopics asks the cluster about the topics named (creating them if allowAutoTopicCreation and
+   * the broker allow it), as KafkaJS's subscribe does, and fails as it does when one does not exist,
+   * is invalid or is not authorized. A leader not elected yet is no failure.
+   */
+  async #checkTopics(topics: string[]): Promise<void> {
+    if (topics.length === 0) return
+    const control = this.#controlClient()
+    const req = Metadata.newRequest()
+    req.topics = topics.map((name) => ({ ...newMetadataRequestMetadataRequestTopic(), name }))
+    req.allowAutoTopicCreation = this.#config.allowAutoTopicCreation !== false
+    let res
+    try {
+      res = await control.request(Metadata, req)
+    } catch (err) {
+      throw toKafkaJSError(err, brokerAddress(control))
+    }
+    for (const t of res.topics) {
+      if (SUBSCRIBE_ERRORS.has(t.errorCode)) throw createErrorFromCode(t.errorCode, { topic: t.name ?? undefined })
     }
   }
 

@@ -2,8 +2,9 @@
 // kafka-wire/kafkajs against the same broker, and what it observes (results, error classes, types,
 // retriability, causes, per-topic errors) must be equal. Found by trying KafkaJS programs' error paths
 // one by one: an invalid topic name, createTopics with failures, deleteTopics of an unknown topic,
-// describeGroups of an unknown group, and a message for a partition the topic lacks (a deliberate
-// difference: KafkaJS drops it without a word).
+// describeGroups of an unknown group, fetchTopicOffsetsByTimestamp of an unknown topic, subscribe to a
+// topic that does not exist (without auto-creation), and a message for a partition the topic lacks
+// (a deliberate difference: KafkaJS drops it without a word).
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { KafkaCluster } from '../../src/testing/index.js'
@@ -40,7 +41,8 @@ async function program(lib: Lib, name: string): Promise<unknown> {
   const producer = kafka.producer()
   await producer.connect()
   const seen: Record<string, unknown> = {}
-  const describe = (r: { ok: unknown } | { err: unknown }) => ('ok' in r ? { ok: r.ok } : { err: shape(lib, r.err) })
+  // (undefined as a string: the observation is compared as JSON.)
+  const describe = (r: { ok: unknown } | { err: unknown }) => ('ok' in r ? { ok: r.ok === undefined ? 'undefined' : r.ok } : { err: shape(lib, r.err) })
   try {
     seen.sendInvalidTopic = describe(await settle(producer.send({ topic: 'not a valid name!', messages: [{ value: 'x' }] })))
     seen.createInvalidName = describe(await settle(admin.createTopics({ topics: [{ topic: `${names.topic(1)}-${'x'.repeat(260)}` }] })))
@@ -48,6 +50,16 @@ async function program(lib: Lib, name: string): Promise<unknown> {
     seen.createExistingAndNew = describe(await settle(admin.createTopics({ topics: [{ topic: existing }, { topic: names.topic(3) }] })))
     seen.createOnlyExisting = describe(await settle(admin.createTopics({ topics: [{ topic: existing }] })))
     seen.deleteUnknown = describe(await settle(admin.deleteTopics({ topics: [names.topic(4)] })))
+    seen.offsetsByTimestampUnknown = describe(await settle(admin.fetchTopicOffsetsByTimestamp(names.topic(5), Date.now())))
+    // subscribe asks the cluster about the topics named; one that does not exist fails it.
+    const consumer = kafka.consumer({ groupId: names.group(1), allowAutoTopicCreation: false })
+    await consumer.connect()
+    try {
+      seen.subscribeUnknown = describe(await settle(consumer.subscribe({ topics: [existing, names.topic(6)] })))
+      seen.subscribeExisting = describe(await settle(consumer.subscribe({ topics: [existing] })))
+    } finally {
+      await consumer.disconnect()
+    }
     const groups = await admin.describeGroups([names.group(0)])
     seen.describeUnknownGroup = groups.groups.map((g) => ({ ...g }))
     // A message for a partition the topic lacks: KafkaJS resolves without it (only partition 0's
@@ -63,7 +75,7 @@ async function program(lib: Lib, name: string): Promise<unknown> {
   return names.normalize(seen)
 }
 
-test('edge errors: invalid topic, createTopics failures, deleteTopics of an unknown topic, describeGroups of an unknown group', { timeout: 120_000 }, async () => {
+test('edge errors: invalid topic, createTopics failures, unknown topics (deleteTopics, offsets by timestamp, subscribe), describeGroups of an unknown group', { timeout: 120_000 }, async () => {
   const seen: Record<string, any> = {}
   for (const { name, lib } of LIBS) seen[name] = await program(lib, name)
   const wire = seen['kafka-wire']
@@ -75,6 +87,9 @@ test('edge errors: invalid topic, createTopics failures, deleteTopics of an unkn
   assert.deepEqual(wire.createExistingAndNew, { ok: false })
   assert.equal(wire.deleteUnknown.err.name, 'KafkaJSNumberOfRetriesExceeded', JSON.stringify(wire.deleteUnknown))
   assert.equal(wire.describeUnknownGroup[0].state, 'Dead')
+  assert.equal(wire.offsetsByTimestampUnknown.err.name, 'KafkaJSNumberOfRetriesExceeded', JSON.stringify(wire.offsetsByTimestampUnknown))
+  assert.equal(wire.subscribeUnknown.err.type, 'UNKNOWN_TOPIC_OR_PARTITION', JSON.stringify(wire.subscribeUnknown))
+  assert.deepEqual(wire.subscribeExisting, { ok: 'undefined' })
   // docs/kafkajs.md: kafka-wire fails what it cannot write, where KafkaJS drops it.
   assert.deepEqual(seen.kafkajs.differs, { partitionOutOfRange: { ok: [0] } })
   assert.equal(wire.differs.partitionOutOfRange.err.name, 'KafkaJSNumberOfRetriesExceeded', JSON.stringify(wire.differs))
