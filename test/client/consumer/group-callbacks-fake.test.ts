@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { Client } from '../../../src/client/client.js'
 import type { AutoCommitResult } from '../../../src/client/types.js'
+import type { ClientOptions } from '../../../src/client/options.js'
 import { ErrorCode } from '../../../src/protocol/error-codes.js'
 import { KafkaProtocolError } from '../../../src/protocol/errors.js'
 import { ConsumerGroupHeartbeat, type ConsumerGroupHeartbeatRequest } from '../../../src/protocol/messages/consumer-group-heartbeat.js'
@@ -116,19 +117,18 @@ const PROTOCOLS = [
   { name: 'KIP-848', opts: { groupProtocol: 'consumer' as const } },
 ]
 
+/** memberOf is the options of a group member of the scripted broker, with short waits. */
+function memberOf(port: number, opts: Partial<ClientOptions<Client>>): ClientOptions<Client> {
+  return { ...opts, seedBrokers: [`127.0.0.1:${port}`], consumeTopics: [TOPIC], consumerGroup: 'fake-group', metadataMinAge: 50, retryBackoff: 50, fetchMaxWait: 50 }
+}
+
 for (const { name, opts } of PROTOCOLS) {
   test(`${name}: a commit the coordinator refuses for one partition reaches autoCommitCallback as a typed per-partition error; a throwing callback does not stop the member`, { timeout: 30_000 }, async () => {
     const peer = await fakeGroupBroker((p) => (p === 1 ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : 0))
     const results: AutoCommitResult[] = []
     const logged: string[] = []
     const c = new Client({
-      ...opts,
-      seedBrokers: [`127.0.0.1:${peer.port}`],
-      consumeTopics: [TOPIC],
-      consumerGroup: 'fake-group',
-      metadataMinAge: 50,
-      retryBackoff: 50,
-      fetchMaxWait: 50,
+      ...memberOf(peer.port, opts),
       autoCommitInterval: 50,
       logger: { level: () => LogLevel.Warn, log: (_level: LogLevel, msg: string) => void logged.push(msg) },
       autoCommitCallback: (r) => {
@@ -179,13 +179,7 @@ for (const { name, opts } of PROTOCOLS) {
     const peer = await fakeGroupBroker(() => 0)
     let calls = 0
     const c = new Client({
-      ...opts,
-      seedBrokers: [`127.0.0.1:${peer.port}`],
-      consumeTopics: [TOPIC],
-      consumerGroup: 'fake-group',
-      metadataMinAge: 50,
-      retryBackoff: 50,
-      fetchMaxWait: 50,
+      ...memberOf(peer.port, opts),
       onOffsetsFetched: () => {
         if (++calls === 1) throw new Error('not yet')
       },

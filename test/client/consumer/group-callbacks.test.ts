@@ -7,14 +7,13 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { consumerOf } from '../../../src/client/client.js'
-import type { ClientOptions } from '../../../src/client/options.js'
 import type { AutoCommitResult, CommitOffsets } from '../../../src/client/types.js'
 import { GroupSessionError } from '../../../src/client/errors.js'
 import { Admin } from '../../../src/admin/index.js'
 import type { Record } from '../../../src/protocol/record.js'
 import type { KafkaCluster } from '../../../src/testing/index.js'
 import { broker, closeAll, createTopic, newClient, topicName, waitFor } from '../helpers.js'
-import { pollUntil, produceKeys } from './helpers.js'
+import { pollUntil, produceKeys, PROTOCOLS } from './helpers.js'
 
 let k: KafkaCluster
 
@@ -24,10 +23,6 @@ before(async () => {
 
 after(closeAll)
 
-const PROTOCOLS: Array<{ name: string; opts: Partial<ClientOptions> }> = [
-  { name: 'classic', opts: { heartbeatInterval: 500 } },
-  { name: 'KIP-848', opts: { groupProtocol: 'consumer' } },
-]
 
 /** flat turns CommitOffsets into { 'partition': offset } for one topic. */
 function flat(offsets: CommitOffsets, topic: string): { [p: string]: bigint } {

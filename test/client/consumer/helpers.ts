@@ -11,6 +11,12 @@ import { Admin } from '../../../src/admin/index.js'
 import type { KafkaCluster } from '../../../src/testing/index.js'
 import { newClient } from '../helpers.js'
 
+/** PROTOCOLS are the two group protocols, for tests that run once per protocol (classic heartbeats every 500 ms). */
+export const PROTOCOLS: ReadonlyArray<{ name: string; opts: Partial<ClientOptions> }> = [
+  { name: 'classic', opts: { heartbeatInterval: 500 } },
+  { name: 'KIP-848', opts: { groupProtocol: 'consumer' } },
+]
+
 /**
  * produceKeys produces `n` records `${prefix}${i}` (key and value alike) and resolves when every one
  * was acknowledged; it throws on the first failure. `partition` pins the partition, `timestamp` gives

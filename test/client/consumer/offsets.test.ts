@@ -4,10 +4,9 @@
 // picked up by the next owner of a partition.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import type { ClientOptions } from '../../../src/client/options.js'
 import type { KafkaCluster } from '../../../src/testing/index.js'
 import { broker, closeAll, createTopic, newClient, topicName, waitFor } from '../helpers.js'
-import { Member, keysOf, partitionsCovered, pollUntil, produceKeys } from './helpers.js'
+import { keysOf, Member, partitionsCovered, pollUntil, produceKeys, PROTOCOLS } from './helpers.js'
 
 let k: KafkaCluster
 
@@ -17,10 +16,6 @@ before(async () => {
 
 after(closeAll)
 
-const PROTOCOLS: Array<{ name: string; opts: Partial<ClientOptions> }> = [
-  { name: 'classic', opts: { heartbeatInterval: 500 } },
-  { name: 'KIP-848', opts: { groupProtocol: 'consumer' } },
-]
 
 for (const { name, opts } of PROTOCOLS) {
   test(`${name}: commitRecords, commitOffsets with metadata and commitUncommittedOffsets, read back with fetchCommittedOffsets`, { timeout: 60_000 }, async () => {
