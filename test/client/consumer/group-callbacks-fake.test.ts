@@ -117,6 +117,15 @@ const PROTOCOLS = [
   { name: 'KIP-848', opts: { groupProtocol: 'consumer' as const } },
 ]
 
+/** pollAll polls until every record of both partitions came. */
+async function pollAll(c: Client): Promise<void> {
+  let polled = 0
+  await waitFor(async () => {
+    polled += (await c.pollFetches({ signal: AbortSignal.timeout(500) })).numRecords()
+    return polled === 2 * RECORDS
+  }, 'every record')
+}
+
 /** memberOf is the options of a group member of the scripted broker, with short waits. */
 function memberOf(port: number, opts: Partial<ClientOptions<Client>>): ClientOptions<Client> {
   return { ...opts, seedBrokers: [`127.0.0.1:${port}`], consumeTopics: [TOPIC], consumerGroup: 'fake-group', metadataMinAge: 50, retryBackoff: 50, fetchMaxWait: 50 }
@@ -139,11 +148,7 @@ for (const { name, opts } of PROTOCOLS) {
       },
     })
     clients.push(c)
-    let polled = 0
-    await waitFor(async () => {
-      polled += (await c.pollFetches({ signal: AbortSignal.timeout(500) })).numRecords()
-      return polled === 2 * RECORDS
-    }, 'every record')
+    await pollAll(c)
     // Partition 1 stays uncommitted, so each autocommit carries it again.
     const withP1 = () => results.filter((r) => r.offsets.get(TOPIC)?.has(1))
     await waitFor(() => withP1().length >= 3, 'three autocommits of the refused partition')
@@ -185,11 +190,7 @@ for (const { name, opts } of PROTOCOLS) {
       },
     })
     clients.push(c)
-    let polled = 0
-    await waitFor(async () => {
-      polled += (await c.pollFetches({ signal: AbortSignal.timeout(500) })).numRecords()
-      return polled === 2 * RECORDS
-    }, 'every record')
+    await pollAll(c)
     assert.equal(calls, 2)
     if (name === 'classic') {
       const joins = peer.of<JoinGroupRequest>(JoinGroup)
