@@ -1,7 +1,7 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls'
 import type { HookInput, Logger } from '../hooks/index.js'
 import { partitionerFrom, type Partitioner } from './producer/partitioner.js'
-import { produceRequestOverhead } from './producer/batch.js'
+import { produceRequestOverhead } from './producer/request-size.js'
 import type { ProduceRecord } from '../protocol/record.js'
 import type { SaslConfig, Mechanism } from './sasl/index.js'
 import { balancerByName, BALANCER_NAMES, type BalancerName, type GroupBalancer } from './consumer/balancers/index.js'

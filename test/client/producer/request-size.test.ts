@@ -1,8 +1,8 @@
-// The produce request size arithmetic brokerMaxWriteBytes relies on (batch.ts): its bounds hold for
+// The produce request size arithmetic brokerMaxWriteBytes relies on (request-size.ts): its bounds hold for
 // every Produce version the client speaks, flexible or not, with topic names or ids.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { PRODUCE_PARTITION_BYTES, produceRequestBaseBytes, produceRequestOverhead, produceTopicBytes } from '../../../src/client/producer/batch.js'
+import { PRODUCE_PARTITION_BYTES, produceRequestBaseBytes, produceRequestOverhead, produceTopicBytes } from '../../../src/client/producer/request-size.js'
 import { Produce, type ProduceRequest } from '../../../src/protocol/messages/produce.js'
 import { Writer } from '../../../src/protocol/writer.js'
 
