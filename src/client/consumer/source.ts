@@ -460,6 +460,8 @@ export class Source {
       }
       const moved = MOVED.has(code)
       if (moved || UNKNOWN.has(code)) {
+        // Handled here either way; keepRetryableFetchErrors lets the application see it too.
+        if (cfg.keepRetryableFetchErrors) c.addError(err, cur.topic, cur.partition)
         cur.backoffUntil = Date.now() + cfg.retryBackoff(1)
         cur.preferredReplica = -1
         if (!moved) return 'refresh'

@@ -1,7 +1,8 @@
 // The fetch path against a scripted fake broker, for answers a healthy real broker will not give on
 // demand: a record batch whose CRC does not match, a partition whose leader moved
 // (NOT_LEADER_OR_FOLLOWER, then a new leader epoch in metadata), and a diverging epoch that says the
-// log was truncated below the consumer's position (KIP-320). The peer decodes each request with the
+// log was truncated below the consumer's position (KIP-320), retryable partition errors shown to polls
+// (keepRetryableFetchErrors). The peer decodes each request with the
 // generated decoders and answers with the generated encoders.
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
@@ -13,7 +14,8 @@ import { Fetch, newFetchResponsePartitionData, type FetchRequest, type FetchResp
 import { ListOffsets, type ListOffsetsRequest } from '../../../src/protocol/messages/list-offsets.js'
 import { Metadata, newMetadataResponseMetadataResponsePartition, newMetadataResponseMetadataResponseTopic, type MetadataRequest } from '../../../src/protocol/messages/metadata.js'
 import { crc32c } from '../../../src/protocol/crc32c.js'
-import { ProtocolDecodeError } from '../../../src/protocol/errors.js'
+import { KafkaProtocolError, ProtocolDecodeError } from '../../../src/protocol/errors.js'
+import { InvalidOptionError } from '../../../src/client/errors.js'
 import { CorruptRecordBatchError } from '../../../src/protocol/records.js'
 import { waitFor } from '../helpers.js'
 import { FakePeer, keyedBatch, type Received } from '../../helpers/fake-peer.js'
@@ -314,4 +316,46 @@ test('fetch sessions (KIP-227): after a full fetch, incremental ones carry the s
     assert.deepEqual([f.sessionId, f.sessionEpoch], [0, -1], 'no session is asked for')
     assert.equal(f.topics[0]!.partitions.length, 1, 'every fetch is full')
   }
+})
+
+test('keepRetryableFetchErrors: a NOT_LEADER_OR_FOLLOWER partition error reaches the poll with the option, never without, and consuming goes on either way', { timeout: 30_000 }, async () => {
+  // The broker answers the partition's first fetch with NOT_LEADER_OR_FOLLOWER (naming no leader, so
+  // the consumer reloads metadata), then serves r0..r2 and nothing after.
+  const script = (req: FetchRequest, n: number) => {
+    const offset = req.topics[0]!.partitions[0]!.fetchOffset
+    if (n === 0) return { errorCode: 6 }
+    return offset === 0n ? { records: keyedBatch(0n, 3, 5) } : null
+  }
+  const consume = async (c: Client) => {
+    const records: Record[] = []
+    const errors: Error[] = []
+    await waitFor(async () => {
+      const r = await poll(c)
+      records.push(...r.records)
+      errors.push(...r.errors)
+      return records.length >= 3
+    }, 'r0..r2')
+    return { keys: records.map((r) => r.key!.toString()), errors }
+  }
+
+  const kept = await setup({ client: { keepRetryableFetchErrors: true } })
+  kept.b.onFetch = script
+  const got = await consume(kept.c)
+  assert.equal(got.errors.length, 1, `one error: ${got.errors.join('; ')}`)
+  const err = got.errors[0]!
+  assert.ok(err instanceof KafkaProtocolError, String(err))
+  assert.equal(err.errorCode, 6)
+  assert.equal(err.retriable, true)
+  assert.match(err.message, /NOT_LEADER_OR_FOLLOWER \(fake-topic\[0\]\)/)
+  assert.deepEqual(got.keys, ['r0', 'r1', 'r2'], 'the consumer handled the error itself: metadata reloaded, fetched again from offset 0')
+  assert.ok(kept.b.of(Metadata).length >= 2, 'metadata was reloaded after the error')
+
+  const stripped = await setup()
+  stripped.b.onFetch = script
+  const quiet = await consume(stripped.c)
+  assert.deepEqual(quiet.errors, [], 'without the option the poll never shows the error')
+  assert.deepEqual(quiet.keys, ['r0', 'r1', 'r2'])
+  assert.equal(stripped.b.of(Fetch)[0]!.topics[0]!.partitions[0]!.fetchOffset, 0n)
+  assert.equal(stripped.c.config.keepRetryableFetchErrors, false)
+  assert.throws(() => new Client({ seedBrokers: ['127.0.0.1:1'], keepRetryableFetchErrors: 'yes' as unknown as boolean }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'keepRetryableFetchErrors')
 })
