@@ -253,6 +253,14 @@ export interface ClientOptions<C = unknown> {
    * ShareFetch answers too. Default false: they are not shown.
    */
   keepRetryableFetchErrors?: boolean
+  /**
+   * recheckPreferredReplicaInterval is how long, in ms, a partition is fetched from the replica its
+   * leader preferred (KIP-392, with `rack` set) before it is fetched from the leader again, which may
+   * then name a better replica (franz-go's RecheckPreferredReplicaInterval). It is checked when a
+   * fetch is built, so one more fetch may go to the replica after it ends. Default 1,800,000 (30
+   * minutes, franz-go's); from 10 ms to 7 days.
+   */
+  recheckPreferredReplicaInterval?: number
   /** consumerGroup consumes consumeTopics as a member of this group. Equivalent to Java's group.id. */
   consumerGroup?: string
   /** groupProtocol: 'classic' (JoinGroup/SyncGroup, the default) or 'consumer' (KIP-848). Equivalent to Java's group.protocol. */
@@ -382,6 +390,7 @@ export interface Config {
   readonly disableFetchCRCValidation: boolean
   readonly keepControlRecords: boolean
   readonly keepRetryableFetchErrors: boolean
+  readonly recheckPreferredReplicaInterval: number
   readonly consumerGroup: string | null
   readonly groupProtocol: 'classic' | 'consumer'
   readonly balancers: ReadonlyArray<BalancerName | GroupBalancer>
@@ -420,7 +429,7 @@ const KNOWN = new Set([
   'maxProduceRequestsInflightPerBroker', 'produceRequestTimeout', 'recordDeliveryTimeout', 'recordRetries',
   'unknownTopicRetries', 'partitioner', 'stopProducerOnDataLossDetected', 'producerOnDataLossDetected', 'allowAutoTopicCreation', 'transactionalId', 'transactionTimeout',
   'consumeTopics', 'consumeRegex', 'consumeExcludeTopics', 'consumePartitions', 'consumeResetOffset', 'fetchMaxBytes', 'fetchMaxPartitionBytes',
-  'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'maxBufferedFetchRecords', 'maxBufferedFetchBytes', 'isolationLevel', 'disableFetchSessions', 'disableFetchCRCValidation', 'keepControlRecords', 'keepRetryableFetchErrors', 'consumerGroup',
+  'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'maxBufferedFetchRecords', 'maxBufferedFetchBytes', 'isolationLevel', 'disableFetchSessions', 'disableFetchCRCValidation', 'keepControlRecords', 'keepRetryableFetchErrors', 'recheckPreferredReplicaInterval', 'consumerGroup',
   'groupProtocol', 'balancers', 'groupRemoteAssignor', 'instanceId', 'sessionTimeout', 'rebalanceTimeout',
   'heartbeatInterval', 'onPartitionsAssigned', 'onPartitionsRevoked', 'onPartitionsLost', 'blockRebalanceOnPoll',
   'autoCommitInterval', 'disableAutoCommit', 'autoCommitMarks', 'autoCommitCallback', 'onOffsetsFetched', 'shareGroup', 'shareMaxRecords', 'shareMaxRecordsStrict', 'shareAckCallback',
@@ -699,6 +708,7 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
     disableFetchCRCValidation: options.disableFetchCRCValidation === true,
     keepControlRecords: options.keepControlRecords === true,
     keepRetryableFetchErrors,
+    recheckPreferredReplicaInterval: num(o, 'recheckPreferredReplicaInterval', 30 * 60_000, 10, 7 * 24 * 3_600_000),
     consumerGroup: group,
     groupProtocol: protocol,
     balancers: Object.freeze([...balancers]),
