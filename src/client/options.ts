@@ -241,6 +241,26 @@ export interface ClientOptions<C = unknown> {
    * members hand out the control records of their acquired offsets, as franz-go's do. Default false.
    */
   keepControlRecords?: boolean
+  /**
+   * keepRetryableFetchErrors also hands polls the retryable errors fetched partitions come back with
+   * (franz-go's KeepRetryableFetchErrors): NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH,
+   * UNKNOWN_LEADER_EPOCH, LEADER_NOT_AVAILABLE, REPLICA_NOT_AVAILABLE, OFFSET_NOT_AVAILABLE,
+   * KAFKA_STORAGE_ERROR, INCONSISTENT_TOPIC_ID, UNKNOWN_TOPIC_OR_PARTITION and UNKNOWN_TOPIC_ID. The
+   * consumer handles them as without the option (it follows the leader, reloads metadata, backs off
+   * and fetches again); the option only lets the application see them, in the next poll's errors(),
+   * as a KafkaProtocolError naming the topic and partition (the newest of each error and partition
+   * not yet polled), for instance to notice a topic it deleted. Applies to share-group members'
+   * ShareFetch answers too. Default false: they are not shown.
+   */
+  keepRetryableFetchErrors?: boolean
+  /**
+   * recheckPreferredReplicaInterval is how long, in ms, a partition is fetched from the replica its
+   * leader preferred (KIP-392, with `rack` set) before it is fetched from the leader again, which may
+   * then name a better replica (franz-go's RecheckPreferredReplicaInterval). It is checked when a
+   * fetch is built, so one more fetch may go to the replica after it ends. Default 1,800,000 (30
+   * minutes, franz-go's); from 10 ms to 7 days.
+   */
+  recheckPreferredReplicaInterval?: number
   /** consumerGroup consumes consumeTopics as a member of this group. Equivalent to Java's group.id. */
   consumerGroup?: string
   /** groupProtocol: 'classic' (JoinGroup/SyncGroup, the default) or 'consumer' (KIP-848). Equivalent to Java's group.protocol. */
@@ -369,6 +389,8 @@ export interface Config {
   readonly disableFetchSessions: boolean
   readonly disableFetchCRCValidation: boolean
   readonly keepControlRecords: boolean
+  readonly keepRetryableFetchErrors: boolean
+  readonly recheckPreferredReplicaInterval: number
   readonly consumerGroup: string | null
   readonly groupProtocol: 'classic' | 'consumer'
   readonly balancers: ReadonlyArray<BalancerName | GroupBalancer>
@@ -407,7 +429,7 @@ const KNOWN = new Set([
   'maxProduceRequestsInflightPerBroker', 'produceRequestTimeout', 'recordDeliveryTimeout', 'recordRetries',
   'unknownTopicRetries', 'partitioner', 'stopProducerOnDataLossDetected', 'producerOnDataLossDetected', 'allowAutoTopicCreation', 'transactionalId', 'transactionTimeout',
   'consumeTopics', 'consumeRegex', 'consumeExcludeTopics', 'consumePartitions', 'consumeResetOffset', 'fetchMaxBytes', 'fetchMaxPartitionBytes',
-  'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'maxBufferedFetchRecords', 'maxBufferedFetchBytes', 'isolationLevel', 'disableFetchSessions', 'disableFetchCRCValidation', 'keepControlRecords', 'consumerGroup',
+  'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'maxBufferedFetchRecords', 'maxBufferedFetchBytes', 'isolationLevel', 'disableFetchSessions', 'disableFetchCRCValidation', 'keepControlRecords', 'keepRetryableFetchErrors', 'recheckPreferredReplicaInterval', 'consumerGroup',
   'groupProtocol', 'balancers', 'groupRemoteAssignor', 'instanceId', 'sessionTimeout', 'rebalanceTimeout',
   'heartbeatInterval', 'onPartitionsAssigned', 'onPartitionsRevoked', 'onPartitionsLost', 'blockRebalanceOnPoll',
   'autoCommitInterval', 'disableAutoCommit', 'autoCommitMarks', 'autoCommitCallback', 'onOffsetsFetched', 'shareGroup', 'shareMaxRecords', 'shareMaxRecordsStrict', 'shareAckCallback',
@@ -666,6 +688,8 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
   if (options.instanceId !== undefined && (typeof options.instanceId !== 'string' || options.instanceId === '')) {
     throw new InvalidOptionError('instanceId', 'must be a non-empty string')
   }
+  const keepRetryableFetchErrors = options.keepRetryableFetchErrors ?? false
+  if (typeof keepRetryableFetchErrors !== 'boolean') throw new InvalidOptionError('keepRetryableFetchErrors', 'must be a boolean')
   return {
     consumeTopics: Object.freeze([...topics]),
     consumeRegex: options.consumeRegex === true,
@@ -683,6 +707,8 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
     disableFetchSessions: options.disableFetchSessions === true,
     disableFetchCRCValidation: options.disableFetchCRCValidation === true,
     keepControlRecords: options.keepControlRecords === true,
+    keepRetryableFetchErrors,
+    recheckPreferredReplicaInterval: num(o, 'recheckPreferredReplicaInterval', 30 * 60_000, 10, 7 * 24 * 3_600_000),
     consumerGroup: group,
     groupProtocol: protocol,
     balancers: Object.freeze([...balancers]),

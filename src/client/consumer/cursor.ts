@@ -24,6 +24,7 @@ export class Cursor {
   source: Source | null = null
   /** preferredReplica is the replica the leader told us to fetch from, -1 for the leader. */
   preferredReplica = -1
+  /** preferredUntil is when fetching from preferredReplica ends and the leader is asked again (recheckPreferredReplicaInterval). */
   preferredUntil = 0
   paused = false
   /** removed is set once the partition is no longer consumed; buffered data for it is dropped. */

@@ -988,6 +988,9 @@ class ShareSource {
           continue
         }
         if (pd.errorCode !== 0) {
+          const err = new KafkaProtocolError(pd.errorCode, { topic, partition: pd.partitionIndex, errorMessage: pd.errorMessage, broker: this.nodeId })
+          // Retryable errors are handled here; keepRetryableFetchErrors lets the application see them too.
+          if (!err.retriable || cfg.keepRetryableFetchErrors) c.addError(err, topic, pd.partitionIndex)
           if (MOVED.has(pd.errorCode)) {
             this.#inSession.delete(key)
             if ((pd.errorCode === NOT_LEADER_OR_FOLLOWER || pd.errorCode === FENCED_LEADER_EPOCH) && pd.currentLeader.leaderId >= 0 && pd.currentLeader.leaderEpoch >= 0) {
@@ -996,9 +999,6 @@ class ShareSource {
               continue
             }
             refresh = true
-          } else {
-            const err = new KafkaProtocolError(pd.errorCode, { topic, partition: pd.partitionIndex, errorMessage: pd.errorMessage, broker: this.nodeId })
-            if (!err.retriable) c.addError(err, topic, pd.partitionIndex)
           }
           c.core.log('debug', 'share fetch partition error', 'broker', this.nodeId, 'topic', topic, 'partition', pd.partitionIndex, 'err', kafkaErrorCodes.get(pd.errorCode)?.name ?? pd.errorCode)
           part.backoffUntil = now + cfg.retryBackoff(1)

@@ -165,9 +165,22 @@ export class Source {
     const now = Date.now()
     const usable: Cursor[] = []
     let nextBackoff = Infinity
+    let recheck: Cursor[] | null = null
     for (const cur of this.cursors) {
-      if (cur.fetchable(now)) usable.push(cur)
+      // KIP-392: a partition fetched here, from the replica its leader preferred, for
+      // recheckPreferredReplicaInterval goes back to its leader, which may prefer another replica by now.
+      if (cur.preferredReplica === this.nodeId && now >= cur.preferredUntil) (recheck ??= []).push(cur)
+      else if (cur.fetchable(now)) usable.push(cur)
       else if (!cur.paused && !cur.removed && !cur.awaitingLeader && cur.backoffUntil > now && cur.backoffUntil < nextBackoff) nextBackoff = cur.backoffUntil
+    }
+    if (recheck !== null) {
+      c.core.log('info', 'fetching from the leader again to recheck the preferred read replica', 'from_broker', this.nodeId, 'partitions', recheck.map((r) => `${r.topic}[${r.partition}]`).join(' '))
+      for (const cur of recheck) {
+        cur.preferredReplica = -1
+        c.placeCursor(cur, true)
+        // The leader may be this broker now: then the partition is fetched here, in this fetch.
+        if (cur.source === this && cur.fetchable(now)) usable.push(cur)
+      }
     }
     if (usable.length === 0) {
       c.releaseFetchSlot()
@@ -460,6 +473,8 @@ export class Source {
       }
       const moved = MOVED.has(code)
       if (moved || UNKNOWN.has(code)) {
+        // Handled here either way; keepRetryableFetchErrors lets the application see it too.
+        if (cfg.keepRetryableFetchErrors) c.addError(err, cur.topic, cur.partition)
         cur.backoffUntil = Date.now() + cfg.retryBackoff(1)
         cur.preferredReplica = -1
         if (!moved) return 'refresh'
@@ -479,7 +494,7 @@ export class Source {
     if (pd.preferredReadReplica >= 0 && pd.preferredReadReplica !== this.nodeId) {
       // KIP-392: the leader wants us to fetch from a replica closer to our rack.
       cur.preferredReplica = pd.preferredReadReplica
-      cur.preferredUntil = Date.now() + cfg.metadataMaxAge
+      cur.preferredUntil = Date.now() + cfg.recheckPreferredReplicaInterval
       c.placeCursor(cur)
       return null
     }

@@ -1,7 +1,8 @@
 // Direct consuming (no group) against a real broker: consumeTopics, consumePartitions and
 // consumeRegex; every kind of start offset; OFFSET_OUT_OF_RANGE resets; adding and removing
 // partitions; pause and resume; pollFetches / pollRecords with signals; the async iterators; the
-// Fetches API; the fetch options; the consumer hooks; and keys and values handed out as views.
+// Fetches API; the fetch options; the consumer hooks; keys and values handed out as views; and a
+// topic deleted while consumed (keepRetryableFetchErrors).
 import assert from 'node:assert/strict'
 import { runInNewContext } from 'node:vm'
 import { setFlagsFromString } from 'node:v8'
@@ -9,6 +10,8 @@ import { after, before, test } from 'node:test'
 import { Client, consumerOf } from '../../../src/client/client.js'
 import type { Record } from '../../../src/protocol/record.js'
 import { DeleteRecords } from '../../../src/protocol/messages/delete-records.js'
+import { KafkaProtocolError } from '../../../src/protocol/errors.js'
+import { Admin } from '../../../src/admin/index.js'
 import type { KafkaCluster } from '../../../src/testing/index.js'
 import { broker, closeAll, createTopic, newClient, topicName, waitFor } from '../helpers.js'
 import { keysOf, pollUntil, produceKeys, resolved } from './helpers.js'
@@ -592,3 +595,32 @@ for (const [prefetch, prefetchRecords] of [[0, 10_000], [4 << 20, 10_000], [8 <<
   assert.ok(fetchBytes <= fetchMaxBytes + 64 * 1024, `largest fetch response ${fetchBytes} bytes while draining`)
 })
 
+
+test('keepRetryableFetchErrors: a topic deleted while consumed shows its partition\'s UNKNOWN_TOPIC_ID (or UNKNOWN_TOPIC_OR_PARTITION) in a poll with the option, and not without', { timeout: 60_000 }, async () => {
+  const run = async (keep: boolean) => {
+    const p = newClient(k)
+    const topic = await createTopic(p)
+    await produceKeys(p, topic, 3)
+    // unknownTopicRetries 0: the first metadata load without the topic reports it (partition -1), the
+    // condition both runs wait for; the fetch that finds the topic gone comes before that load.
+    const c = newClient(k, { consumeTopics: [topic], keepRetryableFetchErrors: keep, unknownTopicRetries: 0, fetchMaxWait: 500 })
+    await pollUntil(c, (rs) => rs.length >= 3)
+    const [deleted] = await new Admin(p).deleteTopics([topic])
+    assert.equal(deleted!.error, null)
+    const errors: Array<{ topic: string; partition: number; error: Error }> = []
+    await waitFor(async () => {
+      errors.push(...(await c.pollFetches({ signal: AbortSignal.timeout(2_000) })).errors().filter((e) => e.topic === topic))
+      return errors.some((e) => e.partition === -1)
+    }, `the missing topic ${topic} reported`)
+    return { topic, fetchErrors: errors.filter((e) => e.partition === 0) }
+  }
+  const kept = await run(true)
+  assert.ok(kept.fetchErrors.length >= 1, 'the fetch error reached a poll')
+  for (const { error } of kept.fetchErrors) {
+    assert.ok(error instanceof KafkaProtocolError, String(error))
+    assert.ok(error.errorCode === 100 || error.errorCode === 3, `UNKNOWN_TOPIC_ID or UNKNOWN_TOPIC_OR_PARTITION, got ${error.message}`)
+    assert.ok(error.message.includes(`${kept.topic}[0]`), error.message)
+  }
+  const stripped = await run(false)
+  assert.deepEqual(stripped.fetchErrors, [], 'without the option the fetch error is handled silently')
+})

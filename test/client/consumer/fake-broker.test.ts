@@ -1,7 +1,9 @@
 // The fetch path against a scripted fake broker, for answers a healthy real broker will not give on
 // demand: a record batch whose CRC does not match, a partition whose leader moved
 // (NOT_LEADER_OR_FOLLOWER, then a new leader epoch in metadata), and a diverging epoch that says the
-// log was truncated below the consumer's position (KIP-320). The peer decodes each request with the
+// log was truncated below the consumer's position (KIP-320), retryable partition errors shown to polls
+// (keepRetryableFetchErrors), and a leader that prefers a follower (KIP-392) asked again after
+// recheckPreferredReplicaInterval. The peer decodes each request with the
 // generated decoders and answers with the generated encoders.
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
@@ -13,7 +15,8 @@ import { Fetch, newFetchResponsePartitionData, type FetchRequest, type FetchResp
 import { ListOffsets, type ListOffsetsRequest } from '../../../src/protocol/messages/list-offsets.js'
 import { Metadata, newMetadataResponseMetadataResponsePartition, newMetadataResponseMetadataResponseTopic, type MetadataRequest } from '../../../src/protocol/messages/metadata.js'
 import { crc32c } from '../../../src/protocol/crc32c.js'
-import { ProtocolDecodeError } from '../../../src/protocol/errors.js'
+import { KafkaProtocolError, ProtocolDecodeError } from '../../../src/protocol/errors.js'
+import { InvalidOptionError } from '../../../src/client/errors.js'
 import { CorruptRecordBatchError } from '../../../src/protocol/records.js'
 import { waitFor } from '../helpers.js'
 import { FakePeer, keyedBatch, type Received } from '../../helpers/fake-peer.js'
@@ -313,5 +316,105 @@ test('fetch sessions (KIP-227): after a full fetch, incremental ones carry the s
   for (const f of off.b.of(Fetch)) {
     assert.deepEqual([f.sessionId, f.sessionEpoch], [0, -1], 'no session is asked for')
     assert.equal(f.topics[0]!.partitions.length, 1, 'every fetch is full')
+  }
+})
+
+test('keepRetryableFetchErrors: a NOT_LEADER_OR_FOLLOWER partition error reaches the poll with the option, never without, and consuming goes on either way', { timeout: 30_000 }, async () => {
+  // The broker answers the partition's first fetch with NOT_LEADER_OR_FOLLOWER (naming no leader, so
+  // the consumer reloads metadata), then serves r0..r2 and nothing after.
+  const script = (req: FetchRequest, n: number) => {
+    const offset = req.topics[0]!.partitions[0]!.fetchOffset
+    if (n === 0) return { errorCode: 6 }
+    return offset === 0n ? { records: keyedBatch(0n, 3, 5) } : null
+  }
+  const consume = async (c: Client) => {
+    const records: Record[] = []
+    const errors: Error[] = []
+    await waitFor(async () => {
+      const r = await poll(c)
+      records.push(...r.records)
+      errors.push(...r.errors)
+      return records.length >= 3
+    }, 'r0..r2')
+    return { keys: records.map((r) => r.key!.toString()), errors }
+  }
+
+  const kept = await setup({ client: { keepRetryableFetchErrors: true } })
+  kept.b.onFetch = script
+  const got = await consume(kept.c)
+  assert.equal(got.errors.length, 1, `one error: ${got.errors.join('; ')}`)
+  const err = got.errors[0]!
+  assert.ok(err instanceof KafkaProtocolError, String(err))
+  assert.equal(err.errorCode, 6)
+  assert.equal(err.retriable, true)
+  assert.match(err.message, /NOT_LEADER_OR_FOLLOWER \(fake-topic\[0\]\)/)
+  assert.deepEqual(got.keys, ['r0', 'r1', 'r2'], 'the consumer handled the error itself: metadata reloaded, fetched again from offset 0')
+  assert.ok(kept.b.of(Metadata).length >= 2, 'metadata was reloaded after the error')
+
+  const stripped = await setup()
+  stripped.b.onFetch = script
+  const quiet = await consume(stripped.c)
+  assert.deepEqual(quiet.errors, [], 'without the option the poll never shows the error')
+  assert.deepEqual(quiet.keys, ['r0', 'r1', 'r2'])
+  assert.equal(stripped.b.of(Fetch)[0]!.topics[0]!.partitions[0]!.fetchOffset, 0n)
+  assert.equal(stripped.c.config.keepRetryableFetchErrors, false)
+  assert.throws(() => new Client({ seedBrokers: ['127.0.0.1:1'], keepRetryableFetchErrors: 'yes' as unknown as boolean }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'keepRetryableFetchErrors')
+})
+
+test('recheckPreferredReplicaInterval: fetched from the preferred replica (KIP-392) until the interval ends, then from the leader again, which may prefer another replica', { timeout: 60_000 }, async () => {
+  // Node 1 leads the partition and prefers node 2 at first, node 3 when asked again. Node 2 serves
+  // r0..r2, node 3 serves r3..r5; past those, either answers empty (after a short wait).
+  const [b1, b2, b3] = [new FakeBroker(), new FakeBroker(), new FakeBroker()]
+  b2.nodeId = 2
+  b3.nodeId = 3
+  for (const b of [b1, b2, b3]) {
+    b.cluster = [b1, b2, b3]
+    await b.start()
+    opened.push(b)
+  }
+  // fetchedFrom is the node of every fetch, in the order they arrived, with the offset it asked for.
+  const fetchedFrom: Array<[number, bigint]> = []
+  const serve = (node: number, lo: bigint, hi: bigint) => (req: FetchRequest) => {
+    const offset = req.topics[0]!.partitions[0]!.fetchOffset
+    fetchedFrom.push([node, offset])
+    return offset >= lo && offset < hi ? { records: keyedBatch(offset, 1, 5) } : null
+  }
+  b1.onFetch = (req, n) => {
+    fetchedFrom.push([1, req.topics[0]!.partitions[0]!.fetchOffset])
+    return { preferredReadReplica: n === 0 ? 2 : 3 }
+  }
+  b2.onFetch = serve(2, 0n, 3n)
+  b3.onFetch = serve(3, 3n, 6n)
+  const c = new Client({ seedBrokers: [`127.0.0.1:${b1.peer.port}`], consumeTopics: [TOPIC], rack: 'r1', recheckPreferredReplicaInterval: 300, metadataMinAge: 50, retryBackoff: 50, fetchMaxWait: 50 })
+  opened.push(c)
+  const records: Record[] = []
+  await waitFor(async () => {
+    records.push(...(await poll(c)).records)
+    return records.length >= 6
+  }, 'r0..r5, from both replicas')
+  assert.deepEqual(records.map((r) => r.key!.toString()), ['r0', 'r1', 'r2', 'r3', 'r4', 'r5'], 'nothing skipped, nothing twice')
+  const runs: Array<[number, bigint]> = []
+  for (const f of fetchedFrom) if (runs.length === 0 || runs[runs.length - 1]![0] !== f[0]) runs.push(f)
+  assert.deepEqual(runs.slice(0, 4), [[1, 0n], [2, 0n], [1, 3n], [3, 3n]], `leader, its preferred replica, the leader again from where the replica left off, the replica it prefers now (${runs.join(' ')})`)
+  assert.ok(fetchedFrom.filter(([n]) => n === 2).length >= 4, 'the first replica was fetched from until the interval ended, not just once')
+  assert.equal(b1.of(Fetch)[0]!.rackId, 'r1')
+
+  // The default (30 minutes) keeps the partition on its preferred replica.
+  const [d1, d2] = [new FakeBroker(), new FakeBroker()]
+  d2.nodeId = 2
+  for (const b of [d1, d2]) {
+    b.cluster = [d1, d2]
+    await b.start()
+    opened.push(b)
+  }
+  d1.onFetch = () => ({ preferredReadReplica: 2 })
+  d2.onFetch = () => null
+  const dc = new Client({ seedBrokers: [`127.0.0.1:${d1.peer.port}`], consumeTopics: [TOPIC], rack: 'r1', metadataMinAge: 50, retryBackoff: 50, fetchMaxWait: 50 })
+  opened.push(dc)
+  await waitFor(() => d2.of(Fetch).length >= 20, 'twenty fetches from the preferred replica')
+  assert.equal(d1.of(Fetch).filter((f) => f.topics.length > 0).length, 1, 'the leader was asked once')
+  assert.equal(dc.config.recheckPreferredReplicaInterval, 30 * 60_000)
+  for (const bad of [5, 8 * 24 * 3_600_000, Number.NaN]) {
+    assert.throws(() => new Client({ seedBrokers: ['127.0.0.1:1'], recheckPreferredReplicaInterval: bad }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'recheckPreferredReplicaInterval', String(bad))
   }
 })

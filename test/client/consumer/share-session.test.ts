@@ -84,15 +84,18 @@ class Broker {
     else this.respondFetch(req, peer, answer)
   }
 
-  /** respondFetch answers a ShareFetch: partition 0 with `answer`'s fields (records, acquiredRecords, …), a top-level errorCode, or nothing new. */
+  /**
+   * respondFetch answers a ShareFetch: partition 0 with `answer`'s fields (records, acquiredRecords, …),
+   * a top-level errorCode, partition 0's errorCode when `answer` has `partition: 0` too, or nothing new.
+   */
   respondFetch(req: Received, peer: FakePeer, answer: object | null): void {
     const body = req.body as ShareFetchRequest
-    const { errorCode, ...partition } = (answer ?? {}) as { errorCode?: number }
-    if (errorCode !== undefined && errorCode !== 0 && !('partition' in partition)) {
+    const { errorCode, partition: partitionError, ...partition } = (answer ?? {}) as { errorCode?: number; partition?: number }
+    if (errorCode !== undefined && errorCode !== 0 && partitionError === undefined) {
       return peer.respond(req, { ...ShareFetch.newResponse(), errorCode })
     }
     const acked = body.topics.flatMap((t) => t.partitions).some((p) => p.acknowledgementBatches.length > 0)
-    const partitions = answer === null ? (acked ? [{ partitionIndex: 0 }] : []) : [{ partitionIndex: 0, ...partition }]
+    const partitions = answer === null ? (acked ? [{ partitionIndex: 0 }] : []) : [{ partitionIndex: 0, ...partition, ...(partitionError !== undefined ? { errorCode } : {}) }]
     peer.respond(req, {
       ...ShareFetch.newResponse(),
       acquisitionLockTimeoutMs: 30_000,
@@ -511,4 +514,30 @@ test('a share member whose cluster cannot be reached says so to its polls, and c
   const started = Date.now()
   await c.close()
   assert.ok(Date.now() - started < 2_000, `closed in ${Date.now() - started} ms`)
+})
+
+test('keepRetryableFetchErrors: a NOT_LEADER_OR_FOLLOWER partition answer reaches a share member\'s poll with the option, not without; the member fetches again either way', { timeout: 30_000 }, async () => {
+  for (const keep of [false, true]) {
+    const b = await new Broker().start()
+    // The first ShareFetch finds the partition "moved" (no leader named: metadata is loaded again),
+    // the second hands out r0..r1.
+    b.onFetch = (_req, n) => (n === 0 ? { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, partition: 0 } : n === 1 ? { records: keyedBatch(0n, 2, 1), acquiredRecords: [{ firstOffset: 0n, lastOffset: 1n, deliveryCount: 1 }] } : null)
+    const c = member(b, keep ? { keepRetryableFetchErrors: true } : {})
+    const records: Record[] = []
+    const errors: Array<{ topic: string; partition: number; error: Error }> = []
+    await waitFor(async () => {
+      const f = await c.pollFetches({ signal: AbortSignal.timeout(2_000) })
+      records.push(...f.records())
+      errors.push(...f.errors().filter((e) => e.topic === TOPIC))
+      return records.length >= 2
+    }, 'r0..r1')
+    assert.deepEqual(records.map((r) => r.key!.toString()), ['r0', 'r1'])
+    if (!keep) {
+      assert.deepEqual(errors, [], 'without the option the error is not shown')
+      continue
+    }
+    assert.equal(errors.length, 1, errors.map((e) => e.error.message).join('; '))
+    assert.equal(errors[0]!.partition, 0)
+    assert.ok(errors[0]!.error instanceof KafkaProtocolError && errors[0]!.error.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER, String(errors[0]!.error))
+  }
 })
