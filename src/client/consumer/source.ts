@@ -463,6 +463,14 @@ export class Source {
     const code = pd.errorCode
     if (code !== 0) {
       const err = new KafkaProtocolError(code, { broker: this.nodeId, topic: cur.topic, partition: cur.partition })
+      if (code === OFFSET_OUT_OF_RANGE && cur.preferredReplica === this.nodeId) {
+        // KIP-392: a follower's log can end before the position the leader gave (it is catching up):
+        // the leader is asked, which resets only if the offset is out of its range too (as Java does).
+        c.core.log('debug', 'offset out of range on a preferred replica; asking the leader', 'topic', cur.topic, 'partition', cur.partition, 'offset', String(cur.offset), 'broker', this.nodeId)
+        cur.preferredReplica = -1
+        c.placeCursor(cur)
+        return null
+      }
       if (code === OFFSET_OUT_OF_RANGE) {
         // The offset is gone (retention) or beyond the end: start over per consumeResetOffset.
         const spec = cfg.consumeResetOffset
@@ -489,6 +497,13 @@ export class Source {
       // KIP-320: the log was truncated below our position; go back to where the logs agree.
       c.core.log('warn', 'log truncation detected', 'topic', cur.topic, 'partition', cur.partition, 'from', String(cur.offset), 'to', String(pd.divergingEpoch.endOffset))
       cur.setOffset(pd.divergingEpoch.endOffset, pd.divergingEpoch.epoch)
+      return null
+    }
+    if (pd.preferredReadReplica >= 0 && pd.preferredReadReplica !== this.nodeId && c.core.broker(pd.preferredReadReplica) === undefined) {
+      // A replica metadata does not name yet: the leader answered at once and without records, and
+      // would again. Learn the broker, and ask the leader again after a backoff, not in a tight loop.
+      c.core.metadata.trigger()
+      cur.backoffUntil = Date.now() + cfg.retryBackoff(1)
       return null
     }
     if (pd.preferredReadReplica >= 0 && pd.preferredReadReplica !== this.nodeId) {

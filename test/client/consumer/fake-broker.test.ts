@@ -12,6 +12,7 @@ import type { ClientOptions } from '../../../src/client/options.js'
 import type { Record } from '../../../src/protocol/record.js'
 import type { ApiMessage } from '../../../src/protocol/messages/api.js'
 import { Fetch, newFetchResponsePartitionData, type FetchRequest, type FetchResponse } from '../../../src/protocol/messages/fetch.js'
+import { ErrorCode } from '../../../src/protocol/error-codes.js'
 import { ListOffsets, type ListOffsetsRequest } from '../../../src/protocol/messages/list-offsets.js'
 import { Metadata, newMetadataResponseMetadataResponsePartition, newMetadataResponseMetadataResponseTopic, type MetadataRequest } from '../../../src/protocol/messages/metadata.js'
 import { crc32c } from '../../../src/protocol/crc32c.js'
@@ -417,4 +418,62 @@ test('recheckPreferredReplicaInterval: fetched from the preferred replica (KIP-3
   for (const bad of [5, 8 * 24 * 3_600_000, Number.NaN]) {
     assert.throws(() => new Client({ seedBrokers: ['127.0.0.1:1'], recheckPreferredReplicaInterval: bad }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'recheckPreferredReplicaInterval', String(bad))
   }
+})
+
+test('OFFSET_OUT_OF_RANGE from the preferred replica sends the partition back to its leader at the same offset, without a reset (KIP-392)', { timeout: 30_000 }, async () => {
+  // Node 1 leads and prefers node 2, whose log is behind: it refuses offset 3 once, then serves it.
+  // The consumer must ask the leader from offset 3 again, not start over from consumeResetOffset.
+  const [b1, b2] = [new FakeBroker(), new FakeBroker()]
+  b2.nodeId = 2
+  for (const b of [b1, b2]) {
+    b.cluster = [b1, b2]
+    b.startOffset = 3n
+    await b.start()
+    opened.push(b)
+  }
+  const fetchedFrom: Array<[number, bigint]> = []
+  b1.onFetch = (req) => {
+    fetchedFrom.push([1, req.topics[0]!.partitions[0]!.fetchOffset])
+    return { preferredReadReplica: 2 }
+  }
+  let refused = false
+  b2.onFetch = (req) => {
+    const offset = req.topics[0]!.partitions[0]!.fetchOffset
+    fetchedFrom.push([2, offset])
+    if (!refused) {
+      refused = true
+      return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: null }
+    }
+    return offset >= 3n && offset < 5n ? { records: keyedBatch(offset, 1, 5) } : null
+  }
+  const c = new Client({ seedBrokers: [`127.0.0.1:${b1.peer.port}`], consumeTopics: [TOPIC], consumeResetOffset: 'latest', rack: 'r1', metadataMinAge: 50, retryBackoff: 50, fetchMaxWait: 50 })
+  opened.push(c)
+  const records: Record[] = []
+  await waitFor(async () => {
+    records.push(...(await poll(c)).records)
+    return records.length >= 2
+  }, 'r3 and r4 from the replica')
+  assert.deepEqual(records.map((r) => r.key!.toString()), ['r3', 'r4'])
+  const runs: Array<[number, bigint]> = []
+  for (const f of fetchedFrom) if (runs.length === 0 || runs[runs.length - 1]![0] !== f[0]) runs.push(f)
+  assert.deepEqual(runs.slice(0, 4), [[1, 3n], [2, 3n], [1, 3n], [2, 3n]], `the leader, the replica (refused), the leader again at 3, the replica (${runs.join(' ')})`)
+  // No reset: ListOffsets was asked once, for the start, never after the refusal.
+  assert.equal(b1.of(ListOffsets).length + b2.of(ListOffsets).length, 1)
+})
+
+test('a preferred replica metadata does not name: the client learns the cluster again before asking the leader again, not in a tight loop', { timeout: 30_000 }, async () => {
+  // Node 1 leads and prefers node 9, which no metadata answer lists (and its answer carries no records).
+  const b = new FakeBroker()
+  await b.start()
+  opened.push(b)
+  b.onFetch = () => ({ preferredReadReplica: 9 })
+  const c = new Client({ seedBrokers: [`127.0.0.1:${b.peer.port}`], consumeTopics: [TOPIC], rack: 'r1', metadataMinAge: 50, retryBackoff: 300, fetchMaxWait: 50 })
+  opened.push(c)
+  await waitFor(() => b.of(Fetch).filter((f) => f.topics.length > 0).length >= 3, 'three fetches naming the partition')
+  // Between two fetches answered "prefer node 9", a Metadata request went out: each answer made the
+  // client look for node 9 first (and back off), instead of fetching again at once.
+  const order = b.seen.filter((r) => r.api.key === Metadata.key || (r.api.key === Fetch.key && (r.body as FetchRequest).topics.length > 0)).map((r) => r.api.key === Metadata.key ? 'M' : 'F')
+  const firstFetch = order.indexOf('F')
+  assert.ok(firstFetch >= 0 && order.slice(firstFetch).join('').startsWith('FM'), `a metadata load follows the first answer naming an unknown replica (${order.join('')})`)
+  assert.ok(!order.slice(firstFetch).join('').includes('FF'), `no two such fetches without a metadata load between them (${order.join('')})`)
 })
