@@ -265,6 +265,16 @@ export interface ClientOptions<C = unknown> {
   onPartitionsLost?: PartitionsCallback
   /** blockRebalanceOnPoll holds rebalances between a poll and `allowRebalance()` (franz-go's BlockRebalanceOnPoll). */
   blockRebalanceOnPoll?: boolean
+  /**
+   * onPartitionsCallbackBlocked is called each time blockRebalanceOnPoll makes a rebalance (with its
+   * onPartitionsAssigned, onPartitionsRevoked or onPartitionsLost) wait for `allowRebalance()`, as
+   * the wait begins: a signal for the application to finish what it polled and allow the rebalance
+   * before the group gives up on the member. It is called on a later microtask and never awaited; it
+   * may call `allowRebalance()` itself. If it throws or its promise rejects, that is logged and the
+   * rebalance still waits for allowRebalance. Never called without blockRebalanceOnPoll.
+   * Equivalent to franz-go's OnPartitionsCallbackBlocked (which also passes the client and its context).
+   */
+  onPartitionsCallbackBlocked?: () => void | Promise<void>
   /** autoCommitInterval, in ms. Default 5,000. Equivalent to Java's auto.commit.interval.ms. */
   autoCommitInterval?: number
   /** disableAutoCommit turns off autocommitting. Equivalent to Java's enable.auto.commit=false. */
@@ -381,6 +391,7 @@ export interface Config {
   readonly onPartitionsRevoked: PartitionsCallback | null
   readonly onPartitionsLost: PartitionsCallback | null
   readonly blockRebalanceOnPoll: boolean
+  readonly onPartitionsCallbackBlocked: (() => void | Promise<void>) | null
   readonly autoCommitInterval: number
   readonly disableAutoCommit: boolean
   readonly autoCommitMarks: boolean
@@ -409,7 +420,7 @@ const KNOWN = new Set([
   'consumeTopics', 'consumeRegex', 'consumeExcludeTopics', 'consumePartitions', 'consumeResetOffset', 'fetchMaxBytes', 'fetchMaxPartitionBytes',
   'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'maxBufferedFetchRecords', 'maxBufferedFetchBytes', 'isolationLevel', 'disableFetchSessions', 'disableFetchCRCValidation', 'keepControlRecords', 'consumerGroup',
   'groupProtocol', 'balancers', 'groupRemoteAssignor', 'instanceId', 'sessionTimeout', 'rebalanceTimeout',
-  'heartbeatInterval', 'onPartitionsAssigned', 'onPartitionsRevoked', 'onPartitionsLost', 'blockRebalanceOnPoll',
+  'heartbeatInterval', 'onPartitionsAssigned', 'onPartitionsRevoked', 'onPartitionsLost', 'blockRebalanceOnPoll', 'onPartitionsCallbackBlocked',
   'autoCommitInterval', 'disableAutoCommit', 'autoCommitMarks', 'autoCommitCallback', 'onOffsetsFetched', 'shareGroup', 'shareMaxRecords', 'shareMaxRecordsStrict', 'shareAckCallback',
 ])
 
@@ -695,6 +706,7 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
     onPartitionsRevoked: fn<PartitionsCallback>(o, 'onPartitionsRevoked'),
     onPartitionsLost: fn<PartitionsCallback>(o, 'onPartitionsLost'),
     blockRebalanceOnPoll: options.blockRebalanceOnPoll === true,
+    onPartitionsCallbackBlocked: fn<() => void | Promise<void>>(o, 'onPartitionsCallbackBlocked'),
     autoCommitInterval: num(o, 'autoCommitInterval', 5_000, 10),
     disableAutoCommit: options.disableAutoCommit === true,
     autoCommitMarks: options.autoCommitMarks === true,

@@ -93,7 +93,28 @@ export abstract class GroupBase implements ConsumerGroupHooks {
 
   protected waitAllowed(): Promise<void> {
     if (!this.#blocked || this.closed) return Promise.resolve()
-    return new Promise((resolve) => this.#allowWaiters.push(resolve))
+    const allowed = new Promise<void>((resolve) => this.#allowWaiters.push(resolve))
+    this.#tellBlocked()
+    return allowed
+  }
+
+  /**
+   * tellBlocked calls onPartitionsCallbackBlocked for a rebalance that starts waiting for
+   * allowRebalance. It runs on a microtask, after the wait is registered (so an allowRebalance it
+   * makes ends this wait), and is not awaited: a slow or stuck callback must not hold the group.
+   */
+  #tellBlocked(): void {
+    const cb = this.core.config.onPartitionsCallbackBlocked
+    if (cb === null) return
+    const failed = (err: unknown) => this.core.log('error', 'onPartitionsCallbackBlocked threw', 'group', this.group, 'err', err instanceof Error ? err.message : String(err))
+    queueMicrotask(() => {
+      if (this.closed) return
+      try {
+        Promise.resolve(cb()).catch(failed)
+      } catch (err) {
+        failed(err)
+      }
+    })
   }
 
   #rebalancing = 0
@@ -114,7 +135,9 @@ export abstract class GroupBase implements ConsumerGroupHooks {
       this.#rebalancing++
       return Promise.resolve()
     }
-    return new Promise((resolve) => this.#enterWaiters.push(resolve))
+    const entered = new Promise<void>((resolve) => this.#enterWaiters.push(resolve))
+    this.#tellBlocked()
+    return entered
   }
 
   protected leaveRebalance(): void {
