@@ -282,6 +282,17 @@ export interface ClientOptions<C = unknown> {
   /** autoCommitMarks autocommits only records marked with markCommitRecords. */
   autoCommitMarks?: boolean
   /**
+   * greedyAutoCommit says what the commits the client makes by itself (every autoCommitInterval, on
+   * revoke, at close) take. true (the default): everything polled, the latest poll's records
+   * included. false: only what polls before the latest one handed out; the latest poll's offsets
+   * become committable when the next poll begins, which says the application is done with them, so
+   * a crash while it processes them does not commit them (at-least-once; a revoke or a close then
+   * lets the next owner read the latest poll's records again). commitUncommittedOffsets commits
+   * everything polled either way, and a commit never moves back behind it. No effect with
+   * autoCommitMarks or disableAutoCommit. franz-go's GreedyAutoCommit; franz-go's default is false.
+   */
+  greedyAutoCommit?: boolean
+  /**
    * autoCommitCallback is told the outcome of every commit the client makes by itself: the periodic
    * autocommit, and the commit of what was polled before partitions are revoked and before the
    * client closes (commits with nothing to commit are not sent and not reported). It replaces the
@@ -395,6 +406,7 @@ export interface Config {
   readonly autoCommitInterval: number
   readonly disableAutoCommit: boolean
   readonly autoCommitMarks: boolean
+  readonly greedyAutoCommit: boolean
   readonly autoCommitCallback: ((result: AutoCommitResult) => void | Promise<void>) | null
   readonly onOffsetsFetched: ((offsets: CommitOffsets, signal: AbortSignal) => void | Promise<void>) | null
   readonly shareGroup: string | null
@@ -421,7 +433,7 @@ const KNOWN = new Set([
   'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'maxBufferedFetchRecords', 'maxBufferedFetchBytes', 'isolationLevel', 'disableFetchSessions', 'disableFetchCRCValidation', 'keepControlRecords', 'consumerGroup',
   'groupProtocol', 'balancers', 'groupRemoteAssignor', 'instanceId', 'sessionTimeout', 'rebalanceTimeout',
   'heartbeatInterval', 'onPartitionsAssigned', 'onPartitionsRevoked', 'onPartitionsLost', 'blockRebalanceOnPoll', 'onPartitionsCallbackBlocked',
-  'autoCommitInterval', 'disableAutoCommit', 'autoCommitMarks', 'autoCommitCallback', 'onOffsetsFetched', 'shareGroup', 'shareMaxRecords', 'shareMaxRecordsStrict', 'shareAckCallback',
+  'autoCommitInterval', 'disableAutoCommit', 'autoCommitMarks', 'greedyAutoCommit', 'autoCommitCallback', 'onOffsetsFetched', 'shareGroup', 'shareMaxRecords', 'shareMaxRecordsStrict', 'shareAckCallback',
 ])
 
 /** validateOffsetSpec checks an OffsetSpec and names the option when it is wrong. */
@@ -671,6 +683,8 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
       throw new InvalidOptionError('balancers', `${typeof b === 'string' ? JSON.stringify(b) : 'an object'} is not a balancer: use ${BALANCER_NAMES.join(', ')} or an object with name and balance()`)
     }
   }
+  const greedyAutoCommit = options.greedyAutoCommit ?? true
+  if (typeof greedyAutoCommit !== 'boolean') throw new InvalidOptionError('greedyAutoCommit', 'must be a boolean')
   const sessionTimeout = num(o, 'sessionTimeout', 45_000, 1_000)
   const heartbeatInterval = num(o, 'heartbeatInterval', 3_000, 10)
   if (heartbeatInterval >= sessionTimeout) throw new InvalidOptionError('heartbeatInterval', 'must be below sessionTimeout')
@@ -710,6 +724,7 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
     autoCommitInterval: num(o, 'autoCommitInterval', 5_000, 10),
     disableAutoCommit: options.disableAutoCommit === true,
     autoCommitMarks: options.autoCommitMarks === true,
+    greedyAutoCommit,
     autoCommitCallback: fn<(result: AutoCommitResult) => void | Promise<void>>(o, 'autoCommitCallback'),
     onOffsetsFetched: fn<(offsets: CommitOffsets, signal: AbortSignal) => void | Promise<void>>(o, 'onOffsetsFetched'),
     shareGroup: share,
