@@ -285,12 +285,33 @@ export interface ClientOptions<C = unknown> {
   onPartitionsLost?: PartitionsCallback
   /** blockRebalanceOnPoll holds rebalances between a poll and `allowRebalance()` (franz-go's BlockRebalanceOnPoll). */
   blockRebalanceOnPoll?: boolean
+  /**
+   * onPartitionsCallbackBlocked is called each time blockRebalanceOnPoll makes a rebalance (with its
+   * onPartitionsAssigned, onPartitionsRevoked or onPartitionsLost) wait for `allowRebalance()`, as
+   * the wait begins: a signal for the application to finish what it polled and allow the rebalance
+   * before the group gives up on the member. It is called on a later microtask and never awaited; it
+   * may call `allowRebalance()` itself. If it throws or its promise rejects, that is logged and the
+   * rebalance still waits for allowRebalance. Never called without blockRebalanceOnPoll.
+   * Equivalent to franz-go's OnPartitionsCallbackBlocked (which also passes the client and its context).
+   */
+  onPartitionsCallbackBlocked?: () => void | Promise<void>
   /** autoCommitInterval, in ms. Default 5,000. Equivalent to Java's auto.commit.interval.ms. */
   autoCommitInterval?: number
   /** disableAutoCommit turns off autocommitting. Equivalent to Java's enable.auto.commit=false. */
   disableAutoCommit?: boolean
   /** autoCommitMarks autocommits only records marked with markCommitRecords. */
   autoCommitMarks?: boolean
+  /**
+   * greedyAutoCommit says what the commits the client makes by itself (every autoCommitInterval, on
+   * revoke, at close) take. true (the default): everything polled, the latest poll's records
+   * included. false: only what polls before the latest one handed out; the latest poll's offsets
+   * become committable when the next poll begins, which says the application is done with them, so
+   * a crash while it processes them does not commit them (at-least-once; a revoke or a close then
+   * lets the next owner read the latest poll's records again). commitUncommittedOffsets commits
+   * everything polled either way, and a commit never moves back behind it. No effect with
+   * autoCommitMarks or disableAutoCommit. franz-go's GreedyAutoCommit; franz-go's default is false.
+   */
+  greedyAutoCommit?: boolean
   /**
    * autoCommitCallback is told the outcome of every commit the client makes by itself: the periodic
    * autocommit, and the commit of what was polled before partitions are revoked and before the
@@ -403,9 +424,11 @@ export interface Config {
   readonly onPartitionsRevoked: PartitionsCallback | null
   readonly onPartitionsLost: PartitionsCallback | null
   readonly blockRebalanceOnPoll: boolean
+  readonly onPartitionsCallbackBlocked: (() => void | Promise<void>) | null
   readonly autoCommitInterval: number
   readonly disableAutoCommit: boolean
   readonly autoCommitMarks: boolean
+  readonly greedyAutoCommit: boolean
   readonly autoCommitCallback: ((result: AutoCommitResult) => void | Promise<void>) | null
   readonly onOffsetsFetched: ((offsets: CommitOffsets, signal: AbortSignal) => void | Promise<void>) | null
   readonly shareGroup: string | null
@@ -431,8 +454,8 @@ const KNOWN = new Set([
   'consumeTopics', 'consumeRegex', 'consumeExcludeTopics', 'consumePartitions', 'consumeResetOffset', 'fetchMaxBytes', 'fetchMaxPartitionBytes',
   'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'maxBufferedFetchRecords', 'maxBufferedFetchBytes', 'isolationLevel', 'disableFetchSessions', 'disableFetchCRCValidation', 'keepControlRecords', 'keepRetryableFetchErrors', 'recheckPreferredReplicaInterval', 'consumerGroup',
   'groupProtocol', 'balancers', 'groupRemoteAssignor', 'instanceId', 'sessionTimeout', 'rebalanceTimeout',
-  'heartbeatInterval', 'onPartitionsAssigned', 'onPartitionsRevoked', 'onPartitionsLost', 'blockRebalanceOnPoll',
-  'autoCommitInterval', 'disableAutoCommit', 'autoCommitMarks', 'autoCommitCallback', 'onOffsetsFetched', 'shareGroup', 'shareMaxRecords', 'shareMaxRecordsStrict', 'shareAckCallback',
+  'heartbeatInterval', 'onPartitionsAssigned', 'onPartitionsRevoked', 'onPartitionsLost', 'blockRebalanceOnPoll', 'onPartitionsCallbackBlocked',
+  'autoCommitInterval', 'disableAutoCommit', 'autoCommitMarks', 'greedyAutoCommit', 'autoCommitCallback', 'onOffsetsFetched', 'shareGroup', 'shareMaxRecords', 'shareMaxRecordsStrict', 'shareAckCallback',
 ])
 
 /** validateOffsetSpec checks an OffsetSpec and names the option when it is wrong. */
@@ -682,6 +705,8 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
       throw new InvalidOptionError('balancers', `${typeof b === 'string' ? JSON.stringify(b) : 'an object'} is not a balancer: use ${BALANCER_NAMES.join(', ')} or an object with name and balance()`)
     }
   }
+  const greedyAutoCommit = options.greedyAutoCommit ?? true
+  if (typeof greedyAutoCommit !== 'boolean') throw new InvalidOptionError('greedyAutoCommit', 'must be a boolean')
   const sessionTimeout = num(o, 'sessionTimeout', 45_000, 1_000)
   const heartbeatInterval = num(o, 'heartbeatInterval', 3_000, 10)
   if (heartbeatInterval >= sessionTimeout) throw new InvalidOptionError('heartbeatInterval', 'must be below sessionTimeout')
@@ -721,9 +746,11 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
     onPartitionsRevoked: fn<PartitionsCallback>(o, 'onPartitionsRevoked'),
     onPartitionsLost: fn<PartitionsCallback>(o, 'onPartitionsLost'),
     blockRebalanceOnPoll: options.blockRebalanceOnPoll === true,
+    onPartitionsCallbackBlocked: fn<() => void | Promise<void>>(o, 'onPartitionsCallbackBlocked'),
     autoCommitInterval: num(o, 'autoCommitInterval', 5_000, 10),
     disableAutoCommit: options.disableAutoCommit === true,
     autoCommitMarks: options.autoCommitMarks === true,
+    greedyAutoCommit,
     autoCommitCallback: fn<(result: AutoCommitResult) => void | Promise<void>>(o, 'autoCommitCallback'),
     onOffsetsFetched: fn<(offsets: CommitOffsets, signal: AbortSignal) => void | Promise<void>>(o, 'onOffsetsFetched'),
     shareGroup: share,

@@ -52,6 +52,8 @@ test('invalid options fail at construction with an error naming the option', () 
     ['recordDeliveryTimeout', { recordDeliveryTimeout: -1 }],
     ['lingerMs', { lingerMs: 5 }], // unknown options are named too
     ['defaultProduceTopic', { defaultProduceTopic: 7 }],
+    ['onPartitionsCallbackBlocked', { onPartitionsCallbackBlocked: 'hurry' }],
+    ['greedyAutoCommit', { greedyAutoCommit: 'yes' }],
   ]
   for (const [option, extra] of cases) {
     const opts = { seedBrokers: ['127.0.0.1:9092'], ...extra } as unknown as ClientOptions

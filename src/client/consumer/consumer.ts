@@ -25,6 +25,8 @@ export interface EpochOffset {
 export interface ConsumerGroupHooks {
   /** afterPoll runs when a poll hands records to the application. */
   afterPoll?(): void
+  /** beforePoll runs as a poll begins (greedyAutoCommit off: what was polled before becomes committable). */
+  beforePoll?(): void
   onMetadata?(): void
   start(): void
   close(deadline?: number): Promise<void>
@@ -517,6 +519,7 @@ export class Consumer implements CoreListener {
       f.addError(new ClientClosedError())
       return f
     }
+    this.group?.beforePoll?.()
     // A waiting poll keeps the process alive, as a blocked PollFetches would, even when no fetch is
     // in flight (a topic that does not exist yet, everything paused).
     this.core.hold()
@@ -667,11 +670,7 @@ export class Consumer implements CoreListener {
         c.setOffset(eo.offset, eo.leaderEpoch)
         c.backoffUntil = 0
         c.preferredReplica = -1
-        if (this.group !== null) {
-          let pm = this.polled.get(topic)
-          if (pm === undefined) this.polled.set(topic, (pm = new Map()))
-          pm.set(p, { offset: eo.offset, leaderEpoch: eo.leaderEpoch })
-        }
+        this.group?.setPosition(topic, p, { offset: eo.offset, leaderEpoch: eo.leaderEpoch })
         moved = true
       }
     }

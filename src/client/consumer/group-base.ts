@@ -34,6 +34,11 @@ export abstract class GroupBase implements ConsumerGroupHooks {
   #committed = new Map<string, Map<number, bigint>>()
   /** marks are the offsets marked with markCommitRecords (autoCommitMarks). */
   #marks = new Map<string, Map<number, EpochOffset>>()
+  /**
+   * head holds, with greedyAutoCommit off, what the consumer's `polled` held when the latest poll
+   * began: the offsets the client's own commits take (franz-go's head, `polled` being its dirty).
+   */
+  #head = new Map<string, Map<number, EpochOffset>>()
   #autoTimer: NodeJS.Timeout | null = null
   #blocked = false
   #allowWaiters: Array<() => void> = []
@@ -79,6 +84,40 @@ export abstract class GroupBase implements ConsumerGroupHooks {
     if (this.core.config.blockRebalanceOnPoll) this.#blocked = true
   }
 
+  /**
+   * beforePoll runs as a poll begins. With greedyAutoCommit off, what earlier polls handed out is now
+   * committable: the application polling again says it is done with them.
+   */
+  beforePoll(): void {
+    if (!this.#lagging) return
+    for (const [t, ps] of this.consumer.polled) {
+      let h = this.#head.get(t)
+      if (h === undefined) this.#head.set(t, (h = new Map()))
+      for (const [p, eo] of ps) h.set(p, eo)
+    }
+  }
+
+  /** lagging is true when the client's own commits take `head` rather than everything polled. */
+  get #lagging(): boolean {
+    const cfg = this.core.config
+    return !cfg.greedyAutoCommit && !cfg.autoCommitMarks && !cfg.disableAutoCommit
+  }
+
+  /**
+   * setPosition makes a position the application set (setOffsets) count as polled, and, with
+   * greedyAutoCommit off, as committable at once: there is nothing of it left to process, and an
+   * older head committed later would undo the move.
+   */
+  setPosition(topic: string, partition: number, eo: EpochOffset): void {
+    let m = this.consumer.polled.get(topic)
+    if (m === undefined) this.consumer.polled.set(topic, (m = new Map()))
+    m.set(partition, eo)
+    if (!this.#lagging) return
+    let h = this.#head.get(topic)
+    if (h === undefined) this.#head.set(topic, (h = new Map()))
+    h.set(partition, eo)
+  }
+
   /** allowRebalance lets a rebalance held by blockRebalanceOnPoll go on. */
   allowRebalance(): void {
     this.#blocked = false
@@ -93,7 +132,28 @@ export abstract class GroupBase implements ConsumerGroupHooks {
 
   protected waitAllowed(): Promise<void> {
     if (!this.#blocked || this.closed) return Promise.resolve()
-    return new Promise((resolve) => this.#allowWaiters.push(resolve))
+    const allowed = new Promise<void>((resolve) => this.#allowWaiters.push(resolve))
+    this.#tellBlocked()
+    return allowed
+  }
+
+  /**
+   * tellBlocked calls onPartitionsCallbackBlocked for a rebalance that starts waiting for
+   * allowRebalance. It runs on a microtask, after the wait is registered (so an allowRebalance it
+   * makes ends this wait), and is not awaited: a slow or stuck callback must not hold the group.
+   */
+  #tellBlocked(): void {
+    const cb = this.core.config.onPartitionsCallbackBlocked
+    if (cb === null) return
+    const failed = (err: unknown) => this.core.log('error', 'onPartitionsCallbackBlocked threw', 'group', this.group, 'err', err instanceof Error ? err.message : String(err))
+    queueMicrotask(() => {
+      if (this.closed) return
+      try {
+        Promise.resolve(cb()).catch(failed)
+      } catch (err) {
+        failed(err)
+      }
+    })
   }
 
   #rebalancing = 0
@@ -114,7 +174,9 @@ export abstract class GroupBase implements ConsumerGroupHooks {
       this.#rebalancing++
       return Promise.resolve()
     }
-    return new Promise((resolve) => this.#enterWaiters.push(resolve))
+    const entered = new Promise<void>((resolve) => this.#enterWaiters.push(resolve))
+    this.#tellBlocked()
+    return entered
   }
 
   protected leaveRebalance(): void {
@@ -211,6 +273,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
         s?.delete(p)
         this.#committed.get(t)?.delete(p)
         this.#marks.get(t)?.delete(p)
+        this.#head.get(t)?.delete(p)
       }
       if (s !== undefined && s.size === 0) this.owned.delete(t)
     }
@@ -304,9 +367,13 @@ export abstract class GroupBase implements ConsumerGroupHooks {
     }
   }
 
-  /** uncommitted returns the polled (or marked) offsets that moved since the last commit. */
-  uncommitted(only?: Map<string, number[]>): CommitOffsets {
-    const src = this.core.config.autoCommitMarks ? this.#marks : this.consumer.polled
+  /**
+   * uncommitted returns the polled (or marked) offsets that moved since the last commit. `auto` asks
+   * for what the client's own commits take: with greedyAutoCommit off, only what polls before the
+   * latest one handed out.
+   */
+  uncommitted(only?: Map<string, number[]>, auto = false): CommitOffsets {
+    const src = this.core.config.autoCommitMarks ? this.#marks : auto && this.#lagging ? this.#head : this.consumer.polled
     const out: CommitOffsets = new Map()
     for (const [t, ps] of src) {
       if (!this.owned.has(t)) continue
@@ -366,7 +433,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
    * without one, a failure is logged (franz-go's default commit callback). It never rejects.
    */
   protected async autoCommit(what: string, only?: Map<string, number[]>): Promise<void> {
-    const offsets = this.uncommitted(only)
+    const offsets = this.uncommitted(only, true)
     let error: Error | null = null
     let refused: KafkaProtocolError[] = []
     try {
@@ -424,6 +491,11 @@ export abstract class GroupBase implements ConsumerGroupHooks {
         let m = this.#committed.get(name)
         if (m === undefined) this.#committed.set(name, (m = new Map()))
         m.set(p.partitionIndex, eo.offset)
+        // A commit past the head (commitUncommittedOffsets, commitRecords) moves it along, or the
+        // next autocommit would commit the older head and move the group's offset back.
+        const h = this.#head.get(name)
+        const head = h?.get(p.partitionIndex)
+        if (head !== undefined && head.offset < eo.offset) h!.set(p.partitionIndex, { offset: eo.offset, leaderEpoch: eo.leaderEpoch })
       }
     }
     return refused
@@ -469,6 +541,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
         if (m === undefined) assign.set(t, (m = new Map()))
         m.set(p, c !== undefined ? { offset: c } : reset)
         this.consumer.polled.get(t)?.delete(p)
+        this.#head.get(t)?.delete(p)
       }
     }
     if (assign.size > 0) this.consumer.assign(assign)

@@ -1,9 +1,11 @@
-// The group callbacks autoCommitCallback and onOffsetsFetched against a real broker, for the classic
-// protocol and KIP-848: the callback sees every autocommit (the periodic one and the one at close)
-// with what the group then has committed; onOffsetsFetched sees each assigned partition's committed
-// offset, leader epoch and metadata before anything of it is fetched; and when it throws, the member
-// gives the session up, reports a GroupSessionError and joins again. The refused-commit case is in
-// group-callbacks-fake.test.ts (a scripted broker refuses commits on demand).
+// The group callbacks autoCommitCallback, onOffsetsFetched and onPartitionsCallbackBlocked against a
+// real broker, for the classic protocol and KIP-848: the callback sees every autocommit (the periodic
+// one and the one at close) with what the group then has committed; onOffsetsFetched sees each
+// assigned partition's committed offset, leader epoch and metadata before anything of it is fetched;
+// and when it throws, the member gives the session up, reports a GroupSessionError and joins again;
+// onPartitionsCallbackBlocked hears of each rebalance blockRebalanceOnPoll holds, and can allow it.
+// The refused-commit case is in group-callbacks-fake.test.ts (a scripted broker refuses commits on
+// demand).
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { consumerOf } from '../../../src/client/client.js'
@@ -12,8 +14,9 @@ import { GroupSessionError } from '../../../src/client/errors.js'
 import { Admin } from '../../../src/admin/index.js'
 import type { Record } from '../../../src/protocol/record.js'
 import type { KafkaCluster } from '../../../src/testing/index.js'
+import { LogLevel } from '../../../src/hooks/logger.js'
 import { broker, closeAll, createTopic, newClient, topicName, waitFor } from '../helpers.js'
-import { pollUntil, produceKeys, PROTOCOLS } from './helpers.js'
+import { Member, partitionsCovered, pollUntil, produceKeys, PROTOCOLS } from './helpers.js'
 
 let k: KafkaCluster
 
@@ -210,5 +213,90 @@ for (const { name, opts } of PROTOCOLS) {
     await waitFor(() => events.at(-1) === 'assigned 0,1', 'both partitions, after the failed session', 60_000)
     assert.deepEqual(events, ['fetched 0', 'assigned 0', 'fetched 1', 'lost 0', 'error GROUP_SESSION', 'fetched 0,1', 'assigned 0,1'])
     await c.close()
+  })
+
+  test(`${name}: onPartitionsCallbackBlocked is called once as blockRebalanceOnPoll holds a rebalance, before anything is revoked, and its allowRebalance() lets the rebalance finish`, { timeout: 90_000 }, async () => {
+    const admin = newClient(k)
+    const topic = await createTopic(admin, { partitions: 4 })
+    for (let p = 0; p < 4; p++) await produceKeys(admin, topic, 5, { partition: p })
+    const mopts = { ...opts, consumeTopics: [topic], consumerGroup: topicName('g') }
+    // What the first member owned each time it was told, and the second: the rebalance had not moved yet.
+    const seen: string[] = []
+    let b: Member | undefined
+    const a: Member = new Member('a', (o) => newClient(k, o), {
+      ...mopts,
+      blockRebalanceOnPoll: true,
+      onPartitionsCallbackBlocked: () => {
+        seen.push(`a ${a.ownedList().join(',')} b ${b?.ownedList().join(',') ?? '-'}`)
+        a.client.allowRebalance()
+      },
+    })
+    await waitFor(() => a.owned.size === 4, 'the first member to own every partition')
+    await pollUntil(a.client, (rs) => rs.length >= 1)
+    assert.deepEqual(seen, [], 'no rebalance yet: nothing blocked')
+    // The poll holds the next rebalance: only the callback's allowRebalance lets it go on.
+    b = new Member('b', (o) => newClient(k, o), mopts)
+    await waitFor(() => partitionsCovered([a, b], 4) && b!.owned.size === 2, 'the rebalance the callback allowed to finish')
+    assert.deepEqual(seen, ['a 0,1,2,3 b '], 'called once, while the first member still owned everything')
+    assert.equal(a.of('revoked').flat().length, 2)
+  })
+
+  test(`${name}: onPartitionsCallbackBlocked that throws or rejects is logged and the rebalance waits for allowRebalance(); without blockRebalanceOnPoll it is never called`, { timeout: 90_000 }, async () => {
+    const admin = newClient(k)
+    // Six partitions: when a third member comes, each of the two gives one up (a KIP-848 member
+    // whose assignment stays is not held).
+    const topic = await createTopic(admin, { partitions: 6 })
+    for (let p = 0; p < 6; p++) await produceKeys(admin, topic, 5, { partition: p })
+    const logged: string[] = []
+    const logger = { level: () => LogLevel.Error, log: (_level: LogLevel, msg: string, ...kv: unknown[]) => void logged.push(`${msg} ${kv.join(' ')}`) }
+
+    // Two members hold a rebalance; one's callback throws, the other's rejects.
+    const held = { ...opts, consumeTopics: [topic], consumerGroup: topicName('g') }
+    let calls = 0
+    const a = new Member('a', (o) => newClient(k, o), {
+      ...held,
+      blockRebalanceOnPoll: true,
+      logger,
+      onPartitionsCallbackBlocked: () => {
+        calls++
+        throw new Error('thrown by the callback')
+      },
+    })
+    await waitFor(() => a.owned.size === 6, 'the first member to own every partition')
+    const a2 = new Member('a2', (o) => newClient(k, o), {
+      ...held,
+      blockRebalanceOnPoll: true,
+      logger,
+      onPartitionsCallbackBlocked: async () => {
+        calls++
+        throw new Error('rejected by the callback')
+      },
+    })
+    await waitFor(() => partitionsCovered([a, a2], 6) && a2.owned.size === 3, 'the two members to share the partitions')
+    assert.equal(calls, 0, 'nothing had polled: nothing was held')
+    await Promise.all([a, a2].map((m) => pollUntil(m.client, (rs) => rs.length >= 1)))
+    const revokes = () => a.of('revoked').length + a2.of('revoked').length
+    const revokedBefore = revokes()
+    const b = new Member('b', (o) => newClient(k, o), held)
+    await waitFor(() => calls === 2, 'both callbacks to be called')
+    await waitFor(() => logged.filter((l) => l.includes('onPartitionsCallbackBlocked threw')).length === 2, 'both failures to be logged')
+    assert.ok(logged.some((l) => l.includes('thrown by the callback')), logged.join('; '))
+    assert.ok(logged.some((l) => l.includes('rejected by the callback')), logged.join('; '))
+    assert.equal(b.owned.size, 0, 'the rebalance still waits')
+    assert.equal(revokes(), revokedBefore, 'nothing revoked')
+    a.client.allowRebalance()
+    a2.client.allowRebalance()
+    await waitFor(() => partitionsCovered([a, a2, b], 6) && [a, a2, b].every((m) => m.owned.size === 2), 'the rebalance to finish once allowed')
+    assert.equal(calls, 2)
+
+    // Without blockRebalanceOnPoll a rebalance after a poll does not wait, and nobody is told.
+    const free = { ...opts, consumeTopics: [topic], consumerGroup: topicName('g') }
+    let freeCalls = 0
+    const c = new Member('c', (o) => newClient(k, o), { ...free, onPartitionsCallbackBlocked: () => void freeCalls++ })
+    await waitFor(() => c.owned.size === 6, 'the member to own every partition')
+    await pollUntil(c.client, (rs) => rs.length >= 1)
+    const d = new Member('d', (o) => newClient(k, o), free)
+    await waitFor(() => partitionsCovered([c, d], 6) && d.owned.size === 3, 'the rebalance to finish')
+    assert.equal(freeCalls, 0)
   })
 }

@@ -1,9 +1,14 @@
 // Group offsets against a real broker, for the classic protocol and KIP-848: commitRecords,
 // commitOffsets with metadata, commitUncommittedOffsets, autocommit and disableAutoCommit,
-// markCommitRecords with autoCommitMarks, the commit on revoke and on close, and committed offsets
-// picked up by the next owner of a partition.
+// markCommitRecords with autoCommitMarks, the commit on revoke and on close, committed offsets
+// picked up by the next owner of a partition, and what autocommit takes with and without
+// greedyAutoCommit.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
+import type { Client } from '../../../src/client/client.js'
+import type { ClientOptions } from '../../../src/client/options.js'
+import { Admin } from '../../../src/admin/index.js'
+import type { Record } from '../../../src/protocol/record.js'
 import type { KafkaCluster } from '../../../src/testing/index.js'
 import { broker, closeAll, createTopic, newClient, topicName, waitFor } from '../helpers.js'
 import { keysOf, Member, partitionsCovered, pollUntil, produceKeys, PROTOCOLS } from './helpers.js'
@@ -16,6 +21,19 @@ before(async () => {
 
 after(closeAll)
 
+
+/** committedOf reads a group's committed offsets of partitions 0 and 1 of a topic with the admin (-1 when none). */
+async function committedOf(admin: Client, group: string, topic: string): Promise<bigint[]> {
+  const got = await new Admin(admin).fetchOffsets(group, { [topic]: [0, 1] })
+  return [0, 1].map((p) => got.find((o) => o.partition === p)?.offset ?? -1n)
+}
+
+/** pollExactly polls `n` records with pollRecords (every one already buffered) and checks their offsets. */
+async function pollExactly(c: Client, n: number, from: bigint): Promise<Record[]> {
+  const got = (await c.pollRecords(n)).records()
+  assert.deepEqual(got.map((r) => r.offset), Array.from({ length: n }, (_, i) => from + BigInt(i)))
+  return got
+}
 
 for (const { name, opts } of PROTOCOLS) {
   test(`${name}: commitRecords, commitOffsets with metadata and commitUncommittedOffsets, read back with fetchCommittedOffsets`, { timeout: 60_000 }, async () => {
@@ -120,5 +138,72 @@ for (const { name, opts } of PROTOCOLS) {
     await produceKeys(admin, topic, 1, { partition: 0, prefix: 'late-' })
     const cGot = await pollUntil(c, (rs) => rs.length >= 1)
     assert.deepEqual(keysOf(cGot), ['late-0'], 'the closed members committed everything they polled')
+  })
+
+  test(`${name}: autocommit after one poll and after a second: by default everything polled; with greedyAutoCommit false only what the polls before the latest handed out, at close too`, { timeout: 60_000 }, async () => {
+    const admin = newClient(k)
+    // Partition 0 holds the records; partition 1 stays empty, and moving its position (setOffsets)
+    // makes the next autocommit commit it: a sign that an autocommit ran after that point.
+    const topic = await createTopic(admin, { partitions: 2 })
+    await produceKeys(admin, topic, 10, { partition: 0 })
+    const run = async (greedy: boolean) => {
+      const group = topicName('g')
+      const c = newClient(k, { ...opts, consumeTopics: [topic], consumerGroup: group, autoCommitInterval: 100, ...(greedy ? {} : { greedyAutoCommit: false }) })
+      await waitFor(() => c.bufferedFetchRecords === 10, 'every record to be buffered')
+      await pollExactly(c, 4, 0n)
+      c.setOffsets({ [topic]: { 1: { offset: 0n } } })
+      await waitFor(async () => (await committedOf(admin, group, topic))[1] === 0n, 'an autocommit after the first poll')
+      const afterOne = (await committedOf(admin, group, topic))[0]
+      await pollExactly(c, 3, 4n)
+      await waitFor(async () => (await committedOf(admin, group, topic))[0] === (greedy ? 7n : 4n), 'the autocommit after the second poll')
+      await c.close()
+      return { afterOne, afterClose: (await committedOf(admin, group, topic))[0] }
+    }
+    const [greedy, lagging] = await Promise.all([run(true), run(false)])
+    assert.deepEqual(greedy, { afterOne: 4n, afterClose: 7n }, 'greedy (the default): each poll is committed at once, and close commits what was polled')
+    assert.deepEqual(lagging, { afterOne: -1n, afterClose: 4n }, 'greedyAutoCommit false: a poll is committed once the next poll begins, and close commits no more')
+  })
+
+  test(`${name}: with greedyAutoCommit false, commitUncommittedOffsets commits everything polled and autocommit never moves it back; after a single poll close commits nothing; autoCommitMarks commit marks as before`, { timeout: 60_000 }, async () => {
+    const admin = newClient(k)
+    const topic = await createTopic(admin, { partitions: 2 })
+    await produceKeys(admin, topic, 10, { partition: 0 })
+    const member = async (group: string, extra: Partial<ClientOptions>) => {
+      const c = newClient(k, { ...opts, consumeTopics: [topic], consumerGroup: group, greedyAutoCommit: false, ...extra })
+      await waitFor(() => c.bufferedFetchRecords === 10, 'every record to be buffered')
+      return c
+    }
+    const manual = async () => {
+      const group = topicName('g')
+      const c = await member(group, { autoCommitInterval: 600_000 })
+      await pollExactly(c, 4, 0n)
+      await pollExactly(c, 3, 4n)
+      await c.commitUncommittedOffsets()
+      const committed = (await committedOf(admin, group, topic))[0]
+      // close commits what the polls before the latest handed out (4), which must not undo the 7.
+      await c.close()
+      return [committed, (await committedOf(admin, group, topic))[0]]
+    }
+    const single = async () => {
+      const group = topicName('g')
+      const c = await member(group, { autoCommitInterval: 600_000 })
+      await pollExactly(c, 4, 0n)
+      await c.close()
+      return (await committedOf(admin, group, topic))[0]
+    }
+    const marks = async () => {
+      const group = topicName('g')
+      const c = await member(group, { autoCommitMarks: true, autoCommitInterval: 100 })
+      const got = await pollExactly(c, 4, 0n)
+      c.markCommitRecords(got[1]!)
+      // Marked records are committed without another poll, and only they, at close too.
+      await waitFor(async () => (await committedOf(admin, group, topic))[0] === 2n, 'the mark to be autocommitted')
+      await c.close()
+      return (await committedOf(admin, group, topic))[0]
+    }
+    const [m, s, mk] = await Promise.all([manual(), single(), marks()])
+    assert.deepEqual(m, [7n, 7n], 'commitUncommittedOffsets committed both polls, and close did not move the offset back')
+    assert.equal(s, -1n, 'close after a single poll commits none of it')
+    assert.equal(mk, 2n, 'autoCommitMarks: the mark, not the polls')
   })
 }
