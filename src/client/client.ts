@@ -530,7 +530,8 @@ export class Client {
   /**
    * close ends the client, keeping every promise it made, as Java's close() does: it refuses new
    * records at once, sends every buffered record without waiting for linger, waits for every answer,
-   * commits what was polled (when autocommitting) and leaves the group, then closes every connection
+   * commits what the application is done with (when autocommitting: what polls before the latest
+   * handed out, or everything polled with greedyAutoCommit) and leaves the group, then closes every connection
    * and timer and runs the onClientClosed hooks last. `timeout` (ms) bounds the wait; records still
    * unsent when it runs out fail with ClientClosedError, and records whose produce request is in flight
    * (or went unanswered) with RecordFateUnknownError: the client cannot know whether they were

@@ -303,13 +303,14 @@ export interface ClientOptions<C = unknown> {
   autoCommitMarks?: boolean
   /**
    * greedyAutoCommit says what the commits the client makes by itself (every autoCommitInterval, on
-   * revoke, at close) take. true (the default): everything polled, the latest poll's records
-   * included. false: only what polls before the latest one handed out; the latest poll's offsets
-   * become committable when the next poll begins, which says the application is done with them, so
-   * a crash while it processes them does not commit them (at-least-once; a revoke or a close then
-   * lets the next owner read the latest poll's records again). commitUncommittedOffsets commits
-   * everything polled either way, and a commit never moves back behind it. No effect with
-   * autoCommitMarks or disableAutoCommit. franz-go's GreedyAutoCommit; franz-go's default is false.
+   * revoke, at close) take. false (the default, franz-go's): only what polls before the latest one
+   * handed out; the latest poll's offsets become committable when the next poll begins, which says
+   * the application is done with them, so records it is still processing are never committed
+   * (at-least-once: after a crash, a revoke or a close, the next owner reads the latest poll's
+   * records again; call commitUncommittedOffsets() once they are processed to avoid that). true:
+   * everything polled, the latest poll's records included, which a crash mid-processing loses.
+   * commitUncommittedOffsets commits everything polled either way, and a commit never moves back
+   * behind it. No effect with autoCommitMarks or disableAutoCommit. franz-go's GreedyAutoCommit.
    */
   greedyAutoCommit?: boolean
   /**
@@ -705,7 +706,7 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
       throw new InvalidOptionError('balancers', `${typeof b === 'string' ? JSON.stringify(b) : 'an object'} is not a balancer: use ${BALANCER_NAMES.join(', ')} or an object with name and balance()`)
     }
   }
-  const greedyAutoCommit = options.greedyAutoCommit ?? true
+  const greedyAutoCommit = options.greedyAutoCommit ?? false
   if (typeof greedyAutoCommit !== 'boolean') throw new InvalidOptionError('greedyAutoCommit', 'must be a boolean')
   const sessionTimeout = num(o, 'sessionTimeout', 45_000, 1_000)
   const heartbeatInterval = num(o, 'heartbeatInterval', 3_000, 10)

@@ -51,6 +51,8 @@ for (const { name, opts } of PROTOCOLS) {
     const periodic: AutoCommitResult[] = []
     const c = newClient(k, { ...opts, consumeTopics: [topic], consumerGroup: g1, autoCommitInterval: 100, autoCommitCallback: (r) => void periodic.push(r) })
     const polled = await pollUntil(c, (rs) => rs.length >= 12)
+    // The next poll says the records are processed: only then may autocommit take them (at-least-once).
+    await c.pollFetches({ signal: AbortSignal.timeout(50) })
     const want = nextOffsets(polled)
     assert.deepEqual(want, { 0: 5n, 1: 7n })
     const reported = () => {
@@ -74,6 +76,7 @@ for (const { name, opts } of PROTOCOLS) {
     const atClose: AutoCommitResult[] = []
     const d = newClient(k, { ...opts, consumeTopics: [topic], consumerGroup: g2, autoCommitInterval: 600_000, autoCommitCallback: (r) => void atClose.push(r) })
     await pollUntil(d, (rs) => rs.length >= 12)
+    await d.pollFetches({ signal: AbortSignal.timeout(50) })
     assert.equal(atClose.length, 0, 'nothing committed before close')
     await d.close()
     assert.equal(atClose.length, 1, 'one commit at close, reported before close resolves')

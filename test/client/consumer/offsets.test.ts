@@ -71,6 +71,8 @@ for (const { name, opts } of PROTOCOLS) {
     const off = newClient(k, { ...opts, consumeTopics: [topic], consumerGroup: g2, disableAutoCommit: true, autoCommitInterval: 100 })
     const onClose = newClient(k, { ...opts, consumeTopics: [topic], consumerGroup: g3, autoCommitInterval: 600_000 })
     await Promise.all([auto, off, onClose].map((c) => pollUntil(c, (rs) => rs.length >= 10)))
+    // The next poll says the records are processed: only then may autocommit take them (at-least-once).
+    await Promise.all([auto, off, onClose].map((c) => c.pollFetches({ signal: AbortSignal.timeout(50) })))
     await waitFor(async () => (await auto.fetchCommittedOffsets({ [topic]: [0] })).get(topic)!.get(0)!.offset === 10n, 'the autocommit')
     // A few intervals of the disabled autocommit go by: still nothing.
     await new Promise((r) => setTimeout(r, 600))
@@ -107,12 +109,12 @@ for (const { name, opts } of PROTOCOLS) {
     assert.equal((await c.fetchCommittedOffsets({ [topic]: [0] })).get(topic)!.get(0)!.offset, 10n)
   })
 
-  test(`${name}: committed offsets are where a partition's next owner starts; a revoke commits what was polled`, { timeout: 90_000 }, async () => {
+  test(`${name}: committed offsets are where a partition's next owner starts; with greedyAutoCommit a revoke commits what was polled`, { timeout: 90_000 }, async () => {
     const admin = newClient(k)
     const topic = await createTopic(admin, { partitions: 4 })
     for (let p = 0; p < 4; p++) await produceKeys(admin, topic, 20, { partition: p, prefix: `p${p}-` })
     const group = topicName('g')
-    const mopts = { ...opts, consumeTopics: [topic], consumerGroup: group, autoCommitInterval: 600_000 }
+    const mopts = { ...opts, consumeTopics: [topic], consumerGroup: group, autoCommitInterval: 600_000, greedyAutoCommit: true }
     // The first member polls 10 records of each partition (pollRecords keeps the rest buffered),
     // commits nothing by itself, and has the revoke commit for it when the second member arrives.
     const a = new Member('a', (o) => newClient(k, o), mopts)
@@ -140,7 +142,7 @@ for (const { name, opts } of PROTOCOLS) {
     assert.deepEqual(keysOf(cGot), ['late-0'], 'the closed members committed everything they polled')
   })
 
-  test(`${name}: autocommit after one poll and after a second: by default everything polled; with greedyAutoCommit false only what the polls before the latest handed out, at close too`, { timeout: 60_000 }, async () => {
+  test(`${name}: autocommit after one poll and after a second: by default only what the polls before the latest handed out, at close too; with greedyAutoCommit everything polled`, { timeout: 60_000 }, async () => {
     const admin = newClient(k)
     // Partition 0 holds the records; partition 1 stays empty, and moving its position (setOffsets)
     // makes the next autocommit commit it: a sign that an autocommit ran after that point.
@@ -148,7 +150,7 @@ for (const { name, opts } of PROTOCOLS) {
     await produceKeys(admin, topic, 10, { partition: 0 })
     const run = async (greedy: boolean) => {
       const group = topicName('g')
-      const c = newClient(k, { ...opts, consumeTopics: [topic], consumerGroup: group, autoCommitInterval: 100, ...(greedy ? {} : { greedyAutoCommit: false }) })
+      const c = newClient(k, { ...opts, consumeTopics: [topic], consumerGroup: group, autoCommitInterval: 100, ...(greedy ? { greedyAutoCommit: true } : {}) })
       await waitFor(() => c.bufferedFetchRecords === 10, 'every record to be buffered')
       await pollExactly(c, 4, 0n)
       c.setOffsets({ [topic]: { 1: { offset: 0n } } })
@@ -160,16 +162,16 @@ for (const { name, opts } of PROTOCOLS) {
       return { afterOne, afterClose: (await committedOf(admin, group, topic))[0] }
     }
     const [greedy, lagging] = await Promise.all([run(true), run(false)])
-    assert.deepEqual(greedy, { afterOne: 4n, afterClose: 7n }, 'greedy (the default): each poll is committed at once, and close commits what was polled')
-    assert.deepEqual(lagging, { afterOne: -1n, afterClose: 4n }, 'greedyAutoCommit false: a poll is committed once the next poll begins, and close commits no more')
+    assert.deepEqual(greedy, { afterOne: 4n, afterClose: 7n }, 'greedyAutoCommit: each poll is committed at once, and close commits what was polled')
+    assert.deepEqual(lagging, { afterOne: -1n, afterClose: 4n }, 'the default (franz-go\'s): a poll is committed once the next poll begins, and close commits no more')
   })
 
-  test(`${name}: with greedyAutoCommit false, commitUncommittedOffsets commits everything polled and autocommit never moves it back; after a single poll close commits nothing; autoCommitMarks commit marks as before`, { timeout: 60_000 }, async () => {
+  test(`${name}: by default, commitUncommittedOffsets commits everything polled and autocommit never moves it back; after a single poll close commits nothing; autoCommitMarks commit marks as before`, { timeout: 60_000 }, async () => {
     const admin = newClient(k)
     const topic = await createTopic(admin, { partitions: 2 })
     await produceKeys(admin, topic, 10, { partition: 0 })
     const member = async (group: string, extra: Partial<ClientOptions>) => {
-      const c = newClient(k, { ...opts, consumeTopics: [topic], consumerGroup: group, greedyAutoCommit: false, ...extra })
+      const c = newClient(k, { ...opts, consumeTopics: [topic], consumerGroup: group, ...extra })
       await waitFor(() => c.bufferedFetchRecords === 10, 'every record to be buffered')
       return c
     }
