@@ -117,13 +117,17 @@ const PROTOCOLS = [
   { name: 'KIP-848', opts: { groupProtocol: 'consumer' as const } },
 ]
 
-/** pollAll polls until every record of both partitions came. */
+/**
+ * pollAll polls until every record of both partitions came, then once more: that poll says they are
+ * processed, so autocommit (at-least-once by default) may take them.
+ */
 async function pollAll(c: Client): Promise<void> {
   let polled = 0
   await waitFor(async () => {
     polled += (await c.pollFetches({ signal: AbortSignal.timeout(500) })).numRecords()
     return polled === 2 * RECORDS
   }, 'every record')
+  await c.pollFetches({ signal: AbortSignal.timeout(50) })
 }
 
 /** memberOf is the options of a group member of the scripted broker, with short waits. */
