@@ -176,6 +176,15 @@ export interface ClientOptions<C = unknown> {
    * transaction.max.timeout.ms. Equivalent to Java's transaction.timeout.ms.
    */
   transactionTimeout?: number
+  /**
+   * concurrentTransactionsBackoff is the wait, in ms, before a transactional request answered
+   * CONCURRENT_TRANSACTIONS (the coordinator still ending the previous transaction) is sent again:
+   * InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn. The wait does not
+   * grow with each try, but a request stalled this way for over 1 s waits at least 200 ms, over
+   * 2.5 s at least 500 ms, over 5 s at least 1 s; these retries end at retryTimeout, not
+   * requestRetries. Default 20 (franz-go's ConcurrentTransactionsBackoff); must be positive.
+   */
+  concurrentTransactionsBackoff?: number
   // ---- consumer ----
   /** consumeTopics are the topics to consume (regular expressions with consumeRegex). */
   consumeTopics?: string[]
@@ -353,6 +362,7 @@ export interface Config {
   readonly allowAutoTopicCreation: boolean
   readonly transactionalId: string | null
   readonly transactionTimeout: number
+  readonly concurrentTransactionsBackoff: number
   readonly consumeTopics: ReadonlyArray<string>
   readonly consumeRegex: boolean
   readonly consumeExcludeTopics: ReadonlyArray<string>
@@ -405,7 +415,7 @@ const KNOWN = new Set([
   'retryTimeout', 'hooks', 'logger', 'defaultProduceTopic', 'requiredAcks', 'disableIdempotentWrite', 'linger',
   'producerBatchMaxBytes', 'producerBatchCompression', 'maxBufferedRecords', 'maxBufferedBytes',
   'maxProduceRequestsInflightPerBroker', 'produceRequestTimeout', 'recordDeliveryTimeout', 'recordRetries',
-  'unknownTopicRetries', 'partitioner', 'stopProducerOnDataLossDetected', 'producerOnDataLossDetected', 'allowAutoTopicCreation', 'transactionalId', 'transactionTimeout',
+  'unknownTopicRetries', 'partitioner', 'stopProducerOnDataLossDetected', 'producerOnDataLossDetected', 'allowAutoTopicCreation', 'transactionalId', 'transactionTimeout', 'concurrentTransactionsBackoff',
   'consumeTopics', 'consumeRegex', 'consumeExcludeTopics', 'consumePartitions', 'consumeResetOffset', 'fetchMaxBytes', 'fetchMaxPartitionBytes',
   'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'maxBufferedFetchRecords', 'maxBufferedFetchBytes', 'isolationLevel', 'disableFetchSessions', 'disableFetchCRCValidation', 'keepControlRecords', 'consumerGroup',
   'groupProtocol', 'balancers', 'groupRemoteAssignor', 'instanceId', 'sessionTimeout', 'rebalanceTimeout',
@@ -463,6 +473,14 @@ function num(o: Record<string, unknown>, name: string, def: number, min: number,
   if (typeof v !== 'number' || Number.isNaN(v) || (!allowInf && !Number.isFinite(v)) || v < min || v > max) {
     throw new InvalidOptionError(name, `${String(v)} is not a number in [${min}, ${max === Number.MAX_SAFE_INTEGER ? (allowInf ? 'Infinity' : 'max') : max}]`)
   }
+  return v
+}
+
+/** positiveMs reads a wait in ms that must be above zero (and finite). */
+function positiveMs(o: Record<string, unknown>, name: string, def: number): number {
+  const v = o[name]
+  if (v === undefined) return def
+  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new InvalidOptionError(name, `${String(v)} is not a positive number of ms`)
   return v
 }
 
@@ -596,6 +614,7 @@ export function resolveConfig(options: ClientOptions): Config {
     allowAutoTopicCreation: options.allowAutoTopicCreation === true,
     transactionalId,
     transactionTimeout: num(o, 'transactionTimeout', 40_000, 1, 2 ** 31 - 1),
+    concurrentTransactionsBackoff: positiveMs(o, 'concurrentTransactionsBackoff', 20),
     ...consumerConfig(options, o),
   }
   return Object.freeze(cfg)
