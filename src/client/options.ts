@@ -470,7 +470,7 @@ export function parseHostPort(s: string, option = 'seedBrokers'): { host: string
 function num(o: Record<string, unknown>, name: string, def: number, min: number, max = Number.MAX_SAFE_INTEGER, allowInf = false): number {
   const v = o[name]
   if (v === undefined) return def
-  if (typeof v !== 'number' || Number.isNaN(v) || (!allowInf && !Number.isFinite(v)) || v < min || v > max) {
+  if (typeof v !== 'number' || Number.isNaN(v) || (!allowInf && !Number.isFinite(v)) || v < min || (v > max && !(allowInf && v === Infinity))) {
     throw new InvalidOptionError(name, `${String(v)} is not a number in [${min}, ${max === Number.MAX_SAFE_INTEGER ? (allowInf ? 'Infinity' : 'max') : max}]`)
   }
   return v
