@@ -208,6 +208,14 @@ export class ClientCore {
     for (const l of this.#listeners) l.onMetadata?.()
   }
 
+  /**
+   * forgetTopics leaves topics out of future metadata loads, except those the producer or consumer
+   * still wants: their loads tell when the topic is deleted, or made again under a new id.
+   */
+  forgetTopics(topics: readonly string[]): void {
+    this.metadata.forget(topics.filter((t) => !this.#listeners.some((l) => l.wants?.(t) === true)))
+  }
+
   /** syncBrokers opens the brokers metadata names that the client does not have yet, or has at another address. */
   #syncBrokers(): void {
     for (const [id, meta] of this.metadata.brokers) {
@@ -285,7 +293,7 @@ export class ClientCore {
     const t = this.metadata.topics.get(name)
     if (t === undefined || t.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
       // Asked once; a topic that does not exist is not looked for again on every refresh.
-      if (!this.#listeners.some((l) => l.wants?.(name) === true)) this.metadata.forget([name])
+      this.forgetTopics([name])
       return undefined
     }
     return t
