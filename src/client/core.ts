@@ -63,6 +63,7 @@ export class ClientCore {
     this.metadata = new MetadataCache((topics) => this.#loadMetadata(topics), {
       minAge: this.config.metadataMinAge,
       maxAge: this.config.metadataMaxAge,
+      deleteAfter: this.config.considerMissingTopicDeletedAfter,
       onError: (err) => {
         this.log('warn', 'metadata load failed', 'err', err.message)
         for (const l of this.#listeners) l.onMetadataError?.(err)
@@ -72,6 +73,7 @@ export class ClientCore {
       hold: () => this.hold(),
       release: () => this.release(),
     })
+    this.metadata.onDelete((topics) => this.#onTopicsDeleted(topics))
     this.metadata.onUpdate((m) => this.#onMetadata(m))
     this.metadata.onMove((moves) => this.#onLeadersMoved(moves))
   }
@@ -206,6 +208,16 @@ export class ClientCore {
       }
     }
     for (const l of this.#listeners) l.onMetadata?.()
+  }
+
+  /**
+   * onTopicsDeleted tells the producer and consumer of topics metadata has lacked for
+   * considerMissingTopicDeletedAfter, then stops loading those that no part wants any more.
+   */
+  #onTopicsDeleted(topics: string[]): void {
+    this.log('info', 'topics missing from metadata for considerMissingTopicDeletedAfter are taken as deleted', 'topics', topics.join(', '), 'after', this.config.considerMissingTopicDeletedAfter)
+    for (const l of this.#listeners) l.onTopicsDeleted?.(topics)
+    this.forgetTopics(topics)
   }
 
   /**

@@ -86,6 +86,21 @@ export interface ClientOptions<C = unknown> {
    * franz-go. Default 5,000 (franz-go's MetadataMinAge).
    */
   metadataMinAge?: number
+  /**
+   * considerMissingTopicDeletedAfter is how long, in ms, a topic that metadata has had may then be
+   * missing from it (left out, or answered UNKNOWN_TOPIC_OR_PARTITION) before the client takes it as
+   * deleted; the client loads metadata again when the time is up. The producer then fails the topic's
+   * records not yet sent with UNKNOWN_TOPIC_OR_PARTITION (records in flight learn their fate from
+   * their answer) and forgets the topic: records produced to it later wait for it as for any new
+   * topic (unknownTopicRetries). A direct consumer drops the topic's partitions and what it buffered
+   * of them and reports the deletion in errors() (UNKNOWN_TOPIC_OR_PARTITION); a topic it consumes by
+   * name or pattern is consumed again, from consumeResetOffset, if it is created again, while
+   * partitions given by consumePartitions or addConsumePartitions are forgotten. A group member's
+   * partitions follow the group's assignment. 0 takes a topic as deleted at the first load that
+   * lacks it, Infinity never. Set low, a topic just created that a broker does not know yet may be
+   * taken as deleted and then found again. Default 15,000 (franz-go's ConsiderMissingTopicDeletedAfter).
+   */
+  considerMissingTopicDeletedAfter?: number
   /** retryBackoff gives the wait before retry `tries` (1-based), in ms. Default: exponential from 250 ms to 2.5 s with jitter (franz-go's). */
   retryBackoff?: number | ((tries: number) => number)
   /** requestRetries bounds retries of a retriable request error. Default 20 (franz-go's RequestRetries). */
@@ -340,6 +355,7 @@ export interface Config {
   readonly maxVersions: ReadonlyMap<number, number>
   readonly metadataMaxAge: number
   readonly metadataMinAge: number
+  readonly considerMissingTopicDeletedAfter: number
   readonly retryBackoff: (tries: number) => number
   readonly requestRetries: number
   readonly retryTimeout: number
@@ -411,7 +427,7 @@ export function defaultRetryBackoff(tries: number): number {
 const CODECS = new Set<CompressionName>(['none', 'gzip', 'snappy', 'lz4', 'zstd'])
 const KNOWN = new Set([
   'seedBrokers', 'clientId', 'rack', 'tls', 'sasl', 'dialer', 'dialTimeout', 'requestTimeoutOverhead', 'connIdleTimeout',
-  'brokerMaxReadBytes', 'brokerMaxWriteBytes', 'maxVersions', 'metadataMaxAge', 'metadataMinAge', 'retryBackoff', 'requestRetries',
+  'brokerMaxReadBytes', 'brokerMaxWriteBytes', 'maxVersions', 'metadataMaxAge', 'metadataMinAge', 'considerMissingTopicDeletedAfter', 'retryBackoff', 'requestRetries',
   'retryTimeout', 'hooks', 'logger', 'defaultProduceTopic', 'requiredAcks', 'disableIdempotentWrite', 'linger',
   'producerBatchMaxBytes', 'producerBatchCompression', 'maxBufferedRecords', 'maxBufferedBytes',
   'maxProduceRequestsInflightPerBroker', 'produceRequestTimeout', 'recordDeliveryTimeout', 'recordRetries',
@@ -592,6 +608,7 @@ export function resolveConfig(options: ClientOptions): Config {
     maxVersions,
     metadataMaxAge: num(o, 'metadataMaxAge', 300_000, 100),
     metadataMinAge: num(o, 'metadataMinAge', 5_000, 0),
+    considerMissingTopicDeletedAfter: num(o, 'considerMissingTopicDeletedAfter', 15_000, 0, Number.MAX_SAFE_INTEGER, true),
     retryBackoff,
     requestRetries: num(o, 'requestRetries', 20, 0, Number.MAX_SAFE_INTEGER, true),
     retryTimeout: num(o, 'retryTimeout', 30_000, 0),

@@ -17,6 +17,7 @@ import { Metadata, newMetadataResponseMetadataResponsePartition, newMetadataResp
 import { Produce, type ProduceRequest } from '../../../src/protocol/messages/produce.js'
 import { concurrentBackoff } from '../../../src/client/producer/transaction.js'
 import { FakePeer, closePeers, ourVersions, type Received } from '../../helpers/fake-peer.js'
+import { waitFor } from '../helpers.js'
 
 const TOPIC = 'fenced-topic'
 const TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAg'
@@ -463,3 +464,55 @@ test('concurrentTransactionsBackoff must be a positive number of ms, naming the 
     )
   }
 })
+
+for (const late of [
+  { answer: ErrorCode.UNKNOWN_TOPIC_ID, fate: 'refused: it fails with the deletion, and is not sent again' },
+  { answer: 0, fate: 'written: it succeeds with its offset' },
+]) {
+  test(`considerMissingTopicDeletedAfter: a batch in flight when its topic is taken as deleted learns its fate from its answer (${late.fate})`, { timeout: 30_000 }, async () => {
+    let gone = false
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const peers = await cluster(
+      (_node, req, peer) => {
+        if (peer.of(Produce).length === 1) void held.then(() => peer.respond(req, produceAnswer(req, late.answer)))
+        else peer.respond(req, produceAnswer(req, 0))
+      },
+      [1],
+      (req, peer) => {
+        if (req.api.key !== Metadata.key || !gone) return false
+        // The topic is gone: the broker answers UNKNOWN_TOPIC_OR_PARTITION for it.
+        const topics = ((req.body as MetadataRequest).topics ?? []).map((t) => ({ ...newMetadataResponseMetadataResponseTopic(), name: t.name, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }))
+        peer.respond(req, { ...Metadata.newResponse(), brokers: [{ nodeId: 1, host: '127.0.0.1', port: peers[0]!.port, rack: null }], controllerId: 1, clusterId: 'fake', topics })
+        return true
+      },
+    )
+    const logged: string[] = []
+    const logger: Logger = { level: () => LogLevel.Warn, log: (_l, msg) => void logged.push(msg) }
+    // Loads come every 100 ms (metadataMaxAge); only the deletion can fail the record (unknownTopicRetries).
+    const c = new Client({ seedBrokers: [`127.0.0.1:${peers[0]!.port}`], considerMissingTopicDeletedAfter: 200, metadataMaxAge: 100, metadataMinAge: 10, retryBackoff: 10, unknownTopicRetries: 1_000_000, logger })
+    try {
+      const rec = settle(c.produce({ topic: TOPIC, partition: 0, value: 'a' }))
+      await waitFor(() => peers[0]!.of(Produce).length === 1, 'the produce request')
+      gone = true
+      await waitFor(() => logged.includes('topic taken as deleted; failing its records not yet sent'), 'the deletion')
+      let settled = false
+      void rec.then(() => (settled = true))
+      await new Promise(setImmediate)
+      assert.equal(settled, false, 'the record in flight waits for its answer')
+      release()
+      const out = await Promise.race([rec, new Promise<null>((resolve) => setTimeout(resolve, 10_000, null).unref())])
+      assert.notEqual(out, null, 'the record did not settle within 10 s of its answer')
+      if (late.answer === 0) {
+        assert.equal((out as { offset: bigint }).offset, 0n, String(out))
+      } else {
+        assert.ok(out instanceof KafkaProtocolError && out.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && out.topic === TOPIC && /was deleted/.test(out.message), String(out))
+      }
+      assert.equal(peers[0]!.of(Produce).length, 1, 'not sent again')
+    } finally {
+      release()
+      // Bounded: a record that never settles must fail the test, not hang the file.
+      await c.close({ timeout: 1_000 })
+    }
+  })
+}
