@@ -309,7 +309,8 @@ export async function deleteTopics(core: ClientCore, topics: TopicRef[], opts: T
     { ...opts, between: () => core.metadata.refresh(true) },
   )
   const deletedNames = [...results.values()].filter((r) => r.error === null && r.name !== '').map((r) => r.name)
-  core.metadata.forget(deletedNames)
+  // Topics the client's own producer or consumer use stay in its loads: they tell them of the deletion.
+  core.forgetTopics(deletedNames)
   return refs.map(
     (r) => results.get(r.key) ?? { name: r.name ?? '', topicId: r.topicId, error: new KafkaProtocolError(ErrorCode.UNKNOWN_SERVER_ERROR, { topic: r.name ?? r.topicId, errorMessage: 'the controller did not answer for this topic' }) },
   )

@@ -63,6 +63,7 @@ export class ClientCore {
     this.metadata = new MetadataCache((topics) => this.#loadMetadata(topics), {
       minAge: this.config.metadataMinAge,
       maxAge: this.config.metadataMaxAge,
+      deleteAfter: this.config.considerMissingTopicDeletedAfter,
       onError: (err) => {
         this.log('warn', 'metadata load failed', 'err', err.message)
         for (const l of this.#listeners) l.onMetadataError?.(err)
@@ -72,6 +73,7 @@ export class ClientCore {
       hold: () => this.hold(),
       release: () => this.release(),
     })
+    this.metadata.onDelete((topics) => this.#onTopicsDeleted(topics))
     this.metadata.onUpdate((m) => this.#onMetadata(m))
     this.metadata.onMove((moves) => this.#onLeadersMoved(moves))
   }
@@ -208,6 +210,24 @@ export class ClientCore {
     for (const l of this.#listeners) l.onMetadata?.()
   }
 
+  /**
+   * onTopicsDeleted tells the producer and consumer of topics metadata has lacked for
+   * considerMissingTopicDeletedAfter, then stops loading those that no part wants any more.
+   */
+  #onTopicsDeleted(topics: string[]): void {
+    this.log('info', 'topics missing from metadata for considerMissingTopicDeletedAfter are taken as deleted', 'topics', topics.join(', '), 'after', this.config.considerMissingTopicDeletedAfter)
+    for (const l of this.#listeners) l.onTopicsDeleted?.(topics)
+    this.forgetTopics(topics)
+  }
+
+  /**
+   * forgetTopics leaves topics out of future metadata loads, except those the producer or consumer
+   * still wants: their loads tell when the topic is deleted, or made again under a new id.
+   */
+  forgetTopics(topics: readonly string[]): void {
+    this.metadata.forget(topics.filter((t) => !this.#listeners.some((l) => l.wants?.(t) === true)))
+  }
+
   /** syncBrokers opens the brokers metadata names that the client does not have yet, or has at another address. */
   #syncBrokers(): void {
     for (const [id, meta] of this.metadata.brokers) {
@@ -285,7 +305,7 @@ export class ClientCore {
     const t = this.metadata.topics.get(name)
     if (t === undefined || t.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
       // Asked once; a topic that does not exist is not looked for again on every refresh.
-      if (!this.#listeners.some((l) => l.wants?.(name) === true)) this.metadata.forget([name])
+      this.forgetTopics([name])
       return undefined
     }
     return t

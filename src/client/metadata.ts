@@ -1,4 +1,6 @@
 import type { BrokerMetadata } from '../hooks/index.js'
+import { ErrorCode } from '../protocol/error-codes.js'
+import { KafkaProtocolError } from '../protocol/errors.js'
 import { ZERO_UUID } from '../protocol/reader.js'
 
 /** PartitionInfo is what the client knows of one partition from the last metadata load. */
@@ -54,6 +56,17 @@ export interface LeaderMove {
  */
 const MAX_EPOCH_REWINDS = 5
 
+/** GONE are the topic errors of a load that say the topic is not there (deleted, or not created yet). */
+const GONE = new Set<number>([ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.UNKNOWN_TOPIC_ID])
+
+/**
+ * topicDeletedError is what records and polls of a topic the client took as deleted are told
+ * (considerMissingTopicDeletedAfter): UNKNOWN_TOPIC_OR_PARTITION, naming the topic and the wait.
+ */
+export function topicDeletedError(topic: string, after: number): KafkaProtocolError {
+  return new KafkaProtocolError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, { topic, errorMessage: `topic ${topic} was deleted: metadata has lacked it for ${after} ms (considerMissingTopicDeletedAfter)` })
+}
+
 /**
  * MetadataLoader loads metadata for some topics (all topics when `topics` is null) from the cluster.
  * The client gives the cache one that sends a Metadata request to any live broker.
@@ -97,11 +110,18 @@ export class MetadataCache {
   /** failures counts loads in a row that failed; failedAt is when the last one did. */
   #failures = 0
   #failedAt = 0
+  /** known holds the topics a load has had without error; missingSince, of those, when loads began to lack them. */
+  #known = new Set<string>()
+  #missingSince = new Map<string, number>()
+  #deleteAfter: number
+  #deleteTimer: NodeJS.Timeout | null = null
+  #onDelete: Array<(topics: string[]) => void> = []
 
-  constructor(loader: MetadataLoader, opts: { minAge: number; maxAge: number; onError?: (err: Error) => void; hold?: () => void; release?: () => void }) {
+  constructor(loader: MetadataLoader, opts: { minAge: number; maxAge: number; deleteAfter?: number; onError?: (err: Error) => void; hold?: () => void; release?: () => void }) {
     this.#loader = loader
     this.#minAge = opts.minAge
     this.#maxAge = opts.maxAge
+    this.#deleteAfter = opts.deleteAfter ?? Infinity
     this.#onError = opts.onError ?? (() => {})
     this.#hold = opts.hold ?? (() => {})
     this.#release = opts.release ?? (() => {})
@@ -126,9 +146,13 @@ export class MetadataCache {
     for (const t of topics) this.#interest.add(t)
   }
 
-  /** forget removes topics from future loads. */
+  /** forget removes topics from future loads (and stops watching whether they were deleted). */
   forget(topics: Iterable<string>): void {
-    for (const t of topics) this.#interest.delete(t)
+    for (const t of topics) {
+      this.#interest.delete(t)
+      this.#known.delete(t)
+      this.#missingSince.delete(t)
+    }
   }
 
   /** interestAll makes loads ask for every topic (regex consuming). */
@@ -144,6 +168,14 @@ export class MetadataCache {
   /** onUpdate registers a callback run after every successful load. */
   onUpdate(fn: (m: MetadataCache) => void): void {
     this.#onUpdate.push(fn)
+  }
+
+  /**
+   * onDelete registers a callback told of the topics a load found deleted (see #judgeMissing), run
+   * before that load's onUpdate callbacks.
+   */
+  onDelete(fn: (topics: string[]) => void): void {
+    this.#onDelete.push(fn)
   }
 
   /** onMove registers a callback run after moveLeaders applied moves. */
@@ -288,7 +320,58 @@ export class MetadataCache {
       this.topics = next
     }
     this.#names = new Map([...this.topics.values()].map((t) => [t.id, t.name]))
+    const deleted = this.#judgeMissing(m.topics, asked)
+    if (deleted.length > 0) for (const fn of this.#onDelete) fn(deleted)
     for (const fn of this.#onUpdate) fn(this)
+  }
+
+  /**
+   * judgeMissing returns the topics this load finds deleted (franz-go's ConsiderMissingTopicDeletedAfter):
+   * topics an earlier load had without error that loads have lacked (left out of an answer that
+   * was to name them, or answered UNKNOWN_TOPIC_OR_PARTITION / UNKNOWN_TOPIC_ID) since a load at
+   * least `deleteAfter` ms ago. A topic is judged by the loads that ask for it (or for all topics);
+   * one that comes back before its time is up starts over. A deleted topic is no longer known: made
+   * again, it is a new topic, and taken as deleted only once a load has had it.
+   */
+  #judgeMissing(loaded: ReadonlyMap<string, TopicInfo>, asked: string[] | null): string[] {
+    const now = Date.now()
+    const deleted: string[] = []
+    for (const name of asked ?? [...this.#known]) {
+      if (!this.#known.has(name)) continue
+      const t = loaded.get(name)
+      if (t !== undefined && !GONE.has(t.errorCode)) {
+        this.#missingSince.delete(name)
+        continue
+      }
+      const since = this.#missingSince.get(name) ?? now
+      if (now - since >= this.#deleteAfter) {
+        this.#known.delete(name)
+        this.#missingSince.delete(name)
+        deleted.push(name)
+      } else this.#missingSince.set(name, since)
+    }
+    for (const [name, t] of loaded) if (t.errorCode === 0) this.#known.add(name)
+    this.#armDeleteTimer()
+    return deleted
+  }
+
+  /**
+   * armDeleteTimer asks for a load when the first missing topic's time is up, so that a deletion is
+   * noticed then even when nothing else loads metadata.
+   */
+  #armDeleteTimer(): void {
+    if (this.#deleteTimer !== null) clearTimeout(this.#deleteTimer)
+    this.#deleteTimer = null
+    let at = Infinity
+    for (const [name, since] of this.#missingSince) {
+      if (this.#allTopics || this.#interest.has(name)) at = Math.min(at, since + this.#deleteAfter)
+    }
+    if (!Number.isFinite(at)) return
+    this.#deleteTimer = setTimeout(() => {
+      this.#deleteTimer = null
+      this.trigger()
+    }, Math.max(0, at - Date.now()))
+    this.#deleteTimer.unref()
   }
 
   /**
@@ -342,6 +425,7 @@ export class MetadataCache {
     this.#closed = true
     if (this.#timer !== null) clearTimeout(this.#timer)
     if (this.#ageTimer !== null) clearTimeout(this.#ageTimer)
+    if (this.#deleteTimer !== null) clearTimeout(this.#deleteTimer)
     const waiters = this.#waiters
     this.#waiters = []
     for (const w of waiters) w.reject(new Error('client closed'))

@@ -86,6 +86,21 @@ export interface ClientOptions<C = unknown> {
    * franz-go. Default 5,000 (franz-go's MetadataMinAge).
    */
   metadataMinAge?: number
+  /**
+   * considerMissingTopicDeletedAfter is how long, in ms, a topic that metadata has had may then be
+   * missing from it (left out, or answered UNKNOWN_TOPIC_OR_PARTITION) before the client takes it as
+   * deleted; the client loads metadata again when the time is up. The producer then fails the topic's
+   * records not yet sent with UNKNOWN_TOPIC_OR_PARTITION (records in flight learn their fate from
+   * their answer) and forgets the topic: records produced to it later wait for it as for any new
+   * topic (unknownTopicRetries). A direct consumer drops the topic's partitions and what it buffered
+   * of them and reports the deletion in errors() (UNKNOWN_TOPIC_OR_PARTITION); a topic it consumes by
+   * name or pattern is consumed again, from consumeResetOffset, if it is created again, while
+   * partitions given by consumePartitions or addConsumePartitions are forgotten. A group member's
+   * partitions follow the group's assignment. 0 takes a topic as deleted at the first load that
+   * lacks it, Infinity never. Set low, a topic just created that a broker does not know yet may be
+   * taken as deleted and then found again. Default 15,000 (franz-go's ConsiderMissingTopicDeletedAfter).
+   */
+  considerMissingTopicDeletedAfter?: number
   /** retryBackoff gives the wait before retry `tries` (1-based), in ms. Default: exponential from 250 ms to 2.5 s with jitter (franz-go's). */
   retryBackoff?: number | ((tries: number) => number)
   /** requestRetries bounds retries of a retriable request error. Default 20 (franz-go's RequestRetries). */
@@ -176,6 +191,15 @@ export interface ClientOptions<C = unknown> {
    * transaction.max.timeout.ms. Equivalent to Java's transaction.timeout.ms.
    */
   transactionTimeout?: number
+  /**
+   * concurrentTransactionsBackoff is the wait, in ms, before a transactional request answered
+   * CONCURRENT_TRANSACTIONS (the coordinator still ending the previous transaction) is sent again:
+   * InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn. The wait does not
+   * grow with each try, but a request stalled this way for over 1 s waits at least 200 ms, over
+   * 2.5 s at least 500 ms, over 5 s at least 1 s; these retries end at retryTimeout, not
+   * requestRetries. Default 20 (franz-go's ConcurrentTransactionsBackoff); must be positive.
+   */
+  concurrentTransactionsBackoff?: number
   // ---- consumer ----
   /** consumeTopics are the topics to consume (regular expressions with consumeRegex). */
   consumeTopics?: string[]
@@ -373,6 +397,7 @@ export interface Config {
   readonly maxVersions: ReadonlyMap<number, number>
   readonly metadataMaxAge: number
   readonly metadataMinAge: number
+  readonly considerMissingTopicDeletedAfter: number
   readonly retryBackoff: (tries: number) => number
   readonly requestRetries: number
   readonly retryTimeout: number
@@ -395,6 +420,7 @@ export interface Config {
   readonly allowAutoTopicCreation: boolean
   readonly transactionalId: string | null
   readonly transactionTimeout: number
+  readonly concurrentTransactionsBackoff: number
   readonly consumeTopics: ReadonlyArray<string>
   readonly consumeRegex: boolean
   readonly consumeExcludeTopics: ReadonlyArray<string>
@@ -447,11 +473,11 @@ export function defaultRetryBackoff(tries: number): number {
 const CODECS = new Set<CompressionName>(['none', 'gzip', 'snappy', 'lz4', 'zstd'])
 const KNOWN = new Set([
   'seedBrokers', 'clientId', 'rack', 'tls', 'sasl', 'dialer', 'dialTimeout', 'requestTimeoutOverhead', 'connIdleTimeout',
-  'brokerMaxReadBytes', 'brokerMaxWriteBytes', 'maxVersions', 'metadataMaxAge', 'metadataMinAge', 'retryBackoff', 'requestRetries',
+  'brokerMaxReadBytes', 'brokerMaxWriteBytes', 'maxVersions', 'metadataMaxAge', 'metadataMinAge', 'considerMissingTopicDeletedAfter', 'retryBackoff', 'requestRetries',
   'retryTimeout', 'hooks', 'logger', 'defaultProduceTopic', 'requiredAcks', 'disableIdempotentWrite', 'linger',
   'producerBatchMaxBytes', 'producerBatchCompression', 'maxBufferedRecords', 'maxBufferedBytes',
   'maxProduceRequestsInflightPerBroker', 'produceRequestTimeout', 'recordDeliveryTimeout', 'recordRetries',
-  'unknownTopicRetries', 'partitioner', 'stopProducerOnDataLossDetected', 'producerOnDataLossDetected', 'allowAutoTopicCreation', 'transactionalId', 'transactionTimeout',
+  'unknownTopicRetries', 'partitioner', 'stopProducerOnDataLossDetected', 'producerOnDataLossDetected', 'allowAutoTopicCreation', 'transactionalId', 'transactionTimeout', 'concurrentTransactionsBackoff',
   'consumeTopics', 'consumeRegex', 'consumeExcludeTopics', 'consumePartitions', 'consumeResetOffset', 'fetchMaxBytes', 'fetchMaxPartitionBytes',
   'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'maxBufferedFetchRecords', 'maxBufferedFetchBytes', 'isolationLevel', 'disableFetchSessions', 'disableFetchCRCValidation', 'keepControlRecords', 'keepRetryableFetchErrors', 'recheckPreferredReplicaInterval', 'consumerGroup',
   'groupProtocol', 'balancers', 'groupRemoteAssignor', 'instanceId', 'sessionTimeout', 'rebalanceTimeout',
@@ -506,9 +532,17 @@ export function parseHostPort(s: string, option = 'seedBrokers'): { host: string
 function num(o: Record<string, unknown>, name: string, def: number, min: number, max = Number.MAX_SAFE_INTEGER, allowInf = false): number {
   const v = o[name]
   if (v === undefined) return def
-  if (typeof v !== 'number' || Number.isNaN(v) || (!allowInf && !Number.isFinite(v)) || v < min || v > max) {
+  if (typeof v !== 'number' || Number.isNaN(v) || (!allowInf && !Number.isFinite(v)) || v < min || (v > max && !(allowInf && v === Infinity))) {
     throw new InvalidOptionError(name, `${String(v)} is not a number in [${min}, ${max === Number.MAX_SAFE_INTEGER ? (allowInf ? 'Infinity' : 'max') : max}]`)
   }
+  return v
+}
+
+/** positiveMs reads a wait in ms that must be above zero (and finite). */
+function positiveMs(o: Record<string, unknown>, name: string, def: number): number {
+  const v = o[name]
+  if (v === undefined) return def
+  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new InvalidOptionError(name, `${String(v)} is not a positive number of ms`)
   return v
 }
 
@@ -620,6 +654,7 @@ export function resolveConfig(options: ClientOptions): Config {
     maxVersions,
     metadataMaxAge: num(o, 'metadataMaxAge', 300_000, 100),
     metadataMinAge: num(o, 'metadataMinAge', 5_000, 0),
+    considerMissingTopicDeletedAfter: num(o, 'considerMissingTopicDeletedAfter', 15_000, 0, Number.MAX_SAFE_INTEGER, true),
     retryBackoff,
     requestRetries: num(o, 'requestRetries', 20, 0, Number.MAX_SAFE_INTEGER, true),
     retryTimeout: num(o, 'retryTimeout', 30_000, 0),
@@ -642,6 +677,7 @@ export function resolveConfig(options: ClientOptions): Config {
     allowAutoTopicCreation: options.allowAutoTopicCreation === true,
     transactionalId,
     transactionTimeout: num(o, 'transactionTimeout', 40_000, 1, 2 ** 31 - 1),
+    concurrentTransactionsBackoff: positiveMs(o, 'concurrentTransactionsBackoff', 20),
     ...consumerConfig(options, o),
   }
   return Object.freeze(cfg)

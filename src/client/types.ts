@@ -93,6 +93,8 @@ export interface CoreListener {
   onMetadataError?(err: Error): void
   /** onLeadersMoved is told of partition leaders learned from brokers' answers (KIP-951), between loads. */
   onLeadersMoved?(moves: readonly LeaderMove[]): void
+  /** onTopicsDeleted is told of topics metadata has lacked for considerMissingTopicDeletedAfter (before that load's onMetadata). */
+  onTopicsDeleted?(topics: readonly string[]): void
   /** wants is true while the part produces to or consumes the topic (its metadata stays of interest). */
   wants?(topic: string): boolean
 }

@@ -162,6 +162,19 @@ test('deleteTopics by name and by id (base64url or dashed); a missing topic is i
   await assert.rejects(admin.deleteTopic(a), (e: unknown) => e instanceof KafkaProtocolError && e.code === 'UNKNOWN_TOPIC_OR_PARTITION' && e.topic === a)
 })
 
+test('deleteTopic through the Admin of a client that produces to the topic: made again, the client produces to the new topic', { timeout: 60_000 }, async () => {
+  const c = newClient(k)
+  const admin = new Admin(c)
+  const topic = topicName()
+  await admin.createTopic({ name: topic })
+  assert.equal((await c.produce({ topic, value: 'old' })).offset, 0n)
+  await admin.deleteTopic(topic)
+  await admin.createTopic({ name: topic })
+  // The client's metadata still asks for the topic its producer uses: it learns the new topic's id.
+  const r = await c.produce({ topic, value: 'new' })
+  assert.equal(r.offset, 0n)
+})
+
 test('waitForTopics: resolves for a topic every broker knows, times out naming a topic that never appears, and honours its signal', async () => {
   const c = newClient(k)
   const admin = new Admin(c)

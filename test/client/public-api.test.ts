@@ -7,6 +7,7 @@ import * as kw from '../../src/index.js'
 import { Client, ClientClosedError, InvalidOperationError, InvalidOptionError, KafkaWireError } from '../../src/index.js'
 import * as errors from '../../src/client/errors.js'
 import { Metadata } from '../../src/protocol/messages/metadata.js'
+import { coreOf } from '../../src/client/client.js'
 
 const NOWHERE = ['127.0.0.1:1']
 
@@ -75,6 +76,14 @@ test('bad options are InvalidOptionError naming the option: sasl settings, hooks
       (err: unknown) => err instanceof InvalidOptionError && err.option === option && err.code === 'INVALID_OPTION' && !err.retriable,
       JSON.stringify(opts),
     )
+  }
+})
+
+test('options documented to take Infinity (no bound) take it', async () => {
+  for (const option of ['recordRetries', 'requestRetries', 'unknownTopicRetries']) {
+    const c = new Client({ seedBrokers: NOWHERE, [option]: Infinity })
+    assert.equal((coreOf(c).config as unknown as Record<string, number>)[option], Infinity, option)
+    await c.close()
   }
 })
 

@@ -2,7 +2,7 @@ import { KafkaProtocolError } from '../../protocol/errors.js'
 import { ListOffsets, type ListOffsetsRequest } from '../../protocol/messages/list-offsets.js'
 import type { ClientCore } from '../core.js'
 import type { CoreListener } from '../types.js'
-import type { LeaderMove } from '../metadata.js'
+import { topicDeletedError, type LeaderMove } from '../metadata.js'
 import type { OffsetSpec } from '../options.js'
 import type { Record } from '../../protocol/record.js'
 import { Cursor } from './cursor.js'
@@ -242,6 +242,27 @@ export class Consumer implements CoreListener {
     if (add.size > 0) this.assign(add)
     this.group?.onMetadata?.()
     this.resolveSoon()
+  }
+
+  /**
+   * onTopicsDeleted stops a direct consumer consuming topics the client took as deleted
+   * (considerMissingTopicDeletedAfter), as franz-go purges them: their partitions are dropped with
+   * what was buffered of them, and the next poll reports each deletion. A topic consumed by name or
+   * pattern is picked up again (from consumeResetOffset) if it is created again, as a new topic;
+   * partitions added by consumePartitions or addConsumePartitions are not. A group member's
+   * partitions are the group's to take away: the assignment changes with the topic gone.
+   */
+  onTopicsDeleted(topics: readonly string[]): void {
+    if (this.#closed || this.group !== null) return
+    const drop = new Map<string, number[]>()
+    for (const t of topics) {
+      const m = this.#cursors.get(t)
+      if (m !== undefined && m.size > 0) drop.set(t, [...m.keys()])
+    }
+    if (drop.size === 0) return
+    this.unassign(drop)
+    const after = this.core.config.considerMissingTopicDeletedAfter
+    for (const t of drop.keys()) this.addError(topicDeletedError(t, after), t, -1, `deleted\u0000${t}`)
   }
 
   /** onLeadersMoved places the cursors of partitions whose leader a broker named (KIP-951) on it. */

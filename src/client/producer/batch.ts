@@ -105,6 +105,12 @@ export class RecBuf {
    */
   unknownTopicFailures = 0
   /**
+   * deleted is the error of a partition whose topic the client took as deleted
+   * (considerMissingTopicDeletedAfter), null otherwise: its producer forgot it, and once its batches
+   * in flight have answered, what is not acknowledged fails with this error (Producer.settleMove).
+   */
+  deleted: Error | null = null
+  /**
    * ackedInEpoch is set once the broker acknowledged a batch of the partition stamped with the
    * current producer id and epoch (cleared when sequences restart): the broker then holds sequence
    * state for them, and an answer that it has none, or expects another sequence, means it lost

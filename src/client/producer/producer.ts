@@ -3,7 +3,7 @@ import { KafkaWireError, KafkaProtocolError } from '../../protocol/errors.js'
 import { InitProducerId } from '../../protocol/messages/init-producer-id.js'
 import type { ClientCore } from '../core.js'
 import type { CoreListener } from '../types.js'
-import type { LeaderMove } from '../metadata.js'
+import { topicDeletedError, type LeaderMove } from '../metadata.js'
 import type { ProduceRecord } from '../../protocol/record.js'
 import { RECORD_BATCH_OVERHEAD } from '../../protocol/records.js'
 import { partitionerFrom, type Partitioner, type TopicPartitioner } from './partitioner.js'
@@ -319,6 +319,42 @@ export class Producer implements CoreListener {
     }
   }
 
+  /**
+   * onTopicsDeleted forgets topics the client took as deleted (considerMissingTopicDeletedAfter), as
+   * franz-go purges them: records not yet sent fail with UNKNOWN_TOPIC_OR_PARTITION, batches in
+   * flight keep the fate their answer tells (one that would be sent again fails instead), and a
+   * record produced to the topic later starts over as for a topic never seen, with new partitions
+   * and sequence numbers, should the topic be created again.
+   */
+  onTopicsDeleted(topics: readonly string[]): void {
+    for (const name of topics) {
+      const t = this.#topics.get(name)
+      if (t === undefined) continue
+      const err = topicDeletedError(name, this.#cfg.considerMissingTopicDeletedAfter)
+      this.core.log('warn', 'topic taken as deleted; failing its records not yet sent', 'topic', name)
+      for (const rb of t.recBufs) rb.deleted = err
+      if (t.waiting.length > 0) this.#failWaiting(t, err)
+      this.failUnsent(err, new Set(t.recBufs))
+      this.#topics.delete(name)
+      for (const rb of t.recBufs) {
+        // A partition with batches in flight, or whose answer is being handled, stays with its sink
+        // until they have answered (settleMove then lets it go), as when its leader moves.
+        if (rb.inflight > 0 || rb.failing) rb.sink?.markMoved(rb)
+        else this.#dropRecBuf(rb)
+      }
+    }
+  }
+
+  /** dropRecBuf takes a deleted topic's partition off its sink; whatever it still holds fails. */
+  #dropRecBuf(rb: RecBuf): void {
+    rb.sink?.remove(rb)
+    rb.sink = null
+    rb.leader = -1
+    const left = rb.batches
+    rb.batches = []
+    for (const b of left) this.finishBatch(rb, b, b.acked ? null : rb.deleted)
+  }
+
   /** onLeadersMoved moves partitions to the leaders brokers named in their answers (KIP-951). */
   onLeadersMoved(moves: readonly LeaderMove[]): void {
     for (const m of moves) {
@@ -350,6 +386,7 @@ export class Producer implements CoreListener {
 
   /** settleMove is called by a sink once a moved partition has nothing in flight. */
   settleMove(rb: RecBuf): void {
+    if (rb.deleted !== null) return this.#dropRecBuf(rb)
     const info = this.core.metadata.topics.get(rb.topic)
     const leader = info?.partitions[rb.partition]?.leader ?? -1
     rb.sink?.remove(rb)
@@ -442,9 +479,10 @@ export class Producer implements CoreListener {
     if (err !== null && this.txn !== null) {
       // The transaction cannot commit without these records; its abort bumps the epoch if needed.
       this.txn.recordFailed(err, batch.baseSequence >= 0)
-    } else if (err !== null && this.#cfg.idempotent && batch.baseSequence >= 0) {
+    } else if (err !== null && this.#cfg.idempotent && batch.baseSequence >= 0 && rb.deleted === null) {
       // A failed batch leaves a hole in the partition's sequence: the next batch would be out of
-      // order. KIP-360: bump the epoch, which resets every partition's sequence.
+      // order. KIP-360: bump the epoch, which resets every partition's sequence. (A deleted topic's
+      // partition sends nothing more: its hole needs no bump.)
       this.#needBump = true
     }
     this.#afterSettle()

@@ -870,27 +870,43 @@ export class Transactions {
 
   /**
    * retrying runs `attempt` until it succeeds or fails with an error that is not retriable, within
-   * requestRetries and retryTimeout. CONCURRENT_TRANSACTIONS is retried quickly (20 ms, doubling up to
-   * retryBackoff): it clears as soon as the previous transaction's markers are written, which takes
-   * milliseconds, as Java's client does for the first AddPartitionsToTxn of a transaction.
+   * retryTimeout. CONCURRENT_TRANSACTIONS (the coordinator still writing the previous transaction's
+   * markers, which takes milliseconds) is tried again after concurrentTransactionsBackoff, or the
+   * longer wait concurrentBackoff gives a request stalled for long (franz-go's schedule), and does not
+   * count against requestRetries: it may last as long as the markers take. Other retriable errors
+   * wait retryBackoff and count.
    */
   async #retrying<T>(attempt: () => Promise<T>): Promise<T> {
     const cfg = this.#core.config
     const start = Date.now()
-    for (let tries = 1; ; tries++) {
+    let tries = 0
+    for (;;) {
       this.#core.checkRunning()
       try {
         return await attempt()
       } catch (err) {
         if (!(err instanceof KafkaWireError) || !err.retriable) throw err
-        if (tries > cfg.requestRetries || Date.now() - start > cfg.retryTimeout) throw err
+        const stalled = Date.now() - start
+        if (stalled > cfg.retryTimeout) throw err
         const concurrent = err instanceof KafkaProtocolError && err.errorCode === ErrorCode.CONCURRENT_TRANSACTIONS
-        const ms = concurrent ? Math.min(20 * 2 ** (tries - 1), cfg.retryBackoff(tries)) : cfg.retryBackoff(tries)
-        this.#core.log('debug', 'retrying a transactional request', 'transactionalId', this.id, 'try', tries, 'err', err.message)
+        if (!concurrent && ++tries > cfg.requestRetries) throw err
+        const ms = concurrent ? concurrentBackoff(cfg.concurrentTransactionsBackoff, stalled) : cfg.retryBackoff(tries)
+        this.#core.log('debug', 'retrying a transactional request', 'transactionalId', this.id, 'backoff', ms, 'err', err.message)
         await delay(ms)
       }
     }
   }
+}
+
+/**
+ * concurrentBackoff is the wait before a request answered CONCURRENT_TRANSACTIONS goes again, once it
+ * has been stalled `stalled` ms: concurrentTransactionsBackoff (`base`), raised to at least 200 ms
+ * after a second, 500 ms after 2.5 s and 1 s after 5 s, as franz-go's doWithConcurrentTransactions
+ * does, so a coordinator that stays busy is not asked every few milliseconds.
+ */
+export function concurrentBackoff(base: number, stalled: number): number {
+  const floor = stalled > 5_000 ? 1_000 : stalled > 2_500 ? 500 : stalled > 1_000 ? 200 : 0
+  return Math.max(base, floor)
 }
 
 /** isRetriable is Kafka's own verdict on an error code (CONCURRENT_TRANSACTIONS, NOT_COORDINATOR, …). */

@@ -10,11 +10,14 @@ import { LogLevel, type Logger } from '../../../src/hooks/index.js'
 import { KafkaProtocolError } from '../../../src/protocol/errors.js'
 import { ErrorCode } from '../../../src/protocol/error-codes.js'
 import { AddPartitionsToTxn, type AddPartitionsToTxnRequest } from '../../../src/protocol/messages/add-partitions-to-txn.js'
+import { EndTxn } from '../../../src/protocol/messages/end-txn.js'
 import { FindCoordinator } from '../../../src/protocol/messages/find-coordinator.js'
 import { InitProducerId, type InitProducerIdRequest } from '../../../src/protocol/messages/init-producer-id.js'
 import { Metadata, newMetadataResponseMetadataResponsePartition, newMetadataResponseMetadataResponseTopic, type MetadataRequest } from '../../../src/protocol/messages/metadata.js'
 import { Produce, type ProduceRequest } from '../../../src/protocol/messages/produce.js'
+import { concurrentBackoff } from '../../../src/client/producer/transaction.js'
 import { FakePeer, closePeers, ourVersions, type Received } from '../../helpers/fake-peer.js'
+import { waitFor } from '../helpers.js'
 
 const TOPIC = 'fenced-topic'
 const TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAg'
@@ -26,8 +29,9 @@ after(closePeers)
  * leads partition 1 (unless `leaders` names each partition's leader; the topic has as many
  * partitions). Produce requests go to `onProduce(node, req)`; everything else is answered at once.
  * InitProducerId hands out producer id 7, epoch 0, and bumps the epoch of an id it is given (KIP-360).
+ * `onOther`, when given, sees every other request first and returns true for those it answered.
  */
-async function cluster(onProduce: (node: number, req: Received, peer: FakePeer) => void, leaders = [1, 2]): Promise<FakePeer[]> {
+async function cluster(onProduce: (node: number, req: Received, peer: FakePeer) => void, leaders = [1, 2], onOther?: (req: Received, peer: FakePeer) => boolean): Promise<FakePeer[]> {
   const peers = [await FakePeer.start(), await FakePeer.start()]
   // Produce v12 names topics (v13 identifies them by id only).
   const versions = ourVersions.map((v) => (v.apiKey === Produce.key ? { ...v, maxVersion: 12 } : v))
@@ -36,6 +40,7 @@ async function cluster(onProduce: (node: number, req: Received, peer: FakePeer) 
     peer.apiVersions = versions
     peer.handler = (req) => {
       const respond = (res: unknown) => peer.respond(req, res)
+      if (onOther?.(req, peer) === true) return
       switch (req.api.key) {
         case Metadata.key: {
           const partitions = leaders.map((leaderId, p) => ({ ...newMetadataResponseMetadataResponsePartition(), partitionIndex: p, leaderId, leaderEpoch: 1, replicaNodes: [leaderId], isrNodes: [leaderId] }))
@@ -400,3 +405,114 @@ test('data-loss and request-size options are validated at construction, naming t
   assert.equal(c.config.brokerMaxWriteBytes, 100_400)
   void c.close()
 })
+
+for (const refused of ['AddPartitionsToTxn', 'EndTxn'] as const) {
+  test(`concurrentTransactionsBackoff: ${refused} answered CONCURRENT_TRANSACTIONS twice is sent again after the backoff each time, and the transaction commits`, { timeout: 30_000 }, async () => {
+    const api = refused === 'EndTxn' ? EndTxn : AddPartitionsToTxn
+    let refusals = 0
+    const peers = await cluster((_node, req, peer) => peer.respond(req, produceAnswer(req, 0)), [1], (req, peer) => {
+      const refuse = req.api.key === api.key && refusals < 2
+      if (refuse) refusals++
+      const code = refuse ? ErrorCode.CONCURRENT_TRANSACTIONS : 0
+      if (req.api.key === EndTxn.key) {
+        peer.respond(req, { ...EndTxn.newResponse(), errorCode: code, producerId: -1n, producerEpoch: -1 })
+        return true
+      }
+      if (req.api.key === AddPartitionsToTxn.key && refuse) {
+        const body = req.body as AddPartitionsToTxnRequest
+        const resultsByTopicV3AndBelow = body.v3AndBelowTopics.map((t) => ({ name: t.name, resultsByPartition: t.partitions.map((p) => ({ partitionIndex: p, partitionErrorCode: code })) }))
+        peer.respond(req, { ...AddPartitionsToTxn.newResponse(), resultsByTopicV3AndBelow })
+        return true
+      }
+      return false
+    })
+    // retryBackoff is short: a retry spaced by it instead of the option would come within a few ms.
+    // requestRetries is 1: CONCURRENT_TRANSACTIONS retries do not count against it.
+    const c = new Client({ seedBrokers: [`127.0.0.1:${peers[0]!.port}`], transactionalId: `concurrent-${refused}`, concurrentTransactionsBackoff: 300, retryBackoff: 5, requestRetries: 1, metadataMinAge: 50 })
+    try {
+      c.beginTransaction()
+      const r = await c.produce({ topic: TOPIC, partition: 0, value: 'a' })
+      assert.equal(r.offset, 0n)
+      await c.endTransaction('commit')
+      const tries = peers[0]!.received.filter((q) => q.api.key === api.key)
+      assert.equal(tries.length, 3, `${refused} refused twice, then taken`)
+      for (let i = 1; i < tries.length; i++) {
+        const gap = tries[i]!.at - tries[i - 1]!.at
+        assert.ok(gap >= 250, `try ${i + 1} came ${Math.round(gap)} ms after try ${i}, sooner than concurrentTransactionsBackoff (300 ms)`)
+      }
+      if (refused === 'EndTxn') assert.equal((peers[0]!.of(EndTxn)[2] as { committed: boolean }).committed, true, 'the same end is asked for again')
+      // The record went out once, after its partition was added.
+      assert.equal(peers[0]!.of(Produce).length, 1)
+    } finally {
+      await c.close()
+    }
+  })
+}
+
+test('concurrentBackoff keeps concurrentTransactionsBackoff, raised to 200 ms after 1 s stalled, 500 ms after 2.5 s, 1 s after 5 s', () => {
+  assert.deepEqual([0, 999, 1_001, 2_501, 5_001].map((stalled) => concurrentBackoff(20, stalled)), [20, 20, 200, 500, 1_000])
+  // A longer backoff than the floor stays as it is.
+  assert.deepEqual([0, 1_001, 2_501, 5_001].map((stalled) => concurrentBackoff(700, stalled)), [700, 700, 700, 1_000])
+})
+
+test('concurrentTransactionsBackoff must be a positive number of ms, naming the option', () => {
+  for (const bad of [0, -5, Number.NaN, Infinity, '20']) {
+    assert.throws(
+      () => new Client({ seedBrokers: ['127.0.0.1:1'], transactionalId: 'x', concurrentTransactionsBackoff: bad as number }),
+      (err: unknown) => err instanceof InvalidOptionError && err.option === 'concurrentTransactionsBackoff',
+      String(bad),
+    )
+  }
+})
+
+for (const late of [
+  { answer: ErrorCode.UNKNOWN_TOPIC_ID, fate: 'refused: it fails with the deletion, and is not sent again' },
+  { answer: 0, fate: 'written: it succeeds with its offset' },
+]) {
+  test(`considerMissingTopicDeletedAfter: a batch in flight when its topic is taken as deleted learns its fate from its answer (${late.fate})`, { timeout: 30_000 }, async () => {
+    let gone = false
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const peers = await cluster(
+      (_node, req, peer) => {
+        if (peer.of(Produce).length === 1) void held.then(() => peer.respond(req, produceAnswer(req, late.answer)))
+        else peer.respond(req, produceAnswer(req, 0))
+      },
+      [1],
+      (req, peer) => {
+        if (req.api.key !== Metadata.key || !gone) return false
+        // The topic is gone: the broker answers UNKNOWN_TOPIC_OR_PARTITION for it.
+        const topics = ((req.body as MetadataRequest).topics ?? []).map((t) => ({ ...newMetadataResponseMetadataResponseTopic(), name: t.name, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }))
+        peer.respond(req, { ...Metadata.newResponse(), brokers: [{ nodeId: 1, host: '127.0.0.1', port: peers[0]!.port, rack: null }], controllerId: 1, clusterId: 'fake', topics })
+        return true
+      },
+    )
+    const logged: string[] = []
+    const logger: Logger = { level: () => LogLevel.Warn, log: (_l, msg) => void logged.push(msg) }
+    // Loads come every 100 ms (metadataMaxAge); only the deletion can fail the record (unknownTopicRetries).
+    const c = new Client({ seedBrokers: [`127.0.0.1:${peers[0]!.port}`], considerMissingTopicDeletedAfter: 200, metadataMaxAge: 100, metadataMinAge: 10, retryBackoff: 10, unknownTopicRetries: 1_000_000, logger })
+    try {
+      const rec = settle(c.produce({ topic: TOPIC, partition: 0, value: 'a' }))
+      await waitFor(() => peers[0]!.of(Produce).length === 1, 'the produce request')
+      gone = true
+      await waitFor(() => logged.includes('topic taken as deleted; failing its records not yet sent'), 'the deletion')
+      let settled = false
+      void rec.then(() => (settled = true))
+      await new Promise(setImmediate)
+      assert.equal(settled, false, 'the record in flight waits for its answer')
+      release()
+      const out = await Promise.race([rec, new Promise<null>((resolve) => setTimeout(resolve, 10_000, null).unref())])
+      assert.notEqual(out, null, 'the record did not settle within 10 s of its answer')
+      if (late.answer === 0) {
+        assert.equal((out as { offset: bigint }).offset, 0n, String(out))
+      } else {
+        assert.ok(out instanceof KafkaProtocolError && out.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && out.topic === TOPIC && /was deleted/.test(out.message), String(out))
+      }
+      assert.equal(peers[0]!.of(Produce).length, 1, 'not sent again')
+    } finally {
+      release()
+      // Bounded: a record that never settles must fail the test, not hang the file.
+      await c.close({ timeout: 1_000 })
+    }
+  })
+}
