@@ -103,6 +103,7 @@ export function generate(specs: Map<string, string>, kafkaVersion: string): Map<
     dataFiles.push(file)
   }
   checkUniqueExports(files)
+  files.set('api-key.ts', emitApiKeys(kafkaVersion, apis))
   files.set('index.ts', emitIndex(kafkaVersion, apis, dataFiles))
   return files
 }
@@ -125,14 +126,8 @@ function emitIndex(kafkaVersion: string, apis: { key: number; name: string; file
   const lines = [HEADER(kafkaVersion), '', "import type { ApiMessage } from './api.js'"]
   for (const a of [...apis].sort((x, y) => x.file.localeCompare(y.file))) lines.push(`import { ${a.name} } from './${a.file.replace(/\.ts$/, '.js')}'`)
   lines.push('', "export * from './api.js'")
-  const all = [...apis.map((a) => a.file), ...dataFiles].sort()
+  const all = [...apis.map((a) => a.file), ...dataFiles, 'api-key.ts'].sort()
   for (const f of all) lines.push(`export * from './${f.replace(/\.ts$/, '.js')}'`)
-  lines.push('', `/** ApiKey holds every API key of Kafka ${kafkaVersion} by its name, so code says \`ApiKey.Produce\` instead of a bare 0. */`)
-  lines.push('export const ApiKey = {')
-  for (const a of apis) lines.push(`  ${a.name}: ${a.key},`)
-  lines.push('} as const', '')
-  lines.push('/** ApiKeyName is the name of any API key, such as \'Produce\'. */')
-  lines.push('export type ApiKeyName = keyof typeof ApiKey')
   lines.push('', `/** apis is every API of Kafka ${kafkaVersion} that has versions, sorted by key. */`)
   lines.push('export const apis: readonly ApiMessage[] = [')
   for (const a of apis) lines.push(`  ${a.name},`)
@@ -144,6 +139,21 @@ function emitIndex(kafkaVersion: string, apis: { key: number; name: string; file
   lines.push('export function apiByKey(key: number): ApiMessage | undefined {')
   lines.push('  return byKey[key]')
   lines.push('}')
+  return `${lines.join('\n')}\n`
+}
+
+/**
+ * emitApiKeys writes api-key.ts: the API keys by name, apart from index.ts so that code needing only a
+ * key (the client's connection, router and facade) does not load every API's codec.
+ */
+function emitApiKeys(kafkaVersion: string, apis: { key: number; name: string }[]): string {
+  const lines = [HEADER(kafkaVersion), '']
+  lines.push(`/** ApiKey holds every API key of Kafka ${kafkaVersion} by its name, so code says \`ApiKey.Produce\` instead of a bare 0. */`)
+  lines.push('export const ApiKey = {')
+  for (const a of apis) lines.push(`  ${a.name}: ${a.key},`)
+  lines.push('} as const', '')
+  lines.push('/** ApiKeyName is the name of any API key, such as \'Produce\'. */')
+  lines.push('export type ApiKeyName = keyof typeof ApiKey')
   return `${lines.join('\n')}\n`
 }
 

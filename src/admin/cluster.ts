@@ -12,7 +12,6 @@ import { DescribeClientQuotas } from '../protocol/messages/describe-client-quota
 import { DescribeCluster } from '../protocol/messages/describe-cluster.js'
 import { DescribeLogDirs } from '../protocol/messages/describe-log-dirs.js'
 import { ElectLeaders } from '../protocol/messages/elect-leaders.js'
-import { apiByKey } from '../protocol/messages/index.js'
 import { ListPartitionReassignments } from '../protocol/messages/list-partition-reassignments.js'
 import { endsCall, type ClientCore } from '../client/core.js'
 import { InvalidArgumentError, UnsupportedVersionError } from '../client/errors.js'
@@ -203,6 +202,9 @@ function apiVersionsRequest(version: number) {
 /** apiVersions asks each broker (every broker when none is named) for its API versions. */
 export async function apiVersions(core: ClientCore, brokers?: number[], opts: AdminOptions = {}): Promise<BrokerApiVersions[]> {
   const nodes = brokers ?? (await brokerIds(core, opts))
+  // The table of every API is loaded here, when asked for, not with the admin client: a process
+  // loads only the codecs of the APIs it uses.
+  const { apiByKey } = await import('../protocol/messages/index.js')
   return Promise.all(
     nodes.map(async (nodeId): Promise<BrokerApiVersions> => {
       try {

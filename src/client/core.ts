@@ -1,7 +1,7 @@
 import { KafkaProtocolError, KafkaWireError } from '../protocol/errors.js'
 import { ErrorCode } from '../protocol/error-codes.js'
 import type { ApiMessage } from '../protocol/messages/api.js'
-import { ApiKey } from '../protocol/messages/index.js'
+import { ApiKey } from '../protocol/messages/api-key.js'
 import { FindCoordinator } from '../protocol/messages/find-coordinator.js'
 import { Metadata } from '../protocol/messages/metadata.js'
 import { ZERO_UUID } from '../protocol/reader.js'

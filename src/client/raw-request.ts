@@ -18,12 +18,12 @@
  */
 import { InvalidRequestError } from '../protocol/errors.js'
 import type { ApiMessage, FieldSchema, StructSchema } from '../protocol/messages/api.js'
-import { ApiKey } from '../protocol/messages/index.js'
+import { ApiKey } from '../protocol/messages/api-key.js'
 import { Metadata, type MetadataRequest } from '../protocol/messages/metadata.js'
 import { checkRequest, isUuid, uuidToBase64 } from '../protocol/validate.js'
 import { ZERO_UUID } from '../protocol/reader.js'
 import type { ClientCore } from './core.js'
-import { ROUTING } from './routing.js'
+import { routeRule } from './routing.js'
 import type { ClientRequestOptions } from './types.js'
 
 type Obj = { [k: string]: unknown }
@@ -48,7 +48,7 @@ export async function userRequest<Req, Res>(core: ClientCore, api: ApiMessage<Re
   shape?.collect?.(body as Obj, wanted)
   const ids = await resolve(core, wanted, opts.signal)
   // A request split per leader is routed by topic name: names of ids are filled before routing.
-  const split = ROUTING.get(api.key)?.kind === 'leaders'
+  const split = routeRule(api).kind === 'leaders'
   const routed = (split ? fill(api.requestSchema, body as Obj, ids) : body) as Req
   checkSplit(api, routed)
   const res = await core.request(api, routed, {
@@ -237,8 +237,8 @@ function toVersion(s: StructSchema, v: Obj, version: number, ids: TopicIds): Obj
 
 /** checkSplit checks the fields a request split per leader is routed by, before it is split. */
 function checkSplit(api: ApiMessage, body: unknown): void {
-  const rule = ROUTING.get(api.key)
-  if (rule?.kind !== 'leaders') return
+  const rule = routeRule(api)
+  if (rule.kind !== 'leaders') return
   const s = rule.spec
   const root = api.requestSchema.name
   const fail = (path: string, problem: string) => {

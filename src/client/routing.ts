@@ -1,6 +1,6 @@
 import { ErrorCode } from '../protocol/error-codes.js'
 import type { ApiMessage, EntityType, FieldSchema } from '../protocol/messages/api.js'
-import { ApiKey, apis } from '../protocol/messages/index.js'
+import { ApiKey } from '../protocol/messages/api-key.js'
 import type { CoordinatorType } from './types.js'
 
 /**
@@ -127,17 +127,22 @@ function coordinatorRule(api: ApiMessage): RouteRule | null {
   return type === undefined ? null : { kind: 'coordinator', coordinatorType: type, keys }
 }
 
-/** ROUTING is the one table of where each API's requests go, keyed by API key. */
-export const ROUTING: ReadonlyMap<number, RouteRule> = new Map(
-  apis.map((api): [number, RouteRule] => {
+const RULES = new Map<number, RouteRule>()
+
+/**
+ * routeRule is the one rule of where an API's requests go, worked out from the API (its key and
+ * request schema) the first time one of its requests is routed: the client loads only the APIs it
+ * uses, so there is no table of all of them to build up front.
+ */
+export function routeRule(api: ApiMessage): RouteRule {
+  let rule = RULES.get(api.key)
+  if (rule === undefined) {
     const split = SPLITS[api.key]
-    if (split !== undefined) return [api.key, { kind: 'leaders', spec: split }]
-    const c = coordinatorRule(api)
-    if (c !== null) return [api.key, c]
-    if (CONTROLLER.has(api.key)) return [api.key, { kind: 'controller' }]
-    return [api.key, { kind: 'any' }]
-  }),
-)
+    rule = split !== undefined ? { kind: 'leaders', spec: split } : coordinatorRule(api) ?? (CONTROLLER.has(api.key) ? { kind: 'controller' } : ANY)
+    RULES.set(api.key, rule)
+  }
+  return rule
+}
 
 /**
  * route decides where one request goes from its API's rule and its body. A coordinator request goes
@@ -146,7 +151,7 @@ export const ROUTING: ReadonlyMap<number, RouteRule> = new Map(
  * send one request per group or transactional id.
  */
 export function route(api: ApiMessage, body: unknown): Route {
-  const rule: RouteRule = ROUTING.get(api.key) ?? ANY
+  const rule = routeRule(api)
   if (rule.kind !== 'coordinator') return rule
   const b = body as { [k: string]: unknown }
   for (const k of rule.keys) {

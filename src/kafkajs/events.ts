@@ -3,7 +3,7 @@
  * `{ id, type, timestamp, payload }` events listeners receive, and the emitter behind `on()`, plus the
  * hook that turns the client's request hooks into the `*.network.request*` events.
  */
-import { ApiKey } from '../protocol/messages/index.js'
+import { ApiKey } from '../protocol/messages/api-key.js'
 import type { BrokerE2E, BrokerMetadata, Hook } from '../hooks/index.js'
 import { RequestTimeoutError } from '../client/errors.js'
 import { KafkaJSNonRetriableError } from './errors.js'

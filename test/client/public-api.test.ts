@@ -38,7 +38,7 @@ test('the package entry exports the types users name and no internal helper', ()
   for (const name of ['Client', 'GroupTransactSession', 'Fetches', 'BrokerConnection', 'HookRegistry', 'ErrorCode', 'defaultPartitioner', 'rangeBalancer', 'scramSha512', 'KafkaProtocolError']) {
     assert.ok(name in kw, `${name} is exported`)
   }
-  for (const name of ['coreOf', 'ClientCore', 'Producer', 'Consumer', 'ShareConsumer', 'Transactions', 'MetadataCache', 'partitionerFrom', 'mechanismFrom', 'route', 'ROUTING']) {
+  for (const name of ['coreOf', 'ClientCore', 'Producer', 'Consumer', 'ShareConsumer', 'Transactions', 'MetadataCache', 'partitionerFrom', 'mechanismFrom', 'route', 'routeRule']) {
     assert.equal(name in kw, false, `${name} is not exported`)
   }
 })

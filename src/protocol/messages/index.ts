@@ -106,6 +106,7 @@ export * from './alter-partition.js'
 export * from './alter-replica-log-dirs.js'
 export * from './alter-share-group-offsets.js'
 export * from './alter-user-scram-credentials.js'
+export * from './api-key.js'
 export * from './api-versions.js'
 export * from './assign-replicas-to-dirs.js'
 export * from './begin-quorum-epoch.js'
@@ -197,104 +198,6 @@ export * from './vote.js'
 export * from './voters-record.js'
 export * from './write-share-group-state.js'
 export * from './write-txn-markers.js'
-
-/** ApiKey holds every API key of Kafka 4.4.0 by its name, so code says `ApiKey.Produce` instead of a bare 0. */
-export const ApiKey = {
-  Produce: 0,
-  Fetch: 1,
-  ListOffsets: 2,
-  Metadata: 3,
-  OffsetCommit: 8,
-  OffsetFetch: 9,
-  FindCoordinator: 10,
-  JoinGroup: 11,
-  Heartbeat: 12,
-  LeaveGroup: 13,
-  SyncGroup: 14,
-  DescribeGroups: 15,
-  ListGroups: 16,
-  SaslHandshake: 17,
-  ApiVersions: 18,
-  CreateTopics: 19,
-  DeleteTopics: 20,
-  DeleteRecords: 21,
-  InitProducerId: 22,
-  OffsetForLeaderEpoch: 23,
-  AddPartitionsToTxn: 24,
-  AddOffsetsToTxn: 25,
-  EndTxn: 26,
-  WriteTxnMarkers: 27,
-  TxnOffsetCommit: 28,
-  DescribeAcls: 29,
-  CreateAcls: 30,
-  DeleteAcls: 31,
-  DescribeConfigs: 32,
-  AlterConfigs: 33,
-  AlterReplicaLogDirs: 34,
-  DescribeLogDirs: 35,
-  SaslAuthenticate: 36,
-  CreatePartitions: 37,
-  CreateDelegationToken: 38,
-  RenewDelegationToken: 39,
-  ExpireDelegationToken: 40,
-  DescribeDelegationToken: 41,
-  DeleteGroups: 42,
-  ElectLeaders: 43,
-  IncrementalAlterConfigs: 44,
-  AlterPartitionReassignments: 45,
-  ListPartitionReassignments: 46,
-  OffsetDelete: 47,
-  DescribeClientQuotas: 48,
-  AlterClientQuotas: 49,
-  DescribeUserScramCredentials: 50,
-  AlterUserScramCredentials: 51,
-  Vote: 52,
-  BeginQuorumEpoch: 53,
-  EndQuorumEpoch: 54,
-  DescribeQuorum: 55,
-  AlterPartition: 56,
-  UpdateFeatures: 57,
-  Envelope: 58,
-  FetchSnapshot: 59,
-  DescribeCluster: 60,
-  DescribeProducers: 61,
-  BrokerRegistration: 62,
-  BrokerHeartbeat: 63,
-  UnregisterBroker: 64,
-  DescribeTransactions: 65,
-  ListTransactions: 66,
-  AllocateProducerIds: 67,
-  ConsumerGroupHeartbeat: 68,
-  ConsumerGroupDescribe: 69,
-  ControllerRegistration: 70,
-  GetTelemetrySubscriptions: 71,
-  PushTelemetry: 72,
-  AssignReplicasToDirs: 73,
-  ListConfigResources: 74,
-  DescribeTopicPartitions: 75,
-  ShareGroupHeartbeat: 76,
-  ShareGroupDescribe: 77,
-  ShareFetch: 78,
-  ShareAcknowledge: 79,
-  AddRaftVoter: 80,
-  RemoveRaftVoter: 81,
-  UpdateRaftVoter: 82,
-  InitializeShareGroupState: 83,
-  ReadShareGroupState: 84,
-  WriteShareGroupState: 85,
-  DeleteShareGroupState: 86,
-  ReadShareGroupStateSummary: 87,
-  StreamsGroupHeartbeat: 88,
-  StreamsGroupDescribe: 89,
-  DescribeShareGroupOffsets: 90,
-  AlterShareGroupOffsets: 91,
-  DeleteShareGroupOffsets: 92,
-  StreamsGroupTopologyDescriptionUpdate: 93,
-  UnregisterController: 94,
-} as const
-
-/** ApiKeyName is the name of any API key, such as 'Produce'. */
-export type ApiKeyName = keyof typeof ApiKey
 
 /** apis is every API of Kafka 4.4.0 that has versions, sorted by key. */
 export const apis: readonly ApiMessage[] = [
