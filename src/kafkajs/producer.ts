@@ -3,9 +3,11 @@
  * client's accumulator, so concurrent sends share batches and produce requests, and resolve with
  * KafkaJS's RecordMetadata once every message of the call has settled.
  */
-import { Client, coreOf } from '../client/client.js'
+import { Client, coreOf, producerOf } from '../client/client.js'
 import { InvalidTopicError } from '../client/errors.js'
+import { RECORD_CODEC } from '../client/producer/producer.js'
 import type { ProduceRecord, ProduceRecordHeader } from '../protocol/record.js'
+import type { RecordCompression } from '../protocol/records.js'
 import { codecName, CompressionTypes } from './constants.js'
 import {
   KafkaJSError,
@@ -220,7 +222,10 @@ export class Producer implements Sender {
     if (this.#config.transactionalId === undefined) throw new KafkaJSNonRetriableError('Must provide transactional id for transactional producer')
     if (this.#inTransaction) throw new KafkaJSNonRetriableError('There is already an ongoing transaction for this producer. Please end the transaction before beginning another.')
     if (this.#status !== 'connected') throw new KafkaJSError('The producer is disconnected')
-    this.#transactional ??= this.#client(-1, CompressionTypes.None, DEFAULT_TIMEOUT, true)
+    if (this.#transactional === null) {
+      this.#transactional = this.#client(-1, CompressionTypes.None, DEFAULT_TIMEOUT, true)
+      producerOf(this.#transactional).recordCodecs = true
+    }
     const client = this.#transactional
     this.#inTransaction = true
     try {
@@ -266,10 +271,9 @@ export class Producer implements Sender {
     const timeout = batch.timeout ?? DEFAULT_TIMEOUT
     if (typeof timeout !== 'number' || !(timeout > 0)) throw new KafkaJSNonRetriableError(`Invalid timeout ${String(timeout)}`)
     if (fixed !== null) {
-      if (compression !== CompressionTypes.None || timeout !== DEFAULT_TIMEOUT) {
-        // The transactional client is one client; per-send codecs and timeouts would need one per combination.
-        throw new KafkaJSNonRetriableError('transactions send with the producer defaults: compression and timeout cannot be set per send')
-      }
+      // The transactional client is one client: a send's codec rides on its records (sendOn), but a
+      // request timeout is the client's, for every request.
+      if (timeout !== DEFAULT_TIMEOUT) throw new KafkaJSNonRetriableError('transactions send with the producer\'s request timeout (30 s): timeout cannot be set per send')
       return fixed
     }
     return this.#lane(acks, compression, timeout)
@@ -367,14 +371,17 @@ function headersOf(h: IHeaders): ProduceRecordHeader[] {
 /**
  * sendOn produces every message of a batch through a client and resolves, once all have settled,
  * with KafkaJS's RecordMetadata per topic and partition, or rejects with the first failure. One
- * callback serves every message of the call; no promise is made per message.
+ * callback serves every message of the call; no promise is made per message. With `perRecordCodec`
+ * the batch's `compression` goes on each record (a client whose producer has `recordCodecs` set);
+ * otherwise the client's own codec is the send's.
  */
-export function sendOn(client: Client, batch: ProducerBatch, keepMessage: boolean, mapError: (err: unknown) => Error): Promise<RecordMetadata[]> {
+export function sendOn(client: Client, batch: ProducerBatch, keepMessage: boolean, mapError: (err: unknown) => Error, perRecordCodec = false): Promise<RecordMetadata[]> {
   const topicMessages = batch.topicMessages ?? []
   let total = 0
   for (const tm of topicMessages) total += tm.messages.length
   if (total === 0) return Promise.resolve([])
   const acks = batch.acks ?? -1
+  const codec = perRecordCodec ? ((batch.compression ?? CompressionTypes.None) as RecordCompression) : 0
   return new Promise<RecordMetadata[]>((resolve, reject) => {
     const records: ProduceRecord[] = new Array(total)
     let left = total
@@ -390,7 +397,7 @@ export function sendOn(client: Client, batch: ProducerBatch, keepMessage: boolea
     for (const { topic, messages } of topicMessages) {
       for (let j = 0; j < messages.length; j++) {
         const m = messages[j]!
-        const rec: RecordWithMessage = {
+        const rec: RecordWithMessage & { [RECORD_CODEC]?: RecordCompression } = {
           topic,
           key: m.key ?? null,
           value: m.value,
@@ -399,6 +406,7 @@ export function sendOn(client: Client, batch: ProducerBatch, keepMessage: boolea
         if (m.partition !== undefined && m.partition !== null) rec.partition = m.partition
         if (m.headers !== undefined && m.headers !== null) rec.headers = headersOf(m.headers)
         if (keepMessage) rec[MESSAGE] = m
+        if (codec !== 0) rec[RECORD_CODEC] = codec
         records[i++] = rec
       }
     }

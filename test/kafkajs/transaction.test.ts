@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import type { KafkaCluster } from '../../src/testing/index.js'
+import { Client } from '../../src/client/client.js'
+import type { FetchBatchMetrics } from '../../src/hooks/index.js'
 import { broker } from '../client/helpers.js'
 import { caught, errorShape, LIBS, Names, neutralAdmin, until, untilAsync, committedOffsets, createTopicNamed, kafkaFor as kafkaForCluster, type Lib, type Scenario as SharedScenario } from './helpers.js'
 
@@ -85,6 +87,25 @@ function metadata(rm: Array<{ topicName: string; partition: number; errorCode: n
 }
 
 /** committed reads a group's committed offsets with the run's own admin. */
+/**
+ * batchCodecs reads partition 0 of `t` from the start (control batches included) until `count`
+ * batches came, and returns each batch's codec id in log order: 0 none, 1 gzip.
+ */
+async function batchCodecs(t: string, count: number): Promise<number[]> {
+  const codecs: number[] = []
+  const hook = { onFetchBatchRead: (_meta: unknown, _t: string, _p: number, m: FetchBatchMetrics) => void codecs.push(m.compressionType) }
+  const reader = new Client({ seedBrokers: k.bootstrapServers, consumePartitions: { [t]: { 0: 'earliest' } }, keepControlRecords: true, hooks: [hook] })
+  try {
+    await untilAsync(async () => {
+      await reader.pollFetches({ signal: AbortSignal.timeout(500) })
+      return codecs.length >= count
+    }, `${count} batches of ${t}`, 20_000)
+  } finally {
+    await reader.close()
+  }
+  return codecs
+}
+
 const committed = async (r: Run, group: string, t: string) => (await committedOffsets(r.kafka, group, [t])).flatMap((x) => x.partitions)
 
 const scenarios: Scenario[] = [
@@ -130,6 +151,22 @@ const scenarios: Scenario[] = [
       await tx.commit()
       await p.disconnect()
       return { acks1, acks0, active, readCommitted: await read(r, t, 0, false, has('kept')) }
+    },
+  },
+  {
+    name: 'per-send compression inside a transaction: each send is stored with its codec, and read back alike',
+    async run(r) {
+      const t = await topic(r.names, 0, 1)
+      const p = await transactional(r)
+      const tx = await p.transaction()
+      const gzip = await tx.send({ topic: t, compression: r.lib.CompressionTypes.GZIP, messages: [{ value: 'gzip-1' }, { value: 'gzip-2' }] })
+      const plain = await tx.send({ topic: t, messages: [{ value: 'plain' }] })
+      const gzipAgain = await tx.sendBatch({ compression: r.lib.CompressionTypes.GZIP, topicMessages: [{ topic: t, messages: [{ value: 'gzip-3' }] }] })
+      await tx.commit()
+      await p.disconnect()
+      // Three data batches, then the commit marker (a control batch, never compressed).
+      const codecs = await batchCodecs(t, 4)
+      return { sent: [metadata(gzip), metadata(plain), metadata(gzipAgain)], codecs, readCommitted: await read(r, t, 0, false, has('gzip-3')) }
     },
   },
   {

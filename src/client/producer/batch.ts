@@ -1,4 +1,5 @@
 import type { ProduceRecord } from '../../protocol/record.js'
+import type { RecordCompression } from '../../protocol/records.js'
 import type { Writer } from '../../protocol/writer.js'
 import type { Sink } from './sink.js'
 
@@ -27,9 +28,10 @@ export class Batch {
   baseSequence = -1
   producerId = -1n
   producerEpoch = -1
-  /** compressedBytes and codec of the encoded batch, for ProduceBatchMetrics. */
+  /** compressedBytes is the size of the encoded batch's records, for ProduceBatchMetrics. */
   compressedBytes = 0
-  codec = 0
+  /** codec is the compression the batch is encoded with (its attributes' id; 0 is none), set when it is made. */
+  readonly codec: RecordCompression
   /** inflight is true while a request carrying this batch awaits its answer. */
   inflight = false
   /** acked is set when the broker acknowledged the batch (it completes once every older batch has). */
@@ -56,8 +58,9 @@ export class Batch {
   /** unlingered batches are sent without waiting for linger (produceSync). */
   unlingered = false
 
-  constructor(now: number) {
+  constructor(now: number, codec: RecordCompression) {
     this.createdAt = now
+    this.codec = codec
   }
 }
 

@@ -5,7 +5,8 @@ import type { ClientCore } from '../core.js'
 import type { CoreListener } from '../types.js'
 import { topicDeletedError, type LeaderMove } from '../metadata.js'
 import type { ProduceRecord } from '../../protocol/record.js'
-import { RECORD_BATCH_OVERHEAD } from '../../protocol/records.js'
+import { RECORD_BATCH_OVERHEAD, type RecordCompression } from '../../protocol/records.js'
+import { codecId } from '../../protocol/compression/index.js'
 import { partitionerFrom, type Partitioner, type TopicPartitioner } from './partitioner.js'
 import { Batch, RecBuf, recordSize, type ProduceCallback } from './batch.js'
 import { Sink } from './sink.js'
@@ -40,6 +41,14 @@ interface TopicState {
   unlinger: boolean
   id: string
 }
+
+/**
+ * RECORD_CODEC is the key of a record's own compression (a batch attributes' codec id, 0 for none),
+ * honoured by a producer whose `recordCodecs` is set: the KafkaJS facade's per-send `compression`
+ * inside a transaction, where every send goes through one client. Records with different codecs go
+ * in different batches. Not part of the package's API.
+ */
+export const RECORD_CODEC: unique symbol = Symbol('kafka-wire.recordCodec')
 
 /**
  * Producer buffers, partitions, batches and sends records for a Client (franz-go's producer): one
@@ -86,10 +95,15 @@ export class Producer implements CoreListener {
   readonly txn: Transactions | null
   /** batchWriters lends the buffers batches are encoded into (sink.ts), reused once batches settle. */
   readonly batchWriters = new WriterPool()
+  /** codec is the compression of every batch (the first of producerBatchCompression), unless a record says otherwise. */
+  readonly #codec: RecordCompression
+  /** recordCodecs makes records' RECORD_CODEC count (off: the property is never read). */
+  recordCodecs = false
 
   constructor(core: ClientCore) {
     this.core = core
     this.#partitioner = partitionerFrom(core.config.partitioner)
+    this.#codec = codecId(core.config.compression[0]!)
     const id = core.config.transactionalId
     this.txn = id === null ? null : new Transactions(this, id)
     core.listen(this)
@@ -194,6 +208,7 @@ export class Producer implements CoreListener {
     let p = record.partition ?? -1
     // fits is the partition whose open batch is known to take the record, so it is not checked twice.
     let fits: RecBuf | undefined
+    const codec = this.recordCodecs ? ((record as { [RECORD_CODEC]?: RecordCompression })[RECORD_CODEC] ?? this.#codec) : this.#codec
     if (p >= 0) {
       rb = t.recBufs[p]
     } else {
@@ -201,7 +216,7 @@ export class Producer implements CoreListener {
         rb = this.#pick(t, record)
         // A sticky partitioner moves on when its partition starts a new batch: tell it, ask again.
         if (rb !== undefined && t.partitioner.onNewBatch !== undefined) {
-          if (this.#startsBatch(rb, size)) {
+          if (this.#startsBatch(rb, size, codec)) {
             t.partitioner.onNewBatch()
             rb = this.#pick(t, record)
           } else fits = rb
@@ -225,8 +240,8 @@ export class Producer implements CoreListener {
     const batches = rb.batches
     let batch = batches.length > 0 ? batches[batches.length - 1]! : null
     let created = false
-    if (batch === null || (rb !== fits && this.#startsBatch(rb, size))) {
-      batch = new Batch(Date.now())
+    if (batch === null || (rb !== fits && this.#startsBatch(rb, size, codec))) {
+      batch = new Batch(Date.now(), codec)
       batches.push(batch)
       created = true
     }
@@ -257,10 +272,10 @@ export class Producer implements CoreListener {
     return list[i]
   }
 
-  /** startsBatch is true when a record of `size` bytes would not go into the partition's open batch. */
-  #startsBatch(rb: RecBuf, size: number): boolean {
+  /** startsBatch is true when a record of `size` bytes compressed with `codec` would not go into the partition's open batch. */
+  #startsBatch(rb: RecBuf, size: number, codec: RecordCompression): boolean {
     const b = rb.batches.length > 0 ? rb.batches[rb.batches.length - 1]! : null
-    return b === null || b.encoded !== null || b.inflight || b.acked || b.bytes + size + RECORD_BATCH_OVERHEAD > this.#cfg.producerBatchMaxBytes
+    return b === null || b.encoded !== null || b.inflight || b.acked || b.codec !== codec || b.bytes + size + RECORD_BATCH_OVERHEAD > this.#cfg.producerBatchMaxBytes
   }
 
   /** wants is true when records for the topic were produced (its metadata stays of interest). */

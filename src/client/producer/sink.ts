@@ -3,7 +3,6 @@ import { KafkaProtocolError, KafkaWireError, ProtocolEncodeError } from '../../p
 import { Produce, type ProduceRequest, type ProduceResponse } from '../../protocol/messages/produce.js'
 import { encodeRecordBatch, encodedRecordSize, restampRecordBatch, RECORD_BATCH_OVERHEAD } from '../../protocol/records.js'
 import type { ProduceBatchMetrics } from '../../hooks/index.js'
-import { codecId } from '../../protocol/compression/index.js'
 import type { Producer } from './producer.js'
 import { Batch, recordSize, type RecBuf } from './batch.js'
 import { produceRequestBaseBytes, produceTopicBytes, PRODUCE_PARTITION_BYTES } from './request-size.js'
@@ -227,7 +226,7 @@ export class Sink {
 
   /** encodeAs encodes a batch with the given base sequence (-1 when not idempotent). */
   #encodeAs(b: Batch, baseSequence: number, producerId: bigint, producerEpoch: number): void {
-    const codec = codecId(this.#producer.core.config.compression[0]!)
+    const codec = b.codec
     if (baseSequence >= 0) {
       b.baseSequence = baseSequence
       b.producerId = producerId
@@ -253,7 +252,6 @@ export class Sink {
     }
     b.writer = w
     b.encoded = w.buf.subarray(0, w.pos)
-    b.codec = codec
     b.compressedBytes = b.encoded.length
   }
 
@@ -522,7 +520,7 @@ export class Sink {
 
   /** part makes a batch of records [from, to) of `b`, encoded with their sequence numbers in `b`. */
   #part(b: Batch, from: number, to: number): Batch {
-    const nb = new Batch(b.createdAt)
+    const nb = new Batch(b.createdAt, b.codec)
     nb.records = b.records.slice(from, to)
     nb.callbacks = b.callbacks.slice(from, to)
     for (const r of nb.records) nb.bytes += recordSize(r)
