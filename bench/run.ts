@@ -94,6 +94,10 @@ if (args.help) {
   process.exit(0)
 }
 
+// The load before anything of the benchmark ran: what else the machine was doing. The load at each
+// run's start includes the benchmark's own broker and its previous run (2 cores: about 2).
+const loadBefore = Math.round(loadavg()[0]! * 100) / 100
+
 if (args.render) {
   // Re-render the Markdown, SVG (and with --write-results, RESULTS.md) from a results.json.
   const saved = JSON.parse(readFileSync(args.render, 'utf8')) as { env: RunEnv; runs: RunRecord[] }
@@ -459,6 +463,7 @@ function writeOutputs(writeResultsMd: boolean): void {
     latencySeconds,
     realisticWriter,
     loadAvg1: loads.length ? { min: Math.min(...loads), median: median(loads), max: Math.max(...loads) } : null,
+    loadBefore,
     clients,
     clientVersions: Object.fromEntries(clients.map((c) => [c, runs.find((r) => r.client === c && r.result)?.result?.clientVersion ?? '?'])),
   }

@@ -393,8 +393,22 @@ export interface RunEnv {
   latencySeconds: number
   realisticWriter: string
   loadAvg1: { min: number; median: number; max: number } | null
+  /** loadBefore is the 1-minute load average before the benchmark started anything (absent in older runs). */
+  loadBefore?: number
   clients: string[]
   clientVersions: { [client: string]: string }
+}
+
+/**
+ * loadLine says whether the machine was quiet: the load before the benchmark began tells what else
+ * ran (the load at each run's start counts the benchmark's own broker and previous run as well).
+ * Older runs, without it, are judged by that median.
+ */
+function loadLine(env: RunEnv): string {
+  const overloaded = ' — **the machine was shared with other test runs and overloaded: absolute figures are low and noisy; compare the ratios**'
+  if (env.loadBefore === undefined) return env.loadAvg1 && env.loadAvg1.median > env.cores ? overloaded : ''
+  const before = `; ${env.loadBefore.toFixed(1)} before the benchmark started (the later figures count its own broker and runs)`
+  return env.loadBefore > env.cores / 2 ? `${before}${overloaded}` : `${before}: nothing else ran`
 }
 
 function envLines(env: RunEnv, runs: RunRecord[]): string[] {
@@ -402,7 +416,7 @@ function envLines(env: RunEnv, runs: RunRecord[]): string[] {
   const done = new Set(runs.map((r) => r.rep)).size
   return [
     `- Date: ${env.date}; machine: ${env.cpu}, ${env.memoryGiB} GiB, ${env.kernel}`,
-    `- Load average (1 min) when each run started: ${l ? `median ${l.median.toFixed(1)}, min ${l.min.toFixed(1)}, max ${l.max.toFixed(1)} on ${env.cores} cores` : '–'}${l && l.median > env.cores ? ' — **the machine was shared with other test runs and overloaded: absolute figures are low and noisy; compare the ratios**' : ''}`,
+    `- Load average (1 min) when each run started: ${l ? `median ${l.median.toFixed(1)}, min ${l.min.toFixed(1)}, max ${l.max.toFixed(1)} on ${env.cores} cores` : '–'}${loadLine(env)}`,
     `- Node ${env.node} for the Node peers and kafka-wire${env.node22 ? `, ${env.node22} for kafka-wire (Node 22)` : ''}${env.systemNode ? `, ${env.systemNode} for kafka-wire (Node 20)` : ''} (the Node column gives each row's); Java ${env.java || '?'}; Kafka ${env.kafka} broker (${env.broker})`,
     `- Clients: ${Object.entries(env.clientVersions).map(([c, v]) => `${CLIENT_TITLES[c] ?? c} ${v}`).join(', ')}`,
     `- Scale ${env.scale} (${Object.entries(env.counts).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}), ${done} of ${env.reps} repetitions, client order rotated and reversed between repetitions; latency: ${env.latencyRate.toLocaleString('en-US')} records/s for ${env.latencySeconds} s`,
