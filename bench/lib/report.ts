@@ -451,7 +451,10 @@ export function render(runs: RunRecord[], env: RunEnv, out: string, resultsDir: 
     const marker = '<!-- analysis -->'
     const analysis = previous.includes(marker) ? previous.slice(previous.indexOf(marker)) : `${marker}\n`
     writeFileSync(join(resultsDir, 'results.svg'), svgChart(summaries, clients, title))
-    const intro = 'Made by `cd bench && npm i && node --import tsx run.ts --write-results` (run.ts describes the workloads). Chart: [results.svg](results.svg); every run: [results/results.json](results/results.json).'
+    // The command that makes these figures: the workloads are named when the run left some out.
+    const ran = WORKLOADS.filter((w) => runs.some((r) => r.workload === w))
+    const only = ran.length < WORKLOADS.length ? ` --workloads ${ran.join(',')}` : ''
+    const intro = `Made by \`cd bench && npm i && node --import tsx run.ts --write-results${only}\` (run.ts describes the workloads). Chart: [results.svg](results.svg); every run: [results/results.json](results/results.json).`
     writeFileSync(resultsMd, `${md.replace('# kafka-wire benchmark results\n', `# kafka-wire benchmark results\n\n${intro}\n`)}\n${analysis}`)
   }
 }
