@@ -20,7 +20,7 @@
  * the fetched buffer, or of the one buffer a compressed batch decompresses into.
  */
 import { crc32, crc32c } from './crc32c.js'
-import { compress, decompress, DEFAULT_MAX_DECOMPRESSED_BYTES, type CompressionCodec } from './compression/index.js'
+import { compressInto, decompress, DEFAULT_MAX_DECOMPRESSED_BYTES, type CompressionCodec } from './compression/index.js'
 import { ProtocolDecodeError, ProtocolEncodeError } from './errors.js'
 import { Reader } from './reader.js'
 import { varintSize, Writer } from './writer.js'
@@ -302,9 +302,8 @@ export function encodeRecordBatch(w: Writer, batch: RecordBatchInput): number {
   } else {
     const s = (scratch ??= new Writer(64 * 1024)).reset()
     for (let i = 0; i < count; i++) writeRecord(s, records[i]!, i, baseTimestamp)
-    const compressed = compress(compression, s.finish())
+    compressInto(compression, s.finish(), w)
     if (s.buf.length > SCRATCH_KEEP_BYTES) scratch = null
-    w.raw(compressed)
   }
 
   w.patchInt32(lengthAt, w.pos - lengthAt - 4)

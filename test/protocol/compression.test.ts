@@ -12,12 +12,14 @@ import {
   codecId,
   codecName,
   compress,
+  compressInto,
   CompressionError,
   decompress,
   DEFAULT_MAX_DECOMPRESSED_BYTES,
   type CompressionCodec,
 } from '../../src/protocol/compression/index.js'
 import { xxh32 } from '../../src/protocol/compression/lz4.js'
+import { Writer } from '../../src/protocol/writer.js'
 
 const require = createRequire(import.meta.url)
 const snappyPkg = require('snappy') as { compressSync(b: Uint8Array): Buffer }
@@ -200,6 +202,22 @@ describe('what we write', () => {
     assert.equal(packed.readUInt32LE(7), (0x80000000 | random.length) >>> 0)
     assert.deepEqual(packed.subarray(11, 11 + random.length), random)
     assert.deepEqual(decompress(3, packed), random)
+  })
+
+  test('compressInto writes at the writer\'s position what compress returns, for every codec, mixed and incompressible blocks', () => {
+    // 64 KiB of text then 64 KiB of noise then a tail: lz4 compresses one block and stores the next raw.
+    const text = Buffer.from('order 42 shipped to warehouse 7; '.repeat(2000)).subarray(0, 65536)
+    const data = Buffer.concat([text, noise(65536), Buffer.from('tail')])
+    for (const codec of [1, 2, 3, 4] as const) {
+      const w = new Writer(16)
+      w.raw(Buffer.from('prefix'))
+      compressInto(codec, data, w)
+      const out = w.finish()
+      assert.equal(out.subarray(0, 6).toString(), 'prefix')
+      const packed = out.subarray(6)
+      assert.deepEqual(packed, compress(codec, data), `codec ${codec}`)
+      assert.deepEqual(decompress(codec, packed), data, `codec ${codec}`)
+    }
   })
 
   test('xxh32 vectors', () => {

@@ -16,7 +16,8 @@ import { constants as bufferConstants } from 'node:buffer'
 import { createRequire } from 'node:module'
 import { compressGzip, decompressGzip } from './gzip.js'
 import { compressSnappy, decompressSnappy } from './snappy.js'
-import { compressLz4, decompressLz4 } from './lz4.js'
+import { compressLz4, compressLz4Into, decompressLz4 } from './lz4.js'
+import type { Writer } from '../writer.js'
 import { compressZstd, decompressZstd } from './zstd.js'
 
 /** CompressionCodec is a codec id as Kafka writes it in a batch's attributes: 1 gzip, 2 snappy, 3 lz4, 4 zstd. */
@@ -108,6 +109,15 @@ export function compress(codec: CompressionCodec, data: Uint8Array, options?: Co
     case 4: return compressZstd(data, level)
     default: throw new CompressionError(`cannot compress with codec id ${String(codec)}`)
   }
+}
+
+/**
+ * compressInto writes what `compress` returns at `w`'s position. LZ4 writes its frame straight into
+ * `w`; the other codecs' output is copied in.
+ */
+export function compressInto(codec: CompressionCodec, data: Uint8Array, w: Writer, options?: CompressOptions): void {
+  if (codec === 3) compressLz4Into(data, w)
+  else w.raw(compress(codec, data, options))
 }
 
 /**

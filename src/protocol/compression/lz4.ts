@@ -11,6 +11,7 @@
  * content sizes, concatenated and skippable frames, and the header checksum of pre-KIP-57 clients.
  */
 import { asBuffer, CompressionError, loadCodecPackage } from './index.js'
+import { Writer } from '../writer.js'
 
 interface Lz4Package {
   /** compressSync returns a raw LZ4 block behind a 4-byte little-endian uncompressed length. */
@@ -92,46 +93,41 @@ const HEADER_WRITTEN = (() => {
   return header
 })()
 
-/** compressLz4 writes `data` as one LZ4 frame of independent 64 KiB blocks, the layout Java's producer writes. */
+/** compressLz4 returns `data` as one LZ4 frame of independent 64 KiB blocks, the layout Java's producer writes. */
 export function compressLz4(data: Uint8Array): Buffer {
+  const w = new Writer(HEADER_WRITTEN.length + 8 + (data.length >>> 1))
+  compressLz4Into(data, w)
+  return w.finish()
+}
+
+/**
+ * compressLz4Into writes the frame of compressLz4 at `w`'s position, each block copied once from the
+ * package's output straight into `w` (a record batch's writer), with no frame-sized buffer between.
+ */
+export function compressLz4Into(data: Uint8Array, w: Writer): void {
   const l = lz4()
   const input = asBuffer(data)
+  w.raw(HEADER_WRITTEN)
   // Each package block comes back as [uncompressed length][block]: overwriting that prefix with the
-  // frame's block size turns it into a frame block in place, so a block is copied once, into `out`.
-  // An incompressible block is kept as a view of the input, marked in `stored`, and written as is.
-  const blocks: Buffer[] = []
-  const stored: boolean[] = []
-  let size = HEADER_WRITTEN.length + 4
+  // frame's block size turns it into a frame block in place. An incompressible block is written raw,
+  // flagged, as Java does, rather than grow it.
   for (let at = 0; at < input.length; at += WRITE_BLOCK) {
     const plain = input.subarray(at, Math.min(at + WRITE_BLOCK, input.length))
     const packed = l.compressSync(plain)
     const packedLength = packed.length - 4
     if (packedLength < plain.length) {
       packed.writeUInt32LE(packedLength, 0)
-      blocks.push(packed)
-      stored.push(false)
-      size += packed.length
+      w.raw(packed)
     } else {
-      // The frame format stores such a block raw, flagged, as Java does, rather than grow it.
-      blocks.push(plain)
-      stored.push(true)
-      size += 4 + plain.length
+      w.ensure(4)
+      w.buf.writeUInt32LE((plain.length | UNCOMPRESSED_BIT) >>> 0, w.pos)
+      w.pos += 4
+      w.raw(plain)
     }
   }
-  const out = Buffer.allocUnsafe(size)
-  HEADER_WRITTEN.copy(out, 0)
-  let pos = HEADER_WRITTEN.length
-  for (let i = 0; i < blocks.length; i++) {
-    const block = blocks[i]!
-    if (stored[i]) {
-      out.writeUInt32LE((block.length | UNCOMPRESSED_BIT) >>> 0, pos)
-      pos += 4
-    }
-    out.set(block, pos)
-    pos += block.length
-  }
-  out.writeUInt32LE(0, pos) // end mark
-  return out
+  w.ensure(4)
+  w.buf.writeUInt32LE(0, w.pos) // end mark
+  w.pos += 4
 }
 
 // Block decoding goes through a scratch buffer holding [capacity][block]: the package wants its length
