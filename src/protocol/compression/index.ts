@@ -15,7 +15,7 @@ import { KafkaWireError } from '../errors.js'
 import { constants as bufferConstants } from 'node:buffer'
 import { createRequire } from 'node:module'
 import { compressGzip, decompressGzip } from './gzip.js'
-import { compressSnappy, decompressSnappy } from './snappy.js'
+import { compressSnappy, compressSnappyInto, decompressSnappy } from './snappy.js'
 import { compressLz4, compressLz4Into, decompressLz4 } from './lz4.js'
 import type { Writer } from '../writer.js'
 import { compressZstd, decompressZstd } from './zstd.js'
@@ -112,11 +112,12 @@ export function compress(codec: CompressionCodec, data: Uint8Array, options?: Co
 }
 
 /**
- * compressInto writes what `compress` returns at `w`'s position. LZ4 writes its frame straight into
- * `w`; the other codecs' output is copied in.
+ * compressInto writes what `compress` returns at `w`'s position. Snappy and LZ4 write their frames
+ * straight into `w`; gzip's and zstd's output (one buffer from their packages) is copied in.
  */
 export function compressInto(codec: CompressionCodec, data: Uint8Array, w: Writer, options?: CompressOptions): void {
   if (codec === 3) compressLz4Into(data, w)
+  else if (codec === 2) compressSnappyInto(data, w)
   else w.raw(compress(codec, data, options))
 }
 

@@ -11,6 +11,7 @@
  * client that interoperates with it); we read both.
  */
 import { asBuffer, CompressionError, loadCodecPackage } from './index.js'
+import { Writer } from '../writer.js'
 
 interface SnappyPackage {
   compressSync(input: Uint8Array): Buffer
@@ -30,30 +31,32 @@ const HEADER_LENGTH = 16
 const BLOCK = 32 * 1024
 const UNCOMPRESSED_OPTIONS = { asBuffer: true } as const
 
-/** compressSnappy writes `data` as xerial-framed snappy in 32 KiB blocks, as Java's producer does. */
+/** compressSnappy returns `data` as xerial-framed snappy in 32 KiB blocks, as Java's producer does. */
 export function compressSnappy(data: Uint8Array): Buffer {
+  const w = new Writer(HEADER_LENGTH + 64 + (data.length >>> 1))
+  compressSnappyInto(data, w)
+  return w.finish()
+}
+
+/**
+ * compressSnappyInto writes the frame of compressSnappy at `w`'s position, each block copied once from
+ * the package's output straight into `w` (a record batch's writer).
+ */
+export function compressSnappyInto(data: Uint8Array, w: Writer): void {
   const s = snappy()
   const input = asBuffer(data)
-  const blocks: Buffer[] = []
-  let size = HEADER_LENGTH
+  w.ensure(HEADER_LENGTH)
+  w.buf.set(MAGIC, w.pos)
+  w.buf.writeInt32BE(1, w.pos + 8) // version
+  w.buf.writeInt32BE(1, w.pos + 12) // minimum compatible version
+  w.pos += HEADER_LENGTH
   for (let at = 0; at < input.length; at += BLOCK) {
     const block = s.compressSync(input.subarray(at, Math.min(at + BLOCK, input.length)))
-    blocks.push(block)
-    size += 4 + block.length
+    w.ensure(4)
+    w.buf.writeUInt32BE(block.length, w.pos)
+    w.pos += 4
+    w.raw(block)
   }
-  // One allocation for the whole frame: the blocks are small, so copying them once is cheaper than
-  // growing a buffer or concatenating a list that interleaves 4-byte length buffers.
-  const out = Buffer.allocUnsafe(size)
-  out.set(MAGIC, 0)
-  out.writeInt32BE(1, 8) // version
-  out.writeInt32BE(1, 12) // minimum compatible version
-  let pos = HEADER_LENGTH
-  for (const block of blocks) {
-    out.writeUInt32BE(block.length, pos)
-    out.set(block, pos + 4)
-    pos += 4 + block.length
-  }
-  return out
 }
 
 /**
