@@ -96,9 +96,10 @@ type Status = 'disconnected' | 'connected' | 'disconnecting'
 const DEFAULT_TIMEOUT = 30_000
 
 /**
- * Producer is KafkaJS's producer. Sends go through one kafka-wire Client per combination of acks,
- * compression and timeout a program uses (usually one), with linger 0: a lone awaited send goes out at
- * once, and the messages of sends made in the same turn of the event loop share produce requests.
+ * Producer is KafkaJS's producer. Sends go through one kafka-wire Client per combination of acks and
+ * timeout a program uses (usually one), with linger 0: a lone awaited send goes out at once, and the
+ * messages of sends made in the same turn of the event loop share produce requests. A send's
+ * `compression` rides on its records (sendOn), so it needs no client of its own.
  */
 export class Producer implements Sender {
   readonly #ctx: KafkaContext
@@ -145,7 +146,7 @@ export class Producer implements Sender {
    */
   async connect(): Promise<void> {
     this.#brokers = await this.#ctx.brokers()
-    const lane = this.#lane(-1, CompressionTypes.None, DEFAULT_TIMEOUT)
+    const lane = this.#lane(-1, DEFAULT_TIMEOUT)
     try {
       await coreOf(lane).metadata.refresh(true)
     } catch (err) {
@@ -222,10 +223,7 @@ export class Producer implements Sender {
     if (this.#config.transactionalId === undefined) throw new KafkaJSNonRetriableError('Must provide transactional id for transactional producer')
     if (this.#inTransaction) throw new KafkaJSNonRetriableError('There is already an ongoing transaction for this producer. Please end the transaction before beginning another.')
     if (this.#status !== 'connected') throw new KafkaJSError('The producer is disconnected')
-    if (this.#transactional === null) {
-      this.#transactional = this.#client(-1, CompressionTypes.None, DEFAULT_TIMEOUT, true)
-      producerOf(this.#transactional).recordCodecs = true
-    }
+    this.#transactional ??= this.#client(-1, DEFAULT_TIMEOUT, true)
     const client = this.#transactional
     this.#inTransaction = true
     try {
@@ -271,27 +269,29 @@ export class Producer implements Sender {
     const timeout = batch.timeout ?? DEFAULT_TIMEOUT
     if (typeof timeout !== 'number' || !(timeout > 0)) throw new KafkaJSNonRetriableError(`Invalid timeout ${String(timeout)}`)
     if (fixed !== null) {
-      // The transactional client is one client: a send's codec rides on its records (sendOn), but a
-      // request timeout is the client's, for every request.
+      // The transactional client is one client: a request timeout is the client's, for every request.
       if (timeout !== DEFAULT_TIMEOUT) throw new KafkaJSNonRetriableError('transactions send with the producer\'s request timeout (30 s): timeout cannot be set per send')
       return fixed
     }
-    return this.#lane(acks, compression, timeout)
+    return this.#lane(acks, timeout)
   }
 
-  /** lane returns the client for a combination of acks, compression and timeout, made on first use. */
-  #lane(acks: number, compression: number, timeout: number): Client {
-    const key = `${acks}/${compression}/${timeout}`
+  /** lane returns the client for a combination of acks and timeout, made on first use. */
+  #lane(acks: number, timeout: number): Client {
+    const key = `${acks}/${timeout}`
     let c = this.#lanes.get(key)
     if (c === undefined) {
-      c = this.#client(acks, compression, timeout, false)
+      c = this.#client(acks, timeout, false)
       this.#lanes.set(key, c)
     }
     return c
   }
 
-  /** client builds a kafka-wire Client for the producer's settings and a combination of acks, compression and timeout. */
-  #client(acks: number, compression: number, timeout: number, transactional: boolean): Client {
+  /**
+   * client builds a kafka-wire Client for the producer's settings and a combination of acks and
+   * timeout. Its batches are uncompressed unless their records carry a codec (RECORD_CODEC, sendOn).
+   */
+  #client(acks: number, timeout: number, transactional: boolean): Client {
     const cfg = this.#config
     const retries = cfg.retry?.retries ?? this.#ctx.retry.retries ?? (this.#idempotent ? Number.MAX_SAFE_INTEGER : 5)
     const idempotent = this.#idempotent || transactional
@@ -304,20 +304,20 @@ export class Producer implements Sender {
     const partitioner = this.#partitioner === undefined ? 'default' : kafkaJSPartitioner(this.#partitioner, (topic) => (made === null ? undefined : coreOf(made).metadata.topics.get(topic)))
     made = new Client({
       ...this.#ctx.clientOptions(this.#brokers ?? [], hooks, cfg.retry),
-      ...this.#producerOptions(acks, compression, timeout, idempotent, retries, inflight),
+      ...this.#producerOptions(acks, timeout, idempotent, retries, inflight),
       partitioner,
       ...(transactional ? transactionalOptions(cfg) : {}),
     })
+    producerOf(made).recordCodecs = true
     return made
   }
 
-  #producerOptions(acks: number, compression: number, timeout: number, idempotent: boolean, retries: number, inflight: number) {
+  #producerOptions(acks: number, timeout: number, idempotent: boolean, retries: number, inflight: number) {
     const cfg = this.#config
     return {
       requiredAcks: acks === -1 ? ('all' as const) : (acks as 0 | 1),
       disableIdempotentWrite: !idempotent,
       linger: 0,
-      producerBatchCompression: [codecName(compression)!],
       produceRequestTimeout: timeout,
       recordRetries: retries,
       maxProduceRequestsInflightPerBroker: inflight,
@@ -371,17 +371,16 @@ function headersOf(h: IHeaders): ProduceRecordHeader[] {
 /**
  * sendOn produces every message of a batch through a client and resolves, once all have settled,
  * with KafkaJS's RecordMetadata per topic and partition, or rejects with the first failure. One
- * callback serves every message of the call; no promise is made per message. With `perRecordCodec`
- * the batch's `compression` goes on each record (a client whose producer has `recordCodecs` set);
- * otherwise the client's own codec is the send's.
+ * callback serves every message of the call; no promise is made per message. The batch's
+ * `compression` goes on each record, for the client's producer (`recordCodecs`) to batch by.
  */
-export function sendOn(client: Client, batch: ProducerBatch, keepMessage: boolean, mapError: (err: unknown) => Error, perRecordCodec = false): Promise<RecordMetadata[]> {
+export function sendOn(client: Client, batch: ProducerBatch, keepMessage: boolean, mapError: (err: unknown) => Error): Promise<RecordMetadata[]> {
   const topicMessages = batch.topicMessages ?? []
   let total = 0
   for (const tm of topicMessages) total += tm.messages.length
   if (total === 0) return Promise.resolve([])
   const acks = batch.acks ?? -1
-  const codec = perRecordCodec ? ((batch.compression ?? CompressionTypes.None) as RecordCompression) : 0
+  const codec = (batch.compression ?? CompressionTypes.None) as RecordCompression
   return new Promise<RecordMetadata[]>((resolve, reject) => {
     const records: ProduceRecord[] = new Array(total)
     let left = total

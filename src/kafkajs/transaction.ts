@@ -105,7 +105,7 @@ class KafkaJSTransaction implements Transaction {
     } catch (err) {
       return Promise.reject(err)
     }
-    return sendOn(client, batch, this.#parts.hasPartitioner, this.#parts.sendError, true)
+    return sendOn(client, batch, this.#parts.hasPartitioner, this.#parts.sendError)
   }
 
   /**
