@@ -125,9 +125,7 @@ export function compressLz4Into(data: Uint8Array, w: Writer): void {
       w.raw(plain)
     }
   }
-  w.ensure(4)
-  w.buf.writeUInt32LE(0, w.pos) // end mark
-  w.pos += 4
+  w.uint32(0) // end mark (zero reads the same in either byte order)
 }
 
 // Block decoding goes through a scratch buffer holding [capacity][block]: the package wants its length

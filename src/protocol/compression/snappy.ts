@@ -30,6 +30,8 @@ const HEADER_LENGTH = 16
  */
 const BLOCK = 32 * 1024
 const UNCOMPRESSED_OPTIONS = { asBuffer: true } as const
+/** XERIAL_HEADER is the frame's header as written: the magic, then version 1 and minimum compatible version 1. */
+const XERIAL_HEADER = Buffer.from([...MAGIC, 0, 0, 0, 1, 0, 0, 0, 1])
 
 /** compressSnappy returns `data` as xerial-framed snappy in 32 KiB blocks, as Java's producer does. */
 export function compressSnappy(data: Uint8Array): Buffer {
@@ -45,16 +47,10 @@ export function compressSnappy(data: Uint8Array): Buffer {
 export function compressSnappyInto(data: Uint8Array, w: Writer): void {
   const s = snappy()
   const input = asBuffer(data)
-  w.ensure(HEADER_LENGTH)
-  w.buf.set(MAGIC, w.pos)
-  w.buf.writeInt32BE(1, w.pos + 8) // version
-  w.buf.writeInt32BE(1, w.pos + 12) // minimum compatible version
-  w.pos += HEADER_LENGTH
+  w.raw(XERIAL_HEADER)
   for (let at = 0; at < input.length; at += BLOCK) {
     const block = s.compressSync(input.subarray(at, Math.min(at + BLOCK, input.length)))
-    w.ensure(4)
-    w.buf.writeUInt32BE(block.length, w.pos)
-    w.pos += 4
+    w.uint32(block.length)
     w.raw(block)
   }
 }
