@@ -127,7 +127,11 @@ export interface ClientOptions<C = unknown> {
   linger?: number
   /** producerBatchMaxBytes caps one partition's batch, in bytes. Default 1,000,000 (franz-go's ProducerBatchMaxBytes). Equivalent to Java's batch.size (roughly). */
   producerBatchMaxBytes?: number
-  /** producerBatchCompression is a preference list of codecs; the first the broker supports is used. Default ['none']. Equivalent to Java's compression.type. */
+  /**
+   * producerBatchCompression lists codecs in preference order, as franz-go's option does; batches are
+   * compressed with the first. (franz-go moves down the list for a broker too old for a codec, zstd
+   * before Kafka 2.1; kafka-wire does not.) Default ['none']. Equivalent to Java's compression.type.
+   */
   producerBatchCompression?: CompressionName[]
   /** maxBufferedRecords bounds records buffered and not yet acknowledged. Default 10,000 (franz-go's). */
   maxBufferedRecords?: number
