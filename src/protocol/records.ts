@@ -117,6 +117,13 @@ export interface DecodeRecordBatchesOptions {
    * client hands out instead of being decoded and then copied into a second object per record.
    */
   recordFields?: { topic: string; partition: number }
+  /**
+   * copyUncompressed decodes the records of each uncompressed v2 batch from a copy of the batch's
+   * bytes, as those of a compressed batch come from its decompressed copy: then no record of a v2
+   * batch views `buf`, which may be read into again once this returns, and a record kept alive keeps
+   * only its own batch's bytes. Records of legacy message sets (magic 0 and 1) still view `buf`.
+   */
+  copyUncompressed?: boolean
 }
 
 /**
@@ -505,6 +512,8 @@ interface DecodeState {
   budget: number
   /** fields makes records in the client's shape (DecodeRecordBatchesOptions.recordFields), or null. */
   fields: { topic: string; partition: number } | null
+  /** copyUncompressed is DecodeRecordBatchesOptions.copyUncompressed. */
+  copyUncompressed: boolean
 }
 
 /**
@@ -520,7 +529,7 @@ export function decodeRecordBatches(buf: Buffer, opts?: DecodeRecordBatchesOptio
   if (!Number.isSafeInteger(maxDecompressed) || maxDecompressed < 0) {
     throw new RangeError(`maxDecompressedBytes must be a non-negative integer, got ${String(maxDecompressed)}`)
   }
-  const state: DecodeState = { verifyCrc: opts?.verifyCrc ?? true, budget: maxDecompressed, fields: opts?.recordFields ?? null }
+  const state: DecodeState = { verifyCrc: opts?.verifyCrc ?? true, budget: maxDecompressed, fields: opts?.recordFields ?? null, copyUncompressed: opts?.copyUncompressed ?? false }
   const out = [] as unknown as DecodedRecordBatches
   out.truncated = false
   try {
@@ -654,6 +663,14 @@ function decodeBatchV2(buf: Buffer, start: number, end: number, state: DecodeSta
   if (compression === 0) {
     if (count * MIN_RECORD_SIZE > dataEnd - dataStart) {
       throw corrupt(buf, start, `${count} records cannot fit in ${dataEnd - dataStart} bytes`)
+    }
+    if (state.copyUncompressed && dataEnd > dataStart) {
+      // One copy of the batch's records, which its records view instead of `buf` (small batches
+      // come from Node's Buffer pool).
+      data = Buffer.allocUnsafe(dataEnd - dataStart)
+      buf.copy(data, 0, dataStart, dataEnd)
+      dataStart = 0
+      dataEnd = data.length
     }
   } else if (count > 0 || dataEnd > dataStart) {
     // A count that could not fit in the budget fails before anything is decompressed.

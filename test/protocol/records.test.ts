@@ -387,6 +387,28 @@ test('decoded records are views of the fetched (or decompressed) bytes, one shap
   ])
 })
 
+test('copyUncompressed: uncompressed v2 records view one copy of their batch, so the input can be overwritten; legacy ones still view it', () => {
+  const a = encodeRecordBatchBuffer(batch(SAMPLE_RECORDS, { baseOffset: 0n }))
+  const b = encodeRecordBatchBuffer(batch(SAMPLE_RECORDS, { baseOffset: BigInt(SAMPLE_RECORDS.length), compression: 3 }))
+  // Its own memory (not a slice of Node's Buffer pool, where the copies of small batches come from).
+  const joined = Buffer.concat([a, b, fixture('v0-none.bin')])
+  const input = Buffer.allocUnsafeSlow(joined.length)
+  joined.copy(input)
+  const want = decodeRecordBatches(Buffer.from(input))
+  const got = decodeRecordBatches(input, { copyUncompressed: true })
+  assert.equal(got.length, want.length)
+  const copy = got[0]!.records[0]!.value!.buffer
+  assert.notEqual(copy, input.buffer)
+  for (const r of got[0]!.records) for (const v of [r.key, r.value, ...r.headers.map((h) => h.value)]) if (v !== null) assert.equal(v.buffer, copy, 'one copy per batch')
+  assert.notEqual(got[1]!.records[0]!.value!.buffer, input.buffer, 'a compressed batch views its decompressed bytes')
+  const legacy = got.slice(2).flatMap((x) => x.records).filter((r) => r.value !== null)
+  assert.ok(legacy.length > 0)
+  for (const r of legacy) assert.equal(r.value!.buffer, input.buffer, 'a legacy message set is decoded as before, viewing the input')
+  assert.deepEqual(got, want)
+  input.fill(0xee, 0, a.length + b.length)
+  for (let i = 0; i < 2; i++) assert.deepEqual(got[i]!.records, want[i]!.records, `batch ${i} unchanged after its input was overwritten`)
+})
+
 test('control batches: commit, abort, and types clients do not act on', () => {
   const marker = (type: number, epoch: number): RecordBatchInput =>
     batch(

@@ -64,9 +64,9 @@ test('consumeTopics from the start: every record once, in offset order per parti
     assert.equal(r.timestamp, 1_700_000_000_000 + i)
     assert.ok(r.leaderEpoch >= 0, 'leader epoch of the batch is kept (KIP-320)')
     assert.ok(r.producerId >= 0n, 'idempotent producer id of the batch is kept')
-    // Not copied: key and value are windows on the same fetched bytes.
-    assert.equal(r.key!.buffer, r.value!.buffer, 'key and value share the fetch response buffer')
-    assert.ok(r.key!.buffer.byteLength > r.key!.length + r.value!.length, 'the shared buffer is the whole response, not a copy of the record')
+    // Not copied one by one: key and value are windows on their batch's bytes (one copy per batch).
+    assert.equal(r.key!.buffer, r.value!.buffer, "key and value share their batch's buffer")
+    assert.ok(r.key!.buffer.byteLength > r.key!.length + r.value!.length, 'the shared buffer holds the batch, not a copy of the record')
   }
 })
 
@@ -85,10 +85,10 @@ function valueFor(i: number): Buffer {
 }
 
 test('records kept from earlier polls stay intact while later responses are read, over compressed, uncompressed and mixed batches', { timeout: 90_000 }, async () => {
-  // The source hands a response's buffer back to its connection when every batch in it was
-  // compressed (the records view their decompressed copies), and the next large response is read
-  // into it. Records whose batches were not compressed view the response itself: their responses
-  // must never be read into again. Each case keeps every record until the end and then checks them.
+  // The source hands a response's buffer back to its connection once its records are decoded (they
+  // view their batch's own copy: decompressed, or copied out when stored uncompressed), and the next
+  // large response is read into it. A record kept must never change when that happens. Each case
+  // keeps every record until the end and then checks them.
   const n = 1_200
   const cases = [
     { name: 'lz4', writers: [['lz4'] as const] },
@@ -113,6 +113,40 @@ test('records kept from earlier polls stay intact while later responses are read
       assert.equal(new Set(keysOf(got)).size, n, name)
     }),
   )
+})
+
+test('uncompressed responses are read into again: large fetch responses take no new buffer each once consuming runs', { timeout: 60_000 }, async () => {
+  // A large response is read into a buffer of its own (Buffer.allocUnsafeSlow in the connection) or
+  // into the one the source handed back; records of uncompressed batches view their batch's copy, so
+  // every response is handed back and the next is read into it.
+  const n = 1_200
+  const p = newClient(k, { producerBatchMaxBytes: 16_384 })
+  const topic = await createTopic(p, { partitions: 1 })
+  for (let i = 0; i < n; i += 100) {
+    const res = await p.produceSync(Array.from({ length: 100 }, (_, j) => ({ topic, partition: 0, key: String(i + j), value: valueFor(i + j) })))
+    assert.equal(res.filter((r) => r.error !== null).length, 0)
+  }
+  let large = 0
+  const c = newClient(k, {
+    consumeTopics: [topic],
+    fetchMaxBytes: 40_000,
+    hooks: [{ onBrokerRead: (_m: unknown, key: number, bytes: number) => void (key === 1 && bytes > 20_000 && large++) }],
+  })
+  const slow = Buffer.allocUnsafeSlow
+  let allocated = 0
+  Buffer.allocUnsafeSlow = (size: number) => {
+    if (size > 20_000) allocated++
+    return slow(size)
+  }
+  try {
+    const got = await pollUntil(c, (all) => all.length >= n)
+    assert.equal(got.length, n)
+    for (const r of got) assert.ok(r.value!.equals(valueFor(Number(r.key!.toString()))), `record ${r.key!.toString()} intact`)
+  } finally {
+    Buffer.allocUnsafeSlow = slow
+  }
+  assert.ok(large >= 20, `at least 20 large fetch responses (${large})`)
+  assert.ok(allocated <= large / 4, `${allocated} buffers allocated for ${large} large responses: they are read into again`)
 })
 
 test('start offsets: earliest, latest, exact, by timestamp, relative to either end', { timeout: 60_000 }, async () => {
