@@ -119,9 +119,10 @@ export interface DecodeRecordBatchesOptions {
   recordFields?: { topic: string; partition: number }
   /**
    * copyUncompressed decodes the records of each uncompressed v2 batch from a copy of the batch's
-   * bytes, as those of a compressed batch come from its decompressed copy: then no record of a v2
-   * batch views `buf`, which may be read into again once this returns, and a record kept alive keeps
-   * only its own batch's bytes. Records of legacy message sets (magic 0 and 1) still view `buf`.
+   * bytes (of a batch over 64 KiB, from copies of runs of whole records of at most 64 KiB), as those
+   * of a compressed batch come from its decompressed copy: then no record of a v2 batch views `buf`,
+   * which may be read into again once this returns, and a record kept alive keeps only its own
+   * batch's (or run's) bytes alive. Records of legacy message sets (magic 0 and 1) still view `buf`.
    */
   copyUncompressed?: boolean
 }
@@ -660,17 +661,29 @@ function decodeBatchV2(buf: Buffer, start: number, end: number, state: DecodeSta
   let data = buf
   let dataStart = start + RECORD_BATCH_OVERHEAD
   let dataEnd = end
+  // copyFrom..copyEnd is what is still to be copied of a batch copied in runs (copyUncompressed).
+  let copyFrom = -1
+  let copyEnd = -1
   if (compression === 0) {
     if (count * MIN_RECORD_SIZE > dataEnd - dataStart) {
       throw corrupt(buf, start, `${count} records cannot fit in ${dataEnd - dataStart} bytes`)
     }
     if (state.copyUncompressed && dataEnd > dataStart) {
-      // One copy of the batch's records, which its records view instead of `buf` (small batches
-      // come from Node's Buffer pool).
-      data = Buffer.allocUnsafe(dataEnd - dataStart)
-      buf.copy(data, 0, dataStart, dataEnd)
-      dataStart = 0
-      dataEnd = data.length
+      if (dataEnd - dataStart <= COPY_CHUNK) {
+        // One copy of the batch's records, which its records view instead of `buf` (small batches
+        // come from Node's Buffer pool).
+        data = Buffer.allocUnsafe(dataEnd - dataStart)
+        buf.copy(data, 0, dataStart, dataEnd)
+        dataStart = 0
+        dataEnd = data.length
+      } else {
+        // A larger batch is copied in runs of whole records, each run as the loop below reaches it.
+        copyFrom = dataStart
+        copyEnd = dataEnd
+        data = EMPTY_BUFFER
+        dataStart = 0
+        dataEnd = 0
+      }
     }
   } else if (count > 0 || dataEnd > dataStart) {
     // A count that could not fit in the budget fails before anything is decompressed.
@@ -692,14 +705,28 @@ function decodeBatchV2(buf: Buffer, start: number, end: number, state: DecodeSta
   const r = new Reader(data, dataStart, dataEnd)
   const logAppendTime = isLogAppend ? maxTimestamp : -1
   const fields = state.fields
+  // runBase turns the reader's positions into bytes from the start of the records: negative while it
+  // reads `buf` itself, the bytes before the run being read when the batch is copied in runs.
+  let runBase = data === buf ? -(start + RECORD_BATCH_OVERHEAD) : 0
   for (let i = 0; i < count; i++) {
+    if (copyFrom >= 0 && r.pos === r.end) {
+      const to = copyRunEnd(buf, copyFrom, copyEnd)
+      const run = Buffer.allocUnsafe(to - copyFrom)
+      buf.copy(run, 0, copyFrom, to)
+      runBase = copyFrom - (start + RECORD_BATCH_OVERHEAD)
+      r.buf = run
+      r.pos = 0
+      r.end = run.length
+      copyFrom = to
+    }
     records.push(readRecord(r, baseOffset, baseTimestamp, isLogAppend, logAppendTime, fields, partitionLeaderEpoch, producerId, producerEpoch))
     if (r.failure !== null) {
-      // The reader counts bytes from the start of the (decompressed) records, not Kafka offsets.
-      throw corrupt(buf, start, `record ${i}: ${r.failure.replace(/ at offset (\d+)$/, ' at byte $1 of the records')}`)
+      // Bytes from the start of the (decompressed) records, not Kafka offsets.
+      throw corrupt(buf, start, `record ${i}: ${r.failure.replace(/ at offset (\d+)$/, (_, at: string) => ` at byte ${Number(at) + runBase} of the records`)}`)
     }
   }
-  if (r.pos !== dataEnd) throw corrupt(buf, start, `${dataEnd - r.pos} bytes left after ${count} records`)
+  const left = copyFrom >= 0 ? copyEnd - copyFrom + r.end - r.pos : dataEnd - r.pos
+  if (left !== 0) throw corrupt(buf, start, `${left} bytes left after ${count} records`)
 
   return {
     baseOffset,
@@ -722,6 +749,43 @@ function decodeBatchV2(buf: Buffer, start: number, end: number, state: DecodeSta
     records,
     control: isControl && records.length > 0 ? controlMarker(buf, start, records[0]!) : null,
   }
+}
+
+/**
+ * COPY_CHUNK bounds the copies decoding with copyUncompressed makes: a batch of more bytes is copied
+ * in runs of whole records of at most this many (a record larger than it is a run of its own), so a
+ * record kept alive keeps little else alive, and the copies stay small enough for V8 to free them
+ * in its young-generation collections.
+ */
+const COPY_CHUNK = 64 << 10
+
+const EMPTY_BUFFER = Buffer.alloc(0)
+
+/**
+ * copyRunEnd returns where the run of whole records starting at `from` ends: after as many records
+ * as fit in COPY_CHUNK bytes (at least one), read by their length prefixes alone. A length that is
+ * malformed or runs past `end` ends the walk at `end`, leaving decoding to report it.
+ */
+function copyRunEnd(buf: Buffer, from: number, end: number): number {
+  let p = from
+  while (p < end) {
+    let u = 0
+    let shift = 0
+    let q = p
+    let b: number
+    do {
+      if (q >= end || shift > 28) return end
+      b = buf[q++]!
+      u |= (b & 0x7f) << shift
+      shift += 7
+    } while ((b & 0x80) !== 0)
+    const len = (u >>> 1) ^ -(u & 1)
+    if (len < 0 || len > end - q) return end
+    const next = q + len
+    if (next - from > COPY_CHUNK && p > from) return p
+    p = next
+  }
+  return end
 }
 
 function decompressRecords(buf: Buffer, start: number, codec: CompressionCodec, compressed: Buffer, state: DecodeState): Buffer {

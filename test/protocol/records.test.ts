@@ -409,6 +409,50 @@ test('copyUncompressed: uncompressed v2 records view one copy of their batch, so
   for (let i = 0; i < 2; i++) assert.deepEqual(got[i]!.records, want[i]!.records, `batch ${i} unchanged after its input was overwritten`)
 })
 
+test('copyUncompressed: a batch over 64 KiB is copied in runs of whole records of at most 64 KiB; a larger record is a run of its own', () => {
+  const values = Array.from({ length: 300 }, (_, i) => Buffer.alloc(i === 150 ? 100_000 : 1000 + (i % 7), i & 0xff))
+  const bytes = encodeRecordBatchBuffer(batch(values.map((value, i) => ({ key: `k${i}`, value, headers: [{ key: 'h', value: String(i) }], timestamp: BASE_TS + i }))))
+  const input = Buffer.allocUnsafeSlow(bytes.length)
+  bytes.copy(input)
+  const want = decodeRecordBatches(Buffer.from(bytes))[0]!.records
+  const got = decodeRecordBatches(input, { copyUncompressed: true })[0]!.records
+  assert.deepEqual(got, want)
+  const runs = new Set(got.map((r) => r.value!.buffer))
+  assert.ok(runs.size >= 6, `${runs.size} runs`)
+  for (const r of got) {
+    assert.notEqual(r.value!.buffer, input.buffer)
+    for (const v of [r.key, ...r.headers.map((h) => h.value)]) assert.equal(v!.buffer, r.value!.buffer, 'a record lies within one run')
+    if (r.value!.length < 100_000) assert.ok(r.value!.buffer.byteLength <= 64 << 10, `a run of at most 64 KiB (${r.value!.buffer.byteLength})`)
+  }
+  const big = got[150]!.value!
+  assert.ok(got.every((r, i) => i === 150 || r.value!.buffer !== big.buffer), 'the 100,000-byte record is a run of its own')
+  input.fill(0)
+  assert.deepEqual(got, want, 'nothing views the input')
+})
+
+test('copyUncompressed: a corrupt record in a run is reported as when decoding in place, at the same byte of the records', () => {
+  const bytes = encodeRecordBatchBuffer(batch(Array.from({ length: 200 }, (_, i) => ({ key: null, value: Buffer.alloc(1000, i), timestamp: BASE_TS }))))
+  // Record 120's length prefix (a 2-byte varint) made to claim 8,191 bytes: decoding must fail there.
+  const first = decodeRecordBatches(Buffer.from(bytes))[0]!.records
+  // Record 120 starts after record 119's value and its header count (one byte: none).
+  const p = first[119]!.value!.byteOffset - bytes.byteOffset + 1000 + 1
+  assert.ok(p < first[120]!.value!.byteOffset - bytes.byteOffset)
+  const messages = [false, true].map((copyUncompressed) => {
+    const b = Buffer.from(bytes)
+    b[p] = 0xfe
+    b[p + 1] = 0x7f
+    try {
+      decodeRecordBatches(b, { verifyCrc: false, copyUncompressed })
+      return 'decoded'
+    } catch (err) {
+      assert.ok(err instanceof CorruptRecordBatchError)
+      return (err as Error).message
+    }
+  })
+  assert.match(messages[0]!, /record 120: .* at byte \d+ of the records/)
+  assert.equal(messages[1], messages[0])
+})
+
 test('control batches: commit, abort, and types clients do not act on', () => {
   const marker = (type: number, epoch: number): RecordBatchInput =>
     batch(
