@@ -8,7 +8,7 @@
 /** RecordHeader is one record header; order and duplicate keys are kept. */
 export interface RecordHeader {
   key: string
-  /** value is a view of the fetched bytes on consumed records, or null. */
+  /** value is a view of its batch's bytes on consumed records (as `Record.value` is), or null. */
   value: Buffer | null
 }
 
@@ -37,7 +37,9 @@ export interface ControlMarker {
 
 /**
  * Record is a record as the client hands it out: consumed records, and produced records once they
- * settle. `key` and `value` are views into the fetched bytes (never copies) on consumed records.
+ * settle. On consumed records, `key` and `value` are views (never copies of their own) into their
+ * batch's bytes: its decompressed bytes, or a copy of an uncompressed batch, made in runs of whole
+ * records of at most 64 KiB. A record kept alive keeps that memory alive, not the fetch response.
  */
 export interface Record {
   topic: string
