@@ -16,6 +16,7 @@ import { Fetches, type FetchPartition } from './fetches.js'
 import { endedPoll, MissingTopics, PollErrors, PollWaiters, reportsMetadataError, takeRoundRobin } from './polls.js'
 import { fetchBatchMetrics } from './source.js'
 import { WakeTimer } from '../wake-timer.js'
+import { recycleFrame } from '../connection.js'
 import { HeartbeatLoop } from './heartbeat-loop.js'
 
 // AcknowledgeType on the wire (KIP-932): 0 is a gap (an acquired offset with no record to hand out).
@@ -607,6 +608,8 @@ class ShareSource {
   #session = 1
   #pending = new Map<string, PendingAcks>()
   #buffered: Slab[] = []
+  /** frameViewed is set while a response is decoded once a record or error handed out may view its buffer. */
+  #frameViewed = false
   #inflight = false
   #scheduled = false
   /** backoffTimer wakes the source when a partition's backoff ends. */
@@ -967,6 +970,9 @@ class ShareSource {
     let refresh = false
     const slabs: Slab[] = []
     const now = Date.now()
+    // frame is a view of the response's buffer, handed back to the connection once nothing views it.
+    let frame: Buffer | null = null
+    this.#frameViewed = false
     for (const t of res.responses) {
       const topic = md.topicName(t.topicId)
       for (const pd of t.partitions) {
@@ -1004,10 +1010,13 @@ class ShareSource {
           part.backoffUntil = now + cfg.retryBackoff(1)
           continue
         }
+        frame ??= pd.records
         const slab = this.#decode(topic, part, pd, meta)
         if (slab !== null) slabs.push(slab)
       }
     }
+    // Records view their batches' copies (source.ts decodes the same way): the buffer can be read into again.
+    if (frame !== null && !this.#frameViewed) recycleFrame(frame)
     for (const [key, a] of acks) if (!answered.has(key)) results.push(ackResult(a, ErrorCode.UNKNOWN_SERVER_ERROR, 'the broker did not answer for this partition', this.nodeId))
     c.reportAcks(results)
     for (const a of acks.values()) endRenewals(a.ranges)
@@ -1057,8 +1066,10 @@ class ShareSource {
     let batches: RecordBatch[]
     let corrupt: KafkaWireError | null = null
     try {
-      batches = decodeRecordBatches(pd.records, { verifyCrc: !cfg.disableFetchCRCValidation, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: { topic, partition: part.partition } })
+      batches = decodeRecordBatches(pd.records, { verifyCrc: !cfg.disableFetchCRCValidation, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: { topic, partition: part.partition }, copyUncompressed: true })
     } catch (err) {
+      // The complete batches before a corrupt one are handed out with its error, which may view the response.
+      this.#frameViewed = true
       corrupt = err instanceof KafkaWireError ? err : new ProtocolDecodeError(String(err), err)
       batches = err instanceof CorruptRecordBatchError ? err.decoded : []
     }
@@ -1070,6 +1081,8 @@ class ShareSource {
       if (meta !== undefined && hooks.onFetchBatchRead.length !== 0) hooks.fetchBatchRead(meta, topic, part.partition, fetchBatchMetrics(b))
       // Control records are acknowledged as gaps (below), unless keepControlRecords hands them out.
       if (b.isControl && !cfg.keepControlRecords) continue
+      // A legacy message set stored uncompressed is decoded in place: its records view the response.
+      if (b.magic < 2 && b.compression === 0) this.#frameViewed = true
       for (const r of b.records) {
         while (ri < sorted.length && sorted[ri]!.lastOffset < r.offset) ri++
         const range = sorted[ri]

@@ -16,6 +16,7 @@
 //   by default), so joins and reassignments take a while: waits here are conditions with deadlines of
 //   30 s or more.
 import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
 import { after, before, test } from 'node:test'
 import { Client } from '../../../src/client/client.js'
 import type { ClientOptions } from '../../../src/client/options.js'
@@ -24,6 +25,7 @@ import { AbortError, InvalidArgumentError, InvalidOperationError, InvalidOptionE
 import { ShareGroupDescribe } from '../../../src/protocol/messages/share-group-describe.js'
 import { DescribeShareGroupOffsets } from '../../../src/protocol/messages/describe-share-group-offsets.js'
 import type { Record } from '../../../src/protocol/record.js'
+import { ApiKey } from '../../../src/protocol/messages/api-key.js'
 import type { KafkaCluster } from '../../../src/testing/index.js'
 import { broker, closeAll, createTopic, listOffsets, newClient, topicName, waitFor } from '../helpers.js'
 import { keysOf, newShareMember, pollUntil, produceKeys, shareGroupFromStart, summary } from './helpers.js'
@@ -589,6 +591,47 @@ test('shareMaxRecordsStrict: one fetch acquires at most shareMaxRecords, splitti
   assert.equal(strict.reduce((a, b) => a + b, 0), 10)
   const whole = await firstPolls(false)
   assert.ok(whole[0]! > 3, `without it the first poll holds the whole batch: ${whole.join(', ')}`)
+})
+
+test('records kept from earlier polls stay intact while later share fetches are read into the same buffers, over uncompressed and lz4 batches', { timeout: 120_000 }, async () => {
+  // A large response is read into a buffer of its own (Buffer.allocUnsafeSlow in the connection) or
+  // into one handed back. Records view their batches' copies, so every share fetch response is
+  // handed back, and a record kept must never change when the next response is read into it.
+  const admin = newClient(k)
+  const topic = await createTopic(admin)
+  const group = topicName('sg')
+  await shareGroupFromStart(admin, group)
+  // Incompressible values: every response, lz4 or not, is large enough to be read into a buffer of its own.
+  const values = Array.from({ length: 1_200 }, () => randomBytes(1024))
+  const value = (i: number) => values[i]!
+  const writers = [newClient(k, { producerBatchMaxBytes: 16_384 }), newClient(k, { producerBatchMaxBytes: 16_384, producerBatchCompression: ['lz4'] })]
+  const n = 1_200
+  for (let i = 0; i < n; i += 100) {
+    const res = await writers[(i / 100) % 2]!.produceSync(Array.from({ length: 100 }, (_, j) => ({ topic, key: String(i + j), value: value(i + j) })))
+    assert.equal(res.filter((r) => r.error !== null).length, 0)
+  }
+  let large = 0
+  const c = newShareMember(k, topic, group, {
+    shareMaxRecords: 40,
+    shareMaxRecordsStrict: true,
+    hooks: [{ onBrokerRead: (_m: unknown, key: number, bytes: number) => void (key === ApiKey.ShareFetch && bytes > 20_000 && large++) }],
+  })
+  const slow = Buffer.allocUnsafeSlow
+  let allocated = 0
+  Buffer.allocUnsafeSlow = (size: number) => {
+    if (size > 20_000) allocated++
+    return slow(size)
+  }
+  let got: Record[]
+  try {
+    got = await pollUntil(c, (all) => all.length >= n, { what: `the ${n} records` })
+  } finally {
+    Buffer.allocUnsafeSlow = slow
+  }
+  assert.equal(new Set(got.map(keyOf)).size, n)
+  for (const r of got) assert.ok(r.value!.equals(value(Number(keyOf(r)))), `record ${keyOf(r)} changed after it was polled`)
+  assert.ok(large >= 10, `at least 10 large share fetch responses (${large})`)
+  assert.ok(allocated <= large / 4, `${allocated} buffers allocated for ${large} large responses: they are read into again`)
 })
 
 test('pause: a member that pauses the topic releases what it fetched and did not poll, and another member gets it at once, not after the 60 s lock; resumed, the member gets new records', { timeout: 120_000 }, async () => {
