@@ -115,7 +115,7 @@ test('records kept from earlier polls stay intact while later responses are read
   )
 })
 
-test('uncompressed responses are read into again: large fetch responses take no new buffer each once consuming runs', { timeout: 60_000 }, async () => {
+test('uncompressed responses are read into again: large fetch responses take no new buffer each once consuming runs', { timeout: 60_000 }, async (t) => {
   // A large response is read into a buffer of its own (Buffer.allocUnsafeSlow in the connection) or
   // into the one the source handed back; records of uncompressed batches view their batch's copy, so
   // every response is handed back and the next is read into it.
@@ -145,6 +145,7 @@ test('uncompressed responses are read into again: large fetch responses take no 
   } finally {
     Buffer.allocUnsafeSlow = slow
   }
+  t.diagnostic(`${allocated} buffers allocated for ${large} large fetch responses`)
   assert.ok(large >= 20, `at least 20 large fetch responses (${large})`)
   assert.ok(allocated <= large / 4, `${allocated} buffers allocated for ${large} large responses: they are read into again`)
 })

@@ -593,7 +593,7 @@ test('shareMaxRecordsStrict: one fetch acquires at most shareMaxRecords, splitti
   assert.ok(whole[0]! > 3, `without it the first poll holds the whole batch: ${whole.join(', ')}`)
 })
 
-test('records kept from earlier polls stay intact while later share fetches are read into the same buffers, over uncompressed and lz4 batches', { timeout: 120_000 }, async () => {
+test('records kept from earlier polls stay intact while later share fetches are read into the same buffers, over uncompressed and lz4 batches', { timeout: 120_000 }, async (t) => {
   // A large response is read into a buffer of its own (Buffer.allocUnsafeSlow in the connection) or
   // into one handed back. Records view their batches' copies, so every share fetch response is
   // handed back, and a record kept must never change when the next response is read into it.
@@ -630,6 +630,7 @@ test('records kept from earlier polls stay intact while later share fetches are 
   }
   assert.equal(new Set(got.map(keyOf)).size, n)
   for (const r of got) assert.ok(r.value!.equals(value(Number(keyOf(r)))), `record ${keyOf(r)} changed after it was polled`)
+  t.diagnostic(`${allocated} buffers allocated for ${large} large share fetch responses`)
   assert.ok(large >= 10, `at least 10 large share fetch responses (${large})`)
   assert.ok(allocated <= large / 4, `${allocated} buffers allocated for ${large} large responses: they are read into again`)
 })
