@@ -169,9 +169,9 @@ const SMALL_FRAME_BYTES = 16 << 10
 const FRAME_GRAIN = 16 << 10
 
 /**
- * FrameSpare holds a connection's spare buffer for large responses. A consumer's fetch source hands a
- * response's buffer back (recycleFrame) when nothing it gave the application views it: the records
- * of every batch view the batch's own copy (decompressed, or copied out when stored uncompressed).
+ * FrameSpare holds a connection's spare buffer for large responses. A consumer's fetch source (or a
+ * share-group member's) hands a response's buffer back (recycleFrame) when nothing it gave the
+ * application views it (decodeRecordBatches' `viewsInput`, with `copyUncompressed`).
  * The connection's next large response is then read into it instead of into new memory, which V8
  * would count as external memory and reclaim only in a full collection. It keeps one buffer: none
  * once a small response came (the consumer has caught up, and the memory goes back) or the

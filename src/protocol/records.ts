@@ -99,7 +99,15 @@ export interface RecordBatch {
  * size limit, so a partial trailing batch is normal: it is dropped, and fetched again from its offset
  * next time. `truncated` with no batches means the first batch is larger than the fetch allowed.
  */
-export type DecodedRecordBatches = RecordBatch[] & { truncated: boolean }
+export type DecodedRecordBatches = RecordBatch[] & {
+  truncated: boolean
+  /**
+   * viewsInput is true when some decoded record views the input buffer: one of an uncompressed
+   * legacy message set, or of an uncompressed v2 batch decoded without `copyUncompressed`. While
+   * false, the input may be overwritten once decodeRecordBatches returns.
+   */
+  viewsInput: boolean
+}
 
 /** DecodeRecordBatchesOptions tunes decodeRecordBatches. */
 export interface DecodeRecordBatchesOptions {
@@ -533,6 +541,7 @@ export function decodeRecordBatches(buf: Buffer, opts?: DecodeRecordBatchesOptio
   const state: DecodeState = { verifyCrc: opts?.verifyCrc ?? true, budget: maxDecompressed, fields: opts?.recordFields ?? null, copyUncompressed: opts?.copyUncompressed ?? false }
   const out = [] as unknown as DecodedRecordBatches
   out.truncated = false
+  out.viewsInput = false
   try {
     decodeAll(buf, state, out)
   } catch (err) {
@@ -615,7 +624,10 @@ function decodeAll(buf: Buffer, state: DecodeState, out: DecodedRecordBatches): 
       break
     }
     const batchEnd = pos + LOG_OVERHEAD + size
-    out.push(magic === 2 ? decodeBatchV2(buf, pos, batchEnd, state) : decodeLegacy(buf, pos, batchEnd, magic, state))
+    const b = magic === 2 ? decodeBatchV2(buf, pos, batchEnd, state) : decodeLegacy(buf, pos, batchEnd, magic, state)
+    // Records view `buf` where they were not decoded from a copy: decodeBatchV2 and decodeLegacy.
+    if (b.compression === 0 && (magic < 2 || !state.copyUncompressed) && b.records.length > 0) out.viewsInput = true
+    out.push(b)
     pos = batchEnd
   }
 }
@@ -668,22 +680,14 @@ function decodeBatchV2(buf: Buffer, start: number, end: number, state: DecodeSta
     if (count * MIN_RECORD_SIZE > dataEnd - dataStart) {
       throw corrupt(buf, start, `${count} records cannot fit in ${dataEnd - dataStart} bytes`)
     }
-    if (state.copyUncompressed && dataEnd > dataStart) {
-      if (dataEnd - dataStart <= COPY_CHUNK) {
-        // One copy of the batch's records, which its records view instead of `buf` (small batches
-        // come from Node's Buffer pool).
-        data = Buffer.allocUnsafe(dataEnd - dataStart)
-        buf.copy(data, 0, dataStart, dataEnd)
-        dataStart = 0
-        dataEnd = data.length
-      } else {
-        // A larger batch is copied in runs of whole records, each run as the loop below reaches it.
-        copyFrom = dataStart
-        copyEnd = dataEnd
-        data = EMPTY_BUFFER
-        dataStart = 0
-        dataEnd = 0
-      }
+    if (state.copyUncompressed) {
+      // The records are copied in runs (the whole batch when it is small), each as the loop below
+      // reaches it, and decoded from the copies.
+      copyFrom = dataStart
+      copyEnd = dataEnd
+      data = EMPTY_BUFFER
+      dataStart = 0
+      dataEnd = 0
     }
   } else if (count > 0 || dataEnd > dataStart) {
     // A count that could not fit in the budget fails before anything is decompressed.
@@ -711,6 +715,7 @@ function decodeBatchV2(buf: Buffer, start: number, end: number, state: DecodeSta
   for (let i = 0; i < count; i++) {
     if (copyFrom >= 0 && r.pos === r.end) {
       const to = copyRunEnd(buf, copyFrom, copyEnd)
+      // Runs under 4 KiB come from Node's Buffer pool.
       const run = Buffer.allocUnsafe(to - copyFrom)
       buf.copy(run, 0, copyFrom, to)
       runBase = copyFrom - (start + RECORD_BATCH_OVERHEAD)
@@ -762,11 +767,13 @@ const COPY_CHUNK = 64 << 10
 const EMPTY_BUFFER = Buffer.alloc(0)
 
 /**
- * copyRunEnd returns where the run of whole records starting at `from` ends: after as many records
- * as fit in COPY_CHUNK bytes (at least one), read by their length prefixes alone. A length that is
- * malformed or runs past `end` ends the walk at `end`, leaving decoding to report it.
+ * copyRunEnd returns where the run of whole records starting at `from` ends: `end` when the rest fits
+ * in COPY_CHUNK bytes, else after as many records as fit (at least one), read by their length
+ * prefixes alone. A length that is malformed or runs past `end` ends the walk at `end`, leaving
+ * decoding to report it.
  */
 function copyRunEnd(buf: Buffer, from: number, end: number): number {
+  if (end - from <= COPY_CHUNK) return end
   let p = from
   while (p < end) {
     let u = 0

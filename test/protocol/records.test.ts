@@ -409,6 +409,18 @@ test('copyUncompressed: uncompressed v2 records view one copy of their batch, so
   for (let i = 0; i < 2; i++) assert.deepEqual(got[i]!.records, want[i]!.records, `batch ${i} unchanged after its input was overwritten`)
 })
 
+test('viewsInput says whether a decoded record views the input: uncompressed v2 in place and uncompressed legacy sets do, copies and decompressed batches do not', () => {
+  const plain = encodeRecordBatchBuffer(batch(SAMPLE_RECORDS))
+  const lz4 = encodeRecordBatchBuffer(batch(SAMPLE_RECORDS, { compression: 3 }))
+  const legacy = fixture('v0-none.bin')
+  const views = (input: Buffer, copyUncompressed: boolean) => decodeRecordBatches(input, { copyUncompressed }).viewsInput
+  assert.deepEqual([views(plain, false), views(plain, true), views(lz4, false), views(lz4, true)], [true, false, false, false])
+  assert.deepEqual([views(legacy, false), views(legacy, true), views(fixture('v0-gzip.bin'), true)], [true, true, false])
+  assert.equal(views(Buffer.concat([lz4, plain]), true), false)
+  assert.equal(views(Buffer.concat([lz4, plain, legacy]), true), true)
+  assert.equal(views(encodeRecordBatchBuffer(batch([])), false), false, 'a batch without records views nothing')
+})
+
 test('copyUncompressed: a batch over 64 KiB is copied in runs of whole records of at most 64 KiB; a larger record is a run of its own', () => {
   const values = Array.from({ length: 300 }, (_, i) => Buffer.alloc(i === 150 ? 100_000 : 1000 + (i % 7), i & 0xff))
   const bytes = encodeRecordBatchBuffer(batch(values.map((value, i) => ({ key: `k${i}`, value, headers: [{ key: 'h', value: String(i) }], timestamp: BASE_TS + i }))))

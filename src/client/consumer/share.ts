@@ -1066,7 +1066,9 @@ class ShareSource {
     let batches: RecordBatch[]
     let corrupt: KafkaWireError | null = null
     try {
-      batches = decodeRecordBatches(pd.records, { verifyCrc: !cfg.disableFetchCRCValidation, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: { topic, partition: part.partition }, copyUncompressed: true })
+      const decoded = decodeRecordBatches(pd.records, { verifyCrc: !cfg.disableFetchCRCValidation, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: { topic, partition: part.partition }, copyUncompressed: true })
+      if (decoded.viewsInput) this.#frameViewed = true
+      batches = decoded
     } catch (err) {
       // The complete batches before a corrupt one are handed out with its error, which may view the response.
       this.#frameViewed = true
@@ -1081,8 +1083,6 @@ class ShareSource {
       if (meta !== undefined && hooks.onFetchBatchRead.length !== 0) hooks.fetchBatchRead(meta, topic, part.partition, fetchBatchMetrics(b))
       // Control records are acknowledged as gaps (below), unless keepControlRecords hands them out.
       if (b.isControl && !cfg.keepControlRecords) continue
-      // A legacy message set stored uncompressed is decoded in place: its records view the response.
-      if (b.magic < 2 && b.compression === 0) this.#frameViewed = true
       for (const r of b.records) {
         while (ri < sorted.length && sorted[ri]!.lastOffset < r.offset) ri++
         const range = sorted[ri]

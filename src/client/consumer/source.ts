@@ -433,7 +433,7 @@ export class Source {
       out.push(p)
       fetched.push({ cursor: d.cursor, generation: d.cursor.generation })
     }
-    // Nothing handed out views the response (no legacy message set, no corrupt batch): its buffer can be read into again.
+    // Nothing handed out views the response (decodeRecordBatches' viewsInput, no corrupt batch): its buffer can be read into again.
     if (!this.#frameViewed && data.length > 0) recycleFrame(data[0]!.pd.records!)
     if (out.length === 0) return
     const hooks = c.core.hooks
@@ -535,7 +535,10 @@ export class Source {
       // Records are decoded straight into the shape handed to the application: one object each. The
       // scan checked the checksums already when it was exact (and checked none when they are not to be).
       const verifyCrc = !cfg.disableFetchCRCValidation && (!d.scan.exact || d.scan.corrupt)
-      batches = decodeRecordBatches(raw, { verifyCrc, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: { topic: cur.topic, partition: cur.partition }, copyUncompressed: true })
+      const decoded = decodeRecordBatches(raw, { verifyCrc, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: { topic: cur.topic, partition: cur.partition }, copyUncompressed: true })
+      // Records view their batch's copy (decompressed, or copied out) unless they came from an uncompressed legacy message set.
+      if (decoded.viewsInput) this.#frameViewed = true
+      batches = decoded
     } catch (err) {
       // A corrupt batch: the complete batches before it are handed out with the error (which may view the response).
       this.#frameViewed = true
@@ -572,10 +575,6 @@ export class Source {
       // A control record kept (keepControlRecords) says so, and which marker it is; data records
       // never get the property, so their shape stays the one the decoder made.
       if (b.isControl) for (let i = 0; i < rs.length; i++) (rs[i] as Record).control = b.control!
-      // Records view the bytes they were decoded from (protocol/records.ts): a v2 batch's copy (its
-      // decompressed bytes, or a copy of an uncompressed batch's), the response itself for a legacy
-      // message set stored uncompressed.
-      if (b.magic < 2 && b.compression === 0) this.#frameViewed = true
       for (let i = 0; i < rs.length; i++) {
         const br = rs[i]!
         if (br.offset >= start) records.push(br as BatchRecord & ClientRecordFields)
