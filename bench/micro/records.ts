@@ -5,9 +5,10 @@
  * The consumer's two passes over a fetched partition (scanRecordBatches for the next offset and the
  * checksums, then decoding without checking them again, from each batch's own copy as the source
  * decodes) are measured against one checked decode, on the 100 × 1 KiB batch and on a tiny fetch's
- * 23 one-record batches.
+ * 23 one-record batches; and the way the source decodes without fetch hooks: records checked and
+ * kept as bytes (deferRecords), then made one at a time as eachRecord makes them.
  */
-import { decodeRecordBatches, encodeRecordBatch, scanRecordBatches, type RecordInput } from '../../src/protocol/records.js'
+import { decodeRecordBatches, encodeRecordBatch, forEachDeferredRecord, scanRecordBatches, type BatchRecord, type RecordInput } from '../../src/protocol/records.js'
 import { Writer } from '../../src/protocol/writer.js'
 import { measure } from './lib.js'
 
@@ -49,6 +50,8 @@ export function run(): void {
       { name: `fetched ${label}: scan, then decode unchecked`, fn: (n: number) => { let s = 0; for (let i = 0; i < n; i++) { s += scanRecordBatches(fetched, 0n).records; s += decodeRecordBatches(fetched, { recordFields, verifyCrc: false }).length } return s }, bytesPerOp: bytes },
       // As the consumer's source decodes: each uncompressed batch from a copy of its own.
       { name: `fetched ${label}: scan, then decode unchecked from copies`, fn: (n: number) => { let s = 0; for (let i = 0; i < n; i++) { s += scanRecordBatches(fetched, 0n).records; s += decodeRecordBatches(fetched, { recordFields, verifyCrc: false, copyUncompressed: true }).length } return s }, bytesPerOp: bytes },
+      // As the source decodes with no fetch hooks: checked and kept as bytes, the records made as eachRecord reads them.
+      { name: `fetched ${label}: scan, then deferred decode, then records made one by one`, fn: (n: number) => { let s = 0; const count = (r: BatchRecord) => { s += r.value === null ? 0 : 1 }; for (let i = 0; i < n; i++) { s += scanRecordBatches(fetched, 0n).records; for (const b of decodeRecordBatches(fetched, { recordFields, verifyCrc: false, deferRecords: true })) forEachDeferredRecord(b, recordFields, null, count) } return s }, bytesPerOp: bytes },
       { name: `fetched ${label}: scan alone`, fn: (n: number) => { let s = 0; for (let i = 0; i < n; i++) s += scanRecordBatches(fetched, 0n).records; return s }, bytesPerOp: bytes },
     )
   }

@@ -280,6 +280,20 @@ export class Reader {
     return this.#view(len)
   }
 
+  /**
+   * skipVarintBytes checks and steps over what varintBytes (or, with `what` 'string', varintString)
+   * would read, failing as it would, and makes nothing; it returns the length, -1 for null.
+   */
+  skipVarintBytes(what: 'bytes' | 'string' = 'bytes'): number {
+    const len = this.varint()
+    if (len < 0) {
+      if (len !== -1) this.fail(`invalid ${what} length ${len}`)
+      return -1
+    }
+    if (this.#need(len)) this.pos += len
+    return len
+  }
+
   /** varintString reads a zigzag-varint-length-prefixed string; -1 is null (record header keys). */
   varintString(): string | null {
     const len = this.varint()

@@ -87,10 +87,34 @@ export interface RecordBatch {
   producerId: bigint
   producerEpoch: number
   baseSequence: number
-  /** records, in offset order. A control batch has its control records here too. */
+  /**
+   * records, in offset order. A control batch has its control records here too. Empty for a batch
+   * decoded with `deferRecords`, whose records are in `deferred` instead.
+   */
   records: BatchRecord[]
+  /**
+   * deferred holds the records of a v2 data batch decoded with `deferRecords`: checked, and kept as
+   * bytes until readDeferredRecords decodes them. Absent otherwise.
+   */
+  deferred?: DeferredRecords
   /** control is the marker of a control batch (from its first record); null for data batches. */
   control: ControlMarker | null
+}
+
+/**
+ * DeferredRecords are the records of one v2 batch, every one checked as decoding would, kept as
+ * bytes: the batch's decompressed bytes, or the copies of an uncompressed batch (runs of whole
+ * records of at most 64 KiB). readDeferredRecords makes the records, which view these bytes.
+ */
+export interface DeferredRecords {
+  /** runs are the records' bytes, in order; each holds whole records. */
+  readonly runs: Buffer[]
+  /** count is the number of records (the batch's record count, which checking confirmed). */
+  readonly count: number
+  /** lastDelta is the offset delta of the last record present (compaction may have removed later ones); -1 with none. */
+  readonly lastDelta: number
+  /** minDelta is the smallest offset delta of a record present (the first one's, in a well-formed batch); 0 with none. */
+  readonly minDelta: number
 }
 
 /**
@@ -133,6 +157,13 @@ export interface DecodeRecordBatchesOptions {
    * batch's (or run's) bytes alive. Records of legacy message sets (magic 0 and 1) still view `buf`.
    */
   copyUncompressed?: boolean
+  /**
+   * deferRecords checks every record of each v2 data batch (control batches are decoded as usual) but
+   * makes no record objects: the batch's `records` stay empty, and `deferred` keeps the records'
+   * bytes (copied when uncompressed, as with copyUncompressed) for readDeferredRecords. A consumer
+   * that hands records out later, or to a callback one at a time, makes each record only then.
+   */
+  deferRecords?: boolean
 }
 
 /**
@@ -521,8 +552,10 @@ interface DecodeState {
   budget: number
   /** fields makes records in the client's shape (DecodeRecordBatchesOptions.recordFields), or null. */
   fields: { topic: string; partition: number } | null
-  /** copyUncompressed is DecodeRecordBatchesOptions.copyUncompressed. */
+  /** copyUncompressed is DecodeRecordBatchesOptions.copyUncompressed (implied by defer). */
   copyUncompressed: boolean
+  /** defer is DecodeRecordBatchesOptions.deferRecords. */
+  defer: boolean
 }
 
 /**
@@ -538,7 +571,7 @@ export function decodeRecordBatches(buf: Buffer, opts?: DecodeRecordBatchesOptio
   if (!Number.isSafeInteger(maxDecompressed) || maxDecompressed < 0) {
     throw new RangeError(`maxDecompressedBytes must be a non-negative integer, got ${String(maxDecompressed)}`)
   }
-  const state: DecodeState = { verifyCrc: opts?.verifyCrc ?? true, budget: maxDecompressed, fields: opts?.recordFields ?? null, copyUncompressed: opts?.copyUncompressed ?? false }
+  const state: DecodeState = { verifyCrc: opts?.verifyCrc ?? true, budget: maxDecompressed, fields: opts?.recordFields ?? null, copyUncompressed: opts?.copyUncompressed === true || opts?.deferRecords === true, defer: opts?.deferRecords === true }
   const out = [] as unknown as DecodedRecordBatches
   out.truncated = false
   out.viewsInput = false
@@ -626,7 +659,7 @@ function decodeAll(buf: Buffer, state: DecodeState, out: DecodedRecordBatches): 
     const batchEnd = pos + LOG_OVERHEAD + size
     const b = magic === 2 ? decodeBatchV2(buf, pos, batchEnd, state) : decodeLegacy(buf, pos, batchEnd, magic, state)
     // Records view `buf` where they were not decoded from a copy: decodeBatchV2 and decodeLegacy.
-    if (b.compression === 0 && (magic < 2 || !state.copyUncompressed) && b.records.length > 0) out.viewsInput = true
+    if (b.compression === 0 && (magic < 2 || !state.copyUncompressed) && (b.records.length > 0 || b.deferred !== undefined)) out.viewsInput = true
     out.push(b)
     pos = batchEnd
   }
@@ -706,6 +739,11 @@ function decodeBatchV2(buf: Buffer, start: number, end: number, state: DecodeSta
   const producerId = readProducerId(buf, start + PRODUCER_ID_OFFSET)
   const producerEpoch = buf.readInt16BE(start + PRODUCER_EPOCH_OFFSET)
   const records: BatchRecord[] = []
+  // A deferred batch keeps its records' bytes (runs) and checks each record instead of making it.
+  const runs: Buffer[] | null = state.defer && !isControl ? [] : null
+  let lastDelta = -1
+  let minDelta = count > 0 ? 0x7fffffff : 0
+  if (runs !== null && copyFrom < 0 && dataEnd > dataStart) runs.push(data)
   const r = new Reader(data, dataStart, dataEnd)
   const logAppendTime = isLogAppend ? maxTimestamp : -1
   const fields = state.fields
@@ -723,8 +761,13 @@ function decodeBatchV2(buf: Buffer, start: number, end: number, state: DecodeSta
       r.pos = 0
       r.end = run.length
       copyFrom = to
+      if (runs !== null) runs.push(run)
     }
-    records.push(readRecord(r, baseOffset, baseTimestamp, isLogAppend, logAppendTime, fields, partitionLeaderEpoch, producerId, producerEpoch))
+    if (runs !== null) {
+      lastDelta = checkRecord(r)
+      if (lastDelta < minDelta) minDelta = lastDelta
+    }
+    else records.push(readRecord(r, baseOffset, baseTimestamp, isLogAppend, logAppendTime, fields, partitionLeaderEpoch, producerId, producerEpoch))
     if (r.failure !== null) {
       // Bytes from the start of the (decompressed) records, not Kafka offsets.
       throw corrupt(buf, start, `record ${i}: ${r.failure.replace(/ at offset (\d+)$/, (_, at: string) => ` at byte ${Number(at) + runBase} of the records`)}`)
@@ -753,6 +796,7 @@ function decodeBatchV2(buf: Buffer, start: number, end: number, state: DecodeSta
     baseSequence: buf.readInt32BE(start + BASE_SEQUENCE_OFFSET),
     records,
     control: isControl && records.length > 0 ? controlMarker(buf, start, records[0]!) : null,
+    ...(runs !== null ? { deferred: { runs, count, lastDelta, minDelta } } : {}),
   }
 }
 
@@ -864,6 +908,69 @@ function readRecord(
     return rec
   }
   return { offset, timestamp, key, value, headers }
+}
+
+/**
+ * checkRecord checks one v2 record as readRecord reads it, failing the reader with the same message
+ * at the same byte, but makes nothing (no views, no strings, no object). It returns the record's
+ * offset delta.
+ */
+function checkRecord(r: Reader): number {
+  const length = r.varint()
+  const outerEnd = r.end
+  if (r.failure !== null) return -1
+  if (length < MIN_RECORD_SIZE - 1) {
+    r.fail(`record length ${length} is below the minimum of ${MIN_RECORD_SIZE - 1}`)
+    return -1
+  }
+  if (length > outerEnd - r.pos) {
+    r.fail(`record length ${length} does not fit in the ${outerEnd - r.pos} bytes left`)
+    return -1
+  }
+  const recordEnd = r.pos + length
+  r.end = recordEnd
+  r.int8() // attributes: unused
+  r.varlongNumber() // timestampDelta
+  const offsetDelta = r.varint()
+  r.skipVarintBytes() // key
+  r.skipVarintBytes() // value
+  const n = r.varint()
+  if (n < 0 || n * 2 > r.remaining()) {
+    r.fail(`${n} headers cannot fit in ${r.remaining()} bytes`)
+  } else {
+    for (let i = 0; i < n; i++) {
+      const keyLength = r.skipVarintBytes('string')
+      r.skipVarintBytes()
+      if (keyLength === -1) r.fail('null header key')
+      if (r.failure !== null) break
+    }
+  }
+  if (r.failure === null && r.pos !== recordEnd) r.fail(`record declares ${length} bytes but uses ${length - (recordEnd - r.pos)}`)
+  r.end = outerEnd
+  if (r.failure !== null) r.pos = outerEnd
+  return offsetDelta
+}
+
+/**
+ * forEachDeferredRecord makes the records of a batch decoded with `deferRecords` (nothing for any
+ * other batch), in offset order, and calls `fn` with each (each whose offset is at least `from`, if given). `fields`
+ * shapes them as DecodeRecordBatchesOptions.recordFields does. Decoding checked every record already,
+ * so this cannot meet a malformed one.
+ */
+export function forEachDeferredRecord(b: RecordBatch, fields: { topic: string; partition: number } | null, from: bigint | null, fn: (r: BatchRecord) => void): void {
+  const d = b.deferred
+  if (d === undefined) return
+  const isLogAppend = b.timestampType === 'log-append'
+  const logAppendTime = isLogAppend ? b.maxTimestamp : -1
+  const runs = d.runs
+  for (let k = 0; k < runs.length; k++) {
+    const r = new Reader(runs[k]!)
+    while (r.pos < r.end) {
+      const rec = readRecord(r, b.baseOffset, b.baseTimestamp, isLogAppend, logAppendTime, fields, b.partitionLeaderEpoch, b.producerId, b.producerEpoch)
+      if (r.failure !== null) throw new ProtocolDecodeError(`deferred record batch at offset ${b.baseOffset}: ${r.failure}`)
+      if (from === null || rec.offset >= from) fn(rec)
+    }
+  }
 }
 
 /** SMALL_BIGINTS are the offset deltas of most batches as bigints, made once instead of per record. */
