@@ -7,6 +7,7 @@ import type { OffsetSpec } from '../options.js'
 import type { Record } from '../../protocol/record.js'
 import { Cursor } from './cursor.js'
 import { Fetches, type FetchPartition } from './fetches.js'
+import { lazyOf } from './lazy-records.js'
 import { endedPoll, MissingTopics, PollErrors, PollWaiters, reportsMetadataError, takeRoundRobin } from './polls.js'
 import { Source } from './source.js'
 import type { GroupBase } from './group-base.js'
@@ -574,8 +575,10 @@ export class Consumer implements CoreListener {
     // Track what the application now has, for commits; then the unbuffered hooks before returning.
     const hooks = this.core.hooks
     for (const p of out) {
-      if (p.records.length === 0) continue
-      const last = p.records[p.records.length - 1]!
+      // A partition whose records are not made yet (lazy-records.ts) knows its last record's offset.
+      const lz = lazyOf(p)
+      const last = lz !== null ? (lz.count > 0 ? { offset: lz.lastOffset, leaderEpoch: lz.lastLeaderEpoch } : undefined) : p.records[p.records.length - 1]
+      if (last === undefined) continue
       let m = this.polled.get(p.topic)
       if (m === undefined) this.polled.set(p.topic, (m = new Map()))
       m.set(p.partition, { offset: last.offset + 1n, leaderEpoch: last.leaderEpoch })

@@ -1,4 +1,5 @@
 import type { Record } from '../../protocol/record.js'
+import { lazyOf, recordCount } from './lazy-records.js'
 
 /** FetchPartition is what one poll returned for one partition: records, or an error. */
 export interface FetchPartition {
@@ -9,6 +10,11 @@ export interface FetchPartition {
   highWatermark: bigint
   lastStableOffset: bigint
   logStartOffset: bigint
+  /**
+   * records are the partition's records, in offset order. A consumer makes this array when it is
+   * first read: until then (and when `eachRecord` or iterating the Fetches is all that reads them)
+   * each record is made as it is reached.
+   */
   records: Record[]
 }
 
@@ -32,11 +38,22 @@ export class Fetches {
     this.#errors = errors
   }
 
-  /** eachRecord calls `fn` for every record, partition by partition. */
+  /**
+   * eachRecord calls `fn` for every record, partition by partition. Records of a partition whose
+   * `records` array was not read are made as they are reached and kept by nothing but `fn`: the
+   * cheapest way through a poll, and the one that keeps memory lowest. Calling it twice then gives
+   * equal records, not the same objects.
+   */
   eachRecord(fn: (r: Record) => void): void {
     const ps = this.partitions
     for (let i = 0; i < ps.length; i++) {
-      const rs = ps[i]!.records
+      const p = ps[i]!
+      const lz = lazyOf(p)
+      if (lz !== null) {
+        lz.each(fn)
+        continue
+      }
+      const rs = p.records
       for (let j = 0; j < rs.length; j++) fn(rs[j]!)
     }
   }
@@ -58,7 +75,7 @@ export class Fetches {
   /** numRecords counts the records. */
   numRecords(): number {
     let n = 0
-    for (const p of this.partitions) n += p.records.length
+    for (const p of this.partitions) n += recordCount(p)
     return n
   }
 
@@ -79,7 +96,8 @@ export class Fetches {
     this.#errors.push({ topic, partition, error })
   }
 
+  /** Iterating a Fetches gives every record, partition by partition, made as eachRecord makes them. */
   *[Symbol.iterator](): IterableIterator<Record> {
-    for (const p of this.partitions) yield* p.records
+    for (const p of this.partitions) yield* lazyOf(p) ?? p.records
   }
 }

@@ -10,6 +10,7 @@ import type { LeaderMove } from '../metadata.js'
 import type { Consumer } from './consumer.js'
 import type { Cursor } from './cursor.js'
 import type { FetchPartition } from './fetches.js'
+import { LazyRecords, lazyOf, lazyPartition, recordCount } from './lazy-records.js'
 import { WakeTimer } from '../wake-timer.js'
 
 /** BufferedFetch is one fetch response's worth of records waiting to be polled. */
@@ -441,7 +442,7 @@ export class Source {
       for (const p of out) hooks.fetchRecordsBuffered(p.records)
     }
     let n = 0
-    for (let i = 0; i < out.length; i++) n += out[i]!.records.length
+    for (let i = 0; i < out.length; i++) n += recordCount(out[i]!)
     this.#buffered.push({ partitions: out, cursors: fetched, partitionIndex: 0, recordIndex: 0, bytes })
     this.#bufRecords += n
     this.#bufBytes += bytes
@@ -531,11 +532,17 @@ export class Source {
     const raw = pd.records!
     let batches: RecordBatch[]
     let corrupt: KafkaWireError | null = null
+    const hooks = c.core.hooks
+    const batchHooks = hooks.onFetchBatchRead.length !== 0
+    // Records are made when the application reads them (lazy-records.ts), unless hooks are to see
+    // every record (or batch) as it is buffered: then they are made now, as the hooks need them.
+    const defer = !batchHooks && hooks.onFetchRecordBuffered.length === 0 && hooks.onFetchRecordUnbuffered.length === 0
+    const fields = { topic: cur.topic, partition: cur.partition }
     try {
       // Records are decoded straight into the shape handed to the application: one object each. The
       // scan checked the checksums already when it was exact (and checked none when they are not to be).
       const verifyCrc = !cfg.disableFetchCRCValidation && (!d.scan.exact || d.scan.corrupt)
-      const decoded = decodeRecordBatches(raw, { verifyCrc, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: { topic: cur.topic, partition: cur.partition }, copyUncompressed: true })
+      const decoded = decodeRecordBatches(raw, { verifyCrc, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: fields, copyUncompressed: true, deferRecords: defer })
       // Records view their batch's copy (decompressed, or copied out) unless they came from an uncompressed legacy message set.
       if (decoded.viewsInput) this.#frameViewed = true
       batches = decoded
@@ -546,15 +553,13 @@ export class Source {
       corrupt = err instanceof KafkaWireError ? err : new ProtocolDecodeError(String(err), err)
       batches = err instanceof CorruptRecordBatchError ? err.decoded : []
     }
-    const records: Record[] = []
+    const records = new LazyRecords(fields)
     const readCommitted = cfg.isolationLevel === 1
     const keepControl = cfg.keepControlRecords
     const aborted = readCommitted ? pd.abortedTransactions ?? [] : []
     aborted.sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0))
     let abortedIdx = 0
     const abortedProducers = new Set<bigint>()
-    const hooks = c.core.hooks
-    const batchHooks = hooks.onFetchBatchRead.length !== 0
     const meta = batchHooks ? c.core.broker(this.nodeId)?.meta : undefined
     let next = start
     let epoch = -1
@@ -571,21 +576,23 @@ export class Source {
           if (!keepControl) continue
         } else if (b.isTransactional && abortedProducers.has(b.producerId)) continue
       } else if (b.isControl && !keepControl) continue
-      const rs = b.records
+      if (b.deferred !== undefined) {
+        records.addBatch(b, start)
+        continue
+      }
+      const rs = b.records as Array<BatchRecord & ClientRecordFields>
       // A control record kept (keepControlRecords) says so, and which marker it is; data records
       // never get the property, so their shape stays the one the decoder made.
       if (b.isControl) for (let i = 0; i < rs.length; i++) (rs[i] as Record).control = b.control!
-      for (let i = 0; i < rs.length; i++) {
-        const br = rs[i]!
-        if (br.offset >= start) records.push(br as BatchRecord & ClientRecordFields)
-      }
+      records.addRecords(rs, start)
     }
     if (!d.scan.exact) {
       cur.offset = next
       if (epoch >= 0) cur.lastFetchedEpoch = epoch
     } else if (next !== d.scan.next) cur.setOffset(next, epoch >= 0 ? epoch : d.epoch)
-    if (records.length === 0 && corrupt === null) return null
-    return { topic: cur.topic, partition: cur.partition, error: corrupt, highWatermark: pd.highWatermark, lastStableOffset: pd.lastStableOffset, logStartOffset: pd.logStartOffset, records }
+    if (records.count === 0 && corrupt === null) return null
+    const p = { topic: cur.topic, partition: cur.partition, error: corrupt, highWatermark: pd.highWatermark, lastStableOffset: pd.lastStableOffset, logStartOffset: pd.logStartOffset }
+    return defer ? lazyPartition(p, records) : { ...p, records: records.toArray() }
   }
 
   // ---------------------------------------------------------------- the buffered fetch
@@ -627,7 +634,7 @@ export class Source {
           b.recordIndex = 0
           continue
         }
-        const n = p.records.length - b.recordIndex
+        const n = recordCount(p) - b.recordIndex
         if (n <= left) {
           out.push(b.recordIndex === 0 ? p : { ...p, records: p.records.slice(b.recordIndex) })
           left -= n
@@ -686,8 +693,16 @@ export class Source {
    * polls the same way (a poll never returns a partition paused before it), and Java holds them back.
    */
   #drop(p: FetchPartition, from: number, entry: FetchedCursor): void {
-    const rest = p.records.slice(from)
     const c = entry.cursor
+    const lz = lazyOf(p)
+    if (lz !== null) {
+      // Not one record of it was made (a partly polled partition has its array): no hook is there to
+      // hear of them either, or the records would have been made when they came.
+      if (!c.removed && entry.generation === c.generation && c.paused && lz.count > 0) c.setOffset(lz.firstOffset, -1)
+      this.#bufRecords -= lz.count
+      return
+    }
+    const rest = p.records.slice(from)
     if (!c.removed && entry.generation === c.generation && c.paused && rest.length > 0) c.setOffset(rest[0]!.offset, -1)
     this.#bufRecords -= rest.length
     this.#consumer.dropped(rest)

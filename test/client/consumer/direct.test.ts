@@ -430,6 +430,55 @@ test('Fetches: eachRecord, eachPartition, records(), iteration and errors() agre
   assert.deepEqual(f.errors(), [])
 })
 
+test('records are made when read: eachRecord and iteration make them one at a time, a partition\'s records array is made once and then kept', { timeout: 60_000 }, async () => {
+  const p = newClient(k)
+  const topic = await createTopic(p, { partitions: 2 })
+  await produceKeys(p, topic, 40)
+  const c = newClient(k, { consumeTopics: [topic] })
+  await waitFor(() => c.bufferedFetchRecords === 40, 'every record to be buffered')
+  const f = await c.pollFetches()
+  assert.equal(f.numRecords(), 40, 'counted without being made')
+  const first: Record[] = []
+  f.eachRecord((r) => first.push(r))
+  const second: Record[] = []
+  f.eachRecord((r) => second.push(r))
+  assert.deepEqual(second, first, 'equal records each time')
+  assert.notEqual(second[0], first[0], 'made again by each pass while no records array was read')
+  assert.notEqual([...f][0], first[0], 'iteration makes them too')
+  // Reading a partition's records makes its array once: later reads and passes give those objects.
+  const fp = f.partitions[0]!
+  const made = fp.records
+  assert.equal(fp.records, made, 'the array is kept')
+  assert.deepEqual({ ...fp }.records, made, 'spreading a partition carries its records')
+  const again: Record[] = []
+  f.eachRecord((r) => again.push(r))
+  assert.equal(again[0], made[0], 'eachRecord hands out the kept objects')
+  assert.deepEqual(again, first)
+  assert.deepEqual(f.records(), first)
+  // Assigning records replaces them, as on a plain object.
+  fp.records = made.slice(0, 1)
+  assert.equal(f.numRecords(), 40 - made.length + 1)
+  // A group commits what was polled, records made or not: the offsets come from the batches.
+  const g = newClient(k, { consumeTopics: [topic], consumerGroup: `lazy-${topic}`, disableAutoCommit: true })
+  const highs = new Map<number, bigint>()
+  let polled = 0
+  while (polled < 40) {
+    const gf = await g.pollFetches()
+    polled += gf.numRecords()
+    gf.eachPartition((gp) => highs.set(gp.partition, gp.highWatermark))
+  }
+  await g.commitUncommittedOffsets()
+  const committed = await g.fetchCommittedOffsets({ [topic]: [0, 1] })
+  const leaderEpoch = first[0]!.leaderEpoch
+  assert.ok(leaderEpoch >= 0)
+  for (const part of [0, 1]) {
+    const o = committed.get(topic)!.get(part)!
+    assert.equal(o.offset, highs.get(part), `partition ${part}: the offset after its last record`)
+    assert.equal(o.leaderEpoch, leaderEpoch, `partition ${part}: with its last record's leader epoch`)
+  }
+  await g.close()
+})
+
 test('pollFetches with a signal: an abort resolves with the reason in errors(), an already aborted signal at once', { timeout: 60_000 }, async () => {
   const p = newClient(k)
   const topic = await createTopic(p)

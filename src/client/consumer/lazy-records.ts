@@ -1,0 +1,142 @@
+/**
+ * Partitions of a poll whose records are made as the application reads them. A fetched batch is
+ * checked record by record when its response arrives, but kept as bytes; a record object is made
+ * only when `eachRecord` or an iteration reaches it, or when the partition's `records` array is first
+ * read. Records an application does not keep then die young, one at a time, instead of a whole
+ * response's records living from arrival until the poll's last one was handled: V8 copies far fewer
+ * objects in its young collections, and keeps its young generation (and the process's memory) small.
+ */
+import type { Record } from '../../protocol/record.js'
+import { forEachDeferredRecord, type RecordBatch } from '../../protocol/records.js'
+import type { FetchPartition } from './fetches.js'
+
+/**
+ * LazyRecords are one partition's records of one fetch, in offset order: deferred batches (made on
+ * reading) and records already made (control records kept, legacy message sets, the part of a batch
+ * at or after the fetch's start).
+ */
+export class LazyRecords {
+  /** count is the number of records. */
+  count = 0
+  /** firstOffset is the first record's offset, -1n with none. */
+  firstOffset = -1n
+  /** lastOffset and lastLeaderEpoch are the last record's offset and leader epoch (-1n and -1 with none). */
+  lastOffset = -1n
+  lastLeaderEpoch = -1
+  readonly #fields: { topic: string; partition: number }
+  readonly #parts: Array<RecordBatch | Record[]> = []
+
+  constructor(fields: { topic: string; partition: number }) {
+    this.#fields = fields
+  }
+
+  /**
+   * addBatch adds the records of a batch decoded with deferRecords that are at or after `from`: all
+   * of them are kept as bytes, or (a fetch that starts inside the batch) those are made now.
+   */
+  addBatch(b: RecordBatch, from: bigint): void {
+    const d = b.deferred!
+    if (d.count === 0) return
+    if (b.baseOffset + BigInt(d.minDelta) < from) {
+      const made: Record[] = []
+      forEachDeferredRecord(b, this.#fields, from, (r) => made.push(r as Record))
+      this.addRecords(made, from)
+      return
+    }
+    if (this.count === 0) this.firstOffset = b.baseOffset + BigInt(d.minDelta)
+    this.count += d.count
+    this.lastOffset = b.baseOffset + BigInt(d.lastDelta)
+    this.lastLeaderEpoch = b.partitionLeaderEpoch
+    this.#parts.push(b)
+  }
+
+  /** addRecords adds the records of `rs` at or after `from`. */
+  addRecords(rs: readonly Record[], from: bigint): void {
+    let kept: Record[] | null = null
+    for (let i = 0; i < rs.length; i++) {
+      const r = rs[i]!
+      if (r.offset < from) continue
+      if (kept === null) this.#parts.push((kept = []))
+      kept.push(r)
+    }
+    if (kept === null) return
+    if (this.count === 0) this.firstOffset = kept[0]!.offset
+    this.count += kept.length
+    const last = kept[kept.length - 1]!
+    this.lastOffset = last.offset
+    this.lastLeaderEpoch = last.leaderEpoch
+  }
+
+  /** each calls `fn` with every record, making those of deferred batches as it goes (and keeping none). */
+  each(fn: (r: Record) => void): void {
+    const parts = this.#parts
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!
+      if (Array.isArray(part)) for (let j = 0; j < part.length; j++) fn(part[j]!)
+      else forEachDeferredRecord(part, this.#fields, null, fn as (r: unknown) => void)
+    }
+  }
+
+  /** toArray makes every record, in one array. */
+  toArray(): Record[] {
+    const parts = this.#parts
+    if (parts.length === 1 && Array.isArray(parts[0])) return parts[0]
+    const out: Record[] = []
+    this.each((r) => out.push(r))
+    return out
+  }
+
+  *[Symbol.iterator](): IterableIterator<Record> {
+    for (const part of this.#parts) {
+      if (Array.isArray(part)) yield* part
+      else {
+        // A batch is made whole for a generator (it cannot yield from inside a callback); each batch
+        // holds at most a batch's records, not the partition's.
+        const made: Record[] = []
+        forEachDeferredRecord(part, this.#fields, null, (r) => made.push(r as Record))
+        yield* made
+      }
+    }
+  }
+}
+
+/** LAZY is where a lazy partition keeps its LazyRecords until its `records` array is made (then null). */
+const LAZY = Symbol('lazyRecords')
+
+type LazyPartition = FetchPartition & { [LAZY]: LazyRecords | null }
+
+/** makeRecords is the `records` getter of a lazy partition: it makes the array once and keeps it as a plain property. */
+function makeRecords(this: LazyPartition): Record[] {
+  const rs = this[LAZY]!.toArray()
+  setRecords.call(this, rs)
+  return rs
+}
+
+function setRecords(this: LazyPartition, rs: Record[]): void {
+  Object.defineProperty(this, 'records', { value: rs, writable: true, enumerable: true, configurable: true })
+  this[LAZY] = null
+}
+
+const RECORDS_ACCESSOR: PropertyDescriptor = { get: makeRecords, set: setRecords, enumerable: true, configurable: true }
+
+/**
+ * lazyPartition makes a FetchPartition whose `records` is made from `lazy` when first read (an own,
+ * enumerable property, so spreading or comparing the partition sees the records).
+ */
+export function lazyPartition(base: Omit<FetchPartition, 'records'>, lazy: LazyRecords): FetchPartition {
+  const p = { topic: base.topic, partition: base.partition, error: base.error, highWatermark: base.highWatermark, lastStableOffset: base.lastStableOffset, logStartOffset: base.logStartOffset }
+  Object.defineProperty(p, 'records', RECORDS_ACCESSOR)
+  Object.defineProperty(p, LAZY, { value: lazy, writable: true, enumerable: false, configurable: false })
+  return p as FetchPartition
+}
+
+/** lazyOf is a lazy partition's LazyRecords while its `records` array is not made yet; null otherwise. */
+export function lazyOf(p: FetchPartition): LazyRecords | null {
+  return (p as Partial<LazyPartition>)[LAZY] ?? null
+}
+
+/** recordCount counts a partition's records without making them. */
+export function recordCount(p: FetchPartition): number {
+  const lz = lazyOf(p)
+  return lz !== null ? lz.count : p.records.length
+}
