@@ -402,13 +402,18 @@ test('pollRecords(max) returns at most max records and leaves the rest buffered 
   for (const [part, offs] of offsetsBy(seen)) offs.forEach((o, j) => assert.equal(o, BigInt(j), `partition ${part} in order across partial polls`))
 })
 
-test('Fetches: eachRecord, eachPartition, records(), iteration and errors() agree', { timeout: 60_000 }, async () => {
+/** pollAllBuffered writes `n` records to a new topic of `partitions` partitions and polls them once a consumer has them all buffered. */
+async function pollAllBuffered(partitions: number, n: number) {
   const p = newClient(k)
-  const topic = await createTopic(p, { partitions: 3 })
-  await produceKeys(p, topic, 90)
+  const topic = await createTopic(p, { partitions })
+  await produceKeys(p, topic, n)
   const c = newClient(k, { consumeTopics: [topic] })
-  await waitFor(() => c.bufferedFetchRecords === 90, 'every record to be buffered')
-  const f = await c.pollFetches()
+  await waitFor(() => c.bufferedFetchRecords === n, 'every record to be buffered')
+  return { topic, f: await c.pollFetches() }
+}
+
+test('Fetches: eachRecord, eachPartition, records(), iteration and errors() agree', { timeout: 60_000 }, async () => {
+  const { topic, f } = await pollAllBuffered(3, 90)
   const viaEach: Record[] = []
   f.eachRecord((r) => viaEach.push(r))
   const viaPartitions: Record[] = []
@@ -431,12 +436,7 @@ test('Fetches: eachRecord, eachPartition, records(), iteration and errors() agre
 })
 
 test('records are made when read: eachRecord and iteration make them one at a time, a partition\'s records array is made once and then kept', { timeout: 60_000 }, async () => {
-  const p = newClient(k)
-  const topic = await createTopic(p, { partitions: 2 })
-  await produceKeys(p, topic, 40)
-  const c = newClient(k, { consumeTopics: [topic] })
-  await waitFor(() => c.bufferedFetchRecords === 40, 'every record to be buffered')
-  const f = await c.pollFetches()
+  const { topic, f } = await pollAllBuffered(2, 40)
   assert.equal(f.numRecords(), 40, 'counted without being made')
   const first: Record[] = []
   f.eachRecord((r) => first.push(r))
