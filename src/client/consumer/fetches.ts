@@ -1,5 +1,5 @@
 import type { Record } from '../../protocol/record.js'
-import { lazyOf, recordCount } from './lazy-records.js'
+import type { LazyRecords } from './lazy-records.js'
 
 /** FetchPartition is what one poll returned for one partition: records, or an error. */
 export interface FetchPartition {
@@ -100,4 +100,47 @@ export class Fetches {
   *[Symbol.iterator](): IterableIterator<Record> {
     for (const p of this.partitions) yield* lazyOf(p) ?? p.records
   }
+}
+
+// A lazy partition: a FetchPartition whose records wait in a LazyRecords until they are read.
+
+/** LAZY is where a lazy partition keeps its LazyRecords until its `records` array is made (then null). */
+const LAZY = Symbol('lazyRecords')
+
+type LazyPartition = FetchPartition & { [LAZY]: LazyRecords | null }
+
+/** makeRecords is the `records` getter of a lazy partition: it makes the array once and keeps it as a plain property. */
+function makeRecords(this: LazyPartition): Record[] {
+  const rs = this[LAZY]!.toArray()
+  setRecords.call(this, rs)
+  return rs
+}
+
+function setRecords(this: LazyPartition, rs: Record[]): void {
+  Object.defineProperty(this, 'records', { value: rs, writable: true, enumerable: true, configurable: true })
+  this[LAZY] = null
+}
+
+const RECORDS_ACCESSOR: PropertyDescriptor = { get: makeRecords, set: setRecords, enumerable: true, configurable: true }
+
+/**
+ * lazyPartition makes a FetchPartition whose `records` is made from `lazy` when first read (an own,
+ * enumerable property, so spreading or comparing the partition sees the records).
+ */
+export function lazyPartition(base: Omit<FetchPartition, 'records'>, lazy: LazyRecords): FetchPartition {
+  const p = { topic: base.topic, partition: base.partition, error: base.error, highWatermark: base.highWatermark, lastStableOffset: base.lastStableOffset, logStartOffset: base.logStartOffset }
+  Object.defineProperty(p, 'records', RECORDS_ACCESSOR)
+  Object.defineProperty(p, LAZY, { value: lazy, writable: true, enumerable: false, configurable: false })
+  return p as FetchPartition
+}
+
+/** lazyOf is a lazy partition's LazyRecords while its `records` array is not made yet; null otherwise. */
+export function lazyOf(p: FetchPartition): LazyRecords | null {
+  return (p as Partial<LazyPartition>)[LAZY] ?? null
+}
+
+/** recordCount counts a partition's records without making them. */
+export function recordCount(p: FetchPartition): number {
+  const lz = lazyOf(p)
+  return lz !== null ? lz.count : p.records.length
 }

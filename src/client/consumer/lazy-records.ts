@@ -1,14 +1,14 @@
 /**
- * Partitions of a poll whose records are made as the application reads them. A fetched batch is
+ * The fetched records of one partition, made as the application reads them. A fetched batch is
  * checked record by record when its response arrives, but kept as bytes; a record object is made
  * only when `eachRecord` or an iteration reaches it, or when the partition's `records` array is first
- * read. Records an application does not keep then die young, one at a time, instead of a whole
- * response's records living from arrival until the poll's last one was handled: V8 copies far fewer
- * objects in its young collections, and keeps its young generation (and the process's memory) small.
+ * read (fetches.ts makes the partitions that hold a LazyRecords). Records an application does not
+ * keep then die young, one at a time, instead of a whole response's records living from arrival
+ * until the poll's last one was handled: V8 copies far fewer objects in its young collections, and
+ * keeps its young generation (and the process's memory) small.
  */
 import type { Record } from '../../protocol/record.js'
 import { forEachDeferredRecord, type RecordBatch } from '../../protocol/records.js'
-import type { FetchPartition } from './fetches.js'
 
 /**
  * LazyRecords are one partition's records of one fetch, in offset order: deferred batches (made on
@@ -98,45 +98,4 @@ export class LazyRecords {
       }
     }
   }
-}
-
-/** LAZY is where a lazy partition keeps its LazyRecords until its `records` array is made (then null). */
-const LAZY = Symbol('lazyRecords')
-
-type LazyPartition = FetchPartition & { [LAZY]: LazyRecords | null }
-
-/** makeRecords is the `records` getter of a lazy partition: it makes the array once and keeps it as a plain property. */
-function makeRecords(this: LazyPartition): Record[] {
-  const rs = this[LAZY]!.toArray()
-  setRecords.call(this, rs)
-  return rs
-}
-
-function setRecords(this: LazyPartition, rs: Record[]): void {
-  Object.defineProperty(this, 'records', { value: rs, writable: true, enumerable: true, configurable: true })
-  this[LAZY] = null
-}
-
-const RECORDS_ACCESSOR: PropertyDescriptor = { get: makeRecords, set: setRecords, enumerable: true, configurable: true }
-
-/**
- * lazyPartition makes a FetchPartition whose `records` is made from `lazy` when first read (an own,
- * enumerable property, so spreading or comparing the partition sees the records).
- */
-export function lazyPartition(base: Omit<FetchPartition, 'records'>, lazy: LazyRecords): FetchPartition {
-  const p = { topic: base.topic, partition: base.partition, error: base.error, highWatermark: base.highWatermark, lastStableOffset: base.lastStableOffset, logStartOffset: base.logStartOffset }
-  Object.defineProperty(p, 'records', RECORDS_ACCESSOR)
-  Object.defineProperty(p, LAZY, { value: lazy, writable: true, enumerable: false, configurable: false })
-  return p as FetchPartition
-}
-
-/** lazyOf is a lazy partition's LazyRecords while its `records` array is not made yet; null otherwise. */
-export function lazyOf(p: FetchPartition): LazyRecords | null {
-  return (p as Partial<LazyPartition>)[LAZY] ?? null
-}
-
-/** recordCount counts a partition's records without making them. */
-export function recordCount(p: FetchPartition): number {
-  const lz = lazyOf(p)
-  return lz !== null ? lz.count : p.records.length
 }

@@ -9,8 +9,9 @@ import { recycleFrame } from '../connection.js'
 import type { LeaderMove } from '../metadata.js'
 import type { Consumer } from './consumer.js'
 import type { Cursor } from './cursor.js'
-import type { FetchPartition } from './fetches.js'
-import { LazyRecords, lazyOf, lazyPartition, recordCount } from './lazy-records.js'
+
+import { lazyOf, lazyPartition, recordCount, type FetchPartition } from './fetches.js'
+import { LazyRecords } from './lazy-records.js'
 import { WakeTimer } from '../wake-timer.js'
 
 /** BufferedFetch is one fetch response's worth of records waiting to be polled. */
