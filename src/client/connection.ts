@@ -1,5 +1,6 @@
 import * as net from 'node:net'
-import * as tls from 'node:tls'
+import type * as tls from 'node:tls'
+import { createRequire } from 'node:module'
 import { performance } from 'node:perf_hooks'
 import { Writer } from '../protocol/writer.js'
 import { Reader } from '../protocol/reader.js'
@@ -965,6 +966,14 @@ interface ReadTarget {
   conn: BrokerConnection | null
 }
 
+const require = createRequire(import.meta.url)
+let tlsModule: typeof tls | undefined
+
+/** loadTls loads node:tls when a connection first needs it: a client that never dials TLS does not pay its memory. */
+function loadTls(): typeof tls {
+  return (tlsModule ??= require('node:tls') as typeof tls)
+}
+
 /** OnRead is net.connect's `onread` option: the socket reads into the buffers `buffer` returns. */
 interface OnRead {
   buffer: () => Uint8Array
@@ -1013,7 +1022,7 @@ function dial(opts: BrokerConnectionOptions, timeout: number, onread: OnRead): P
       else s.once(event, () => finish(null))
     }
     if (opts.dialer === undefined) {
-      if (useTls) watch(tls.connect({ host: opts.host, port: opts.port, servername, ...tlsOpts, onread } as tls.ConnectionOptions), 'secureConnect')
+      if (useTls) watch(loadTls().connect({ host: opts.host, port: opts.port, servername, ...tlsOpts, onread } as tls.ConnectionOptions), 'secureConnect')
       else watch(net.connect({ host: opts.host, port: opts.port, onread }), 'connect')
       return
     }
@@ -1041,7 +1050,7 @@ function dial(opts: BrokerConnectionOptions, timeout: number, onread: OnRead): P
         let s = raw
         if (useTls) {
           raw.on('error', onError)
-          s = tls.connect({ socket: raw, servername, ...tlsOpts } as tls.ConnectionOptions)
+          s = loadTls().connect({ socket: raw, servername, ...tlsOpts } as tls.ConnectionOptions)
         }
         s.on('data', (chunk: Buffer) => feed(onread, chunk, s))
         watch(s, useTls ? 'secureConnect' : raw.connecting ? 'connect' : null)

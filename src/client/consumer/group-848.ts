@@ -1,5 +1,4 @@
 import { ErrorCode } from '../../protocol/error-codes.js'
-import { randomUUID } from 'node:crypto'
 import { KafkaProtocolError } from '../../protocol/errors.js'
 import { ConsumerGroupHeartbeat, type ConsumerGroupHeartbeatRequest } from '../../protocol/messages/consumer-group-heartbeat.js'
 import type { ClientCore } from '../core.js'
@@ -55,7 +54,7 @@ export class ConsumerProtocolGroup extends GroupBase {
   constructor(core: ClientCore, consumer: Consumer) {
     super(core, consumer)
     // Since Kafka 4.0 (KIP-1082) the client makes its own member id, kept for its lifetime.
-    this.memberId = randomUUID()
+    this.memberId = globalThis.crypto.randomUUID()
     this.generation = 0
     this.#interval = core.config.heartbeatInterval
   }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { ErrorCode, kafkaErrorCodes } from '../../protocol/error-codes.js'
 import { KafkaProtocolError, KafkaWireError, ProtocolDecodeError } from '../../protocol/errors.js'
 import type { ApiMessage } from '../../protocol/messages/api.js'
@@ -127,7 +126,7 @@ interface Polled {
 export class ShareConsumer implements CoreListener {
   readonly core: ClientCore
   readonly group: string
-  memberId: string = randomUUID()
+  memberId: string = globalThis.crypto.randomUUID()
   memberEpoch = 0
   #interval: number
   #failures = 0

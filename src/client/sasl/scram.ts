@@ -10,12 +10,23 @@
 // server holds the same salted password: a broker, or anything between, that does not know it cannot
 // forge the signature, so a mismatch ends authentication.
 
-import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto'
+import type * as crypto from 'node:crypto'
+import { createRequire } from 'node:module'
 import { promisify } from 'node:util'
 import { invalidSaslOption, resolveCredentials, saslName, type CredentialSource, type Mechanism, type SaslContext, type SaslSession, type SaslStart, type SaslStep } from './authenticate.js'
 import { SaslAuthenticationError } from '../errors.js'
 
-const pbkdf2Async = promisify(pbkdf2)
+const require = createRequire(import.meta.url)
+let cryptoModule: { crypto: typeof crypto; pbkdf2: (password: Buffer, salt: Buffer, iterations: number, keylen: number, digest: string) => Promise<Buffer> } | undefined
+
+/** loadCrypto loads node:crypto when a SCRAM exchange first needs it: a client that never authenticates with SCRAM does not pay its memory. */
+function loadCrypto(): NonNullable<typeof cryptoModule> {
+  if (cryptoModule === undefined) {
+    const c = require('node:crypto') as typeof crypto
+    cryptoModule = { crypto: c, pbkdf2: promisify(c.pbkdf2) }
+  }
+  return cryptoModule
+}
 
 /** ScramAuth holds the credentials of a SCRAM session. */
 export interface ScramAuth {
@@ -92,7 +103,7 @@ function checkAuth(name: string, a: ScramAuth): void {
 }
 
 function startScram(name: string, hash: ScramHash, a: ScramAuth): SaslStart {
-  const nonce = a.nonce ?? randomBytes(24).toString('base64')
+  const nonce = a.nonce ?? loadCrypto().crypto.randomBytes(24).toString('base64')
   let bare = `n=${saslName(a.user)},r=${nonce}`
   for (const [k, v] of Object.entries(a.extensions ?? {})) bare += `,${k}=${v}`
   const gs2Header = `n,${a.zid ? `a=${saslName(a.zid)}` : ''},`
@@ -159,9 +170,9 @@ class ScramSession implements SaslSession {
 
     const hashLen = this.#hash === 'sha256' ? 32 : 64
     // Asynchronous: tens of milliseconds of hashing should not block the event loop.
-    const salted = await pbkdf2Async(Buffer.from(this.#pass, 'utf8'), salt, iterations, hashLen, this.#hash)
+    const salted = await loadCrypto().pbkdf2(Buffer.from(this.#pass, 'utf8'), salt, iterations, hashLen, this.#hash)
     const clientKey = this.#hmac(salted, 'Client Key')
-    const storedKey = createHash(this.#hash).update(clientKey).digest()
+    const storedKey = loadCrypto().crypto.createHash(this.#hash).update(clientKey).digest()
     const withoutProof = `c=${Buffer.from(this.#gs2Header, 'utf8').toString('base64')},r=${nonce}`
     const authMessage = `${this.#clientFirstBare},${serverFirst},${withoutProof}`
     const proof = this.#hmac(storedKey, authMessage)
@@ -176,13 +187,13 @@ class ScramSession implements SaslSession {
     if (!first.startsWith('v=')) throw this.#fail(`malformed server-final message ${JSON.stringify(serverFinal)}`)
     const got = Buffer.from(first.slice(2), 'base64')
     const want = this.#expectedServerSignature!
-    if (got.length !== want.length || !timingSafeEqual(got, want)) {
+    if (got.length !== want.length || !loadCrypto().crypto.timingSafeEqual(got, want)) {
       throw this.#fail('the server signature does not match: the server does not hold this password, or the exchange was altered')
     }
   }
 
   #hmac(key: Buffer, data: string): Buffer {
-    return createHmac(this.#hash, key).update(data, 'utf8').digest()
+    return loadCrypto().crypto.createHmac(this.#hash, key).update(data, 'utf8').digest()
   }
 
   #fail(reason: string): SaslAuthenticationError {
