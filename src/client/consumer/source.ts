@@ -9,7 +9,6 @@ import { recycleFrame } from '../connection.js'
 import type { LeaderMove } from '../metadata.js'
 import type { Consumer } from './consumer.js'
 import type { Cursor } from './cursor.js'
-
 import { lazyOf, lazyPartition, recordCount, type FetchPartition } from './fetches.js'
 import { LazyRecords } from './lazy-records.js'
 import { WakeTimer } from '../wake-timer.js'
@@ -540,8 +539,9 @@ export class Source {
     const defer = !batchHooks && hooks.onFetchRecordBuffered.length === 0 && hooks.onFetchRecordUnbuffered.length === 0
     const fields = { topic: cur.topic, partition: cur.partition }
     try {
-      // Records are decoded straight into the shape handed to the application: one object each. The
-      // scan checked the checksums already when it was exact (and checked none when they are not to be).
+      // Records are checked now, and made (straight into the shape handed to the application, one
+      // object each) now or, deferred, when read. The scan checked the checksums already when it
+      // was exact (and checked none when they are not to be).
       const verifyCrc = !cfg.disableFetchCRCValidation && (!d.scan.exact || d.scan.corrupt)
       const decoded = decodeRecordBatches(raw, { verifyCrc, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: fields, copyUncompressed: true, deferRecords: defer })
       // Records view their batch's copy (decompressed, or copied out) unless they came from an uncompressed legacy message set.
