@@ -94,7 +94,7 @@ export interface RecordBatch {
   records: BatchRecord[]
   /**
    * deferred holds the records of a v2 data batch decoded with `deferRecords`: checked, and kept as
-   * bytes until readDeferredRecords decodes them. Absent otherwise.
+   * bytes until forEachDeferredRecord makes them. Absent otherwise.
    */
   deferred?: DeferredRecords
   /** control is the marker of a control batch (from its first record); null for data batches. */
@@ -104,7 +104,7 @@ export interface RecordBatch {
 /**
  * DeferredRecords are the records of one v2 batch, every one checked as decoding would, kept as
  * bytes: the batch's decompressed bytes, or the copies of an uncompressed batch (runs of whole
- * records of at most 64 KiB). readDeferredRecords makes the records, which view these bytes.
+ * records of at most 64 KiB). forEachDeferredRecord makes the records, which view these bytes.
  */
 export interface DeferredRecords {
   /** runs are the records' bytes, in order; each holds whole records. */
@@ -160,7 +160,7 @@ export interface DecodeRecordBatchesOptions {
   /**
    * deferRecords checks every record of each v2 data batch (control batches are decoded as usual) but
    * makes no record objects: the batch's `records` stay empty, and `deferred` keeps the records'
-   * bytes (copied when uncompressed, as with copyUncompressed) for readDeferredRecords. A consumer
+   * bytes (copied when uncompressed, as with copyUncompressed) for forEachDeferredRecord. A consumer
    * that hands records out later, or to a callback one at a time, makes each record only then.
    */
   deferRecords?: boolean
@@ -766,8 +766,7 @@ function decodeBatchV2(buf: Buffer, start: number, end: number, state: DecodeSta
     if (runs !== null) {
       lastDelta = checkRecord(r)
       if (lastDelta < minDelta) minDelta = lastDelta
-    }
-    else records.push(readRecord(r, baseOffset, baseTimestamp, isLogAppend, logAppendTime, fields, partitionLeaderEpoch, producerId, producerEpoch))
+    } else records.push(readRecord(r, baseOffset, baseTimestamp, isLogAppend, logAppendTime, fields, partitionLeaderEpoch, producerId, producerEpoch))
     if (r.failure !== null) {
       // Bytes from the start of the (decompressed) records, not Kafka offsets.
       throw corrupt(buf, start, `record ${i}: ${r.failure.replace(/ at offset (\d+)$/, (_, at: string) => ` at byte ${Number(at) + runBase} of the records`)}`)
@@ -776,7 +775,7 @@ function decodeBatchV2(buf: Buffer, start: number, end: number, state: DecodeSta
   const left = copyFrom >= 0 ? copyEnd - copyFrom + r.end - r.pos : dataEnd - r.pos
   if (left !== 0) throw corrupt(buf, start, `${left} bytes left after ${count} records`)
 
-  return {
+  const batch: RecordBatch = {
     baseOffset,
     batchLength: end - start - LOG_OVERHEAD,
     partitionLeaderEpoch,
@@ -796,8 +795,9 @@ function decodeBatchV2(buf: Buffer, start: number, end: number, state: DecodeSta
     baseSequence: buf.readInt32BE(start + BASE_SEQUENCE_OFFSET),
     records,
     control: isControl && records.length > 0 ? controlMarker(buf, start, records[0]!) : null,
-    ...(runs !== null ? { deferred: { runs, count, lastDelta, minDelta } } : {}),
   }
+  if (runs !== null) batch.deferred = { runs, count, lastDelta, minDelta }
+  return batch
 }
 
 /**
