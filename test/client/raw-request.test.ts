@@ -21,7 +21,7 @@ import { decodeRecordBatches } from '../../src/protocol/records.js'
 import { Admin } from '../../src/admin/index.js'
 import type { KafkaCluster } from '../../src/testing/index.js'
 import { FakePeer, closePeers } from '../helpers/fake-peer.js'
-import { broker, closeAll, createTopic, newClient, topicName } from './helpers.js'
+import { broker, closeAll, createTopic, newClient, topicName, waitFor } from './helpers.js'
 
 let k: KafkaCluster
 
@@ -128,7 +128,8 @@ test('Fetch by topic id alone is routed (the name filled from the id) and answer
   assert.equal(dres.responses.length, 1)
   assert.equal(dres.responses[0]!.errorCode, 0, String(dres.responses[0]!.errorMessage))
   assert.equal(dres.responses[0]!.topicId, id)
-  assert.equal((await admin.describeTopics([topic]))[0]!.error?.code, 'UNKNOWN_TOPIC_OR_PARTITION')
+  // The controller has deleted it; the broker's metadata says so a moment later.
+  await waitFor(async () => (await admin.describeTopics([topic]))[0]!.error?.code === 'UNKNOWN_TOPIC_OR_PARTITION', 'the deleted topic to be gone from metadata')
 
   // By topicNames, the shape of v0-5, sent as v6.
   const other = await createTopic(c, { partitions: 1 })
