@@ -659,7 +659,7 @@ function decodeAll(buf: Buffer, state: DecodeState, out: DecodedRecordBatches): 
     const batchEnd = pos + LOG_OVERHEAD + size
     const b = magic === 2 ? decodeBatchV2(buf, pos, batchEnd, state) : decodeLegacy(buf, pos, batchEnd, magic, state)
     // Records view `buf` where they were not decoded from a copy: decodeBatchV2 and decodeLegacy.
-    if (b.compression === 0 && (magic < 2 || !state.copyUncompressed) && (b.records.length > 0 || b.deferred !== undefined)) out.viewsInput = true
+    if (b.compression === 0 && (magic < 2 || !state.copyUncompressed) && b.records.length > 0) out.viewsInput = true
     out.push(b)
     pos = batchEnd
   }
@@ -738,15 +738,14 @@ function decodeBatchV2(buf: Buffer, start: number, end: number, state: DecodeSta
   const partitionLeaderEpoch = buf.readInt32BE(start + PARTITION_LEADER_EPOCH_OFFSET)
   const producerId = readProducerId(buf, start + PRODUCER_ID_OFFSET)
   const producerEpoch = buf.readInt16BE(start + PRODUCER_EPOCH_OFFSET)
-  const records: BatchRecord[] = []
-  // A deferred batch keeps its records' bytes (runs) and checks each record instead of making it.
-  const runs: Buffer[] | null = state.defer && !isControl ? [] : null
+  // Every record is checked first (checkRecord), while its bytes are gathered in runs: the copies of
+  // an uncompressed batch, or the one range it or its decompressed bytes hold. The records are then
+  // made from the runs (makeRecords), or, deferred, kept as the runs.
+  const runs: Buffer[] = []
   let lastDelta = -1
   let minDelta = count > 0 ? 0x7fffffff : 0
-  if (runs !== null && copyFrom < 0 && dataEnd > dataStart) runs.push(data)
+  if (copyFrom < 0 && dataEnd > dataStart) runs.push(data === buf ? buf.subarray(dataStart, dataEnd) : data)
   const r = new Reader(data, dataStart, dataEnd)
-  const logAppendTime = isLogAppend ? maxTimestamp : -1
-  const fields = state.fields
   // runBase turns the reader's positions into bytes from the start of the records: negative while it
   // reads `buf` itself, the bytes before the run being read when the batch is copied in runs.
   let runBase = data === buf ? -(start + RECORD_BATCH_OVERHEAD) : 0
@@ -761,12 +760,10 @@ function decodeBatchV2(buf: Buffer, start: number, end: number, state: DecodeSta
       r.pos = 0
       r.end = run.length
       copyFrom = to
-      if (runs !== null) runs.push(run)
+      runs.push(run)
     }
-    if (runs !== null) {
-      lastDelta = checkRecord(r)
-      if (lastDelta < minDelta) minDelta = lastDelta
-    } else records.push(readRecord(r, baseOffset, baseTimestamp, isLogAppend, logAppendTime, fields, partitionLeaderEpoch, producerId, producerEpoch))
+    lastDelta = checkRecord(r)
+    if (lastDelta < minDelta) minDelta = lastDelta
     if (r.failure !== null) {
       // Bytes from the start of the (decompressed) records, not Kafka offsets.
       throw corrupt(buf, start, `record ${i}: ${r.failure.replace(/ at offset (\d+)$/, (_, at: string) => ` at byte ${Number(at) + runBase} of the records`)}`)
@@ -775,6 +772,9 @@ function decodeBatchV2(buf: Buffer, start: number, end: number, state: DecodeSta
   const left = copyFrom >= 0 ? copyEnd - copyFrom + r.end - r.pos : dataEnd - r.pos
   if (left !== 0) throw corrupt(buf, start, `${left} bytes left after ${count} records`)
 
+  const defer = state.defer && !isControl
+  const records: BatchRecord[] = []
+  if (!defer) makeRecords(runs, baseOffset, baseTimestamp, isLogAppend, maxTimestamp, state.fields, partitionLeaderEpoch, producerId, producerEpoch, null, (rec) => records.push(rec))
   const batch: RecordBatch = {
     baseOffset,
     batchLength: end - start - LOG_OVERHEAD,
@@ -796,7 +796,7 @@ function decodeBatchV2(buf: Buffer, start: number, end: number, state: DecodeSta
     records,
     control: isControl && records.length > 0 ? controlMarker(buf, start, records[0]!) : null,
   }
-  if (runs !== null) batch.deferred = { runs, count, lastDelta, minDelta }
+  if (defer) batch.deferred = { runs, count, lastDelta, minDelta }
   return batch
 }
 
@@ -851,56 +851,34 @@ function decompressRecords(buf: Buffer, start: number, codec: CompressionCodec, 
 }
 
 /**
- * readRecord reads one v2 record. The reader's end is narrowed to the record's declared length while
- * its fields are read, so a record can never read into the next one; a failure is left in the reader.
+ * makeRecord makes one v2 record that checkRecord has passed, so it checks nothing itself: a record
+ * is read field by field and the reader left at its end. A log-append-time batch gives every record
+ * its `maxTimestamp`.
  */
-function readRecord(
+function makeRecord(
   r: Reader,
   baseOffset: bigint,
   baseTimestamp: number,
   isLogAppend: boolean,
-  logAppendTime: number,
+  maxTimestamp: number,
   fields: { topic: string; partition: number } | null,
   leaderEpoch: number,
   producerId: bigint,
   producerEpoch: number,
 ): BatchRecord {
   const length = r.varint()
-  const outerEnd = r.end
-  if (r.failure !== null) return EMPTY_RECORD
-  if (length < MIN_RECORD_SIZE - 1) {
-    r.fail(`record length ${length} is below the minimum of ${MIN_RECORD_SIZE - 1}`)
-    return EMPTY_RECORD
-  }
-  if (length > outerEnd - r.pos) {
-    r.fail(`record length ${length} does not fit in the ${outerEnd - r.pos} bytes left`)
-    return EMPTY_RECORD
-  }
   const recordEnd = r.pos + length
-  r.end = recordEnd
-  r.int8() // attributes: unused
+  r.pos++ // attributes: unused
   const timestampDelta = r.varlongNumber()
   const offsetDelta = r.varint()
   const key = r.varintBytes()
   const value = r.varintBytes()
   const n = r.varint()
   const headers: RecordHeader[] = []
-  if (n < 0 || n * 2 > r.remaining()) {
-    r.fail(`${n} headers cannot fit in ${r.remaining()} bytes`)
-  } else {
-    for (let i = 0; i < n; i++) {
-      const hk = headerKey(r)
-      const hv = r.varintBytes()
-      if (hk === null) r.fail('null header key')
-      if (r.failure !== null) break
-      headers.push({ key: hk!, value: hv })
-    }
-  }
-  if (r.failure === null && r.pos !== recordEnd) r.fail(`record declares ${length} bytes but uses ${length - (recordEnd - r.pos)}`)
-  r.end = outerEnd
-  if (r.failure !== null) r.pos = outerEnd
+  for (let i = 0; i < n; i++) headers.push({ key: headerKey(r)!, value: r.varintBytes() })
+  r.pos = recordEnd
   const offset = baseOffset + (offsetDelta >= 0 && offsetDelta < SMALL_BIGINTS.length ? SMALL_BIGINTS[offsetDelta]! : BigInt(offsetDelta))
-  const timestamp = isLogAppend ? logAppendTime : baseTimestamp + timestampDelta
+  const timestamp = isLogAppend ? maxTimestamp : baseTimestamp + timestampDelta
   if (fields !== null) {
     // The client's Record, property for property in the order the client makes them elsewhere, so
     // every record object shares one hidden class.
@@ -911,9 +889,36 @@ function readRecord(
 }
 
 /**
- * checkRecord checks one v2 record as readRecord reads it, failing the reader with the same message
- * at the same byte, but makes nothing (no views, no strings, no object). It returns the record's
- * offset delta.
+ * makeRecords makes the records in `runs` (whole records that checkRecord passed), in order, and calls
+ * `fn` with each whose offset is at least `from` (every one with null).
+ */
+function makeRecords(
+  runs: readonly Buffer[],
+  baseOffset: bigint,
+  baseTimestamp: number,
+  isLogAppend: boolean,
+  maxTimestamp: number,
+  fields: { topic: string; partition: number } | null,
+  leaderEpoch: number,
+  producerId: bigint,
+  producerEpoch: number,
+  from: bigint | null,
+  fn: (r: BatchRecord) => void,
+): void {
+  for (let k = 0; k < runs.length; k++) {
+    const r = new Reader(runs[k]!)
+    while (r.pos < r.end) {
+      const rec = makeRecord(r, baseOffset, baseTimestamp, isLogAppend, maxTimestamp, fields, leaderEpoch, producerId, producerEpoch)
+      if (from === null || rec.offset >= from) fn(rec)
+    }
+  }
+}
+
+/**
+ * checkRecord checks one v2 record, failing the reader with what is wrong at the byte where it is
+ * found, and makes nothing (no views, no strings, no object); it returns the record's offset delta.
+ * The reader's end is narrowed to the record's declared length while its fields are read, so a record
+ * can never read into the next one. Every record is checked before makeRecord makes it.
  */
 function checkRecord(r: Reader): number {
   const length = r.varint()
@@ -954,23 +959,12 @@ function checkRecord(r: Reader): number {
 /**
  * forEachDeferredRecord makes the records of a batch decoded with `deferRecords` (nothing for any
  * other batch), in offset order, and calls `fn` with each (each whose offset is at least `from`, if given). `fields`
- * shapes them as DecodeRecordBatchesOptions.recordFields does. Decoding checked every record already,
- * so this cannot meet a malformed one.
+ * shapes them as DecodeRecordBatchesOptions.recordFields does. Decoding checked every record already.
  */
 export function forEachDeferredRecord(b: RecordBatch, fields: { topic: string; partition: number } | null, from: bigint | null, fn: (r: BatchRecord) => void): void {
   const d = b.deferred
   if (d === undefined) return
-  const isLogAppend = b.timestampType === 'log-append'
-  const logAppendTime = isLogAppend ? b.maxTimestamp : -1
-  const runs = d.runs
-  for (let k = 0; k < runs.length; k++) {
-    const r = new Reader(runs[k]!)
-    while (r.pos < r.end) {
-      const rec = readRecord(r, b.baseOffset, b.baseTimestamp, isLogAppend, logAppendTime, fields, b.partitionLeaderEpoch, b.producerId, b.producerEpoch)
-      if (r.failure !== null) throw new ProtocolDecodeError(`deferred record batch at offset ${b.baseOffset}: ${r.failure}`)
-      if (from === null || rec.offset >= from) fn(rec)
-    }
-  }
+  makeRecords(d.runs, b.baseOffset, b.baseTimestamp, b.timestampType === 'log-append', b.maxTimestamp, fields, b.partitionLeaderEpoch, b.producerId, b.producerEpoch, from, fn)
 }
 
 /** SMALL_BIGINTS are the offset deltas of most batches as bigints, made once instead of per record. */
@@ -1020,7 +1014,6 @@ function headerKey(r: Reader): string | null {
   return key
 }
 
-const EMPTY_RECORD: BatchRecord = Object.freeze({ offset: -1n, timestamp: -1, key: null, value: null, headers: [] }) as BatchRecord
 
 /**
  * controlMarker reads a control record: its key is a version (int16) and a type (int16); the value of
