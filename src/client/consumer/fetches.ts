@@ -109,8 +109,8 @@ const LAZY = Symbol('lazyRecords')
 
 type LazyPartition = FetchPartition & { [LAZY]: LazyRecords | null }
 
-/** makeRecords is the `records` getter of a lazy partition: it makes the array once and keeps it as a plain property. */
-function makeRecords(this: LazyPartition): Record[] {
+/** getRecords is the `records` getter of a lazy partition: it makes the array once and keeps it as a plain property. */
+function getRecords(this: LazyPartition): Record[] {
   const rs = this[LAZY]!.toArray()
   setRecords.call(this, rs)
   return rs
@@ -121,7 +121,7 @@ function setRecords(this: LazyPartition, rs: Record[]): void {
   this[LAZY] = null
 }
 
-const RECORDS_ACCESSOR: PropertyDescriptor = { get: makeRecords, set: setRecords, enumerable: true, configurable: true }
+const RECORDS_ACCESSOR: PropertyDescriptor = { get: getRecords, set: setRecords, enumerable: true, configurable: true }
 
 /**
  * lazyPartition makes a FetchPartition whose `records` is made from `lazy` when first read (an own,
