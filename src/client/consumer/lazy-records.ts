@@ -39,7 +39,7 @@ export class LazyRecords {
     if (d.count === 0) return
     if (b.baseOffset + BigInt(d.minDelta) < from) {
       const made: Record[] = []
-      forEachDeferredRecord(b, this.#fields, from, (r) => made.push(r as Record))
+      forEachDeferredRecord(b, this.#fields, null, (r) => made.push(r as Record))
       this.addRecords(made, from)
       return
     }
