@@ -851,74 +851,10 @@ function decompressRecords(buf: Buffer, start: number, codec: CompressionCodec, 
 }
 
 /**
- * makeRecord makes one v2 record that checkRecord has passed, so it checks nothing itself: a record
- * is read field by field and the reader left at its end. A log-append-time batch gives every record
- * its `maxTimestamp`.
- */
-function makeRecord(
-  r: Reader,
-  baseOffset: bigint,
-  baseTimestamp: number,
-  isLogAppend: boolean,
-  maxTimestamp: number,
-  fields: { topic: string; partition: number } | null,
-  leaderEpoch: number,
-  producerId: bigint,
-  producerEpoch: number,
-): BatchRecord {
-  const length = r.varint()
-  const recordEnd = r.pos + length
-  r.pos++ // attributes: unused
-  const timestampDelta = r.varlongNumber()
-  const offsetDelta = r.varint()
-  const key = r.varintBytes()
-  const value = r.varintBytes()
-  const n = r.varint()
-  const headers: RecordHeader[] = []
-  for (let i = 0; i < n; i++) headers.push({ key: headerKey(r)!, value: r.varintBytes() })
-  r.pos = recordEnd
-  const offset = baseOffset + (offsetDelta >= 0 && offsetDelta < SMALL_BIGINTS.length ? SMALL_BIGINTS[offsetDelta]! : BigInt(offsetDelta))
-  const timestamp = isLogAppend ? maxTimestamp : baseTimestamp + timestampDelta
-  if (fields !== null) {
-    // The client's Record, property for property in the order the client makes them elsewhere, so
-    // every record object shares one hidden class.
-    const rec: BatchRecord & ClientRecordFields = { topic: fields.topic, partition: fields.partition, key, value, headers, timestamp, offset, leaderEpoch, producerId, producerEpoch }
-    return rec
-  }
-  return { offset, timestamp, key, value, headers }
-}
-
-/**
- * makeRecords makes the records in `runs` (whole records that checkRecord passed), in order, and calls
- * `fn` with each whose offset is at least `from` (every one with null).
- */
-function makeRecords(
-  runs: readonly Buffer[],
-  baseOffset: bigint,
-  baseTimestamp: number,
-  isLogAppend: boolean,
-  maxTimestamp: number,
-  fields: { topic: string; partition: number } | null,
-  leaderEpoch: number,
-  producerId: bigint,
-  producerEpoch: number,
-  from: bigint | null,
-  fn: (r: BatchRecord) => void,
-): void {
-  for (let k = 0; k < runs.length; k++) {
-    const r = new Reader(runs[k]!)
-    while (r.pos < r.end) {
-      const rec = makeRecord(r, baseOffset, baseTimestamp, isLogAppend, maxTimestamp, fields, leaderEpoch, producerId, producerEpoch)
-      if (from === null || rec.offset >= from) fn(rec)
-    }
-  }
-}
-
-/**
  * checkRecord checks one v2 record, failing the reader with what is wrong at the byte where it is
  * found, and makes nothing (no views, no strings, no object); it returns the record's offset delta.
  * The reader's end is narrowed to the record's declared length while its fields are read, so a record
- * can never read into the next one. Every record is checked before makeRecord makes it.
+ * can never read into the next one. Every record is checked before makeRecords makes it.
  */
 function checkRecord(r: Reader): number {
   const length = r.varint()
@@ -954,6 +890,52 @@ function checkRecord(r: Reader): number {
   r.end = outerEnd
   if (r.failure !== null) r.pos = outerEnd
   return offsetDelta
+}
+
+/**
+ * makeRecords makes the records in `runs` (whole records that checkRecord passed, so nothing is
+ * checked again: each is read field by field and the reader left at its end), in order, and calls
+ * `fn` with each whose offset is at least `from` (every one with null). A log-append-time batch gives
+ * every record its `maxTimestamp`.
+ */
+function makeRecords(
+  runs: readonly Buffer[],
+  baseOffset: bigint,
+  baseTimestamp: number,
+  isLogAppend: boolean,
+  maxTimestamp: number,
+  fields: { topic: string; partition: number } | null,
+  leaderEpoch: number,
+  producerId: bigint,
+  producerEpoch: number,
+  from: bigint | null,
+  fn: (r: BatchRecord) => void,
+): void {
+  for (let k = 0; k < runs.length; k++) {
+    const r = new Reader(runs[k]!)
+    while (r.pos < r.end) {
+      const length = r.varint()
+      const recordEnd = r.pos + length
+      r.pos++ // attributes: unused
+      const timestampDelta = r.varlongNumber()
+      const offsetDelta = r.varint()
+      const key = r.varintBytes()
+      const value = r.varintBytes()
+      const n = r.varint()
+      const headers: RecordHeader[] = []
+      for (let i = 0; i < n; i++) headers.push({ key: headerKey(r)!, value: r.varintBytes() })
+      r.pos = recordEnd
+      const offset = baseOffset + (offsetDelta >= 0 && offsetDelta < SMALL_BIGINTS.length ? SMALL_BIGINTS[offsetDelta]! : BigInt(offsetDelta))
+      if (from !== null && offset < from) continue
+      const timestamp = isLogAppend ? maxTimestamp : baseTimestamp + timestampDelta
+      if (fields !== null) {
+        // The client's Record, property for property in the order the client makes them elsewhere,
+        // so every record object shares one hidden class.
+        const rec: BatchRecord & ClientRecordFields = { topic: fields.topic, partition: fields.partition, key, value, headers, timestamp, offset, leaderEpoch, producerId, producerEpoch }
+        fn(rec)
+      } else fn({ offset, timestamp, key, value, headers })
+    }
+  }
 }
 
 /**
