@@ -96,7 +96,7 @@ trap cleanup EXIT
 run_tests() {
   local name=$1
   shift
-  local t code p f
+  local t code p f k skipped_note
   t=$(now)
   set +e
   npm test -- "$@" 2>&1 | tee "$log"
@@ -104,10 +104,14 @@ run_tests() {
   set -e
   p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -1)
   f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -1)
+  k=$(sed -n 's/^# skipped \([0-9]*\)$/\1/p' "$log" | tail -1)
   passed=$((passed + ${p:-0}))
   failed=$((failed + ${f:-0}))
   if [ "$code" != 0 ]; then status=1; fi
-  step "$name: ${p:-0} passed, ${f:-0} failed" "$(secs "$t")"
+  # Tests that do not apply to this setup say so (their # SKIP lines give why); the step counts them.
+  skipped_note=""
+  if [ "${k:-0}" != 0 ]; then skipped_note=", ${k} skipped (# SKIP lines above say why)"; fi
+  step "$name: ${p:-0} passed, ${f:-0} failed${skipped_note}" "$(secs "$t")"
 }
 
 
