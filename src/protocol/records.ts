@@ -895,8 +895,8 @@ function checkRecord(r: Reader): number {
 /**
  * makeRecords makes the records in `runs` (whole records that checkRecord passed, so nothing is
  * checked again: each is read field by field and the reader left at its end), in order, and calls
- * `fn` with each whose offset is at least `from` (every one with null). A log-append-time batch gives
- * every record its `maxTimestamp`.
+ * `fn` with each whose offset is at least `from` (every one with null); one before `from` is stepped
+ * over before anything of it is made. A log-append-time batch gives every record its `maxTimestamp`.
  */
 function makeRecords(
   runs: readonly Buffer[],
@@ -919,14 +919,17 @@ function makeRecords(
       r.pos++ // attributes: unused
       const timestampDelta = r.varlongNumber()
       const offsetDelta = r.varint()
+      const offset = baseOffset + (offsetDelta >= 0 && offsetDelta < SMALL_BIGINTS.length ? SMALL_BIGINTS[offsetDelta]! : BigInt(offsetDelta))
+      if (from !== null && offset < from) {
+        r.pos = recordEnd
+        continue
+      }
       const key = r.varintBytes()
       const value = r.varintBytes()
       const n = r.varint()
       const headers: RecordHeader[] = []
       for (let i = 0; i < n; i++) headers.push({ key: headerKey(r)!, value: r.varintBytes() })
       r.pos = recordEnd
-      const offset = baseOffset + (offsetDelta >= 0 && offsetDelta < SMALL_BIGINTS.length ? SMALL_BIGINTS[offsetDelta]! : BigInt(offsetDelta))
-      if (from !== null && offset < from) continue
       const timestamp = isLogAppend ? maxTimestamp : baseTimestamp + timestampDelta
       if (fields !== null) {
         // The client's Record, property for property in the order the client makes them elsewhere,

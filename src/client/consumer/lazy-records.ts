@@ -32,15 +32,14 @@ export class LazyRecords {
 
   /**
    * addBatch adds the records of a batch decoded with deferRecords that are at or after `from`: all
-   * of them are kept as bytes, or (a fetch that starts inside the batch) those are made now.
+   * of them are kept as bytes, or (a fetch that starts inside the batch) those are made now, and the
+   * ones before `from` not at all.
    */
   addBatch(b: RecordBatch, from: bigint): void {
     const d = b.deferred!
     if (d.count === 0) return
     if (b.baseOffset + BigInt(d.minDelta) < from) {
-      const made: Record[] = []
-      forEachDeferredRecord(b, this.#fields, null, (r) => made.push(r as Record))
-      this.addRecords(made, from)
+      this.#addMade(this.#make(b, from))
       return
     }
     if (this.count === 0) this.firstOffset = b.baseOffset + BigInt(d.minDelta)
@@ -50,21 +49,35 @@ export class LazyRecords {
     this.#parts.push(b)
   }
 
-  /** addRecords adds the records of `rs` at or after `from`. */
-  addRecords(rs: readonly Record[], from: bigint): void {
-    let kept: Record[] | null = null
-    for (let i = 0; i < rs.length; i++) {
-      const r = rs[i]!
-      if (r.offset < from) continue
-      if (kept === null) this.#parts.push((kept = []))
-      kept.push(r)
+  /** addRecords adds the records of `rs` (given over to this: kept as is when none is before `from`) at or after `from`. */
+  addRecords(rs: Record[], from: bigint): void {
+    let i = 0
+    while (i < rs.length && rs[i]!.offset >= from) i++
+    if (i === rs.length) {
+      this.#addMade(rs)
+      return
     }
-    if (kept === null) return
-    if (this.count === 0) this.firstOffset = kept[0]!.offset
-    this.count += kept.length
-    const last = kept[kept.length - 1]!
+    const kept = rs.slice(0, i)
+    for (; i < rs.length; i++) if (rs[i]!.offset >= from) kept.push(rs[i]!)
+    this.#addMade(kept)
+  }
+
+  /** addMade adds records already made (and filtered), if there are any. */
+  #addMade(rs: Record[]): void {
+    if (rs.length === 0) return
+    this.#parts.push(rs)
+    if (this.count === 0) this.firstOffset = rs[0]!.offset
+    this.count += rs.length
+    const last = rs[rs.length - 1]!
     this.lastOffset = last.offset
     this.lastLeaderEpoch = last.leaderEpoch
+  }
+
+  /** make makes a deferred batch's records at or after `from` (all with null) into an array. */
+  #make(b: RecordBatch, from: bigint | null): Record[] {
+    const made: Record[] = []
+    forEachDeferredRecord(b, this.#fields, from, (r) => made.push(r as Record))
+    return made
   }
 
   /** each calls `fn` with every record, making those of deferred batches as it goes (and keeping none). */
@@ -92,9 +105,7 @@ export class LazyRecords {
       else {
         // A batch is made whole for a generator (it cannot yield from inside a callback); each batch
         // holds at most a batch's records, not the partition's.
-        const made: Record[] = []
-        forEachDeferredRecord(part, this.#fields, null, (r) => made.push(r as Record))
-        yield* made
+        yield* this.#make(part, null)
       }
     }
   }
