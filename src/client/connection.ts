@@ -1,6 +1,5 @@
 import * as net from 'node:net'
 import type * as tls from 'node:tls'
-import { createRequire } from 'node:module'
 import { performance } from 'node:perf_hooks'
 import { Writer } from '../protocol/writer.js'
 import { Reader } from '../protocol/reader.js'
@@ -966,12 +965,9 @@ interface ReadTarget {
   conn: BrokerConnection | null
 }
 
-const require = createRequire(import.meta.url)
-let tlsModule: typeof tls | undefined
-
 /** loadTls loads node:tls when a connection first needs it: a client that never dials TLS does not pay its memory. */
 function loadTls(): typeof tls {
-  return (tlsModule ??= require('node:tls') as typeof tls)
+  return process.getBuiltinModule('node:tls')
 }
 
 /** OnRead is net.connect's `onread` option: the socket reads into the buffers `buffer` returns. */

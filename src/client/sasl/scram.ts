@@ -11,18 +11,16 @@
 // forge the signature, so a mismatch ends authentication.
 
 import type * as crypto from 'node:crypto'
-import { createRequire } from 'node:module'
 import { promisify } from 'node:util'
 import { invalidSaslOption, resolveCredentials, saslName, type CredentialSource, type Mechanism, type SaslContext, type SaslSession, type SaslStart, type SaslStep } from './authenticate.js'
 import { SaslAuthenticationError } from '../errors.js'
 
-const require = createRequire(import.meta.url)
 let cryptoModule: { crypto: typeof crypto; pbkdf2: (password: Buffer, salt: Buffer, iterations: number, keylen: number, digest: string) => Promise<Buffer> } | undefined
 
 /** loadCrypto loads node:crypto when a SCRAM exchange first needs it: a client that never authenticates with SCRAM does not pay its memory. */
 function loadCrypto(): NonNullable<typeof cryptoModule> {
   if (cryptoModule === undefined) {
-    const c = require('node:crypto') as typeof crypto
+    const c = process.getBuiltinModule('node:crypto')
     cryptoModule = { crypto: c, pbkdf2: promisify(c.pbkdf2) }
   }
   return cryptoModule
