@@ -5,7 +5,8 @@
  *   cd bench && npm i
  *   node --import tsx run.ts [--scale 1] [--reps 3] [--clients kafka-wire,kafka-wire-node22,...]
  *     [--workloads all] [--bootstrap host:port] [--latency-rate N] [--latency-seconds 20]
- *     [--java-transaction-ms 10] [--node /path/to/node] [--out results] [--write-results]
+ *     [--java-transaction-ms 10] [--node /path/to/node] [--node-flags="--flag ..."] [--out results]
+ *     [--write-results]
  *   node --import tsx run.ts --render results/results.json [--write-results]   (re-render saved runs)
  *   node --import tsx run.ts --profile produce-uncompressed [--scale 0.2] [--clients kafka-wire]
  *     (CPU profile of the timed window: <out>/profiles/*.cpuprofile, a flame graph .svg, a .top.md)
@@ -83,6 +84,7 @@ const { values: args } = parseArgs({
     'latency-seconds': { type: 'string', default: '20' },
     'java-transaction-ms': { type: 'string' },
     node: { type: 'string' },
+    'node-flags': { type: 'string' },
     out: { type: 'string', default: join(here, 'results') },
     'write-results': { type: 'boolean', default: false },
     render: { type: 'string' },
@@ -129,6 +131,9 @@ const nodeBin = args.node ?? (existsSync(bundledNode) ? bundledNode : process.ex
 for (const c of clients) if (c.endsWith('-node22') && !existsSync(bundledNode22)) throw new Error(`${c} needs ${bundledNode22}: run npm i in bench/`)
 const systemNode = findSystemNode()
 const profileDir = join(args.out, 'profiles')
+// --node-flags: flags for every Node worker (V8's heap flags, which NODE_OPTIONS refuses, included);
+// the results' environment lines name them.
+const nodeFlags = (args['node-flags'] ?? '').split(/\s+/).filter(Boolean)
 const nodeVersion = (bin: string) => execFileSync(bin, ['--version']).toString().trim()
 
 /** TXN_RECORDS is produce-transactional's records per transaction. */
@@ -209,7 +214,7 @@ function runNodeWorker(client: string, s: WorkloadSpec, profileAs?: string): Pro
   const timeoutMs = Math.max(120_000, 20 * 60_000 * Math.min(1, scale * 2))
   const env = profileAs === undefined ? process.env : { ...process.env, KW_BENCH_PROFILE: profileAs }
   return new Promise((resolve, reject) => {
-    const child = spawn(node, ['--import', 'tsx', file, JSON.stringify(s)], { cwd: here, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' })
+    const child = spawn(node, [...nodeFlags, '--import', 'tsx', file, JSON.stringify(s)], { cwd: here, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' })
     let out = ''
     let err = ''
     child.stdout.on('data', (b: Buffer) => (out += b.toString()))
@@ -459,6 +464,7 @@ function writeOutputs(writeResultsMd: boolean): void {
     node: nodeVersion(nodeBin),
     node22: clients.some((c) => c.endsWith('-node22')) ? nodeVersion(bundledNode22) : undefined,
     systemNode: clients.includes('kafka-wire-node20') ? nodeVersion(systemNode) : undefined,
+    nodeFlags: nodeFlags.length > 0 ? nodeFlags : undefined,
     java: safe(() => /version "([^"]+)"/.exec(execFileSync('sh', ['-c', 'java -version 2>&1']).toString())?.[1] ?? ''),
     kafka: cluster?.version ?? process.env.KAFKA_CLUSTER_VERSION ?? KAFKA_VERSION,
     broker: cluster ? `${cluster.kind}, 1 node, -Xmx2g` : `external (${bootstrap.join(',')})`,

@@ -391,6 +391,8 @@ export interface RunEnv {
   node: string
   node22?: string
   systemNode?: string
+  /** nodeFlags are run.ts --node-flags: flags every Node worker ran with (absent when none). */
+  nodeFlags?: string[]
   java: string
   kafka: string
   broker: string
@@ -413,7 +415,7 @@ export interface RunEnv {
  * Older runs, without it, are judged by that median.
  */
 function loadLine(env: RunEnv): string {
-  const overloaded = ' — **the machine was shared with other test runs and overloaded: absolute figures are low and noisy; compare the ratios**'
+  const overloaded = ' — **the machine was busy (more than half its cores) before the benchmark started: absolute figures are low and noisy; compare the ratios**'
   if (env.loadBefore === undefined) return env.loadAvg1 && env.loadAvg1.median > env.cores ? overloaded : ''
   const before = `; ${env.loadBefore.toFixed(1)} before the benchmark started (the later figures count its own broker and runs)`
   return env.loadBefore > env.cores / 2 ? `${before}${overloaded}` : `${before}: nothing else ran`
@@ -429,6 +431,7 @@ function envLines(env: RunEnv, runs: RunRecord[]): string[] {
     `- Clients: ${Object.entries(env.clientVersions).map(([c, v]) => `${CLIENT_TITLES[c] ?? c} ${v}`).join(', ')}`,
     `- Scale ${env.scale} (${Object.entries(env.counts).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}), ${done} of ${env.reps} repetitions, client order rotated and reversed between repetitions; latency: ${env.latencyRate.toLocaleString('en-US')} records/s for ${env.latencySeconds} s`,
     env.realisticWriter ? `- The 1 KiB consume workloads read topics written once by ${env.realisticWriter}` : '',
+    env.nodeFlags ? `- Every Node worker ran with \`${env.nodeFlags.join(' ')}\` (run.ts --node-flags): not Node's defaults` : '',
   ].filter(Boolean)
 }
 
