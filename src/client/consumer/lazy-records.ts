@@ -42,6 +42,12 @@ export class LazyRecords {
       this.#addMade(this.#make(b, from))
       return
     }
+    this.#addDeferred(b)
+  }
+
+  /** addDeferred adds a deferred batch (with records) whole, its records kept as bytes. */
+  #addDeferred(b: RecordBatch): void {
+    const d = b.deferred!
     if (this.count === 0) this.firstOffset = b.baseOffset + BigInt(d.minDelta)
     this.count += d.count
     this.lastOffset = b.baseOffset + BigInt(d.lastDelta)
@@ -71,6 +77,37 @@ export class LazyRecords {
     const last = rs[rs.length - 1]!
     this.lastOffset = last.offset
     this.lastLeaderEpoch = last.leaderEpoch
+  }
+
+  /**
+   * takeFirst moves the first `n` records (0 < n < count) into a new LazyRecords and keeps the rest,
+   * for a poll that takes part of a partition: whole batches move still as bytes, and only the one
+   * batch the split falls in is made.
+   */
+  takeFirst(n: number): LazyRecords {
+    const head = new LazyRecords(this.#fields)
+    const parts = this.#parts
+    let i = 0
+    while (head.count < n) {
+      const part = parts[i]!
+      const size = Array.isArray(part) ? part.length : part.deferred!.count
+      if (head.count + size <= n) {
+        if (Array.isArray(part)) head.#addMade(part)
+        else head.#addDeferred(part)
+        i++
+        continue
+      }
+      const made = Array.isArray(part) ? part : this.#make(part, null)
+      const k = n - head.count
+      head.#addMade(made.slice(0, k))
+      parts[i] = made.slice(k)
+      break
+    }
+    parts.splice(0, i)
+    this.count -= n
+    const first = parts[0]!
+    this.firstOffset = Array.isArray(first) ? first[0]!.offset : first.baseOffset + BigInt(first.deferred!.minDelta)
+    return head
   }
 
   /** make makes a deferred batch's records at or after `from` (all with null) into an array. */

@@ -643,8 +643,14 @@ export class Source {
           b.partitionIndex++
           b.recordIndex = 0
         } else {
-          out.push({ ...p, records: p.records.slice(b.recordIndex, b.recordIndex + left) })
-          b.recordIndex += left
+          // A partition whose records are not made yet gives its first `left` (lazy-records.ts) and
+          // keeps the rest, so its buffered part stays whole (recordIndex 0).
+          const lz = lazyOf(p)
+          if (lz !== null) out.push(lazyPartition(p, lz.takeFirst(left)))
+          else {
+            out.push({ ...p, records: p.records.slice(b.recordIndex, b.recordIndex + left) })
+            b.recordIndex += left
+          }
           taken += left
           left = 0
         }
@@ -697,8 +703,9 @@ export class Source {
     const c = entry.cursor
     const lz = lazyOf(p)
     if (lz !== null) {
-      // Not one record of it was made (a partly polled partition has its array): no hook is there to
-      // hear of them either, or the records would have been made when they came.
+      // Its records are not made (but for part of one batch, when a poll took some of them and it
+      // holds the rest from firstOffset on): no hook is there to hear of them either, or the records
+      // would have been made when they came.
       if (!c.removed && entry.generation === c.generation && c.paused && lz.count > 0) c.setOffset(lz.firstOffset, -1)
       this.#bufRecords -= lz.count
       return
