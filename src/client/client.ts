@@ -83,6 +83,17 @@ export class Client {
   }
 
   /**
+   * updateSeedBrokers replaces the "host:port" seeds the client loads metadata from when the brokers
+   * it discovered do not answer (and after REBOOTSTRAP_REQUIRED): for a long-lived client whose
+   * original seeds were replaced (franz-go's UpdateSeedBrokers). The old seeds' connections are
+   * closed; an empty list changes nothing. Throws InvalidOptionError for an address that is not
+   * "host:port", changing nothing.
+   */
+  updateSeedBrokers(addrs: string[]): void {
+    this.#core.updateSeedBrokers(addrs)
+  }
+
+  /**
    * partitionLeader returns the broker leading a partition per the client's cached metadata, or
    * undefined when the client knows no leader for it (franz-go's PartitionLeader).
    */

@@ -10,7 +10,7 @@ import { Broker, delay, type BrokerEvents } from './broker.js'
 import type { ConnectionObserver, RequestOptions } from './connection.js'
 import { AbortError, BrokerConnectionError, BrokersUnreachableError, ClientClosedError, InvalidOptionError, RequestTimeoutError, UnknownLeaderError } from './errors.js'
 import { MetadataCache, type ClusterMetadata, type LeaderMove, type TopicInfo } from './metadata.js'
-import { resolveConfig, type ClientOptions, type Config } from './options.js'
+import { parseHostPort, resolveConfig, type ClientOptions, type Config } from './options.js'
 import { isCoordinatorError, route, type SplitSpec } from './routing.js'
 import type { ClientRequestOptions, ConnectionKind, CoordinatorType, CoreListener, CoreRequestOptions } from './types.js'
 
@@ -252,9 +252,11 @@ export class ClientCore {
     const req = Metadata.newRequest()
     req.topics = topics === null ? null : topics.map((name) => ({ topicId: ZERO_UUID, name }))
     req.allowAutoTopicCreation = this.config.allowAutoTopicCreation
-    // Try the known brokers, then the seeds, before giving up on this load.
-    const candidates = [...this.#brokers.values(), ...this.#seeds]
-    const start = this.#nextAny++ % candidates.length
+    // Try the known brokers, then the seeds, before giving up on this load; after a rebootstrap
+    // (REBOOTSTRAP_REQUIRED, at most once a load) the seeds alone.
+    let rebootstrapped = false
+    let candidates = [...this.#brokers.values(), ...this.#seeds]
+    let start = this.#nextAny++ % candidates.length
     let lastErr: Error | null = null
     let fatal: Error | null = null
     let reached = false
@@ -263,28 +265,27 @@ export class ClientCore {
       const b = candidates[(start + i) % candidates.length]!
       const addr = `${b.meta.host}:${b.meta.port}`
       if (!tried.includes(addr)) tried.push(addr)
+      let got: ClusterMetadata | typeof REBOOTSTRAP
       try {
-        const res = await b.request(Metadata, req, { timeout: this.config.requestTimeoutOverhead + 5_000, background: true })
-        if (res.errorCode) throw new KafkaProtocolError(res.errorCode, { broker: b.meta.nodeId })
-        const brokers = new Map<number, BrokerMetadata>()
-        for (const br of res.brokers) brokers.set(br.nodeId, { nodeId: br.nodeId, host: br.host, port: br.port, rack: br.rack })
-        const now = Date.now()
-        const topicMap = new Map<string, TopicInfo>()
-        for (const t of res.topics) {
-          if (t.name === null) continue
-          const partitions = t.partitions
-            .map((p) => ({ partition: p.partitionIndex, leader: p.leaderId, leaderEpoch: p.leaderEpoch, replicas: p.replicaNodes, isr: p.isrNodes, offline: p.offlineReplicas, errorCode: p.errorCode }))
-            .sort((a, b) => a.partition - b.partition)
-          topicMap.set(t.name, { name: t.name, id: t.topicId, isInternal: t.isInternal, partitions, errorCode: t.errorCode, loadedAt: now })
-        }
-        this.unreachable = null
-        return { brokers, topics: topicMap, controllerId: res.controllerId, clusterId: res.clusterId, loadedAt: now }
+        got = await this.#metadataFrom(b, req, addr, rebootstrapped)
       } catch (err) {
         lastErr = err as Error
         if (!isConnectionError(lastErr)) reached = true
         // An error retrying cannot fix (failed authentication) is what the load reports.
         if (fatal === null && lastErr instanceof KafkaWireError && !lastErr.retriable && !(lastErr instanceof AbortError)) fatal = lastErr
+        continue
       }
+      if (got === REBOOTSTRAP) {
+        // What onRebootstrapRequired throws fails the load as it is.
+        await this.#rebootstrap(addr)
+        rebootstrapped = true
+        candidates = [...this.#seeds]
+        start = 0
+        i = -1
+        continue
+      }
+      this.unreachable = null
+      return got
     }
     if (fatal !== null) throw fatal
     if (!reached && !this.#shutdown) {
@@ -292,6 +293,63 @@ export class ClientCore {
       throw (this.unreachable = new BrokersUnreachableError(tried, lastErr))
     }
     throw lastErr ?? new BrokerConnectionError('no broker to load metadata from')
+  }
+
+  /**
+   * metadataFrom asks one broker for metadata: the cluster it describes, or REBOOTSTRAP when it
+   * answered REBOOTSTRAP_REQUIRED and this load has not rebootstrapped yet.
+   */
+  async #metadataFrom(b: Broker, req: ReturnType<typeof Metadata.newRequest>, addr: string, rebootstrapped: boolean): Promise<ClusterMetadata | typeof REBOOTSTRAP> {
+    const res = await b.request(Metadata, req, { timeout: this.config.requestTimeoutOverhead + 5_000, background: true })
+    if (res.errorCode === ErrorCode.REBOOTSTRAP_REQUIRED && !rebootstrapped) return REBOOTSTRAP
+    if (res.errorCode) throw new KafkaProtocolError(res.errorCode, { broker: b.meta.nodeId })
+    const known = this.metadata.clusterId
+    if (rebootstrapped && known !== null && res.clusterId !== known) {
+      // KIP-899: a rebootstrap must find the same cluster, not carry on against another one.
+      throw new KafkaProtocolError(ErrorCode.INCONSISTENT_CLUSTER_ID, { broker: b.meta.nodeId, errorMessage: `after REBOOTSTRAP_REQUIRED, seed ${addr} answered for cluster ${res.clusterId ?? '(none)'}, not ${known}` })
+    }
+    const brokers = new Map<number, BrokerMetadata>()
+    for (const br of res.brokers) brokers.set(br.nodeId, { nodeId: br.nodeId, host: br.host, port: br.port, rack: br.rack })
+    const now = Date.now()
+    const topicMap = new Map<string, TopicInfo>()
+    for (const t of res.topics) {
+      if (t.name === null) continue
+      const partitions = t.partitions
+        .map((p) => ({ partition: p.partitionIndex, leader: p.leaderId, leaderEpoch: p.leaderEpoch, replicas: p.replicaNodes, isr: p.isrNodes, offline: p.offlineReplicas, errorCode: p.errorCode }))
+        .sort((a, b) => a.partition - b.partition)
+      topicMap.set(t.name, { name: t.name, id: t.topicId, isInternal: t.isInternal, partitions, errorCode: t.errorCode, loadedAt: now })
+    }
+    return { brokers, topics: topicMap, controllerId: res.controllerId, clusterId: res.clusterId, loadedAt: now }
+  }
+
+  /**
+   * rebootstrap answers REBOOTSTRAP_REQUIRED (KIP-1102): the seeds onRebootstrapRequired gives (if
+   * any) replace the client's, and the brokers discovered so far are forgotten, their connections
+   * closed, so that the load goes on from the seeds.
+   */
+  async #rebootstrap(from: string): Promise<void> {
+    const fn = this.config.onRebootstrapRequired
+    const seeds = fn === null ? [] : await fn()
+    if (!Array.isArray(seeds)) throw new InvalidOptionError('onRebootstrapRequired', 'must return a list of "host:port" seeds (or an empty list for the current ones)')
+    if (seeds.length > 0) this.updateSeedBrokers(seeds)
+    this.log('warn', 'a broker answered REBOOTSTRAP_REQUIRED: the discovered brokers are forgotten and metadata is loaded from the seeds', 'broker', from, 'seeds', this.#seeds.map((b) => `${b.meta.host}:${b.meta.port}`).join(','))
+    for (const b of this.#brokers.values()) b.close()
+    this.#brokers.clear()
+  }
+
+  /**
+   * updateSeedBrokers replaces the seed brokers (franz-go's UpdateSeedBrokers); the old seeds'
+   * connections are closed. An empty list changes nothing. Throws InvalidOptionError for an address
+   * that is not "host:port", before changing anything.
+   */
+  updateSeedBrokers(addrs: readonly string[]): void {
+    if (!Array.isArray(addrs)) throw new InvalidOptionError('updateSeedBrokers', 'takes a list of "host:port" addresses')
+    if (addrs.length === 0) return
+    const parsed = addrs.map((a) => parseHostPort(a, 'updateSeedBrokers'))
+    this.checkRunning()
+    const old = this.#seeds
+    this.#seeds = parsed.map((s, i) => new Broker({ nodeId: seedNodeId(i), host: s.host, port: s.port, rack: null }, this.config, this.#events))
+    for (const b of old) b.close()
   }
 
   /**
@@ -547,6 +605,9 @@ function noop(): void {}
 export function endsCall(err: unknown): boolean {
   return err instanceof AbortError || err instanceof ClientClosedError
 }
+
+/** REBOOTSTRAP is what #metadataFrom returns for an answer of REBOOTSTRAP_REQUIRED (KIP-1102). */
+const REBOOTSTRAP = Symbol('rebootstrap')
 
 /** isConnectionError is true for errors that mean a broker could not be reached or did not answer. */
 export function isConnectionError(err: unknown): boolean {

@@ -107,6 +107,16 @@ export interface ClientOptions<C = unknown> {
   requestRetries?: number
   /** retryTimeout bounds the total time spent retrying one request, in ms. Default 30,000 (franz-go's RetryTimeout). */
   retryTimeout?: number
+  /**
+   * onRebootstrapRequired is called when a metadata answer says REBOOTSTRAP_REQUIRED (KIP-1102, Kafka
+   * 4.0+): the client's metadata is too stale. The seeds it returns replace the client's
+   * (`updateSeedBrokers`); then the client forgets the brokers it discovered (closing their
+   * connections: requests on them fail and are retried) and loads metadata from the seeds, once per
+   * load, and only from a cluster with the same id. What it throws fails that load. Without it, or
+   * when it returns no seeds, the client rebootstraps from the seeds it has, as Java's client does
+   * (franz-go, without the option, reports the error). After franz-go's OnRebootstrapRequired.
+   */
+  onRebootstrapRequired?: () => string[] | Promise<string[]>
   /** hooks are objects implementing any subset of the hook methods; nested arrays are flattened. */
   hooks?: HookInput<C>
   /** logger receives the client's log lines. Default: none. */
@@ -405,6 +415,7 @@ export interface Config {
   readonly retryBackoff: (tries: number) => number
   readonly requestRetries: number
   readonly retryTimeout: number
+  readonly onRebootstrapRequired: (() => string[] | Promise<string[]>) | null
   readonly defaultProduceTopic: string | null
   readonly requiredAcks: 0 | 1 | -1
   readonly idempotent: boolean
@@ -478,7 +489,7 @@ const CODECS = new Set<CompressionName>(['none', 'gzip', 'snappy', 'lz4', 'zstd'
 const KNOWN = new Set([
   'seedBrokers', 'clientId', 'rack', 'tls', 'sasl', 'dialer', 'dialTimeout', 'requestTimeoutOverhead', 'connIdleTimeout',
   'brokerMaxReadBytes', 'brokerMaxWriteBytes', 'maxVersions', 'metadataMaxAge', 'metadataMinAge', 'considerMissingTopicDeletedAfter', 'retryBackoff', 'requestRetries',
-  'retryTimeout', 'hooks', 'logger', 'defaultProduceTopic', 'requiredAcks', 'disableIdempotentWrite', 'linger',
+  'retryTimeout', 'onRebootstrapRequired', 'hooks', 'logger', 'defaultProduceTopic', 'requiredAcks', 'disableIdempotentWrite', 'linger',
   'producerBatchMaxBytes', 'producerBatchCompression', 'maxBufferedRecords', 'maxBufferedBytes',
   'maxProduceRequestsInflightPerBroker', 'produceRequestTimeout', 'recordDeliveryTimeout', 'recordRetries',
   'unknownTopicRetries', 'partitioner', 'stopProducerOnDataLossDetected', 'producerOnDataLossDetected', 'allowAutoTopicCreation', 'transactionalId', 'transactionTimeout', 'concurrentTransactionsBackoff',
@@ -662,6 +673,7 @@ export function resolveConfig(options: ClientOptions): Config {
     retryBackoff,
     requestRetries: num(o, 'requestRetries', 20, 0, Number.MAX_SAFE_INTEGER, true),
     retryTimeout: num(o, 'retryTimeout', 30_000, 0),
+    onRebootstrapRequired: fn<() => string[] | Promise<string[]>>(o, 'onRebootstrapRequired'),
     defaultProduceTopic: options.defaultProduceTopic ?? null,
     requiredAcks,
     idempotent,

@@ -18,6 +18,7 @@ const CLIENT_API = [
   'config', 'discoveredBrokers', 'endTransaction', 'fetchCommittedOffsets', 'fetches', 'flush', 'flushAcks', 'groupMetadata', 'markAcks', 'markCommitRecords',
   'partitionLeader', 'pauseFetchPartitions', 'pauseFetchTopics', 'pollFetches', 'pollRecords', 'produce', 'produceSync',
   'records', 'removeConsumePartitions', 'request', 'resumeFetchPartitions', 'resumeFetchTopics', 'sendOffsetsToTransaction', 'setOffsets', 'tryProduce',
+  'updateSeedBrokers',
 ]
 
 test('Client has exactly its documented members: no internal hub on the prototype or the instance', async () => {
