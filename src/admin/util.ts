@@ -62,18 +62,18 @@ const sig = (opts: AdminOptions) => (opts.signal ? { signal: opts.signal } : {})
 
 /** sendAny sends a request to any broker, retried as `ClientCore.request` retries. */
 export function sendAny<Req, Res>(core: ClientCore, api: ApiMessage<Req, Res>, build: Build<Req>, opts: AdminOptions = {}): Promise<Res> {
-  return core.retry(opts, (signal) => core.anyBroker().request(api, build, signal ? { signal } : {}))
+  return core.retry(opts, api.key, (signal) => core.anyBroker().request(api, build, signal ? { signal } : {}))
 }
 
 /** sendTo sends a request to one broker, retried as `ClientCore.request` retries. */
 export async function sendTo<Req, Res>(core: ClientCore, node: number, api: ApiMessage<Req, Res>, build: Build<Req>, opts: AdminOptions = {}): Promise<Res> {
   const b = await core.brokerAfterRefresh(node)
-  return core.retry(opts, (signal) => b.request(api, build, signal ? { signal } : {}))
+  return core.retry(opts, api.key, (signal) => b.request(api, build, signal ? { signal } : {}))
 }
 
 /** sendController sends a request to the active controller (as the cluster's metadata names it). */
 export function sendController<Req, Res>(core: ClientCore, api: ApiMessage<Req, Res>, build: Build<Req>, opts: AdminOptions = {}): Promise<Res> {
-  return core.retry(opts, async (signal) => {
+  return core.retry(opts, api.key, async (signal) => {
     if (core.metadata.lastLoad === 0) await core.metadata.refresh(true)
     const b = core.broker(core.metadata.controllerId) ?? core.anyBroker()
     return b.request(api, build, signal ? { signal } : {})

@@ -387,7 +387,7 @@ export class ClientCore {
     const send = prepared(body, opts.prepare)
     if (opts.broker !== undefined) {
       const b = await this.brokerAfterRefresh(opts.broker)
-      return this.retry(opts, (signal) => b.request(api, send, attemptOptions(opts, signal)))
+      return this.retry(opts, api.key, (signal) => b.request(api, send, attemptOptions(opts, signal)))
     }
     const r = route(api, body)
     switch (r.kind) {
@@ -396,13 +396,13 @@ export class ClientCore {
       case 'coordinator':
         return this.coordinatorRequest(r.coordinatorType, r.key, api, send, opts)
       case 'controller':
-        return this.retry(opts, async (signal) => {
+        return this.retry(opts, api.key, async (signal) => {
           if (this.metadata.lastLoad === 0) await this.metadata.refresh(true)
           const b = this.broker(this.metadata.controllerId) ?? this.anyBroker()
           return b.request(api, send, attemptOptions(opts, signal))
         })
       default:
-        return this.retry(opts, (signal) => this.anyBroker().request(api, send, attemptOptions(opts, signal)))
+        return this.retry(opts, api.key, (signal) => this.anyBroker().request(api, send, attemptOptions(opts, signal)))
     }
   }
 
@@ -415,12 +415,13 @@ export class ClientCore {
 
   /**
    * retry runs `attempt` until it succeeds or fails with a non-retriable error, waiting
-   * `retryBackoff` between tries, for at most `requestRetries` tries and `retryTimeout` ms.
+   * `retryBackoff` between tries, for at most `requestRetries` tries and the `retryTimeout` of the
+   * request's API key (`key`; -1, the default bound, when the attempt is not one request).
    */
-  async retry<T>(opts: { signal?: AbortSignal }, attempt: (signal?: AbortSignal) => Promise<T>): Promise<T> {
+  async retry<T>(opts: { signal?: AbortSignal }, key: number, attempt: (signal?: AbortSignal) => Promise<T>): Promise<T> {
     this.hold()
     try {
-      const retries = new Retries(this)
+      const retries = new Retries(this, key)
       for (;;) {
         if (opts.signal?.aborted) throw new AbortError(opts.signal.reason)
         this.checkRunning()
@@ -511,7 +512,7 @@ export class ClientCore {
         round,
         (r) => (r instanceof Error ? retriableThrown(r) : askAgain && movedAnswer(r.errorCode as number, routedAt, this.config.metadataMinAge)),
         (_it, err) => err as Error,
-        { signal: opts.signal, between: () => this.metadata.refresh(true).catch(() => {}) },
+        { signal: opts.signal, between: () => this.metadata.refresh(true).catch(() => {}), key: api.key },
       )
     } finally {
       this.release()
@@ -545,7 +546,7 @@ export class ClientCore {
     const cacheKey = `${type}:${key}`
     let p = this.#coordinators.get(cacheKey)
     if (p === undefined) {
-      p = this.retry({ signal }, async (sig) => {
+      p = this.retry({ signal }, FindCoordinator.key, async (sig) => {
         const conn = await this.anyBroker().connection('other', sig)
         const version = conn.versionFor(FindCoordinator)
         const req = FindCoordinator.newRequest()
@@ -582,7 +583,7 @@ export class ClientCore {
    * be a function of the negotiated version, for requests whose fields differ between versions.
    */
   coordinatorRequest<Req, Res>(type: CoordinatorType, key: string, api: ApiMessage<Req, Res>, body: Req | ((version: number) => Req), opts: ClientRequestOptions = {}): Promise<Res> {
-    return this.retry(opts, async (signal) => {
+    return this.retry(opts, api.key, async (signal) => {
       const node = await this.coordinator(type, key, signal)
       const res = await this.requestOn(node, 'group', api, body, attemptOptions(opts, signal))
       const r = res as { errorCode?: number; groups?: Array<{ errorCode?: number }>; topics?: Array<{ partitions?: Array<{ errorCode?: number }> }> }
@@ -681,23 +682,30 @@ function movedAnswer(code: number, routedAt: number, minAge: number): boolean {
 }
 
 /**
- * Retries counts the rounds of one call: at most `requestRetries` rounds within
- * `retryTimeout`, waiting `retryBackoff` between rounds (the client's own retry settings).
+ * Retries counts the rounds of one call: at most `requestRetries` rounds within `retryTimeout` for
+ * the call's API key (-1 when it has none: the default bound), waiting `retryBackoff` between rounds
+ * (the client's own retry settings).
  */
 class Retries {
   #core: ClientCore
   #tries = 0
   #start = Date.now()
-  constructor(core: ClientCore) {
+  #timeout: number
+  constructor(core: ClientCore, key: number) {
     this.#core = core
+    this.#timeout = core.config.retryTimeout(key)
   }
 
-  /** next waits before the next round and resolves false when the budget is spent. */
+  /**
+   * next waits before the next round and resolves false when the budget is spent: a round past
+   * requestRetries, or one whose backoff would end past retryTimeout (franz-go's test).
+   */
   async next(signal: AbortSignal | undefined): Promise<boolean> {
     const cfg = this.#core.config
     this.#tries++
-    if (this.#tries > cfg.requestRetries || Date.now() - this.#start > cfg.retryTimeout) return false
-    await delay(cfg.retryBackoff(this.#tries), signal).catch((reason) => {
+    const backoff = cfg.retryBackoff(this.#tries)
+    if (this.#tries > cfg.requestRetries || Date.now() - this.#start + backoff > this.#timeout) return false
+    await delay(backoff, signal).catch((reason) => {
       throw new AbortError(reason)
     })
     this.#core.checkRunning()
@@ -722,10 +730,10 @@ export async function retryItems<K, R>(
   round: (items: K[], signal: AbortSignal | undefined) => Promise<Map<K, R>>,
   again: (r: R, item: K) => boolean,
   failed: (item: K, err: unknown) => R,
-  opts: { signal?: AbortSignal; between?: () => Promise<void> } = {},
+  opts: { signal?: AbortSignal; between?: () => Promise<void>; key?: number } = {},
 ): Promise<Map<K, R>> {
   const out = new Map<K, R>()
-  const retries = new Retries(core)
+  const retries = new Retries(core, opts.key ?? -1)
   let pending = items
   while (pending.length > 0) {
     let next: K[] = []

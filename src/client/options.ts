@@ -5,6 +5,7 @@ import { produceRequestOverhead } from './producer/request-size.js'
 import type { ProduceRecord } from '../protocol/record.js'
 import type { SaslConfig, Mechanism } from './sasl/index.js'
 import { balancerByName, BALANCER_NAMES, type BalancerName, type GroupBalancer } from './consumer/balancers/index.js'
+import { ApiKey } from '../protocol/messages/api-key.js'
 import { InvalidOptionError } from './errors.js'
 import type { Dialer } from './connection.js'
 import { topicNameProblem } from './topic-name.js'
@@ -105,8 +106,15 @@ export interface ClientOptions<C = unknown> {
   retryBackoff?: number | ((tries: number) => number)
   /** requestRetries bounds retries of a retriable request error. Default 20 (franz-go's RequestRetries). */
   requestRetries?: number
-  /** retryTimeout bounds the total time spent retrying one request, in ms. Default 30,000 (franz-go's RetryTimeout). */
-  retryTimeout?: number
+  /**
+   * retryTimeout bounds the time one request is tried and tried again after retriable failures, in
+   * ms; 0 for no bound. A function gets the request's API key (franz-go's RetryTimeoutFn; -1 for an
+   * admin call whose rounds span several requests) and returns the bound for it. Default: the
+   * group's sessionTimeout for JoinGroup, SyncGroup and Heartbeat, 30,000 for others (franz-go's
+   * RetryTimeout). Produce and Fetch have their own (recordDeliveryTimeout, the fetch loop). A try
+   * is made only if its backoff ends within the bound.
+   */
+  retryTimeout?: number | ((apiKey: number) => number)
   /**
    * onRebootstrapRequired is called when a metadata answer says REBOOTSTRAP_REQUIRED (KIP-1102, Kafka
    * 4.0+): the client's metadata is too stale. The seeds it returns replace the client's
@@ -414,7 +422,8 @@ export interface Config {
   readonly considerMissingTopicDeletedAfter: number
   readonly retryBackoff: (tries: number) => number
   readonly requestRetries: number
-  readonly retryTimeout: number
+  /** retryTimeout gives the retry bound of a request by API key, in ms (Infinity for none). */
+  readonly retryTimeout: (apiKey: number) => number
   readonly onRebootstrapRequired: (() => string[] | Promise<string[]>) | null
   readonly defaultProduceTopic: string | null
   readonly requiredAcks: 0 | 1 | -1
@@ -513,6 +522,29 @@ export function validateOffsetSpec(v: unknown, option: string): OffsetSpec {
     }
   }
   throw new InvalidOptionError(option, `${String(v)} is not 'earliest', 'latest', { offset }, { timestamp } or { relative, from }`)
+}
+
+/**
+ * retryTimeoutOf resolves the retryTimeout option into a bound by API key: a number for every key, a
+ * function's answer (checked at each call), or franz-go's default. 0 is no bound.
+ */
+function retryTimeoutOf(o: { [k: string]: unknown }): (apiKey: number) => number {
+  const v = o.retryTimeout
+  const bound = (ms: number) => (ms === 0 ? Infinity : ms)
+  if (typeof v === 'function') {
+    const f = v as (apiKey: number) => number
+    return (key) => {
+      const ms = f(key)
+      if (!(ms >= 0)) throw new InvalidOptionError('retryTimeout', `the function returned ${String(ms)} for API key ${key}: it must return a number of ms, 0 for no bound`)
+      return bound(ms)
+    }
+  }
+  if (v !== undefined) {
+    const ms = num(o, 'retryTimeout', 30_000, 0)
+    return () => bound(ms)
+  }
+  const session = num(o, 'sessionTimeout', 45_000, 1_000)
+  return (key) => (key === ApiKey.JoinGroup || key === ApiKey.SyncGroup || key === ApiKey.Heartbeat ? session : 30_000)
 }
 
 function fn<T>(o: { [k: string]: unknown }, name: string): T | null {
@@ -672,7 +704,7 @@ export function resolveConfig(options: ClientOptions): Config {
     considerMissingTopicDeletedAfter: num(o, 'considerMissingTopicDeletedAfter', 15_000, 0, Number.MAX_SAFE_INTEGER, true),
     retryBackoff,
     requestRetries: num(o, 'requestRetries', 20, 0, Number.MAX_SAFE_INTEGER, true),
-    retryTimeout: num(o, 'retryTimeout', 30_000, 0),
+    retryTimeout: retryTimeoutOf(o),
     onRebootstrapRequired: fn<() => string[] | Promise<string[]>>(o, 'onRebootstrapRequired'),
     defaultProduceTopic: options.defaultProduceTopic ?? null,
     requiredAcks,

@@ -592,7 +592,7 @@ export abstract class GroupBase implements ConsumerGroupHooks {
    * rebalance, leaving the member in the group for the next one to wait on.
    */
   protected async leaveRequest<Req, Res>(api: ApiMessage<Req, Res>, build: (version: number) => Req): Promise<Res> {
-    return this.core.retry({ signal: this.abort.signal }, async (signal) => {
+    return this.core.retry({ signal: this.abort.signal }, api.key, async (signal) => {
       const node = await this.core.coordinator(0, this.group, signal)
       return this.core.requestOn(node, 'other', api, build, { timeout: 5_000, ...(signal ? { signal } : {}) })
     })

@@ -665,7 +665,7 @@ export class Producer implements CoreListener {
     const oldId = this.producerId
     const oldEpoch = this.producerEpoch
     this.core
-      .retry({}, () => this.#initProducerId(oldId, oldEpoch).catch((err: Error) => {
+      .retry({}, InitProducerId.key, () => this.#initProducerId(oldId, oldEpoch).catch((err: Error) => {
         // A broker that does not know the old id/epoch (or predates KIP-360) gets a new producer id.
         if (err instanceof KafkaProtocolError && !err.retriable) return this.#initProducerId(-1n, -1)
         throw err

@@ -391,7 +391,7 @@ export class Transactions {
   async #addPartitions(rbs: RecBuf[]): Promise<void> {
     let todo = rbs
     const producer = this.#producer
-    await this.#retrying(async () => {
+    await this.#retrying(AddPartitionsToTxn.key, async () => {
       const req = AddPartitionsToTxn.newRequest() as AddPartitionsToTxnRequest
       req.v3AndBelowTransactionalId = this.id
       req.v3AndBelowProducerId = producer.producerId
@@ -504,7 +504,7 @@ export class Transactions {
     }
     let todo = offsets
     const producer = this.#producer
-    await this.#retrying(async () => {
+    await this.#retrying(TxnOffsetCommit.key, async () => {
       const req = (version: number): TxnOffsetCommitRequest => {
         const r = TxnOffsetCommit.newRequest()
         r.transactionalId = this.id
@@ -846,7 +846,7 @@ export class Transactions {
    * moved or is loading, a broken connection); other error codes are returned for the caller to map.
    */
   #txnRequest<Req, Res extends { errorCode: number }>(api: ApiMessage<Req, Res>, build: () => Req, maxVersion?: number): Promise<Res> {
-    return this.#retrying(async () => {
+    return this.#retrying(api.key, async () => {
       const res = await this.#onCoordinator(TXN_COORDINATOR, this.id, api, build(), maxVersion)
       if (res.errorCode !== 0 && isRetriable(res.errorCode)) {
         if (isCoordinatorError(res.errorCode)) this.#core.invalidateCoordinator(TXN_COORDINATOR, this.id)
@@ -870,14 +870,15 @@ export class Transactions {
 
   /**
    * retrying runs `attempt` until it succeeds or fails with an error that is not retriable, within
-   * retryTimeout. CONCURRENT_TRANSACTIONS (the coordinator still writing the previous transaction's
+   * the retryTimeout of API key `key`. CONCURRENT_TRANSACTIONS (the coordinator still writing the previous transaction's
    * markers, which takes milliseconds) is tried again after concurrentTransactionsBackoff, or the
    * longer wait concurrentBackoff gives a request stalled for long (franz-go's schedule), and does not
    * count against requestRetries: it may last as long as the markers take. Other retriable errors
    * wait retryBackoff and count.
    */
-  async #retrying<T>(attempt: () => Promise<T>): Promise<T> {
+  async #retrying<T>(key: number, attempt: () => Promise<T>): Promise<T> {
     const cfg = this.#core.config
+    const timeout = cfg.retryTimeout(key)
     const start = Date.now()
     let tries = 0
     for (;;) {
@@ -887,7 +888,7 @@ export class Transactions {
       } catch (err) {
         if (!(err instanceof KafkaWireError) || !err.retriable) throw err
         const stalled = Date.now() - start
-        if (stalled > cfg.retryTimeout) throw err
+        if (stalled > timeout) throw err
         const concurrent = err instanceof KafkaProtocolError && err.errorCode === ErrorCode.CONCURRENT_TRANSACTIONS
         if (!concurrent && ++tries > cfg.requestRetries) throw err
         const ms = concurrent ? concurrentBackoff(cfg.concurrentTransactionsBackoff, stalled) : cfg.retryBackoff(tries)
