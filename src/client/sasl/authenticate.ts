@@ -47,6 +47,14 @@ export interface SaslStep {
  */
 export interface SaslSession {
   step(challenge: Buffer): SaslStep | Promise<SaslStep>
+  /**
+   * end, when present, is called once the exchange is over: with null when it succeeded, else with
+   * the error it ended with (the broker's refusal, a timeout, a closed connection, a step that threw).
+   * A session that waits on something of its own (a callback-driven mechanism) settles it here, and
+   * may return the error authentication fails with instead, when that code reports the outcome itself
+   * (the KafkaJS facade's custom mechanisms).
+   */
+  end?(error: Error | null): void | Error | Promise<void | Error>
 }
 
 /** SaslStart is how a session begins: the session and the client's first message. */
@@ -175,6 +183,19 @@ export async function authenticate(conn: SaslConnection, mechanism: Mechanism, o
   if (hsRes.errorCode !== 0) throw new KafkaProtocolError(hsRes.errorCode, { broker })
 
   const { session, clientFirst } = await mechanism.authenticate({ host, port: conn.port, signal: opts.signal })
+  let result: AuthenticateResult
+  try {
+    result = await exchange(conn, mechanism.name, session, clientFirst, where, broker, reqOpts)
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err))
+    throw (await session.end?.(e)) ?? e
+  }
+  await session.end?.(null)
+  return result
+}
+
+/** exchange runs the SaslAuthenticate rounds of `authenticate`, from the mechanism's first message on. */
+async function exchange(conn: SaslConnection, name: string, session: SaslSession, clientFirst: Buffer, where: string, broker: number | undefined, reqOpts: SaslRequestOptions): Promise<AuthenticateResult> {
   let out: Buffer | null = clientFirst
   let done = false
   let failure: string | undefined
@@ -182,17 +203,17 @@ export async function authenticate(conn: SaslConnection, mechanism: Mechanism, o
   let latencyMs = 0
   for (let round = 0; out !== null; round++) {
     if (round === MAX_ROUNDS) {
-      throw new SaslAuthenticationError(`SASL ${mechanism.name} with broker ${where}: no result after ${MAX_ROUNDS} rounds`, { broker })
+      throw new SaslAuthenticationError(`SASL ${name} with broker ${where}: no result after ${MAX_ROUNDS} rounds`, { broker })
     }
     const req = SaslAuthenticate.newRequest()
     req.authBytes = out
     const sent = performance.now()
     const res = await conn.request(SaslAuthenticate, req, reqOpts)
     latencyMs = performance.now() - sent
-    if (res.errorCode !== 0) throw authError(res.errorCode, res.errorMessage ?? null, mechanism.name, where, failure, broker)
+    if (res.errorCode !== 0) throw authError(res.errorCode, res.errorMessage ?? null, name, where, failure, broker)
     // The mechanism found the exchange failed and only sent its last message so the broker could end
     // it cleanly; the broker accepting that message changes nothing.
-    if (failure !== undefined) throw new SaslAuthenticationError(`SASL ${mechanism.name} with broker ${where} failed: ${failure}`, { broker })
+    if (failure !== undefined) throw new SaslAuthenticationError(`SASL ${name} with broker ${where} failed: ${failure}`, { broker })
     // sessionLifetimeMs exists from v1 on; a v0 response leaves it at its default, 0.
     const lifetime = Number(res.sessionLifetimeMs)
     lifetimeMs = lifetime > 0 ? lifetime : 0
@@ -203,10 +224,10 @@ export async function authenticate(conn: SaslConnection, mechanism: Mechanism, o
     // Once done, a non-empty response is a last message whose answer is read but not stepped.
     out = !done || step.response.length > 0 ? step.response : null
     if (out === null && failure !== undefined) {
-      throw new SaslAuthenticationError(`SASL ${mechanism.name} with broker ${where} failed: ${failure}`, { broker })
+      throw new SaslAuthenticationError(`SASL ${name} with broker ${where} failed: ${failure}`, { broker })
     }
   }
-  return { mechanism: mechanism.name, sessionLifetimeMs: lifetimeMs, latencyMs }
+  return { mechanism: name, sessionLifetimeMs: lifetimeMs, latencyMs }
 }
 
 function authError(code: number, errorMessage: string | null, mech: string, where: string, failure: string | undefined, broker: number | undefined): Error {

@@ -111,6 +111,33 @@ test('SASL_AUTHENTICATION_FAILED becomes SaslAuthenticationError carrying the br
   })
 })
 
+test('SaslSession.end: called once with null after success, with the error after a failure, and what it returns replaces that error', async () => {
+  const ends: Array<Error | null> = []
+  let replace: Error | undefined
+  const mech: Mechanism = {
+    name: 'PLAIN',
+    async authenticate() {
+      return {
+        clientFirst: Buffer.from('\u0000u\u0000p'),
+        session: { step: () => ({ done: true, response: Buffer.alloc(0) }), end: async (e: Error | null) => (ends.push(e), replace) },
+      }
+    },
+  }
+  const ok = new FakeConnection()
+  await authenticate(ok, mech)
+  assert.deepEqual(ends, [null])
+
+  const refused = new FakeConnection()
+  refused.onAuth = () => ({ errorCode: 58, errorMessage: 'no' })
+  await assert.rejects(authenticate(refused, mech), SaslAuthenticationError)
+  assert.equal(ends.length, 2)
+  assert.ok((ends[1] as unknown) instanceof SaslAuthenticationError, 'end saw the refusal')
+
+  replace = new Error('the mechanism\'s own account')
+  await assert.rejects(authenticate(refused, mech), (err) => err === replace)
+  assert.equal(ends.length, 3)
+})
+
 test('ILLEGAL_SASL_STATE, from either request, is an authentication failure', async () => {
   const conn = new FakeConnection()
   conn.onAuth = () => ({ errorCode: 34, errorMessage: null })
