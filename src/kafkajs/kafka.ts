@@ -8,42 +8,21 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls'
 import type { Client } from '../client/client.js'
 import type { Dialer } from '../client/connection.js'
 import type { ClientOptions } from '../client/options.js'
-import type { SaslConfig } from '../client/sasl/index.js'
 import type { HookInput } from '../hooks/index.js'
-import { KafkaJSNonRetriableError, KafkaJSNotImplemented } from './errors.js'
+import { KafkaJSNonRetriableError } from './errors.js'
 import { createLogger, logLevel, wireLogger, type logCreator, type Logger } from './logger.js'
 import { Producer, type ProducerConfig } from './producer.js'
 import { Consumer, type ConsumerConfig } from './consumer.js'
 import { Admin, type AdminConfig } from './admin.js'
 import { kafkaJSBackoff, type KafkaContext, type RetryOptions } from './context.js'
 import type { ISocketFactoryArgs } from './types.js'
+import { saslOf, type Mechanism, type SASLOptions } from './sasl.js'
 
 export type { RetryOptions }
+export type { Mechanism, OauthbearerProviderResponse, SASLMechanism, SASLOptions } from './sasl.js'
 
 /** BrokersFunction returns the seed brokers, once per connect. */
 export type BrokersFunction = () => string[] | Promise<string[]>
-
-/** OauthbearerProviderResponse is what an OAUTHBEARER provider returns: the token. */
-export interface OauthbearerProviderResponse {
-  value: string
-}
-
-type SASLMechanismOptionsMap = {
-  plain: { username: string; password: string }
-  'scram-sha-256': { username: string; password: string }
-  'scram-sha-512': { username: string; password: string }
-  aws: { authorizationIdentity: string; accessKeyId: string; secretAccessKey: string; sessionToken?: string }
-  oauthbearer: { oauthBearerProvider: () => Promise<OauthbearerProviderResponse> }
-}
-
-/** SASLMechanism names the SASL mechanisms KafkaJS configures by name. */
-export type SASLMechanism = keyof SASLMechanismOptionsMap
-type SASLMechanismOptions<T> = T extends SASLMechanism ? { mechanism: T } & SASLMechanismOptionsMap[T] : never
-/** SASLOptions configure SASL authentication. */
-export type SASLOptions = SASLMechanismOptions<SASLMechanism>
-
-/** Mechanism is a custom SASL mechanism as KafkaJS describes it (not supported by the facade: see docs/kafkajs.md). */
-export type Mechanism = { mechanism: string; authenticationProvider: (args: any) => { authenticate: () => Promise<void> } }
 
 /**
  * ISocketFactory makes the socket of each broker connection, as KafkaJS's: it connects to host:port
@@ -78,31 +57,6 @@ export interface KafkaConfig {
   hooks?: HookInput<Client>
 }
 
-function saslOf(sasl: KafkaConfig['sasl']): SaslConfig | undefined {
-  if (sasl === undefined || sasl === null) return undefined
-  if (typeof sasl !== 'object') throw new KafkaJSNonRetriableError('sasl must be an object')
-  if ('authenticationProvider' in sasl) throw new KafkaJSNotImplemented(`custom SASL mechanisms (${sasl.mechanism}) are not supported by kafka-wire/kafkajs`)
-  const mech = String(sasl.mechanism).toLowerCase()
-  switch (mech) {
-    case 'plain':
-    case 'scram-sha-256':
-    case 'scram-sha-512': {
-      const s = sasl as { username: string; password: string }
-      const name = mech === 'plain' ? 'PLAIN' : mech === 'scram-sha-256' ? 'SCRAM-SHA-256' : 'SCRAM-SHA-512'
-      return { mechanism: name, user: s.username, pass: s.password } as SaslConfig
-    }
-    case 'oauthbearer': {
-      const provider = (sasl as { oauthBearerProvider: () => Promise<OauthbearerProviderResponse> }).oauthBearerProvider
-      if (typeof provider !== 'function') throw new KafkaJSNonRetriableError('oauthbearer needs an oauthBearerProvider function')
-      return { mechanism: 'OAUTHBEARER', tokenProvider: async () => ({ token: (await provider()).value }) }
-    }
-    case 'aws':
-      throw new KafkaJSNotImplemented('SASL mechanism aws is not supported by kafka-wire/kafkajs')
-    default:
-      throw new KafkaJSNonRetriableError(`SASL ${String(sasl.mechanism)} mechanism is not supported`)
-  }
-}
-
 /**
  * Kafka is KafkaJS's entry point: `new Kafka({ brokers, clientId, ssl, sasl, retry, logLevel,
  * logCreator })`, then `producer()`, `consumer({ groupId })` and `admin()`. Settings are checked here,
@@ -131,7 +85,7 @@ export class Kafka {
     }
     const envLevel = (process.env.KAFKAJS_LOG_LEVEL ?? '').toUpperCase() as keyof typeof logLevel
     const currentLevel = () => (Object.hasOwn(logLevel, envLevel) ? logLevel[envLevel] : level)
-    const sasl = saslOf(config.sasl)
+    const sasl = saslOf(config.sasl, root)
     const clientId = config.clientId ?? 'kafkajs'
     const retry = config.retry ?? {}
     const connectionTimeout = config.connectionTimeout ?? 1000
