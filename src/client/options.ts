@@ -122,7 +122,7 @@ export interface ClientOptions<C = unknown> {
    * connections: requests on them fail and are retried) and loads metadata from the seeds, once per
    * load, and only from a cluster with the same id. What it throws fails that load. Without it, or
    * when it returns no seeds, the client rebootstraps from the seeds it has, as Java's client does
-   * (franz-go, without the option, reports the error). After franz-go's OnRebootstrapRequired.
+   * with metadata.recovery.strategy=rebootstrap (franz-go, without the option, reports the error). After franz-go's OnRebootstrapRequired.
    */
   onRebootstrapRequired?: () => string[] | Promise<string[]>
   /** hooks are objects implementing any subset of the hook methods; nested arrays are flattened. */
