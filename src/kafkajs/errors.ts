@@ -461,6 +461,8 @@ export type BrokerAddress = (nodeId: number) => string | undefined
  */
 export function toKafkaJSError(err: unknown, brokerAddress?: BrokerAddress): KafkaJSError {
   if (err instanceof KafkaJSError) return err
+  // Handed on as it is, as KafkaJS does; callers read `retriable` (absent: not retried) and throw it.
+  if (err instanceof Error && programErrors.has(err)) return err as KafkaJSError
   if (!(err instanceof Error)) return new KafkaJSNonRetriableError(String(err))
   const where = (e: KafkaWireError) => (e.broker !== undefined ? brokerAddress?.(e.broker) : undefined)
   let out: KafkaJSError
@@ -514,6 +516,18 @@ export function toKafkaJSError(err: unknown, brokerAddress?: BrokerAddress): Kaf
     if (err.partition !== undefined) out.partition = err.partition
   }
   return out
+}
+
+/**
+ * programErrors are errors the program's own code threw inside the facade, such as a custom SASL
+ * provider's: they reach the program unchanged, as in KafkaJS, rather than as KafkaJS errors.
+ */
+const programErrors = new WeakSet<Error>()
+
+/** programError marks an error of the program's own code (see programErrors) and returns it. */
+export function programError(err: Error): Error {
+  programErrors.add(err)
+  return err
 }
 
 /** isRebalancing is true for the errors after which KafkaJS rejoins its group. */

@@ -10,7 +10,7 @@
 import type { Mechanism as WireMechanism, SaslConfig, SaslContext, SaslSession, SaslStep } from '../client/sasl/index.js'
 import { SaslAuthenticationError } from '../client/errors.js'
 import { ErrorCode } from '../protocol/error-codes.js'
-import { createErrorFromCode, KafkaJSNonRetriableError, KafkaJSSASLAuthenticationError, toKafkaJSError } from './errors.js'
+import { createErrorFromCode, KafkaJSNonRetriableError, KafkaJSSASLAuthenticationError, programError, toKafkaJSError } from './errors.js'
 import type { Logger } from './logger.js'
 import type { AuthenticationProviderArgs, Authenticator, SaslAuthenticateArgs } from './types.js'
 
@@ -225,11 +225,10 @@ function frame(bytes: Buffer): Buffer {
 }
 
 /**
- * asSaslError is what a provider failed with: an Error as it is (the facade's error mapping turns one
- * that is not KafkaJS's into a KafkaJSNonRetriableError keeping it as `cause`), anything else thrown
- * wrapped in a KafkaJSSASLAuthenticationError.
+ * asSaslError is what a provider failed with: an Error as it is, marked to reach the program so
+ * (programError), anything else thrown wrapped in a KafkaJSSASLAuthenticationError.
  */
 function asSaslError(err: unknown, mechanism: string, broker: string): Error {
-  if (err instanceof Error) return err
+  if (err instanceof Error) return programError(err)
   return new KafkaJSSASLAuthenticationError(`SASL ${mechanism} authentication with ${broker} failed: ${String(err)}`)
 }
