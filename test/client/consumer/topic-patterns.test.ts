@@ -13,7 +13,7 @@ import { decodeSubscription } from '../../../src/client/consumer/balancers/proto
 import { DescribeGroups } from '../../../src/protocol/messages/describe-groups.js'
 import { ConsumerGroupDescribe } from '../../../src/protocol/messages/consumer-group-describe.js'
 import type { KafkaCluster } from '../../../src/testing/index.js'
-import { broker, closeAll, createTopic, newClient, topicName } from '../helpers.js'
+import { broker, closeAll, createTopic, newClient, topicName, waitFor } from '../helpers.js'
 import { keysOf, pollUntil, produceKeys } from './helpers.js'
 
 let k: KafkaCluster
@@ -116,7 +116,11 @@ test('consumeExcludeTopics, classic group: the JoinGroup subscription leaves exc
   const { client, topics } = await excludes({ consumerGroup: group, heartbeatInterval: 500 })
   const req = DescribeGroups.newRequest()
   req.groups = [group]
-  const members = (await client.request(DescribeGroups, req)).groups[0]!.members
+  // A classic group describes its members' subscriptions only while Stable; the consumer may still be
+  // rejoining (its metadata found the late topic), so wait for that first.
+  let described = (await client.request(DescribeGroups, req)).groups[0]!
+  await waitFor(async () => (described = (await client.request(DescribeGroups, req)).groups[0]!).groupState === 'Stable', `group ${group} to be Stable`)
+  const members = described.members
   assert.equal(members.length, 1)
   assert.deepEqual(decodeSubscription(members[0]!.memberMetadata).topics, topics, 'the member joined with the matching topics only')
 })
