@@ -66,7 +66,7 @@ export function saslOf(sasl: SASLOptions | Mechanism | undefined | null, logger:
     case 'oauthbearer': {
       const provider = (sasl as { oauthBearerProvider: () => Promise<OauthbearerProviderResponse> }).oauthBearerProvider
       if (typeof provider !== 'function') throw new KafkaJSNonRetriableError('oauthbearer needs an oauthBearerProvider function')
-      return { mechanism: 'OAUTHBEARER', tokenProvider: async () => ({ token: (await provider()).value }) }
+      return { mechanism: 'OAUTHBEARER', tokenProvider: () => oauthToken(provider) }
     }
     case 'aws':
       return providerMechanism('AWS', awsProvider(sasl as SASLMechanismOptionsMap['aws']), logger)
@@ -76,6 +76,21 @@ export function saslOf(sasl: SASLOptions | Mechanism | undefined | null, logger:
 }
 
 const EMPTY = Buffer.alloc(0)
+
+/**
+ * oauthToken asks KafkaJS's oauthBearerProvider for a token, as KafkaJS does: what the provider throws
+ * reaches the program as it is, and a token without a value is a KafkaJSSASLAuthenticationError.
+ */
+async function oauthToken(provider: () => Promise<OauthbearerProviderResponse>): Promise<{ token: string }> {
+  let got: OauthbearerProviderResponse
+  try {
+    got = await provider()
+  } catch (err) {
+    throw err instanceof Error ? programError(err) : err
+  }
+  if (got?.value == null) throw new KafkaJSSASLAuthenticationError('SASL OAUTHBEARER: Invalid OAuth bearer token')
+  return { token: got.value }
+}
 
 /** PROVIDER_SETTLE_MS bounds the wait for a provider's authenticate() after the broker refused it. */
 const PROVIDER_SETTLE_MS = 5_000

@@ -207,3 +207,30 @@ test('sasl aws: the same handshake and auth bytes as KafkaJS (authorizationIdent
   assert.deepEqual(seen['kafka-wire']!.mechanisms.slice(0, 1), seen.kafkajs!.mechanisms.slice(0, 1))
   assert.deepEqual(seen['kafka-wire']!.authBytes.slice(0, 1), seen.kafkajs!.authBytes.slice(0, 1))
 })
+
+test('sasl oauthbearer: a provider that throws, or gives no token, fails connect() as in KafkaJS', { timeout: 60_000 }, async () => {
+  const seen: Record<string, unknown[]> = {}
+  for (const { name, lib } of LIBS) {
+    const got: unknown[] = (seen[name] = [])
+    // A broker that enables OAUTHBEARER, scripted: no exchange is reached, the provider fails first.
+    const peer = await FakePeer.start((req, p) => {
+      if (req.api.key === SaslHandshake.key) p.respond(req, { ...SaslHandshake.newResponse(), errorCode: 0, mechanisms: ['OAUTHBEARER'] })
+    })
+    for (const provider of [
+      async () => {
+        throw new Error('the token service is down')
+      },
+      async () => ({ value: undefined }),
+    ]) {
+      const kafka = new lib.Kafka({ brokers: [`127.0.0.1:${peer.port}`], sasl: { mechanism: 'oauthbearer', oauthBearerProvider: provider as never }, logLevel: lib.logLevel.NOTHING, retry: { retries: 0 } })
+      const admin = kafka.admin()
+      let error: unknown = null
+      await admin.connect().catch((e: unknown) => (error = e))
+      await admin.disconnect().catch(() => {})
+      got.push({ ...(errorShape(lib, error) as object), message: (error as Error | null)?.message })
+    }
+    assert.equal(peer.of(SaslAuthenticate).length, 0, `${name}: no SaslAuthenticate was sent`)
+  }
+  assert.deepEqual(seen['kafka-wire']!.map((e) => (e as { name: string }).name), ['Error', 'KafkaJSSASLAuthenticationError'])
+  assert.deepEqual(seen['kafka-wire'], seen.kafkajs)
+})
