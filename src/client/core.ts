@@ -59,7 +59,7 @@ export class ClientCore {
       invalid: (path, message) => new InvalidOptionError(path, message),
     })
     this.#events = this.#makeEvents()
-    this.#seeds = this.config.seedBrokers.map((s, i) => new Broker({ nodeId: seedNodeId(i), host: s.host, port: s.port, rack: null }, this.config, this.#events))
+    this.#seeds = this.#seedBrokers(this.config.seedBrokers)
     this.metadata = new MetadataCache((topics) => this.#loadMetadata(topics), {
       minAge: this.config.metadataMinAge,
       maxAge: this.config.metadataMaxAge,
@@ -348,8 +348,13 @@ export class ClientCore {
     const parsed = addrs.map((a) => parseHostPort(a, 'updateSeedBrokers'))
     this.checkRunning()
     const old = this.#seeds
-    this.#seeds = parsed.map((s, i) => new Broker({ nodeId: seedNodeId(i), host: s.host, port: s.port, rack: null }, this.config, this.#events))
+    this.#seeds = this.#seedBrokers(parsed)
     for (const b of old) b.close()
+  }
+
+  /** seedBrokers makes the Brokers of seed addresses, numbered as seeds (seedNodeId). */
+  #seedBrokers(addrs: ReadonlyArray<{ host: string; port: number }>): Broker[] {
+    return addrs.map((s, i) => new Broker({ nodeId: seedNodeId(i), host: s.host, port: s.port, rack: null }, this.config, this.#events))
   }
 
   /**

@@ -122,7 +122,8 @@ export interface ClientOptions<C = unknown> {
    * connections: requests on them fail and are retried) and loads metadata from the seeds, once per
    * load, and only from a cluster with the same id. What it throws fails that load. Without it, or
    * when it returns no seeds, the client rebootstraps from the seeds it has, as Java's client does
-   * with metadata.recovery.strategy=rebootstrap (franz-go, without the option, reports the error). After franz-go's OnRebootstrapRequired.
+   * with metadata.recovery.strategy=rebootstrap (franz-go, without the option, reports the error).
+   * After franz-go's OnRebootstrapRequired.
    */
   onRebootstrapRequired?: () => string[] | Promise<string[]>
   /** hooks are objects implementing any subset of the hook methods; nested arrays are flattened. */
@@ -528,7 +529,7 @@ export function validateOffsetSpec(v: unknown, option: string): OffsetSpec {
  * retryTimeoutOf resolves the retryTimeout option into a bound by API key: a number for every key, a
  * function's answer (checked at each call), or franz-go's default. 0 is no bound.
  */
-function retryTimeoutOf(o: { [k: string]: unknown }): (apiKey: number) => number {
+function retryTimeoutOf(o: { [k: string]: unknown }, sessionTimeout: number): (apiKey: number) => number {
   const v = o.retryTimeout
   const bound = (ms: number) => (ms === 0 ? Infinity : ms)
   if (typeof v === 'function') {
@@ -543,8 +544,7 @@ function retryTimeoutOf(o: { [k: string]: unknown }): (apiKey: number) => number
     const ms = num(o, 'retryTimeout', 30_000, 0)
     return () => bound(ms)
   }
-  const session = num(o, 'sessionTimeout', 45_000, 1_000)
-  return (key) => (key === ApiKey.JoinGroup || key === ApiKey.SyncGroup || key === ApiKey.Heartbeat ? session : 30_000)
+  return (key) => (key === ApiKey.JoinGroup || key === ApiKey.SyncGroup || key === ApiKey.Heartbeat ? sessionTimeout : 30_000)
 }
 
 function fn<T>(o: { [k: string]: unknown }, name: string): T | null {
@@ -686,6 +686,7 @@ export function resolveConfig(options: ClientOptions): Config {
     const named = o.brokerMaxWriteBytes === undefined ? 'producerBatchMaxBytes' : 'brokerMaxWriteBytes'
     throw new InvalidOptionError(named, `a produce request of brokerMaxWriteBytes (${brokerMaxWriteBytes}) cannot hold a full batch: it must be at least producerBatchMaxBytes (${producerBatchMaxBytes}) plus ${overhead} bytes of request overhead, ${producerBatchMaxBytes + overhead}; raise brokerMaxWriteBytes (up to the brokers' socket.request.max.bytes) or lower producerBatchMaxBytes`)
   }
+  const consumer = consumerConfig(options, o)
   const cfg: Config = {
     seedBrokers,
     clientId,
@@ -704,7 +705,7 @@ export function resolveConfig(options: ClientOptions): Config {
     considerMissingTopicDeletedAfter: num(o, 'considerMissingTopicDeletedAfter', 15_000, 0, Number.MAX_SAFE_INTEGER, true),
     retryBackoff,
     requestRetries: num(o, 'requestRetries', 20, 0, Number.MAX_SAFE_INTEGER, true),
-    retryTimeout: retryTimeoutOf(o),
+    retryTimeout: retryTimeoutOf(o, consumer.sessionTimeout),
     onRebootstrapRequired: fn<() => string[] | Promise<string[]>>(o, 'onRebootstrapRequired'),
     defaultProduceTopic: options.defaultProduceTopic ?? null,
     requiredAcks,
@@ -726,7 +727,7 @@ export function resolveConfig(options: ClientOptions): Config {
     transactionalId,
     transactionTimeout: num(o, 'transactionTimeout', 40_000, 1, 2 ** 31 - 1),
     concurrentTransactionsBackoff: positiveMs(o, 'concurrentTransactionsBackoff', 20),
-    ...consumerConfig(options, o),
+    ...consumer,
   }
   return Object.freeze(cfg)
 }

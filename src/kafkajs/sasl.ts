@@ -111,10 +111,7 @@ function awsProvider(sasl: SASLMechanismOptionsMap['aws']): Mechanism['authentic
       for (const k of ['authorizationIdentity', 'accessKeyId', 'secretAccessKey'] as const) {
         if (!sasl[k]) throw new KafkaJSSASLAuthenticationError(`SASL AWS-IAM: Missing ${k}`)
       }
-      const text = Buffer.from([sasl.authorizationIdentity, sasl.accessKeyId, sasl.secretAccessKey, sasl.sessionToken ?? ''].join('\u0000'))
-      const bytes = Buffer.allocUnsafe(4 + text.length)
-      bytes.writeInt32BE(text.length, 0)
-      text.copy(bytes, 4)
+      const bytes = frame(Buffer.from([sasl.authorizationIdentity, sasl.accessKeyId, sasl.secretAccessKey, sasl.sessionToken ?? ''].join('\u0000')))
       await saslAuthenticate({ request: { encode: () => bytes } })
     },
   })
@@ -231,7 +228,7 @@ function unframe(encoded: unknown, mechanism: string): Buffer {
   return encoded.subarray(4)
 }
 
-/** frame gives the broker's auth bytes to `response.decode` as KafkaJS does: their int32 length first. */
+/** frame puts auth bytes in KafkaJS's framing, their int32 length first: the broker's for `response.decode`, aws's message. */
 function frame(bytes: Buffer): Buffer {
   const out = Buffer.allocUnsafe(4 + bytes.length)
   out.writeInt32BE(bytes.length, 0)
