@@ -120,6 +120,31 @@ function awsProvider(sasl: SASLMechanismOptionsMap['aws']): Mechanism['authentic
 /** Turn is what the authenticator did next: sent a message, or finished (with an error or not). */
 type Turn = { bytes: Buffer } | { done: true } | { error: unknown }
 
+/** Handoff passes values one at a time from a producer to one waiting consumer: `next` gets the one `give` gave, or waits for it. */
+class Handoff<T> {
+  #waiting: ((v: T) => void) | null = null
+  #early: { v: T } | null = null
+
+  give(v: T): void {
+    const w = this.#waiting
+    if (w === null) {
+      this.#early = { v }
+      return
+    }
+    this.#waiting = null
+    w(v)
+  }
+
+  next(): Promise<T> {
+    const e = this.#early
+    if (e !== null) {
+      this.#early = null
+      return Promise.resolve(e.v)
+    }
+    return new Promise<T>((resolve) => (this.#waiting = resolve))
+  }
+}
+
 /**
  * providerMechanism runs a KafkaJS authentication provider as a kafka-wire mechanism. For each
  * connection the provider's `authenticate()` runs beside the exchange: each `saslAuthenticate` call
@@ -133,33 +158,17 @@ function providerMechanism(name: string, provider: Mechanism['authenticationProv
   return {
     name: mechanism,
     async authenticate(ctx: SaslContext) {
-      // One turn waits at a time: the exchange asks for the next (`next`), the provider gives it.
-      let waiting: ((t: Turn) => void) | null = null
-      let early: Turn | null = null
+      // The provider's turns go to the exchange one at a time; the broker's answers come back to it.
+      const turns = new Handoff<Turn>()
       let answer: { resolve: (b: Buffer) => void; reject: (e: unknown) => void } | null = null
       let ended = false
-      const give = (t: Turn) => {
-        if (waiting !== null) {
-          const w = waiting
-          waiting = null
-          w(t)
-        } else early = t
-      }
-      const next = (): Promise<Turn> => {
-        if (early !== null) {
-          const t = early
-          early = null
-          return Promise.resolve(t)
-        }
-        return new Promise<Turn>((resolve) => (waiting = resolve))
-      }
       const saslAuthenticate = async <R>({ request, response }: SaslAuthenticateArgs<R>): Promise<R | void> => {
         if (ended) throw new KafkaJSSASLAuthenticationError(`SASL ${mechanism}: saslAuthenticate called after the exchange ended`)
         if (answer !== null) throw new KafkaJSSASLAuthenticationError(`SASL ${mechanism}: saslAuthenticate called again before the broker answered the previous call`)
         const bytes = unframe(await request.encode(), mechanism)
         const got = await new Promise<Buffer>((resolve, reject) => {
           answer = { resolve, reject }
-          give({ bytes })
+          turns.give({ bytes })
         })
         if (response === undefined) return
         return response.parse(await response.decode(frame(got)))
@@ -174,15 +183,15 @@ function providerMechanism(name: string, provider: Mechanism['authenticationProv
       Promise.resolve()
         .then(() => authenticator.authenticate())
         .then(
-          () => give({ done: true }),
-          (error: unknown) => give({ error }),
+          () => turns.give({ done: true }),
+          (error: unknown) => turns.give({ error }),
         )
       const turn = (t: Turn): SaslStep => {
         if ('bytes' in t) return { done: false, response: t.bytes }
         if ('done' in t) return { done: true, response: EMPTY }
         throw asSaslError(t.error, mechanism, broker)
       }
-      const first = await next()
+      const first = await turns.next()
       if (!('bytes' in first)) {
         ended = true
         if ('error' in first) throw asSaslError(first.error, mechanism, broker)
@@ -193,7 +202,7 @@ function providerMechanism(name: string, provider: Mechanism['authenticationProv
           const a = answer
           answer = null
           a?.resolve(challenge)
-          return turn(await next())
+          return turn(await turns.next())
         },
         async end(error: Error | null) {
           ended = true
@@ -204,7 +213,7 @@ function providerMechanism(name: string, provider: Mechanism['authenticationProv
           // (the broker's refusal as a KafkaJSProtocolError), and what its authenticate() then fails
           // with is what the connection fails with, as in KafkaJS.
           a.reject(error instanceof SaslAuthenticationError ? createErrorFromCode(ErrorCode.SASL_AUTHENTICATION_FAILED, { message: error.errorMessage ?? error.message, cause: error }) : toKafkaJSError(error))
-          const t = await Promise.race([next(), delay(PROVIDER_SETTLE_MS)])
+          const t = await Promise.race([turns.next(), delay(PROVIDER_SETTLE_MS)])
           if (t !== undefined && 'error' in t) return asSaslError(t.error, mechanism, broker)
         },
       }
