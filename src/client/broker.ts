@@ -148,7 +148,7 @@ export class Broker {
         tls: this.#cfg.tls,
         dialer: this.#cfg.dialer ?? undefined,
         connectTimeout: this.#cfg.dialTimeout,
-        requestTimeout: this.#cfg.requestTimeoutOverhead + 30_000,
+        requestTimeout: this.#cfg.requestTimeoutOverhead,
         maxResponseBytes: this.#cfg.brokerMaxReadBytes,
         maxVersions: this.#cfg.maxVersions,
         observer: this.#events.observer(this.meta),

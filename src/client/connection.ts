@@ -10,6 +10,7 @@ import { ErrorCode } from '../protocol/error-codes.js'
 import { ApiKey } from '../protocol/messages/api-key.js'
 import { BrokerE2E } from '../hooks/meta.js'
 import { NAME, VERSION } from '../version.js'
+import { MAX_TIMER_MS } from './wake-timer.js'
 import { AbortError, BrokerConnectionError, RequestTimeoutError, UnsupportedVersionError, ResponseTooLargeError } from './errors.js'
 
 /**
@@ -59,7 +60,12 @@ export interface BrokerConnectionOptions {
   dialer?: Dialer
   /** connectTimeout bounds dialing and the ApiVersions exchange, in ms. Default 10,000. */
   connectTimeout?: number
-  /** requestTimeout bounds each request, in ms, unless the request gives its own. Default 30,000. */
+  /**
+   * requestTimeout bounds each request not given a timeout of its own, in ms: this much, plus the
+   * request's own timeout field (`timeoutMs`, as CreateTopics and Produce have) when it has one, as
+   * franz-go bounds reads by RequestTimeoutOverhead. Default 30,000. A bound past Node's longest
+   * timer (2^31 - 1 ms) is none.
+   */
   requestTimeout?: number
   /** maxResponseBytes refuses larger responses before allocating them. Default 100 MiB (franz-go's BrokerMaxReadBytes). */
   maxResponseBytes?: number
@@ -480,9 +486,11 @@ export class BrokerConnection {
     w.int32(correlationId)
     if (headerVersion >= 1) w.string(this.#clientId)
     if (headerVersion >= 2) w.uvarint(0) // no tagged fields in the request header
+    let body: Req
     try {
       // A builder gets the negotiated version, for requests whose fields differ between versions.
-      api.encodeRequest(w, version, typeof req === 'function' ? (req as (v: number) => Req)(version) : req)
+      body = typeof req === 'function' ? (req as (v: number) => Req)(version) : req
+      api.encodeRequest(w, version, body)
     } catch (err) {
       reject(err as Error)
       return
@@ -521,8 +529,9 @@ export class BrokerConnection {
     }
     if (expectResponse) {
       this.#queue.push(p)
-      const timeout = opts.timeout ?? this.#opts.requestTimeout ?? 30_000
-      if (timeout > 0 && Number.isFinite(timeout)) {
+      const timeout = opts.timeout ?? (this.#opts.requestTimeout ?? 30_000) + ownTimeout(body)
+      // A bound past Node's longest timer is no bound (a timer that long would fire at once).
+      if (timeout > 0 && timeout <= MAX_TIMER_MS) {
         p.timer = setTimeout(() => this.#timeout(p, timeout), timeout)
         if (this.#opts.unref === true) p.timer.unref()
       }
@@ -970,6 +979,16 @@ function loadTls(): typeof tls {
   return process.getBuiltinModule('node:tls')
 }
 
+/**
+ * ownTimeout is the timeout a request body carries for the broker's side of the work (`timeoutMs`:
+ * CreateTopics, DeleteRecords, Produce and others), 0 for a body without one: the broker may take
+ * that long before it answers.
+ */
+function ownTimeout(body: unknown): number {
+  const t = (body as { timeoutMs?: unknown } | null)?.timeoutMs
+  return typeof t === 'number' && t > 0 ? t : 0
+}
+
 /** OnRead is net.connect's `onread` option: the socket reads into the buffers `buffer` returns. */
 interface OnRead {
   buffer: () => Uint8Array
@@ -1005,7 +1024,7 @@ function dial(opts: BrokerConnectionOptions, timeout: number, onread: OnRead): P
     }
     const onError = (err: Error) => finish(new BrokerConnectionError(`cannot connect to ${addr}: ${err.message}`, { cause: err, broker: opts.nodeId }))
     const onAbort = () => finish(new AbortError(signal!.reason))
-    const timer = setTimeout(() => finish(new BrokerConnectionError(`connecting to ${addr} timed out after ${timeout} ms`, { broker: opts.nodeId })), timeout)
+    const timer = setTimeout(() => finish(new BrokerConnectionError(`connecting to ${addr} timed out after ${timeout} ms`, { broker: opts.nodeId })), Math.min(timeout, MAX_TIMER_MS))
     if (opts.unref === true) timer.unref()
     signal?.addEventListener('abort', onAbort, { once: true })
     // watch waits for the socket to be ready: connected, and with TLS, past the handshake.

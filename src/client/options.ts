@@ -62,7 +62,13 @@ export interface ClientOptions<C = unknown> {
   dialer?: Dialer
   /** dialTimeout bounds connecting, ApiVersions and SASL, in ms. Default 10,000 (franz-go's DialTimeout). */
   dialTimeout?: number
-  /** requestTimeoutOverhead is added to a request's own timeout (e.g. a produce or fetch wait) to bound it, in ms. Default 10,000 (franz-go's RequestTimeoutOverhead). */
+  /**
+   * requestTimeoutOverhead bounds the wait for each response, in ms: a request with a timeout of its
+   * own (a produce's or CreateTopics' timeoutMs, a fetch's wait, a join's rebalance timeout) gets that
+   * plus this, any other this alone. A response not in by then fails the request with
+   * RequestTimeoutError (retriable) and closes its connection. 2^31 - 1 or more means no bound.
+   * Default 10,000 (franz-go's RequestTimeoutOverhead).
+   */
   requestTimeoutOverhead?: number
   /** connIdleTimeout closes connections idle this long, in ms. Default 20,000 (franz-go's ConnIdleTimeout). */
   connIdleTimeout?: number

@@ -1,4 +1,10 @@
 /**
+ * MAX_TIMER_MS is the longest delay a Node timer takes (about 24.8 days): setTimeout fires almost at
+ * once for anything larger, so a longer wait is either capped at it or means no timer at all.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+
+/**
  * WakeTimer calls its `wake` function once, at the earliest of the times asked for since it last
  * fired: a producer sink waiting for a batch to finish lingering, a fetch source waiting out a
  * backoff. It does not hold the process (what waits on it holds it, if anything).

@@ -14,6 +14,7 @@ import { apiByKey } from '../../src/protocol/messages/index.js'
 import { Metadata, newMetadataResponseMetadataResponseTopic, type MetadataRequest, type MetadataResponse } from '../../src/protocol/messages/metadata.js'
 import { Fetch, newFetchResponsePartitionData } from '../../src/protocol/messages/fetch.js'
 import { Produce } from '../../src/protocol/messages/produce.js'
+import { CreateTopics } from '../../src/protocol/messages/create-topics.js'
 import { ZERO_UUID } from '../../src/protocol/reader.js'
 import { AbortError, BrokerConnectionError, RequestTimeoutError, UnsupportedVersionError, ResponseTooLargeError } from '../../src/client/errors.js'
 
@@ -435,6 +436,24 @@ test('a request that is not answered in time fails with RequestTimeoutError and 
   assert.ok(!o.ok && o.error instanceof RequestTimeoutError)
   assert.equal(conn.closed, true)
   await once(peer.sockets[0]!, 'close')
+})
+
+test('a request without a timeout of its own is bounded by requestTimeout; one with a timeoutMs field by requestTimeout plus that (franz-go\'s read deadlines)', async () => {
+  const peer = await FakePeer.start() // never answers
+  // Each on a connection of its own: a missing response fails everything behind it on its connection.
+  const plain = await connect(peer, { requestTimeout: 150 })
+  const withField = await connect(peer, { requestTimeout: 150 })
+  const start = performance.now()
+  const a = settle(plain.request(Metadata, metadataRequest('silence')))
+  const b = settle(withField.request(CreateTopics, { ...CreateTopics.newRequest(), timeoutMs: 1_500 }))
+  const first = await a
+  const plainAfter = performance.now() - start
+  const second = await b
+  const fieldAfter = performance.now() - start
+  assert.ok(!first.ok && first.error instanceof RequestTimeoutError, String(!first.ok && first.error))
+  assert.ok(!second.ok && second.error instanceof RequestTimeoutError, String(!second.ok && second.error))
+  assert.ok(plainAfter >= 140 && plainAfter < 1_400, `the request without a timeout field failed after ${plainAfter} ms, not about 150`)
+  assert.ok(fieldAfter >= 1_640, `CreateTopics with timeoutMs 1,500 failed after ${fieldAfter} ms, before 150 + 1,500`)
 })
 
 test('KIP-219: a response with throttleTimeMs holds the next write until the throttle has passed', async () => {

@@ -58,3 +58,15 @@ test('a retryTimeout function bounds each request by its API key: one try where 
   await assert.rejects(c.request(ListGroups, ListGroups.newRequest(), { timeout: 100 }), RequestTimeoutError)
   assert.equal(peer.of(ListGroups).length, 4, 'the first try and requestRetries (3) more')
 })
+
+test('requestTimeoutOverhead alone bounds a try of a request without a timeout field (franz-go\'s default read deadline)', async () => {
+  const peer = await FakePeer.start(() => {})
+  const c = new Client({ seedBrokers: [`127.0.0.1:${peer.port}`], requestTimeoutOverhead: 300, requestRetries: 0 })
+  clients.push(c)
+  const start = performance.now()
+  await assert.rejects(c.request(ListGroups, ListGroups.newRequest()), RequestTimeoutError)
+  const elapsed = performance.now() - start
+  assert.equal(peer.of(ListGroups).length, 1)
+  // Before, every such request waited requestTimeoutOverhead + 30 s.
+  assert.ok(elapsed >= 290 && elapsed < 15_000, `the try failed after ${elapsed} ms, not about 300`)
+})

@@ -61,3 +61,31 @@ test('connect() with a wrong SASL password rejects alike: KafkaJSSASLAuthenticat
   for (const what of ['producer', 'consumer', 'admin']) assert.equal(seen['kafka-wire'][what].name, 'KafkaJSSASLAuthenticationError', `${what}: ${JSON.stringify(seen['kafka-wire'][what])}`)
   assert.deepEqual(seen['kafka-wire'], seen.kafkajs)
 })
+
+test('enforceRequestTimeout: false: requests wait without a bound and work, as with KafkaJS (no timer overflows into an instant timeout)', { timeout: 60_000 }, async () => {
+  const warnings: string[] = []
+  const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`)
+  process.on('warning', onWarning)
+  try {
+    for (const { name, lib } of LIBS) {
+      const topic = `enforce-off-${name}-${Date.now()}`
+      const kafka = new lib.Kafka({ brokers: k.bootstrapServers, logLevel: lib.logLevel.NOTHING, enforceRequestTimeout: false })
+      const admin = kafka.admin()
+      const producer = kafka.producer()
+      try {
+        await admin.connect()
+        assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true }), true, name)
+        await producer.connect()
+        const [meta] = await producer.send({ topic, messages: [{ value: 'unbounded' }] })
+        assert.equal(meta!.errorCode, 0, name)
+        assert.ok((await admin.listTopics()).includes(topic), `${name}: listTopics has ${topic}`)
+      } finally {
+        await producer.disconnect().catch(() => {})
+        await admin.disconnect().catch(() => {})
+      }
+    }
+  } finally {
+    process.off('warning', onWarning)
+  }
+  assert.deepEqual(warnings.filter((w) => w.startsWith('TimeoutOverflowWarning')), [])
+})

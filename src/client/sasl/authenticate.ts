@@ -11,6 +11,7 @@ import { SaslAuthenticate } from '../../protocol/messages/sasl-authenticate.js'
 import { SaslHandshake } from '../../protocol/messages/sasl-handshake.js'
 import { SaslAuthenticationError, UnsupportedSaslMechanismError } from '../errors.js'
 import { InvalidOptionError } from '../errors.js'
+import { MAX_TIMER_MS } from '../wake-timer.js'
 
 /** SaslContext tells a mechanism which broker a session is for. */
 export interface SaslContext {
@@ -240,10 +241,6 @@ function authError(code: number, errorMessage: string | null, mech: string, wher
   return new SaslAuthenticationError(msg, { errorMessage, broker })
 }
 
-// The longest delay a Node timer takes: setTimeout fires at once for anything larger, which would turn
-// a very long session (or a broker announcing an absurd lifetime) into re-authentication in a loop.
-// Renewing a session that outlives this (about 24.8 days) early costs one exchange.
-const MAX_TIMER_MS = 2 ** 31 - 1
 
 /** ReauthDelayOptions refines `reauthDelay`. */
 export interface ReauthDelayOptions {
@@ -274,5 +271,7 @@ export function reauthDelay(lifetimeMs: number, opts: ReauthDelayOptions = {}): 
   if (!(lifetimeMs > 0)) return 0
   const random = opts.random ?? Math.random()
   const margin = Math.max(1000, 1.1 * (opts.latencyMs ?? 0), lifetimeMs * (0.05 - 0.03 * random))
+  // Capped at Node's longest timer: a larger delay would fire at once and turn a very long session (or
+  // a broker announcing an absurd lifetime) into re-authentication in a loop; renewing early costs one exchange.
   return Math.min(Math.max(lifetimeMs - margin, lifetimeMs / 2), MAX_TIMER_MS)
 }
