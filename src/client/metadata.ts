@@ -2,6 +2,7 @@ import type { BrokerMetadata } from '../hooks/index.js'
 import { ErrorCode } from '../protocol/error-codes.js'
 import { KafkaProtocolError } from '../protocol/errors.js'
 import { ZERO_UUID } from '../protocol/reader.js'
+import { MAX_TIMER_MS } from './wake-timer.js'
 
 /** PartitionInfo is what the client knows of one partition from the last metadata load. */
 export interface PartitionInfo {
@@ -367,10 +368,12 @@ export class MetadataCache {
       if (this.#allTopics || this.#interest.has(name)) at = Math.min(at, since + this.#deleteAfter)
     }
     if (!Number.isFinite(at)) return
+    // Capped at Node's longest timer (a longer one would fire at once); waking early only loads metadata.
+    const wait = Math.min(MAX_TIMER_MS, Math.max(0, at - Date.now()))
     this.#deleteTimer = setTimeout(() => {
       this.#deleteTimer = null
       this.trigger()
-    }, Math.max(0, at - Date.now()))
+    }, wait)
     this.#deleteTimer.unref()
   }
 

@@ -7,6 +7,7 @@ import type { SaslConfig, Mechanism } from './sasl/index.js'
 import { balancerByName, BALANCER_NAMES, type BalancerName, type GroupBalancer } from './consumer/balancers/index.js'
 import { ApiKey } from '../protocol/messages/api-key.js'
 import { InvalidOptionError } from './errors.js'
+import { MAX_TIMER_MS } from './wake-timer.js'
 import type { Dialer } from './connection.js'
 import { topicNameProblem } from './topic-name.js'
 import type { AutoCommitResult, CommitOffsets, ShareAckResult } from './types.js'
@@ -700,14 +701,14 @@ export function resolveConfig(options: ClientOptions): Config {
     tls: options.tls ?? false,
     sasl: options.sasl ?? null,
     dialer: options.dialer ?? null,
-    dialTimeout: num(o, 'dialTimeout', 10_000, 1),
+    dialTimeout: num(o, 'dialTimeout', 10_000, 1, MAX_TIMER_MS),
     requestTimeoutOverhead: num(o, 'requestTimeoutOverhead', 10_000, 100),
-    connIdleTimeout: num(o, 'connIdleTimeout', 20_000, 0),
+    connIdleTimeout: num(o, 'connIdleTimeout', 20_000, 0, MAX_TIMER_MS),
     brokerMaxReadBytes: num(o, 'brokerMaxReadBytes', 100 << 20, 1024, 2 ** 31 - 1),
     brokerMaxWriteBytes,
     maxVersions,
-    metadataMaxAge: num(o, 'metadataMaxAge', 300_000, 100),
-    metadataMinAge: num(o, 'metadataMinAge', 5_000, 0),
+    metadataMaxAge: num(o, 'metadataMaxAge', 300_000, 100, MAX_TIMER_MS),
+    metadataMinAge: num(o, 'metadataMinAge', 5_000, 0, MAX_TIMER_MS),
     considerMissingTopicDeletedAfter: num(o, 'considerMissingTopicDeletedAfter', 15_000, 0, Number.MAX_SAFE_INTEGER, true),
     retryBackoff,
     requestRetries: num(o, 'requestRetries', 20, 0, Number.MAX_SAFE_INTEGER, true),
@@ -799,8 +800,8 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
   }
   const greedyAutoCommit = options.greedyAutoCommit ?? false
   if (typeof greedyAutoCommit !== 'boolean') throw new InvalidOptionError('greedyAutoCommit', 'must be a boolean')
-  const sessionTimeout = num(o, 'sessionTimeout', 45_000, 1_000)
-  const heartbeatInterval = num(o, 'heartbeatInterval', 3_000, 10)
+  const sessionTimeout = num(o, 'sessionTimeout', 45_000, 1_000, MAX_TIMER_MS)
+  const heartbeatInterval = num(o, 'heartbeatInterval', 3_000, 10, MAX_TIMER_MS)
   if (heartbeatInterval >= sessionTimeout) throw new InvalidOptionError('heartbeatInterval', 'must be below sessionTimeout')
   if (options.instanceId !== undefined && (typeof options.instanceId !== 'string' || options.instanceId === '')) {
     throw new InvalidOptionError('instanceId', 'must be a non-empty string')
@@ -832,14 +833,14 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
     groupRemoteAssignor: options.groupRemoteAssignor ?? null,
     instanceId: options.instanceId ?? null,
     sessionTimeout,
-    rebalanceTimeout: num(o, 'rebalanceTimeout', 60_000, 1_000),
+    rebalanceTimeout: num(o, 'rebalanceTimeout', 60_000, 1_000, MAX_TIMER_MS),
     heartbeatInterval,
     onPartitionsAssigned: fn<PartitionsCallback>(o, 'onPartitionsAssigned'),
     onPartitionsRevoked: fn<PartitionsCallback>(o, 'onPartitionsRevoked'),
     onPartitionsLost: fn<PartitionsCallback>(o, 'onPartitionsLost'),
     blockRebalanceOnPoll: options.blockRebalanceOnPoll === true,
     onPartitionsCallbackBlocked: fn<() => void | Promise<void>>(o, 'onPartitionsCallbackBlocked'),
-    autoCommitInterval: num(o, 'autoCommitInterval', 5_000, 10),
+    autoCommitInterval: num(o, 'autoCommitInterval', 5_000, 10, MAX_TIMER_MS),
     disableAutoCommit: options.disableAutoCommit === true,
     autoCommitMarks: options.autoCommitMarks === true,
     greedyAutoCommit,
