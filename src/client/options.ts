@@ -109,7 +109,11 @@ export interface ClientOptions<C = unknown> {
    * taken as deleted and then found again. Default 15,000 (franz-go's ConsiderMissingTopicDeletedAfter).
    */
   considerMissingTopicDeletedAfter?: number
-  /** retryBackoff gives the wait before retry `tries` (1-based), in ms. Default: exponential from 250 ms to 2.5 s with jitter (franz-go's). */
+  /**
+   * retryBackoff gives the wait before retry `tries` (1-based), in ms. Default: exponential from 250 ms
+   * to 2.5 s with jitter (franz-go's). A function's value that is not a non-negative number is replaced
+   * by the default's, and one above 2^31 - 1 (Node's longest timer) by that.
+   */
   retryBackoff?: number | ((tries: number) => number)
   /** requestRetries bounds retries of a retriable request error. Default 20 (franz-go's RequestRetries). */
   requestRetries?: number
@@ -639,9 +643,16 @@ export function resolveConfig(options: ClientOptions): Config {
   if (options.retryBackoff !== undefined) {
     const rb = options.retryBackoff
     if (typeof rb === 'number') {
-      if (!(rb >= 0) || !Number.isFinite(rb)) throw new InvalidOptionError('retryBackoff', 'must be a non-negative number of ms or a function')
+      if (!(rb >= 0) || rb > MAX_TIMER_MS) throw new InvalidOptionError('retryBackoff', `must be a number of ms in [0, ${MAX_TIMER_MS}] or a function`)
       retryBackoff = () => rb
-    } else if (typeof rb === 'function') retryBackoff = rb
+    } else if (typeof rb === 'function') {
+      // A wait becomes a Node timer: what is not a number of ms falls back to the default's wait, and
+      // one past the longest timer (which would fire at once) is cut to it.
+      retryBackoff = (tries) => {
+        const ms = rb(tries)
+        return ms >= 0 ? Math.min(ms, MAX_TIMER_MS) : defaultRetryBackoff(tries)
+      }
+    }
     else throw new InvalidOptionError('retryBackoff', 'must be a number of ms or a function of the try number')
   }
   const maxVersions = new Map<number, number>()

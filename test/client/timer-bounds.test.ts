@@ -23,7 +23,7 @@ test('timer-fed durations past Node\'s longest timer fail at construction, namin
     const group = name === 'sessionTimeout' || name === 'heartbeatInterval' || name === 'rebalanceTimeout' || name === 'autoCommitInterval' ? { consumerGroup: 'g', consumeTopics: ['t'] } : {}
     assert.throws(() => resolveConfig({ seedBrokers: ['127.0.0.1:1'], ...group, [name]: LONGEST + 1 }), (e: unknown) => e instanceof InvalidOptionError && e.option === name, name)
     // heartbeatInterval must stay below sessionTimeout, which is at most the longest timer too.
-    const longest = name === 'heartbeatInterval' ? { sessionTimeout: LONGEST, heartbeatInterval: LONGEST - 1 } : { [name]: LONGEST }
+    const longest: Record<string, number> = name === 'heartbeatInterval' ? { sessionTimeout: LONGEST, heartbeatInterval: LONGEST - 1 } : { [name]: LONGEST }
     const cfg = resolveConfig({ seedBrokers: ['127.0.0.1:1'], ...group, ...longest }) as unknown as Record<string, number>
     assert.equal(cfg[name], longest[name], name)
   }
@@ -41,4 +41,19 @@ test('a request bound past Node\'s longest timer is no bound: the request waits 
   await new Promise((r) => setTimeout(r, 300))
   assert.deepEqual(outcomes, [], 'both requests still wait for their answers')
   assert.equal(conn.inflight, 2)
+})
+
+test('retryBackoff: a number past the longest timer is refused; a function\'s bad values fall back to the default wait, its too-long ones are cut', () => {
+  assert.throws(() => resolveConfig({ seedBrokers: ['127.0.0.1:1'], retryBackoff: LONGEST + 1 }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'retryBackoff')
+  assert.equal(resolveConfig({ seedBrokers: ['127.0.0.1:1'], retryBackoff: LONGEST }).retryBackoff(1), LONGEST)
+  const values: unknown[] = [Number.NaN, -5, undefined, 'soon', 1e15, 7]
+  const backoff = resolveConfig({ seedBrokers: ['127.0.0.1:1'], retryBackoff: (tries) => values[tries - 1] as number }).retryBackoff
+  for (const tries of [1, 2, 3, 4]) {
+    const ms = backoff(tries)
+    // The default: 250 ms doubling per try (up to 2.5 s), within a fifth either way.
+    const base = 250 * 2 ** (tries - 1)
+    assert.ok(ms >= 0.8 * base && ms <= 1.2 * base, `try ${tries}: ${ms} ms is not the default's wait`)
+  }
+  assert.equal(backoff(5), LONGEST)
+  assert.equal(backoff(6), 7)
 })
