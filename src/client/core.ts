@@ -689,9 +689,10 @@ function movedAnswer(code: number, routedAt: number, minAge: number): boolean {
 /**
  * Retries counts the rounds of one call: at most `requestRetries` rounds within `retryTimeout` for
  * the call's API key (-1 when it has none: the default bound), waiting `retryBackoff` between rounds
- * (the client's own retry settings).
+ * (the client's own retry settings). The transactional producer's requests use it too, with waits of
+ * their own for CONCURRENT_TRANSACTIONS (`backoff(wait)`).
  */
-class Retries {
+export class Retries {
   #core: ClientCore
   #tries = 0
   #start = Date.now()
@@ -701,20 +702,38 @@ class Retries {
     this.#timeout = core.config.retryTimeout(key)
   }
 
+  /** elapsed is how long ago the call started, in ms. */
+  get elapsed(): number {
+    return Date.now() - this.#start
+  }
+
   /**
-   * next waits before the next round and resolves false when the budget is spent: a round past
-   * requestRetries, or one whose backoff would end past retryTimeout (franz-go's test).
+   * backoff is the wait before the next round, or -1 when the budget is spent: a round past
+   * requestRetries, or one whose backoff would end past retryTimeout (franz-go's test). A `wait` the
+   * caller chooses (a transactional request answered CONCURRENT_TRANSACTIONS) does not count as a
+   * round, but must still end within retryTimeout.
    */
-  async next(signal: AbortSignal | undefined): Promise<boolean> {
+  backoff(wait?: number): number {
     const cfg = this.#core.config
-    this.#tries++
-    const backoff = cfg.retryBackoff(this.#tries)
-    if (this.#tries > cfg.requestRetries || Date.now() - this.#start + backoff > this.#timeout) return false
-    await delay(backoff, signal).catch((reason) => {
+    if (wait === undefined && ++this.#tries > cfg.requestRetries) return -1
+    const ms = wait ?? cfg.retryBackoff(this.#tries)
+    return this.elapsed + ms > this.#timeout ? -1 : ms
+  }
+
+  /** next waits out `backoff()` and resolves false, at once, when the budget is spent. */
+  async next(signal: AbortSignal | undefined): Promise<boolean> {
+    const ms = this.backoff()
+    if (ms < 0) return false
+    await this.wait(ms, signal)
+    return true
+  }
+
+  /** wait waits `ms` before a round (an abort rejects with AbortError), then checks the client still runs. */
+  async wait(ms: number, signal?: AbortSignal): Promise<void> {
+    await delay(ms, signal).catch((reason) => {
       throw new AbortError(reason)
     })
     this.#core.checkRunning()
-    return true
   }
 }
 

@@ -8,9 +8,8 @@ import { InitProducerId } from '../../protocol/messages/init-producer-id.js'
 import { Produce } from '../../protocol/messages/produce.js'
 import { TxnOffsetCommit, type TxnOffsetCommitRequest } from '../../protocol/messages/txn-offset-commit.js'
 import { ZERO_UUID } from '../../protocol/reader.js'
-import { delay } from '../broker.js'
 import type { BrokerConnection } from '../connection.js'
-import { endsCall, type ClientCore } from '../core.js'
+import { endsCall, Retries, type ClientCore } from '../core.js'
 import {
   AbortError,
   BrokerConnectionError,
@@ -877,23 +876,19 @@ export class Transactions {
    * wait retryBackoff and count.
    */
   async #retrying<T>(key: number, attempt: () => Promise<T>): Promise<T> {
-    const cfg = this.#core.config
-    const timeout = cfg.retryTimeout(key)
-    const start = Date.now()
-    let tries = 0
+    const retries = new Retries(this.#core, key)
     for (;;) {
       this.#core.checkRunning()
       try {
         return await attempt()
       } catch (err) {
         if (!(err instanceof KafkaWireError) || !err.retriable) throw err
-        const stalled = Date.now() - start
-        if (stalled > timeout) throw err
+        // CONCURRENT_TRANSACTIONS is waited out apart from requestRetries, with a wait of its own.
         const concurrent = err instanceof KafkaProtocolError && err.errorCode === ErrorCode.CONCURRENT_TRANSACTIONS
-        if (!concurrent && ++tries > cfg.requestRetries) throw err
-        const ms = concurrent ? concurrentBackoff(cfg.concurrentTransactionsBackoff, stalled) : cfg.retryBackoff(tries)
+        const ms = retries.backoff(concurrent ? concurrentBackoff(this.#core.config.concurrentTransactionsBackoff, retries.elapsed) : undefined)
+        if (ms < 0) throw err
         this.#core.log('debug', 'retrying a transactional request', 'transactionalId', this.id, 'backoff', ms, 'err', err.message)
-        await delay(ms)
+        await retries.wait(ms)
       }
     }
   }
