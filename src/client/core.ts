@@ -422,8 +422,10 @@ export class ClientCore {
    * retry runs `attempt` until it succeeds or fails with a non-retriable error, waiting
    * `retryBackoff` between tries, for at most `requestRetries` tries and the `retryTimeout` of the
    * request's API key (`key`; -1, the default bound, when the attempt is not one request).
+   * `waitFor` may give an error a wait of its own, which does not count as a try (the transactional
+   * producer's CONCURRENT_TRANSACTIONS); it gets the error and the ms since the call started.
    */
-  async retry<T>(opts: { signal?: AbortSignal }, key: number, attempt: (signal?: AbortSignal) => Promise<T>): Promise<T> {
+  async retry<T>(opts: { signal?: AbortSignal }, key: number, attempt: (signal?: AbortSignal) => Promise<T>, waitFor?: (err: unknown, elapsed: number) => number | undefined): Promise<T> {
     this.hold()
     try {
       const retries = new Retries(this, key)
@@ -433,8 +435,8 @@ export class ClientCore {
         try {
           return await attempt(opts.signal)
         } catch (err) {
-          if (!retriableThrown(err) || !(await retries.next(opts.signal))) throw err
-          this.log('debug', 'retrying request', 'err', (err as Error).message)
+          if (!retriableThrown(err) || !(await retries.next(opts.signal, waitFor?.(err, retries.elapsed)))) throw err
+          this.log('debug', 'retrying request', 'apiKey', key, 'err', (err as Error).message)
         }
       }
     } finally {
@@ -689,10 +691,9 @@ function movedAnswer(code: number, routedAt: number, minAge: number): boolean {
 /**
  * Retries counts the rounds of one call: at most `requestRetries` rounds within `retryTimeout` for
  * the call's API key (-1 when it has none: the default bound), waiting `retryBackoff` between rounds
- * (the client's own retry settings). The transactional producer's requests use it too, with waits of
- * their own for CONCURRENT_TRANSACTIONS (`backoff(wait)`).
+ * (the client's own retry settings).
  */
-export class Retries {
+class Retries {
   #core: ClientCore
   #tries = 0
   #start = Date.now()
@@ -708,32 +709,20 @@ export class Retries {
   }
 
   /**
-   * backoff is the wait before the next round, or -1 when the budget is spent: a round past
-   * requestRetries, or one whose backoff would end past retryTimeout (franz-go's test). A `wait` the
-   * caller chooses (a transactional request answered CONCURRENT_TRANSACTIONS) does not count as a
-   * round, but must still end within retryTimeout.
+   * next waits before the next round and resolves false, at once, when the budget is spent: a round
+   * past requestRetries, or one whose wait would end past retryTimeout (franz-go's test). A `wait`
+   * the caller chooses does not count as a round but must still end within retryTimeout.
    */
-  backoff(wait?: number): number {
+  async next(signal: AbortSignal | undefined, wait?: number): Promise<boolean> {
     const cfg = this.#core.config
-    if (wait === undefined && ++this.#tries > cfg.requestRetries) return -1
+    if (wait === undefined && ++this.#tries > cfg.requestRetries) return false
     const ms = wait ?? cfg.retryBackoff(this.#tries)
-    return this.elapsed + ms > this.#timeout ? -1 : ms
-  }
-
-  /** next waits out `backoff()` and resolves false, at once, when the budget is spent. */
-  async next(signal: AbortSignal | undefined): Promise<boolean> {
-    const ms = this.backoff()
-    if (ms < 0) return false
-    await this.wait(ms, signal)
-    return true
-  }
-
-  /** wait waits `ms` before a round (an abort rejects with AbortError), then checks the client still runs. */
-  async wait(ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.elapsed + ms > this.#timeout) return false
     await delay(ms, signal).catch((reason) => {
       throw new AbortError(reason)
     })
     this.#core.checkRunning()
+    return true
   }
 }
 

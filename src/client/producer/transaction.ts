@@ -9,7 +9,7 @@ import { Produce } from '../../protocol/messages/produce.js'
 import { TxnOffsetCommit, type TxnOffsetCommitRequest } from '../../protocol/messages/txn-offset-commit.js'
 import { ZERO_UUID } from '../../protocol/reader.js'
 import type { BrokerConnection } from '../connection.js'
-import { endsCall, Retries, type ClientCore } from '../core.js'
+import { endsCall, type ClientCore } from '../core.js'
 import {
   AbortError,
   BrokerConnectionError,
@@ -868,29 +868,16 @@ export class Transactions {
   }
 
   /**
-   * retrying runs `attempt` until it succeeds or fails with an error that is not retriable, within
-   * the retryTimeout of API key `key`. CONCURRENT_TRANSACTIONS (the coordinator still writing the previous transaction's
-   * markers, which takes milliseconds) is tried again after concurrentTransactionsBackoff, or the
-   * longer wait concurrentBackoff gives a request stalled for long (franz-go's schedule), and does not
-   * count against requestRetries: it may last as long as the markers take. Other retriable errors
-   * wait retryBackoff and count.
+   * retrying runs `attempt` as the core retries any call (`ClientCore.retry`), within the retryTimeout
+   * of API key `key`. CONCURRENT_TRANSACTIONS (the coordinator still writing the previous
+   * transaction's markers, which takes milliseconds) is tried again after
+   * concurrentTransactionsBackoff, or the longer wait concurrentBackoff gives a request stalled for
+   * long (franz-go's schedule), and does not count against requestRetries: it may last as long as the
+   * markers take. Other retriable errors wait retryBackoff and count.
    */
-  async #retrying<T>(key: number, attempt: () => Promise<T>): Promise<T> {
-    const retries = new Retries(this.#core, key)
-    for (;;) {
-      this.#core.checkRunning()
-      try {
-        return await attempt()
-      } catch (err) {
-        if (!(err instanceof KafkaWireError) || !err.retriable) throw err
-        // CONCURRENT_TRANSACTIONS is waited out apart from requestRetries, with a wait of its own.
-        const concurrent = err instanceof KafkaProtocolError && err.errorCode === ErrorCode.CONCURRENT_TRANSACTIONS
-        const ms = retries.backoff(concurrent ? concurrentBackoff(this.#core.config.concurrentTransactionsBackoff, retries.elapsed) : undefined)
-        if (ms < 0) throw err
-        this.#core.log('debug', 'retrying a transactional request', 'transactionalId', this.id, 'backoff', ms, 'err', err.message)
-        await retries.wait(ms)
-      }
-    }
+  #retrying<T>(key: number, attempt: () => Promise<T>): Promise<T> {
+    const base = this.#core.config.concurrentTransactionsBackoff
+    return this.#core.retry({}, key, attempt, (err, elapsed) => (err instanceof KafkaProtocolError && err.errorCode === ErrorCode.CONCURRENT_TRANSACTIONS ? concurrentBackoff(base, elapsed) : undefined))
   }
 }
 
