@@ -67,8 +67,9 @@ export interface ClientOptions<C = unknown> {
    * requestTimeoutOverhead bounds the wait for each response, in ms: a request with a timeout of its
    * own (a produce's or CreateTopics' timeoutMs, a fetch's wait, a join's rebalance timeout) gets that
    * plus this, any other this alone. A response not in by then fails the request with
-   * RequestTimeoutError (retriable) and closes its connection. 2^31 - 1 or more means no bound.
-   * Default 10,000 (franz-go's RequestTimeoutOverhead).
+   * RequestTimeoutError (retriable) and closes its connection. At most 2^31 - 1 (Node's longest timer,
+   * about 24.8 days: as good as no bound, which the KafkaJS facade's enforceRequestTimeout: false
+   * uses); a sum past it sets no timer. Default 10,000 (franz-go's RequestTimeoutOverhead).
    */
   requestTimeoutOverhead?: number
   /** connIdleTimeout closes connections idle this long, in ms. Default 20,000 (franz-go's ConnIdleTimeout). */
@@ -713,7 +714,7 @@ export function resolveConfig(options: ClientOptions): Config {
     sasl: options.sasl ?? null,
     dialer: options.dialer ?? null,
     dialTimeout: num(o, 'dialTimeout', 10_000, 1, MAX_TIMER_MS),
-    requestTimeoutOverhead: num(o, 'requestTimeoutOverhead', 10_000, 100),
+    requestTimeoutOverhead: num(o, 'requestTimeoutOverhead', 10_000, 100, MAX_TIMER_MS),
     connIdleTimeout: num(o, 'connIdleTimeout', 20_000, 0, MAX_TIMER_MS),
     brokerMaxReadBytes: num(o, 'brokerMaxReadBytes', 100 << 20, 1024, 2 ** 31 - 1),
     brokerMaxWriteBytes,
