@@ -57,3 +57,8 @@ test('retryBackoff: a number past the longest timer is refused; a function\'s ba
   assert.equal(backoff(5), LONGEST)
   assert.equal(backoff(6), 7)
 })
+
+test('requestTimeoutOverhead past the longest timer is refused by name; the longest, the KafkaJS facade\'s unbounded setting, is taken', () => {
+  assert.throws(() => resolveConfig({ seedBrokers: ['127.0.0.1:1'], requestTimeoutOverhead: LONGEST + 1 }), (e: unknown) => e instanceof InvalidOptionError && e.option === 'requestTimeoutOverhead')
+  assert.equal(resolveConfig({ seedBrokers: ['127.0.0.1:1'], requestTimeoutOverhead: LONGEST }).requestTimeoutOverhead, LONGEST)
+})
