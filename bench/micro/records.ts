@@ -51,7 +51,7 @@ export function run(): void {
       // As the consumer's source decodes: each uncompressed batch from a copy of its own.
       { name: `fetched ${label}: scan, then decode unchecked from copies`, fn: (n: number) => { let s = 0; for (let i = 0; i < n; i++) { s += scanRecordBatches(fetched, 0n).records; s += decodeRecordBatches(fetched, { recordFields, verifyCrc: false, copyUncompressed: true }).length } return s }, bytesPerOp: bytes },
       // As the source decodes with no fetch hooks: checked and kept as bytes, the records made as eachRecord reads them.
-      { name: `fetched ${label}: scan, then deferred decode, then records made one by one`, fn: (n: number) => { let s = 0; const count = (r: BatchRecord) => { s += r.value === null ? 0 : 1 }; for (let i = 0; i < n; i++) { s += scanRecordBatches(fetched, 0n).records; for (const b of decodeRecordBatches(fetched, { recordFields, verifyCrc: false, deferRecords: true })) forEachDeferredRecord(b, recordFields, null, count) } return s }, bytesPerOp: bytes },
+      { name: `fetched ${label}: scan, then deferred decode, then records made one by one`, fn: (n: number) => { let s = 0; const count = (r: BatchRecord) => { s += r.value === null ? 0 : 1 }; for (let i = 0; i < n; i++) { s += scanRecordBatches(fetched, 0n).records; for (const b of decodeRecordBatches(fetched, { recordFields, verifyCrc: false, copyUncompressed: true, deferRecords: true })) forEachDeferredRecord(b, recordFields, null, count) } return s }, bytesPerOp: bytes },
       { name: `fetched ${label}: scan alone`, fn: (n: number) => { let s = 0; for (let i = 0; i < n; i++) s += scanRecordBatches(fetched, 0n).records; return s }, bytesPerOp: bytes },
     )
   }

@@ -103,8 +103,9 @@ export interface RecordBatch {
 
 /**
  * DeferredRecords are the records of one v2 batch, every one checked as decoding would, kept as
- * bytes: the batch's decompressed bytes, or the copies of an uncompressed batch (runs of whole
- * records of at most 64 KiB). forEachDeferredRecord makes the records, which view these bytes.
+ * bytes: the batch's decompressed bytes, the copies of an uncompressed batch (runs of whole records
+ * of at most 64 KiB) with `copyUncompressed`, or its bytes in the input without.
+ * forEachDeferredRecord makes the records, which view these bytes.
  */
 export interface DeferredRecords {
   /** runs are the records' bytes, in order; each holds whole records. */
@@ -126,9 +127,9 @@ export interface DeferredRecords {
 export type DecodedRecordBatches = RecordBatch[] & {
   truncated: boolean
   /**
-   * viewsInput is true when some decoded record views the input buffer: one of an uncompressed
-   * legacy message set, or of an uncompressed v2 batch decoded without `copyUncompressed`. While
-   * false, the input may be overwritten once decodeRecordBatches returns.
+   * viewsInput is true when some decoded record (or deferred record) views the input buffer: one of
+   * an uncompressed legacy message set, or of an uncompressed v2 batch decoded without
+   * `copyUncompressed`. While false, the input may be overwritten once decodeRecordBatches returns.
    */
   viewsInput: boolean
 }
@@ -160,8 +161,9 @@ export interface DecodeRecordBatchesOptions {
   /**
    * deferRecords checks every record of each v2 data batch (control batches are decoded as usual) but
    * makes no record objects: the batch's `records` stay empty, and `deferred` keeps the records'
-   * bytes (copied when uncompressed, as with copyUncompressed) for forEachDeferredRecord. A consumer
-   * that hands records out later, or to a callback one at a time, makes each record only then.
+   * bytes (an uncompressed batch's copied with copyUncompressed, viewed in `buf` without) for
+   * forEachDeferredRecord. A consumer that hands records out later, or to a callback one at a time,
+   * makes each record only then.
    */
   deferRecords?: boolean
 }
@@ -552,7 +554,7 @@ interface DecodeState {
   budget: number
   /** fields makes records in the client's shape (DecodeRecordBatchesOptions.recordFields), or null. */
   fields: { topic: string; partition: number } | null
-  /** copyUncompressed is DecodeRecordBatchesOptions.copyUncompressed (implied by defer). */
+  /** copyUncompressed is DecodeRecordBatchesOptions.copyUncompressed. */
   copyUncompressed: boolean
   /** defer is DecodeRecordBatchesOptions.deferRecords. */
   defer: boolean
@@ -571,7 +573,7 @@ export function decodeRecordBatches(buf: Buffer, opts?: DecodeRecordBatchesOptio
   if (!Number.isSafeInteger(maxDecompressed) || maxDecompressed < 0) {
     throw new RangeError(`maxDecompressedBytes must be a non-negative integer, got ${String(maxDecompressed)}`)
   }
-  const state: DecodeState = { verifyCrc: opts?.verifyCrc ?? true, budget: maxDecompressed, fields: opts?.recordFields ?? null, copyUncompressed: opts?.copyUncompressed === true || opts?.deferRecords === true, defer: opts?.deferRecords === true }
+  const state: DecodeState = { verifyCrc: opts?.verifyCrc ?? true, budget: maxDecompressed, fields: opts?.recordFields ?? null, copyUncompressed: opts?.copyUncompressed === true, defer: opts?.deferRecords === true }
   const out = [] as unknown as DecodedRecordBatches
   out.truncated = false
   out.viewsInput = false
@@ -659,7 +661,7 @@ function decodeAll(buf: Buffer, state: DecodeState, out: DecodedRecordBatches): 
     const batchEnd = pos + LOG_OVERHEAD + size
     const b = magic === 2 ? decodeBatchV2(buf, pos, batchEnd, state) : decodeLegacy(buf, pos, batchEnd, magic, state)
     // Records view `buf` where they were not decoded from a copy: decodeBatchV2 and decodeLegacy.
-    if (b.compression === 0 && (magic < 2 || !state.copyUncompressed) && b.records.length > 0) out.viewsInput = true
+    if (b.compression === 0 && (magic < 2 || !state.copyUncompressed) && (b.records.length > 0 || (b.deferred?.count ?? 0) > 0)) out.viewsInput = true
     out.push(b)
     pos = batchEnd
   }

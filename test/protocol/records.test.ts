@@ -495,8 +495,13 @@ test('deferRecords: data batches keep their records as bytes; made later they eq
       const bytes = w.finish()
       const at = decodeRecordBatches(Buffer.from(bytes), { recordFields: { topic: 't', partition: 3 } })
       const input = Buffer.from(bytes)
-      const later = decodeRecordBatches(input, { recordFields: { topic: 't', partition: 3 }, deferRecords: true })
+      const later = decodeRecordBatches(input, { recordFields: { topic: 't', partition: 3 }, copyUncompressed: true, deferRecords: true })
       assert.equal(later.viewsInput, false)
+      // Without copyUncompressed, uncompressed batches' deferred records view the input (and say so).
+      const viewing = decodeRecordBatches(Buffer.from(bytes), { recordFields: { topic: 't', partition: 3 }, deferRecords: true })
+      const uncompressedRecords = viewing.some((b) => b.compression === 0 && b.deferred !== undefined && b.deferred.count > 0)
+      assert.equal(viewing.viewsInput, uncompressedRecords)
+      viewing.forEach((b, i) => assert.deepEqual(deferredRecords(b), at[i]!.records, `batch ${i}: made from the input itself`))
       input.fill(0)
       assert.equal(later.length, at.length)
       later.forEach((b, i) => {
@@ -516,7 +521,7 @@ test('deferRecords: data batches keep their records as bytes; made later they eq
 test('deferRecords: a large uncompressed batch is kept in runs of at most 64 KiB; control batches are decoded at once', () => {
   const values = Array.from({ length: 300 }, (_, i) => Buffer.alloc(i === 150 ? 100_000 : 1000 + (i % 7), i & 0xff))
   const bytes = encodeRecordBatchBuffer(batch(values.map((value, i) => ({ key: `k${i}`, value, headers: [{ key: 'h', value: String(i) }], timestamp: BASE_TS + i }))))
-  const b = decodeRecordBatches(Buffer.from(bytes), { deferRecords: true })[0]!
+  const b = decodeRecordBatches(Buffer.from(bytes), { copyUncompressed: true, deferRecords: true })[0]!
   assert.ok(b.deferred!.runs.length >= 6, `${b.deferred!.runs.length} runs`)
   for (const run of b.deferred!.runs) assert.ok(run.length <= 64 << 10 || run.length > 100_000, `run of ${run.length} bytes`)
   const want = decodeRecordBatches(Buffer.from(bytes))[0]!.records
