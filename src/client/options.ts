@@ -291,6 +291,18 @@ export interface ClientOptions<C = unknown> {
    */
   disableFetchCRCValidation?: boolean
   /**
+   * recycleFetches lets the application hand each polled Fetches back with `fetches.recycle()` once
+   * it is done with its records, so that the memory they view is read into again (as franz-go's
+   * WithPools with Record.Recycle). With it, the keys, values and header values of uncompressed
+   * records view the fetch response itself instead of a copy of their batch: a response's buffer is
+   * read into again once every Fetches holding its records was recycled (and the rest of it dropped
+   * or polled). A record, or any Buffer taken from one, must not be used after its Fetches was
+   * recycled: copy what is to be kept. A Fetches never recycled is left to the garbage collector, as
+   * without the option. Records of compressed batches view their own decompressed copy either way.
+   * Share-group members ignore it. Default false.
+   */
+  recycleFetches?: boolean
+  /**
    * keepControlRecords hands out control records (the commit and abort markers brokers write at the
    * end of each transaction) with the data records instead of dropping them (franz-go's
    * KeepControlRecords). A control record has `record.control` set, saying which marker it is; data
@@ -473,6 +485,7 @@ export interface Config {
   readonly isolationLevel: 0 | 1
   readonly disableFetchSessions: boolean
   readonly disableFetchCRCValidation: boolean
+  readonly recycleFetches: boolean
   readonly keepControlRecords: boolean
   readonly keepRetryableFetchErrors: boolean
   readonly recheckPreferredReplicaInterval: number
@@ -516,7 +529,7 @@ const KNOWN = new Set([
   'maxProduceRequestsInflightPerBroker', 'produceRequestTimeout', 'recordDeliveryTimeout', 'recordRetries',
   'unknownTopicRetries', 'partitioner', 'stopProducerOnDataLossDetected', 'producerOnDataLossDetected', 'allowAutoTopicCreation', 'transactionalId', 'transactionTimeout', 'concurrentTransactionsBackoff',
   'consumeTopics', 'consumeRegex', 'consumeExcludeTopics', 'consumePartitions', 'consumeResetOffset', 'fetchMaxBytes', 'fetchMaxPartitionBytes',
-  'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'maxBufferedFetchRecords', 'maxBufferedFetchBytes', 'isolationLevel', 'disableFetchSessions', 'disableFetchCRCValidation', 'keepControlRecords', 'keepRetryableFetchErrors', 'recheckPreferredReplicaInterval', 'consumerGroup',
+  'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'maxBufferedFetchRecords', 'maxBufferedFetchBytes', 'isolationLevel', 'disableFetchSessions', 'disableFetchCRCValidation', 'recycleFetches', 'keepControlRecords', 'keepRetryableFetchErrors', 'recheckPreferredReplicaInterval', 'consumerGroup',
   'groupProtocol', 'balancers', 'groupRemoteAssignor', 'instanceId', 'sessionTimeout', 'rebalanceTimeout',
   'heartbeatInterval', 'onPartitionsAssigned', 'onPartitionsRevoked', 'onPartitionsLost', 'blockRebalanceOnPoll', 'onPartitionsCallbackBlocked',
   'autoCommitInterval', 'disableAutoCommit', 'autoCommitMarks', 'greedyAutoCommit', 'autoCommitCallback', 'onOffsetsFetched', 'shareGroup', 'shareMaxRecords', 'shareMaxRecordsStrict', 'shareAckCallback',
@@ -836,6 +849,7 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
     isolationLevel: iso === 'read_committed' ? (1 as const) : (0 as const),
     disableFetchSessions: options.disableFetchSessions === true,
     disableFetchCRCValidation: options.disableFetchCRCValidation === true,
+    recycleFetches: options.recycleFetches === true,
     keepControlRecords: options.keepControlRecords === true,
     keepRetryableFetchErrors,
     recheckPreferredReplicaInterval: num(o, 'recheckPreferredReplicaInterval', 30 * 60_000, 10, 7 * 24 * 3_600_000),

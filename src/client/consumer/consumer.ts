@@ -6,7 +6,7 @@ import { topicDeletedError, type LeaderMove } from '../metadata.js'
 import type { OffsetSpec } from '../options.js'
 import type { Record } from '../../protocol/record.js'
 import { Cursor } from './cursor.js'
-import { Fetches, lazyOf, type FetchPartition } from './fetches.js'
+import { Fetches, lazyOf, releaseFrame, type FetchPartition } from './fetches.js'
 import { endedPoll, MissingTopics, PollErrors, PollWaiters, reportsMetadataError, takeRoundRobin } from './polls.js'
 import { Source } from './source.js'
 import type { GroupBase } from './group-base.js'
@@ -588,12 +588,21 @@ export class Consumer implements CoreListener {
     return new Fetches(out)
   }
 
-  /** dropped reports buffered records discarded without being polled (onFetchRecordUnbuffered). */
-  dropped(records: Record[]): void {
+  /**
+   * dropped reports buffered records discarded without being polled (onFetchRecordUnbuffered), then
+   * lets go of the response their partition `from` leases (recycleFetches), if any.
+   */
+  dropped(records: Record[], from: FetchPartition): void {
     const hooks = this.core.hooks
-    if (records.length === 0 || hooks.onFetchRecordUnbuffered.length === 0) return
+    if (records.length === 0 || hooks.onFetchRecordUnbuffered.length === 0) {
+      releaseFrame(from)
+      return
+    }
     // franz-go reports discarded records asynchronously, off the path that discarded them.
-    setImmediate(() => hooks.fetchRecordsUnbuffered(records, false))
+    setImmediate(() => {
+      hooks.fetchRecordsUnbuffered(records, false)
+      releaseFrame(from)
+    })
   }
 
   /** discardUnpollable drops buffered records of removed, repositioned and paused partitions, freeing their sources to fetch. */

@@ -1,4 +1,5 @@
 import type { Record } from '../../protocol/record.js'
+import { recycleFrame } from '../connection.js'
 import type { LazyRecords } from './lazy-records.js'
 
 /** FetchPartition is what one poll returned for one partition: records, or an error. */
@@ -32,6 +33,7 @@ export interface FetchError {
 export class Fetches {
   readonly partitions: FetchPartition[]
   #errors: FetchError[]
+  #recycled = false
 
   constructor(partitions: FetchPartition[] = [], errors: FetchError[] = []) {
     this.partitions = partitions
@@ -96,6 +98,19 @@ export class Fetches {
     this.#errors.push({ topic, partition, error })
   }
 
+  /**
+   * recycle says the application is done with every record of this Fetches and with every Buffer
+   * taken from them (franz-go's Record.Recycle, for a whole poll): with the client's
+   * `recycleFetches`, the response buffers they view are read into again once nothing else holds
+   * them, and the records then read whatever comes next. Without that option (and for a share-group
+   * member's Fetches) it does nothing. Calling it again does nothing.
+   */
+  recycle(): void {
+    if (this.#recycled) return
+    this.#recycled = true
+    for (const p of this.partitions) releaseFrame(p)
+  }
+
   /** Iterating a Fetches gives every record, partition by partition, made as eachRecord makes them. */
   *[Symbol.iterator](): IterableIterator<Record> {
     for (const p of this.partitions) yield* lazyOf(p) ?? p.records
@@ -143,4 +158,54 @@ export function lazyOf(p: FetchPartition): LazyRecords | null {
 export function recordCount(p: FetchPartition): number {
   const lz = lazyOf(p)
   return lz !== null ? lz.count : p.records.length
+}
+
+// A partition's frame lease: with recycleFetches, the partitions made from one fetch response whose
+// records view it share a FrameLease, counting them (buffered or handed out); the response's buffer
+// goes back to its connection (recycleFrame) when the last is released: a buffered partition when
+// it is dropped, or when a poll hands it out (as it is, or as the part split off), once its Fetches
+// is recycled.
+
+/** FrameLease counts the partitions whose records view one fetch response. */
+export class FrameLease {
+  #view: Uint8Array
+  #holders = 0
+
+  constructor(view: Uint8Array) {
+    this.#view = view
+  }
+
+  /** hold counts one more partition viewing the response. */
+  hold(): void {
+    this.#holders++
+  }
+
+  /** release counts one fewer: the last one hands the response's buffer back. */
+  release(): void {
+    if (--this.#holders === 0) recycleFrame(this.#view)
+  }
+}
+
+/** LEASE is where a partition keeps the lease of the response its records view (recycleFetches). */
+const LEASE = Symbol('frameLease')
+
+type LeasedPartition = FetchPartition & { [LEASE]?: FrameLease | null }
+
+/** leaseFrame makes `p` a holder of `lease`. */
+export function leaseFrame(p: FetchPartition, lease: FrameLease): void {
+  lease.hold()
+  Object.defineProperty(p, LEASE, { value: lease, writable: true, enumerable: false, configurable: false })
+}
+
+/** leaseOf is the lease `p` holds, or null. */
+export function leaseOf(p: FetchPartition): FrameLease | null {
+  return (p as LeasedPartition)[LEASE] ?? null
+}
+
+/** releaseFrame lets go of the lease `p` holds, if any, once. */
+export function releaseFrame(p: FetchPartition): void {
+  const lease = (p as LeasedPartition)[LEASE]
+  if (lease === undefined || lease === null) return
+  ;(p as LeasedPartition)[LEASE] = null
+  lease.release()
 }

@@ -9,7 +9,7 @@ import { recycleFrame } from '../connection.js'
 import type { LeaderMove } from '../metadata.js'
 import type { Consumer } from './consumer.js'
 import type { Cursor } from './cursor.js'
-import { lazyOf, lazyPartition, recordCount, type FetchPartition } from './fetches.js'
+import { FrameLease, lazyOf, lazyPartition, leaseFrame, leaseOf, recordCount, releaseFrame, type FetchPartition } from './fetches.js'
 import { LazyRecords } from './lazy-records.js'
 import { WakeTimer } from '../wake-timer.js'
 
@@ -93,6 +93,8 @@ export class Source {
   #buffered: BufferedFetch[] = []
   /** frameViewed is set while decoding a response once a record or error handed out may view its buffer. */
   #frameViewed = false
+  /** frameLeased is set instead when records view it under recycleFetches: the partitions made from it then lease it (fetches.ts). */
+  #frameLeased = false
   /** bufRecords and bufBytes count what `buffered` holds: records not yet polled, wire bytes. */
   #bufRecords = 0
   #bufBytes = 0
@@ -428,14 +430,23 @@ export class Source {
     // Where every partition's next offset is known, the next fetch need not wait for the decoding.
     if (exact && data.length > 0) this.#fetch(records, bytes)
     this.#frameViewed = false
+    this.#frameLeased = false
     for (const d of data) {
       const p = this.#decode(d)
       if (p === null) continue
       out.push(p)
       fetched.push({ cursor: d.cursor, generation: d.cursor.generation })
     }
-    // Nothing handed out views the response (decodeRecordBatches' viewsInput, no corrupt batch): its buffer can be read into again.
-    if (!this.#frameViewed && data.length > 0) recycleFrame(data[0]!.pd.records!)
+    // Nothing handed out views the response (decodeRecordBatches' viewsInput, no corrupt batch): its
+    // buffer can be read into again; with recycleFetches, once every partition viewing it was let go.
+    if (!this.#frameViewed && data.length > 0) {
+      const view = data[0]!.pd.records!
+      if (!this.#frameLeased || out.length === 0) recycleFrame(view)
+      else {
+        const lease = new FrameLease(view)
+        for (const p of out) leaseFrame(p, lease)
+      }
+    }
     if (out.length === 0) return
     const hooks = c.core.hooks
     if (hooks.onFetchRecordBuffered.length !== 0) {
@@ -543,9 +554,13 @@ export class Source {
       // object each) now or, deferred, when read. The scan checked the checksums already when it
       // was exact (and checked none when they are not to be).
       const verifyCrc = !cfg.disableFetchCRCValidation && (!d.scan.exact || d.scan.corrupt)
-      const decoded = decodeRecordBatches(raw, { verifyCrc, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: fields, copyUncompressed: true, deferRecords: defer })
-      // Records view their batch's copy (decompressed, or copied out) unless they came from an uncompressed legacy message set.
-      if (decoded.viewsInput) this.#frameViewed = true
+      // Records view their batch's copy (decompressed, or copied out) unless they came from an
+      // uncompressed legacy message set; with recycleFetches, uncompressed ones view the response.
+      const decoded = decodeRecordBatches(raw, { verifyCrc, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: fields, copyUncompressed: !cfg.recycleFetches, deferRecords: defer })
+      if (decoded.viewsInput) {
+        if (cfg.recycleFetches) this.#frameLeased = true
+        else this.#frameViewed = true
+      }
       batches = decoded
     } catch (err) {
       // A corrupt batch: the complete batches before it are handed out with the error (which may view the response).
@@ -637,7 +652,16 @@ export class Source {
         }
         const n = recordCount(p) - b.recordIndex
         if (n <= left) {
-          out.push(b.recordIndex === 0 ? p : { ...p, records: p.records.slice(b.recordIndex) })
+          if (b.recordIndex === 0) out.push(p)
+          else {
+            const rest = { ...p, records: p.records.slice(b.recordIndex) }
+            const lease = leaseOf(p)
+            if (lease !== null) {
+              leaseFrame(rest, lease)
+              releaseFrame(p)
+            }
+            out.push(rest)
+          }
           left -= n
           taken += n
           b.partitionIndex++
@@ -646,11 +670,15 @@ export class Source {
           // A partition whose records are not made yet gives its first `left` (lazy-records.ts) and
           // keeps the rest, so its buffered part stays whole (recordIndex 0).
           const lz = lazyOf(p)
-          if (lz !== null) out.push(lazyPartition(p, lz.takeFirst(left)))
+          let head: FetchPartition
+          if (lz !== null) head = lazyPartition(p, lz.takeFirst(left))
           else {
-            out.push({ ...p, records: p.records.slice(b.recordIndex, b.recordIndex + left) })
+            head = { ...p, records: p.records.slice(b.recordIndex, b.recordIndex + left) }
             b.recordIndex += left
           }
+          const lease = leaseOf(p)
+          if (lease !== null) leaseFrame(head, lease)
+          out.push(head)
           taken += left
           left = 0
         }
@@ -708,12 +736,13 @@ export class Source {
       // would have been made when they came.
       if (!c.removed && entry.generation === c.generation && c.paused && lz.count > 0) c.setOffset(lz.firstOffset, -1)
       this.#bufRecords -= lz.count
+      releaseFrame(p)
       return
     }
     const rest = p.records.slice(from)
     if (!c.removed && entry.generation === c.generation && c.paused && rest.length > 0) c.setOffset(rest[0]!.offset, -1)
     this.#bufRecords -= rest.length
-    this.#consumer.dropped(rest)
+    this.#consumer.dropped(rest, p)
   }
 
   close(): void {

@@ -150,6 +150,109 @@ test('uncompressed responses are read into again: large fetch responses take no 
   assert.ok(allocated <= large / 4, `${allocated} buffers allocated for ${large} large responses: they are read into again`)
 })
 
+/** countLargeBuffers counts the buffers of over 20 KB the connection allocates for responses while `fn` runs. */
+async function countLargeBuffers<T>(fn: () => Promise<T>): Promise<{ result: T; allocated: number }> {
+  const slow = Buffer.allocUnsafeSlow
+  let allocated = 0
+  Buffer.allocUnsafeSlow = (size: number) => {
+    if (size > 20_000) allocated++
+    return slow(size)
+  }
+  try {
+    return { result: await fn(), allocated }
+  } finally {
+    Buffer.allocUnsafeSlow = slow
+  }
+}
+
+/** produceValues writes records keyed 0..n-1 with valueFor's values to partition 0 of `topic`, in batches of about 16 records. */
+async function produceValues(topic: string, n: number): Promise<void> {
+  const p = newClient(k, { producerBatchMaxBytes: 16_384 })
+  for (let i = 0; i < n; i += 100) {
+    const res = await p.produceSync(Array.from({ length: 100 }, (_, j) => ({ topic, partition: 0, key: String(i + j), value: valueFor(i + j) })))
+    assert.equal(res.filter((r) => r.error !== null).length, 0)
+  }
+}
+
+/** intact says whether a record still holds the key and value it was produced with. */
+function intact(r: Record): boolean {
+  return r.value!.equals(valueFor(Number(r.key!.toString())))
+}
+
+test('recycleFetches: records view the response until their Fetches is recycled, and recycled responses are read into again', { timeout: 60_000 }, async (t) => {
+  const n = 1_200
+  const admin = newClient(k)
+  const topic = await createTopic(admin, { partitions: 1 })
+  await produceValues(topic, n)
+  let large = 0
+  const c = newClient(k, {
+    consumeTopics: [topic],
+    fetchMaxBytes: 40_000,
+    recycleFetches: true,
+    hooks: [{ onBrokerRead: (_m: unknown, key: number, bytes: number) => void (key === 1 && bytes > 20_000 && large++) }],
+  })
+  const { result: seen, allocated } = await countLargeBuffers(async () => {
+    const keys = new Set<string>()
+    const deadline = Date.now() + 30_000
+    while (keys.size < n && Date.now() < deadline) {
+      const f = await c.pollFetches({ signal: AbortSignal.timeout(1_000) })
+      f.eachRecord((r) => {
+        assert.ok(intact(r), `record ${r.key!.toString()} intact until recycled`)
+        keys.add(r.key!.toString())
+      })
+      f.recycle()
+      f.recycle() // a second call does nothing
+    }
+    return keys.size
+  })
+  assert.equal(seen, n)
+  t.diagnostic(`${allocated} buffers allocated for ${large} large fetch responses`)
+  assert.ok(large >= 20, `at least 20 large fetch responses (${large})`)
+  assert.ok(allocated <= large / 4, `${allocated} buffers allocated for ${large} large responses: recycled ones are read into again`)
+
+  // Records of Fetches never recycled stay intact however much is read after them: their responses
+  // are never read into again, so each large response takes a buffer of its own.
+  let large2 = 0
+  const kept = newClient(k, {
+    consumeTopics: [topic],
+    fetchMaxBytes: 40_000,
+    recycleFetches: true,
+    hooks: [{ onBrokerRead: (_m: unknown, key: number, bytes: number) => void (key === 1 && bytes > 20_000 && large2++) }],
+  })
+  const { result: got, allocated: allocated2 } = await countLargeBuffers(() => pollUntil(kept, (all) => all.length >= n))
+  assert.equal(got.length, n)
+  for (const r of got) assert.ok(intact(r), `record ${r.key!.toString()} (never recycled) intact`)
+  assert.ok(allocated2 >= large2 - 1, `${allocated2} buffers for ${large2} large responses: none read into again while its records may be used`)
+})
+
+test('recycleFetches: a response split across polls is read into again only once every Fetches holding part of it was recycled', { timeout: 60_000 }, async () => {
+  const n = 1_200
+  const admin = newClient(k)
+  const topic = await createTopic(admin, { partitions: 1 })
+  await produceValues(topic, n)
+  const c = newClient(k, { consumeTopics: [topic], fetchMaxBytes: 40_000, recycleFetches: true })
+  // Polls of 7 records split every response's partition (and its batches) across polls; every third
+  // poll is kept and never recycled, the others are recycled at once: the kept ones must stay intact.
+  const keptRecords: Record[] = []
+  const keys = new Set<string>()
+  const deadline = Date.now() + 30_000
+  let polls = 0
+  while (keys.size < n && Date.now() < deadline) {
+    const f = await c.pollRecords(7, { signal: AbortSignal.timeout(1_000) })
+    const rs = f.records()
+    for (const r of rs) {
+      assert.ok(intact(r), `record ${r.key!.toString()} intact when polled`)
+      keys.add(r.key!.toString())
+    }
+    if (rs.length > 0 && polls++ % 3 === 0) keptRecords.push(...rs)
+    else f.recycle()
+  }
+  assert.equal(keys.size, n)
+  assert.ok(keptRecords.length >= n / 4, `${keptRecords.length} records kept`)
+  const broken = keptRecords.filter((r) => !intact(r)).map((r) => r.key!.toString())
+  assert.deepEqual(broken, [], 'records of Fetches not recycled are intact after everything else was read')
+})
+
 test('start offsets: earliest, latest, exact, by timestamp, relative to either end', { timeout: 60_000 }, async () => {
   const p = newClient(k)
   const topic = await createTopic(p, { partitions: 1 })
