@@ -48,6 +48,8 @@
  * package) and on the system's Node 20, and the results table has the Node version of every row.
  * `kafkats-node22` (only when named in --clients) runs @kafkats/client on Node 22 too; the ratio
  * tables divide kafka-wire on Node 22 by it, so the two clients are compared on one Node there.
+ * `kafka-wire-recycle` (only when named in --clients) runs the consume workloads with
+ * `recycleFetches`, recycling each poll once its records were counted.
  *
  * --profile <workload> runs that workload (by default with kafka-wire alone, one repetition) with
  * V8's CPU profiler over each Node worker's timed window (lib/measure.ts), and renders each profile
@@ -115,9 +117,9 @@ if (profile !== undefined && !WORKLOADS.includes(profile as WorkloadName)) throw
 const scale = Number(args.scale)
 const reps = Number(args.reps ?? (profile ? '1' : '3'))
 if (!(scale > 0) || !(reps >= 1)) throw new Error('--scale must be > 0 and --reps >= 1')
-const KNOWN_CLIENTS = ['kafka-wire', 'kafka-wire-node22', 'kafka-wire-node20', 'kafkats', 'kafkats-node22', 'kafkajs', 'kafkajs-facade', 'platformatic', 'java']
-// kafkats-node22 (the peer on Node 22 too) runs only when asked for.
-const DEFAULT_CLIENTS = KNOWN_CLIENTS.filter((c) => c !== 'kafkats-node22')
+const KNOWN_CLIENTS = ['kafka-wire', 'kafka-wire-recycle', 'kafka-wire-node22', 'kafka-wire-node20', 'kafkats', 'kafkats-node22', 'kafkajs', 'kafkajs-facade', 'platformatic', 'java']
+// kafkats-node22 (the peer on Node 22 too) and kafka-wire-recycle run only when asked for.
+const DEFAULT_CLIENTS = KNOWN_CLIENTS.filter((c) => c !== 'kafkats-node22' && c !== 'kafka-wire-recycle')
 const clients = (args.clients ?? (profile ? 'kafka-wire' : DEFAULT_CLIENTS.join(','))).split(',').map((s) => s.trim()).filter(Boolean)
 for (const c of clients) if (!KNOWN_CLIENTS.includes(c)) throw new Error(`unknown client ${c}; known: ${KNOWN_CLIENTS.join(', ')}`)
 const workloadArg = args.workloads ?? profile ?? 'all'
@@ -199,6 +201,7 @@ function spec(workload: WorkloadName, topic: string, extra: Partial<WorkloadSpec
 }
 
 function workerFor(client: string): { file: string; node: string } {
+  if (client === 'kafka-wire-recycle') return { file: join(here, 'workers', 'kafka-wire.ts'), node: nodeBin }
   if (client === 'kafka-wire-node20') return { file: join(here, 'workers', 'kafka-wire.ts'), node: systemNode }
   if (client === 'kafka-wire-node22') return { file: join(here, 'workers', 'kafka-wire.ts'), node: bundledNode22 }
   if (client === 'kafkats-node22') return { file: join(here, 'workers', 'kafkats.ts'), node: bundledNode22 }
@@ -212,7 +215,7 @@ class NotApplicable extends Error {}
 function runNodeWorker(client: string, s: WorkloadSpec, profileAs?: string): Promise<WorkerResult> {
   const { file, node } = workerFor(client)
   const timeoutMs = Math.max(120_000, 20 * 60_000 * Math.min(1, scale * 2))
-  const env = profileAs === undefined ? process.env : { ...process.env, KW_BENCH_PROFILE: profileAs }
+  const env = { ...process.env, ...(profileAs !== undefined ? { KW_BENCH_PROFILE: profileAs } : {}), ...(client === 'kafka-wire-recycle' ? { KW_BENCH_RECYCLE: '1' } : {}) }
   return new Promise((resolve, reject) => {
     const child = spawn(node, [...nodeFlags, '--import', 'tsx', file, JSON.stringify(s)], { cwd: here, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' })
     let out = ''

@@ -69,6 +69,7 @@ export const CLIENT_TITLES: Record<string, string> = {
   'kafka-wire': 'kafka-wire',
   'kafka-wire-node22': 'kafka-wire (Node 22)',
   'kafka-wire-node20': 'kafka-wire (Node 20)',
+  'kafka-wire-recycle': 'kafka-wire (recycleFetches)',
   kafkats: '@kafkats/client',
   'kafkats-node22': '@kafkats/client (Node 22)',
   kafkajs: 'KafkaJS',
@@ -308,14 +309,14 @@ export function markdownRatios(rs: Ratio[], clients: string[]): string {
 }
 
 /**
- * markdownNodes puts kafka-wire's figures on each Node version side by side: records/s and CPU seconds
- * per million records, with each version's records/s ÷ the default Node's.
+ * markdownNodes puts kafka-wire's figures on each Node version (and with recycleFetches, when run) side
+ * by side: records/s and CPU seconds per million records, with each one's records/s ÷ kafka-wire's.
  */
 export function markdownNodes(summaries: Summary[], clients: string[]): string {
   const variants = clients.filter((c) => c.startsWith('kafka-wire'))
   if (variants.length < 2) return ''
   const node = (c: string) => summaries.find((s) => s.client === c && s.reps > 0)?.node.replace(/^v/, '') ?? '?'
-  const lines = [`| workload | ${variants.map((c) => `Node ${node(c)}`).join(' | ')} |`, `|---|${variants.map(() => '--:').join('|')}|`]
+  const lines = [`| workload | ${variants.map((c) => `${c === 'kafka-wire-recycle' ? 'recycleFetches, ' : ''}Node ${node(c)}`).join(' | ')} |`, `|---|${variants.map(() => '--:').join('|')}|`]
   for (const w of WORKLOADS) {
     const base = summaries.find((s) => s.workload === w && s.client === 'kafka-wire' && s.reps > 0)
     const row = variants.map((c) => {
@@ -331,7 +332,7 @@ export function markdownNodes(summaries: Summary[], clients: string[]): string {
   return lines.join('\n')
 }
 
-const COLORS: Record<string, string> = { 'kafka-wire': '#2563eb', 'kafka-wire-node22': '#3b82f6', 'kafka-wire-node20': '#60a5fa', kafkats: '#8b5cf6', 'kafkats-node22': '#a78bfa', kafkajs: '#f59e0b', platformatic: '#10b981', java: '#ef4444' }
+const COLORS: Record<string, string> = { 'kafka-wire': '#2563eb', 'kafka-wire-node22': '#3b82f6', 'kafka-wire-node20': '#60a5fa', 'kafka-wire-recycle': '#1e40af', kafkats: '#8b5cf6', 'kafkats-node22': '#a78bfa', kafkajs: '#f59e0b', platformatic: '#10b981', java: '#ef4444' }
 
 /**
  * svgChart draws, per workload, each client's records/s relative to kafka-wire (kafka-wire = 1) as
@@ -451,7 +452,7 @@ export function render(runs: RunRecord[], env: RunEnv, out: string, resultsDir: 
   const nodes = markdownNodes(summaries, clients)
   const txns = markdownTransactions(summaries, clients)
   const txnsMd = txns ? `\n\n## Transactions (produce-transactional)\n\n${txns}` : ''
-  const nodesMd = nodes ? `\n\n## kafka-wire on each Node version\n\nrecords/s (÷ kafka-wire on Node ${env.node.replace(/^v/, '')}) and CPU seconds per million records:\n\n${nodes}` : ''
+  const nodesMd = nodes ? `\n\n## kafka-wire on each Node version${clients.includes('kafka-wire-recycle') ? ' (and with recycleFetches)' : ''}\n\nrecords/s (÷ kafka-wire on Node ${env.node.replace(/^v/, '')}) and CPU seconds per million records:\n\n${nodes}` : ''
   const md = `# kafka-wire benchmark results\n\n${envLines(env, runs).join('\n')}\n\n## Figures (medians)\n\n${markdownTables(summaries, clients)}${txnsMd}${nodesMd}\n\n## kafka-wire ÷ each peer\n\nThroughput ratios: above 1 means kafka-wire moved more records per second; CPU ratios below 1 mean it spent less CPU per record. Latency: kafka-wire's p99 ÷ the peer's (below 1 is shorter).${clients.some((c) => isPeer(c) && c.endsWith('-node22')) ? ' A peer on Node 22 is divided into kafka-wire on Node 22; every other peer into kafka-wire on the default Node.' : ''}\n\n${markdownRatios(rs, clients)}\n\nThe same ratios taken within each repetition (the clients of one repetition ran minutes apart, under much the same load), median and then each repetition's:\n\n${markdownPaired(pairedRatios(runs), clients)}\n`
   const title = `kafka-wire vs peers — Kafka ${env.kafka}, Node ${env.node}, scale ${env.scale}, ${new Set(runs.map((r) => r.rep)).size} reps`
   writeFileSync(join(out, 'results.md'), md)

@@ -8,9 +8,14 @@ import { performance } from 'node:perf_hooks'
 import { Client } from '../../dist/index.js'
 import type { ProduceRecord, Record as KRecord } from '../../dist/index.js'
 import { loadPayloads } from '../lib/payload.js'
-import { LatencyCollector, Meter, PEER_VALUE, Schedule, keyForTime, newHistogram, parseSpec, peerKey, report, tick, timedTransactions, waitUntil, type WorkloadSpec } from '../lib/measure.js'
+import { LatencyCollector, Meter, PEER_VALUE, Schedule, keyForTime, newHistogram, notApplicable, parseSpec, peerKey, report, tick, timedTransactions, waitUntil, type WorkloadSpec } from '../lib/measure.js'
 
-const CLIENT = 'kafka-wire'
+/**
+ * KW_BENCH_RECYCLE (run.ts's `kafka-wire-recycle`) consumes with `recycleFetches`, recycling each
+ * poll once its records were counted; it runs the consume workloads only.
+ */
+const RECYCLE = process.env.KW_BENCH_RECYCLE === '1'
+const CLIENT = RECYCLE ? 'kafka-wire-recycle' : 'kafka-wire'
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
 const PEER_HEADERS = [
   { key: 'a', value: '123' },
@@ -76,6 +81,7 @@ async function consume(s: WorkloadSpec, peer: boolean): Promise<void> {
     consumeTopics: [s.topic],
     consumerGroup: s.group,
     disableAutoCommit: true,
+    recycleFetches: RECYCLE,
     ...(peer ? { fetchMaxBytes: 2048, fetchMaxWait: 10 } : {}),
   })
   const onRecord = (r: KRecord) => {
@@ -91,6 +97,7 @@ async function consume(s: WorkloadSpec, peer: boolean): Promise<void> {
       m.start()
     }
     f.eachRecord(onRecord)
+    if (RECYCLE) f.recycle()
   }
   const w = m.stop()
   await client.close()
@@ -245,6 +252,7 @@ async function latency(s: WorkloadSpec): Promise<void> {
   report({ client: CLIENT, clientVersion: VERSION, spec: s, records: c.received, bytes: c.received * payloads[0]!.length, window: w, latency: c.hist, latencyKind: 'end to end (scheduled send → consumed)', notes: lost > 0 ? [`${lost} records not consumed within 30 s`] : [] })
 }
 
+if (RECYCLE && !spec.workload.startsWith('consume')) notApplicable('kafka-wire-recycle differs from kafka-wire in consuming only')
 switch (spec.workload) {
   case 'produce-single':
     await produceSingle(spec)
