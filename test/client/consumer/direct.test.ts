@@ -8,6 +8,7 @@ import { runInNewContext } from 'node:vm'
 import { setFlagsFromString } from 'node:v8'
 import { after, before, test } from 'node:test'
 import { Client, consumerOf } from '../../../src/client/client.js'
+import type { ClientOptions } from '../../../src/client/options.js'
 import type { Record } from '../../../src/protocol/record.js'
 import { DeleteRecords } from '../../../src/protocol/messages/delete-records.js'
 import { KafkaProtocolError } from '../../../src/protocol/errors.js'
@@ -115,41 +116,6 @@ test('records kept from earlier polls stay intact while later responses are read
   )
 })
 
-test('uncompressed responses are read into again: large fetch responses take no new buffer each once consuming runs', { timeout: 60_000 }, async (t) => {
-  // A large response is read into a buffer of its own (Buffer.allocUnsafeSlow in the connection) or
-  // into the one the source handed back; records of uncompressed batches view their batch's copy, so
-  // every response is handed back and the next is read into it.
-  const n = 1_200
-  const p = newClient(k, { producerBatchMaxBytes: 16_384 })
-  const topic = await createTopic(p, { partitions: 1 })
-  for (let i = 0; i < n; i += 100) {
-    const res = await p.produceSync(Array.from({ length: 100 }, (_, j) => ({ topic, partition: 0, key: String(i + j), value: valueFor(i + j) })))
-    assert.equal(res.filter((r) => r.error !== null).length, 0)
-  }
-  let large = 0
-  const c = newClient(k, {
-    consumeTopics: [topic],
-    fetchMaxBytes: 40_000,
-    hooks: [{ onBrokerRead: (_m: unknown, key: number, bytes: number) => void (key === 1 && bytes > 20_000 && large++) }],
-  })
-  const slow = Buffer.allocUnsafeSlow
-  let allocated = 0
-  Buffer.allocUnsafeSlow = (size: number) => {
-    if (size > 20_000) allocated++
-    return slow(size)
-  }
-  try {
-    const got = await pollUntil(c, (all) => all.length >= n)
-    assert.equal(got.length, n)
-    for (const r of got) assert.ok(r.value!.equals(valueFor(Number(r.key!.toString()))), `record ${r.key!.toString()} intact`)
-  } finally {
-    Buffer.allocUnsafeSlow = slow
-  }
-  t.diagnostic(`${allocated} buffers allocated for ${large} large fetch responses`)
-  assert.ok(large >= 20, `at least 20 large fetch responses (${large})`)
-  assert.ok(allocated <= large / 4, `${allocated} buffers allocated for ${large} large responses: they are read into again`)
-})
-
 /** countLargeBuffers counts the buffers of over 20 KB the connection allocates for responses while `fn` runs. */
 async function countLargeBuffers<T>(fn: () => Promise<T>): Promise<{ result: T; allocated: number }> {
   const slow = Buffer.allocUnsafeSlow
@@ -165,13 +131,30 @@ async function countLargeBuffers<T>(fn: () => Promise<T>): Promise<{ result: T; 
   }
 }
 
-/** produceValues writes records keyed 0..n-1 with valueFor's values to partition 0 of `topic`, in batches of about 16 records. */
-async function produceValues(topic: string, n: number): Promise<void> {
+/** valuesTopic makes a topic of one partition holding records keyed 0..n-1 with valueFor's values, in batches of about 16 records. */
+async function valuesTopic(n: number): Promise<string> {
   const p = newClient(k, { producerBatchMaxBytes: 16_384 })
+  const topic = await createTopic(p, { partitions: 1 })
   for (let i = 0; i < n; i += 100) {
     const res = await p.produceSync(Array.from({ length: 100 }, (_, j) => ({ topic, partition: 0, key: String(i + j), value: valueFor(i + j) })))
     assert.equal(res.filter((r) => r.error !== null).length, 0)
   }
+  return topic
+}
+
+/**
+ * largeFetchConsumer consumes `topic` with fetches of at most 40 KB (most responses large: over 20
+ * KB, read into buffers of their own) and counts the large responses.
+ */
+function largeFetchConsumer(topic: string, opts: Partial<ClientOptions<Client>> = {}): { c: Client; large: () => number } {
+  let large = 0
+  const c = newClient(k, {
+    consumeTopics: [topic],
+    fetchMaxBytes: 40_000,
+    hooks: [{ onBrokerRead: (_m: unknown, key: number, bytes: number) => void (key === 1 && bytes > 20_000 && large++) }],
+    ...opts,
+  })
+  return { c, large: () => large }
 }
 
 /** intact says whether a record still holds the key and value it was produced with. */
@@ -179,18 +162,24 @@ function intact(r: Record): boolean {
   return r.value!.equals(valueFor(Number(r.key!.toString())))
 }
 
+test('uncompressed responses are read into again: large fetch responses take no new buffer each once consuming runs', { timeout: 60_000 }, async (t) => {
+  // A large response is read into a buffer of its own (Buffer.allocUnsafeSlow in the connection) or
+  // into the one the source handed back; records of uncompressed batches view their batch's copy, so
+  // every response is handed back and the next is read into it.
+  const n = 1_200
+  const { c, large } = largeFetchConsumer(await valuesTopic(n))
+  const { result: got, allocated } = await countLargeBuffers(() => pollUntil(c, (all) => all.length >= n))
+  assert.equal(got.length, n)
+  for (const r of got) assert.ok(intact(r), `record ${r.key!.toString()} intact`)
+  t.diagnostic(`${allocated} buffers allocated for ${large()} large fetch responses`)
+  assert.ok(large() >= 20, `at least 20 large fetch responses (${large()})`)
+  assert.ok(allocated <= large() / 4, `${allocated} buffers allocated for ${large()} large responses: they are read into again`)
+})
+
 test('recycleFetches: records view the response until their Fetches is recycled, and recycled responses are read into again', { timeout: 60_000 }, async (t) => {
   const n = 1_200
-  const admin = newClient(k)
-  const topic = await createTopic(admin, { partitions: 1 })
-  await produceValues(topic, n)
-  let large = 0
-  const c = newClient(k, {
-    consumeTopics: [topic],
-    fetchMaxBytes: 40_000,
-    recycleFetches: true,
-    hooks: [{ onBrokerRead: (_m: unknown, key: number, bytes: number) => void (key === 1 && bytes > 20_000 && large++) }],
-  })
+  const topic = await valuesTopic(n)
+  const { c, large } = largeFetchConsumer(topic, { recycleFetches: true })
   const { result: seen, allocated } = await countLargeBuffers(async () => {
     const keys = new Set<string>()
     const deadline = Date.now() + 30_000
@@ -206,31 +195,22 @@ test('recycleFetches: records view the response until their Fetches is recycled,
     return keys.size
   })
   assert.equal(seen, n)
-  t.diagnostic(`${allocated} buffers allocated for ${large} large fetch responses`)
-  assert.ok(large >= 20, `at least 20 large fetch responses (${large})`)
-  assert.ok(allocated <= large / 4, `${allocated} buffers allocated for ${large} large responses: recycled ones are read into again`)
+  t.diagnostic(`${allocated} buffers allocated for ${large()} large fetch responses`)
+  assert.ok(large() >= 20, `at least 20 large fetch responses (${large()})`)
+  assert.ok(allocated <= large() / 4, `${allocated} buffers allocated for ${large()} large responses: recycled ones are read into again`)
 
   // Records of Fetches never recycled stay intact however much is read after them: their responses
   // are never read into again, so each large response takes a buffer of its own.
-  let large2 = 0
-  const kept = newClient(k, {
-    consumeTopics: [topic],
-    fetchMaxBytes: 40_000,
-    recycleFetches: true,
-    hooks: [{ onBrokerRead: (_m: unknown, key: number, bytes: number) => void (key === 1 && bytes > 20_000 && large2++) }],
-  })
-  const { result: got, allocated: allocated2 } = await countLargeBuffers(() => pollUntil(kept, (all) => all.length >= n))
+  const kept = largeFetchConsumer(topic, { recycleFetches: true })
+  const { result: got, allocated: allocated2 } = await countLargeBuffers(() => pollUntil(kept.c, (all) => all.length >= n))
   assert.equal(got.length, n)
   for (const r of got) assert.ok(intact(r), `record ${r.key!.toString()} (never recycled) intact`)
-  assert.ok(allocated2 >= large2 - 1, `${allocated2} buffers for ${large2} large responses: none read into again while its records may be used`)
+  assert.ok(allocated2 >= kept.large() - 1, `${allocated2} buffers for ${kept.large()} large responses: none read into again while its records may be used`)
 })
 
 test('recycleFetches: a response split across polls is read into again only once every Fetches holding part of it was recycled', { timeout: 60_000 }, async () => {
   const n = 1_200
-  const admin = newClient(k)
-  const topic = await createTopic(admin, { partitions: 1 })
-  await produceValues(topic, n)
-  const c = newClient(k, { consumeTopics: [topic], fetchMaxBytes: 40_000, recycleFetches: true })
+  const { c } = largeFetchConsumer(await valuesTopic(n), { recycleFetches: true })
   // Polls of 7 records split every response's partition (and its batches) across polls; every third
   // poll is kept and never recycled, the others are recycled at once: the kept ones must stay intact.
   const keptRecords: Record[] = []
