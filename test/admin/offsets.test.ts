@@ -80,6 +80,9 @@ test('offsets of partitions and topics that do not exist are per-partition error
   const { admin, writes } = countingAdmin(k)
   const topic = topicName()
   await admin.createTopic({ name: topic, partitions: 1 })
+  // The new topic's leader is known before counting: a metadata load for a leader not elected yet is
+  // not a missing partition looked for again.
+  assert.equal((await admin.listEndOffsets({ [topic]: [0] }))[0]!.error, null)
   const mark = writes.mark
   const res = await admin.listEndOffsets({ [topic]: [0, 5], [`${topic}-missing`]: [0] })
   assert.deepEqual(
@@ -91,7 +94,7 @@ test('offsets of partitions and topics that do not exist are per-partition error
     ],
   )
   assert.equal(res[1]!.error?.partition, 5)
-  assert.equal(writes.of('Metadata', mark).length, 1, 'missing partitions are not looked for again')
+  assert.ok(writes.of('Metadata', mark).length <= 1, `missing partitions are not looked for again (${writes.of('Metadata', mark).length} metadata loads)`)
   const byName = await admin.listStartOffsets([`${topic}-missing`])
   assert.deepEqual(
     byName.map((o) => [o.topic, o.partition, o.error?.code]),
