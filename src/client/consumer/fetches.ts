@@ -160,11 +160,11 @@ export function recordCount(p: FetchPartition): number {
   return lz !== null ? lz.count : p.records.length
 }
 
-// A partition's frame lease: with recycleFetches, the partitions made from one fetch response whose
-// records view it share a FrameLease, counting them (buffered or handed out); the response's buffer
-// goes back to its connection (recycleFrame) when the last is released: a buffered partition when
-// it is dropped, or when a poll hands it out (as it is, or as the part split off), once its Fetches
-// is recycled.
+// A partition's frame lease: with recycleFetches, all the partitions made from a fetch response whose
+// records view it (those holding only compressed batches too) share a FrameLease, counting them
+// (buffered or handed out); the response's buffer goes back to its connection (recycleFrame) when the
+// last is released: a buffered partition when it is dropped, or when a poll hands it out (as it is,
+// or as the part split off), once its Fetches is recycled.
 
 /** FrameLease counts the partitions whose records view one fetch response. */
 export class FrameLease {
@@ -197,9 +197,10 @@ export function leaseFrame(p: FetchPartition, lease: FrameLease): void {
   Object.defineProperty(p, LEASE, { value: lease, writable: true, enumerable: false, configurable: false })
 }
 
-/** leaseOf is the lease `p` holds, or null. */
-export function leaseOf(p: FetchPartition): FrameLease | null {
-  return (p as LeasedPartition)[LEASE] ?? null
+/** holdSameFrame makes `q`, a partition split off `p` or standing for it, a holder of the lease `p` holds, if any. */
+export function holdSameFrame(q: FetchPartition, p: FetchPartition): void {
+  const lease = (p as LeasedPartition)[LEASE]
+  if (lease !== undefined && lease !== null) leaseFrame(q, lease)
 }
 
 /** releaseFrame lets go of the lease `p` holds, if any, once. */

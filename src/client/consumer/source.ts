@@ -9,9 +9,19 @@ import { recycleFrame } from '../connection.js'
 import type { LeaderMove } from '../metadata.js'
 import type { Consumer } from './consumer.js'
 import type { Cursor } from './cursor.js'
-import { FrameLease, lazyOf, lazyPartition, leaseFrame, leaseOf, recordCount, releaseFrame, type FetchPartition } from './fetches.js'
+import { FrameLease, holdSameFrame, lazyOf, lazyPartition, leaseFrame, recordCount, releaseFrame, type FetchPartition } from './fetches.js'
 import { LazyRecords } from './lazy-records.js'
 import { WakeTimer } from '../wake-timer.js'
+
+/**
+ * FrameUse is what may view a fetch response's buffer once it is decoded: nothing (FREE: read into
+ * again at once), records under recycleFetches (LEASED: the partitions made from it hold a
+ * FrameLease), or something handed out for good (KEPT: never read into again).
+ */
+type FrameUse = 0 | 1 | 2
+const FRAME_FREE = 0
+const FRAME_LEASED = 1
+const FRAME_KEPT = 2
 
 /** BufferedFetch is one fetch response's worth of records waiting to be polled. */
 interface BufferedFetch {
@@ -91,10 +101,8 @@ export class Source {
   #backoffTimer = new WakeTimer(() => this.wake())
   /** buffered is this source's fetched data waiting for polls, oldest first. */
   #buffered: BufferedFetch[] = []
-  /** frameViewed is set while decoding a response once a record or error handed out may view its buffer. */
-  #frameViewed = false
-  /** frameLeased is set instead when records view it under recycleFetches: the partitions made from it then lease it (fetches.ts). */
-  #frameLeased = false
+  /** frameUse says, while a response is decoded, what may view its buffer (the most binding seen so far). */
+  #frameUse: FrameUse = FRAME_FREE
   /** bufRecords and bufBytes count what `buffered` holds: records not yet polled, wire bytes. */
   #bufRecords = 0
   #bufBytes = 0
@@ -429,19 +437,20 @@ export class Source {
     end()
     // Where every partition's next offset is known, the next fetch need not wait for the decoding.
     if (exact && data.length > 0) this.#fetch(records, bytes)
-    this.#frameViewed = false
-    this.#frameLeased = false
+    this.#frameUse = FRAME_FREE
     for (const d of data) {
       const p = this.#decode(d)
       if (p === null) continue
       out.push(p)
       fetched.push({ cursor: d.cursor, generation: d.cursor.generation })
     }
-    // Nothing handed out views the response (decodeRecordBatches' viewsInput, no corrupt batch): its
-    // buffer can be read into again; with recycleFetches, once every partition viewing it was let go.
-    if (!this.#frameViewed && data.length > 0) {
+    // The response's buffer is read into again at once when nothing handed out views it, once every
+    // partition made from it was let go when records view it under recycleFetches, and never when an
+    // error (or a record, without the option) may view it.
+    const use = this.#frameUse as FrameUse // set by #decode
+    if (data.length > 0 && use !== FRAME_KEPT) {
       const view = data[0]!.pd.records!
-      if (!this.#frameLeased || out.length === 0) recycleFrame(view)
+      if (use === FRAME_FREE || out.length === 0) recycleFrame(view)
       else {
         const lease = new FrameLease(view)
         for (const p of out) leaseFrame(p, lease)
@@ -557,14 +566,11 @@ export class Source {
       // Records view their batch's copy (decompressed, or copied out) unless they came from an
       // uncompressed legacy message set; with recycleFetches, uncompressed ones view the response.
       const decoded = decodeRecordBatches(raw, { verifyCrc, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: fields, copyUncompressed: !cfg.recycleFetches, deferRecords: defer })
-      if (decoded.viewsInput) {
-        if (cfg.recycleFetches) this.#frameLeased = true
-        else this.#frameViewed = true
-      }
+      if (decoded.viewsInput) this.#frameUse = Math.max(this.#frameUse, cfg.recycleFetches ? FRAME_LEASED : FRAME_KEPT) as FrameUse
       batches = decoded
     } catch (err) {
       // A corrupt batch: the complete batches before it are handed out with the error (which may view the response).
-      this.#frameViewed = true
+      this.#frameUse = FRAME_KEPT
       cur.backoffUntil = Date.now() + cfg.retryBackoff(3)
       corrupt = err instanceof KafkaWireError ? err : new ProtocolDecodeError(String(err), err)
       batches = err instanceof CorruptRecordBatchError ? err.decoded : []
@@ -655,11 +661,8 @@ export class Source {
           if (b.recordIndex === 0) out.push(p)
           else {
             const rest = { ...p, records: p.records.slice(b.recordIndex) }
-            const lease = leaseOf(p)
-            if (lease !== null) {
-              leaseFrame(rest, lease)
-              releaseFrame(p)
-            }
+            holdSameFrame(rest, p)
+            releaseFrame(p)
             out.push(rest)
           }
           left -= n
@@ -676,8 +679,7 @@ export class Source {
             head = { ...p, records: p.records.slice(b.recordIndex, b.recordIndex + left) }
             b.recordIndex += left
           }
-          const lease = leaseOf(p)
-          if (lease !== null) leaseFrame(head, lease)
+          holdSameFrame(head, p)
           out.push(head)
           taken += left
           left = 0
