@@ -8,6 +8,7 @@
  * length first, both ways).
  */
 import type { Mechanism as WireMechanism, SaslConfig, SaslContext, SaslSession, SaslStep } from '../client/sasl/index.js'
+import { delay } from '../client/broker.js'
 import { SaslAuthenticationError } from '../client/errors.js'
 import { ErrorCode } from '../protocol/error-codes.js'
 import { createErrorFromCode, KafkaJSNonRetriableError, KafkaJSSASLAuthenticationError, programError, toKafkaJSError } from './errors.js'
@@ -94,11 +95,6 @@ async function oauthToken(provider: () => Promise<OauthbearerProviderResponse>):
 
 /** PROVIDER_SETTLE_MS bounds the wait for a provider's authenticate() after the broker refused it. */
 const PROVIDER_SETTLE_MS = 5_000
-
-/** delay resolves undefined after `ms`, without holding the process open. */
-function delay(ms: number): Promise<undefined> {
-  return new Promise((resolve) => setTimeout(resolve, ms, undefined).unref())
-}
 
 /**
  * awsProvider is KafkaJS's `aws` mechanism (for brokers with an "AWS" SASL plugin): one message,
@@ -213,7 +209,7 @@ function providerMechanism(name: string, provider: Mechanism['authenticationProv
           // (the broker's refusal as a KafkaJSProtocolError), and what its authenticate() then fails
           // with is what the connection fails with, as in KafkaJS.
           a.reject(error instanceof SaslAuthenticationError ? createErrorFromCode(ErrorCode.SASL_AUTHENTICATION_FAILED, { message: error.errorMessage ?? error.message, cause: error }) : toKafkaJSError(error))
-          const t = await Promise.race([turns.next(), delay(PROVIDER_SETTLE_MS)])
+          const t = await Promise.race([turns.next(), delay(PROVIDER_SETTLE_MS, undefined, true)])
           if (t !== undefined && 'error' in t) return asSaslError(t.error, mechanism, broker)
         },
       }
