@@ -155,10 +155,14 @@ export interface Ratio {
 export const isPeer = (client: string) => !client.startsWith('kafka-wire')
 
 /**
- * sameNode names the kafka-wire a peer is divided into: kafka-wire on the peer's Node, so a peer run on
- * Node 22 (`-node22`) is compared with kafka-wire on Node 22 and every other peer with `base`.
+ * sameNode names the kafka-wire a client is divided into: for a peer run on another Node (`-node22`,
+ * `-node20`, …), kafka-wire on that Node; for every other client, `base`. With no such kafka-wire in
+ * the run, the peer gets no ratio rather than one across Node versions.
  */
-export const sameNode = (peer: string, base: string) => (peer.endsWith('-node22') ? 'kafka-wire-node22' : base)
+export const sameNode = (client: string, base: string) => {
+  const node = isPeer(client) ? /-node\d+$/.exec(client) : null
+  return node ? `kafka-wire${node[0]}` : base
+}
 
 export function ratios(summaries: Summary[], base = 'kafka-wire'): Ratio[] {
   const out: Ratio[] = []
@@ -352,7 +356,8 @@ export function svgChart(summaries: Summary[], clients: string[], title: string)
     if (rows.length === 0) continue
     const lat = w === 'latency'
     const val = (s: Summary) => (lat ? (s.p99 ?? NaN) : s.recordsPerSec)
-    const kw = rows.find((s) => s.client === 'kafka-wire')
+    // Each bar is divided into kafka-wire on its own Node (sameNode), as in the ratio tables.
+    const kwOf = (c: string) => rows.find((s) => s.client === sameNode(c, 'kafka-wire'))
     const finite = rows.map(val).filter((v) => Number.isFinite(v) && v > 0)
     const max = Math.max(...finite)
     // Latencies span orders of magnitude: their bars are on a log scale from 1 ms.
@@ -362,11 +367,12 @@ export function svgChart(summaries: Summary[], clients: string[], title: string)
     for (const s of rows) {
       const v = val(s)
       const len = Number.isFinite(v) && max > 0 ? Math.max(1, scale(v) * barMax) : 0
-      const rel = kw && Number.isFinite(v) && val(kw) > 0 ? v / val(kw) : NaN
+      const kw = kwOf(s.client)
+      const rel = kw && kw !== s && Number.isFinite(v) && val(kw) > 0 ? v / val(kw) : NaN
       parts.push(`<text x="${left - 8}" y="${y + 13}" text-anchor="end">${esc(CLIENT_TITLES[s.client] ?? s.client)}</text>`)
       parts.push(`<rect x="${left}" y="${y + 2}" width="${len.toFixed(1)}" height="${rowH - 4}" fill="${COLORS[s.client] ?? '#888'}"/>`)
       const label = lat ? `${fmt(v, 1)} ms${s.client === 'java' ? ' (send → ack, not end to end)' : ''}` : `${fmt(v)}`
-      parts.push(`<text x="${(left + len + 6).toFixed(1)}" y="${y + 13}">${esc(label)}${s.client !== 'kafka-wire' && Number.isFinite(rel) ? ` (${fmt(rel, 2)}× kafka-wire)` : ''}</text>`)
+      parts.push(`<text x="${(left + len + 6).toFixed(1)}" y="${y + 13}">${esc(label)}${Number.isFinite(rel) ? ` (${fmt(rel, 2)}× ${esc(CLIENT_TITLES[kw!.client] ?? kw!.client)})` : ''}</text>`)
       y += rowH
     }
     y += groupGap
@@ -453,7 +459,7 @@ export function render(runs: RunRecord[], env: RunEnv, out: string, resultsDir: 
   const txns = markdownTransactions(summaries, clients)
   const txnsMd = txns ? `\n\n## Transactions (produce-transactional)\n\n${txns}` : ''
   const nodesMd = nodes ? `\n\n## kafka-wire on each Node version${clients.includes('kafka-wire-recycle') ? ' (and with recycleFetches)' : ''}\n\nrecords/s (÷ kafka-wire on Node ${env.node.replace(/^v/, '')}) and CPU seconds per million records:\n\n${nodes}` : ''
-  const md = `# kafka-wire benchmark results\n\n${envLines(env, runs).join('\n')}\n\n## Figures (medians)\n\n${markdownTables(summaries, clients)}${txnsMd}${nodesMd}\n\n## kafka-wire ÷ each peer\n\nThroughput ratios: above 1 means kafka-wire moved more records per second; CPU ratios below 1 mean it spent less CPU per record. Latency: kafka-wire's p99 ÷ the peer's (below 1 is shorter).${clients.some((c) => isPeer(c) && c.endsWith('-node22')) ? ' A peer on Node 22 is divided into kafka-wire on Node 22; every other peer into kafka-wire on the default Node.' : ''}\n\n${markdownRatios(rs, clients)}\n\nThe same ratios taken within each repetition (the clients of one repetition ran minutes apart, under much the same load), median and then each repetition's:\n\n${markdownPaired(pairedRatios(runs), clients)}\n`
+  const md = `# kafka-wire benchmark results\n\n${envLines(env, runs).join('\n')}\n\n## Figures (medians)\n\n${markdownTables(summaries, clients)}${txnsMd}${nodesMd}\n\n## kafka-wire ÷ each peer\n\nThroughput ratios: above 1 means kafka-wire moved more records per second; CPU ratios below 1 mean it spent less CPU per record. Latency: kafka-wire's p99 ÷ the peer's (below 1 is shorter).${clients.some((c) => sameNode(c, '') !== '') ? ' A peer on another Node is divided into kafka-wire on that Node; every other peer into kafka-wire on the default Node.' : ''}\n\n${markdownRatios(rs, clients)}\n\nThe same ratios taken within each repetition (the clients of one repetition ran minutes apart, under much the same load), median and then each repetition's:\n\n${markdownPaired(pairedRatios(runs), clients)}\n`
   const title = `kafka-wire vs peers — Kafka ${env.kafka}, Node ${env.node}, scale ${env.scale}, ${new Set(runs.map((r) => r.rep)).size} reps`
   writeFileSync(join(out, 'results.md'), md)
   writeFileSync(join(out, 'results.svg'), svgChart(summaries, clients, title))
