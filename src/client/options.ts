@@ -3,6 +3,7 @@ import type { HookInput, Logger } from '../hooks/index.js'
 import { partitionerFrom, type Partitioner } from './producer/partitioner.js'
 import { produceRequestOverhead } from './producer/request-size.js'
 import type { ProduceRecord } from '../protocol/record.js'
+import type { Compressor, Decompressor } from '../protocol/compression/index.js'
 import type { SaslConfig, Mechanism } from './sasl/index.js'
 import { balancerByName, BALANCER_NAMES, type BalancerName, type GroupBalancer } from './consumer/balancers/index.js'
 import { ApiKey } from '../protocol/messages/api-key.js'
@@ -164,6 +165,13 @@ export interface ClientOptions<C = unknown> {
    * before Kafka 2.1; kafka-wire does not.) Default ['none']. Equivalent to Java's compression.type.
    */
   producerBatchCompression?: CompressionName[]
+  /**
+   * compressor compresses produced batches instead of the built-in codecs (franz-go's
+   * WithCompressor), with the codec producerBatchCompression names: another package, a level or
+   * dictionary of your own. It is called once per batch, synchronously; a batch it throws for fails
+   * its records with a ProtocolEncodeError (nothing of them is written). Default: the built-in codecs.
+   */
+  compressor?: Compressor
   /** maxBufferedRecords bounds records buffered and not yet acknowledged. Default 10,000 (franz-go's). */
   maxBufferedRecords?: number
   /**
@@ -302,6 +310,14 @@ export interface ClientOptions<C = unknown> {
    * Share-group members ignore it. Default false.
    */
   recycleFetches?: boolean
+  /**
+   * decompressor decompresses fetched batches instead of the built-in codecs (franz-go's
+   * WithDecompressor), for consuming and for share-group members. It gets the decompression bound
+   * and must keep to it; its result must be new memory on every call, as the records view it. A
+   * batch it throws for (or whose result is over the bound) is reported as corrupt, as a batch the
+   * built-in codecs cannot read. Default: the built-in codecs.
+   */
+  decompressor?: Decompressor
   /**
    * keepControlRecords hands out control records (the commit and abort markers brokers write at the
    * end of each transaction) with the data records instead of dropping them (franz-go's
@@ -456,6 +472,7 @@ export interface Config {
   readonly linger: number
   readonly producerBatchMaxBytes: number
   readonly compression: ReadonlyArray<CompressionName>
+  readonly compressor: Compressor | null
   readonly maxBufferedRecords: number
   readonly maxBufferedBytes: number
   readonly maxProduceRequestsInflightPerBroker: number
@@ -486,6 +503,7 @@ export interface Config {
   readonly disableFetchSessions: boolean
   readonly disableFetchCRCValidation: boolean
   readonly recycleFetches: boolean
+  readonly decompressor: Decompressor | null
   readonly keepControlRecords: boolean
   readonly keepRetryableFetchErrors: boolean
   readonly recheckPreferredReplicaInterval: number
@@ -525,15 +543,22 @@ const KNOWN = new Set([
   'seedBrokers', 'clientId', 'rack', 'tls', 'sasl', 'dialer', 'dialTimeout', 'requestTimeoutOverhead', 'connIdleTimeout',
   'brokerMaxReadBytes', 'brokerMaxWriteBytes', 'maxVersions', 'metadataMaxAge', 'metadataMinAge', 'considerMissingTopicDeletedAfter', 'retryBackoff', 'requestRetries',
   'retryTimeout', 'onRebootstrapRequired', 'hooks', 'logger', 'defaultProduceTopic', 'requiredAcks', 'disableIdempotentWrite', 'linger',
-  'producerBatchMaxBytes', 'producerBatchCompression', 'maxBufferedRecords', 'maxBufferedBytes',
+  'producerBatchMaxBytes', 'producerBatchCompression', 'compressor', 'maxBufferedRecords', 'maxBufferedBytes',
   'maxProduceRequestsInflightPerBroker', 'produceRequestTimeout', 'recordDeliveryTimeout', 'recordRetries',
   'unknownTopicRetries', 'partitioner', 'stopProducerOnDataLossDetected', 'producerOnDataLossDetected', 'allowAutoTopicCreation', 'transactionalId', 'transactionTimeout', 'concurrentTransactionsBackoff',
   'consumeTopics', 'consumeRegex', 'consumeExcludeTopics', 'consumePartitions', 'consumeResetOffset', 'fetchMaxBytes', 'fetchMaxPartitionBytes',
-  'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'maxBufferedFetchRecords', 'maxBufferedFetchBytes', 'isolationLevel', 'disableFetchSessions', 'disableFetchCRCValidation', 'recycleFetches', 'keepControlRecords', 'keepRetryableFetchErrors', 'recheckPreferredReplicaInterval', 'consumerGroup',
+  'fetchMaxWait', 'fetchMinBytes', 'maxConcurrentFetches', 'maxBufferedFetchRecords', 'maxBufferedFetchBytes', 'isolationLevel', 'disableFetchSessions', 'disableFetchCRCValidation', 'recycleFetches', 'decompressor', 'keepControlRecords', 'keepRetryableFetchErrors', 'recheckPreferredReplicaInterval', 'consumerGroup',
   'groupProtocol', 'balancers', 'groupRemoteAssignor', 'instanceId', 'sessionTimeout', 'rebalanceTimeout',
   'heartbeatInterval', 'onPartitionsAssigned', 'onPartitionsRevoked', 'onPartitionsLost', 'blockRebalanceOnPoll', 'onPartitionsCallbackBlocked',
   'autoCommitInterval', 'disableAutoCommit', 'autoCommitMarks', 'greedyAutoCommit', 'autoCommitCallback', 'onOffsetsFetched', 'shareGroup', 'shareMaxRecords', 'shareMaxRecordsStrict', 'shareAckCallback',
 ])
+
+/** codecHook checks a compressor or decompressor option: absent, or an object with the method named. */
+function codecHook<T extends object>(v: T | undefined, option: string, method: string): T | null {
+  if (v === undefined || v === null) return null
+  if (typeof (v as { [m: string]: unknown })[method] !== 'function') throw new InvalidOptionError(option, `want an object with a ${method}() method`)
+  return v
+}
 
 /** validateOffsetSpec checks an OffsetSpec and names the option when it is wrong. */
 export function validateOffsetSpec(v: unknown, option: string): OffsetSpec {
@@ -745,6 +770,7 @@ export function resolveConfig(options: ClientOptions): Config {
     linger: num(o, 'linger', 10, 0, 60_000),
     producerBatchMaxBytes,
     compression: Object.freeze([...compression]),
+    compressor: codecHook(options.compressor, 'compressor', 'compress'),
     maxBufferedRecords: num(o, 'maxBufferedRecords', 10_000, 1),
     maxBufferedBytes: num(o, 'maxBufferedBytes', 32 << 20, 0),
     maxProduceRequestsInflightPerBroker: maxInflight,
@@ -850,6 +876,7 @@ function consumerConfig(options: ClientOptions, o: Record<string, unknown>) {
     disableFetchSessions: options.disableFetchSessions === true,
     disableFetchCRCValidation: options.disableFetchCRCValidation === true,
     recycleFetches: options.recycleFetches === true,
+    decompressor: codecHook(options.decompressor, 'decompressor', 'decompress'),
     keepControlRecords: options.keepControlRecords === true,
     keepRetryableFetchErrors,
     recheckPreferredReplicaInterval: num(o, 'recheckPreferredReplicaInterval', 30 * 60_000, 10, 7 * 24 * 3_600_000),

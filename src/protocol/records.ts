@@ -20,7 +20,7 @@
  * the fetched buffer, or of the one buffer a compressed batch decompresses into.
  */
 import { crc32, crc32c } from './crc32c.js'
-import { compressInto, decompress, DEFAULT_MAX_DECOMPRESSED_BYTES, type CompressionCodec } from './compression/index.js'
+import { compressInto, decompress, DEFAULT_MAX_DECOMPRESSED_BYTES, type CompressionCodec, type Compressor, type Decompressor } from './compression/index.js'
 import { ProtocolDecodeError, ProtocolEncodeError } from './errors.js'
 import { Reader } from './reader.js'
 import { varintSize, Writer } from './writer.js'
@@ -166,6 +166,8 @@ export interface DecodeRecordBatchesOptions {
    * makes each record only then.
    */
   deferRecords?: boolean
+  /** decompressor decompresses compressed batches instead of the built-in codecs (the client's `decompressor` option). */
+  decompressor?: Decompressor | null
 }
 
 /**
@@ -230,6 +232,8 @@ export interface RecordBatchInput {
   isTransactional?: boolean
   isControl?: boolean
   compression: RecordCompression
+  /** compressor compresses the records instead of the built-in codec (the client's `compressor` option). */
+  compressor?: Compressor | null
   /** timestampType; producers write 'create' (the default). */
   timestampType?: 'create' | 'log-append'
   /** baseTimestamp; defaults to the first record's timestamp, as the Java client does (-1 when empty). */
@@ -351,7 +355,7 @@ export function encodeRecordBatch(w: Writer, batch: RecordBatchInput): number {
   } else {
     const s = (scratch ??= new Writer(64 * 1024)).reset()
     for (let i = 0; i < count; i++) writeRecord(s, records[i]!, i, baseTimestamp)
-    compressInto(compression, s.finish(), w)
+    compressInto(compression, s.finish(), w, undefined, batch.compressor)
     if (s.buf.length > SCRATCH_KEEP_BYTES) scratch = null
   }
 
@@ -558,6 +562,8 @@ interface DecodeState {
   copyUncompressed: boolean
   /** defer is DecodeRecordBatchesOptions.deferRecords. */
   defer: boolean
+  /** decompressor is DecodeRecordBatchesOptions.decompressor, or null for the built-in codecs. */
+  decompressor: Decompressor | null
 }
 
 /**
@@ -573,7 +579,7 @@ export function decodeRecordBatches(buf: Buffer, opts?: DecodeRecordBatchesOptio
   if (!Number.isSafeInteger(maxDecompressed) || maxDecompressed < 0) {
     throw new RangeError(`maxDecompressedBytes must be a non-negative integer, got ${String(maxDecompressed)}`)
   }
-  const state: DecodeState = { verifyCrc: opts?.verifyCrc ?? true, budget: maxDecompressed, fields: opts?.recordFields ?? null, copyUncompressed: opts?.copyUncompressed === true, defer: opts?.deferRecords === true }
+  const state: DecodeState = { verifyCrc: opts?.verifyCrc ?? true, budget: maxDecompressed, fields: opts?.recordFields ?? null, copyUncompressed: opts?.copyUncompressed === true, defer: opts?.deferRecords === true, decompressor: opts?.decompressor ?? null }
   const out = [] as unknown as DecodedRecordBatches
   out.truncated = false
   out.viewsInput = false
@@ -844,7 +850,7 @@ function copyRunEnd(buf: Buffer, from: number, end: number): number {
 function decompressRecords(buf: Buffer, start: number, codec: CompressionCodec, compressed: Buffer, state: DecodeState): Buffer {
   let data: Buffer
   try {
-    data = decompress(codec, compressed, { maxOutputBytes: state.budget })
+    data = decompress(codec, compressed, { maxOutputBytes: state.budget, decompressor: state.decompressor })
   } catch (err) {
     throw corrupt(buf, start, `cannot decompress (codec ${codec}): ${(err as Error).message}`, err)
   }

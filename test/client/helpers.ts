@@ -197,3 +197,24 @@ export async function readAll(c: Client, topic: string): Promise<FetchedRecord[]
 export function str(b: Buffer | null): string | null {
   return b === null ? null : b.toString('utf8')
 }
+
+/**
+ * readStored polls partition 0 of `topic` from the start with a client of its own (`opts` added to it)
+ * until `n` records, or an error, came: the values in log order, each batch's codec as the
+ * onFetchBatchRead hook saw it, and the poll errors.
+ */
+export async function readStored(k: KafkaCluster, topic: string, n: number, opts: Partial<ClientOptions<Client>> = {}): Promise<{ values: Array<string | null>; codecs: number[]; errors: Error[] }> {
+  const codecs: number[] = []
+  const hook = { onFetchBatchRead: (_m: unknown, _t: string, _p: number, m: { compressionType: number }) => void codecs.push(m.compressionType) }
+  const reader = newClient(k, { ...opts, consumePartitions: { [topic]: { 0: 'earliest' } }, hooks: [hook] })
+  const values: Array<string | null> = []
+  const errors: Error[] = []
+  await waitFor(async () => {
+    const f = await reader.pollFetches({ signal: AbortSignal.timeout(500) })
+    for (const e of f.errors()) errors.push(e.error)
+    f.eachRecord((r) => values.push(str(r.value)))
+    return values.length >= n || errors.length > 0
+  }, `${n} records of ${topic}`, 20_000)
+  await reader.close()
+  return { values, codecs, errors }
+}

@@ -570,3 +570,33 @@ console.log(JSON.stringify(out))`
     }
   })
 })
+
+describe('a decompressor of the application', () => {
+  const packed = gzipSync(payload)
+  test('replaces the built-in codec, gets the codec name and the bound, and its result is handed back as a Buffer', () => {
+    const seen: Array<[string, number]> = []
+    const out = decompress(1, packed, { maxOutputBytes: 1 << 20, decompressor: { decompress: (d, codec, max) => (seen.push([codec, max]), new Uint8Array(Buffer.from('custom'))) } })
+    assert.ok(Buffer.isBuffer(out))
+    assert.equal(out.toString(), 'custom')
+    assert.deepEqual(seen, [['gzip', 1 << 20]])
+  })
+  test('a result over maxOutputBytes, memory shared with the input, or no Uint8Array is a CompressionError', () => {
+    const over = { decompress: (_d: Uint8Array, _c: string, max: number) => Buffer.alloc(max + 1) }
+    assert.throws(() => decompress(4, packed, { maxOutputBytes: 100, decompressor: over }), (e: unknown) => e instanceof CompressionError && /101 bytes, over maxOutputBytes \(100\)/.test(e.message) && e.codec === 'zstd')
+    const shared = { decompress: (d: Uint8Array) => d.subarray(1, 5) }
+    assert.throws(() => decompress(1, packed, { decompressor: shared }), (e: unknown) => e instanceof CompressionError && /shared with its input/.test(e.message))
+    const notBytes = { decompress: () => 'text' as unknown as Uint8Array }
+    assert.throws(() => decompress(1, packed, { decompressor: notBytes }), (e: unknown) => e instanceof CompressionError && /returned string/.test(e.message))
+  })
+})
+
+describe('a compressor of the application', () => {
+  test('writes its output in place of the built-in codec\'s, asked with the codec name', () => {
+    const w = new Writer(64)
+    const asked: string[] = []
+    compressInto(3, payload, w, undefined, { compress: (_d, codec) => (asked.push(codec), Buffer.from('lz4-ish')) })
+    assert.equal(Buffer.from(w.finish()).toString(), 'lz4-ish')
+    assert.deepEqual(asked, ['lz4'])
+    assert.throws(() => compressInto(1, payload, new Writer(64), undefined, { compress: () => null as unknown as Uint8Array }), (e: unknown) => e instanceof CompressionError && /returned object/.test(e.message))
+  })
+})

@@ -1065,7 +1065,7 @@ class ShareSource {
     let batches: RecordBatch[]
     let corrupt: KafkaWireError | null = null
     try {
-      const decoded = decodeRecordBatches(pd.records, { verifyCrc: !cfg.disableFetchCRCValidation, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: { topic, partition: part.partition }, copyUncompressed: true })
+      const decoded = decodeRecordBatches(pd.records, { verifyCrc: !cfg.disableFetchCRCValidation, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: { topic, partition: part.partition }, copyUncompressed: true, decompressor: cfg.decompressor })
       if (decoded.viewsInput) this.#frameViewed = true
       batches = decoded
     } catch (err) {

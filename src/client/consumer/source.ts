@@ -565,7 +565,7 @@ export class Source {
       const verifyCrc = !cfg.disableFetchCRCValidation && (!d.scan.exact || d.scan.corrupt)
       // Records view their batch's copy (decompressed, or copied out) unless they came from an
       // uncompressed legacy message set; with recycleFetches, uncompressed ones view the response.
-      const decoded = decodeRecordBatches(raw, { verifyCrc, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: fields, copyUncompressed: !cfg.recycleFetches, deferRecords: defer })
+      const decoded = decodeRecordBatches(raw, { verifyCrc, maxDecompressedBytes: Math.max(cfg.fetchMaxBytes, 64 << 20), recordFields: fields, copyUncompressed: !cfg.recycleFetches, deferRecords: defer, decompressor: cfg.decompressor })
       if (decoded.viewsInput) this.#frameUse = Math.max(this.#frameUse, cfg.recycleFetches ? FRAME_LEASED : FRAME_KEPT) as FrameUse
       batches = decoded
     } catch (err) {

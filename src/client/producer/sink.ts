@@ -244,6 +244,7 @@ export class Sink {
         baseSequence: b.baseSequence,
         isTransactional: this.#producer.txn !== null,
         compression: codec,
+        compressor: this.#producer.core.config.compressor,
         records: b.records,
       })
     } catch (err) {

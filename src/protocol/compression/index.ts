@@ -53,6 +53,8 @@ export interface DecompressOptions {
    * CompressionError before the output is allocated. Default {@link DEFAULT_MAX_DECOMPRESSED_BYTES}.
    */
   maxOutputBytes?: number
+  /** decompressor, when given, decompresses instead of the built-in codecs; its output is checked against maxOutputBytes. */
+  decompressor?: Decompressor | null
 }
 
 /**
@@ -112,11 +114,45 @@ export function compress(codec: CompressionCodec, data: Uint8Array, options?: Co
 }
 
 /**
+ * Compressor compresses produced batches in place of the built-in codecs (franz-go's WithCompressor):
+ * another package, a level or dictionary of your own, your own memory. The codec is still the one
+ * `producerBatchCompression` names; the output must be what Kafka's readers expect of it (a gzip
+ * member, xerial-framed or raw snappy, an LZ4 frame, a zstd frame).
+ */
+export interface Compressor {
+  /**
+   * compress returns `data` (a batch's records, encoded) compressed with `codec`. It runs on the
+   * producer's hot path, once per batch, synchronously. The result is copied into the request before
+   * the next call, so it may be a buffer the compressor reuses. Throwing fails the batch's records.
+   */
+  compress(data: Uint8Array, codec: CompressionCodecName): Uint8Array
+}
+
+/**
+ * Decompressor decompresses fetched batches in place of the built-in codecs (franz-go's
+ * WithDecompressor).
+ */
+export interface Decompressor {
+  /**
+   * decompress returns `data` (a batch's compressed records) decompressed. It must not produce more
+   * than `maxOutputBytes` (throw instead: the bound is what keeps a hostile batch from taking the
+   * process's memory); a longer result is refused as corrupt anyway. The records made from the result
+   * view it for as long as the application keeps them, so it must be new memory on every call, not
+   * a buffer reused. Throwing marks the batch corrupt, with the error as the cause.
+   */
+  decompress(data: Uint8Array, codec: CompressionCodecName, maxOutputBytes: number): Uint8Array
+}
+
+/**
  * compressInto writes what `compress` returns at `w`'s position. Snappy and LZ4 write their frames
  * straight into `w`; gzip's and zstd's output (one buffer from their packages) is copied in.
  */
-export function compressInto(codec: CompressionCodec, data: Uint8Array, w: Writer, options?: CompressOptions): void {
-  if (codec === 3) compressLz4Into(data, w)
+export function compressInto(codec: CompressionCodec, data: Uint8Array, w: Writer, options?: CompressOptions, compressor?: Compressor | null): void {
+  if (compressor) {
+    const out = compressor.compress(data, codecName(codec) as CompressionCodecName)
+    if (!(out instanceof Uint8Array)) throw new CompressionError(`the compressor returned ${typeof out}, not a Uint8Array`, { codec: codecName(codec) as CompressionCodecName })
+    w.raw(out)
+  } else if (codec === 3) compressLz4Into(data, w)
   else if (codec === 2) compressSnappyInto(data, w)
   else w.raw(compress(codec, data, options))
 }
@@ -129,6 +165,17 @@ export function compressInto(codec: CompressionCodec, data: Uint8Array, w: Write
  */
 export function decompress(codec: CompressionCodec, data: Uint8Array, options?: DecompressOptions): Buffer {
   const max = maxOutput(options?.maxOutputBytes)
+  const custom = options?.decompressor
+  if (custom) {
+    const name = codecName(codec) as CompressionCodecName
+    const out = custom.decompress(data, name, max)
+    if (!(out instanceof Uint8Array)) throw new CompressionError(`the decompressor returned ${typeof out}, not a Uint8Array`, { codec: name })
+    if (out.length > max) throw new CompressionError(`${name}: the decompressor returned ${out.length} bytes, over maxOutputBytes (${max})`, { codec: name })
+    if (out.buffer === data.buffer && out.byteOffset < data.byteOffset + data.byteLength && data.byteOffset < out.byteOffset + out.byteLength) {
+      throw new CompressionError(`${name}: the decompressor returned memory shared with its input`, { codec: name })
+    }
+    return asBuffer(out)
+  }
   switch (codec) {
     case 1: return decompressGzip(data, max)
     case 2: return decompressSnappy(data, max)

@@ -5,10 +5,9 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { producerOf, type Client } from '../../../src/client/client.js'
 import { RECORD_CODEC } from '../../../src/client/producer/producer.js'
-import type { FetchBatchMetrics } from '../../../src/hooks/index.js'
 import type { ProduceRecord } from '../../../src/protocol/record.js'
 import type { KafkaCluster } from '../../../src/testing/index.js'
-import { broker, closeAll, createTopic, newClient, str, waitFor } from '../helpers.js'
+import { broker, closeAll, createTopic, newClient, readStored } from '../helpers.js'
 
 let k: KafkaCluster
 let admin: Client
@@ -21,19 +20,7 @@ before(async () => {
 after(closeAll)
 
 /** stored reads partition 0 of `topic` from the start: each batch's codec and every value, in log order. */
-async function stored(topic: string, records: number): Promise<{ codecs: number[]; values: Array<string | null> }> {
-  const codecs: number[] = []
-  const hook = { onFetchBatchRead: (_m: unknown, _t: string, _p: number, m: FetchBatchMetrics) => void codecs.push(m.compressionType) }
-  const reader = newClient(k, { consumePartitions: { [topic]: { 0: 'earliest' } }, hooks: [hook] })
-  const values: Array<string | null> = []
-  await waitFor(async () => {
-    const f = await reader.pollFetches({ signal: AbortSignal.timeout(500) })
-    f.eachRecord((r) => values.push(str(r.value)))
-    return values.length >= records
-  }, `${records} records of ${topic}`, 20_000)
-  await reader.close()
-  return { codecs, values }
-}
+const stored = (topic: string, records: number) => readStored(k, topic, records)
 
 test('records of different codecs go in different batches, each stored with its codec, in produce order', async () => {
   const topic = await createTopic(admin)
