@@ -1,6 +1,7 @@
 // Helpers for client integration tests: the shared broker, clients that are closed after the file,
-// topics created with CreateTopics, and a reader that fetches a topic back with Fetch and
-// decodeRecordBatches (there is no consumer yet), so every test checks what the broker stored.
+// topics created with CreateTopics, a reader that fetches a topic back with Fetch and
+// decodeRecordBatches (below the consumer, so a test checks what the broker stored), and readStored,
+// which reads a partition back with the consumer.
 import { randomUUID } from 'node:crypto'
 import { Client, coreOf } from '../../src/client/client.js'
 import type { ClientOptions } from '../../src/client/options.js'
