@@ -355,7 +355,7 @@ export function encodeRecordBatch(w: Writer, batch: RecordBatchInput): number {
   } else {
     const s = (scratch ??= new Writer(64 * 1024)).reset()
     for (let i = 0; i < count; i++) writeRecord(s, records[i]!, i, baseTimestamp)
-    compressInto(compression, s.finish(), w, undefined, batch.compressor)
+    compressInto(compression, s.finish(), w, batch.compressor ? { compressor: batch.compressor } : undefined)
     if (s.buf.length > SCRATCH_KEEP_BYTES) scratch = null
   }
 

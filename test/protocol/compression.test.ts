@@ -594,9 +594,9 @@ describe('a compressor of the application', () => {
   test('writes its output in place of the built-in codec\'s, asked with the codec name', () => {
     const w = new Writer(64)
     const asked: string[] = []
-    compressInto(3, payload, w, undefined, { compress: (_d, codec) => (asked.push(codec), Buffer.from('lz4-ish')) })
+    compressInto(3, payload, w, { compressor: { compress: (_d, codec) => (asked.push(codec), Buffer.from('lz4-ish')) } })
     assert.equal(Buffer.from(w.finish()).toString(), 'lz4-ish')
     assert.deepEqual(asked, ['lz4'])
-    assert.throws(() => compressInto(1, payload, new Writer(64), undefined, { compress: () => null as unknown as Uint8Array }), (e: unknown) => e instanceof CompressionError && /returned object/.test(e.message))
+    assert.throws(() => compressInto(1, payload, new Writer(64), { compressor: { compress: () => null as unknown as Uint8Array } }), (e: unknown) => e instanceof CompressionError && /returned object/.test(e.message))
   })
 })

@@ -44,6 +44,8 @@ export interface CompressOptions {
    * have no levels in the packages used (Java's lz4 default, level 9, is also its fast compressor).
    */
   level?: number
+  /** compressor, when given, compresses instead of the built-in codecs (and `level` is its business). */
+  compressor?: Compressor | null
 }
 
 /** DecompressOptions tunes {@link decompress}. */
@@ -100,9 +102,14 @@ export function codecId(name: CompressionCodecName | 'none'): 0 | CompressionCod
 /**
  * compress compresses a batch's records section with a codec, in the format the Java client writes:
  * a gzip member, xerial-framed snappy in 32 KiB blocks, an LZ4 frame of independent 64 KiB blocks, or a
- * zstd frame. The result never shares memory with `data`.
+ * zstd frame. The result never shares memory with `data` (with a `compressor`, it is what that returned).
  */
 export function compress(codec: CompressionCodec, data: Uint8Array, options?: CompressOptions): Buffer {
+  const custom = options?.compressor
+  if (custom) {
+    const name = codecName(codec) as CompressionCodecName
+    return hookOutput(custom.compress(data, name), 'compressor', name)
+  }
   const level = options?.level
   switch (codec) {
     case 1: return compressGzip(data, level)
@@ -147,12 +154,9 @@ export interface Decompressor {
  * compressInto writes what `compress` returns at `w`'s position. Snappy and LZ4 write their frames
  * straight into `w`; gzip's and zstd's output (one buffer from their packages) is copied in.
  */
-export function compressInto(codec: CompressionCodec, data: Uint8Array, w: Writer, options?: CompressOptions, compressor?: Compressor | null): void {
-  if (compressor) {
-    const out = compressor.compress(data, codecName(codec) as CompressionCodecName)
-    if (!(out instanceof Uint8Array)) throw new CompressionError(`the compressor returned ${typeof out}, not a Uint8Array`, { codec: codecName(codec) as CompressionCodecName })
-    w.raw(out)
-  } else if (codec === 3) compressLz4Into(data, w)
+export function compressInto(codec: CompressionCodec, data: Uint8Array, w: Writer, options?: CompressOptions): void {
+  if (options?.compressor) w.raw(compress(codec, data, options))
+  else if (codec === 3) compressLz4Into(data, w)
   else if (codec === 2) compressSnappyInto(data, w)
   else w.raw(compress(codec, data, options))
 }
@@ -168,13 +172,12 @@ export function decompress(codec: CompressionCodec, data: Uint8Array, options?: 
   const custom = options?.decompressor
   if (custom) {
     const name = codecName(codec) as CompressionCodecName
-    const out = custom.decompress(data, name, max)
-    if (!(out instanceof Uint8Array)) throw new CompressionError(`the decompressor returned ${typeof out}, not a Uint8Array`, { codec: name })
+    const out = hookOutput(custom.decompress(data, name, max), 'decompressor', name)
     if (out.length > max) throw new CompressionError(`${name}: the decompressor returned ${out.length} bytes, over maxOutputBytes (${max})`, { codec: name })
     if (out.buffer === data.buffer && out.byteOffset < data.byteOffset + data.byteLength && data.byteOffset < out.byteOffset + out.byteLength) {
       throw new CompressionError(`${name}: the decompressor returned memory shared with its input`, { codec: name })
     }
-    return asBuffer(out)
+    return out
   }
   switch (codec) {
     case 1: return decompressGzip(data, max)
@@ -220,6 +223,12 @@ export function loadCodecPackage<T>(pkg: string, codec: CompressionCodecName): T
       codec,
     })
   }
+}
+
+/** hookOutput checks what an application's compressor or decompressor returned, and views it as a Buffer. */
+function hookOutput(out: unknown, hook: 'compressor' | 'decompressor', codec: CompressionCodecName): Buffer {
+  if (!(out instanceof Uint8Array)) throw new CompressionError(`the ${hook} returned ${typeof out}, not a Uint8Array`, { codec })
+  return asBuffer(out)
 }
 
 /** asBuffer views a Uint8Array as a Buffer over the same memory (internal: the N-API packages want Buffers). */
